@@ -1,0 +1,34 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "steer",
+    products: [
+        .library(name: "Steering", targets: ["Steering"]),
+        .library(name: "Probe", targets: ["Probe"]),
+        .executable(name: "steer", targets: ["steer-cli"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS (cblas.h) and LAPACKE (lapacke.h) from Debian's libopenblas-dev and liblapacke-dev.
+        .systemLibrary(
+            name: "CLinearAlgebra",
+            path: "Sources/CLinearAlgebra",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .target(name: "Steering", dependencies: ["CLinearAlgebra"]),
+        .target(name: "Probe", dependencies: ["Steering"]),
+        .executableTarget(
+            name: "steer-cli",
+            dependencies: [
+                "Steering", "Probe",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SteeringTests", dependencies: ["Steering", "CLinearAlgebra"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering"]),
+        .testTarget(name: "CLITests", dependencies: ["steer-cli"]),
+    ]
+)

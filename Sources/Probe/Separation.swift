@@ -1,0 +1,47 @@
+import Steering
+
+/// How well one direction separates two classes at one layer slot.
+public struct Separation: Sendable, Equatable {
+    public var slot: Int
+    /// ‖r‖ of the raw direction.
+    public var norm: Double
+    /// AUROC of the projections `h · r̂` (positive class high).
+    public var auroc: Double
+    /// Cohen's d of the projections.
+    public var cohenD: Double
+    /// Accuracy at the midpoint between the classes' mean projections.
+    public var accuracy: Double
+    /// True when the class means coincide and the direction is zero.
+    public var degenerate: Bool
+
+    /// Measures `directions` on the rows they came from (or any other labelled rows).
+    ///
+    /// Streams both files once more, projecting every row onto each unit direction.
+    /// Degenerate slots get AUROC 0.5, d = 0 and the accuracy of calling every row
+    /// positive, and are flagged.
+    public static func measure(_ directions: DirectionSet, degenerate: [Bool], positive: Activations, negative: Activations,
+                               options: StreamOptions = .init()) throws -> [Separation] {
+        try ClassMeans.checkCompatible(positive, negative)
+        guard directions.slots == positive.slots else {
+            throw SteerError(.shape, "directions cover \(directions.slots.count) slots but the activations select \(positive.slots.count)")
+        }
+        let units = directions.unitVectors
+        let plus = try positive.project(onto: units, options)
+        let minus = try negative.project(onto: units, options)
+        let norms = directions.norms
+        return directions.slots.indices.map { i in
+            Separation(slot: directions.slots[i], norm: norms[i],
+                       auroc: Metrics.auroc(positive: plus[i], negative: minus[i]),
+                       cohenD: Metrics.cohenD(positive: plus[i], negative: minus[i]),
+                       accuracy: Metrics.midpointAccuracy(positive: plus[i], negative: minus[i]),
+                       degenerate: degenerate[i])
+        }
+    }
+
+    /// Index of the best non-degenerate layer: highest AUROC, then highest |d|.
+    public static func best(_ layers: [Separation]) -> Int? {
+        layers.indices.filter { !layers[$0].degenerate }.max { a, b in
+            (layers[a].auroc, abs(layers[a].cohenD)) < (layers[b].auroc, abs(layers[b].cohenD))
+        }
+    }
+}

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes files so that a reader never sees half of one.
+///
+/// The bytes go to a temporary file beside the target, are flushed to disk, and
+/// the temporary file is renamed over the target. On any failure the temporary
+/// file is removed and an existing target is left as it was.
+public enum AtomicFile {
+    /// Writes `bytes` to `path` atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { sink in try sink.write(bytes) }
+    }
+
+    /// Streams output through `body` into a temporary file, then renames it to `path`.
+    public static func write(to path: String, _ body: (inout Sink) throws -> Void) throws {
+        let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : "."
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        var template = Array("\(directory.isEmpty ? "/" : directory)/.\(base).steer-tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw SteerError.io(path, "cannot create a file in '\(directory)': \(String(cString: strerror(errno)))")
+        }
+        let temporary = String(cString: template.map { UInt8(bitPattern: $0) } + [0]).trimmingNul()
+        var sink = Sink(fd: fd, path: path)
+        do {
+            try body(&sink)
+            guard fsync(fd) == 0 else { throw SteerError.io(path, "cannot flush: \(String(cString: strerror(errno)))") }
+            fchmod(fd, 0o644)
+            close(fd)
+            guard rename(temporary, path) == 0 else {
+                throw SteerError.io(path, "cannot rename into place: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Where ``write(to:_:)`` sends its bytes.
+    public struct Sink {
+        let fd: Int32
+        let path: String
+
+        /// Appends `bytes`, retrying short writes.
+        public mutating func write(_ bytes: [UInt8]) throws {
+            try bytes.withUnsafeBytes { try write($0) }
+        }
+
+        /// Appends the bytes of `buffer`, retrying short writes.
+        public mutating func write(_ buffer: UnsafeRawBufferPointer) throws {
+            var done = 0
+            while done < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SteerError.io(path, "cannot write: \(String(cString: strerror(errno)))")
+                }
+                done += n
+            }
+        }
+    }
+}
+
+private extension String {
+    func trimmingNul() -> String { String(self.prefix { $0 != "\0" }) }
+}

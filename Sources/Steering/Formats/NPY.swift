@@ -1,0 +1,138 @@
+/// NumPy's `.npy` format, versions 1, 2 and 3.
+///
+/// Layout: magic `\x93NUMPY`, major and minor version bytes, header length
+/// (u16 LE in v1, u32 LE in v2/v3), a Python-dict header with `descr`,
+/// `fortran_order` and `shape`, then the data. The header length is trusted as
+/// written (writers pad differently).
+public enum NPY {
+    static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+
+    static func matches(_ head: [UInt8]) -> Bool { head.starts(with: magic) }
+
+    /// Parses and validates the header of a mapped .npy file.
+    static func parse(_ file: MappedFile, options: TensorFile.ReadOptions) throws -> TensorInfo {
+        let path = file.path
+        guard let preamble = file.read(offset: 0, count: 8) else {
+            throw SteerError.format(path, "truncated .npy: \(file.size) bytes, too short for the 8-byte preamble")
+        }
+        let major = preamble[6]
+        let lengthBytes: Int
+        switch major {
+        case 1: lengthBytes = 2
+        case 2, 3: lengthBytes = 4
+        default: throw SteerError.unsupported(path, ".npy format version \(major).\(preamble[7]) (steer reads 1, 2 and 3)")
+        }
+        guard let raw = file.read(offset: 8, count: lengthBytes) else {
+            throw SteerError.format(path, "truncated .npy: header length field missing")
+        }
+        let headerLength = raw.reversed().reduce(0) { $0 << 8 | Int($1) }
+        let headerStart = 8 + lengthBytes
+        guard let headerBytes = file.read(offset: headerStart, count: headerLength) else {
+            throw SteerError.format(path, "truncated .npy: header length \(headerLength) runs past the end of the file (\(file.size) bytes)")
+        }
+        // v1/v2 headers are latin-1, v3 UTF-8; the keys and values steer needs are ASCII.
+        let text = major == 3 ? String(decoding: headerBytes, as: UTF8.self) : String(headerBytes.map { Character(Unicode.Scalar($0)) })
+        let header = try parseHeader(text, path: path)
+        let dataStart = headerStart + headerLength
+
+        let (dtype, itemSize) = try elementType(header.descr, path: path, options: options)
+        if header.fortranOrder && header.shape.filter({ $0 > 1 }).count > 1 {
+            throw SteerError.unsupported(path, "Fortran-order array (fortran_order: True); save it with np.ascontiguousarray(a)")
+        }
+        guard let expected = checkedByteCount(header.shape, itemSize: itemSize) else {
+            throw SteerError.format(path, "shape \(describeShape(header.shape)) is too large")
+        }
+        let available = file.size - dataStart
+        if available < expected {
+            throw SteerError.format(path, "truncated: header says shape \(describeShape(header.shape)) \(header.descr) = \(expected) bytes of data, but only \(available) follow the header")
+        }
+        if available > expected {
+            throw SteerError.format(path, "\(available - expected) unexpected bytes after the data (header says shape \(describeShape(header.shape)) \(header.descr) = \(expected) bytes)")
+        }
+        return TensorInfo(name: "array", dtype: dtype, storedType: header.descr, shape: header.shape, offset: dataStart, byteCount: expected)
+    }
+
+    struct Header { var descr: String; var fortranOrder: Bool; var shape: [Int] }
+
+    static func parseHeader(_ text: String, path: String) throws -> Header {
+        let literal: PythonLiteral
+        switch PythonLiteral.parse(text) {
+        case .success(let value): literal = value
+        case .failure(let failure): throw SteerError.format(path, ".npy header is not a Python dict literal (\(failure.reason))")
+        }
+        guard case let .dictionary(entries) = literal else {
+            throw SteerError.format(path, ".npy header is not a dict")
+        }
+        func entry(_ key: String) -> PythonLiteral? { entries.first { $0.0 == key }?.1 }
+        guard let descrValue = entry("descr") else { throw SteerError.format(path, ".npy header has no 'descr'") }
+        guard case let .string(descr) = descrValue else {
+            throw SteerError.unsupported(path, "structured dtype \(descrValue) (steer reads plain float arrays)")
+        }
+        guard case let .boolean(fortran) = entry("fortran_order") ?? .boolean(false) else {
+            throw SteerError.format(path, ".npy header 'fortran_order' is not True or False")
+        }
+        guard case let .sequence(dims) = entry("shape") ?? .none else {
+            throw SteerError.format(path, ".npy header has no 'shape' tuple")
+        }
+        var shape: [Int] = []
+        for dim in dims {
+            guard case let .integer(n) = dim, n >= 0 else {
+                throw SteerError.format(path, ".npy header shape has a negative or non-integer dimension")
+            }
+            shape.append(n)
+        }
+        return Header(descr: descr, fortranOrder: fortran, shape: shape)
+    }
+
+    /// Maps a numpy `descr` to a steer dtype and item size.
+    static func elementType(_ descr: String, path: String, options: TensorFile.ReadOptions) throws -> (DType?, Int) {
+        let chars = Array(descr)
+        guard chars.count >= 2 else { throw SteerError.format(path, "unreadable dtype '\(descr)'") }
+        let order = chars[0]
+        let kind = chars[1]
+        let size = Int(String(chars.dropFirst(2))) ?? 0
+        if kind == "O" {
+            throw SteerError.unsupported(path, "dtype '\(descr)' holds pickled Python objects, which steer never unpickles; save a float array")
+        }
+        if order == ">" && size > 1 {
+            throw SteerError.unsupported(path, "big-endian dtype '\(descr)'; convert with a.astype(a.dtype.newbyteorder('<'))")
+        }
+        guard ["<", "|", "="].contains(order) || (order == ">" && size <= 1) else {
+            throw SteerError.format(path, "unreadable dtype '\(descr)'")
+        }
+        switch (kind, size) {
+        case ("f", 4): return (.float32, 4)
+        case ("f", 8): return (.float64, 8)
+        case ("f", 2): return (.float16, 2)
+        case ("V", 2):
+            guard options.dtype == .bfloat16 else {
+                throw SteerError.unsupported(path, "dtype '\(descr)' is raw 2-byte data (how numpy saves bfloat16); pass --dtype bf16 to read it as bfloat16")
+            }
+            return (.bfloat16, 2)
+        default:
+            guard size > 0 else { throw SteerError.format(path, "unreadable dtype '\(descr)'") }
+            return (nil, size)
+        }
+    }
+
+    /// The bytes of a v1 (or, for long headers, v2) .npy header for a C-order array, padded to 64.
+    public static func header(dtype: DType, shape: [Int]) -> [UInt8] {
+        let descr: String
+        switch dtype {
+        case .float32: descr = "<f4"
+        case .float64: descr = "<f8"
+        case .float16: descr = "<f2"
+        case .bfloat16: descr = "<V2"
+        }
+        let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var dict = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }".utf8)
+        let version: UInt8 = dict.count + 11 < 65_536 ? 1 : 2
+        let fixed = version == 1 ? 10 : 12
+        let total = (fixed + dict.count + 1 + 63) / 64 * 64
+        dict += Array(repeating: 0x20, count: total - fixed - dict.count - 1) + [0x0A]
+        var out = magic + [version, 0]
+        let length = dict.count
+        out += version == 1 ? [UInt8(length & 0xFF), UInt8(length >> 8)] : (0..<4).map { UInt8((length >> (8 * $0)) & 0xFF) }
+        return out + dict
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// Hugging Face's safetensors format.
+///
+/// Layout: u64 LE header length `n` (at most 100 MB), `n` bytes of UTF-8 JSON
+/// `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}}`,
+/// then one data buffer. Offsets are relative to the buffer; tensors must tile it
+/// from 0 to its end with no gap or overlap, and `end − begin` must equal the
+/// shape's element count times the item size.
+public enum Safetensors {
+    static let maxHeaderLength = 100_000_000
+
+    /// Item sizes of every dtype the format defines; steer computes with the float ones.
+    static let itemSizes: [String: Int] = [
+        "F64": 8, "F32": 4, "F16": 2, "BF16": 2,
+        "I64": 8, "I32": 4, "I16": 2, "I8": 1,
+        "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1,
+        "F8_E4M3": 1, "F8_E5M2": 1, "F8_E8M0": 1,
+    ]
+
+    static let floatTypes: [String: DType] = ["F64": .float64, "F32": .float32, "F16": .float16, "BF16": .bfloat16]
+
+    static func matches(_ head: [UInt8]) -> Bool {
+        guard head.count >= 9 else { return false }
+        let length = head[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return length >= 2 && length <= UInt64(maxHeaderLength) && head[8] == UInt8(ascii: "{")
+    }
+
+    static func parse(_ file: MappedFile) throws -> ([TensorInfo], [String: String]) {
+        let path = file.path
+        guard let lengthBytes = file.read(offset: 0, count: 8) else {
+            throw SteerError.format(path, "truncated safetensors: \(file.size) bytes, too short for the 8-byte header length")
+        }
+        let length = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard length <= UInt64(maxHeaderLength) else {
+            throw SteerError.format(path, "header length \(length) exceeds the 100 MB limit")
+        }
+        guard let headerBytes = file.read(offset: 8, count: Int(length)) else {
+            throw SteerError.format(path, "truncated: header length \(length) runs past the end of the file (\(file.size) bytes)")
+        }
+        guard let json = JSONValue.parse(headerBytes) else {
+            throw SteerError.format(path, "header is not valid UTF-8 JSON")
+        }
+        guard let object = json.objectValue else {
+            throw SteerError.format(path, "header is not a JSON object")
+        }
+        let bufferStart = 8 + Int(length)
+        let bufferSize = file.size - bufferStart
+
+        var metadata: [String: String] = [:]
+        var entries: [(name: String, begin: Int, end: Int, info: TensorInfo)] = []
+        for (name, value) in object {
+            if name == "__metadata__" {
+                guard let dict = value.objectValue else {
+                    throw SteerError.format(path, "__metadata__ is not an object")
+                }
+                for (key, item) in dict {
+                    guard let string = item.stringValue else {
+                        throw SteerError.format(path, "__metadata__ value of '\(key)' is not a string")
+                    }
+                    metadata[key] = string
+                }
+                continue
+            }
+            let entry = try parseEntry(name: name, value: value, path: path, bufferStart: bufferStart)
+            entries.append(entry)
+        }
+        try checkTiling(entries.map { ($0.name, $0.begin, $0.end) }, bufferSize: bufferSize, path: path)
+        let ordered = entries.sorted { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        return (ordered.map(\.info), metadata)
+    }
+
+    private static func parseEntry(name: String, value: JSONValue, path: String, bufferStart: Int) throws -> (name: String, begin: Int, end: Int, info: TensorInfo) {
+        guard let dict = value.objectValue else {
+            throw SteerError.format(path, "tensor '\(name)': entry is not an object")
+        }
+        guard let dtypeName = dict["dtype"]?.stringValue else {
+            throw SteerError.format(path, "tensor '\(name)': missing dtype")
+        }
+        guard let itemSize = itemSizes[dtypeName] else {
+            throw SteerError.format(path, "tensor '\(name)': unknown dtype '\(dtypeName)'")
+        }
+        guard let shapeList = dict["shape"]?.arrayValue else {
+            throw SteerError.format(path, "tensor '\(name)': missing shape")
+        }
+        let shape = shapeList.compactMap(\.count)
+        guard shape.count == shapeList.count else {
+            throw SteerError.format(path, "tensor '\(name)': shape has a negative or non-integer dimension")
+        }
+        guard let offsets = dict["data_offsets"]?.arrayValue, offsets.count == 2,
+              let begin = offsets[0].count, let end = offsets[1].count else {
+            throw SteerError.format(path, "tensor '\(name)': data_offsets is not a pair of non-negative integers")
+        }
+        guard begin <= end else {
+            throw SteerError.format(path, "tensor '\(name)': data_offsets [\(begin), \(end)] end before they begin")
+        }
+        guard let needed = checkedByteCount(shape, itemSize: itemSize) else {
+            throw SteerError.format(path, "tensor '\(name)': shape \(describeShape(shape)) is too large")
+        }
+        guard end - begin == needed else {
+            throw SteerError.format(path, "tensor '\(name)': data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(describeShape(shape)) \(dtypeName) needs \(needed)")
+        }
+        let info = TensorInfo(name: name, dtype: floatTypes[dtypeName], storedType: dtypeName, shape: shape,
+                              offset: bufferStart + begin, byteCount: needed)
+        return (name, begin, end, info)
+    }
+
+    /// Checks that the tensors tile the data buffer exactly: from 0, no gaps, no overlaps, to its end.
+    static func checkTiling(_ spans: [(String, Int, Int)], bufferSize: Int, path: String) throws {
+        let sorted = spans.sorted { ($0.1, $0.2) < ($1.1, $1.2) }
+        var position = 0
+        var previous = "the start of the data"
+        for (name, begin, end) in sorted {
+            if begin > position {
+                throw SteerError.format(path, "gap of \(begin - position) bytes between \(previous) and tensor '\(name)'")
+            }
+            if begin < position {
+                throw SteerError.format(path, "tensor '\(name)' overlaps \(previous) (offset \(begin) < \(position))")
+            }
+            position = end
+            previous = "tensor '\(name)'"
+        }
+        if position > bufferSize {
+            throw SteerError.format(path, "truncated: tensors need \(position) bytes of data but the file holds \(max(0, bufferSize))")
+        }
+        if position < bufferSize {
+            throw SteerError.format(path, "\(bufferSize - position) unexpected bytes after the last tensor")
+        }
+    }
+
+    /// One tensor to write: F32, F64, F16 or BF16 values already encoded little-endian.
+    public struct Entry: Sendable {
+        public var name: String
+        public var dtype: DType
+        public var shape: [Int]
+        public var bytes: [UInt8]
+
+        public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8]) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+            self.bytes = bytes
+        }
+
+        /// An F32 tensor from Float64 values (rounded to nearest).
+        public init(name: String, shape: [Int], float32 values: [Double]) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(values.count * 4)
+            for value in values {
+                withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { bytes += $0 }
+            }
+            self.init(name: name, dtype: .float32, shape: shape, bytes: bytes)
+        }
+    }
+
+    /// The complete bytes of a safetensors file holding `entries` in order and `metadata`.
+    public static func encode(_ entries: [Entry], metadata: [String: String]) throws -> [UInt8] {
+        var header: [String: Any] = [:]
+        var offset = 0
+        for entry in entries {
+            header[entry.name] = ["dtype": entry.dtype.safetensorsName, "shape": entry.shape, "data_offsets": [offset, offset + entry.bytes.count]] as [String: Any]
+            offset += entry.bytes.count
+        }
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var json = Array(try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
+        while json.count % 8 != 0 { json.append(0x20) }
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out += $0 }
+        out += json
+        for entry in entries { out += entry.bytes }
+        return out
+    }
+
+    /// Writes a safetensors file atomically: a failure leaves any existing file untouched.
+    public static func write(_ entries: [Entry], metadata: [String: String], to path: String) throws {
+        try AtomicFile.write(try encode(entries, metadata: metadata), to: path)
+    }
+}

@@ -1,0 +1,87 @@
+/// Which layer slots to use: all of them, or a list.
+public enum LayerSelection: Sendable, Equatable, CustomStringConvertible {
+    case all
+    case slots([Int])
+
+    /// Parses `all`, `12`, `3,5,7`, `10-20` (inclusive) or mixtures such as `0,4-6,28`.
+    public init(parsing text: String) throws {
+        let trimmed = text.trimmingSpaces()
+        if trimmed.lowercased() == "all" { self = .all; return }
+        var slots: [Int] = []
+        for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
+            let item = String(part).trimmingSpaces()
+            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
+            if bounds.count == 1, let n = Int(item), n >= 0 {
+                slots.append(n)
+            } else if bounds.count == 2, let lo = Int(bounds[0]), let hi = Int(bounds[1]), lo >= 0, lo <= hi {
+                slots.append(contentsOf: lo...hi)
+            } else {
+                throw SteerError.argument("--layers: cannot read '\(item)' (use all, 12, 3,5,7 or 10-20)")
+            }
+        }
+        var seen = Set<Int>()
+        self = .slots(slots.filter { seen.insert($0).inserted })
+    }
+
+    public var description: String {
+        switch self {
+        case .all: "all"
+        case .slots(let list): list.map(String.init).joined(separator: ",")
+        }
+    }
+}
+
+/// How the axes of a stored tensor are ordered.
+///
+/// Letters: `n` rows (prompts), `l` layer slots, `p` token positions, `d` width.
+/// `auto` takes `[N, d]`, `[N, L, d]` or `[N, L, P, d]` for a single tensor and
+/// `[N, d]` or `[N, P, d]` for one tensor per layer. Files that put layers first
+/// (`[L, N, d]`) need `lnd` or `lnpd` said explicitly.
+public enum Layout: String, Sendable, CaseIterable {
+    case auto, nd, nld, lnd, npd, nlpd, lnpd
+
+    func resolved(rank: Int, perLayerTensors: Bool, file: String) throws -> String {
+        if self == .auto {
+            switch (perLayerTensors, rank) {
+            case (_, 2): return "nd"
+            case (true, 3): return "npd"
+            case (false, 3): return "nld"
+            case (false, 4): return "nlpd"
+            default:
+                throw SteerError.shape(file, "cannot tell the axes of a \(rank)-D tensor; pass --layout (\(Layout.allCases.dropFirst().map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
+        guard rawValue.count == rank else {
+            throw SteerError.shape(file, "--layout \(rawValue) has \(rawValue.count) axes but the tensor has \(rank)")
+        }
+        if perLayerTensors && rawValue.contains("l") {
+            throw SteerError.shape(file, "--layout \(rawValue) has a layer axis, but the file holds one tensor per layer")
+        }
+        return rawValue
+    }
+}
+
+/// Everything that picks rows out of an activation file.
+public struct ActivationSelection: Sendable, Equatable {
+    /// Layer slots to use.
+    public var layers: LayerSelection
+    /// Index into the stored position axis; negative counts from the end. Required when the axis has more than one entry.
+    public var position: Int?
+    /// Axis order of the stored tensors.
+    public var layout: Layout
+    /// dtype and width for files that do not carry them (raw .bin, `<V2` .npy).
+    public var readOptions: TensorFile.ReadOptions
+
+    public init(layers: LayerSelection = .all, position: Int? = nil, layout: Layout = .auto, readOptions: TensorFile.ReadOptions = .init()) {
+        self.layers = layers
+        self.position = position
+        self.layout = layout
+        self.readOptions = readOptions
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}

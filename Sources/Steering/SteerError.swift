@@ -1,0 +1,45 @@
+/// The one error type of steer: what went wrong, and with which file.
+///
+/// Every failure on user input becomes one of these, never a trap. `description`
+/// is a single line fit for a terminal: `path: problem`.
+public struct SteerError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What kind of failure this is; the CLI maps every kind to exit code 1.
+    public enum Kind: String, Sendable {
+        /// The file could not be opened, read, mapped or written.
+        case io
+        /// The bytes do not follow the format (truncated, bad header, bad offsets, ...).
+        case format
+        /// A well-formed file that steer does not support (pickled objects, big-endian, ...).
+        case unsupported
+        /// Shapes, widths or layer sets that do not fit together or with the options.
+        case shape
+        /// The values themselves are unusable (NaN, infinity, no rows).
+        case value
+        /// An option that makes no sense for this input.
+        case argument
+    }
+
+    public let kind: Kind
+    /// The file the problem is in, when there is one.
+    public let file: String?
+    /// What is wrong, in words a user can act on.
+    public let message: String
+
+    public init(_ kind: Kind, file: String? = nil, _ message: String) {
+        self.kind = kind
+        self.file = file
+        self.message = message
+    }
+
+    public var description: String {
+        if let file { return "\(file): \(message)" }
+        return message
+    }
+
+    static func format(_ file: String, _ message: String) -> SteerError { .init(.format, file: file, message) }
+    static func unsupported(_ file: String, _ message: String) -> SteerError { .init(.unsupported, file: file, message) }
+    static func shape(_ file: String?, _ message: String) -> SteerError { .init(.shape, file: file, message) }
+    static func value(_ file: String?, _ message: String) -> SteerError { .init(.value, file: file, message) }
+    static func argument(_ message: String) -> SteerError { .init(.argument, file: nil, message) }
+    static func io(_ file: String, _ message: String) -> SteerError { .init(.io, file: file, message) }
+}

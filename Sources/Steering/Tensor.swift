@@ -1,0 +1,130 @@
+/// Where one tensor's elements sit in a file, and what they are.
+public struct TensorInfo: Sendable, Equatable {
+    /// The tensor's name (`layer.12`, `model.layers.3`, ...; `array` for a .npy, `data` for raw files).
+    public let name: String
+    /// The element type, when it is one steer computes with; nil for integer or other tensors.
+    public let dtype: DType?
+    /// The element type as the file spells it (`<f4`, `BF16`, `I64`, ...).
+    public let storedType: String
+    /// Dimensions, outermost first (C order).
+    public let shape: [Int]
+    /// Absolute byte offset of the first element in the file.
+    public let offset: Int
+    /// Bytes the tensor occupies.
+    public let byteCount: Int
+
+    /// Number of elements (1 for a scalar).
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A file of tensors, memory-mapped: the one abstraction every format is read through.
+///
+/// Opening parses and validates the header only; element data is touched when
+/// streamed (see ``Activations``). The format is detected from the bytes, never
+/// from the file name.
+public struct TensorFile: Sendable {
+    /// The container formats steer reads.
+    public enum Format: String, Sendable {
+        case npy, safetensors, raw
+    }
+
+    public let path: String
+    public let format: Format
+    /// Tensors in the order the header lists them.
+    public let tensors: [TensorInfo]
+    /// String metadata (safetensors `__metadata__`; empty for other formats).
+    public let metadata: [String: String]
+    /// The mapped bytes.
+    public let storage: MappedFile
+
+    /// How to read files that do not describe themselves fully.
+    public struct ReadOptions: Sendable, Equatable {
+        /// Element type of headerless raw files, and of `.npy` files whose dtype is
+        /// the 2-byte void `<V2` (how numpy stores bfloat16): then it must be `.bfloat16`.
+        public var dtype: DType?
+        /// Row width of headerless raw files.
+        public var width: Int?
+
+        public init(dtype: DType? = nil, width: Int? = nil) {
+            self.dtype = dtype
+            self.width = width
+        }
+    }
+
+    /// Opens and validates `path`. Throws ``SteerError`` naming the file and the problem.
+    public static func open(_ path: String, options: ReadOptions = .init()) throws -> TensorFile {
+        let storage = try MappedFile(path: path)
+        guard storage.size > 0 else { throw SteerError.format(path, "file is empty") }
+        let head = storage.read(offset: 0, count: min(16, storage.size)) ?? []
+        if NPY.matches(head) {
+            let info = try NPY.parse(storage, options: options)
+            return TensorFile(path: path, format: .npy, tensors: [info], metadata: [:], storage: storage)
+        }
+        if Safetensors.matches(head) {
+            let (tensors, metadata) = try Safetensors.parse(storage)
+            return TensorFile(path: path, format: .safetensors, tensors: tensors, metadata: metadata, storage: storage)
+        }
+        if let width = options.width {
+            let info = try RawBinary.parse(storage, width: width, dtype: options.dtype)
+            return TensorFile(path: path, format: .raw, tensors: [info], metadata: [:], storage: storage)
+        }
+        throw SteerError.format(path, FormatSniffer.describeUnknown(head))
+    }
+}
+
+/// Names what an unrecognised file looks like, so the error can say what to do.
+enum FormatSniffer {
+    static func describeUnknown(_ head: [UInt8]) -> String {
+        let hint = "steer reads .npy and .safetensors; for headerless raw values pass --dim and --dtype"
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            return "a ZIP archive (torch .pt?), which is not an activation format steer reads here; \(hint)"
+        }
+        if head.starts(with: Array("GGUF".utf8)) {
+            return "a GGUF file, not an activation file; \(hint)"
+        }
+        if head.starts(with: [0x80]) {
+            return "a Python pickle, which steer never loads; \(hint)"
+        }
+        if head.starts(with: [0x93, 0x4E, 0x55, 0x4D]) {
+            return "truncated .npy header"
+        }
+        return "unrecognised format; \(hint)"
+    }
+}
+
+/// Overflow-checked product of dimensions times item size; nil when it overflows.
+func checkedByteCount(_ shape: [Int], itemSize: Int) -> Int? {
+    var total = itemSize
+    for dimension in shape {
+        guard dimension >= 0 else { return nil }
+        let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
+        if overflow { return nil }
+        total = product
+    }
+    return total
+}
+
+func describeShape(_ shape: [Int]) -> String {
+    "[" + shape.map(String.init).joined(separator: ", ") + "]"
+}
+
+extension TensorFile {
+    /// Counts NaN and infinite values in one float tensor, streaming it in blocks
+    /// (0 for non-float tensors).
+    public func nonFiniteCount(_ info: TensorInfo, options: StreamOptions = .init()) -> Int {
+        guard let dtype = info.dtype, info.elementCount > 0 else { return 0 }
+        let block = max(1, options.chunkBytes / dtype.size)
+        let blocks = (info.elementCount + block - 1) / block
+        var counts = [Int](repeating: 0, count: blocks)
+        counts.withUnsafeMutableBufferPointer { totals in
+            parallelFor(blocks) { b in
+                let start = b * block
+                let count = min(block, info.elementCount - start)
+                let byteStart = info.offset + start * dtype.size
+                totals[b] = Kernels.nonFiniteCount(storage.bytes(at: byteStart), dtype, count)
+                storage.release(byteStart..<(byteStart + count * dtype.size))
+            }
+        }
+        return counts.reduce(0, +)
+    }
+}

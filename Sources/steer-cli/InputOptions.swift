@@ -1,0 +1,45 @@
+import ArgumentParser
+import Steering
+
+/// Options that select rows from activation files, shared by every command that reads them.
+struct InputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Layer slots to use: all, 12, 3,5,7 or 10-20.", valueName: "list"))
+    var layers: String = "all"
+
+    @Option(help: ArgumentHelp(
+        "Index into the stored token-position axis ([N, L, P, d] or per-layer [N, P, d]); negative counts from the end. Required when a file stores more than one position.",
+        valueName: "k"))
+    var position: Int?
+
+    @Option(help: ArgumentHelp(
+        "Axis order when it cannot be guessed: nd, nld, lnd, npd, nlpd, lnpd (n rows, l layers, p positions, d width).",
+        valueName: "axes"))
+    var layout: String = "auto"
+
+    @Option(help: ArgumentHelp("Element type of raw .bin files (f32, f16, bf16, f64); bf16 also reads a .npy saved as '<V2'.", valueName: "type"))
+    var dtype: String?
+
+    @Option(help: ArgumentHelp("Row width of raw .bin files.", valueName: "d"))
+    var dim: Int?
+
+    @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n"))
+    var threads: Int?
+
+    func selection() throws -> ActivationSelection {
+        guard let layout = Layout(rawValue: layout) else {
+            throw SteerError(.argument, "--layout: unknown '\(layout)' (use \(Layout.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var read = TensorFile.ReadOptions(width: dim)
+        if let name = dtype {
+            guard let parsed = DType(userName: name) else {
+                throw SteerError(.argument, "--dtype: unknown '\(name)' (use f32, f16, bf16 or f64)")
+            }
+            read.dtype = parsed
+        }
+        return ActivationSelection(layers: try LayerSelection(parsing: layers), position: position, layout: layout, readOptions: read)
+    }
+
+    var streamOptions: StreamOptions {
+        threads.map { StreamOptions(workers: $0) } ?? StreamOptions()
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Steering
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `steer` command: activation steering and interpretability from saved activations.
+@main
+struct Steer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "steer",
+        abstract: "Directions, separations and steering from saved language-model activations.",
+        discussion: """
+        Activation files: .npy (v1–v3), .safetensors (one tensor per layer or one stacked tensor) \
+        and headerless little-endian .bin (give --dim and --dtype). The format is read from the bytes.
+        Shapes: [N, d], [N, L, d], [N, L, P, d], or per layer [N, d] / [N, P, d]; --layers and \
+        --position select. Exit codes: 0 success, 1 bad input, 2 usage.
+        """,
+        version: "0.1.0",
+        subcommands: [Inspect.self, Extract.self, Bench.self]
+    )
+
+    /// Parses, runs, and maps failures to exit codes: 1 for bad input, 2 for usage.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as SteerError {
+            fail(error.description, code: error.kind == .argument ? 2 : 1)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            if code == .validationFailure {
+                standardError(fullMessage(for: error))
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+
+    static func fail(_ message: String, code: Int32) -> Never {
+        standardError("steer: error: \(message)")
+        Glibc.exit(code)
+    }
+}
+
+/// Writes one line to standard error.
+func standardError(_ line: String) {
+    let text = line.hasSuffix("\n") ? line : line + "\n"
+    var bytes = Array(text.utf8)
+    _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Generates steer's reference test vectors with numpy / scikit-learn (float64).
+
+Run from the repository root:  python3 vectors/make_vectors.py  [--shared ../shared]
+Needs numpy and scikit-learn. Everything it writes is committed; the Swift tests
+compare against it within the tolerances stated in the tests.
+
+Writes
+  vectors/synthetic/      small activation files: one dataset in every format and dtype
+  vectors/synthetic/expected.json   float64 means, directions and metrics per case
+  vectors/real/           a bit-exact subset of ../shared/data (SmolLM2 train slots 0,18,28,30;
+                          SmolLM2 test .npy slots 18,28; MiniLM train slot 4) and its expectations
+  vectors/expected/       float64 reference directions for the full ../shared data (used when present)
+"""
+import json, os, struct, sys
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+SHARED = sys.argv[sys.argv.index("--shared") + 1] if "--shared" in sys.argv else os.path.join(ROOT, "..", "..", "shared")
+
+
+# ---------------------------------------------------------------- writers (independent of steer)
+def bf16_bits(x):
+    """float32 -> bfloat16 bits, round to nearest even (as torch does)."""
+    u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (u + 0x7FFF + ((u >> 16) & 1)) >> 16
+    return rounded.astype(np.uint16)
+
+
+def bf16_to_f64(bits):
+    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """tensors: list of (name, dtype_name, shape, raw bytes)."""
+    header, offset = {}, 0
+    for name, dt, shape, raw in tensors:
+        header[name] = {"dtype": dt, "shape": list(shape), "data_offsets": [offset, offset + len(raw)]}
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = metadata
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h)
+        for *_, raw in tensors:
+            f.write(raw)
+
+
+def write_npy(path, array, version=None, descr=None):
+    """np.save, or a hand-made header for another version / a '<V2' descr."""
+    if version is None and descr is None:
+        np.save(path, array)
+        return
+    descr = descr or array.dtype.str
+    d = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, repr(tuple(array.shape)))
+    version = version or 1
+    fixed = 10 if version == 1 else 12
+    total = (fixed + len(d) + 1 + 63) // 64 * 64
+    header = (d + " " * (total - fixed - len(d) - 1) + "\n").encode("latin1" if version < 3 else "utf8")
+    lenfield = struct.pack("<H", len(header)) if version == 1 else struct.pack("<I", len(header))
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY" + bytes([version, 0]) + lenfield + header + np.ascontiguousarray(array).tobytes())
+
+
+# ---------------------------------------------------------------- reference maths (float64)
+def metrics(pos, neg, diff):
+    """pos, neg: [n, d] float64; diff: [d]. Projection metrics as steer defines them."""
+    norm = float(np.linalg.norm(diff))
+    unit = diff / norm if norm > 0 else diff
+    sp, sn = pos @ unit, neg @ unit
+    y = np.r_[np.ones(len(sp)), np.zeros(len(sn))]
+    s = np.r_[sp, sn]
+    auroc = float(roc_auc_score(y, s)) if np.ptp(s) > 0 else 0.5
+    v1, v2 = sp.var(ddof=1), sn.var(ddof=1)
+    pooled = ((len(sp) - 1) * v1 + (len(sn) - 1) * v2) / (len(sp) + len(sn) - 2)
+    d = float((sp.mean() - sn.mean()) / np.sqrt(pooled)) if pooled > 0 else 0.0
+    t = (sp.mean() + sn.mean()) / 2
+    acc = float(((sp >= t).sum() + (sn < t).sum()) / len(s))
+    return {"norm": norm, "auroc": auroc, "cohen_d": d, "accuracy": acc}
+
+
+def case(pos_layers, neg_layers, slots):
+    """pos_layers/neg_layers: list of [n, d] float64 arrays (decoded values)."""
+    out = {"slots": slots, "layers": []}
+    for slot, p, n in zip(slots, pos_layers, neg_layers):
+        diff = p.mean(axis=0) - n.mean(axis=0)
+        m = metrics(p, n, diff)
+        m["layer"] = slot
+        m["degenerate"] = bool(np.all(diff == 0))
+        m["diff"] = diff.tolist()
+        out["layers"].append(m)
+    return out
+
+
+# ---------------------------------------------------------------- synthetic
+def synthetic():
+    out = os.path.join(ROOT, "synthetic")
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(20261125)
+    n_pos, n_neg, L, P, d = 37, 41, 3, 2, 27          # d not a multiple of 8: kernel tails
+    shift = rng.normal(size=(L, P, d)) * 0.8
+    pos = (rng.normal(size=(n_pos, L, P, d)) + shift).astype(np.float32)
+    neg = rng.normal(size=(n_neg, L, P, d)).astype(np.float32)
+    pos[:, 0, 1, :] = neg[0, 0, 1, :]                  # layer 0, position 1: one row for all -> degenerate
+    neg[:, 0, 1, :] = neg[0, 0, 1, :]
+    pos[3, 2, 0, 5] = 1e-41                             # f32 subnormal survives
+    exp = {}
+
+    def store(name, pos_vals, neg_vals, pos_slots):
+        exp[name] = {}
+        for p in range(P):
+            exp[name][str(p)] = case([pos_vals[:, l, p, :] for l in range(L)], [neg_vals[:, l, p, :] for l in range(L)], pos_slots)
+
+    # float32 values as stored
+    p64, n64 = pos.astype(np.float64), neg.astype(np.float64)
+    write_npy(os.path.join(out, "pos_f32.npy"), pos)                           # np.save: v1
+    write_npy(os.path.join(out, "neg_f32.npy"), neg)
+    write_npy(os.path.join(out, "pos_f32_v2.npy"), pos, version=2)
+    write_npy(os.path.join(out, "pos_f32_v3.npy"), pos, version=3)
+    write_npy(os.path.join(out, "pos_f64.npy"), p64)                           # same values in f64
+    write_npy(os.path.join(out, "pos_lnpd.npy"), np.ascontiguousarray(pos.transpose(1, 0, 2, 3)))
+    write_safetensors(os.path.join(out, "pos_f32.safetensors"),
+                      [(f"layer.{l}", "F32", (n_pos, P, d), np.ascontiguousarray(pos[:, l]).tobytes()) for l in range(L)],
+                      {"layer_convention": "hf_hidden_states", "note": "synthetic"})
+    write_safetensors(os.path.join(out, "neg_stacked_f32.safetensors"),
+                      [("activations", "F32", (n_neg, L, P, d), neg.tobytes())])
+    write_safetensors(os.path.join(out, "pos_tl_f64.safetensors"),
+                      [(f"blocks.{l}.hook_resid_post", "F64", (n_pos, P, d), np.ascontiguousarray(p64[:, l]).tobytes()) for l in reversed(range(L))])
+    store("f32", p64, n64, list(range(L)))
+
+    # float16 values
+    ph, nh = pos.astype(np.float16), neg.astype(np.float16)
+    write_npy(os.path.join(out, "pos_f16.npy"), ph)
+    write_safetensors(os.path.join(out, "neg_f16.safetensors"),
+                      [(f"model.layers.{l}", "F16", (n_neg, P, d), np.ascontiguousarray(nh[:, l]).tobytes()) for l in range(L)])
+    store("f16", ph.astype(np.float64), nh.astype(np.float64), list(range(L)))
+
+    # bfloat16 values
+    pb, nb = bf16_bits(pos), bf16_bits(neg)
+    write_npy(os.path.join(out, "pos_bf16_v2.npy"), pb, descr="<V2")
+    write_safetensors(os.path.join(out, "neg_bf16.safetensors"),
+                      [(f"layer.{l}", "BF16", (n_neg, P, d), np.ascontiguousarray(nb[:, l]).tobytes()) for l in range(L)])
+    store("bf16", bf16_to_f64(pb), bf16_to_f64(nb), list(range(L)))
+
+    # mixed: f16 npy positive vs bf16 safetensors negative
+    store("f16_vs_bf16", ph.astype(np.float64), bf16_to_f64(nb), list(range(L)))
+
+    # raw headerless, one layer (slot 2, position 0), [n, d]
+    pos[:, 2, 0, :].tofile(os.path.join(out, "pos_l2p0.f32.bin"))
+    neg[:, 2, 0, :].tofile(os.path.join(out, "neg_l2p0.f32.bin"))
+    exp["raw_l2p0"] = case([p64[:, 2, 0, :]], [n64[:, 2, 0, :]], [0])
+
+    with open(os.path.join(out, "expected.json"), "w") as f:
+        json.dump({"n_pos": n_pos, "n_neg": n_neg, "layers": L, "positions": P, "width": d, "cases": exp}, f)
+
+    # metric edge cases, checked against scikit-learn
+    mrng = np.random.default_rng(7)
+    mcases = []
+    for k in range(6):
+        a = np.round(mrng.normal(1, 1, 50 + k), 1 if k % 2 else 6)   # rounded: many ties
+        b = np.round(mrng.normal(0, 1, 40 + 3 * k), 1 if k % 2 else 6)
+        y = np.r_[np.ones(len(a)), np.zeros(len(b))]
+        pooled = ((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2)
+        mcases.append({"pos": a.tolist(), "neg": b.tolist(), "auroc": float(roc_auc_score(y, np.r_[a, b])),
+                       "cohen_d": float((a.mean() - b.mean()) / np.sqrt(pooled))})
+    with open(os.path.join(out, "metrics.json"), "w") as f:
+        json.dump(mcases, f)
+
+
+# ---------------------------------------------------------------- real data
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        base = 8 + n
+    meta = header.pop("__metadata__", {})
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    out = {}
+    for name, info in header.items():
+        b, e = info["data_offsets"]
+        chunk = raw[base + b: base + e]
+        dt = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "BF16": np.uint16}[info["dtype"]]
+        out[name] = (info["dtype"], np.frombuffer(chunk, dtype=dt).reshape(info["shape"]))
+    return out, meta
+
+
+def decode(dtype, a):
+    return bf16_to_f64(a) if dtype == "BF16" else a.astype(np.float64)
+
+
+def real():
+    data = os.path.join(SHARED, "data")
+    if not os.path.isdir(data):
+        print("no ../shared/data: real-data vectors left as committed")
+        return
+    out = os.path.join(ROOT, "real")
+    expdir = os.path.join(ROOT, "expected")
+    os.makedirs(out, exist_ok=True)
+    os.makedirs(expdir, exist_ok=True)
+    sm = os.path.join(data, "smollm2")
+    expected = {}
+
+    # full SmolLM2 train (BF16 safetensors): float64 directions per slot and position
+    tr = {c: read_safetensors(os.path.join(sm, f"smollm2_train_{c}.safetensors")) for c in ("harmful", "harmless")}
+    slots = list(range(31))
+    full = np.zeros((2, 31, 576))
+    for p in range(2):
+        c = case([decode(*tr["harmful"][0][f"layer.{s}"])[:, p] for s in slots],
+                 [decode(*tr["harmless"][0][f"layer.{s}"])[:, p] for s in slots], slots)
+        full[p] = np.array([l["diff"] for l in c["layers"]])
+        expected[f"smollm2_train_p{p}"] = [{k: v for k, v in l.items() if k != "diff"} for l in c["layers"]]
+    np.save(os.path.join(expdir, "smollm2_train_diff.npy"), full)      # [position, slot, d]
+
+    # full SmolLM2 test (F16 .npy [300, 31, 2, 576]): same for the test split
+    te = {c: np.load(os.path.join(sm, f"smollm2_test_{c}.npy")).astype(np.float64) for c in ("harmful", "harmless")}
+    full = np.zeros((2, 31, 576))
+    for p in range(2):
+        full[p] = te["harmful"][:, :, p].mean(0) - te["harmless"][:, :, p].mean(0)
+    np.save(os.path.join(expdir, "smollm2_test_diff.npy"), full)
+
+    # full MiniLM train (F32 safetensors, 7 slots)
+    mn = os.path.join(data, "minilm")
+    mt = {c: read_safetensors(os.path.join(mn, f"train_{c}.safetensors"))[0] for c in ("harmful", "harmless")}
+    c = case([decode(*mt["harmful"][f"layer.{s}"]) for s in range(7)], [decode(*mt["harmless"][f"layer.{s}"]) for s in range(7)], list(range(7)))
+    np.save(os.path.join(expdir, "minilm_train_diff.npy"), np.array([l["diff"] for l in c["layers"]]))
+    expected["minilm_train"] = [{k: v for k, v in l.items() if k != "diff"} for l in c["layers"]]
+
+    # the committed subset: bit-exact tensors, original metadata plus a note
+    keep = [0, 18, 28, 30]
+    for cls in ("harmful", "harmless"):
+        tensors, meta = tr[cls]
+        meta = dict(meta, subset=f"layer slots {keep} of the 31 in ../shared/data/smollm2/smollm2_train_{cls}.safetensors, bytes unchanged")
+        write_safetensors(os.path.join(out, f"smollm2_train_{cls}.safetensors"),
+                          [(f"layer.{s}", "BF16", tensors[f"layer.{s}"][1].shape, tensors[f"layer.{s}"][1].tobytes()) for s in keep], meta)
+    for p in range(2):
+        c = case([decode(*tr["harmful"][0][f"layer.{s}"])[:, p] for s in keep],
+                 [decode(*tr["harmless"][0][f"layer.{s}"])[:, p] for s in keep], keep)
+        expected[f"subset_train_p{p}"] = c["layers"]
+    test_keep = [18, 28]
+    for cls in ("harmful", "harmless"):
+        raw = np.load(os.path.join(sm, f"smollm2_test_{cls}.npy"))
+        np.save(os.path.join(out, f"smollm2_test_{cls}.slots18_28.npy"), np.ascontiguousarray(raw[:, test_keep]))
+    for p in range(2):
+        c = case([te["harmful"][:, s, p] for s in test_keep], [te["harmless"][:, s, p] for s in test_keep], [0, 1])
+        expected[f"subset_test_p{p}"] = c["layers"]
+    for cls in ("harmful", "harmless"):
+        mt[cls]["layer.4"][1].astype("<f4").tofile(os.path.join(out, f"minilm_train_{cls}.layer4.f32le.bin"))
+    c = case([decode(*mt["harmful"]["layer.4"])], [decode(*mt["harmless"]["layer.4"])], [0])
+    expected["subset_minilm_layer4"] = c["layers"]
+    with open(os.path.join(out, "expected.json"), "w") as f:
+        json.dump(expected, f)
+
+
+if __name__ == "__main__":
+    synthetic()
+    real()
+    print("vectors written")
