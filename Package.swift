@@ -27,8 +27,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SteeringTests", dependencies: ["Steering", "CLinearAlgebra"]),
-        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering"]),
-        .testTarget(name: "CLITests", dependencies: ["steer-cli"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SteeringTests", dependencies: ["Steering", "TestSupport"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["steer-cli", "TestSupport"]),
     ]
 )
