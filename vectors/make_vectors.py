@@ -65,15 +65,23 @@ def write_npy(path, array, version=None, descr=None):
 
 
 # ---------------------------------------------------------------- reference maths (float64)
+def shifted_var(x):
+    """Sample variance of deviations from the first value (exactly 0 when x is constant)."""
+    dev = x - x[0]
+    return float(((dev - dev.mean()) ** 2).sum() / (len(x) - 1))
+
+
 def metrics(pos, neg, diff):
     """pos, neg: [n, d] float64; diff: [d]. Projection metrics as steer defines them."""
     norm = float(np.linalg.norm(diff))
     unit = diff / norm if norm > 0 else diff
-    sp, sn = pos @ unit, neg @ unit
+    # Row-wise products summed per row (numpy's pairwise sum): identical rows give
+    # identical scores, so exact ties (slot 0 = token embeddings) stay ties.
+    sp, sn = (pos * unit).sum(axis=1), (neg * unit).sum(axis=1)
     y = np.r_[np.ones(len(sp)), np.zeros(len(sn))]
     s = np.r_[sp, sn]
     auroc = float(roc_auc_score(y, s)) if np.ptp(s) > 0 else 0.5
-    v1, v2 = sp.var(ddof=1), sn.var(ddof=1)
+    v1, v2 = shifted_var(sp), shifted_var(sn)   # exact 0 for constant scores
     pooled = ((len(sp) - 1) * v1 + (len(sn) - 1) * v2) / (len(sp) + len(sn) - 2)
     d = float((sp.mean() - sn.mean()) / np.sqrt(pooled)) if pooled > 0 else 0.0
     t = (sp.mean() + sn.mean()) / 2

@@ -41,12 +41,15 @@ public enum Metrics {
     }
 
     /// Mean and sample variance (`n − 1`).
+    ///
+    /// Computed on deviations from the first value, so a constant input has a
+    /// variance of exactly 0 (not rounding noise that would blow up Cohen's d).
     public static func meanAndVariance(_ values: [Double]) -> (mean: Double, variance: Double) {
-        guard !values.isEmpty else { return (0, 0) }
-        let mean = values.reduce(0, +) / Double(values.count)
-        guard values.count > 1 else { return (mean, 0) }
-        let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-        return (mean, squares / Double(values.count - 1))
+        guard let shift = values.first else { return (0, 0) }
+        let offset = values.reduce(0) { $0 + ($1 - shift) } / Double(values.count)
+        guard values.count > 1 else { return (shift, 0) }
+        let squares = values.reduce(0) { $0 + ($1 - shift - offset) * ($1 - shift - offset) }
+        return (shift + offset, squares / Double(values.count - 1))
     }
 
     /// Confusion counts when `score ≥ threshold` predicts positive.

@@ -44,6 +44,26 @@ enum Kernels {
         }
     }
 
+    /// `Σ x[i] · v[i]` in Float64, with a fixed summation order, so identical rows
+    /// always give bit-identical results (ties stay ties).
+    static func dot(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, with vector: UnsafePointer<Double>) -> Double {
+        switch dtype {
+        case .float32: return dot(F32Lanes.self, source, count, vector)
+        case .float16: return dot(F16Lanes.self, source, count, vector)
+        case .bfloat16: return dot(BF16Lanes.self, source, count, vector)
+        case .float64:
+            var lanes = SIMD4<Double>()
+            var i = 0
+            while i + 4 <= count {
+                lanes += source.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self) * UnsafeRawPointer(vector + i).loadUnaligned(as: SIMD4<Double>.self)
+                i += 4
+            }
+            var total = lanes.sum()
+            while i < count { total += source.loadUnaligned(fromByteOffset: i * 8, as: Double.self) * vector[i]; i += 1 }
+            return total
+        }
+    }
+
     /// How many of the `count` elements are NaN or infinite.
     static func nonFiniteCount(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int) -> Int {
         switch dtype {
@@ -67,6 +87,23 @@ enum Kernels {
             i += 8
         }
         while i < count { acc[i] += Double(L.load1(source, i)); i += 1 }
+    }
+
+    @inline(__always)
+    private static func dot<L: ElementLanes>(_: L.Type, _ source: UnsafeRawPointer, _ count: Int, _ vector: UnsafePointer<Double>) -> Double {
+        var a = SIMD4<Double>()
+        var b = SIMD4<Double>()
+        var i = 0
+        while i + 8 <= count {
+            let (lo, hi) = widen(L.load8(source, i))
+            let v = UnsafeRawPointer(vector + i)
+            a += lo * v.loadUnaligned(as: SIMD4<Double>.self)
+            b += hi * v.loadUnaligned(fromByteOffset: 32, as: SIMD4<Double>.self)
+            i += 8
+        }
+        var total = (a + b).sum()
+        while i < count { total += Double(L.load1(source, i)) * vector[i]; i += 1 }
+        return total
     }
 
     @inline(__always)

@@ -103,31 +103,28 @@ extension Activations {
     /// Projections `h · v` of every row onto one Float64 vector per selected layer.
     ///
     /// `vectors[i]` (length `width`) goes with `layers[i]`. Returns `scores[i][row]`.
-    /// Rows are widened to Float64 a chunk at a time and multiplied with BLAS `dgemv`.
+    /// Each row is reduced in the same fixed order, so identical rows score
+    /// identically and rank-based metrics see their ties.
     public func project(onto vectors: [[Double]], _ options: StreamOptions = .init()) throws -> [[Double]] {
         guard vectors.count == layers.count, vectors.allSatisfy({ $0.count == width }) else {
             throw SteerError.shape(path, "projection needs one vector of width \(width) per selected layer (\(layers.count))")
         }
-        let workers = min(options.workers, rowCount)
-        let chunkRows = max(1, min(rowCount, options.chunkBytes / max(1, layers.count * width * dtype.size)))
-        let buffers = UnsafeMutablePointer<Double>.allocate(capacity: workers * chunkRows * width)
-        defer { buffers.deallocate() }
-        let scores = UnsafeMutablePointer<Double>.allocate(capacity: layers.count * rowCount)
-        scores.initialize(repeating: 0, count: layers.count * rowCount)
-        defer { scores.deallocate() }
+        var scores = [[Double]](repeating: [Double](repeating: 0, count: rowCount), count: layers.count)
+        let output = UnsafeMutablePointer<Double>.allocate(capacity: layers.count * rowCount)
+        defer { output.deallocate() }
         let flat = vectors.flatMap { $0 }
         flat.withUnsafeBufferPointer { directions in
-            LinearAlgebra.singleThreaded {
-                forEachChunk(options) { worker, index, rows in
-                    let buffer = buffers + worker * chunkRows * width
-                    let matrix = layers[index].rows
-                    for (k, r) in rows.enumerated() { Kernels.convert(matrix.row(r), dtype, width, into: buffer + k * width) }
-                    LinearAlgebra.gemv(buffer, rows: rows.count, columns: width, directions.baseAddress! + index * width,
-                                       into: scores + index * rowCount + rows.lowerBound)
-                }
+            guard let base = directions.baseAddress else { return }
+            forEachChunk(options) { _, index, rows in
+                let matrix = layers[index].rows
+                let vector = base + index * width
+                for r in rows { output[index * rowCount + r] = Kernels.dot(matrix.row(r), dtype, width, with: vector) }
             }
         }
-        return layers.indices.map { Array(UnsafeBufferPointer(start: scores + $0 * rowCount, count: rowCount)) }
+        for index in layers.indices {
+            scores[index] = Array(UnsafeBufferPointer(start: output + index * rowCount, count: rowCount))
+        }
+        return scores
     }
 
     /// Counts NaN and infinite values in the selected layers (one streaming pass).

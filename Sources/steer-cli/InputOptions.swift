@@ -6,7 +6,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Layer slots to use: all, 12, 3,5,7 or 10-20.", valueName: "list"))
     var layers: String = "all"
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Index into the stored token-position axis ([N, L, P, d] or per-layer [N, P, d]); negative counts from the end. Required when a file stores more than one position.",
         valueName: "k"))
     var position: Int?

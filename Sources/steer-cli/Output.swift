@@ -9,7 +9,7 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: data, as: UTF8.self))
 }
 
-/// A plain text table with right-aligned numeric columns.
+/// A plain text table: numeric columns right-aligned, the last (notes) column left as it is.
 struct TextTable {
     var header: [String]
     var rows: [[String]] = []
@@ -20,9 +20,10 @@ struct TextTable {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
         }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
-                i < widths.count ? String(repeating: " ", count: widths[i] - cell.count) + cell : cell
+            let text = cells.enumerated().map { i, cell in
+                i < widths.count - 1 ? String(repeating: " ", count: widths[i] - cell.count) + cell : cell
             }.joined(separator: "  ")
+            return String(text.reversed().drop { $0 == " " }.reversed())
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
