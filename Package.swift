@@ -18,7 +18,9 @@ let package = Package(
             path: "Sources/CLinearAlgebra",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
-        .target(name: "Steering", dependencies: ["CLinearAlgebra"]),
+        // Hot loops in C: AVX2/FMA/F16C versions picked at run time, portable fallback.
+        .target(name: "CKernels"),
+        .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels"]),
         .target(name: "Probe", dependencies: ["Steering"]),
         .executableTarget(
             name: "steer-cli",

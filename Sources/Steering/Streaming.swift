@@ -6,56 +6,118 @@ import Glibc
 public struct StreamOptions: Sendable {
     /// Worker threads (default: the number of cores).
     public var workers: Int
-    /// Bytes of input each worker holds mapped at a time; pages are dropped after each chunk.
-    public var chunkBytes: Int
+    /// Bytes each worker reads at a time (default 512 KB, about an L2 cache).
+    public var tileBytes: Int
 
-    public init(workers: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), chunkBytes: Int = 8 << 20) {
+    public init(workers: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), tileBytes: Int = 512 << 10) {
         self.workers = max(1, workers)
-        self.chunkBytes = max(4096, chunkBytes)
+        self.tileBytes = max(4096, tileBytes)
     }
 }
 
+/// Rows of one layer inside a worker's buffer: row `r` of `rows` starts at `base + (r − rows.lowerBound) · stride`.
+struct RowBlock {
+    let rows: Range<Int>
+    let base: UnsafeRawPointer
+    let stride: Int
+
+    @inline(__always) func row(_ r: Int) -> UnsafeRawPointer { base + (r - rows.lowerBound) * stride }
+}
+
+/// A unit of streamed work: some layers × a range of rows, read with as few `pread`s as make sense.
+struct Tile {
+    /// Indices into `Activations.layers`.
+    let layers: Range<Int>
+    let rows: Range<Int>
+}
+
 extension Activations {
-    /// Visits every selected layer for consecutive chunks of rows.
-    ///
-    /// Rows are split into one contiguous range per worker; each worker walks its
-    /// range chunk by chunk, calls `body(worker, layerIndex, rows)` for every layer
-    /// of the chunk, then releases the chunk's pages. Resident memory is therefore
-    /// bounded by `workers × chunkBytes`, whatever the number of rows.
-    func forEachChunk(_ options: StreamOptions, _ body: (_ worker: Int, _ layerIndex: Int, _ rows: Range<Int>) -> Void) {
-        let workers = min(options.workers, rowCount)
-        let bytesPerRow = max(1, layers.count * width * dtype.size)
-        let chunkRows = max(1, min(rowCount, options.chunkBytes / bytesPerRow))
-        for layer in layers {
-            layer.rows.storage.adviseSequential(layer.rows.byteRange(0..<rowCount))
-        }
-        let run: (Int) -> Void = { worker in
-            let start = rowCount * worker / workers
-            let end = rowCount * (worker + 1) / workers
-            var lower = start
-            while lower < end {
-                let rows = lower..<min(end, lower + chunkRows)
-                for index in layers.indices { body(worker, index, rows) }
-                self.release(rows)
-                lower = rows.upperBound
-            }
-        }
-        parallelFor(workers, run)
+    /// Bytes of one row of one layer.
+    private var fragment: Int { width * dtype.size }
+
+    /// Groups of layers read together. Layers that share row records (`[N, L, d]`,
+    /// `[N, L, P, d]`) go in groups of about 64 KB of input per row, so that a group's
+    /// Float64 accumulators and a tile of rows fit in L2 together; layers in separate
+    /// tensors are read one at a time.
+    private func layerGroups() -> [Range<Int>] {
+        guard let first = layers.first?.rows else { return [] }
+        let interleaved = layers.allSatisfy { $0.rows.rowStride == first.rowStride && abs($0.rows.offset - first.offset) < first.rowStride }
+            && layers.map(\.rows.offset) == layers.map(\.rows.offset).sorted()
+        let size = interleaved ? layers.count : 1
+        return stride(from: 0, to: layers.count, by: size).map { $0..<min(layers.count, $0 + size) }
     }
 
-    /// Drops the pages of `rows` in every selected layer, merging overlapping spans.
-    private func release(_ rows: Range<Int>) {
-        let spans = layers.map { $0.rows.byteRange(rows) }.sorted { $0.lowerBound < $1.lowerBound }
-        var current: Range<Int>?
-        for span in spans {
-            if let open = current, span.lowerBound <= open.upperBound {
-                current = open.lowerBound..<max(open.upperBound, span.upperBound)
-            } else {
-                if let open = current { file.storage.release(open) }
-                current = span
+    /// Where a group's bytes sit inside one row record.
+    private func span(_ group: Range<Int>) -> (start: Int, bytes: Int, rowStride: Int, hull: Bool) {
+        let start = layers[group.lowerBound].rows.offset
+        let bytes = layers[group.upperBound - 1].rows.offset + fragment - start
+        let rowStride = layers[group.lowerBound].rows.rowStride
+        // Read consecutive rows as one span when the gaps between them are small.
+        return (start, bytes, rowStride, rowStride - bytes <= 8192)
+    }
+
+    /// Splits the pass into tiles of at least four rows and about `tileBytes`.
+    func tiles(_ options: StreamOptions) -> [Tile] {
+        var out: [Tile] = []
+        for group in layerGroups() {
+            let s = span(group)
+            let step = max(4, options.tileBytes / max(1, s.hull ? s.rowStride : s.bytes))
+            for lower in stride(from: 0, to: rowCount, by: step) {
+                out.append(Tile(layers: group, rows: lower..<min(rowCount, lower + step)))
             }
         }
-        if let open = current { file.storage.release(open) }
+        return out
+    }
+
+    /// Bytes of buffer a tile needs.
+    private func bufferBytes(_ tile: Tile) -> Int {
+        let s = span(tile.layers)
+        return s.hull ? (tile.rows.count - 1) * s.rowStride + s.bytes : tile.rows.count * s.bytes
+    }
+
+    /// Reads `tile` into `buffer` (one `pread`, or one per row when rows are far apart);
+    /// returns one block per layer of the tile.
+    private func read(_ tile: Tile, into buffer: UnsafeMutableRawPointer) throws -> [RowBlock] {
+        let s = span(tile.layers)
+        let first = tile.rows.lowerBound
+        if s.hull {
+            try file.storage.read(into: buffer, offset: s.start + first * s.rowStride, count: bufferBytes(tile))
+        } else {
+            for (k, r) in tile.rows.enumerated() {
+                try file.storage.read(into: buffer + k * s.bytes, offset: s.start + r * s.rowStride, count: s.bytes)
+            }
+        }
+        let stride = s.hull ? s.rowStride : s.bytes
+        return tile.layers.map { RowBlock(rows: tile.rows, base: buffer + (layers[$0].rows.offset - s.start), stride: stride) }
+    }
+
+    /// Streams every selected layer of every row once, split across workers.
+    ///
+    /// Each worker reads its share of tiles into its own buffer and calls
+    /// `body(worker, layerIndex, block)` for every layer of each tile. Memory is
+    /// `workers × tileBytes`, whatever the number of rows.
+    func stream(_ options: StreamOptions, _ body: (_ worker: Int, _ layerIndex: Int, _ block: RowBlock) -> Void) throws {
+        let tiles = tiles(options)
+        let workers = max(1, min(options.workers, tiles.count))
+        let capacity = tiles.map(bufferBytes).max() ?? 0
+        let buffers = UnsafeMutableRawPointer.allocate(byteCount: max(1, workers * capacity), alignment: 4096)
+        defer { buffers.deallocate() }
+        var failures = [SteerError?](repeating: nil, count: workers)
+        failures.withUnsafeMutableBufferPointer { failures in
+            parallelFor(workers) { worker in
+                let buffer = buffers + worker * capacity
+                for t in (tiles.count * worker / workers)..<(tiles.count * (worker + 1) / workers) {
+                    do {
+                        let blocks = try read(tiles[t], into: buffer)
+                        for (index, block) in zip(tiles[t].layers, blocks) { body(worker, index, block) }
+                    } catch {
+                        failures[worker] = error as? SteerError ?? SteerError.io(path, "\(error)")
+                        return
+                    }
+                }
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
     }
 
     /// Column means of every selected layer, accumulated in Float64.
@@ -63,15 +125,19 @@ extension Activations {
     /// One streaming pass. Throws ``SteerError`` (kind `.value`) naming the first
     /// row and slot that holds a NaN or infinity.
     public func means(_ options: StreamOptions = .init()) throws -> [[Double]] {
-        let workers = min(options.workers, rowCount)
+        let workers = options.workers
         let stride = layers.count * width
         let sums = UnsafeMutablePointer<Double>.allocate(capacity: workers * stride)
         sums.initialize(repeating: 0, count: workers * stride)
         defer { sums.deallocate() }
-        forEachChunk(options) { worker, index, rows in
+        try stream(options) { worker, index, block in
             let acc = sums + worker * stride + index * width
-            let matrix = layers[index].rows
-            for r in rows { Kernels.accumulate(matrix.row(r), dtype, width, into: acc) }
+            var r = block.rows.lowerBound
+            while r + 4 <= block.rows.upperBound {
+                Kernels.accumulate4(block.row(r), block.row(r + 1), block.row(r + 2), block.row(r + 3), dtype, width, into: acc)
+                r += 4
+            }
+            while r < block.rows.upperBound { Kernels.accumulate(block.row(r), dtype, width, into: acc); r += 1 }
         }
         var result: [[Double]] = []
         result.reserveCapacity(layers.count)
@@ -109,33 +175,26 @@ extension Activations {
         guard vectors.count == layers.count, vectors.allSatisfy({ $0.count == width }) else {
             throw SteerError.shape(path, "projection needs one vector of width \(width) per selected layer (\(layers.count))")
         }
-        var scores = [[Double]](repeating: [Double](repeating: 0, count: rowCount), count: layers.count)
         let output = UnsafeMutablePointer<Double>.allocate(capacity: layers.count * rowCount)
+        output.initialize(repeating: 0, count: layers.count * rowCount)
         defer { output.deallocate() }
         let flat = vectors.flatMap { $0 }
-        flat.withUnsafeBufferPointer { directions in
+        try flat.withUnsafeBufferPointer { directions in
             guard let base = directions.baseAddress else { return }
-            forEachChunk(options) { _, index, rows in
-                let matrix = layers[index].rows
+            try stream(options) { _, index, block in
                 let vector = base + index * width
-                for r in rows { output[index * rowCount + r] = Kernels.dot(matrix.row(r), dtype, width, with: vector) }
+                for r in block.rows { output[index * rowCount + r] = Kernels.dot(block.row(r), dtype, width, with: vector) }
             }
         }
-        for index in layers.indices {
-            scores[index] = Array(UnsafeBufferPointer(start: output + index * rowCount, count: rowCount))
-        }
-        return scores
+        return layers.indices.map { Array(UnsafeBufferPointer(start: output + $0 * rowCount, count: rowCount)) }
     }
 
     /// Counts NaN and infinite values in the selected layers (one streaming pass).
-    public func nonFiniteCount(_ options: StreamOptions = .init()) -> Int {
-        let workers = min(options.workers, rowCount)
-        var counts = [Int](repeating: 0, count: workers)
-        counts.withUnsafeMutableBufferPointer { totals in
-            let totals = totals.baseAddress!
-            forEachChunk(options) { worker, index, rows in
-                let matrix = layers[index].rows
-                for r in rows { totals[worker] += Kernels.nonFiniteCount(matrix.row(r), dtype, width) }
+    public func nonFiniteCount(_ options: StreamOptions = .init()) throws -> Int {
+        var counts = [Int](repeating: 0, count: options.workers)
+        try counts.withUnsafeMutableBufferPointer { totals in
+            try stream(options) { worker, _, block in
+                for r in block.rows { totals[worker] += Kernels.nonFiniteCount(block.row(r), dtype, width) }
             }
         }
         return counts.reduce(0, +)

@@ -111,20 +111,33 @@ func describeShape(_ shape: [Int]) -> String {
 extension TensorFile {
     /// Counts NaN and infinite values in one float tensor, streaming it in blocks
     /// (0 for non-float tensors).
-    public func nonFiniteCount(_ info: TensorInfo, options: StreamOptions = .init()) -> Int {
+    public func nonFiniteCount(_ info: TensorInfo, options: StreamOptions = .init()) throws -> Int {
         guard let dtype = info.dtype, info.elementCount > 0 else { return 0 }
-        let block = max(1, options.chunkBytes / dtype.size)
+        let block = max(1, options.tileBytes / dtype.size)
         let blocks = (info.elementCount + block - 1) / block
-        var counts = [Int](repeating: 0, count: blocks)
+        let workers = min(options.workers, blocks)
+        var counts = [Int](repeating: 0, count: workers)
+        var failures = [SteerError?](repeating: nil, count: workers)
+        let buffers = UnsafeMutableRawPointer.allocate(byteCount: workers * block * dtype.size, alignment: 4096)
+        defer { buffers.deallocate() }
         counts.withUnsafeMutableBufferPointer { totals in
-            parallelFor(blocks) { b in
-                let start = b * block
-                let count = min(block, info.elementCount - start)
-                let byteStart = info.offset + start * dtype.size
-                totals[b] = Kernels.nonFiniteCount(storage.bytes(at: byteStart), dtype, count)
-                storage.release(byteStart..<(byteStart + count * dtype.size))
+            failures.withUnsafeMutableBufferPointer { failures in
+                parallelFor(workers) { worker in
+                    let buffer = buffers + worker * block * dtype.size
+                    for b in (blocks * worker / workers)..<(blocks * (worker + 1) / workers) {
+                        let count = min(block, info.elementCount - b * block)
+                        do {
+                            try storage.read(into: buffer, offset: info.offset + b * block * dtype.size, count: count * dtype.size)
+                        } catch {
+                            failures[worker] = error as? SteerError
+                            return
+                        }
+                        totals[worker] += Kernels.nonFiniteCount(buffer, dtype, count)
+                    }
+                }
             }
         }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
         return counts.reduce(0, +)
     }
 }

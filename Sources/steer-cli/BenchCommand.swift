@@ -1,6 +1,215 @@
 import ArgumentParser
+import Foundation
+import Steering
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks against numpy (see README).")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        abstract: "Measure steer against numpy on the same data in the same run.",
+        subcommands: [BenchExtract.self]
+    )
+}
+
+struct BenchExtract: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract",
+        abstract: "Time difference-of-means extraction against reading the files and against numpy.",
+        discussion: """
+        Generates (once, in --dir) a positive and a negative file of [rows, layers, width] random \
+        values as float32 .npy and as bfloat16 safetensors (one tensor layer.N per layer), then, \
+        with the page cache warm, takes the best of --repeat runs of:
+          read    read(2) of both files into a buffer, as `cat a b > /dev/null`
+          steer   open, mean per layer in Float64, difference, save (as `steer extract --no-metrics`)
+          numpy   np.load(mmap_mode="r"), mean over rows (float64 and float32 accumulation; the faster \
+        counts), difference, np.save; bf16 through a uint16 view and a shift
+        Peak memory is the maximum RSS of `steer extract --no-metrics` as a child process, at the \
+        full row count and at a quarter of it: flat memory means the two agree.
+        Defaults are the issue's sizes (about 1 GB a file in f32); use --rows 200 for a quick look.
+        """
+    )
+
+    @Option(help: "Rows (prompts) per file.") var rows = 2000
+    @Option(help: "Layer slots.") var layers = 33
+    @Option(help: "Model width.") var width = 4096
+    @Option(help: "Folder for the generated data (kept between runs).") var dir = "bench-data"
+    @Option(help: "Runs of each measurement; the best is reported.") var `repeat` = 3
+    @Option(help: "The Python with numpy to compare against.") var python = "python3"
+    @Flag(help: "Print one JSON object.") var json = false
+
+    struct Line: Encodable {
+        var format: String
+        var bytes: Int
+        var read_s: Double
+        var steer_s: Double
+        var steer_with_metrics_s: Double
+        var numpy_s: Double?
+        var numpy_float32_s: Double?
+        var numpy_float64_s: Double?
+        var speedup_vs_numpy: Double?
+        var ratio_to_read: Double
+        var steer_seconds_per_gb: Double
+        var peak_rss_mb: Double
+        var peak_rss_quarter_rows_mb: Double
+        var numpy_peak_rss_mb: Double?
+    }
+
+    func run() throws {
+        guard rows >= 4, layers >= 1, width >= 1, `repeat` >= 1 else { throw ValidationError("sizes and --repeat must be positive (rows ≥ 4)") }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let generator = BenchData(rows: rows, layers: layers, width: width, dir: dir)
+        let files = try generator.ensure(log: json ? { _ in } : standardError)
+        var lines: [Line] = []
+        for (format, pair, quarter) in [("f32 npy", files.npy, files.npyQuarter), ("bf16 safetensors", files.bf16, files.bf16Quarter)] {
+            lines.append(try measure(format: format, pair: pair, quarter: quarter))
+        }
+        if json {
+            struct Report: Encodable { var rows: Int; var layers: Int; var width: Int; var cores: Int; var results: [Line] }
+            try printJSON(Report(rows: rows, layers: layers, width: width, cores: StreamOptions().workers, results: lines))
+        } else {
+            printReport(lines)
+        }
+    }
+
+    private func measure(format: String, pair: (String, String), quarter: (String, String)) throws -> Line {
+        let bytes = fileSize(pair.0) + fileSize(pair.1)
+        let out = dir + "/bench-out.safetensors"
+        let read = try best { try readFiles([pair.0, pair.1]) }
+        let steer = try bestThrowing {
+            let p = try Activations.open(pair.0), n = try Activations.open(pair.1)
+            try MeanDifference.extract(positive: p, negative: n).directions.write(to: out)
+        }
+        let steerMetrics = try bestThrowing {
+            _ = try runChild(CommandLine.arguments[0], ["extract", "--pos", pair.0, "--neg", pair.1, "--out", out, "--json"])
+        }
+        let rss = try runChild(CommandLine.arguments[0], ["extract", "--pos", pair.0, "--neg", pair.1, "--out", out, "--no-metrics"]).maxRSS
+        let rssQuarter = try runChild(CommandLine.arguments[0], ["extract", "--pos", quarter.0, "--neg", quarter.1, "--out", out, "--no-metrics"]).maxRSS
+        let numpy = numpyTimes(pair, bf16: format.hasPrefix("bf16"))
+        let numpyBest = [numpy?.float32, numpy?.float64].compactMap { $0 }.min()
+        return Line(format: format, bytes: bytes, read_s: read, steer_s: steer, steer_with_metrics_s: steerMetrics,
+                    numpy_s: numpyBest, numpy_float32_s: numpy?.float32, numpy_float64_s: numpy?.float64,
+                    speedup_vs_numpy: numpyBest.map { $0 / steer }, ratio_to_read: steer / read,
+                    steer_seconds_per_gb: steer / (Double(bytes) / 1e9),
+                    peak_rss_mb: Double(rss) / 1e6, peak_rss_quarter_rows_mb: Double(rssQuarter) / 1e6,
+                    numpy_peak_rss_mb: numpy.map { Double($0.maxRSS) / 1e6 })
+    }
+
+    private func printReport(_ lines: [Line]) {
+        print("steer bench extract: \(rows) rows × \(layers) layers × \(width), \(StreamOptions().workers) cores, page cache warm, best of \(`repeat`)")
+        var table = TextTable(header: ["input", "size", "read", "steer", "numpy", "vs numpy", "vs read", "+metrics", "peak RSS", "at N/4", "numpy RSS"])
+        for l in lines {
+            table.rows.append([
+                l.format, humanBytes(l.bytes), fixed(l.read_s, 3) + " s", fixed(l.steer_s, 3) + " s",
+                l.numpy_s.map { fixed($0, 3) + " s" } ?? "n/a", l.speedup_vs_numpy.map { fixed($0, 1) + "× faster" } ?? "n/a",
+                fixed(l.ratio_to_read, 2) + "×", fixed(l.steer_with_metrics_s, 3) + " s",
+                fixed(l.peak_rss_mb, 0) + " MB", fixed(l.peak_rss_quarter_rows_mb, 0) + " MB",
+                l.numpy_peak_rss_mb.map { fixed($0, 0) + " MB" } ?? "n/a",
+            ])
+        }
+        print(table.render())
+        if lines.count == 2 {
+            let perByte = lines[1].steer_seconds_per_gb / lines[0].steer_seconds_per_gb
+            print("bf16 time per byte vs f32: \(fixed(perByte, 2))×")
+        }
+        print("numpy: best of float32 and float64 accumulation (steer always accumulates in float64); +metrics: full `steer extract` as a child process, including its second pass")
+    }
+
+    // MARK: - Measurements
+
+    private func best(_ body: () throws -> Void) rethrows -> Double {
+        var times: [Double] = []
+        for _ in 0..<`repeat` {
+            let start = ContinuousClock.now
+            try body()
+            times.append(seconds(ContinuousClock.now - start))
+        }
+        return times.min() ?? 0
+    }
+
+    private func bestThrowing(_ body: () throws -> Void) throws -> Double { try best(body) }
+
+    private func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    private func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    private func readFiles(_ paths: [String]) throws {
+        let size = 8 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+        defer { buffer.deallocate() }
+        for path in paths {
+            let fd = open(path, O_RDONLY)
+            guard fd >= 0 else { throw SteerError(.io, file: path, "cannot open") }
+            while Glibc.read(fd, buffer, size) > 0 {}
+            close(fd)
+        }
+    }
+
+    struct ChildResult { var seconds: Double; var maxRSS: Int }
+
+    /// Runs steer itself as a child (output discarded), returning its wall time and its own peak RSS in bytes.
+    private func runChild(_ executable: String, _ arguments: [String]) throws -> ChildResult {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? executable
+        let report = dir + "/peak-rss.txt"
+        let start = ContinuousClock.now
+        let status = try Spawn.run(path, arguments, environment: ["STEER_PEAK_RSS_FILE": report])
+        let elapsed = seconds(ContinuousClock.now - start)
+        guard status == 0 else {
+            throw SteerError(.io, file: path, "benchmark child exited with \(status): steer \(arguments.joined(separator: " "))")
+        }
+        let peak = (try? String(contentsOfFile: report, encoding: .utf8)).flatMap { Int($0) } ?? 0
+        return ChildResult(seconds: elapsed, maxRSS: peak)
+    }
+
+    /// numpy's best times for the same job, or nil when numpy is unavailable.
+    private func numpyTimes(_ pair: (String, String), bf16: Bool) -> (float32: Double, float64: Double, maxRSS: Int)? {
+        let script = dir + "/bench_numpy.py"
+        do {
+            try Array(BenchData.numpyScript.utf8).write(to: script)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [python, script, pair.0, pair.1, dir + "/numpy-out.npy", String(`repeat`), bf16 ? "bf16" : "npy"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw SteerError(.io, file: script, "exited with \(process.terminationStatus)") }
+            let fields = output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            guard fields.count == 3 else { return nil }
+            return (fields[0], fields[1], Int(fields[2]))
+        } catch {
+            standardError("steer bench: numpy comparison skipped: \(error)")
+            return nil
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    func write(to path: String) throws { try AtomicFile.write(self, to: path) }
+}
+
+/// posix_spawn + waitpid, output discarded: a child's exit status.
+enum Spawn {
+    static func run(_ path: String, _ arguments: [String], environment extra: [String: String]) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = ProcessInfo.processInfo.environment.merging(extra) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw SteerError(.io, file: path, "cannot start: \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = (status & 0x7F) == 0
+        return exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
 }

@@ -54,7 +54,7 @@ struct Inspect: ParsableCommand {
             viewError = error.message
         }
         let options = input.streamOptions
-        let nonFinite = noScan ? nil : tensorFile.tensors.reduce(0) { $0 + tensorFile.nonFiniteCount($1, options: options) }
+        let nonFinite = noScan ? nil : try tensorFile.tensors.reduce(0) { $0 + (try tensorFile.nonFiniteCount($1, options: options)) }
         let report = Report(file: file, format: tensorFile.format.rawValue, bytes: tensorFile.storage.size,
                             tensors: tensorFile.tensors.map { .init(name: $0.name, dtype: $0.storedType, shape: $0.shape) },
                             metadata: tensorFile.metadata, activations: view, activations_error: viewError, non_finite: nonFinite)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Steering
 #if canImport(Glibc)
 import Glibc
@@ -25,6 +26,7 @@ struct Steer: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            PeakMemory.reportIfAsked()
         } catch let error as SteerError {
             fail(error.description, code: error.kind == .argument ? 2 : 1)
         } catch {
@@ -49,4 +51,24 @@ func standardError(_ line: String) {
     let text = line.hasSuffix("\n") ? line : line + "\n"
     var bytes = Array(text.utf8)
     _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+}
+
+/// Peak resident memory of this process, for `steer bench`.
+///
+/// `ru_maxrss` of a spawned child also counts its parent's high-water mark at
+/// `exec`, so the benchmark asks each child for its own `VmHWM` instead, through
+/// the environment variable `STEER_PEAK_RSS_FILE`.
+enum PeakMemory {
+    /// `VmHWM` from /proc/self/status, in bytes.
+    static func current() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kb * 1024
+    }
+
+    static func reportIfAsked() {
+        guard let path = ProcessInfo.processInfo.environment["STEER_PEAK_RSS_FILE"], let peak = current() else { return }
+        try? String(peak).write(toFile: path, atomically: true, encoding: .utf8)
+    }
 }

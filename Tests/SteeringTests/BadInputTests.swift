@@ -12,7 +12,7 @@ import TestSupport
     func load(_ path: String, _ selection: ActivationSelection = .init(position: 0)) -> SteerError? {
         do {
             let acts = try Activations.open(path, selection: selection)
-            _ = try acts.means(StreamOptions(workers: 2, chunkBytes: 4096))
+            _ = try acts.means(StreamOptions(workers: 2, tileBytes: 4096))
             return nil
         } catch let error as SteerError {
             return error

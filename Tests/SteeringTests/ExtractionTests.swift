@@ -53,13 +53,35 @@ import TestSupport
         #expect(directions.metadata["steer.degenerate_layers"] == "0")
     }
 
-    @Test(arguments: [1, 2, 3], [64 << 10, 8 << 20])
-    func resultsDoNotDependOnThreadsOrChunks(workers: Int, chunkBytes: Int) throws {
+    @Test(arguments: [1, 2, 3], [4096, 64 << 10, 8 << 20])
+    func resultsDoNotDependOnThreadsOrTiles(workers: Int, tileBytes: Int) throws {
         let selection = ActivationSelection(position: 0)
         let positive = try Activations.open(Self.dir + "pos_f16.npy", selection: selection)
-        let reference = try positive.means(StreamOptions(workers: 1, chunkBytes: 1 << 30))
-        let means = try positive.means(StreamOptions(workers: workers, chunkBytes: chunkBytes))
+        let reference = try positive.means(StreamOptions(workers: 1, tileBytes: 1 << 30))
+        let means = try positive.means(StreamOptions(workers: workers, tileBytes: tileBytes))
         for (a, b) in zip(means, reference) { #expect(Fixtures.relativeError(a, b) <= 1e-14) }
+    }
+
+    /// Every read path of the streaming pass (whole records, one layer's span, one
+    /// `pread` per row) against a plain walk over the mapped rows.
+    @Test(arguments: [LayerSelection.all, .slots([1])], [0, 1])
+    func streamingPathsAgreeWithMappedRows(layers: LayerSelection, position: Int) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let (n, l, p, d) = (11, 3, 2, 3001)  // 12 KB fragments: per-row reads when one layer is picked
+        let values = (0..<(n * l * p * d)).map { Float(($0 * 7919) % 1000) / 100 - 5 }
+        try Fixtures.write(NPY.header(dtype: .float32, shape: [n, l, p, d]) + values.withUnsafeBytes { Array($0) }, to: dir + "/big.npy")
+        let acts = try Activations.open(dir + "/big.npy", selection: .init(layers: layers, position: position))
+        for tileBytes in [4096, 100_000, 1 << 22] {
+            let means = try acts.means(StreamOptions(workers: 2, tileBytes: tileBytes))
+            let scores = try acts.project(onto: acts.layers.map { _ in (0..<d).map { Double($0 % 5) - 2 } }, StreamOptions(workers: 2, tileBytes: tileBytes))
+            for (index, layer) in acts.layers.enumerated() {
+                let rows = (0..<n).map { layer.rows.values(row: $0) }
+                let expected = (0..<d).map { j in rows.reduce(0) { $0 + $1[j] } / Double(n) }
+                #expect(Fixtures.relativeError(means[index], expected) <= 1e-13)
+                let dots = rows.map { row in zip(row, (0..<d).map { Double($0 % 5) - 2 }).reduce(0) { $0 + $1.0 * $1.1 } }
+                #expect(Fixtures.relativeError(scores[index], dots) <= 1e-12)
+            }
+        }
     }
 
     @Test func rawHeaderlessPair() throws {

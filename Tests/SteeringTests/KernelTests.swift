@@ -27,6 +27,25 @@ import Testing
         #expect(mismatches == 0)
     }
 
+    /// The vectorised paths (F16C, AVX2 shifts) against Swift's own conversions, for every finite value.
+    @Test(arguments: [DType.float16, .bfloat16])
+    func vectorisedAccumulateAndDotAreExactForEveryFiniteHalf(dtype: DType) {
+        let reference: (UInt16) -> Float = dtype == .float16 ? { Float(Float16(bitPattern: $0)) } : { Float(bitPattern: UInt32($0) << 16) }
+        let finite = (0...UInt16.max).filter { reference($0).isFinite }
+        var acc = [Double](repeating: 0, count: finite.count)
+        finite.withUnsafeBytes { raw in
+            acc.withUnsafeMutableBufferPointer { Kernels.accumulate(raw.baseAddress!, dtype, finite.count, into: $0.baseAddress!) }
+        }
+        #expect(zip(finite, acc).allSatisfy { Double(reference($0)) == $1 })
+        // Dot with a one-hot vector picks one element exactly, wherever it sits in the SIMD lanes.
+        for position in [0, 5, 8, 13, 1001] {
+            var hot = [Double](repeating: 0, count: finite.count)
+            hot[position] = 1
+            let value = finite.withUnsafeBytes { raw in Kernels.dot(raw.baseAddress!, dtype, finite.count, with: hot) }
+            #expect(value == Double(reference(finite[position])))
+        }
+    }
+
     @Test(arguments: [1, 7, 8, 9, 31, 576, 1003])
     func accumulateMatchesAPlainLoop(count: Int) {
         let values = (0..<count).map { Float(sin(Double($0) * 0.37) * 1000) }

@@ -1,0 +1,127 @@
+import Steering
+
+/// Synthetic benchmark inputs, written once and reused: a positive and a negative
+/// activation set of `[rows, layers, width]` deterministic pseudo-random values,
+/// as float32 .npy and as bfloat16 safetensors (one `layer.N` tensor per layer),
+/// plus quarter-row copies for the flat-memory check.
+struct BenchData {
+    var rows: Int
+    var layers: Int
+    var width: Int
+    var dir: String
+
+    struct Files {
+        var npy: (String, String)
+        var npyQuarter: (String, String)
+        var bf16: (String, String)
+        var bf16Quarter: (String, String)
+    }
+
+    func ensure(log: (String) -> Void) throws -> Files {
+        func name(_ cls: String, _ n: Int, _ ext: String) -> String { "\(dir)/\(cls)_\(n)x\(layers)x\(width).\(ext)" }
+        let quarter = rows / 4
+        for n in [rows, quarter] {
+            for (cls, shift) in [("pos", Float(0.05)), ("neg", Float(0))] {
+                let npy = name(cls, n, "npy"), st = name(cls, n, "safetensors")
+                if !exists(npy) { log("steer bench: writing \(npy)"); try writeNPY(npy, rows: n, shift: shift, seed: cls == "pos" ? 1 : 2) }
+                if !exists(st) { log("steer bench: writing \(st)"); try writeBF16(st, rows: n, shift: shift, seed: cls == "pos" ? 1 : 2) }
+            }
+        }
+        return Files(npy: (name("pos", rows, "npy"), name("neg", rows, "npy")),
+                     npyQuarter: (name("pos", quarter, "npy"), name("neg", quarter, "npy")),
+                     bf16: (name("pos", rows, "safetensors"), name("neg", rows, "safetensors")),
+                     bf16Quarter: (name("pos", quarter, "safetensors"), name("neg", quarter, "safetensors")))
+    }
+
+    private func exists(_ path: String) -> Bool { (try? TensorFile.open(path)) != nil }
+
+    /// Value of element `j` of layer `l` in row `r`: uniform in [-1, 1) plus a class shift.
+    private func row(_ r: Int, layer l: Int, shift: Float, seed: UInt64, into out: inout [Float]) {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(r * layers + l) &* 0xD1B5_4A32_D192_ED03
+        for j in 0..<width {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let u = Float(UInt32(truncatingIfNeeded: state >> 40)) * (1 / Float(1 << 23)) - 1
+            out[j] = u + (j % 7 == 0 ? shift : 0)
+        }
+    }
+
+    private func writeNPY(_ path: String, rows: Int, shift: Float, seed: UInt64) throws {
+        var values = [Float](repeating: 0, count: width)
+        try AtomicFile.write(to: path) { sink in
+            try sink.write(NPY.header(dtype: .float32, shape: [rows, layers, width]))
+            for r in 0..<rows {
+                for l in 0..<layers {
+                    row(r, layer: l, shift: shift, seed: seed, into: &values)
+                    try values.withUnsafeBytes { try sink.write($0) }
+                }
+            }
+        }
+    }
+
+    private func writeBF16(_ path: String, rows: Int, shift: Float, seed: UInt64) throws {
+        let tensorBytes = rows * width * 2
+        var header = "{"
+        for l in 0..<layers {
+            header += "\"layer.\(l)\":{\"dtype\":\"BF16\",\"shape\":[\(rows),\(width)],\"data_offsets\":[\(l * tensorBytes),\((l + 1) * tensorBytes)]},"
+        }
+        header += "\"__metadata__\":{\"note\":\"steer bench synthetic data\"}}"
+        var json = Array(header.utf8)
+        while json.count % 8 != 0 { json.append(0x20) }
+        var values = [Float](repeating: 0, count: width)
+        var bits = [UInt16](repeating: 0, count: width)
+        try AtomicFile.write(to: path) { sink in
+            try sink.write((0..<8).map { UInt8((UInt64(json.count) >> (8 * UInt64($0))) & 0xFF) } + json)
+            for l in 0..<layers {
+                for r in 0..<rows {
+                    row(r, layer: l, shift: shift, seed: seed, into: &values)
+                    for j in 0..<width {  // round to nearest even
+                        let b = values[j].bitPattern
+                        bits[j] = UInt16(truncatingIfNeeded: (b &+ 0x7FFF &+ ((b >> 16) & 1)) >> 16)
+                    }
+                    try bits.withUnsafeBytes { try sink.write($0) }
+                }
+            }
+        }
+    }
+
+    /// The numpy side of the comparison: prints "float32_seconds float64_seconds peak_rss_bytes".
+    static let numpyScript = #"""
+    import json, struct, sys, time
+    import numpy as np
+
+    pos, neg, out, repeat, kind = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+
+    def layers_bf16(path):
+        with open(path, "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            header = json.loads(f.read(n))
+        header.pop("__metadata__", None)
+        raw = np.memmap(path, dtype=np.uint8, mode="r")
+        names = sorted(header, key=lambda k: int(k.split(".")[1]))
+        for k in names:
+            b, e = header[k]["data_offsets"]
+            u16 = raw[8 + n + b: 8 + n + e].view(np.uint16).reshape(header[k]["shape"])
+            yield u16
+
+    def mean(path, dtype):
+        if kind == "npy":
+            return np.load(path, mmap_mode="r").mean(axis=0, dtype=dtype)
+        # bf16: widen through a uint16 view and a shift, layer by layer
+        return np.stack([(u.astype(np.uint32) << 16).view(np.float32).mean(axis=0, dtype=dtype) for u in layers_bf16(path)])
+
+    def job(dtype):
+        best = float("inf")
+        for _ in range(repeat):
+            t = time.perf_counter()
+            r = mean(pos, dtype) - mean(neg, dtype)
+            np.save(out, r.astype(np.float32))
+            best = min(best, time.perf_counter() - t)
+        return best
+
+    t32 = job(np.float32)
+    t64 = job(np.float64)
+    # VmHWM: this process's own peak (ru_maxrss would include the parent's at exec)
+    hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    print(t32, t64, hwm * 1024)
+    """#
+}
