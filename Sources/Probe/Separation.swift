@@ -17,9 +17,10 @@ public struct Separation: Sendable, Equatable {
     /// Measures `directions` on the rows they came from (or any other labelled rows).
     ///
     /// Streams both files once more, projecting every row onto each unit direction.
-    /// Degenerate slots get AUROC 0.5, d = 0 and the accuracy of calling every row
-    /// positive, and are flagged.
-    public static func measure(_ directions: DirectionSet, degenerate: [Bool], positive: Activations, negative: Activations,
+    /// A zero direction (what extraction saves for a slot whose class means coincide)
+    /// is degenerate: AUROC 0.5, d = 0, the accuracy of calling every row positive,
+    /// and flagged.
+    public static func measure(_ directions: DirectionSet, positive: Activations, negative: Activations,
                                options: StreamOptions = .init()) throws -> [Separation] {
         try ClassMeans.checkCompatible(positive, negative)
         guard directions.slots == positive.slots else {
@@ -34,7 +35,7 @@ public struct Separation: Sendable, Equatable {
                        auroc: Metrics.auroc(positive: plus[i], negative: minus[i]),
                        cohenD: Metrics.cohenD(positive: plus[i], negative: minus[i]),
                        accuracy: Metrics.midpointAccuracy(positive: plus[i], negative: minus[i]),
-                       degenerate: degenerate[i])
+                       degenerate: norms[i] == 0)
         }
     }
 

@@ -64,16 +64,15 @@ struct Extract: ParsableCommand {
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
         let options = input.streamOptions
-        let (means, directions) = try MeanDifference.extract(positive: positive, negative: negative, options: options)
-        let degenerate = means.slots.indices.map(means.isDegenerate)
+        let directions = try MeanDifference.extract(positive: positive, negative: negative, options: options).directions
         let layers: [Report.Layer]
         var best: Int?
         if noMetrics {
             layers = zip(directions.slots.indices, directions.norms).map { i, norm in
-                Report.Layer(layer: directions.slots[i], norm: norm, degenerate: degenerate[i])
+                Report.Layer(layer: directions.slots[i], norm: norm, degenerate: norm == 0)
             }
         } else {
-            let separations = try Separation.measure(directions, degenerate: degenerate, positive: positive, negative: negative, options: options)
+            let separations = try Separation.measure(directions, positive: positive, negative: negative, options: options)
             best = Separation.best(separations)
             layers = separations.map {
                 Report.Layer(layer: $0.slot, norm: $0.norm, auroc: $0.auroc, cohen_d: $0.cohenD, accuracy: $0.accuracy, degenerate: $0.degenerate)

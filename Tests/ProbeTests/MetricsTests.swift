@@ -39,8 +39,8 @@ import Steering
     static func separations(_ pos: String, _ neg: String, _ selection: ActivationSelection) throws -> [Separation] {
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
-        let (means, directions) = try MeanDifference.extract(positive: positive, negative: negative)
-        return try Separation.measure(directions, degenerate: means.slots.indices.map(means.isDegenerate), positive: positive, negative: negative)
+        let directions = try MeanDifference.extract(positive: positive, negative: negative).directions
+        return try Separation.measure(directions, positive: positive, negative: negative)
     }
 
     static func compare(_ got: [Separation], _ expected: [ExpectedLayer]) {
