@@ -102,6 +102,69 @@ def case(pos_layers, neg_layers, slots):
     return out
 
 
+# ---------------------------------------------------------------- Latent Guard (float64, scikit-learn metrics)
+def guard_scores(centroids, layers):
+    """centroids: list of (mu_pos, mu_neg) per slot, F32-rounded as steer saves them; layers: list of [n, d].
+    Slots with identical or zero centroids are skipped, as steer does."""
+    total, used = 0.0, 0
+    for (mp, mn), h in zip(centroids, layers):
+        if np.array_equal(mp, mn) or not mp.any() or not mn.any():
+            continue
+        hn = np.sqrt((h * h).sum(axis=1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cp = np.where(hn > 0, (h * mp).sum(axis=1) / (hn * np.linalg.norm(mp)), 0.0)
+            cn = np.where(hn > 0, (h * mn).sum(axis=1) / (hn * np.linalg.norm(mn)), 0.0)
+        total = total + (cp - cn)
+        used += 1
+    return total / used
+
+
+def evaluation(sp, sn, alpha):
+    from sklearn.metrics import accuracy_score, precision_score, recall_score, f1_score, confusion_matrix, roc_curve
+    y = np.r_[np.ones(len(sp)), np.zeros(len(sn))]
+    s = np.r_[sp, sn]
+    pred = (s >= alpha).astype(int)
+    tn, fp, fn, tp = confusion_matrix(y, pred, labels=[0, 1]).ravel()
+    fpr_curve, tpr_curve, _ = roc_curve(y, s)
+    return {"accuracy": accuracy_score(y, pred), "precision": precision_score(y, pred, zero_division=0),
+            "recall": recall_score(y, pred), "f1": f1_score(y, pred, zero_division=0),
+            "auroc": roc_auc_score(y, s), "fpr": fp / (fp + tn),
+            "tpr_at_1pct_fpr": float(tpr_curve[fpr_curve <= 0.01].max()),
+            "confusion": {"tp": int(tp), "fp": int(fp), "tn": int(tn), "fn": int(fn)}, "threshold": alpha}
+
+
+def calibrate(sp, sn, method):
+    """Threshold among the distinct scores (plus one above all): max F1, max Youden J, or max TPR at FPR <= rate.
+    Ties go to the higher threshold."""
+    candidates = np.r_[np.nextafter(max(sp.max(), sn.max()), np.inf), np.unique(np.r_[sp, sn])[::-1]]
+    best, best_value = candidates[0], -np.inf
+    for t in candidates:
+        tp, fp = (sp >= t).sum(), (sn >= t).sum()
+        tpr, fpr = tp / len(sp), fp / len(sn)
+        if method == "max-f1":
+            value = 2 * tp / (2 * tp + fp + (len(sp) - tp)) if tp + fp + len(sp) > 0 else 0
+        elif method == "youden":
+            value = tpr - fpr
+        else:
+            value = tpr if fpr <= float(method.split("=")[1]) else -1
+        if value > best_value:
+            best, best_value = t, value
+    return float(best)
+
+
+def guard_case(train_pos, train_neg, eval_pos, eval_neg, slots):
+    """Each argument: list of [n, d] float64 per slot. Centroids rounded to float32 as steer stores them."""
+    cents = [(p.mean(0).astype(np.float32).astype(np.float64), n.mean(0).astype(np.float32).astype(np.float64))
+             for p, n in zip(train_pos, train_neg)]
+    skipped = [s for s, (a, b) in zip(slots, cents) if np.array_equal(a, b) or not a.any() or not b.any()]
+    sp, sn = guard_scores(cents, eval_pos), guard_scores(cents, eval_neg)
+    out = {"slots": slots, "skipped": skipped, "eval_pos_scores": sp.tolist(), "eval_neg_scores": sn.tolist(),
+           "alpha0": evaluation(sp, sn, 0.0), "train_alpha0": evaluation(guard_scores(cents, train_pos), guard_scores(cents, train_neg), 0.0)}
+    for method in ("max-f1", "youden", "fpr=0.01", "fpr=0.1"):
+        out["threshold_" + method] = calibrate(sp, sn, method)
+    return out
+
+
 # ---------------------------------------------------------------- synthetic
 def synthetic():
     out = os.path.join(ROOT, "synthetic")
@@ -159,6 +222,14 @@ def synthetic():
     pos[:, 2, 0, :].tofile(os.path.join(out, "pos_l2p0.f32.bin"))
     neg[:, 2, 0, :].tofile(os.path.join(out, "neg_l2p0.f32.bin"))
     exp["raw_l2p0"] = case([p64[:, 2, 0, :]], [n64[:, 2, 0, :]], [0])
+
+    # guard: train on rows 0-19, evaluate (and calibrate) on rows 20-36 of both files, f32 values
+    guard = {}
+    for p in range(P):
+        guard[str(p)] = guard_case([p64[:20, l, p] for l in range(L)], [n64[:20, l, p] for l in range(L)],
+                                   [p64[20:37, l, p] for l in range(L)], [n64[20:37, l, p] for l in range(L)], list(range(L)))
+    with open(os.path.join(out, "guard.json"), "w") as f:
+        json.dump(guard, f, default=float)
 
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump({"n_pos": n_pos, "n_neg": n_neg, "layers": L, "positions": P, "width": d, "cases": exp}, f)
@@ -259,6 +330,32 @@ def real():
     expected["subset_minilm_layer4"] = c["layers"]
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(expected, f)
+
+    # guard on real data
+    guard = {}
+    # committed subset (test .npy, stacked slots 18, 28 as 0, 1): train rows 0-149, evaluate rows 150-299
+    sub = {c: te[c][:, test_keep] for c in ("harmful", "harmless")}
+    for p in range(2):
+        guard[f"subset_p{p}"] = guard_case([sub["harmful"][:150, i, p] for i in range(2)], [sub["harmless"][:150, i, p] for i in range(2)],
+                                           [sub["harmful"][150:, i, p] for i in range(2)], [sub["harmless"][150:, i, p] for i in range(2)], [0, 1])
+    # the paper setup on the full files: train (BF16) -> test (F16), t_inst, all 31 slots
+    trp = [decode(*tr["harmful"][0][f"layer.{s}"])[:, 0] for s in slots]
+    trn = [decode(*tr["harmless"][0][f"layer.{s}"])[:, 0] for s in slots]
+    tep = [te["harmful"][:, s, 0] for s in slots]
+    ten = [te["harmless"][:, s, 0] for s in slots]
+    g = guard_case(trp, trn, tep, ten, slots)
+    guard["full_t_inst"] = {k: v for k, v in g.items() if not k.startswith("eval_")}
+    # calibrated on test rows 0-149, evaluated on test rows 150-299
+    cents = [(p.mean(0).astype(np.float32).astype(np.float64), n.mean(0).astype(np.float32).astype(np.float64)) for p, n in zip(trp, trn)]
+    vp, vn = guard_scores(cents, [x[:150] for x in tep]), guard_scores(cents, [x[:150] for x in ten])
+    hp, hn = guard_scores(cents, [x[150:] for x in tep]), guard_scores(cents, [x[150:] for x in ten])
+    guard["full_calibrated"] = {}
+    for method in ("max-f1", "youden", "fpr=0.01"):
+        t = calibrate(vp, vn, method)
+        guard["full_calibrated"][method] = {"alpha": t, "heldout": evaluation(hp, hn, t)}
+    guard["full_calibrated"]["alpha0_heldout"] = evaluation(hp, hn, 0.0)
+    with open(os.path.join(out, "guard.json"), "w") as f:
+        json.dump(guard, f, default=float)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,23 @@ static double dot_generic(const void *x, int dtype, size_t n, const double *v) {
     return total;
 }
 
+static void dot2_norm_generic(const void *x, int dtype, size_t n, const double *u, const double *v, double out[3]) {
+    double a[4] = {0}, b[4] = {0}, c[4] = {0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++) {
+            double h = load1(x, dtype, i + k);
+            a[k] += h * u[i + k]; b[k] += h * v[i + k]; c[k] += h * h;
+        }
+    out[0] = (a[0] + a[2]) + (a[1] + a[3]);
+    out[1] = (b[0] + b[2]) + (b[1] + b[3]);
+    out[2] = (c[0] + c[2]) + (c[1] + c[3]);
+    for (; i < n; i++) {
+        double h = load1(x, dtype, i);
+        out[0] += h * u[i]; out[1] += h * v[i]; out[2] += h * h;
+    }
+}
+
 // ---------------------------------------------------------------- AVX2 + FMA + F16C versions
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -128,7 +145,35 @@ STEER_AVX2 static inline __m256d high4(__m256 v) { return _mm256_cvtps_pd(_mm256
         return total;                                                                                    \
     }
 
+#define STEER_DEFINE_AVX2_DOT2(NAME, DT)                                                                   \
+    STEER_AVX2 static void dot2_norm_##NAME(const void *x, size_t n, const double *u, const double *v, double out[3]) { \
+        __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd(), c = _mm256_setzero_pd();                 \
+        size_t i = 0;                                                                                      \
+        for (; i + 8 <= n; i += 8) {                                                                       \
+            __m256 w = load8(x, DT, i);                                                                    \
+            __m256d lo = low4(w), hi = high4(w);                                                           \
+            a = _mm256_fmadd_pd(lo, _mm256_loadu_pd(u + i), a);                                            \
+            a = _mm256_fmadd_pd(hi, _mm256_loadu_pd(u + i + 4), a);                                        \
+            b = _mm256_fmadd_pd(lo, _mm256_loadu_pd(v + i), b);                                            \
+            b = _mm256_fmadd_pd(hi, _mm256_loadu_pd(v + i + 4), b);                                        \
+            c = _mm256_fmadd_pd(lo, lo, c);                                                                \
+            c = _mm256_fmadd_pd(hi, hi, c);                                                                \
+        }                                                                                                  \
+        double la[4], lb[4], lc[4];                                                                        \
+        _mm256_storeu_pd(la, a); _mm256_storeu_pd(lb, b); _mm256_storeu_pd(lc, c);                         \
+        out[0] = (la[0] + la[2]) + (la[1] + la[3]);                                                        \
+        out[1] = (lb[0] + lb[2]) + (lb[1] + lb[3]);                                                        \
+        out[2] = (lc[0] + lc[2]) + (lc[1] + lc[3]);                                                        \
+        for (; i < n; i++) {                                                                               \
+            double h = load1(x, DT, i);                                                                    \
+            out[0] += h * u[i]; out[1] += h * v[i]; out[2] += h * h;                                       \
+        }                                                                                                  \
+    }
+
 STEER_DEFINE_AVX2(f32, STEER_F32)
+STEER_DEFINE_AVX2_DOT2(f32, STEER_F32)
+STEER_DEFINE_AVX2_DOT2(f16, STEER_F16)
+STEER_DEFINE_AVX2_DOT2(bf16, STEER_BF16)
 STEER_DEFINE_AVX2(f16, STEER_F16)
 STEER_DEFINE_AVX2(bf16, STEER_BF16)
 
@@ -188,6 +233,20 @@ double steer_dot(const void *x, int dtype, size_t n, const double *v) {
     }
 #endif
     return dot_generic(x, dtype, n, v);
+}
+
+void steer_dot2_norm(const void *x, int dtype, size_t n, const double *u, const double *v, double out[3]) {
+#ifdef STEER_AVX2
+    if (use_avx2()) {
+        switch (dtype) {
+        case STEER_F32: dot2_norm_f32(x, n, u, v, out); return;
+        case STEER_F16: dot2_norm_f16(x, n, u, v, out); return;
+        case STEER_BF16: dot2_norm_bf16(x, n, u, v, out); return;
+        default: break;
+        }
+    }
+#endif
+    dot2_norm_generic(x, dtype, n, u, v, out);
 }
 
 void steer_to_f64(const void *x, int dtype, size_t n, double *out) {

@@ -59,6 +59,50 @@ public enum Metrics {
         return Confusion(truePositives: tp, falseNegatives: positive.count - tp, falsePositives: fp, trueNegatives: negative.count - fp)
     }
 
+    /// The ROC curve: one point per distinct score, thresholds descending, starting
+    /// at (0, 0) for a threshold above every score. `score ≥ threshold` flags a row.
+    public static func roc(positive: [Double], negative: [Double]) -> [ROCPoint] {
+        let labelled = (positive.map { ($0, true) } + negative.map { ($0, false) }).sorted { $0.0 > $1.0 }
+        let top = labelled.first?.0 ?? 0
+        var points = [ROCPoint(threshold: top.nextUp, truePositives: 0, falsePositives: 0,
+                               positives: positive.count, negatives: negative.count)]
+        var tp = 0, fp = 0, i = 0
+        while i < labelled.count {
+            let threshold = labelled[i].0
+            while i < labelled.count && labelled[i].0 == threshold {
+                if labelled[i].1 { tp += 1 } else { fp += 1 }
+                i += 1
+            }
+            points.append(ROCPoint(threshold: threshold, truePositives: tp, falsePositives: fp,
+                                   positives: positive.count, negatives: negative.count))
+        }
+        return points
+    }
+
+    /// The highest true-positive rate at a false-positive rate of at most `maxFPR`.
+    public static func tpr(atFPR maxFPR: Double, positive: [Double], negative: [Double]) -> Double {
+        roc(positive: positive, negative: negative).filter { $0.fpr <= maxFPR }.map(\.tpr).max() ?? 0
+    }
+
+    /// The threshold `calibration` picks on labelled (held-out) scores.
+    ///
+    /// Among the ROC points: the highest F1 (`maxF1`), the highest TPR − FPR
+    /// (`youden`), or the highest TPR whose FPR is at most the target (`fpr`). Ties
+    /// go to the higher, more conservative threshold. The threshold is a score value,
+    /// so rows scoring exactly it are flagged.
+    public static func threshold(_ calibration: Calibration, positive: [Double], negative: [Double]) -> Double {
+        let points = roc(positive: positive, negative: negative)
+        let objective: (ROCPoint) -> Double
+        switch calibration {
+        case .maxF1: objective = { $0.confusion.f1 }
+        case .youden: objective = { $0.tpr - $0.fpr }
+        case .fpr(let target): objective = { $0.fpr <= target ? $0.tpr : -1 }
+        }
+        var best = points[0]
+        for point in points.dropFirst() where objective(point) > objective(best) { best = point }
+        return best.threshold
+    }
+
     /// Accuracy at the midpoint of the two class means of the scores.
     public static func midpointAccuracy(positive: [Double], negative: [Double]) -> Double {
         let threshold = (meanAndVariance(positive).mean + meanAndVariance(negative).mean) / 2
@@ -93,4 +137,82 @@ public struct Confusion: Sendable, Equatable, Codable {
     public var f1: Double { ratio(2 * truePositives, 2 * truePositives + falsePositives + falseNegatives) }
 
     private func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
+}
+
+/// One point of a ROC curve.
+public struct ROCPoint: Sendable, Equatable {
+    /// Rows with `score ≥ threshold` are flagged positive.
+    public var threshold: Double
+    public var truePositives: Int
+    public var falsePositives: Int
+    public var positives: Int
+    public var negatives: Int
+
+    public var tpr: Double { positives == 0 ? 0 : Double(truePositives) / Double(positives) }
+    public var fpr: Double { negatives == 0 ? 0 : Double(falsePositives) / Double(negatives) }
+    public var confusion: Confusion {
+        Confusion(truePositives: truePositives, falseNegatives: positives - truePositives,
+                  falsePositives: falsePositives, trueNegatives: negatives - falsePositives)
+    }
+}
+
+/// How a decision threshold is chosen on held-out data.
+public enum Calibration: Sendable, Equatable, CustomStringConvertible {
+    /// Maximise F1.
+    case maxF1
+    /// Maximise Youden's J = TPR − FPR.
+    case youden
+    /// The highest TPR with FPR at most this rate.
+    case fpr(Double)
+
+    /// Parses `max-f1`, `youden` or `fpr=0.01`.
+    public init?(parsing text: String) {
+        switch text.lowercased() {
+        case "max-f1", "maxf1", "f1": self = .maxF1
+        case "youden", "youden-j": self = .youden
+        default:
+            guard text.lowercased().hasPrefix("fpr="), let rate = Double(text.dropFirst(4)), rate >= 0, rate <= 1 else { return nil }
+            self = .fpr(rate)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .maxF1: "max-f1"
+        case .youden: "youden"
+        case .fpr(let rate): "fpr=\(rate)"
+        }
+    }
+}
+
+/// The figures a detector is judged by, as `steer guard eval` reports them.
+public struct Evaluation: Sendable, Equatable, Codable {
+    public var accuracy: Double
+    public var precision: Double
+    public var recall: Double
+    public var f1: Double
+    public var auroc: Double
+    public var fpr: Double
+    public var tpr_at_1pct_fpr: Double
+    public var confusion: ConfusionCounts
+    public var threshold: Double
+
+    /// Counts with short keys for JSON.
+    public struct ConfusionCounts: Sendable, Equatable, Codable {
+        public var tp: Int, fp: Int, tn: Int, fn: Int
+    }
+
+    /// Evaluates scores of labelled rows at `threshold` (`score ≥ threshold` flags a row).
+    public init(positive: [Double], negative: [Double], threshold: Double) {
+        let c = Metrics.confusion(positive: positive, negative: negative, threshold: threshold)
+        accuracy = c.accuracy
+        precision = c.precision
+        recall = c.recall
+        f1 = c.f1
+        fpr = c.falsePositiveRate
+        auroc = Metrics.auroc(positive: positive, negative: negative)
+        tpr_at_1pct_fpr = Metrics.tpr(atFPR: 0.01, positive: positive, negative: negative)
+        confusion = .init(tp: c.truePositives, fp: c.falsePositives, tn: c.trueNegatives, fn: c.falseNegatives)
+        self.threshold = threshold
+    }
 }

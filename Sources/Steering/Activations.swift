@@ -19,6 +19,12 @@ public struct RowMatrix: Sendable {
         (offset + rows.lowerBound * rowStride)..<(offset + (rows.upperBound - 1) * rowStride + width * dtype.size)
     }
 
+    /// Rows `range` of this matrix as a matrix of their own.
+    func subrange(_ range: Range<Int>) -> RowMatrix {
+        RowMatrix(storage: storage, dtype: dtype, rowCount: range.count, width: width,
+                  offset: offset + range.lowerBound * rowStride, rowStride: rowStride)
+    }
+
     /// Row `r` as Float64 values.
     public func values(row r: Int) -> [Double] {
         guard r >= 0, r < rowCount else { return [] }
@@ -57,8 +63,11 @@ public struct Activations: Sendable {
     public let availableSlots: [Int]
     /// Layer-slot convention (`hf_hidden_states`, `block_output`, `block_input`) when the file says.
     public let layerConvention: String?
+    private let rowStart: Int
 
     public var path: String { file.path }
+    /// The file row that row 0 of this selection is (non-zero with `--rows`).
+    public var rowOffset: Int { rowStart }
     public var slots: [Int] { layers.map(\.slot) }
 
     /// Opens `path` and selects rows as `selection` says.
@@ -109,8 +118,17 @@ public struct Activations: Sendable {
                 return match
             }
         }
-        self.layers = chosen.sorted { $0.slot < $1.slot }.map { LayerRows(slot: $0.slot, rows: $0.rows) }
-        rowCount = firstLayer.rows.rowCount
+        var picked = chosen.sorted { $0.slot < $1.slot }.map { LayerRows(slot: $0.slot, rows: $0.rows) }
+        if let rows = selection.rows {
+            let total = firstLayer.rows.rowCount
+            guard rows.upperBound <= total else {
+                throw SteerError.argument("\(path): --rows \(rows.lowerBound)-\(rows.upperBound - 1) goes past the \(total) rows the file holds")
+            }
+            picked = picked.map { LayerRows(slot: $0.slot, rows: $0.rows.subrange(rows)) }
+        }
+        self.layers = picked
+        rowCount = picked.first?.rows.rowCount ?? 0
+        rowStart = selection.rows?.lowerBound ?? 0
         width = firstLayer.rows.width
         dtype = firstLayer.rows.dtype
         self.positionCount = positionCount
@@ -122,6 +140,29 @@ public struct Activations: Sendable {
         guard Set(self.layers.map { $0.rows.dtype }).count == 1 else {
             throw SteerError.shape(path, "layer tensors differ in dtype; steer needs one dtype per file")
         }
+    }
+
+    private init(copying other: Activations, layers: [LayerRows]) {
+        file = other.file
+        self.layers = layers
+        rowCount = other.rowCount
+        width = other.width
+        dtype = other.dtype
+        positionCount = other.positionCount
+        position = other.position
+        availableSlots = other.availableSlots
+        layerConvention = other.layerConvention
+        rowStart = other.rowStart
+    }
+
+    /// The same rows restricted to `slots` (in that order), or an error naming the
+    /// file, the slots it lacks and the ones it holds.
+    public func selecting(slots wanted: [Int]) throws -> Activations {
+        let missing = wanted.filter { !slots.contains($0) }
+        guard missing.isEmpty else {
+            throw SteerError.shape(path, "lacks layer \(describeSlots(missing)) (it holds \(describeSlots(slots)))")
+        }
+        return Activations(copying: self, layers: wanted.compactMap { slot in layers.first { $0.slot == slot } })
     }
 
     /// The float tensors that hold layers, with the slot their name gives (nil for one unnamed tensor).

@@ -23,6 +23,17 @@ enum Kernels {
         steer_dot(source, dtype.kernelCode, count, vector)
     }
 
+    /// `(x·u, x·v, x·x)` in one pass, Float64, fixed order.
+    static func dot2Norm(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, _ u: UnsafePointer<Double>, _ v: UnsafePointer<Double>)
+        -> (Double, Double, Double)
+    {
+        var out = (0.0, 0.0, 0.0)
+        withUnsafeMutableBytes(of: &out) { raw in
+            steer_dot2_norm(source, dtype.kernelCode, count, u, v, raw.baseAddress!.assumingMemoryBound(to: Double.self))
+        }
+        return out
+    }
+
     /// `out[i] = Double(x[i])` for `i < count`.
     static func convert(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, into out: UnsafeMutablePointer<Double>) {
         steer_to_f64(source, dtype.kernelCode, count, out)

@@ -189,6 +189,38 @@ extension Activations {
         return layers.indices.map { Array(UnsafeBufferPointer(start: output + $0 * rowCount, count: rowCount)) }
     }
 
+    /// `cos(h, u_l) − cos(h, v_l)` for every selected layer `l` and row `h`, in one pass.
+    ///
+    /// `u[i]` and `v[i]` (length `width`) go with `layers[i]`. A zero row or a zero
+    /// reference vector contributes 0, never NaN. Returns `contrast[i][row]`.
+    public func cosineContrast(_ u: [[Double]], _ v: [[Double]], _ options: StreamOptions = .init()) throws -> [[Double]] {
+        guard u.count == layers.count, v.count == layers.count, (u + v).allSatisfy({ $0.count == width }) else {
+            throw SteerError.shape(path, "needs two vectors of width \(width) per selected layer (\(layers.count))")
+        }
+        let uNorms = u.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let vNorms = v.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let output = UnsafeMutablePointer<Double>.allocate(capacity: layers.count * rowCount)
+        output.initialize(repeating: 0, count: layers.count * rowCount)
+        defer { output.deallocate() }
+        let flatU = u.flatMap { $0 }, flatV = v.flatMap { $0 }
+        try flatU.withUnsafeBufferPointer { uBuffer in
+            try flatV.withUnsafeBufferPointer { vBuffer in
+                guard let uBase = uBuffer.baseAddress, let vBase = vBuffer.baseAddress else { return }
+                try stream(options) { _, index, block in
+                    let (nu, nv) = (uNorms[index], vNorms[index])
+                    for r in block.rows {
+                        let (hu, hv, hh) = Kernels.dot2Norm(block.row(r), dtype, width, uBase + index * width, vBase + index * width)
+                        let norm = hh.squareRoot()
+                        let cu = norm > 0 && nu > 0 ? hu / (norm * nu) : 0
+                        let cv = norm > 0 && nv > 0 ? hv / (norm * nv) : 0
+                        output[index * rowCount + r] = cu - cv
+                    }
+                }
+            }
+        }
+        return layers.indices.map { Array(UnsafeBufferPointer(start: output + $0 * rowCount, count: rowCount)) }
+    }
+
     /// Counts NaN and infinite values in the selected layers (one streaming pass).
     public func nonFiniteCount(_ options: StreamOptions = .init()) throws -> Int {
         var counts = [Int](repeating: 0, count: options.workers)

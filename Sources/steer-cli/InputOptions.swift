@@ -22,6 +22,9 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Row width of raw .bin files.", valueName: "d"))
     var dim: Int?
 
+    @Option(help: ArgumentHelp("Use only rows a-b of every input (inclusive, 0-based), e.g. to hold part of a file out.", valueName: "a-b"))
+    var rows: String?
+
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n"))
     var threads: Int?
 
@@ -36,7 +39,8 @@ struct InputOptions: ParsableArguments {
             }
             read.dtype = parsed
         }
-        return ActivationSelection(layers: try LayerSelection(parsing: layers), position: position, layout: layout, readOptions: read)
+        return ActivationSelection(layers: try LayerSelection(parsing: layers), position: position, layout: layout, readOptions: read,
+                                   rows: try rows.map(ActivationSelection.parseRows))
     }
 
     var streamOptions: StreamOptions {

@@ -9,10 +9,12 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: data, as: UTF8.self))
 }
 
-/// A plain text table: numeric columns right-aligned, the last (notes) column left as it is.
+/// A plain text table: numeric columns right-aligned, label columns (`leftAligned`) and
+/// the last (notes) column left-aligned.
 struct TextTable {
     var header: [String]
     var rows: [[String]] = []
+    var leftAligned: Set<Int> = []
 
     func render() -> String {
         var widths = header.map(\.count)
@@ -21,7 +23,8 @@ struct TextTable {
         }
         func line(_ cells: [String]) -> String {
             let text = cells.enumerated().map { i, cell in
-                i < widths.count - 1 ? String(repeating: " ", count: widths[i] - cell.count) + cell : cell
+                let pad = String(repeating: " ", count: max(0, (i < widths.count ? widths[i] : 0) - cell.count))
+                return i >= widths.count - 1 ? cell : leftAligned.contains(i) ? cell + pad : pad + cell
             }.joined(separator: "  ")
             return String(text.reversed().drop { $0 == " " }.reversed())
         }

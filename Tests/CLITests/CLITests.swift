@@ -139,3 +139,62 @@ import TestSupport
         #expect(missing.status == 1 && missing.stderr.contains("cannot open"))
     }
 }
+
+/// `steer guard` as a user runs it.
+@Suite struct GuardCLITests {
+    let pos = Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy")
+    let neg = Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy")
+
+    @Test func trainScoreEvalRoundTrip() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let model = dir + "/guard.safetensors"
+        let train = try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--rows", "0-149",
+                                        "--calibrate", "youden", "--val-pos", pos, "--val-neg", neg, "--val-rows", "150-299",
+                                        "--out", model, "--json"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as? [String: Any]
+        #expect(report?["calibration"] as? String == "youden")
+        let alpha = (report?["alpha"] as? NSNumber)?.doubleValue ?? .nan
+        let reference = try GuardTestsReference.threshold("subset_p0", "youden")
+        #expect(abs(alpha - reference) <= 1e-12)
+
+        let score = try CLITests.steer(["guard", "score", "--guard", model, "--acts", pos, "--rows", "150-299", "--jsonl"])
+        #expect(score.status == 0, "\(score.stderr)")
+        let lines = score.stdout.split(separator: "\n")
+        #expect(lines.count == 150)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        #expect((first?["row"] as? NSNumber)?.intValue == 150)
+        #expect(first?["score"] is NSNumber && first?["harmful"] is Bool)
+        #expect(score.stderr.contains("rows flagged harmful"))
+
+        let eval = try CLITests.steer(["guard", "eval", "--guard", model, "--pos", pos, "--neg", neg, "--rows", "150-299", "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let metrics = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any]
+        for key in ["accuracy", "precision", "recall", "f1", "auroc", "fpr", "tpr_at_1pct_fpr"] { #expect(metrics?[key] is NSNumber, "\(key)") }
+        let confusion = metrics?["confusion"] as? [String: Any]
+        #expect(Set(confusion?.keys.map { $0 } ?? []) == ["tp", "fp", "tn", "fn"])
+    }
+
+    @Test func guardErrors() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        // --calibrate without validation data: usage.
+        #expect(try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--out", dir + "/g", "--calibrate", "max-f1"]).status == 2)
+        #expect(try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--out", dir + "/g", "--calibrate", "best"]).status == 2)
+        // Scoring a file of another width names both.
+        let model = dir + "/g.safetensors"
+        #expect(try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--out", model]).status == 0)
+        let raw = Fixtures.vectors("real/minilm_train_harmful.layer4.f32le.bin")
+        let wrong = try CLITests.steer(["guard", "score", "--guard", model, "--acts", raw, "--dim", "384", "--dtype", "f32"])
+        #expect(wrong.status == 1 && wrong.stderr.contains(raw) && wrong.stderr.contains("has no layer slot 1"))
+        // A directions file is not a guard.
+        let notGuard = try CLITests.steer(["guard", "eval", "--guard", Fixtures.vectors("real/smollm2_train_harmful.safetensors"), "--pos", pos, "--neg", neg])
+        #expect(notGuard.status == 1 && notGuard.stderr.contains("not a guard file"))
+    }
+}
+
+enum GuardTestsReference {
+    static func threshold(_ key: String, _ method: String) throws -> Double {
+        let root = try Fixtures.json(Fixtures.vectors("real/guard.json")) as? [String: Any]
+        return ((root?[key] as? [String: Any])?["threshold_" + method] as? NSNumber)?.doubleValue ?? .nan
+    }
+}

@@ -17,6 +17,8 @@ void steer_accumulate(const void *x, int dtype, size_t n, double *acc);
 void steer_accumulate4(const void *a, const void *b, const void *c, const void *d, int dtype, size_t n, double *acc);
 /// Sum of x[i] * v[i] in double, in a fixed order (identical rows give identical results).
 double steer_dot(const void *x, int dtype, size_t n, const double *v);
+/// One pass over x: out[0] = x·u, out[1] = x·v, out[2] = x·x, in double, fixed order.
+void steer_dot2_norm(const void *x, int dtype, size_t n, const double *u, const double *v, double out[3]);
 /// out[i] = (double)x[i].
 void steer_to_f64(const void *x, int dtype, size_t n, double *out);
 /// out[i] = (float)x[i] (doubles rounded to nearest).

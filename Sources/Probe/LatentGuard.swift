@@ -1,0 +1,184 @@
+import Foundation
+import Steering
+
+/// The Latent Guard of "LLMs Encode Harmfulness and Refusal Separately": a detector
+/// of harmful prompts that reads the model's harmfulness representation.
+///
+///     score(h) = mean over layer slots l of [ cos(h_l, μ⁺_l) − cos(h_l, μ⁻_l) ]
+///     harmful  ⇔ score ≥ α        (α = 0 in the paper)
+///
+/// `μ⁺`, `μ⁻` are the centroids of harmful and harmless training activations at one
+/// token position (`t_inst` in the paper). Slots whose centroids coincide or vanish
+/// carry no signal and are skipped (and listed), never turned into NaN.
+public struct LatentGuard: Sendable, Equatable {
+    /// Layer slots the guard was trained on, increasing.
+    public var slots: [Int]
+    /// μ⁺ per slot, stored as Float32 exactly as saved (so a loaded guard scores identically).
+    public var positiveCentroids: [[Float]]
+    /// μ⁻ per slot.
+    public var negativeCentroids: [[Float]]
+    /// Decision threshold: `score ≥ alpha` is harmful.
+    public var alpha: Double
+    /// Position index the centroids were taken at (nil for files without a position axis).
+    public var position: Int?
+    /// Model width.
+    public var width: Int
+    /// Provenance, calibration and the metrics measured when it was made (`steer.*` keys).
+    public var metadata: [String: String]
+
+    /// Slots left out of the score because their centroids coincide or one of them is zero.
+    public var skippedSlots: [Int] {
+        slots.indices.filter { Self.isDegenerate(positiveCentroids[$0], negativeCentroids[$0]) }.map { slots[$0] }
+    }
+
+    /// Slots the score averages over.
+    public var activeSlots: [Int] { slots.filter { !skippedSlots.contains($0) } }
+
+    static func isDegenerate(_ p: [Float], _ n: [Float]) -> Bool {
+        p == n || p.allSatisfy { $0 == 0 } || n.allSatisfy { $0 == 0 }
+    }
+
+    // MARK: - Training
+
+    /// Fits the centroids on training activations (one streaming pass per file) and
+    /// records the training metrics at `alpha`.
+    public static func train(positive: Activations, negative: Activations, alpha: Double = 0,
+                             options: StreamOptions = .init()) throws -> LatentGuard {
+        let means = try ClassMeans.compute(positive: positive, negative: negative, options: options)
+        var guardModel = LatentGuard(
+            slots: means.slots,
+            positiveCentroids: means.positive.map { $0.map(Float.init) },
+            negativeCentroids: means.negative.map { $0.map(Float.init) },
+            alpha: alpha, position: positive.position, width: means.width, metadata: [:])
+        guard !guardModel.activeSlots.isEmpty else {
+            throw SteerError(.value, "every selected layer slot is degenerate (identical or zero centroids): nothing to score with")
+        }
+        var metadata: [String: String] = [
+            "steer.kind": "latent_guard",
+            "steer.score": "mean over active slots of cos(h, mu_pos) - cos(h, mu_neg); harmful iff score >= alpha",
+            "steer.layers": means.slots.map(String.init).joined(separator: ","),
+            "steer.position": positive.position.map(String.init) ?? "none",
+            "steer.alpha": String(alpha),
+            "steer.calibration": "none",
+            "steer.n_pos": String(positive.rowCount),
+            "steer.n_neg": String(negative.rowCount),
+            "steer.width": String(means.width),
+            "steer.source_pos": positive.path,
+            "steer.source_neg": negative.path,
+        ]
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention }
+        if !guardModel.skippedSlots.isEmpty {
+            metadata["steer.skipped_layers"] = guardModel.skippedSlots.map(String.init).joined(separator: ",")
+        }
+        guardModel.metadata = metadata
+        let train = try guardModel.evaluate(positive: positive, negative: negative, options: options)
+        guardModel.metadata["steer.train_metrics"] = try json(train)
+        return guardModel
+    }
+
+    /// Picks α on held-out rows (never the training rows) and records it with the
+    /// validation metrics at the new α. Returns those metrics.
+    @discardableResult
+    public mutating func calibrate(_ calibration: Calibration, positive: Activations, negative: Activations,
+                                   options: StreamOptions = .init()) throws -> Evaluation {
+        let plus = try score(positive, options: options)
+        let minus = try score(negative, options: options)
+        alpha = Metrics.threshold(calibration, positive: plus, negative: minus)
+        let evaluation = Evaluation(positive: plus, negative: minus, threshold: alpha)
+        metadata["steer.alpha"] = String(alpha)
+        metadata["steer.calibration"] = calibration.description
+        metadata["steer.calibration_pos"] = positive.path
+        metadata["steer.calibration_neg"] = negative.path
+        metadata["steer.validation_metrics"] = try Self.json(evaluation)
+        return evaluation
+    }
+
+    // MARK: - Scoring
+
+    /// The guard score of every row of `activations` (which must hold the guard's slots and width).
+    public func score(_ activations: Activations, options: StreamOptions = .init()) throws -> [Double] {
+        guard activations.width == width else {
+            throw SteerError(.shape, file: activations.path, "width \(activations.width), but the guard was trained on width \(width)")
+        }
+        let active = activeSlots
+        let rows = try activations.selecting(slots: active)
+        let indices = active.map { slot in slots.firstIndex(of: slot) ?? 0 }
+        let contrast = try rows.cosineContrast(indices.map { positiveCentroids[$0].map(Double.init) },
+                                               indices.map { negativeCentroids[$0].map(Double.init) }, options)
+        var scores = [Double](repeating: 0, count: rows.rowCount)
+        for layer in contrast {
+            for r in scores.indices { scores[r] += layer[r] }
+        }
+        let scale = 1 / Double(active.count)
+        for r in scores.indices { scores[r] *= scale }
+        if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+            throw SteerError(.value, file: activations.path, "NaN or infinity in row \(bad) (a non-finite activation)")
+        }
+        return scores
+    }
+
+    /// Whether each row is flagged harmful (`score ≥ alpha`).
+    public func verdicts(_ scores: [Double]) -> [Bool] { scores.map { $0 >= alpha } }
+
+    /// Accuracy, precision, recall, F1, AUROC, FPR, TPR at 1 % FPR and the confusion matrix on labelled rows.
+    public func evaluate(positive: Activations, negative: Activations, options: StreamOptions = .init()) throws -> Evaluation {
+        Evaluation(positive: try score(positive, options: options), negative: try score(negative, options: options), threshold: alpha)
+    }
+
+    // MARK: - Files
+
+    /// Saves the guard: F32 tensors `pos.layer.{slot}` and `neg.layer.{slot}`, plus `__metadata__`; atomically.
+    public func write(to path: String) throws {
+        var entries: [Safetensors.Entry] = []
+        for (i, slot) in slots.enumerated() {
+            entries.append(.init(name: "pos.layer.\(slot)", shape: [width], float32: positiveCentroids[i].map(Double.init)))
+            entries.append(.init(name: "neg.layer.\(slot)", shape: [width], float32: negativeCentroids[i].map(Double.init)))
+        }
+        var meta = metadata
+        meta["steer.kind"] = "latent_guard"
+        meta["steer.alpha"] = String(alpha)
+        try Safetensors.write(entries, metadata: meta, to: path)
+    }
+
+    /// Loads a guard file written by ``write(to:)``.
+    public static func read(_ path: String) throws -> LatentGuard {
+        let file = try TensorFile.open(path)
+        guard file.metadata["steer.kind"] == "latent_guard" else {
+            throw SteerError(.format, file: path, "not a guard file (steer.kind is \(file.metadata["steer.kind"].map { "'\($0)'" } ?? "missing"), expected 'latent_guard')")
+        }
+        guard let alphaText = file.metadata["steer.alpha"], let alpha = Double(alphaText), alpha.isFinite || alpha == .infinity else {
+            throw SteerError(.format, file: path, "steer.alpha is missing or not a number")
+        }
+        var positive: [Int: [Float]] = [:], negative: [Int: [Float]] = [:]
+        for info in file.tensors {
+            guard info.dtype == .float32, info.shape.count == 1, let slot = Activations.slotNumber(in: info.name) else {
+                throw SteerError(.format, file: path, "unexpected tensor '\(info.name)' (a guard holds 1-D F32 pos.layer.N / neg.layer.N)")
+            }
+            guard let bytes = file.storage.read(offset: info.offset, count: info.byteCount) else {
+                throw SteerError(.format, file: path, "tensor '\(info.name)' lies outside the file")
+            }
+            let values = bytes.withUnsafeBytes { raw in (0..<info.elementCount).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+            guard values.allSatisfy(\.isFinite) else { throw SteerError(.value, file: path, "non-finite value in '\(info.name)'") }
+            if info.name.hasPrefix("pos.") { positive[slot] = values } else if info.name.hasPrefix("neg.") { negative[slot] = values } else {
+                throw SteerError(.format, file: path, "unexpected tensor '\(info.name)'")
+            }
+        }
+        let slots = positive.keys.sorted()
+        guard !slots.isEmpty, slots == negative.keys.sorted() else {
+            throw SteerError(.format, file: path, "pos.layer.N and neg.layer.N tensors do not pair up")
+        }
+        let width = positive[slots[0]]?.count ?? 0
+        guard slots.allSatisfy({ positive[$0]?.count == width && negative[$0]?.count == width }) else {
+            throw SteerError(.format, file: path, "centroids differ in width")
+        }
+        let position = file.metadata["steer.position"].flatMap { Int($0) }
+        return LatentGuard(slots: slots, positiveCentroids: slots.map { positive[$0] ?? [] }, negativeCentroids: slots.map { negative[$0] ?? [] },
+                           alpha: alpha, position: position, width: width, metadata: file.metadata)
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

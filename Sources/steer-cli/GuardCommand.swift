@@ -1,0 +1,204 @@
+import ArgumentParser
+import Foundation
+import Probe
+import Steering
+
+struct Guard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The Latent Guard: train, calibrate, score and evaluate a detector of harmful prompts.",
+        discussion: """
+        score(h) = mean over layer slots l of [cos(h_l, μ⁺_l) − cos(h_l, μ⁻_l)], harmful iff score ≥ α. \
+        μ⁺ and μ⁻ are the centroids of harmful and harmless training activations at one token position \
+        (t_inst in the paper: the last token of the instruction). α = 0 and all layer slots by default.
+
+        Typical use (SmolLM2 data, position 0 = t_inst):
+          steer guard train --pos train_harmful.safetensors --neg train_harmless.safetensors --position 0 --out guard.safetensors
+          steer guard eval  --guard guard.safetensors --pos test_harmful.npy --neg test_harmless.npy
+          steer guard score --guard guard.safetensors --acts new_prompts.npy --jsonl
+        """,
+        subcommands: [GuardTrain.self, GuardScore.self, GuardEval.self]
+    )
+}
+
+/// Opens activations for a guard: its slots, at its position unless --position says otherwise
+/// (files without a position axis are read as they are).
+private func open(_ path: String, for model: LatentGuard, input: InputOptions) throws -> Activations {
+    var selection = try input.selection()
+    if case .all = selection.layers { selection.layers = .slots(model.slots) }
+    let file = try TensorFile.open(path, options: selection.readOptions)
+    var acts: Activations?
+    if selection.position == nil, let position = model.position {
+        var atGuardPosition = selection
+        atGuardPosition.position = position
+        acts = try? Activations(file: file, selection: atGuardPosition)
+    }
+    let opened = try acts ?? Activations(file: file, selection: selection)
+    guard opened.width == model.width else {
+        throw SteerError(.shape, "width \(opened.width) in \(path) vs \(model.width) in the guard")
+    }
+    return opened
+}
+
+struct GuardTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fit the centroids, optionally calibrate α on held-out rows, and save the guard.",
+        discussion: """
+        The guard file (safetensors) holds F32 centroids pos.layer.N and neg.layer.N and __metadata__ \
+        with the layers, position, α, row counts, calibration method and the metrics measured on the \
+        training rows (and on the validation rows when calibrated).
+
+        --calibrate picks α on --val-pos/--val-neg, never on the training rows:
+          max-f1     the highest F1
+          youden     the highest TPR − FPR
+          fpr=0.01   the highest TPR at a false-positive rate of at most 1 %
+        Hold part of a file out with --val-rows (and train on the rest with --rows).
+        """
+    )
+
+    @Option(help: ArgumentHelp("Harmful training activations.", valueName: "file")) var pos: String
+    @Option(help: ArgumentHelp("Harmless training activations.", valueName: "file")) var neg: String
+    @Option(help: ArgumentHelp("Where to save the guard (.safetensors); written atomically.", valueName: "file")) var out: String
+    @Option(help: ArgumentHelp("Decision threshold when not calibrating.", valueName: "α")) var alpha: Double = 0
+    @Option(help: ArgumentHelp("Pick α on held-out rows: max-f1, youden or fpr=RATE.", valueName: "method")) var calibrate: String?
+    @Option(help: ArgumentHelp("Harmful held-out activations for --calibrate.", valueName: "file")) var valPos: String?
+    @Option(help: ArgumentHelp("Harmless held-out activations for --calibrate.", valueName: "file")) var valNeg: String?
+    @Option(help: ArgumentHelp("Rows of the validation files to use (a-b, inclusive).", valueName: "a-b")) var valRows: String?
+    @OptionGroup var input: InputOptions
+    @Flag(help: "Print the result as one JSON object.") var json = false
+
+    func validate() throws {
+        if calibrate != nil && (valPos == nil || valNeg == nil) {
+            throw ValidationError("--calibrate needs --val-pos and --val-neg (held-out rows; the training rows are never used)")
+        }
+        if calibrate == nil && (valPos != nil || valNeg != nil) {
+            throw ValidationError("--val-pos/--val-neg are only used with --calibrate")
+        }
+        if let method = calibrate, Calibration(parsing: method) == nil {
+            throw ValidationError("--calibrate: unknown '\(method)' (use max-f1, youden or fpr=0.01)")
+        }
+        guard alpha.isFinite else { throw ValidationError("--alpha must be a finite number") }
+    }
+
+    struct Report: Encodable {
+        var out: String
+        var layers: [Int]
+        var skipped_layers: [Int]
+        var position: Int?
+        var alpha: Double
+        var calibration: String
+        var train: Evaluation
+        var validation: Evaluation?
+    }
+
+    func run() throws {
+        let selection = try input.selection()
+        let positive = try Activations.open(pos, selection: selection)
+        let negative = try Activations.open(neg, selection: selection)
+        let options = input.streamOptions
+        var model = try LatentGuard.train(positive: positive, negative: negative, alpha: alpha, options: options)
+        var validation: Evaluation?
+        if let method = calibrate.flatMap(Calibration.init(parsing:)), let valPos, let valNeg {
+            var valInput = input
+            valInput.rows = valRows
+            let vp = try open(valPos, for: model, input: valInput)
+            let vn = try open(valNeg, for: model, input: valInput)
+            validation = try model.calibrate(method, positive: vp, negative: vn, options: options)
+            // Training metrics at the calibrated α.
+            let train = try model.evaluate(positive: positive, negative: negative, options: options)
+            model.metadata["steer.train_metrics"] = String(decoding: try JSONEncoder().encode(train), as: UTF8.self)
+        }
+        try model.write(to: out)
+        let train = try JSONDecoder().decode(Evaluation.self, from: Data((model.metadata["steer.train_metrics"] ?? "").utf8))
+        let report = Report(out: out, layers: model.slots, skipped_layers: model.skippedSlots, position: model.position, alpha: model.alpha,
+                            calibration: model.metadata["steer.calibration"] ?? "none", train: train, validation: validation)
+        if json { try printJSON(report); return }
+        print("steer guard train: \(model.activeSlots.count) of \(model.slots.count) layer slots, width \(model.width), position \(model.position.map(String.init) ?? "none"), \(positive.rowCount) pos × \(negative.rowCount) neg rows")
+        if !model.skippedSlots.isEmpty { print("  skipped (identical or zero centroids): slots \(model.skippedSlots.map(String.init).joined(separator: ","))") }
+        print("  α = \(model.alpha) (\(report.calibration == "none" ? "given" : "calibrated: \(report.calibration) on \(valPos ?? "") / \(valNeg ?? "")"))")
+        print("")
+        print(evaluationTable([("train", train)] + (validation.map { [("validation", $0)] } ?? [])))
+        print("\nwrote \(out)")
+    }
+}
+
+struct GuardScore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score every row of an activation file with a saved guard.",
+        discussion: """
+        Prints `row  score  verdict` per row, or with --jsonl one JSON object per line with keys row, \
+        score and harmful. A summary (rows flagged) goes to stderr. The guard's position is used \
+        unless --position is given; the file must hold the guard's layer slots and width.
+        """
+    )
+
+    @Option(help: ArgumentHelp("A guard file from `steer guard train`.", valueName: "file")) var `guard`: String
+    @Option(help: ArgumentHelp("Activations to score.", valueName: "file")) var acts: String
+    @OptionGroup var input: InputOptions
+    @Flag(help: "One JSON object per row: {\"row\": …, \"score\": …, \"harmful\": …}.") var jsonl = false
+
+    func run() throws {
+        let model = try LatentGuard.read(`guard`)
+        let activations = try open(acts, for: model, input: input)
+        let scores = try model.score(activations, options: input.streamOptions)
+        let verdicts = model.verdicts(scores)
+        let first = activations.rowOffset
+        var out = ""
+        out.reserveCapacity(scores.count * 48)
+        if !jsonl { out += "row\tscore\tverdict\n" }
+        for (i, (score, harmful)) in zip(scores, verdicts).enumerated() {
+            if jsonl {
+                out += "{\"row\":\(i + first),\"score\":\(score),\"harmful\":\(harmful)}\n"
+            } else {
+                out += "\(i + first)\t\(fixed(score, 6))\t\(harmful ? "harmful" : "harmless")\n"
+            }
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
+        standardError("steer guard score: \(verdicts.filter { $0 }.count) of \(scores.count) rows flagged harmful (α = \(model.alpha))")
+    }
+}
+
+struct GuardEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a saved guard on labelled rows.",
+        discussion: """
+        Reports accuracy, precision, recall, F1, AUROC, FPR, TPR at 1 % FPR and the confusion matrix \
+        at the guard's α. --json uses the keys accuracy, precision, recall, f1, auroc, fpr, \
+        tpr_at_1pct_fpr and confusion ({tp, fp, tn, fn}).
+        """
+    )
+
+    @Option(help: ArgumentHelp("A guard file from `steer guard train`.", valueName: "file")) var `guard`: String
+    @Option(help: ArgumentHelp("Harmful activations.", valueName: "file")) var pos: String
+    @Option(help: ArgumentHelp("Harmless activations.", valueName: "file")) var neg: String
+    @OptionGroup var input: InputOptions
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let model = try LatentGuard.read(`guard`)
+        let positive = try open(pos, for: model, input: input)
+        let negative = try open(neg, for: model, input: input)
+        let evaluation = try model.evaluate(positive: positive, negative: negative, options: input.streamOptions)
+        if json { try printJSON(evaluation); return }
+        print("steer guard eval: \(`guard`) (α = \(model.alpha), \(model.activeSlots.count) layer slots) on \(positive.rowCount) pos × \(negative.rowCount) neg rows")
+        print("")
+        print(evaluationTable([("eval", evaluation)]))
+    }
+}
+
+/// A table of evaluations, one column per named set.
+func evaluationTable(_ sets: [(String, Evaluation)]) -> String {
+    var table = TextTable(header: ["metric"] + sets.map(\.0) + [""], leftAligned: [0])
+    func row(_ name: String, _ value: (Evaluation) -> String) { table.rows.append([name] + sets.map { value($0.1) } + [""]) }
+    row("accuracy") { fixed($0.accuracy, 4) }
+    row("precision") { fixed($0.precision, 4) }
+    row("recall") { fixed($0.recall, 4) }
+    row("f1") { fixed($0.f1, 4) }
+    row("auroc") { fixed($0.auroc, 4) }
+    row("fpr") { fixed($0.fpr, 4) }
+    row("tpr@1%fpr") { fixed($0.tpr_at_1pct_fpr, 4) }
+    row("tp fp tn fn") { "\($0.confusion.tp) \($0.confusion.fp) \($0.confusion.tn) \($0.confusion.fn)" }
+    return table.render()
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import TestSupport
+import Probe
+import Steering
+
+/// The Latent Guard against the float64 numpy / scikit-learn reference (vectors/*/guard.json).
+@Suite struct GuardTests {
+    static func reference(_ file: String, _ key: String) throws -> [String: Any] {
+        let root = try Fixtures.json(Fixtures.vectors(file)) as? [String: Any]
+        return root?[key] as? [String: Any] ?? [:]
+    }
+
+    static func numbers(_ any: Any?) -> [Double] { (any as? [NSNumber] ?? []).map(\.doubleValue) }
+    static func number(_ any: Any?) -> Double { (any as? NSNumber)?.doubleValue ?? .nan }
+
+    /// Every field of an evaluation against the reference dictionary.
+    static func expectEqual(_ e: Evaluation, _ r: [String: Any], tolerance: Double = 1e-12) {
+        for (key, value) in [("accuracy", e.accuracy), ("precision", e.precision), ("recall", e.recall), ("f1", e.f1),
+                             ("auroc", e.auroc), ("fpr", e.fpr), ("tpr_at_1pct_fpr", e.tpr_at_1pct_fpr)] {
+            #expect(abs(value - number(r[key])) <= tolerance, "\(key): \(value) vs \(number(r[key]))")
+        }
+        let c = r["confusion"] as? [String: NSNumber] ?? [:]
+        #expect(e.confusion.tp == c["tp"]?.intValue && e.confusion.fp == c["fp"]?.intValue)
+        #expect(e.confusion.tn == c["tn"]?.intValue && e.confusion.fn == c["fn"]?.intValue)
+    }
+
+    func check(train: (String, String), eval: (String, String), trainRows: Range<Int>, evalRows: Range<Int>,
+               position: Int, reference r: [String: Any]) throws {
+        let t = ActivationSelection(position: position, rows: trainRows)
+        let model = try LatentGuard.train(positive: Activations.open(train.0, selection: t), negative: Activations.open(train.1, selection: t))
+        #expect(model.skippedSlots == (r["skipped"] as? [NSNumber] ?? []).map(\.intValue))
+        let e = ActivationSelection(position: position, rows: evalRows)
+        let positive = try Activations.open(eval.0, selection: e), negative = try Activations.open(eval.1, selection: e)
+        let sp = try model.score(positive), sn = try model.score(negative)
+        #expect(Fixtures.relativeError(sp, Self.numbers(r["eval_pos_scores"])) <= 1e-12)
+        #expect(Fixtures.relativeError(sn, Self.numbers(r["eval_neg_scores"])) <= 1e-12)
+        Self.expectEqual(try model.evaluate(positive: positive, negative: negative), r["alpha0"] as? [String: Any] ?? [:])
+        for method in ["max-f1", "youden", "fpr=0.01", "fpr=0.1"] {
+            guard let calibration = Calibration(parsing: method) else { Issue.record("cannot parse \(method)"); continue }
+            var calibrated = model
+            try calibrated.calibrate(calibration, positive: positive, negative: negative)
+            #expect(abs(calibrated.alpha - Self.number(r["threshold_" + method])) <= 1e-12, "\(method)")
+            #expect(calibrated.metadata["steer.calibration"] == method)
+        }
+    }
+
+    @Test(arguments: [0, 1])
+    func syntheticGuardMatchesReference(position: Int) throws {
+        let dir = Fixtures.vectors("synthetic/")
+        try check(train: (dir + "pos_f32.npy", dir + "neg_f32.npy"), eval: (dir + "pos_f32.npy", dir + "neg_f32.npy"),
+                  trainRows: 0..<20, evalRows: 20..<37, position: position, reference: try Self.reference("synthetic/guard.json", String(position)))
+    }
+
+    @Test(arguments: [0, 1])
+    func committedRealSubsetMatchesReference(position: Int) throws {
+        let pos = Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"), neg = Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy")
+        try check(train: (pos, neg), eval: (pos, neg), trainRows: 0..<150, evalRows: 150..<300, position: position,
+                  reference: try Self.reference("real/guard.json", "subset_p\(position)"))
+    }
+
+    @Test func savedGuardLoadsBitForBitAndScoresIdentically() throws {
+        let dir = Fixtures.vectors("synthetic/")
+        let s = ActivationSelection(position: 1)
+        let positive = try Activations.open(dir + "pos_f16.npy", selection: s), negative = try Activations.open(dir + "neg_f16.safetensors", selection: s)
+        var model = try LatentGuard.train(positive: positive, negative: negative, alpha: 0.0125)
+        try model.calibrate(.youden, positive: positive, negative: negative)
+        let path = try Fixtures.temporaryDirectory() + "/guard.safetensors"
+        try model.write(to: path)
+        let loaded = try LatentGuard.read(path)
+        #expect(loaded == model)
+        #expect(try loaded.score(positive) == model.score(positive))
+        #expect(loaded.metadata["steer.train_metrics"] != nil && loaded.metadata["steer.validation_metrics"] != nil)
+        #expect(loaded.skippedSlots == [0])
+    }
+
+    @Test func mismatchesAreClearErrors() throws {
+        let dir = Fixtures.vectors("synthetic/")
+        let model = try LatentGuard.train(positive: Activations.open(dir + "pos_f32.npy", selection: .init(position: 0)),
+                                          negative: Activations.open(dir + "neg_f32.npy", selection: .init(position: 0)))
+        let raw = try Activations.open(dir + "pos_l2p0.f32.bin", selection: .init(readOptions: .init(dtype: .float32, width: 27)))
+        do {
+            _ = try model.score(raw)
+            Issue.record("a file lacking the guard's slots was scored")
+        } catch let error as SteerError {
+            #expect(error.description.contains("lacks layer slots 1–2 (it holds slot 0)") && error.description.contains("pos_l2p0.f32.bin"))
+        }
+        let narrow = try Activations.open(dir + "pos_l2p0.f32.bin", selection: .init(readOptions: .init(dtype: .float32, width: 9)))
+        #expect(throws: SteerError.self) { try model.score(narrow) }
+        #expect(throws: SteerError.self) { try LatentGuard.read(Fixtures.vectors("real/smollm2_train_harmful.safetensors")) }
+    }
+
+    // MARK: - The paper setup on the full files
+
+    static let train = (Fixtures.shared("smollm2/smollm2_train_harmful.safetensors"), Fixtures.shared("smollm2/smollm2_train_harmless.safetensors"))
+    static let test = (Fixtures.shared("smollm2/smollm2_test_harmful.npy"), Fixtures.shared("smollm2/smollm2_test_harmless.npy"))
+
+    @Test(.enabled(if: Fixtures.sharedData != nil, Comment(rawValue: Fixtures.sharedNote)))
+    func paperSetupReproducesTheReference() throws {
+        let s = ActivationSelection(position: 0)
+        let model = try LatentGuard.train(positive: Activations.open(Self.train.0, selection: s), negative: Activations.open(Self.train.1, selection: s))
+        #expect(model.activeSlots.count == 31)
+        let e = try model.evaluate(positive: Activations.open(Self.test.0, selection: s), negative: Activations.open(Self.test.1, selection: s))
+        // The data README's float64 figures, to three decimals.
+        #expect((e.accuracy * 1000).rounded() == 683 && (e.auroc * 1000).rounded() == 826 && (e.f1 * 1000).rounded() == 617)
+        let r = try Self.reference("real/guard.json", "full_t_inst")
+        Self.expectEqual(e, r["alpha0"] as? [String: Any] ?? [:])
+    }
+
+    @Test(.enabled(if: Fixtures.sharedData != nil, Comment(rawValue: Fixtures.sharedNote)), arguments: ["max-f1", "youden", "fpr=0.01"])
+    func calibratedOnHeldOutTestRows(method: String) throws {
+        let s = ActivationSelection(position: 0)
+        var model = try LatentGuard.train(positive: Activations.open(Self.train.0, selection: s), negative: Activations.open(Self.train.1, selection: s))
+        let val = ActivationSelection(position: 0, rows: 0..<150), held = ActivationSelection(position: 0, rows: 150..<300)
+        try model.calibrate(try #require(Calibration(parsing: method)), positive: Activations.open(Self.test.0, selection: val),
+                            negative: Activations.open(Self.test.1, selection: val))
+        let r = (try Self.reference("real/guard.json", "full_calibrated"))[method] as? [String: Any] ?? [:]
+        #expect(abs(model.alpha - Self.number(r["alpha"])) <= 1e-12)
+        let e = try model.evaluate(positive: Activations.open(Self.test.0, selection: held), negative: Activations.open(Self.test.1, selection: held))
+        Self.expectEqual(e, r["heldout"] as? [String: Any] ?? [:])
+    }
+}
