@@ -165,6 +165,26 @@ def guard_case(train_pos, train_neg, eval_pos, eval_neg, slots):
     return out
 
 
+# ---------------------------------------------------------------- probes (scikit-learn)
+def probe_case(train_pos, train_neg, eval_pos, eval_neg, slots, C):
+    """Per slot: StandardScaler + LogisticRegression(C) fitted to machine precision (newton-cholesky)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    out = []
+    for slot, tp, tn, ep, en in zip(slots, train_pos, train_neg, eval_pos, eval_neg):
+        X = np.r_[tp, tn]
+        y = np.r_[np.ones(len(tp)), np.zeros(len(tn))]
+        scaler = StandardScaler().fit(X)
+        model = LogisticRegression(C=C, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(scaler.transform(X), y)
+        E = np.r_[ep, en]
+        ye = np.r_[np.ones(len(ep)), np.zeros(len(en))]
+        dec = model.decision_function(scaler.transform(E))
+        out.append({"layer": slot, "coef": model.coef_[0].tolist(), "intercept": float(model.intercept_[0]),
+                    "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
+                    "accuracy": float(model.score(scaler.transform(E), ye)), "auroc": float(roc_auc_score(ye, dec))})
+    return out
+
+
 # ---------------------------------------------------------------- synthetic
 def synthetic():
     out = os.path.join(ROOT, "synthetic")
@@ -230,6 +250,14 @@ def synthetic():
                                    [p64[20:37, l, p] for l in range(L)], [n64[20:37, l, p] for l in range(L)], list(range(L)))
     with open(os.path.join(out, "guard.json"), "w") as f:
         json.dump(guard, f, default=float)
+
+
+    # probes: train on rows 0-19, evaluate on rows 20-36, position 0, two strengths
+    probes = {str(C): probe_case([p64[:20, l, 0] for l in range(L)], [n64[:20, l, 0] for l in range(L)],
+                                 [p64[20:37, l, 0] for l in range(L)], [n64[20:37, l, 0] for l in range(L)], list(range(L)), C)
+              for C in (1.0, 0.05)}
+    with open(os.path.join(out, "probe.json"), "w") as f:
+        json.dump(probes, f)
 
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump({"n_pos": n_pos, "n_neg": n_neg, "layers": L, "positions": P, "width": d, "cases": exp}, f)
@@ -356,6 +384,15 @@ def real():
     guard["full_calibrated"]["alpha0_heldout"] = evaluation(hp, hn, 0.0)
     with open(os.path.join(out, "guard.json"), "w") as f:
         json.dump(guard, f, default=float)
+
+    # probes on real data: the committed subset (rows 0-149 -> 150-299), and train -> test on the full files
+    probes = {"subset_p0": probe_case([sub["harmful"][:150, i, 0] for i in range(2)], [sub["harmless"][:150, i, 0] for i in range(2)],
+                                      [sub["harmful"][150:, i, 0] for i in range(2)], [sub["harmless"][150:, i, 0] for i in range(2)], [0, 1], 1.0)}
+    full = probe_case(trp, trn, tep, ten, slots, 1.0)
+    probes["full_t_inst"] = [{k: v for k, v in l.items() if k in ("layer", "accuracy", "auroc", "intercept")} for l in full]
+    probes["full_t_inst_coef28"] = full[28]["coef"]
+    with open(os.path.join(out, "probe.json"), "w") as f:
+        json.dump(probes, f)
 
 
 if __name__ == "__main__":

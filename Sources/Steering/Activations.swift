@@ -165,6 +165,21 @@ public struct Activations: Sendable {
         return Activations(copying: self, layers: wanted.compactMap { slot in layers.first { $0.slot == slot } })
     }
 
+    /// All rows of layer `index` as one row-major Float64 matrix (`rowCount × width`).
+    ///
+    /// For fitting models that need the data in memory (probes); streaming passes never call it.
+    public func matrix(layerIndex index: Int) throws -> [Double] {
+        let rows = layers[index].rows
+        let values = [Double](unsafeUninitializedCapacity: rowCount * width) { buffer, count in
+            if let base = buffer.baseAddress {
+                for r in 0..<rowCount { Kernels.convert(rows.row(r), dtype, width, into: base + r * width) }
+            }
+            count = rowCount * width
+        }
+        if values.contains(where: { !$0.isFinite }) { try throwNonFinite(layerIndex: index) }
+        return values
+    }
+
     /// The float tensors that hold layers, with the slot their name gives (nil for one unnamed tensor).
     static func layerTensors(_ file: TensorFile) throws -> [(slot: Int?, info: TensorInfo)] {
         let floats = file.tensors.filter { $0.dtype != nil }

@@ -7,10 +7,49 @@ public enum LinearAlgebra {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, a, Int32(columns), x, 1, 0, y, 1)
     }
 
+    /// `y = A x` for a row-major `rows × columns` block `A` (public form for solvers in other modules).
+    public static func multiply(_ a: UnsafePointer<Double>, rows: Int, columns: Int, _ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
+        gemv(a, rows: rows, columns: columns, x, into: y)
+    }
+
+    /// `y += Aᵀ x` for a row-major `rows × columns` block `A`.
+    public static func multiplyTransposedAdding(_ a: UnsafePointer<Double>, rows: Int, columns: Int, _ x: UnsafePointer<Double>,
+                                                into y: UnsafeMutablePointer<Double>) {
+        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, a, Int32(columns), x, 1, 1, y, 1)
+    }
+
+    /// `C = Aᵀ A` (upper triangle) for a row-major `rows × columns` matrix `A` (BLAS dsyrk).
+    public static func gramUpper(_ a: [Double], rows: Int, columns: Int) -> [Double] {
+        var c = [Double](repeating: 0, count: columns * columns)
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(columns), Int32(rows), 1, a, Int32(columns), 0, &c, Int32(columns))
+        return c
+    }
+
+    /// Solves `A x = b` for a symmetric positive-definite `A` (upper triangle used) by Cholesky
+    /// (LAPACKE dposv); nil when `A` is not positive definite.
+    public static func solvePositiveDefinite(_ a: [Double], _ b: [Double]) -> [Double]? {
+        let n = b.count
+        guard a.count == n * n else { return nil }
+        var matrix = a, x = b
+        let info = LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), 1, &matrix, Int32(n), &x, 1)
+        return info == 0 ? x : nil
+    }
+
     /// Dot product of two Float64 vectors.
     public static func dot(_ x: [Double], _ y: [Double]) -> Double {
         precondition(x.count == y.count, "dot: lengths differ")
         return cblas_ddot(Int32(x.count), x, 1, y, 1)
+    }
+
+    /// `y += alpha · x` (BLAS daxpy).
+    public static func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
+        precondition(x.count == y.count, "axpy: lengths differ")
+        cblas_daxpy(Int32(x.count), alpha, x, 1, &y, 1)
+    }
+
+    /// `x *= alpha` (BLAS dscal).
+    public static func scale(_ x: inout [Double], by alpha: Double) {
+        cblas_dscal(Int32(x.count), alpha, &x, 1)
     }
 
     /// Euclidean norm of a Float64 vector.
@@ -19,7 +58,7 @@ public enum LinearAlgebra {
     }
 
     /// Runs `body` with OpenBLAS limited to one thread, for calls made from steer's own worker threads.
-    static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
         let before = openblas_get_num_threads()
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(before) }

@@ -198,3 +198,37 @@ enum GuardTestsReference {
         return ((root?[key] as? [String: Any])?["threshold_" + method] as? NSNumber)?.doubleValue ?? .nan
     }
 }
+
+/// `steer probe` and `steer measure` as a user runs them.
+@Suite struct ProbeCLITests {
+    let pos = Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy")
+    let neg = Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy")
+
+    @Test func probeTrainSweepAndEval() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let out = dir + "/probe.safetensors"
+        let train = try CLITests.steer(["probe", "train", "--pos", pos, "--neg", neg, "--position", "0", "--rows", "0-149",
+                                        "--val-pos", pos, "--val-neg", neg, "--val-rows", "150-299", "--out", out, "--json"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as? [String: Any]
+        let held = report?["validation"] as? [[String: Any]] ?? []
+        let reference = (try Fixtures.json(Fixtures.vectors("real/probe.json")) as? [String: Any])?["subset_p0"] as? [[String: Any]] ?? []
+        #expect(held.count == 2)
+        for (h, r) in zip(held, reference) {
+            #expect(abs(((h["accuracy"] as? NSNumber)?.doubleValue ?? 0) - ((r["accuracy"] as? NSNumber)?.doubleValue ?? 1)) <= 1e-3)
+        }
+        let eval = try CLITests.steer(["probe", "eval", "--probe", out, "--pos", pos, "--neg", neg, "--rows", "150-299"])
+        #expect(eval.status == 0 && eval.stdout.contains("← best"), "\(eval.stderr)")
+        #expect(try CLITests.steer(["probe", "train", "--pos", pos, "--neg", neg, "--position", "0", "-C", "0"]).status == 2)
+    }
+
+    @Test func measureOnHeldOutRows() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let directions = dir + "/d.safetensors"
+        #expect(try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--rows", "0-149", "--out", directions, "--no-metrics"]).status == 0)
+        let run = try CLITests.steer(["measure", "--directions", directions, "--pos", pos, "--neg", neg, "--rows", "150-299", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let layers = (try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["layers"] as? [[String: Any]] ?? []
+        #expect(layers.count == 2 && layers.allSatisfy { $0["auroc"] is NSNumber })
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Steering
+
+/// A logistic-regression probe on one layer slot, with standardisation inside:
+/// `decision(h) = w · ((h − μ) / σ) + b`, positive (harmful) iff `decision > 0`,
+/// as scikit-learn's `make_pipeline(StandardScaler(), LogisticRegression(C=…))`.
+public struct LinearProbe: Sendable, Equatable {
+    public var slot: Int
+    /// Column means of the training rows.
+    public var mean: [Double]
+    /// Column standard deviations (population, `n`), 1 where a column is constant.
+    public var scale: [Double]
+    /// Weights on standardised features (scikit-learn's `coef_`).
+    public var weights: [Double]
+    /// scikit-learn's `intercept_`.
+    public var intercept: Double
+
+    /// Weights on raw activations: `w / σ`.
+    public var rawWeights: [Double] { zip(weights, scale).map { $0 / $1 } }
+    /// Bias on raw activations: `b − Σ w μ / σ`.
+    public var rawBias: Double { intercept - zip(rawWeights, mean).reduce(0) { $0 + $1.0 * $1.1 } }
+
+    /// Standardises and fits one layer's rows (a row-major matrix) with labels.
+    public static func fit(slot: Int, rows x: [Double], count n: Int, width d: Int, labels: [Bool], c: Double,
+                           tolerance: Double = 1e-7) throws -> (LinearProbe, LogisticRegression) {
+        var mean = [Double](repeating: 0, count: d)
+        for i in 0..<n { for j in 0..<d { mean[j] += x[i * d + j] } }
+        for j in 0..<d { mean[j] /= Double(n) }
+        var variance = [Double](repeating: 0, count: d)
+        for i in 0..<n { for j in 0..<d { let e = x[i * d + j] - mean[j]; variance[j] += e * e } }
+        let scale = zip(variance, mean).map { v, m in
+            let s = (v / Double(n)).squareRoot()
+            return s <= 1e-12 * max(1, abs(m)) ? 1 : s  // constant column: left unscaled, as scikit-learn does
+        }
+        var standardised = x
+        for i in 0..<n { for j in 0..<d { standardised[i * d + j] = (x[i * d + j] - mean[j]) / scale[j] } }
+        let model = try LogisticRegression.fit(standardised, rows: n, columns: d, labels: labels, c: c, tolerance: tolerance)
+        return (LinearProbe(slot: slot, mean: mean, scale: scale, weights: model.weights, intercept: model.intercept), model)
+    }
+}
+
+/// Per-layer probes trained together, as `steer probe train` saves them.
+public struct ProbeSet: Sendable, Equatable {
+    public var probes: [LinearProbe]
+    /// Inverse regularisation strength (scikit-learn's `C`).
+    public var c: Double
+    public var position: Int?
+    public var width: Int
+    public var metadata: [String: String]
+
+    public var slots: [Int] { probes.map(\.slot) }
+
+    /// How a probe does on labelled rows.
+    public struct Score: Sendable, Equatable, Codable {
+        public var layer: Int
+        public var accuracy: Double
+        public var auroc: Double
+    }
+
+    /// Fits one probe per selected layer on harmful (positive) and harmless rows.
+    public static func train(positive: Activations, negative: Activations, c: Double = 1, tolerance: Double = 1e-7) throws -> ProbeSet {
+        try ClassMeans.checkCompatible(positive, negative)
+        let n = positive.rowCount + negative.rowCount
+        let labels = [Bool](repeating: true, count: positive.rowCount) + [Bool](repeating: false, count: negative.rowCount)
+        var probes: [LinearProbe] = []
+        var iterations: [String] = []
+        for index in positive.layers.indices {
+            let x = try positive.matrix(layerIndex: index) + negative.matrix(layerIndex: index)
+            let (probe, model) = try LinearProbe.fit(slot: positive.slots[index], rows: x, count: n, width: positive.width,
+                                                     labels: labels, c: c, tolerance: tolerance)
+            probes.append(probe)
+            iterations.append("\(probe.slot):\(model.iterations)")
+        }
+        var metadata: [String: String] = [
+            "steer.kind": "logistic_probe",
+            "steer.method": "L2 logistic regression on standardised features, L-BFGS in Float64",
+            "steer.c": String(c),
+            "steer.layers": positive.slots.map(String.init).joined(separator: ","),
+            "steer.position": positive.position.map(String.init) ?? "none",
+            "steer.n_pos": String(positive.rowCount),
+            "steer.n_neg": String(negative.rowCount),
+            "steer.width": String(positive.width),
+            "steer.source_pos": positive.path,
+            "steer.source_neg": negative.path,
+            "steer.iterations": iterations.joined(separator: ","),
+        ]
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention }
+        return ProbeSet(probes: probes, c: c, position: positive.position, width: positive.width, metadata: metadata)
+    }
+
+    /// Decision values `decision[i][row]` of every probe on the rows of `activations`.
+    public func decisions(_ activations: Activations, options: StreamOptions = .init()) throws -> [[Double]] {
+        guard activations.width == width else {
+            throw SteerError(.shape, file: activations.path, "width \(activations.width), but the probes were trained on width \(width)")
+        }
+        let rows = try activations.selecting(slots: slots)
+        let projections = try rows.project(onto: probes.map(\.rawWeights), options)
+        return zip(projections, probes).map { values, probe in values.map { $0 + probe.rawBias } }
+    }
+
+    /// Accuracy (`decision > 0` is positive) and AUROC of every probe on labelled rows.
+    public func evaluate(positive: Activations, negative: Activations, options: StreamOptions = .init()) throws -> [Score] {
+        let plus = try decisions(positive, options: options)
+        let minus = try decisions(negative, options: options)
+        return probes.indices.map { i in
+            let correct = plus[i].filter { $0 > 0 }.count + minus[i].filter { $0 <= 0 }.count
+            return Score(layer: probes[i].slot, accuracy: Double(correct) / Double(plus[i].count + minus[i].count),
+                         auroc: Metrics.auroc(positive: plus[i], negative: minus[i]))
+        }
+    }
+
+    /// Index of the best score: highest AUROC, then accuracy.
+    public static func best(_ scores: [Score]) -> Int? {
+        scores.indices.max { (scores[$0].auroc, scores[$0].accuracy) < (scores[$1].auroc, scores[$1].accuracy) }
+    }
+
+    /// Saves as safetensors: F64 `weight.layer.N`, `mean.layer.N`, `scale.layer.N` and `intercept.layer.N` per slot.
+    public func write(to path: String) throws {
+        func entry(_ name: String, _ values: [Double]) -> Safetensors.Entry {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(values.count * 8)
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+            return Safetensors.Entry(name: name, dtype: .float64, shape: [values.count], bytes: bytes)
+        }
+        var entries: [Safetensors.Entry] = []
+        for p in probes {
+            entries += [entry("weight.layer.\(p.slot)", p.weights), entry("mean.layer.\(p.slot)", p.mean),
+                        entry("scale.layer.\(p.slot)", p.scale), entry("intercept.layer.\(p.slot)", [p.intercept])]
+        }
+        var meta = metadata
+        meta["steer.kind"] = "logistic_probe"
+        meta["steer.c"] = String(c)
+        try Safetensors.write(entries, metadata: meta, to: path)
+    }
+
+    /// Loads a probe file written by ``write(to:)``.
+    public static func read(_ path: String) throws -> ProbeSet {
+        let file = try TensorFile.open(path)
+        guard file.metadata["steer.kind"] == "logistic_probe" else {
+            throw SteerError(.format, file: path, "not a probe file (steer.kind is \(file.metadata["steer.kind"].map { "'\($0)'" } ?? "missing"), expected 'logistic_probe')")
+        }
+        guard let c = file.metadata["steer.c"].flatMap(Double.init) else { throw SteerError(.format, file: path, "steer.c is missing") }
+        var parts: [String: [Int: [Double]]] = [:]
+        for info in file.tensors {
+            guard info.dtype == .float64, info.shape.count == 1, let slot = Activations.slotNumber(in: info.name),
+                  let kind = info.name.split(separator: ".").first.map(String.init),
+                  let bytes = file.storage.read(offset: info.offset, count: info.byteCount) else {
+                throw SteerError(.format, file: path, "unexpected tensor '\(info.name)'")
+            }
+            let values = bytes.withUnsafeBytes { raw in (0..<info.elementCount).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self) } }
+            guard values.allSatisfy(\.isFinite) else { throw SteerError(.value, file: path, "non-finite value in '\(info.name)'") }
+            parts[kind, default: [:]][slot] = values
+        }
+        let slots = (parts["weight"] ?? [:]).keys.sorted()
+        var probes: [LinearProbe] = []
+        for slot in slots {
+            guard let w = parts["weight"]?[slot], let m = parts["mean"]?[slot], let s = parts["scale"]?[slot],
+                  let b = parts["intercept"]?[slot]?.first, w.count == m.count, m.count == s.count else {
+                throw SteerError(.format, file: path, "probe for layer \(slot) is incomplete")
+            }
+            probes.append(LinearProbe(slot: slot, mean: m, scale: s, weights: w, intercept: b))
+        }
+        guard let width = probes.first?.weights.count, probes.allSatisfy({ $0.weights.count == width }) else {
+            throw SteerError(.format, file: path, "holds no probes, or probes of different widths")
+        }
+        return ProbeSet(probes: probes, c: c, position: file.metadata["steer.position"].flatMap { Int($0) }, width: width, metadata: file.metadata)
+    }
+}

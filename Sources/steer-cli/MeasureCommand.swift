@@ -1,0 +1,50 @@
+import ArgumentParser
+import Probe
+import Steering
+
+struct Measure: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "How well saved directions separate labelled rows, per layer (e.g. on held-out data).",
+        discussion: """
+        Projects every row onto each unit direction r̂ of a directions file (from `steer extract`) and \
+        reports norm, AUROC, Cohen's d and accuracy at the midpoint threshold, best layer marked: the \
+        same table as `steer extract`, on rows the directions were not fitted to.
+        """
+    )
+
+    @Option(help: ArgumentHelp("A directions file from `steer extract`.", valueName: "file")) var directions: String
+    @Option(help: ArgumentHelp("Positive-class activations.", valueName: "file")) var pos: String
+    @Option(help: ArgumentHelp("Negative-class activations.", valueName: "file")) var neg: String
+    @OptionGroup var input: InputOptions
+    @Flag(help: "Print one JSON object.") var json = false
+
+    struct Report: Encodable { var layers: [Extract.Report.Layer]; var best_layer: Int? }
+
+    func run() throws {
+        let set = try DirectionSet.read(directions)
+        var selection = try input.selection()
+        if case .all = selection.layers { selection.layers = .slots(set.slots) }
+        if selection.position == nil, let stored = set.metadata["steer.position"].flatMap({ Int($0) }) { selection.position = stored }
+        let positive = try Activations.open(pos, selection: selection)
+        let negative = try Activations.open(neg, selection: selection)
+        let chosen = positive.slots
+        let subset = DirectionSet(slots: chosen, vectors: try chosen.map { slot in
+            guard let v = set.vector(slot: slot) else { throw SteerError(.shape, file: directions, "has no direction for layer slot \(slot)") }
+            guard v.count == positive.width else {
+                throw SteerError(.shape, "width \(v.count) in \(directions) vs \(positive.width) in \(pos)")
+            }
+            return v
+        })
+        let results = try Separation.measure(subset, positive: positive, negative: negative, options: input.streamOptions)
+        let best = Separation.best(results)
+        let layers = results.map { Extract.Report.Layer(layer: $0.slot, norm: $0.norm, auroc: $0.auroc, cohen_d: $0.cohenD, accuracy: $0.accuracy, degenerate: $0.degenerate) }
+        if json { try printJSON(Report(layers: layers, best_layer: best.map { layers[$0].layer })); return }
+        print("steer measure: \(directions) on \(positive.rowCount) pos × \(negative.rowCount) neg rows\n")
+        var table = TextTable(header: ["layer", "norm", "auroc", "cohen_d", "accuracy", ""])
+        for (i, l) in layers.enumerated() {
+            table.rows.append([String(l.layer), fixed(l.norm, 4), fixed(l.auroc ?? 0.5, 4), fixed(l.cohen_d ?? 0, 3), fixed(l.accuracy ?? 0, 4),
+                               l.degenerate ? "degenerate" : (i == best ? "← best" : "")])
+        }
+        print(table.render())
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import TestSupport
+import Probe
+import Steering
+
+/// Logistic-regression probes against scikit-learn (`StandardScaler` + `LogisticRegression`, same C).
+@Suite struct LinearProbeTests {
+    static func reference(_ file: String, _ key: String) throws -> Any? {
+        (try Fixtures.json(Fixtures.vectors(file)) as? [String: Any])?[key]
+    }
+    static func numbers(_ any: Any?) -> [Double] { (any as? [NSNumber] ?? []).map(\.doubleValue) }
+    static func number(_ any: Any?) -> Double { (any as? NSNumber)?.doubleValue ?? .nan }
+    static func maxAbs(_ a: [Double], _ b: [Double]) -> Double { a.count == b.count ? zip(a, b).map { abs($0 - $1) }.max() ?? 0 : .infinity }
+
+    /// Coefficients to 1e-4, accuracy to 1e-3 (the bars), and tighter where the maths allows.
+    func check(pos: String, neg: String, trainRows: Range<Int>, evalRows: Range<Int>, c: Double, reference: [[String: Any]]) throws {
+        let t = ActivationSelection(position: 0, rows: trainRows)
+        let probes = try ProbeSet.train(positive: Activations.open(pos, selection: t), negative: Activations.open(neg, selection: t), c: c)
+        let e = ActivationSelection(position: 0, rows: evalRows)
+        let scores = try probes.evaluate(positive: Activations.open(pos, selection: e), negative: Activations.open(neg, selection: e))
+        #expect(probes.probes.count == reference.count)
+        for (probe, (score, r)) in zip(probes.probes, zip(scores, reference)) {
+            #expect(Self.maxAbs(probe.mean, Self.numbers(r["mean"])) <= 1e-9 * max(1, Self.numbers(r["mean"]).map(abs).max() ?? 1))
+            #expect(Fixtures.relativeError(probe.scale, Self.numbers(r["scale"])) <= 1e-9)
+            #expect(Self.maxAbs(probe.weights, Self.numbers(r["coef"])) <= 1e-4, "slot \(probe.slot)")
+            #expect(abs(probe.intercept - Self.number(r["intercept"])) <= 1e-4)
+            #expect(abs(score.accuracy - Self.number(r["accuracy"])) <= 1e-3)
+            #expect(abs(score.auroc - Self.number(r["auroc"])) <= 1e-4)
+        }
+    }
+
+    @Test(arguments: [1.0, 0.05])
+    func syntheticProbesMatchScikitLearn(c: Double) throws {
+        let dir = Fixtures.vectors("synthetic/")
+        let reference = (try Self.reference("synthetic/probe.json", String(c))) as? [[String: Any]] ?? []
+        try check(pos: dir + "pos_f32.npy", neg: dir + "neg_f32.npy", trainRows: 0..<20, evalRows: 20..<37, c: c, reference: reference)
+    }
+
+    @Test func committedRealSubsetMatchesScikitLearn() throws {
+        let reference = (try Self.reference("real/probe.json", "subset_p0")) as? [[String: Any]] ?? []
+        try check(pos: Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"), neg: Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"),
+                  trainRows: 0..<150, evalRows: 150..<300, c: 1, reference: reference)
+    }
+
+    /// Newton and L-BFGS reach the same optimum (the one scikit-learn finds).
+    @Test func newtonAndLBFGSAgree() throws {
+        let acts = try Activations.open(Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"), selection: .init(layers: .slots([1]), position: 0, rows: 0..<150))
+        let other = try Activations.open(Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), selection: .init(layers: .slots([1]), position: 0, rows: 0..<150))
+        var x = try acts.matrix(layerIndex: 0) + other.matrix(layerIndex: 0)
+        let d = acts.width
+        for j in 0..<d {  // standardise as the probe does
+            let column = (0..<300).map { x[$0 * d + j] }
+            let mean = column.reduce(0, +) / 300
+            let sd = (column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 300).squareRoot()
+            for i in 0..<300 { x[i * d + j] = (x[i * d + j] - mean) / (sd > 0 ? sd : 1) }
+        }
+        let labels = (0..<300).map { $0 < 150 }
+        let newton = try LogisticRegression.fit(x, rows: 300, columns: d, labels: labels, c: 1, solver: .newton)
+        let lbfgs = try LogisticRegression.fit(x, rows: 300, columns: d, labels: labels, c: 1, solver: .lbfgs, maxIterations: 20000)
+        #expect(newton.gradientNorm <= 1e-7 && lbfgs.gradientNorm <= 1e-7)
+        #expect(Self.maxAbs(newton.weights, lbfgs.weights) <= 1e-6 && abs(newton.intercept - lbfgs.intercept) <= 1e-6)
+        let reference = (try Self.reference("real/probe.json", "subset_p0")) as? [[String: Any]] ?? []
+        #expect(Self.maxAbs(newton.weights, Self.numbers(reference.last?["coef"])) <= 1e-4)
+    }
+
+    @Test func savedProbesLoadExactly() throws {
+        let dir = Fixtures.vectors("synthetic/")
+        let s = ActivationSelection(position: 0)
+        let probes = try ProbeSet.train(positive: Activations.open(dir + "pos_f16.npy", selection: s), negative: Activations.open(dir + "neg_bf16.safetensors", selection: s), c: 0.5)
+        let path = try Fixtures.temporaryDirectory() + "/probe.safetensors"
+        try probes.write(to: path)
+        #expect(try ProbeSet.read(path) == probes)
+    }
+
+    @Test func separableDataStaysFiniteAndDeterministic() throws {
+        // Perfectly separable rows: the L2 term keeps the optimum finite.
+        let x: [Double] = [2, 0, 3, 1, -2, 0, -3, -1]
+        let a = try LogisticRegression.fit(x, rows: 4, columns: 2, labels: [true, true, false, false], c: 100)
+        let b = try LogisticRegression.fit(x, rows: 4, columns: 2, labels: [true, true, false, false], c: 100)
+        #expect(a == b && a.weights.allSatisfy(\.isFinite) && a.gradientNorm <= 1e-7)
+        #expect(throws: SteerError.self) { try LogisticRegression.fit(x, rows: 4, columns: 2, labels: [true, true, true, true], c: 1) }
+    }
+
+    @Test(.enabled(if: Fixtures.sharedData != nil, Comment(rawValue: Fixtures.sharedNote)))
+    func fullTrainToTestSweepMatchesScikitLearn() throws {
+        let s = ActivationSelection(position: 0)
+        let probes = try ProbeSet.train(positive: Activations.open(Fixtures.shared("smollm2/smollm2_train_harmful.safetensors"), selection: s),
+                                        negative: Activations.open(Fixtures.shared("smollm2/smollm2_train_harmless.safetensors"), selection: s))
+        let scores = try probes.evaluate(positive: Activations.open(Fixtures.shared("smollm2/smollm2_test_harmful.npy"), selection: s),
+                                         negative: Activations.open(Fixtures.shared("smollm2/smollm2_test_harmless.npy"), selection: s))
+        let reference = (try Self.reference("real/probe.json", "full_t_inst")) as? [[String: Any]] ?? []
+        for (score, r) in zip(scores, reference) {
+            #expect(abs(score.accuracy - Self.number(r["accuracy"])) <= 1e-3, "slot \(score.layer)")
+            #expect(abs(score.auroc - Self.number(r["auroc"])) <= 1e-4, "slot \(score.layer)")
+        }
+        let coef28 = Self.numbers(try Self.reference("real/probe.json", "full_t_inst_coef28"))
+        #expect(Self.maxAbs(probes.probes[28].weights, coef28) <= 1e-4)
+    }
+}
