@@ -26,6 +26,18 @@ public struct LatentGuard: Sendable, Equatable {
     /// Provenance, calibration and the metrics measured when it was made (`steer.*` keys).
     public var metadata: [String: String]
 
+    /// A guard from centroids already at hand (``train(positive:negative:alpha:options:)`` computes them).
+    public init(slots: [Int], positiveCentroids: [[Float]], negativeCentroids: [[Float]], alpha: Double, position: Int?,
+                width: Int, metadata: [String: String]) {
+        self.slots = slots
+        self.positiveCentroids = positiveCentroids
+        self.negativeCentroids = negativeCentroids
+        self.alpha = alpha
+        self.position = position
+        self.width = width
+        self.metadata = metadata
+    }
+
     /// Slots left out of the score because their centroids coincide or one of them is zero.
     public var skippedSlots: [Int] {
         slots.indices.filter { Self.isDegenerate(positiveCentroids[$0], negativeCentroids[$0]) }.map { slots[$0] }

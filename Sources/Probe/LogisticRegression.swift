@@ -37,7 +37,7 @@ public struct LogisticRegression: Sendable, Equatable {
 
     /// Fits on a row-major `n × d` matrix with labels (true = positive class).
     public static func fit(_ x: [Double], rows n: Int, columns d: Int, labels: [Bool], c: Double, solver: Solver = .automatic,
-                           tolerance: Double = 1e-7, maxIterations: Int = 5000, workers: Int = StreamOptions().workers) throws -> LogisticRegression {
+                           tolerance: Double = 1e-5, maxIterations: Int = 5000, workers: Int = StreamOptions().workers) throws -> LogisticRegression {
         guard n > 0, d > 0, x.count == n * d, labels.count == n else {
             throw SteerError(.shape, "logistic regression: \(x.count) values for \(n) rows × \(d) columns and \(labels.count) labels")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Probe
 import Steering
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +9,7 @@ import Glibc
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure steer against numpy on the same data in the same run.",
-        subcommands: [BenchExtract.self]
+        subcommands: [BenchExtract.self, BenchGuard.self, BenchProbe.self]
     )
 }
 
@@ -211,5 +212,192 @@ enum Spawn {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exited = (status & 0x7F) == 0
         return exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+}
+
+/// Best wall time of `repeat` runs.
+func bestTime(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    var best = Double.infinity
+    for _ in 0..<max(1, repeats) {
+        let start = ContinuousClock.now
+        try body()
+        let d = ContinuousClock.now - start
+        best = min(best, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+    }
+    return best
+}
+
+/// Runs a Python script and returns the numbers it prints on its last line (nil when it fails).
+func runPython(_ python: String, _ script: String, path: String, _ arguments: [String]) -> [Double]? {
+    do {
+        try Array(script.utf8).write(to: path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, path] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let line = output.split(separator: "\n").last else { return nil }
+        return line.split(separator: " ").compactMap { Double($0) }
+    } catch {
+        standardError("steer bench: \(python) comparison skipped: \(error)")
+        return nil
+    }
+}
+
+/// Peak RSS (bytes) and wall time of `steer ARGS` as a child process.
+func childPeak(_ arguments: [String], dir: String) throws -> (seconds: Double, bytes: Int) {
+    let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let report = dir + "/peak-rss.txt"
+    var status: Int32 = 0
+    let seconds = try bestTime(1) { status = try Spawn.run(path, arguments, environment: ["STEER_PEAK_RSS_FILE": report]) }
+    guard status == 0 else { throw SteerError(.io, file: path, "benchmark child exited with \(status): steer \(arguments.joined(separator: " "))") }
+    return (seconds, (try? String(contentsOfFile: report, encoding: .utf8)).flatMap { Int($0) } ?? 0)
+}
+
+struct BenchGuard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "guard",
+        abstract: "Time Latent Guard scoring against numpy on bf16 activations.",
+        discussion: """
+        Generates (once, in --dir) a bfloat16 safetensors file of [rows, layers, width] activations \
+        (one tensor layer.N per layer) and a guard with centroids for every layer, then times, page \
+        cache warm, best of --repeat: reading the file, steer scoring it, and numpy scoring it (bf16 \
+        through a uint16 view and a shift, one layer at a time). Peak memory is each child's own \
+        VmHWM, at the full row count and a quarter of it. The defaults are the issue's sizes (about \
+        5.4 GB); use --rows 2000 for a quick look.
+        """
+    )
+
+    @Option(help: "Rows (prompts).") var rows = 20000
+    @Option(help: "Layer slots.") var layers = 33
+    @Option(help: "Model width.") var width = 4096
+    @Option(help: "Folder for the generated data (kept between runs).") var dir = "bench-data"
+    @Option(help: "Runs of each measurement; the best is reported.") var `repeat` = 2
+    @Option(help: "The Python with numpy to compare against.") var python = "python3"
+    @Flag(help: "Print one JSON object.") var json = false
+
+    struct Report: Encodable {
+        var rows: Int, layers: Int, width: Int, bytes: Int
+        var read_s: Double, steer_s: Double, numpy_s: Double?, speedup_vs_numpy: Double?, ratio_to_read: Double
+        var peak_rss_mb: Double, peak_rss_quarter_rows_mb: Double, numpy_peak_rss_mb: Double?
+    }
+
+    func run() throws {
+        guard rows >= 4, layers >= 1, width >= 1 else { throw ValidationError("sizes must be positive (rows ≥ 4)") }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let data = BenchData(rows: rows, layers: layers, width: width, dir: dir)
+        let acts = "\(dir)/guard_\(rows)x\(layers)x\(width).safetensors"
+        let quarter = "\(dir)/guard_\(rows / 4)x\(layers)x\(width).safetensors"
+        for (path, n) in [(acts, rows), (quarter, rows / 4)] where !data.exists(path) {
+            if !json { standardError("steer bench: writing \(path)") }
+            try data.writeBF16(path, rows: n, shift: 0.05, seed: 3)
+        }
+        let guardPath = "\(dir)/guard_\(layers)x\(width).guard.safetensors"
+        var state: UInt64 = 12345
+        func centroid() -> [Float] {
+            (0..<width).map { _ in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
+            }
+        }
+        let model = LatentGuard(slots: Array(0..<layers), positiveCentroids: (0..<layers).map { _ in centroid() },
+                                negativeCentroids: (0..<layers).map { _ in centroid() }, alpha: 0, position: nil, width: width,
+                                metadata: ["steer.kind": "latent_guard", "steer.alpha": "0.0", "steer.note": "steer bench guard"])
+        try model.write(to: guardPath)
+        let bytes = (try? TensorFile.open(acts))?.storage.size ?? 0
+
+        let read = try bestTime(`repeat`) { try readWhole(acts) }
+        let steer = try bestTime(`repeat`) {
+            let loaded = try LatentGuard.read(guardPath)
+            _ = try loaded.score(Activations.open(acts))
+        }
+        let full = try childPeak(["guard", "score", "--guard", guardPath, "--acts", acts, "--jsonl"], dir: dir)
+        let small = try childPeak(["guard", "score", "--guard", guardPath, "--acts", quarter, "--jsonl"], dir: dir)
+        let numpy = runPython(python, BenchData.numpyGuardScript, path: dir + "/bench_numpy_guard.py", [guardPath, acts, String(`repeat`)])
+        let report = Report(rows: rows, layers: layers, width: width, bytes: bytes, read_s: read, steer_s: steer,
+                            numpy_s: numpy?.first, speedup_vs_numpy: numpy?.first.map { $0 / steer }, ratio_to_read: steer / read,
+                            peak_rss_mb: Double(full.bytes) / 1e6, peak_rss_quarter_rows_mb: Double(small.bytes) / 1e6,
+                            numpy_peak_rss_mb: numpy.flatMap { $0.count > 1 ? $0[1] / 1e6 : nil })
+        if json { try printJSON(report); return }
+        print("steer bench guard: scoring \(rows) rows × \(layers) layers × \(width) bf16 (\(humanBytes(bytes))), \(StreamOptions().workers) cores, page cache warm, best of \(`repeat`)")
+        var table = TextTable(header: ["read", "steer", "numpy", "vs numpy", "vs read", "peak RSS", "at N/4", "numpy RSS"])
+        table.rows.append([fixed(read, 3) + " s", fixed(steer, 3) + " s", report.numpy_s.map { fixed($0, 3) + " s" } ?? "n/a",
+                           report.speedup_vs_numpy.map { fixed($0, 1) + "× faster" } ?? "n/a", fixed(report.ratio_to_read, 2) + "×",
+                           fixed(report.peak_rss_mb, 0) + " MB", fixed(report.peak_rss_quarter_rows_mb, 0) + " MB",
+                           report.numpy_peak_rss_mb.map { fixed($0, 0) + " MB" } ?? "n/a"])
+        print(table.render())
+        print("steer: read the guard, open the file, score every row (in process); peak RSS: `steer guard score --jsonl` as a child")
+    }
+
+    private func readWhole(_ path: String) throws {
+        let size = 8 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+        defer { buffer.deallocate() }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw SteerError(.io, file: path, "cannot open") }
+        while Glibc.read(fd, buffer, size) > 0 {}
+        close(fd)
+    }
+}
+
+struct BenchProbe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Time a probe fit against scikit-learn on the same rows.",
+        discussion: """
+        Writes (once) two float32 .npy files of [rows/2, width] rows, one per class, and fits \
+        StandardScaler + L2 logistic regression (C = 1) with steer and with scikit-learn (its default \
+        lbfgs, tol 1e-4 and 100 iterations, and a tight fit, tol 1e-8), reporting both times and the \
+        largest coefficient difference between steer and the tight fit. Needs scikit-learn.
+        """
+    )
+
+    @Option(help: "Rows in all (half per class).") var rows = 10000
+    @Option(help: "Width.") var width = 4096
+    @Option(help: "Folder for the generated data (kept between runs).") var dir = "bench-data"
+    @Option(help: "The Python with scikit-learn.") var python = "python3"
+    @Flag(help: "Print one JSON object.") var json = false
+
+    struct Report: Encodable {
+        var rows: Int, width: Int, steer_s: Double, iterations: Int
+        var steer_gradient_norm: Double
+        var sklearn_default_s: Double?, sklearn_default_max_coef_diff: Double?
+        var sklearn_tight_s: Double?, sklearn_tight_max_coef_diff: Double?
+    }
+
+    func run() throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let data = BenchData(rows: rows / 2, layers: 1, width: width, dir: dir)
+        let pos = "\(dir)/probe_pos_\(rows / 2)x\(width).npy", neg = "\(dir)/probe_neg_\(rows / 2)x\(width).npy"
+        if !data.exists(pos) { try data.writeNPY(pos, rows: rows / 2, shift: 0.1, seed: 5) }
+        if !data.exists(neg) { try data.writeNPY(neg, rows: rows / 2, shift: 0, seed: 6) }
+        var probes: ProbeSet?
+        let steer = try bestTime(1) {
+            probes = try ProbeSet.train(positive: Activations.open(pos),
+                                        negative: Activations.open(neg))
+        }
+        let coef = dir + "/probe_steer_coef.npy"
+        let weights = probes?.probes.first?.weights ?? []
+        var bytes = NPY.header(dtype: .float64, shape: [weights.count])
+        for w in weights { withUnsafeBytes(of: w.bitPattern.littleEndian) { bytes += $0 } }
+        try bytes.write(to: coef)
+        let sk = runPython(python, BenchData.sklearnProbeScript, path: dir + "/bench_sklearn_probe.py", [pos, neg, coef])
+        let iterations = probes?.metadata["steer.iterations"]?.split(separator: ":").last.flatMap { Int($0) } ?? 0
+        let field: (Int) -> Double? = { i in sk.flatMap { $0.count > i ? $0[i] : nil } }
+        let report = Report(rows: rows, width: width, steer_s: steer, iterations: iterations,
+                            steer_gradient_norm: Double(probes?.metadata["steer.gradient_norms"]?.split(separator: ":").last ?? "") ?? .nan,
+                            sklearn_default_s: field(0), sklearn_default_max_coef_diff: field(1),
+                            sklearn_tight_s: field(2), sklearn_tight_max_coef_diff: field(3))
+        if json { try printJSON(report); return }
+        print("steer bench probe: \(rows) rows × \(width), C = 1, \(StreamOptions().workers) cores")
+        var table = TextTable(header: ["fit", "time", "max |coef − steer's|", ""], leftAligned: [0])
+        let e: (Double?) -> String = { $0.map { String(format: "%.1e", $0) } ?? "n/a" }
+        table.rows.append(["steer (L-BFGS, ‖∇‖ ≤ 1e-5: coefficients within 1e-5 of the optimum)", fixed(steer, 2) + " s", "0", "\(iterations) iterations"])
+        table.rows.append(["scikit-learn default (lbfgs, tol 1e-4, 100 iterations)", field(0).map { fixed($0, 2) + " s" } ?? "n/a", e(field(1)), ""])
+        table.rows.append(["scikit-learn tight (lbfgs, tol 1e-8)", field(2).map { fixed($0, 2) + " s" } ?? "n/a", e(field(3)), ""])
+        print(table.render())
     }
 }

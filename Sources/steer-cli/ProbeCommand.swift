@@ -70,6 +70,9 @@ struct ProbeTrain: ParsableCommand {
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
         let probes = try ProbeSet.train(positive: positive, negative: negative, c: c)
+        if let layers = probes.metadata["steer.unconverged_layers"] {
+            standardError("steer probe train: warning: the fit did not reach its tolerance on layer slots \(layers) (iteration cap); try a smaller -C")
+        }
         let options = input.streamOptions
         let train = try probes.evaluate(positive: positive, negative: negative, options: options)
         var validation: [ProbeSet.Score]?

@@ -30,4 +30,40 @@ import Probe
         #expect(Separation.best(layers).map { layers[$0].slot } == 28)
         #expect(try DirectionSet.read(outPath).slots == [0, 18, 28, 30])
     }
+
+    @Test func readmeGuardExampleRuns() throws {
+        let trainHarmful = Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy")
+        let trainHarmless = Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy")
+        let dir = try Fixtures.temporaryDirectory()
+        let guardPath = dir + "/guard.safetensors", probePath = dir + "/probes.safetensors"
+
+        // --- README guard example begins
+        let train = ActivationSelection(position: 0, rows: 0..<150)       // t_inst; rows 150-299 held out
+        let heldOut = ActivationSelection(position: 0, rows: 150..<300)
+        let harmful = try Activations.open(trainHarmful, selection: train)
+        let harmless = try Activations.open(trainHarmless, selection: train)
+
+        var latentGuard = try LatentGuard.train(positive: harmful, negative: harmless)   // α = 0, all slots
+        try latentGuard.calibrate(.fpr(0.05),                              // α from held-out rows only
+                                  positive: Activations.open(trainHarmful, selection: heldOut),
+                                  negative: Activations.open(trainHarmless, selection: heldOut))
+        try latentGuard.write(to: guardPath)
+
+        let loaded = try LatentGuard.read(guardPath)                      // bit-for-bit the same guard
+        let scores = try loaded.score(Activations.open(trainHarmful, selection: heldOut))
+        let flagged = loaded.verdicts(scores).filter { $0 }.count
+        let report = try loaded.evaluate(positive: Activations.open(trainHarmful, selection: heldOut),
+                                         negative: Activations.open(trainHarmless, selection: heldOut))
+        print("flagged \(flagged) of \(scores.count); accuracy \(report.accuracy), AUROC \(report.auroc), FPR \(report.fpr)")
+
+        let probes = try ProbeSet.train(positive: harmful, negative: harmless, c: 1)      // one per layer
+        try probes.write(to: probePath)
+        let sweep = try probes.evaluate(positive: Activations.open(trainHarmful, selection: heldOut),
+                                        negative: Activations.open(trainHarmless, selection: heldOut))
+        // --- README guard example ends
+
+        #expect(loaded == latentGuard && scores.count == 150 && report.fpr <= 0.1)
+        let reloaded = try ProbeSet.read(probePath)
+        #expect(sweep.count == 2 && reloaded == probes)
+    }
 }
