@@ -23,6 +23,7 @@ struct Steer: ParsableCommand {
 
     /// Parses, runs, and maps failures to exit codes: 1 for bad input, 2 for usage.
     static func main() {
+        OpenBLASCoreType.ensure(for: CommandLine.arguments)
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -70,5 +71,22 @@ enum PeakMemory {
     static func reportIfAsked() {
         guard let path = ProcessInfo.processInfo.environment["STEER_PEAK_RSS_FILE"], let peak = current() else { return }
         try? String(peak).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
+/// OpenBLAS 0.3.21 does not recognise Zen 5 and often falls back to AVX2 kernels;
+/// `OPENBLAS_CORETYPE=SkylakeX` doubles SGEMM there, but it is read when the library
+/// loads, before `main`. So for the BLAS-heavy probe commands on a CPU with
+/// `avx512f`, steer sets it and re-executes itself once (a user's own setting wins).
+enum OpenBLASCoreType {
+    static func ensure(for arguments: [String]) {
+        guard arguments.dropFirst().contains("probe"), getenv("OPENBLAS_CORETYPE") == nil,
+              let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ").contains("avx512f") == true
+        else { return }
+        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
+        let argv = arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", argv)  // returns only if it failed: carry on as we are
+        argv.forEach { free($0) }
     }
 }

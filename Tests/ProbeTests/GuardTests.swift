@@ -90,6 +90,23 @@ import Steering
         #expect(throws: SteerError.self) { try LatentGuard.read(Fixtures.vectors("real/smollm2_train_harmful.safetensors")) }
     }
 
+    /// Every truncation of a guard file and of a probe file is a SteerError, never a trap.
+    @Test func truncatedModelFilesFailCleanly() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let s = ActivationSelection(position: 0)
+        let positive = try Activations.open(Fixtures.vectors("synthetic/pos_f32.npy"), selection: s)
+        let negative = try Activations.open(Fixtures.vectors("synthetic/neg_f32.npy"), selection: s)
+        try LatentGuard.train(positive: positive, negative: negative).write(to: dir + "/g")
+        try ProbeSet.train(positive: positive, negative: negative).write(to: dir + "/p")
+        for (name, read) in [("g", { (path: String) in _ = try LatentGuard.read(path) }), ("p", { (path: String) in _ = try ProbeSet.read(path) })] {
+            let bytes = try Fixtures.read(dir + "/" + name)
+            for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 300)) {
+                try Fixtures.write(Array(bytes[0..<cut]), to: dir + "/cut")
+                #expect(throws: SteerError.self) { try read(dir + "/cut") }
+            }
+        }
+    }
+
     // MARK: - The paper setup on the full files
 
     static let train = (Fixtures.shared("smollm2/smollm2_train_harmful.safetensors"), Fixtures.shared("smollm2/smollm2_train_harmless.safetensors"))
