@@ -154,23 +154,16 @@ public struct LatentGuard: Sendable, Equatable {
 
     /// Loads a guard file written by ``write(to:)``.
     public static func read(_ path: String) throws -> LatentGuard {
-        let file = try TensorFile.open(path)
-        guard file.metadata["steer.kind"] == "latent_guard" else {
-            throw SteerError(.format, file: path, "not a guard file (steer.kind is \(file.metadata["steer.kind"].map { "'\($0)'" } ?? "missing"), expected 'latent_guard')")
-        }
+        let file = try TensorFile.open(path, kind: "latent_guard", describedAs: "guard")
         guard let alphaText = file.metadata["steer.alpha"], let alpha = Double(alphaText), alpha.isFinite || alpha == .infinity else {
             throw SteerError(.format, file: path, "steer.alpha is missing or not a number")
         }
         var positive: [Int: [Float]] = [:], negative: [Int: [Float]] = [:]
         for info in file.tensors {
-            guard info.dtype == .float32, info.shape.count == 1, let slot = Activations.slotNumber(in: info.name) else {
+            guard info.dtype == .float32, let slot = Activations.slotNumber(in: info.name) else {
                 throw SteerError(.format, file: path, "unexpected tensor '\(info.name)' (a guard holds 1-D F32 pos.layer.N / neg.layer.N)")
             }
-            guard let bytes = file.storage.read(offset: info.offset, count: info.byteCount) else {
-                throw SteerError(.format, file: path, "tensor '\(info.name)' lies outside the file")
-            }
-            let values = bytes.withUnsafeBytes { raw in (0..<info.elementCount).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
-            guard values.allSatisfy(\.isFinite) else { throw SteerError(.value, file: path, "non-finite value in '\(info.name)'") }
+            let values = try file.vector(info).map(Float.init)  // exact: the values are F32
             if info.name.hasPrefix("pos.") { positive[slot] = values } else if info.name.hasPrefix("neg.") { negative[slot] = values } else {
                 throw SteerError(.format, file: path, "unexpected tensor '\(info.name)'")
             }

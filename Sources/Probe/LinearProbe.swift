@@ -144,21 +144,15 @@ public struct ProbeSet: Sendable, Equatable {
 
     /// Loads a probe file written by ``write(to:)``.
     public static func read(_ path: String) throws -> ProbeSet {
-        let file = try TensorFile.open(path)
-        guard file.metadata["steer.kind"] == "logistic_probe" else {
-            throw SteerError(.format, file: path, "not a probe file (steer.kind is \(file.metadata["steer.kind"].map { "'\($0)'" } ?? "missing"), expected 'logistic_probe')")
-        }
+        let file = try TensorFile.open(path, kind: "logistic_probe", describedAs: "probe")
         guard let c = file.metadata["steer.c"].flatMap(Double.init) else { throw SteerError(.format, file: path, "steer.c is missing") }
         var parts: [String: [Int: [Double]]] = [:]
         for info in file.tensors {
-            guard info.dtype == .float64, info.shape.count == 1, let slot = Activations.slotNumber(in: info.name),
-                  let kind = info.name.split(separator: ".").first.map(String.init),
-                  let bytes = file.storage.read(offset: info.offset, count: info.byteCount) else {
+            guard info.dtype == .float64, let slot = Activations.slotNumber(in: info.name),
+                  let kind = info.name.split(separator: ".").first.map(String.init) else {
                 throw SteerError(.format, file: path, "unexpected tensor '\(info.name)'")
             }
-            let values = bytes.withUnsafeBytes { raw in (0..<info.elementCount).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self) } }
-            guard values.allSatisfy(\.isFinite) else { throw SteerError(.value, file: path, "non-finite value in '\(info.name)'") }
-            parts[kind, default: [:]][slot] = values
+            parts[kind, default: [:]][slot] = try file.vector(info)
         }
         let slots = (parts["weight"] ?? [:]).keys.sorted()
         var probes: [LinearProbe] = []

@@ -76,17 +76,7 @@ public struct LogisticRegression: Sendable, Equatable {
             hessian[d * (d + 1) + d] += 1e-12 * max(1, hessian[d * (d + 1) + d])  // keep the intercept pivot positive
             guard var step = LinearAlgebra.solvePositiveDefinite(hessian, g) else { break }
             LinearAlgebra.scale(&step, by: -1)
-            let slope = dot(g, step)
-            var length = 1.0
-            var accepted: (theta: [Double], f: Double, g: [Double])?
-            for _ in 0..<60 {
-                var trial = theta
-                axpy(length, step, &trial)
-                let (ft, gt) = objective.evaluate(trial)
-                if ft <= f + 1e-4 * length * slope { accepted = (trial, ft, gt); break }
-                length *= 0.5
-            }
-            guard let next = accepted else { break }
+            guard let next = armijo(objective, from: theta, value: f, gradient: g, direction: step) else { break }
             (theta, f, g) = (next.theta, next.f, next.g)
         }
         return LogisticRegression(weights: Array(theta[0..<d]), intercept: theta[d], iterations: iteration, gradientNorm: norm(g))
@@ -116,23 +106,12 @@ public struct LogisticRegression: Sendable, Equatable {
             }
             var direction = q
             LinearAlgebra.scale(&direction, by: -1)
-            var slope = dot(g, direction)
-            if slope >= 0 {  // not a descent direction: restart from steepest descent
+            if dot(g, direction) >= 0 {  // not a descent direction: restart from steepest descent
                 sHistory.removeAll(); yHistory.removeAll(); rhoHistory.removeAll()
                 direction = g.map { -$0 / max(norm(g), 1) }
-                slope = dot(g, direction)
             }
-            // Backtracking line search (Armijo).
-            var step = 1.0
-            var accepted: (theta: [Double], f: Double, g: [Double])?
-            for _ in 0..<60 {
-                var trial = theta
-                axpy(step, direction, &trial)
-                let (ft, gt) = objective.evaluate(trial)
-                if ft <= f + 1e-4 * step * slope { accepted = (trial, ft, gt); break }
-                step *= 0.5
-            }
-            guard let next = accepted else { break }  // no decrease possible: at the optimum to machine precision
+            // No decrease possible: at the optimum to machine precision.
+            guard let next = armijo(objective, from: theta, value: f, gradient: g, direction: direction) else { break }
             var s = next.theta, y = next.g
             axpy(-1, theta, &s)
             axpy(-1, g, &y)
@@ -144,6 +123,22 @@ public struct LogisticRegression: Sendable, Equatable {
             (theta, f, g) = (next.theta, next.f, next.g)
         }
         return LogisticRegression(weights: Array(theta[0..<d]), intercept: theta[d], iterations: iteration, gradientNorm: norm(g))
+    }
+
+    /// Backtracking line search: halves the step from 1 until the Armijo condition holds
+    /// (sufficient decrease, c = 1e-4); nil when no step decreases the loss.
+    private static func armijo(_ objective: Objective, from theta: [Double], value f: Double, gradient g: [Double],
+                               direction: [Double]) -> (theta: [Double], f: Double, g: [Double])? {
+        let slope = dot(g, direction)
+        var length = 1.0
+        for _ in 0..<60 {
+            var trial = theta
+            axpy(length, direction, &trial)
+            let (ft, gt) = objective.evaluate(trial)
+            if ft <= f + 1e-4 * length * slope { return (trial, ft, gt) }
+            length *= 0.5
+        }
+        return nil
     }
 
     /// Loss and gradient, one fused pass over the rows per call.

@@ -90,21 +90,8 @@ public struct DirectionSet: Sendable, Equatable {
         let file = try TensorFile.open(path)
         var pairs: [(Int, [Double])] = []
         for info in file.tensors {
-            guard let dtype = info.dtype, let slot = Activations.slotNumber(in: info.name) else { continue }
-            guard info.shape.count == 1 || (info.shape.count == 2 && info.shape[0] == 1) else {
-                throw SteerError.shape(path, "tensor '\(info.name)' has shape \(describeShape(info.shape)); a direction is 1-D")
-            }
-            let count = info.elementCount
-            let values = [Double](unsafeUninitializedCapacity: count) { buffer, n in
-                if let base = buffer.baseAddress, count > 0 {
-                    Kernels.convert(file.storage.bytes(at: info.offset), dtype, count, into: base)
-                }
-                n = count
-            }
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                throw SteerError.value(path, "non-finite value at index \(bad) of '\(info.name)'")
-            }
-            pairs.append((slot, values))
+            guard info.dtype != nil, let slot = Activations.slotNumber(in: info.name) else { continue }
+            pairs.append((slot, try file.vector(info)))
         }
         guard !pairs.isEmpty else { throw SteerError.shape(path, "holds no direction tensors (expected layer.N)") }
         pairs.sort { $0.0 < $1.0 }

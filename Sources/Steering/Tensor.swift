@@ -109,6 +109,32 @@ func describeShape(_ shape: [Int]) -> String {
 }
 
 extension TensorFile {
+    /// Opens a file steer wrote and checks its `steer.kind` (`directions`, `latent_guard`, `logistic_probe`).
+    public static func open(_ path: String, kind: String, describedAs noun: String) throws -> TensorFile {
+        let file = try TensorFile.open(path)
+        guard file.metadata["steer.kind"] == kind else {
+            let found = file.metadata["steer.kind"].map { "'\($0)'" } ?? "missing"
+            throw SteerError.format(path, "not a \(noun) file (steer.kind is \(found), expected '\(kind)')")
+        }
+        return file
+    }
+
+    /// The values of a 1-D float tensor (or `[1, d]`) as Float64; throws on other shapes and on NaN or infinity.
+    public func vector(_ info: TensorInfo) throws -> [Double] {
+        guard let dtype = info.dtype, info.shape.count == 1 || (info.shape.count == 2 && info.shape[0] == 1) else {
+            throw SteerError.shape(path, "tensor '\(info.name)' is \(info.storedType) \(describeShape(info.shape)); expected a 1-D float vector")
+        }
+        let count = info.elementCount
+        let values = [Double](unsafeUninitializedCapacity: count) { buffer, n in
+            if let base = buffer.baseAddress, count > 0 { Kernels.convert(storage.bytes(at: info.offset), dtype, count, into: base) }
+            n = count
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw SteerError.value(path, "non-finite value at index \(bad) of '\(info.name)'")
+        }
+        return values
+    }
+
     /// Counts NaN and infinite values in one float tensor, streaming it in blocks
     /// (0 for non-float tensors).
     public func nonFiniteCount(_ info: TensorInfo, options: StreamOptions = .init()) throws -> Int {

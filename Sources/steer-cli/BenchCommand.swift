@@ -76,17 +76,20 @@ struct BenchExtract: ParsableCommand {
     private func measure(format: String, pair: (String, String), quarter: (String, String)) throws -> Line {
         let bytes = fileSize(pair.0) + fileSize(pair.1)
         let out = dir + "/bench-out.safetensors"
-        let read = try best { try readFiles([pair.0, pair.1]) }
-        let steer = try bestThrowing {
+        let read = try bestTime(`repeat`) { try readFully([pair.0, pair.1]) }
+        let steer = try bestTime(`repeat`) {
             let p = try Activations.open(pair.0), n = try Activations.open(pair.1)
             try MeanDifference.extract(positive: p, negative: n).directions.write(to: out)
         }
-        let steerMetrics = try bestThrowing {
-            _ = try runChild(CommandLine.arguments[0], ["extract", "--pos", pair.0, "--neg", pair.1, "--out", out, "--json"])
+        let steerMetrics = try bestTime(`repeat`) {
+            _ = try childPeak(["extract", "--pos", pair.0, "--neg", pair.1, "--out", out, "--json"], dir: dir)
         }
-        let rss = try runChild(CommandLine.arguments[0], ["extract", "--pos", pair.0, "--neg", pair.1, "--out", out, "--no-metrics"]).maxRSS
-        let rssQuarter = try runChild(CommandLine.arguments[0], ["extract", "--pos", quarter.0, "--neg", quarter.1, "--out", out, "--no-metrics"]).maxRSS
-        let numpy = numpyTimes(pair, bf16: format.hasPrefix("bf16"))
+        let rss = try childPeak(["extract", "--pos", pair.0, "--neg", pair.1, "--out", out, "--no-metrics"], dir: dir).bytes
+        let rssQuarter = try childPeak(["extract", "--pos", quarter.0, "--neg", quarter.1, "--out", out, "--no-metrics"], dir: dir).bytes
+        // numpy prints "float32_seconds float64_seconds peak_rss_bytes".
+        let fields = runPython(python, BenchData.numpyScript, path: dir + "/bench_numpy.py",
+                               [pair.0, pair.1, dir + "/numpy-out.npy", String(`repeat`), format.hasPrefix("bf16") ? "bf16" : "npy"])
+        let numpy = fields.flatMap { $0.count == 3 ? (float32: $0[0], float64: $0[1], maxRSS: Int($0[2])) : nil }
         let numpyBest = [numpy?.float32, numpy?.float64].compactMap { $0 }.min()
         return Line(format: format, bytes: bytes, read_s: read, steer_s: steer, steer_with_metrics_s: steerMetrics,
                     numpy_s: numpyBest, numpy_float32_s: numpy?.float32, numpy_float64_s: numpy?.float64,
@@ -118,75 +121,8 @@ struct BenchExtract: ParsableCommand {
 
     // MARK: - Measurements
 
-    private func best(_ body: () throws -> Void) rethrows -> Double {
-        var times: [Double] = []
-        for _ in 0..<`repeat` {
-            let start = ContinuousClock.now
-            try body()
-            times.append(seconds(ContinuousClock.now - start))
-        }
-        return times.min() ?? 0
-    }
-
-    private func bestThrowing(_ body: () throws -> Void) throws -> Double { try best(body) }
-
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
-
     private func fileSize(_ path: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-    }
-
-    private func readFiles(_ paths: [String]) throws {
-        let size = 8 << 20
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
-        defer { buffer.deallocate() }
-        for path in paths {
-            let fd = open(path, O_RDONLY)
-            guard fd >= 0 else { throw SteerError(.io, file: path, "cannot open") }
-            while Glibc.read(fd, buffer, size) > 0 {}
-            close(fd)
-        }
-    }
-
-    struct ChildResult { var seconds: Double; var maxRSS: Int }
-
-    /// Runs steer itself as a child (output discarded), returning its wall time and its own peak RSS in bytes.
-    private func runChild(_ executable: String, _ arguments: [String]) throws -> ChildResult {
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? executable
-        let report = dir + "/peak-rss.txt"
-        let start = ContinuousClock.now
-        let status = try Spawn.run(path, arguments, environment: ["STEER_PEAK_RSS_FILE": report])
-        let elapsed = seconds(ContinuousClock.now - start)
-        guard status == 0 else {
-            throw SteerError(.io, file: path, "benchmark child exited with \(status): steer \(arguments.joined(separator: " "))")
-        }
-        let peak = (try? String(contentsOfFile: report, encoding: .utf8)).flatMap { Int($0) } ?? 0
-        return ChildResult(seconds: elapsed, maxRSS: peak)
-    }
-
-    /// numpy's best times for the same job, or nil when numpy is unavailable.
-    private func numpyTimes(_ pair: (String, String), bf16: Bool) -> (float32: Double, float64: Double, maxRSS: Int)? {
-        let script = dir + "/bench_numpy.py"
-        do {
-            try Array(BenchData.numpyScript.utf8).write(to: script)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [python, script, pair.0, pair.1, dir + "/numpy-out.npy", String(`repeat`), bf16 ? "bf16" : "npy"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw SteerError(.io, file: script, "exited with \(process.terminationStatus)") }
-            let fields = output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            guard fields.count == 3 else { return nil }
-            return (fields[0], fields[1], Int(fields[2]))
-        } catch {
-            standardError("steer bench: numpy comparison skipped: \(error)")
-            return nil
-        }
     }
 }
 
@@ -212,6 +148,19 @@ enum Spawn {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exited = (status & 0x7F) == 0
         return exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+}
+
+/// Reads whole files with read(2) into one 8 MB buffer, as `cat FILES > /dev/null`: the baseline of "reading the files".
+func readFully(_ paths: [String]) throws {
+    let size = 8 << 20
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+    defer { buffer.deallocate() }
+    for path in paths {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw SteerError(.io, file: path, "cannot open") }
+        defer { close(fd) }
+        while Glibc.read(fd, buffer, size) > 0 {}
     }
 }
 
@@ -309,7 +258,7 @@ struct BenchGuard: ParsableCommand {
         try model.write(to: guardPath)
         let bytes = (try? TensorFile.open(acts))?.storage.size ?? 0
 
-        let read = try bestTime(`repeat`) { try readWhole(acts) }
+        let read = try bestTime(`repeat`) { try readFully([acts]) }
         let steer = try bestTime(`repeat`) {
             let loaded = try LatentGuard.read(guardPath)
             _ = try loaded.score(Activations.open(acts))
@@ -330,16 +279,6 @@ struct BenchGuard: ParsableCommand {
                            report.numpy_peak_rss_mb.map { fixed($0, 0) + " MB" } ?? "n/a"])
         print(table.render())
         print("steer: read the guard, open the file, score every row (in process); peak RSS: `steer guard score --jsonl` as a child")
-    }
-
-    private func readWhole(_ path: String) throws {
-        let size = 8 << 20
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
-        defer { buffer.deallocate() }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw SteerError(.io, file: path, "cannot open") }
-        while Glibc.read(fd, buffer, size) > 0 {}
-        close(fd)
     }
 }
 
