@@ -155,14 +155,21 @@ extension Activations {
         return result
     }
 
-    /// Finds and reports the first row of a layer with a non-finite value.
+    /// Finds and reports the first row of a layer with a non-finite value (as the file numbers rows).
     func throwNonFinite(layerIndex: Int) throws {
         let layer = layers[layerIndex]
         for r in 0..<rowCount {
             let values = layer.rows.values(row: r)
             if let bad = values.first(where: { !$0.isFinite }) {
-                throw SteerError.value(path, "\(bad.isNaN ? "NaN" : "infinity") in row \(r) (layer slot \(layer.slot))")
+                throw SteerError.value(path, "\(bad.isNaN ? "NaN" : "infinity") in row \(r + rowOffset) (layer slot \(layer.slot))")
             }
+        }
+    }
+
+    /// Throws naming the first non-finite input when any per-row result came out NaN or infinite.
+    private func checkFinite(_ results: UnsafeMutablePointer<Double>) throws {
+        for index in layers.indices where (0..<rowCount).contains(where: { !results[index * rowCount + $0].isFinite }) {
+            try throwNonFinite(layerIndex: index)
         }
     }
 
@@ -186,6 +193,7 @@ extension Activations {
                 for r in block.rows { output[index * rowCount + r] = Kernels.dot(block.row(r), dtype, width, with: vector) }
             }
         }
+        try checkFinite(output)
         return layers.indices.map { Array(UnsafeBufferPointer(start: output + $0 * rowCount, count: rowCount)) }
     }
 
@@ -210,6 +218,10 @@ extension Activations {
                     let (nu, nv) = (uNorms[index], vNorms[index])
                     for r in block.rows {
                         let (hu, hv, hh) = Kernels.dot2Norm(block.row(r), dtype, width, uBase + index * width, vBase + index * width)
+                        guard hh.isFinite else {  // a NaN or infinity in the row: reported below, never read as 0
+                            output[index * rowCount + r] = .nan
+                            continue
+                        }
                         let norm = hh.squareRoot()
                         let cu = norm > 0 && nu > 0 ? hu / (norm * nu) : 0
                         let cv = norm > 0 && nv > 0 ? hv / (norm * nv) : 0
@@ -218,6 +230,7 @@ extension Activations {
                 }
             }
         }
+        try checkFinite(output)
         return layers.indices.map { Array(UnsafeBufferPointer(start: output + $0 * rowCount, count: rowCount)) }
     }
 

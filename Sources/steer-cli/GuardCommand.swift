@@ -20,19 +20,9 @@ struct Guard: ParsableCommand {
     )
 }
 
-/// Opens activations for a guard: its slots, at its position unless --position says otherwise
-/// (files without a position axis are read as they are).
+/// Opens activations for a guard: its slots and position unless the options say otherwise.
 private func open(_ path: String, for model: LatentGuard, input: InputOptions) throws -> Activations {
-    var selection = try input.selection()
-    if case .all = selection.layers { selection.layers = .slots(model.slots) }
-    let file = try TensorFile.open(path, options: selection.readOptions)
-    var acts: Activations?
-    if selection.position == nil, let position = model.position {
-        var atGuardPosition = selection
-        atGuardPosition.position = position
-        acts = try? Activations(file: file, selection: atGuardPosition)
-    }
-    let opened = try acts ?? Activations(file: file, selection: selection)
+    let opened = try input.open(path, slots: model.slots, storedPosition: model.position)
     guard opened.width == model.width else {
         throw SteerError(.shape, "width \(opened.width) in \(path) vs \(model.width) in the guard")
     }

@@ -47,3 +47,23 @@ struct InputOptions: ParsableArguments {
         threads.map { StreamOptions(workers: $0) } ?? StreamOptions()
     }
 }
+
+extension InputOptions {
+    /// Opens activations for a saved model (guard, probes, directions): its layer slots unless
+    /// --layers says otherwise, and its stored position unless --position does. A file without
+    /// a position axis is read as it is; when neither reading works, the first error is the one shown.
+    func open(_ path: String, slots: [Int], storedPosition: Int?) throws -> Activations {
+        var selection = try self.selection()
+        if case .all = selection.layers { selection.layers = .slots(slots) }
+        let file = try TensorFile.open(path, options: selection.readOptions)
+        guard selection.position == nil, let stored = storedPosition else { return try Activations(file: file, selection: selection) }
+        var atStored = selection
+        atStored.position = stored
+        do {
+            return try Activations(file: file, selection: atStored)
+        } catch let first {
+            guard let plain = try? Activations(file: file, selection: selection), plain.positionCount == nil else { throw first }
+            return plain
+        }
+    }
+}

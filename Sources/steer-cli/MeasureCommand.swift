@@ -22,11 +22,9 @@ struct Measure: ParsableCommand {
 
     func run() throws {
         let set = try DirectionSet.read(directions)
-        var selection = try input.selection()
-        if case .all = selection.layers { selection.layers = .slots(set.slots) }
-        if selection.position == nil, let stored = set.metadata["steer.position"].flatMap({ Int($0) }) { selection.position = stored }
-        let positive = try Activations.open(pos, selection: selection)
-        let negative = try Activations.open(neg, selection: selection)
+        let stored = set.metadata["steer.position"].flatMap { Int($0) }
+        let positive = try input.open(pos, slots: set.slots, storedPosition: stored)
+        let negative = try input.open(neg, slots: set.slots, storedPosition: stored)
         let chosen = positive.slots
         let subset = DirectionSet(slots: chosen, vectors: try chosen.map { slot in
             guard let v = set.vector(slot: slot) else { throw SteerError(.shape, file: directions, "has no direction for layer slot \(slot)") }

@@ -111,11 +111,9 @@ struct ProbeEval: ParsableCommand {
 
     func run() throws {
         let probes = try ProbeSet.read(probe)
-        var selection = try input.selection()
-        if case .all = selection.layers { selection.layers = .slots(probes.slots) }
-        if selection.position == nil { selection.position = probes.position }
-        let scores = try probes.evaluate(positive: Activations.open(pos, selection: selection),
-                                         negative: Activations.open(neg, selection: selection), options: input.streamOptions)
+        let scores = try probes.evaluate(positive: input.open(pos, slots: probes.slots, storedPosition: probes.position),
+                                         negative: input.open(neg, slots: probes.slots, storedPosition: probes.position),
+                                         options: input.streamOptions)
         let best = ProbeSet.best(scores).map { scores[$0].layer }
         if json { try printJSON(Report(layers: scores, best_layer: best)); return }
         print("steer probe eval: \(probe) (C = \(probes.c)) on \(pos) / \(neg)\n")

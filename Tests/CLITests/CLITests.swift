@@ -186,6 +186,20 @@ import TestSupport
         let raw = Fixtures.vectors("real/minilm_train_harmful.layer4.f32le.bin")
         let wrong = try CLITests.steer(["guard", "score", "--guard", model, "--acts", raw, "--dim", "384", "--dtype", "f32"])
         #expect(wrong.status == 1 && wrong.stderr.contains(raw) && wrong.stderr.contains("has no layer slot 1"))
+        // A file lacking the guard's slots: that is the error, not a position complaint.
+        let slots = try CLITests.steer(["guard", "eval", "--guard", model, "--pos", Fixtures.vectors("real/smollm2_train_harmful.safetensors"),
+                                        "--neg", Fixtures.vectors("real/smollm2_train_harmless.safetensors")])
+        #expect(slots.status == 1 && slots.stderr.contains("has no layer slot 1"), "\(slots.stderr)")
+        // A NaN in the scored rows is reported with its row (as the file numbers it), never scored as 0.
+        var values = [Float](repeating: 0.25, count: 30 * 2 * 2 * 576)
+        values[((17 * 2 + 1) * 2 + 0) * 576 + 3] = .nan
+        let header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': (30, 2, 2, 576), }".utf8)
+        let npy: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count), 0] + header
+        try Fixtures.write(npy + values.withUnsafeBytes { Array($0) }, to: dir + "/nan.npy")
+        for extra in [[], ["--rows", "10-29"]] {
+            let nan = try CLITests.steer(["guard", "score", "--guard", model, "--acts", dir + "/nan.npy"] + extra)
+            #expect(nan.status == 1 && nan.stderr.contains("NaN in row 17 (layer slot 1)"), "\(nan.stderr)")
+        }
         // A directions file is not a guard.
         let notGuard = try CLITests.steer(["guard", "eval", "--guard", Fixtures.vectors("real/smollm2_train_harmful.safetensors"), "--pos", pos, "--neg", neg])
         #expect(notGuard.status == 1 && notGuard.stderr.contains("not a guard file"))
