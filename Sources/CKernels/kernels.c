@@ -59,6 +59,10 @@ static void accumulate4_generic(const void *a, const void *b, const void *c, con
         acc[i] += (load1(a, dtype, i) + load1(b, dtype, i)) + (load1(c, dtype, i) + load1(d, dtype, i));
 }
 
+static void axpy_generic(const void *x, int dtype, size_t n, double alpha, double *acc) {
+    for (size_t i = 0; i < n; i++) acc[i] += alpha * load1(x, dtype, i);
+}
+
 static double dot_generic(const void *x, int dtype, size_t n, const double *v) {
     double lanes[8] = {0};
     size_t i = 0;
@@ -170,8 +174,23 @@ STEER_AVX2 static inline __m256d high4(__m256 v) { return _mm256_cvtps_pd(_mm256
         }                                                                                                  \
     }
 
+#define STEER_DEFINE_AVX2_AXPY(NAME, DT)                                                                   \
+    STEER_AVX2 static void axpy_##NAME(const void *x, size_t n, double alpha, double *acc) {               \
+        __m256d a = _mm256_set1_pd(alpha);                                                                 \
+        size_t i = 0;                                                                                      \
+        for (; i + 8 <= n; i += 8) {                                                                       \
+            __m256 w = load8(x, DT, i);                                                                    \
+            _mm256_storeu_pd(acc + i, _mm256_fmadd_pd(a, low4(w), _mm256_loadu_pd(acc + i)));             \
+            _mm256_storeu_pd(acc + i + 4, _mm256_fmadd_pd(a, high4(w), _mm256_loadu_pd(acc + i + 4)));     \
+        }                                                                                                  \
+        for (; i < n; i++) acc[i] += alpha * load1(x, DT, i);                                              \
+    }
+
 STEER_DEFINE_AVX2(f32, STEER_F32)
 STEER_DEFINE_AVX2_DOT2(f32, STEER_F32)
+STEER_DEFINE_AVX2_AXPY(f32, STEER_F32)
+STEER_DEFINE_AVX2_AXPY(f16, STEER_F16)
+STEER_DEFINE_AVX2_AXPY(bf16, STEER_BF16)
 STEER_DEFINE_AVX2_DOT2(f16, STEER_F16)
 STEER_DEFINE_AVX2_DOT2(bf16, STEER_BF16)
 STEER_DEFINE_AVX2(f16, STEER_F16)
@@ -247,6 +266,20 @@ void steer_dot2_norm(const void *x, int dtype, size_t n, const double *u, const 
     }
 #endif
     dot2_norm_generic(x, dtype, n, u, v, out);
+}
+
+void steer_axpy(const void *x, int dtype, size_t n, double alpha, double *acc) {
+#ifdef STEER_AVX2
+    if (use_avx2()) {
+        switch (dtype) {
+        case STEER_F32: axpy_f32(x, n, alpha, acc); return;
+        case STEER_F16: axpy_f16(x, n, alpha, acc); return;
+        case STEER_BF16: axpy_bf16(x, n, alpha, acc); return;
+        default: break;
+        }
+    }
+#endif
+    axpy_generic(x, dtype, n, alpha, acc);
 }
 
 void steer_to_f64(const void *x, int dtype, size_t n, double *out) {

@@ -20,25 +20,11 @@ public struct LinearProbe: Sendable, Equatable {
     /// Bias on raw activations: `b − Σ w μ / σ`.
     public var rawBias: Double { intercept - zip(rawWeights, mean).reduce(0) { $0 + $1.0 * $1.1 } }
 
-    /// Standardises and fits one layer's rows (a row-major matrix) with labels.
-    public static func fit(slot: Int, rows x: consuming [Double], count n: Int, width d: Int, labels: [Bool], c: Double,
+    /// Fits one layer's stacked rows (standardised inside the design matrix) with labels.
+    public static func fit(slot: Int, design: DesignMatrix, labels: [Bool], c: Double,
                            tolerance: Double = 1e-5) throws -> (LinearProbe, LogisticRegression) {
-        var mean = [Double](repeating: 0, count: d)
-        for i in 0..<n { for j in 0..<d { mean[j] += x[i * d + j] } }
-        for j in 0..<d { mean[j] /= Double(n) }
-        var variance = [Double](repeating: 0, count: d)
-        for i in 0..<n { for j in 0..<d { let e = x[i * d + j] - mean[j]; variance[j] += e * e } }
-        let scale = zip(variance, mean).map { v, m in
-            let s = (v / Double(n)).squareRoot()
-            return s <= 1e-12 * max(1, abs(m)) ? 1 : s  // constant column: left unscaled, as scikit-learn does
-        }
-        var standardised = consume x  // in place: no second copy of the rows
-        let inverse = scale.map { 1 / $0 }
-        standardised.withUnsafeMutableBufferPointer { rows in
-            for i in 0..<n { for j in 0..<d { rows[i * d + j] = (rows[i * d + j] - mean[j]) * inverse[j] } }
-        }
-        let model = try LogisticRegression.fit(standardised, rows: n, columns: d, labels: labels, c: c, tolerance: tolerance)
-        return (LinearProbe(slot: slot, mean: mean, scale: scale, weights: model.weights, intercept: model.intercept), model)
+        let model = try LogisticRegression.fit(design, labels: labels, c: c, tolerance: tolerance)
+        return (LinearProbe(slot: slot, mean: design.mean, scale: design.scale, weights: model.weights, intercept: model.intercept), model)
     }
 }
 
@@ -63,16 +49,14 @@ public struct ProbeSet: Sendable, Equatable {
     /// Fits one probe per selected layer on harmful (positive) and harmless rows.
     public static func train(positive: Activations, negative: Activations, c: Double = 1, tolerance: Double = 1e-5) throws -> ProbeSet {
         try ClassMeans.checkCompatible(positive, negative)
-        let n = positive.rowCount + negative.rowCount
         let labels = [Bool](repeating: true, count: positive.rowCount) + [Bool](repeating: false, count: negative.rowCount)
         var probes: [LinearProbe] = []
         var iterations: [String] = []
         var unconverged: [String] = []
         var gradients: [String] = []
         for index in positive.layers.indices {
-            let x = try positive.matrix(layerIndex: index) + negative.matrix(layerIndex: index)
-            let (probe, model) = try LinearProbe.fit(slot: positive.slots[index], rows: x, count: n, width: positive.width,
-                                                     labels: labels, c: c, tolerance: tolerance)
+            let design = try DesignMatrix.stacking([(positive, index), (negative, index)])
+            let (probe, model) = try LinearProbe.fit(slot: positive.slots[index], design: design, labels: labels, c: c, tolerance: tolerance)
             probes.append(probe)
             iterations.append("\(probe.slot):\(model.iterations)")
             if model.gradientNorm > tolerance { unconverged.append("\(probe.slot)") }

@@ -35,17 +35,29 @@ public struct LogisticRegression: Sendable, Equatable {
         case lbfgs
     }
 
-    /// Fits on a row-major `n × d` matrix with labels (true = positive class).
+    /// Fits on a row-major `n × d` Float64 matrix (used as given, not standardised) with labels (true = positive class).
     public static func fit(_ x: [Double], rows n: Int, columns d: Int, labels: [Bool], c: Double, solver: Solver = .automatic,
                            tolerance: Double = 1e-5, maxIterations: Int = 5000, workers: Int = StreamOptions().workers) throws -> LogisticRegression {
-        guard n > 0, d > 0, x.count == n * d, labels.count == n else {
-            throw SteerError(.shape, "logistic regression: \(x.count) values for \(n) rows × \(d) columns and \(labels.count) labels")
+        guard n > 0, d > 0, x.count == n * d else {
+            throw SteerError(.shape, "logistic regression: \(x.count) values for \(n) rows × \(d) columns")
+        }
+        return try fit(DesignMatrix(float64: x, rows: n, columns: d, standardise: false), labels: labels, c: c, solver: solver,
+                       tolerance: tolerance, maxIterations: maxIterations, workers: workers)
+    }
+
+    /// Fits on the standardised rows `x̃ = (x − μ) / σ` of a design matrix: the weights are on
+    /// standardised features, as scikit-learn's `coef_` after a `StandardScaler`.
+    public static func fit(_ design: DesignMatrix, labels: [Bool], c: Double, solver: Solver = .automatic, tolerance: Double = 1e-5,
+                           maxIterations: Int = 5000, workers: Int = StreamOptions().workers) throws -> LogisticRegression {
+        let (n, d) = (design.rows, design.columns)
+        guard labels.count == n else {
+            throw SteerError(.shape, "logistic regression: \(labels.count) labels for \(n) rows")
         }
         guard c > 0, c.isFinite else { throw SteerError(.argument, "C must be a positive number, not \(c)") }
         guard labels.contains(true), labels.contains(false) else {
             throw SteerError(.value, "logistic regression needs rows of both classes")
         }
-        let objective = Objective(x: x, n: n, d: d, targets: labels.map { $0 ? 1 : 0 }, c: c, workers: max(1, min(workers, n)))
+        let objective = Objective(design: design, targets: labels.map { $0 ? 1 : 0 }, c: c, workers: max(1, min(workers, n)))
         switch solver {
         case .newton: return newton(objective, tolerance: tolerance, maxIterations: min(maxIterations, 200))
         case .automatic where d + 1 <= 2048: return newton(objective, tolerance: tolerance, maxIterations: min(maxIterations, 200))
@@ -55,21 +67,26 @@ public struct LogisticRegression: Sendable, Equatable {
 
     /// Damped Newton: `H = C X̃ᵀ diag(p(1−p)) X̃ + diag(1, …, 1, 0)` with `X̃ = [X, 1]`.
     private static func newton(_ objective: Objective, tolerance: Double, maxIterations: Int) -> LogisticRegression {
-        let (n, d, c) = (objective.n, objective.d, objective.c)
+        let (n, d, c) = (objective.design.rows, objective.design.columns, objective.c)
         var theta = [Double](repeating: 0, count: d + 1)
         var (f, g) = objective.evaluate(theta)
         var iteration = 0
         var scaled = [Double](repeating: 0, count: n * (d + 1))
         while norm(g) > tolerance && iteration < maxIterations {
             iteration += 1
-            // Rows of sqrt(C p (1 − p)) · [x, 1], then H = Bᵀ B + I (w only).
-            for i in 0..<n {
-                var z = theta[d]
-                for j in 0..<d { z += theta[j] * objective.x[i * d + j] }
-                let p = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
-                let weight = (c * p * (1 - p)).squareRoot()
-                for j in 0..<d { scaled[i * (d + 1) + j] = weight * objective.x[i * d + j] }
-                scaled[i * (d + 1) + d] = weight
+            // Rows of sqrt(C p (1 − p)) · [x̃, 1], then H = Bᵀ B + I (w only).
+            scaled.withUnsafeMutableBufferPointer { rows in
+                guard let base = rows.baseAddress else { return }
+                for i in 0..<n {
+                    let row = base + i * (d + 1)
+                    objective.design.standardisedRow(i, into: row)
+                    var z = theta[d]
+                    for j in 0..<d { z += theta[j] * row[j] }
+                    let p = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+                    let weight = (c * p * (1 - p)).squareRoot()
+                    for j in 0..<d { row[j] *= weight }
+                    row[d] = weight
+                }
             }
             var hessian = LinearAlgebra.gramUpper(scaled, rows: n, columns: d + 1)
             for j in 0..<d { hessian[j * (d + 1) + j] += 1 }
@@ -83,7 +100,7 @@ public struct LogisticRegression: Sendable, Equatable {
     }
 
     private static func lbfgs(_ objective: Objective, tolerance: Double, maxIterations: Int) -> LogisticRegression {
-        let d = objective.d
+        let d = objective.design.columns
         var theta = [Double](repeating: 0, count: d + 1)  // w, then b
         var (f, g) = objective.evaluate(theta)
         let memory = 10
@@ -141,66 +158,55 @@ public struct LogisticRegression: Sendable, Equatable {
         return nil
     }
 
-    /// Loss and gradient, one fused pass over the rows per call.
+    /// Loss and gradient, one pass over the rows per call: each row is read once, for
+    /// `z = x·u + b′` and then, still in cache, `acc += r x`. Standardisation is folded in:
+    /// `u = w / σ`, `b′ = b − u·μ`, and `∇w = (acc − μ Σr) / σ + w`.
     private struct Objective {
-        let x: [Double]
-        let n: Int
-        let d: Int
+        let design: DesignMatrix
         let targets: [Double]
         let c: Double
         let workers: Int
-        static let blockRows = 64
 
         func evaluate(_ theta: [Double]) -> (Double, [Double]) {
-            let blocks = (n + Self.blockRows - 1) / Self.blockRows
+            let (n, d) = (design.rows, design.columns)
+            let u = (0..<d).map { theta[$0] / design.scale[$0] }
+            let shift = theta[d] - dot(u, design.mean)
             var losses = [Double](repeating: 0, count: workers)
-            var gradients = [Double](repeating: 0, count: workers * (d + 1))
-            x.withUnsafeBufferPointer { data in
-                theta.withUnsafeBufferPointer { w in
-                    losses.withUnsafeMutableBufferPointer { losses in
-                        gradients.withUnsafeMutableBufferPointer { gradients in
-                            guard let data = data.baseAddress, let w = w.baseAddress, let grads = gradients.baseAddress else { return }
-                            LinearAlgebra.singleThreaded {
-                                parallelFor(workers) { worker in
-                                    let g = grads + worker * (d + 1)
-                                    var z = [Double](repeating: 0, count: Self.blockRows)
-                                    var loss = 0.0
-                                    z.withUnsafeMutableBufferPointer { zb in
-                                        guard let z = zb.baseAddress else { return }
-                                        for block in (blocks * worker / workers)..<(blocks * (worker + 1) / workers) {
-                                            let lower = block * Self.blockRows
-                                            let count = min(Self.blockRows, n - lower)
-                                            let rows = data + lower * d
-                                            LinearAlgebra.multiply(rows, rows: count, columns: d, w, into: z)
-                                            for i in 0..<count {
-                                                let zi = z[i] + w[d]
-                                                let t = targets[lower + i]
-                                                let margin = t == 1 ? zi : -zi
-                                                loss += margin > 0 ? log1p(exp(-margin)) : -margin + log1p(exp(margin))
-                                                let p = zi >= 0 ? 1 / (1 + exp(-zi)) : exp(zi) / (1 + exp(zi))
-                                                z[i] = c * (p - t)  // residual
-                                                g[d] += z[i]
-                                            }
-                                            LinearAlgebra.multiplyTransposedAdding(rows, rows: count, columns: d, z, into: g)
-                                        }
-                                    }
-                                    losses[worker] = loss
+            var sums = [Double](repeating: 0, count: workers)
+            var accumulators = [Double](repeating: 0, count: workers * d)
+            u.withUnsafeBufferPointer { u in
+                losses.withUnsafeMutableBufferPointer { losses in
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        accumulators.withUnsafeMutableBufferPointer { accumulators in
+                            guard let u = u.baseAddress, let accumulators = accumulators.baseAddress else { return }
+                            parallelFor(workers) { worker in
+                                let acc = accumulators + worker * d
+                                var loss = 0.0, sum = 0.0
+                                for i in (n * worker / workers)..<(n * (worker + 1) / workers) {
+                                    let z = design.dot(row: i, u) + shift
+                                    let t = targets[i]
+                                    let margin = t == 1 ? z : -z
+                                    loss += margin > 0 ? log1p(exp(-margin)) : -margin + log1p(exp(margin))
+                                    let p = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+                                    let r = c * (p - t)
+                                    sum += r
+                                    design.add(row: i, times: r, to: acc)
                                 }
+                                losses[worker] = loss
+                                sums[worker] = sum
                             }
                         }
                     }
                 }
             }
-            var gradient = Array(gradients[0...d])
-            for worker in 1..<max(1, workers) {
-                LinearAlgebra.axpy(1, Array(gradients[(worker * (d + 1))..<((worker + 1) * (d + 1))]), &gradient)
-            }
+            var acc = Array(accumulators[0..<d])
+            for worker in 1..<max(1, workers) { axpy(1, Array(accumulators[(worker * d)..<((worker + 1) * d)]), &acc) }
+            let rsum = sums.reduce(0, +)
+            var gradient = [Double](repeating: 0, count: d + 1)
+            for j in 0..<d { gradient[j] = (acc[j] - design.mean[j] * rsum) / design.scale[j] + theta[j] }
+            gradient[d] = rsum
             let w = Array(theta[0..<d])
-            let f = c * losses.reduce(0, +) + 0.5 * LinearAlgebra.dot(w, w)
-            var regular = w + [0]
-            LinearAlgebra.axpy(1, regular, &gradient)
-            regular.removeAll()
-            return (f, gradient)
+            return (c * losses.reduce(0, +) + 0.5 * dot(w, w), gradient)
         }
     }
 }

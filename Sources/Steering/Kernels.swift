@@ -50,6 +50,11 @@ enum Kernels {
     }
 }
 
+/// `acc[i] += alpha · Double(x[i])` for `i < count`.
+func steerAxpy(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, _ alpha: Double, _ acc: UnsafeMutablePointer<Double>) {
+    steer_axpy(source, dtype.kernelCode, count, alpha, acc)
+}
+
 extension DType {
     /// The element-type code of the C kernels.
     var kernelCode: Int32 {

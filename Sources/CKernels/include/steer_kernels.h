@@ -19,6 +19,8 @@ void steer_accumulate4(const void *a, const void *b, const void *c, const void *
 double steer_dot(const void *x, int dtype, size_t n, const double *v);
 /// One pass over x: out[0] = x·u, out[1] = x·v, out[2] = x·x, in double, fixed order.
 void steer_dot2_norm(const void *x, int dtype, size_t n, const double *u, const double *v, double out[3]);
+/// acc[i] += alpha * (double)x[i], for i < n.
+void steer_axpy(const void *x, int dtype, size_t n, double alpha, double *acc);
 /// out[i] = (double)x[i].
 void steer_to_f64(const void *x, int dtype, size_t n, double *out);
 /// out[i] = (float)x[i] (doubles rounded to nearest).
