@@ -16,7 +16,8 @@ struct Extract: ParsableCommand {
         A slot whose class means coincide is reported as degenerate and saved as a zero vector.
 
         Example (SmolLM2 data, t_inst):
-          steer extract --pos train_harmful.safetensors --neg train_harmless.safetensors \\
+          steer extract --pos train_harmful.safetensors \\
+                        --neg train_harmless.safetensors \\
                         --position 0 --out dirs.safetensors
         """
     )
