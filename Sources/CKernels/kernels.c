@@ -210,8 +210,6 @@ static int use_avx2(void) { return 0; }
 
 // ---------------------------------------------------------------- dispatch
 
-int steer_kernels_vectorised(void) { return use_avx2(); }
-
 void steer_accumulate(const void *x, int dtype, size_t n, double *acc) {
 #ifdef STEER_AVX2
     if (use_avx2()) {

@@ -14,11 +14,6 @@ public struct RowMatrix: Sendable {
     /// Pointer to the first element of row `r` (`r < rowCount`).
     func row(_ r: Int) -> UnsafeRawPointer { storage.bytes(at: offset + r * rowStride) }
 
-    /// Bytes spanned by rows `rows` (for releasing pages).
-    func byteRange(_ rows: Range<Int>) -> Range<Int> {
-        (offset + rows.lowerBound * rowStride)..<(offset + (rows.upperBound - 1) * rowStride + width * dtype.size)
-    }
-
     /// Rows `range` of this matrix as a matrix of their own.
     func subrange(_ range: Range<Int>) -> RowMatrix {
         RowMatrix(storage: storage, dtype: dtype, rowCount: range.count, width: width,

@@ -3,9 +3,6 @@ import CKernels
 /// Inner loops over raw little-endian element data, implemented in C (`CKernels`)
 /// with AVX2 + FMA + F16C versions chosen at run time and a portable fallback.
 enum Kernels {
-    /// Whether the vectorised versions are in use on this CPU.
-    static var vectorised: Bool { steer_kernels_vectorised() != 0 }
-
     /// `acc[i] += Double(x[i])` for `i < count`.
     static func accumulate(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, into acc: UnsafeMutablePointer<Double>) {
         steer_accumulate(source, dtype.kernelCode, count, acc)

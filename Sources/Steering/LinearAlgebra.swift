@@ -2,22 +2,6 @@ import CLinearAlgebra
 
 /// Thin, typed wrappers over the OpenBLAS and LAPACKE calls steer uses.
 public enum LinearAlgebra {
-    /// `y = A x` for a row-major `rows × columns` matrix `A` (Float64).
-    static func gemv(_ a: UnsafePointer<Double>, rows: Int, columns: Int, _ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, a, Int32(columns), x, 1, 0, y, 1)
-    }
-
-    /// `y = A x` for a row-major `rows × columns` block `A` (public form for solvers in other modules).
-    public static func multiply(_ a: UnsafePointer<Double>, rows: Int, columns: Int, _ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
-        gemv(a, rows: rows, columns: columns, x, into: y)
-    }
-
-    /// `y += Aᵀ x` for a row-major `rows × columns` block `A`.
-    public static func multiplyTransposedAdding(_ a: UnsafePointer<Double>, rows: Int, columns: Int, _ x: UnsafePointer<Double>,
-                                                into y: UnsafeMutablePointer<Double>) {
-        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, a, Int32(columns), x, 1, 1, y, 1)
-    }
-
     /// `C = Aᵀ A` (upper triangle) for a row-major `rows × columns` matrix `A` (BLAS dsyrk).
     public static func gramUpper(_ a: [Double], rows: Int, columns: Int) -> [Double] {
         var c = [Double](repeating: 0, count: columns * columns)
@@ -55,13 +39,5 @@ public enum LinearAlgebra {
     /// Euclidean norm of a Float64 vector.
     public static func norm(_ x: [Double]) -> Double {
         cblas_dnrm2(Int32(x.count), x, 1)
-    }
-
-    /// Runs `body` with OpenBLAS limited to one thread, for calls made from steer's own worker threads.
-    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
-        let before = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(before) }
-        return try body()
     }
 }

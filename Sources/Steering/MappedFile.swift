@@ -21,8 +21,6 @@ public final class MappedFile: @unchecked Sendable {
     /// Descriptor kept open for `pread`.
     private let descriptor: Int32
 
-    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-
     /// Maps `path` read-only. Throws ``SteerError`` (kind `.io`) when it cannot.
     public init(path: String) throws {
         self.path = path

@@ -27,7 +27,5 @@ void steer_to_f64(const void *x, int dtype, size_t n, double *out);
 void steer_to_f32(const void *x, int dtype, size_t n, float *out);
 /// Number of NaN or infinite elements.
 size_t steer_count_nonfinite(const void *x, int dtype, size_t n);
-/// 1 when the AVX2 + FMA + F16C versions are in use.
-int steer_kernels_vectorised(void);
 
 #endif
