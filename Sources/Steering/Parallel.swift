@@ -16,6 +16,30 @@ public func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
     }
 }
 
+/// Splits `items` into one contiguous share per worker and calls `body(worker, item, buffer)`
+/// for each item, with one `bufferBytes` buffer per worker, reused across its items. A worker
+/// stops at its first error; the first error of any worker is rethrown after all have finished.
+func forEachShare(items: Int, workers: Int, bufferBytes: Int,
+                  _ body: (_ worker: Int, _ item: Int, _ buffer: UnsafeMutableRawPointer) throws -> Void) throws {
+    let workers = max(1, min(workers, items))
+    let capacity = max(1, bufferBytes)
+    let buffers = UnsafeMutableRawPointer.allocate(byteCount: workers * capacity, alignment: 4096)
+    defer { buffers.deallocate() }
+    var failures = [(any Error)?](repeating: nil, count: workers)
+    failures.withUnsafeMutableBufferPointer { failures in
+        parallelFor(workers) { worker in
+            do {
+                for item in (items * worker / workers)..<(items * (worker + 1) / workers) {
+                    try body(worker, item, buffers + worker * capacity)
+                }
+            } catch {
+                failures[worker] = error
+            }
+        }
+    }
+    if let failure = failures.compactMap({ $0 }).first { throw failure }
+}
+
 private struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }

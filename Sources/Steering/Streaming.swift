@@ -98,26 +98,10 @@ extension Activations {
     /// `workers × tileBytes`, whatever the number of rows.
     func stream(_ options: StreamOptions, _ body: (_ worker: Int, _ layerIndex: Int, _ block: RowBlock) -> Void) throws {
         let tiles = tiles(options)
-        let workers = max(1, min(options.workers, tiles.count))
-        let capacity = tiles.map(bufferBytes).max() ?? 0
-        let buffers = UnsafeMutableRawPointer.allocate(byteCount: max(1, workers * capacity), alignment: 4096)
-        defer { buffers.deallocate() }
-        var failures = [SteerError?](repeating: nil, count: workers)
-        failures.withUnsafeMutableBufferPointer { failures in
-            parallelFor(workers) { worker in
-                let buffer = buffers + worker * capacity
-                for t in (tiles.count * worker / workers)..<(tiles.count * (worker + 1) / workers) {
-                    do {
-                        let blocks = try read(tiles[t], into: buffer)
-                        for (index, block) in zip(tiles[t].layers, blocks) { body(worker, index, block) }
-                    } catch {
-                        failures[worker] = error as? SteerError ?? SteerError.io(path, "\(error)")
-                        return
-                    }
-                }
-            }
+        try forEachShare(items: tiles.count, workers: options.workers, bufferBytes: tiles.map(bufferBytes).max() ?? 0) { worker, t, buffer in
+            let blocks = try read(tiles[t], into: buffer)
+            for (index, block) in zip(tiles[t].layers, blocks) { body(worker, index, block) }
         }
-        if let failure = failures.compactMap({ $0 }).first { throw failure }
     }
 
     /// Column means of every selected layer, accumulated in Float64.

@@ -141,29 +141,14 @@ extension TensorFile {
         guard let dtype = info.dtype, info.elementCount > 0 else { return 0 }
         let block = max(1, options.tileBytes / dtype.size)
         let blocks = (info.elementCount + block - 1) / block
-        let workers = min(options.workers, blocks)
-        var counts = [Int](repeating: 0, count: workers)
-        var failures = [SteerError?](repeating: nil, count: workers)
-        let buffers = UnsafeMutableRawPointer.allocate(byteCount: workers * block * dtype.size, alignment: 4096)
-        defer { buffers.deallocate() }
-        counts.withUnsafeMutableBufferPointer { totals in
-            failures.withUnsafeMutableBufferPointer { failures in
-                parallelFor(workers) { worker in
-                    let buffer = buffers + worker * block * dtype.size
-                    for b in (blocks * worker / workers)..<(blocks * (worker + 1) / workers) {
-                        let count = min(block, info.elementCount - b * block)
-                        do {
-                            try storage.read(into: buffer, offset: info.offset + b * block * dtype.size, count: count * dtype.size)
-                        } catch {
-                            failures[worker] = error as? SteerError
-                            return
-                        }
-                        totals[worker] += Kernels.nonFiniteCount(buffer, dtype, count)
-                    }
-                }
+        var counts = [Int](repeating: 0, count: options.workers)
+        try counts.withUnsafeMutableBufferPointer { totals in
+            try forEachShare(items: blocks, workers: options.workers, bufferBytes: block * dtype.size) { worker, b, buffer in
+                let count = min(block, info.elementCount - b * block)
+                try storage.read(into: buffer, offset: info.offset + b * block * dtype.size, count: count * dtype.size)
+                totals[worker] += Kernels.nonFiniteCount(buffer, dtype, count)
             }
         }
-        if let failure = failures.compactMap({ $0 }).first { throw failure }
         return counts.reduce(0, +)
     }
 }
