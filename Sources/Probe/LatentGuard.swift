@@ -53,9 +53,19 @@ public struct LatentGuard: Sendable, Equatable {
     // MARK: - Training
 
     /// Fits the centroids on training activations (one streaming pass per file) and
-    /// records the training metrics at `alpha`.
+    /// records the training metrics at `alpha` (a second pass).
     public static func train(positive: Activations, negative: Activations, alpha: Double = 0,
                              options: StreamOptions = .init()) throws -> LatentGuard {
+        var model = try fit(positive: positive, negative: negative, alpha: alpha, options: options)
+        try model.recordTrainingMetrics(positive: positive, negative: negative, options: options)
+        return model
+    }
+
+    /// Fits the centroids only (one streaming pass per file), with provenance in `metadata`.
+    /// To calibrate before measuring the training rows: `fit`, ``calibrate(_:positive:negative:options:)``,
+    /// then ``recordTrainingMetrics(positive:negative:options:)``.
+    public static func fit(positive: Activations, negative: Activations, alpha: Double = 0,
+                           options: StreamOptions = .init()) throws -> LatentGuard {
         let means = try ClassMeans.compute(positive: positive, negative: negative, options: options)
         var guardModel = LatentGuard(
             slots: means.slots,
@@ -83,9 +93,25 @@ public struct LatentGuard: Sendable, Equatable {
             metadata["steer.skipped_layers"] = guardModel.skippedSlots.map(String.init).joined(separator: ",")
         }
         guardModel.metadata = metadata
-        let train = try guardModel.evaluate(positive: positive, negative: negative, options: options)
-        guardModel.metadata["steer.train_metrics"] = try json(train)
         return guardModel
+    }
+
+    /// Measures the guard at its current α on its training rows and records it as `steer.train_metrics`.
+    @discardableResult
+    public mutating func recordTrainingMetrics(positive: Activations, negative: Activations,
+                                               options: StreamOptions = .init()) throws -> Evaluation {
+        let evaluation = try evaluate(positive: positive, negative: negative, options: options)
+        metadata["steer.train_metrics"] = try Self.json(evaluation)
+        return evaluation
+    }
+
+    /// The metrics recorded on the training rows, if any.
+    public var trainingMetrics: Evaluation? { Self.evaluation(metadata["steer.train_metrics"]) }
+    /// The metrics recorded on the validation rows when α was calibrated, if any.
+    public var validationMetrics: Evaluation? { Self.evaluation(metadata["steer.validation_metrics"]) }
+
+    private static func evaluation(_ text: String?) -> Evaluation? {
+        text.flatMap { try? JSONDecoder().decode(Evaluation.self, from: Data($0.utf8)) }
     }
 
     /// Picks α on held-out rows (never the training rows) and records it with the

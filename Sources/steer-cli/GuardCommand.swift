@@ -90,7 +90,7 @@ struct GuardTrain: ParsableCommand {
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
         let options = input.streamOptions
-        var model = try LatentGuard.train(positive: positive, negative: negative, alpha: alpha, options: options)
+        var model = try LatentGuard.fit(positive: positive, negative: negative, alpha: alpha, options: options)
         var validation: Evaluation?
         if let method = calibrate.flatMap(Calibration.init(parsing:)), let valPos, let valNeg {
             var valInput = input
@@ -98,12 +98,10 @@ struct GuardTrain: ParsableCommand {
             let vp = try open(valPos, for: model, input: valInput)
             let vn = try open(valNeg, for: model, input: valInput)
             validation = try model.calibrate(method, positive: vp, negative: vn, options: options)
-            // Training metrics at the calibrated α.
-            let train = try model.evaluate(positive: positive, negative: negative, options: options)
-            model.metadata["steer.train_metrics"] = String(decoding: try JSONEncoder().encode(train), as: UTF8.self)
         }
+        // Training metrics at the final α: the training rows are scored once.
+        let train = try model.recordTrainingMetrics(positive: positive, negative: negative, options: options)
         try model.write(to: out)
-        let train = try JSONDecoder().decode(Evaluation.self, from: Data((model.metadata["steer.train_metrics"] ?? "").utf8))
         let report = Report(out: out, layers: model.slots, skipped_layers: model.skippedSlots, position: model.position, alpha: model.alpha,
                             calibration: model.metadata["steer.calibration"] ?? "none", train: train, validation: validation)
         if json { try printJSON(report); return }

@@ -71,6 +71,7 @@ import Steering
         #expect(loaded == model)
         #expect(try loaded.score(positive) == model.score(positive))
         #expect(loaded.metadata["steer.train_metrics"] != nil && loaded.metadata["steer.validation_metrics"] != nil)
+        #expect(loaded.trainingMetrics == model.trainingMetrics && loaded.validationMetrics?.threshold == model.alpha)
         #expect(loaded.skippedSlots == [0])
     }
 
