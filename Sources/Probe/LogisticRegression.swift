@@ -82,7 +82,7 @@ public struct LogisticRegression: Sendable, Equatable {
                     objective.design.standardisedRow(i, into: row)
                     var z = theta[d]
                     for j in 0..<d { z += theta[j] * row[j] }
-                    let p = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+                    let p = sigmoid(z)
                     let weight = (c * p * (1 - p)).squareRoot()
                     for j in 0..<d { row[j] *= weight }
                     row[d] = weight
@@ -187,7 +187,7 @@ public struct LogisticRegression: Sendable, Equatable {
                                     let t = targets[i]
                                     let margin = t == 1 ? z : -z
                                     loss += margin > 0 ? log1p(exp(-margin)) : -margin + log1p(exp(margin))
-                                    let p = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+                                    let p = sigmoid(z)
                                     let r = c * (p - t)
                                     sum += r
                                     design.add(row: i, times: r, to: acc)
@@ -210,6 +210,9 @@ public struct LogisticRegression: Sendable, Equatable {
         }
     }
 }
+
+/// The logistic function, without overflow for large |z|.
+private func sigmoid(_ z: Double) -> Double { z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z)) }
 
 private func dot(_ a: [Double], _ b: [Double]) -> Double { LinearAlgebra.dot(a, b) }
 private func norm(_ a: [Double]) -> Double { LinearAlgebra.norm(a) }

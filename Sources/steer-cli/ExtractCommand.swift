@@ -75,9 +75,7 @@ struct Extract: ParsableCommand {
         } else {
             let separations = try Separation.measure(directions, positive: positive, negative: negative, options: options)
             best = Separation.best(separations)
-            layers = separations.map {
-                Report.Layer(layer: $0.slot, norm: $0.norm, auroc: $0.auroc, cohen_d: $0.cohenD, accuracy: $0.accuracy, degenerate: $0.degenerate)
-            }
+            layers = separations.map(Report.Layer.init)
         }
         if let out { try directions.write(to: out) }
 
@@ -98,16 +96,28 @@ struct Extract: ParsableCommand {
         print("  neg  \(negative.summary)")
         if let convention = report.layer_convention { print("  layer convention: \(convention)") }
         print("")
-        var table = TextTable(header: ["layer", "norm", "auroc", "cohen_d", "accuracy", ""])
-        for (i, layer) in report.layers.enumerated() {
-            let note = layer.degenerate ? "degenerate: identical class means" : (i == best ? "← best" : "")
-            table.rows.append([
-                String(layer.layer), fixed(layer.norm, 4),
-                layer.auroc.map { fixed($0, 4) } ?? "–", layer.cohen_d.map { fixed($0, 3) } ?? "–",
-                layer.accuracy.map { fixed($0, 4) } ?? "–", note,
-            ])
-        }
-        print(table.render())
+        print(separationTable(report.layers, best: best))
         if let out = report.out { print("\nwrote \(out): \(report.layers.count) directions (F32, raw differences)") }
     }
+}
+
+extension Extract.Report.Layer {
+    /// One row of the report from a measured separation.
+    init(_ s: Separation) {
+        self.init(layer: s.slot, norm: s.norm, auroc: s.auroc, cohen_d: s.cohenD, accuracy: s.accuracy, degenerate: s.degenerate)
+    }
+}
+
+/// The per-layer separation table of `extract` and `measure`, best layer marked.
+func separationTable(_ layers: [Extract.Report.Layer], best: Int?) -> String {
+    var table = TextTable(header: ["layer", "norm", "auroc", "cohen_d", "accuracy", ""])
+    for (i, layer) in layers.enumerated() {
+        let note = layer.degenerate ? "degenerate: identical class means" : (i == best ? "← best" : "")
+        table.rows.append([
+            String(layer.layer), fixed(layer.norm, 4),
+            layer.auroc.map { fixed($0, 4) } ?? "–", layer.cohen_d.map { fixed($0, 3) } ?? "–",
+            layer.accuracy.map { fixed($0, 4) } ?? "–", note,
+        ])
+    }
+    return table.render()
 }

@@ -35,14 +35,9 @@ struct Measure: ParsableCommand {
         })
         let results = try Separation.measure(subset, positive: positive, negative: negative, options: input.streamOptions)
         let best = Separation.best(results)
-        let layers = results.map { Extract.Report.Layer(layer: $0.slot, norm: $0.norm, auroc: $0.auroc, cohen_d: $0.cohenD, accuracy: $0.accuracy, degenerate: $0.degenerate) }
+        let layers = results.map(Extract.Report.Layer.init)
         if json { try printJSON(Report(layers: layers, best_layer: best.map { layers[$0].layer })); return }
         print("steer measure: \(directions) on \(positive.rowCount) pos × \(negative.rowCount) neg rows\n")
-        var table = TextTable(header: ["layer", "norm", "auroc", "cohen_d", "accuracy", ""])
-        for (i, l) in layers.enumerated() {
-            table.rows.append([String(l.layer), fixed(l.norm, 4), fixed(l.auroc ?? 0.5, 4), fixed(l.cohen_d ?? 0, 3), fixed(l.accuracy ?? 0, 4),
-                               l.degenerate ? "degenerate" : (i == best ? "← best" : "")])
-        }
-        print(table.render())
+        print(separationTable(layers, best: best))
     }
 }
