@@ -66,6 +66,7 @@ public struct LatentGuard: Sendable, Equatable {
     /// then ``recordTrainingMetrics(positive:negative:options:)``.
     public static func fit(positive: Activations, negative: Activations, alpha: Double = 0,
                            options: StreamOptions = .init()) throws -> LatentGuard {
+        guard alpha.isFinite else { throw SteerError(.argument, "the guard's threshold α must be a finite number, not \(alpha)") }
         let means = try ClassMeans.compute(positive: positive, negative: negative, options: options)
         var guardModel = LatentGuard(
             slots: means.slots,
@@ -121,8 +122,10 @@ public struct LatentGuard: Sendable, Equatable {
                                    options: StreamOptions = .init()) throws -> Evaluation {
         let plus = try score(positive, options: options)
         let minus = try score(negative, options: options)
-        alpha = Metrics.threshold(calibration, positive: plus, negative: minus)
-        let evaluation = Evaluation(positive: plus, negative: minus, threshold: alpha)
+        let threshold = try Metrics.threshold(calibration, positive: plus, negative: minus)
+        guard threshold.isFinite else { throw SteerError(.value, "calibration gave a non-finite threshold (\(threshold))") }
+        alpha = threshold
+        let evaluation = try Evaluation(positive: plus, negative: minus, threshold: alpha)
         metadata["steer.alpha"] = String(alpha)
         metadata["steer.calibration"] = calibration.description
         metadata["steer.calibration_pos"] = positive.path
@@ -157,7 +160,7 @@ public struct LatentGuard: Sendable, Equatable {
 
     /// Accuracy, precision, recall, F1, AUROC, FPR, TPR at 1 % FPR and the confusion matrix on labelled rows.
     public func evaluate(positive: Activations, negative: Activations, options: StreamOptions = .init()) throws -> Evaluation {
-        Evaluation(positive: try score(positive, options: options), negative: try score(negative, options: options), threshold: alpha)
+        try Evaluation(positive: try score(positive, options: options), negative: try score(negative, options: options), threshold: alpha)
     }
 
     // MARK: - Files
@@ -175,15 +178,17 @@ public struct LatentGuard: Sendable, Equatable {
         try Safetensors.write(entries, metadata: meta, to: path)
     }
 
-    /// Loads a guard file written by ``write(to:)``.
+    /// Loads a guard file written by ``write(to:)``, checked as strictly as training checks a
+    /// new guard: a finite α, finite centroids of one width in pos/neg pairs, slot numbers in
+    /// range, a valid `steer.position`, and at least one slot that is not degenerate.
     public static func read(_ path: String) throws -> LatentGuard {
         let file = try TensorFile.open(path, kind: "latent_guard", describedAs: "guard")
-        guard let alphaText = file.metadata["steer.alpha"], let alpha = Double(alphaText), alpha.isFinite || alpha == .infinity else {
-            throw SteerError(.format, file: path, "steer.alpha is missing or not a number")
+        guard let alphaText = file.metadata["steer.alpha"], let alpha = Double(alphaText), alpha.isFinite else {
+            throw SteerError(.format, file: path, "steer.alpha is missing or not a finite number")
         }
         var positive: [Int: [Float]] = [:], negative: [Int: [Float]] = [:]
         for info in file.tensors {
-            guard info.dtype == .float32, let slot = Activations.slotNumber(in: info.name) else {
+            guard info.dtype == .float32, let slot = try Activations.slot(of: info, in: path) else {
                 throw SteerError(.format, file: path, "unexpected tensor '\(info.name)' (a guard holds 1-D F32 pos.layer.N / neg.layer.N)")
             }
             let values = try file.vector(info).map(Float.init)  // exact: the values are F32
@@ -196,12 +201,21 @@ public struct LatentGuard: Sendable, Equatable {
             throw SteerError(.format, file: path, "pos.layer.N and neg.layer.N tensors do not pair up")
         }
         let width = positive[slots[0]]?.count ?? 0
-        guard slots.allSatisfy({ positive[$0]?.count == width && negative[$0]?.count == width }) else {
-            throw SteerError(.format, file: path, "centroids differ in width")
+        guard width > 0, slots.allSatisfy({ positive[$0]?.count == width && negative[$0]?.count == width }) else {
+            throw SteerError(.format, file: path, "centroids are empty or differ in width")
         }
-        let position = file.metadata["steer.position"].flatMap { Int($0) }
-        return LatentGuard(slots: slots, positiveCentroids: slots.map { positive[$0] ?? [] }, negativeCentroids: slots.map { negative[$0] ?? [] },
-                           alpha: alpha, position: position, width: width, metadata: file.metadata)
+        let position = try ModelInputs.position(in: file.metadata, file: path)
+        let model = LatentGuard(slots: slots, positiveCentroids: slots.map { positive[$0] ?? [] }, negativeCentroids: slots.map { negative[$0] ?? [] },
+                                alpha: alpha, position: position, width: width, metadata: file.metadata)
+        guard !model.activeSlots.isEmpty else {
+            throw SteerError(.format, file: path, "every layer slot is degenerate (identical or zero centroids): the guard cannot score")
+        }
+        return model
+    }
+
+    /// What the guard expects of the activations it scores (for ``Activations/open(_:selection:for:)``).
+    public func inputs(file: String) -> ModelInputs {
+        ModelInputs(file: file, slots: slots, position: position, width: width)
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String {

@@ -22,9 +22,26 @@ public struct LinearProbe: Sendable, Equatable {
 
     /// Fits one layer's stacked rows (standardised inside the design matrix) with labels.
     public static func fit(slot: Int, design: DesignMatrix, labels: [Bool], c: Double,
-                           tolerance: Double = 1e-5) throws -> (LinearProbe, LogisticRegression) {
-        let model = try LogisticRegression.fit(design, labels: labels, c: c, tolerance: tolerance)
+                           tolerance: Double = 1e-5, workers: Int = StreamOptions().workers) throws -> (LinearProbe, LogisticRegression) {
+        let model = try LogisticRegression.fit(design, labels: labels, c: c, tolerance: tolerance, workers: workers)
         return (LinearProbe(slot: slot, mean: design.mean, scale: design.scale, weights: model.weights, intercept: model.intercept), model)
+    }
+
+    /// Throws unless this probe is one a fit could have produced: finite numbers of one width,
+    /// each scale positive and either 1 (a constant column) or above `1e-12 · max(1, |mean|)`
+    /// (the rule ``DesignMatrix`` fits by), and finite weights and bias on raw activations.
+    public func validate(file: String) throws {
+        let width = weights.count
+        guard width > 0, mean.count == width, scale.count == width else {
+            throw SteerError(.format, file: file, "probe for layer \(slot) has weights, means and scales of different lengths")
+        }
+        for (j, (s, m)) in zip(scale, mean).enumerated() where !(s.isFinite && s > 0 && (s == 1 || s > 1e-12 * max(1, abs(m)))) {
+            throw SteerError(.format, file: file,
+                             "probe for layer \(slot): scale[\(j)] = \(s) is not a standard deviation a fit produces (positive, and 1 or above 1e-12·max(1, |mean|))")
+        }
+        guard intercept.isFinite, rawWeights.allSatisfy(\.isFinite), rawBias.isFinite else {
+            throw SteerError(.format, file: file, "probe for layer \(slot) has weights that are not finite on raw activations")
+        }
     }
 }
 
@@ -46,25 +63,33 @@ public struct ProbeSet: Sendable, Equatable {
         public var auroc: Double
     }
 
-    /// Fits one probe per selected layer on harmful (positive) and harmless rows.
-    public static func train(positive: Activations, negative: Activations, c: Double = 1, tolerance: Double = 1e-5) throws -> ProbeSet {
+    /// Fits one probe per selected layer on harmful (positive) and harmless rows, with
+    /// `options.workers` threads for reading and fitting.
+    public static func train(positive: Activations, negative: Activations, c: Double = 1, tolerance: Double = 1e-5,
+                             options: StreamOptions = .init()) throws -> ProbeSet {
         try ClassMeans.checkCompatible(positive, negative)
         let labels = [Bool](repeating: true, count: positive.rowCount) + [Bool](repeating: false, count: negative.rowCount)
         var probes: [LinearProbe] = []
         var iterations: [String] = []
         var unconverged: [String] = []
         var gradients: [String] = []
+        var solvers: [String: [String]] = [:]
         for index in positive.layers.indices {
-            let design = try DesignMatrix.stacking([(positive, index), (negative, index)])
-            let (probe, model) = try LinearProbe.fit(slot: positive.slots[index], design: design, labels: labels, c: c, tolerance: tolerance)
+            let design = try DesignMatrix.stacking([(positive, index), (negative, index)], options: options)
+            let (probe, model) = try LinearProbe.fit(slot: positive.slots[index], design: design, labels: labels, c: c,
+                                                     tolerance: tolerance, workers: options.workers)
             probes.append(probe)
             iterations.append("\(probe.slot):\(model.iterations)")
             if model.gradientNorm > tolerance { unconverged.append("\(probe.slot)") }
             gradients.append("\(probe.slot):\(model.gradientNorm)")
+            solvers[model.solver.name, default: []].append(String(probe.slot))
         }
+        // One solver name, or which layers each solver fitted when both ran.
+        let solver = solvers.count == 1 ? solvers.keys.first ?? "" : solvers.keys.sorted().map { "\($0) on layers \(solvers[$0, default: []].joined(separator: ","))" }.joined(separator: "; ")
         var metadata: [String: String] = [
             "steer.kind": "logistic_probe",
-            "steer.method": "L2 logistic regression on standardised features, L-BFGS in Float64",
+            "steer.method": "L2 logistic regression on standardised features, \(solver) in Float64",
+            "steer.solver": solver,
             "steer.c": String(c),
             "steer.layers": positive.slots.map(String.init).joined(separator: ","),
             "steer.position": positive.position.map(String.init) ?? "none",
@@ -126,13 +151,16 @@ public struct ProbeSet: Sendable, Equatable {
         try Safetensors.write(entries, metadata: meta, to: path)
     }
 
-    /// Loads a probe file written by ``write(to:)``.
+    /// Loads a probe file written by ``write(to:)``, each probe checked as strictly as a fitted
+    /// one (``LinearProbe/validate(file:)``), with a valid C, slot numbers and `steer.position`.
     public static func read(_ path: String) throws -> ProbeSet {
         let file = try TensorFile.open(path, kind: "logistic_probe", describedAs: "probe")
-        guard let c = file.metadata["steer.c"].flatMap(Double.init) else { throw SteerError(.format, file: path, "steer.c is missing") }
+        guard let c = file.metadata["steer.c"].flatMap(Double.init), c > 0, c.isFinite else {
+            throw SteerError(.format, file: path, "steer.c is missing or not a positive number")
+        }
         var parts: [String: [Int: [Double]]] = [:]
         for info in file.tensors {
-            guard info.dtype == .float64, let slot = Activations.slotNumber(in: info.name),
+            guard info.dtype == .float64, let slot = try Activations.slot(of: info, in: path),
                   let kind = info.name.split(separator: ".").first.map(String.init) else {
                 throw SteerError(.format, file: path, "unexpected tensor '\(info.name)'")
             }
@@ -145,11 +173,19 @@ public struct ProbeSet: Sendable, Equatable {
                   let b = parts["intercept"]?[slot]?.first, w.count == m.count, m.count == s.count else {
                 throw SteerError(.format, file: path, "probe for layer \(slot) is incomplete")
             }
-            probes.append(LinearProbe(slot: slot, mean: m, scale: s, weights: w, intercept: b))
+            let probe = LinearProbe(slot: slot, mean: m, scale: s, weights: w, intercept: b)
+            try probe.validate(file: path)
+            probes.append(probe)
         }
         guard let width = probes.first?.weights.count, probes.allSatisfy({ $0.weights.count == width }) else {
             throw SteerError(.format, file: path, "holds no probes, or probes of different widths")
         }
-        return ProbeSet(probes: probes, c: c, position: file.metadata["steer.position"].flatMap { Int($0) }, width: width, metadata: file.metadata)
+        let position = try ModelInputs.position(in: file.metadata, file: path)
+        return ProbeSet(probes: probes, c: c, position: position, width: width, metadata: file.metadata)
+    }
+
+    /// What the probes expect of the activations they read (for ``Activations/open(_:selection:for:)``).
+    public func inputs(file: String) -> ModelInputs {
+        ModelInputs(file: file, slots: slots, position: position, width: width)
     }
 }

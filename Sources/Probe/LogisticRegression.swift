@@ -13,10 +13,12 @@ import Steering
 public struct LogisticRegression: Sendable, Equatable {
     public var weights: [Double]
     public var intercept: Double
-    /// Iterations L-BFGS took.
+    /// Iterations the solver took.
     public var iterations: Int
     /// Final gradient norm.
     public var gradientNorm: Double
+    /// The solver that ran (``Solver/newton`` or ``Solver/lbfgs``, never `automatic`).
+    public var solver: Solver
 
     /// Decision value `w·x + b` of one row.
     public func decision(_ x: UnsafePointer<Double>) -> Double {
@@ -26,13 +28,22 @@ public struct LogisticRegression: Sendable, Equatable {
     }
 
     /// How to minimise.
-    public enum Solver: Sendable {
+    public enum Solver: String, Sendable, Equatable {
         /// Newton when `d + 1 ≤ 2048`, L-BFGS above.
         case automatic
         /// Newton's method, Hessian by BLAS dsyrk, step by LAPACK dposv.
         case newton
         /// Limited-memory BFGS (10 pairs), Armijo backtracking.
         case lbfgs
+
+        /// How saved files and reports name it.
+        public var name: String {
+            switch self {
+            case .automatic: "automatic"
+            case .newton: "Newton (Cholesky)"
+            case .lbfgs: "L-BFGS"
+            }
+        }
     }
 
     /// Fits on a row-major `n × d` Float64 matrix (used as given, not standardised) with labels (true = positive class).
@@ -96,7 +107,7 @@ public struct LogisticRegression: Sendable, Equatable {
             guard let next = armijo(objective, from: theta, value: f, gradient: g, direction: step) else { break }
             (theta, f, g) = (next.theta, next.f, next.g)
         }
-        return LogisticRegression(weights: Array(theta[0..<d]), intercept: theta[d], iterations: iteration, gradientNorm: norm(g))
+        return LogisticRegression(weights: Array(theta[0..<d]), intercept: theta[d], iterations: iteration, gradientNorm: norm(g), solver: .newton)
     }
 
     private static func lbfgs(_ objective: Objective, tolerance: Double, maxIterations: Int) -> LogisticRegression {
@@ -139,7 +150,7 @@ public struct LogisticRegression: Sendable, Equatable {
             }
             (theta, f, g) = (next.theta, next.f, next.g)
         }
-        return LogisticRegression(weights: Array(theta[0..<d]), intercept: theta[d], iterations: iteration, gradientNorm: norm(g))
+        return LogisticRegression(weights: Array(theta[0..<d]), intercept: theta[d], iterations: iteration, gradientNorm: norm(g), solver: .lbfgs)
     }
 
     /// Backtracking line search: halves the step from 1 until the Armijo condition holds

@@ -1,3 +1,5 @@
+import Steering
+
 /// Classification metrics over scores, shared by `extract`, the guard and probes.
 ///
 /// Scores are higher for the positive class. All functions are total: empty or
@@ -59,9 +61,20 @@ public enum Metrics {
         return Confusion(truePositives: tp, falseNegatives: positive.count - tp, falsePositives: fp, trueNegatives: negative.count - fp)
     }
 
+    /// Throws unless every score is finite: a NaN has no place on a ROC curve or against a threshold.
+    public static func checkFinite(positive: [Double], negative: [Double]) throws {
+        for (name, scores) in [("positive", positive), ("negative", negative)] {
+            if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+                throw SteerError(.value, "score \(scores[bad]) of \(name) row \(bad) is not a finite number; metrics need finite scores")
+            }
+        }
+    }
+
     /// The ROC curve: one point per distinct score, thresholds descending, starting
     /// at (0, 0) for a threshold above every score. `score ≥ threshold` flags a row.
-    public static func roc(positive: [Double], negative: [Double]) -> [ROCPoint] {
+    /// Throws on a non-finite score.
+    public static func roc(positive: [Double], negative: [Double]) throws -> [ROCPoint] {
+        try checkFinite(positive: positive, negative: negative)
         let labelled = (positive.map { ($0, true) } + negative.map { ($0, false) }).sorted { $0.0 > $1.0 }
         let top = labelled.first?.0 ?? 0
         var points = [ROCPoint(threshold: top.nextUp, truePositives: 0, falsePositives: 0,
@@ -80,8 +93,8 @@ public enum Metrics {
     }
 
     /// The highest true-positive rate at a false-positive rate of at most `maxFPR`.
-    public static func tpr(atFPR maxFPR: Double, positive: [Double], negative: [Double]) -> Double {
-        roc(positive: positive, negative: negative).filter { $0.fpr <= maxFPR }.map(\.tpr).max() ?? 0
+    public static func tpr(atFPR maxFPR: Double, positive: [Double], negative: [Double]) throws -> Double {
+        try roc(positive: positive, negative: negative).filter { $0.fpr <= maxFPR }.map(\.tpr).max() ?? 0
     }
 
     /// The threshold `calibration` picks on labelled (held-out) scores.
@@ -90,8 +103,8 @@ public enum Metrics {
     /// (`youden`), or the highest TPR whose FPR is at most the target (`fpr`). Ties
     /// go to the higher, more conservative threshold. The threshold is a score value,
     /// so rows scoring exactly it are flagged.
-    public static func threshold(_ calibration: Calibration, positive: [Double], negative: [Double]) -> Double {
-        let points = roc(positive: positive, negative: negative)
+    public static func threshold(_ calibration: Calibration, positive: [Double], negative: [Double]) throws -> Double {
+        let points = try roc(positive: positive, negative: negative)
         let objective: (ROCPoint) -> Double
         switch calibration {
         case .maxF1: objective = { $0.confusion.f1 }
@@ -203,7 +216,10 @@ public struct Evaluation: Sendable, Equatable, Codable {
     }
 
     /// Evaluates scores of labelled rows at `threshold` (`score ≥ threshold` flags a row).
-    public init(positive: [Double], negative: [Double], threshold: Double) {
+    /// Throws when a score or the threshold is not finite.
+    public init(positive: [Double], negative: [Double], threshold: Double) throws {
+        guard threshold.isFinite else { throw SteerError(.value, "threshold \(threshold) is not a finite number") }
+        try Metrics.checkFinite(positive: positive, negative: negative)
         let c = Metrics.confusion(positive: positive, negative: negative, threshold: threshold)
         accuracy = c.accuracy
         precision = c.precision
@@ -211,7 +227,7 @@ public struct Evaluation: Sendable, Equatable, Codable {
         f1 = c.f1
         fpr = c.falsePositiveRate
         auroc = Metrics.auroc(positive: positive, negative: negative)
-        tpr_at_1pct_fpr = Metrics.tpr(atFPR: 0.01, positive: positive, negative: negative)
+        tpr_at_1pct_fpr = try Metrics.tpr(atFPR: 0.01, positive: positive, negative: negative)
         confusion = .init(tp: c.truePositives, fp: c.falsePositives, tn: c.trueNegatives, fn: c.falseNegatives)
         self.threshold = threshold
     }

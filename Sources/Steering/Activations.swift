@@ -4,15 +4,15 @@
 /// This strided view covers every supported layout: `[N, d]`, one layer and
 /// position of `[N, L, P, d]`, one layer of layers-first `[L, N, d]`, and so on.
 public struct RowMatrix: Sendable {
-    public let storage: MappedFile
+    public let storage: ReadOnlyFile
     public let dtype: DType
     public let rowCount: Int
     public let width: Int
     let offset: Int
     let rowStride: Int
 
-    /// Pointer to the first element of row `r` (`r < rowCount`).
-    func row(_ r: Int) -> UnsafeRawPointer { storage.bytes(at: offset + r * rowStride) }
+    /// Byte offset of row `r` in the file (`r < rowCount`).
+    func rowOffset(_ r: Int) -> Int { offset + r * rowStride }
 
     /// Rows `range` of this matrix as a matrix of their own.
     func subrange(_ range: Range<Int>) -> RowMatrix {
@@ -20,11 +20,15 @@ public struct RowMatrix: Sendable {
                   offset: offset + range.lowerBound * rowStride, rowStride: rowStride)
     }
 
-    /// Row `r` as Float64 values.
-    public func values(row r: Int) -> [Double] {
-        guard r >= 0, r < rowCount else { return [] }
+    /// Row `r` as Float64 values, read with a checked `pread` (throws when the file changed under us).
+    public func values(row r: Int) throws -> [Double] {
+        guard r >= 0, r < rowCount else { throw SteerError.argument("row \(r) is outside 0..<\(rowCount)") }
+        let bytes = try storage.read(offset: rowOffset(r), count: width * dtype.size) ?? []
+        guard bytes.count == width * dtype.size else { throw SteerError.format(storage.path, "row \(r) lies outside the file") }
         return [Double](unsafeUninitializedCapacity: width) { buffer, count in
-            if let base = buffer.baseAddress { Kernels.convert(row(r), dtype, width, into: base) }
+            bytes.withUnsafeBytes { raw in
+                if let base = buffer.baseAddress, let source = raw.baseAddress { Kernels.convert(source, dtype, width, into: base) }
+            }
             count = width
         }
     }
@@ -70,15 +74,28 @@ public struct Activations: Sendable {
         try Activations(file: TensorFile.open(path, options: selection.readOptions), selection: selection)
     }
 
+    /// The layer tensors of `file` and the axis letters (`n`, `l`, `p`, `d`) of each, as `layout` resolves them.
+    static func axes(of file: TensorFile, layout: Layout) throws -> (candidates: [(slot: Int?, info: TensorInfo)], axes: String) {
+        let candidates = try layerTensors(file)
+        let perLayer = candidates.count > 1 || candidates.first?.slot != nil
+        guard let first = candidates.first else { throw SteerError.shape(file.path, "holds no float tensors") }
+        return (candidates, try layout.resolved(rank: first.info.shape.count, perLayerTensors: perLayer, file: file.path))
+    }
+
+    /// The size of the stored token-position axis of `file` read with `layout`; nil when it has none.
+    public static func positionCount(of file: TensorFile, layout: Layout = .auto) throws -> Int? {
+        let (candidates, axes) = try axes(of: file, layout: layout)
+        guard let p = Array(axes).firstIndex(of: "p"), let shape = candidates.first?.info.shape, p < shape.count else { return nil }
+        return shape[p]
+    }
+
     /// Selects rows from an opened file.
     public init(file: TensorFile, selection: ActivationSelection) throws {
         self.file = file
         let path = file.path
-        let candidates = try Self.layerTensors(file)
-        let perLayer = candidates.count > 1 || candidates.first?.slot != nil
+        let (candidates, axes) = try Self.axes(of: file, layout: selection.layout)
         guard let first = candidates.first else { throw SteerError.shape(path, "holds no float tensors") }
         let rank = first.info.shape.count
-        let axes = try selection.layout.resolved(rank: rank, perLayerTensors: perLayer, file: path)
         var layers: [(slot: Int, rows: RowMatrix)] = []
         var positionCount: Int?
         var position: Int?
@@ -106,8 +123,9 @@ public struct Activations: Sendable {
         case .all:
             chosen = layers
         case .slots(let wanted):
+            let bySlot = Dictionary(layers.map { ($0.slot, $0) }, uniquingKeysWith: { first, _ in first })
             chosen = try wanted.map { slot in
-                guard let match = layers.first(where: { $0.slot == slot }) else {
+                guard let match = bySlot[slot] else {
                     throw SteerError.shape(path, "has no layer slot \(slot) (it holds \(describeSlots(available)))")
                 }
                 return match
@@ -153,37 +171,59 @@ public struct Activations: Sendable {
     /// The same rows restricted to `slots` (in that order), or an error naming the
     /// file, the slots it lacks and the ones it holds.
     public func selecting(slots wanted: [Int]) throws -> Activations {
-        let missing = wanted.filter { !slots.contains($0) }
+        let bySlot = Dictionary(layers.map { ($0.slot, $0) }, uniquingKeysWith: { first, _ in first })
+        let missing = wanted.filter { bySlot[$0] == nil }
         guard missing.isEmpty else {
             throw SteerError.shape(path, "lacks layer \(describeSlots(missing)) (it holds \(describeSlots(slots)))")
         }
-        return Activations(copying: self, layers: wanted.compactMap { slot in layers.first { $0.slot == slot } })
+        return Activations(copying: self, layers: wanted.compactMap { bySlot[$0] })
     }
 
     /// All rows of layer `index` as one row-major Float64 matrix (`rowCount × width`).
     ///
     /// For fitting models that need the data in memory (probes); streaming passes never call it.
-    public func matrix(layerIndex index: Int) throws -> [Double] {
-        let rows = layers[index].rows
-        let values = [Double](unsafeUninitializedCapacity: rowCount * width) { buffer, count in
-            if let base = buffer.baseAddress {
-                for r in 0..<rowCount { Kernels.convert(rows.row(r), dtype, width, into: base + r * width) }
-            }
-            count = rowCount * width
+    /// The rows arrive through the checked streaming path. Throws naming the first NaN or infinity.
+    public func matrix(layerIndex index: Int, options: StreamOptions = .init()) throws -> [Double] {
+        var values = [Double](repeating: 0, count: rowCount * width)
+        try values.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            try forEachRow(layerIndex: index, options) { r, row in Kernels.convert(row, dtype, width, into: base + r * width) }
         }
         if values.contains(where: { !$0.isFinite }) { try throwNonFinite(layerIndex: index) }
         return values
+    }
+
+    /// Calls `body(row, elements)` for every row of layer `index` (rows split across workers,
+    /// each row once; `elements` is valid during the call only).
+    func forEachRow(layerIndex index: Int, _ options: StreamOptions, _ body: (_ row: Int, _ elements: UnsafeRawPointer) -> Void) throws {
+        let one = Activations(copying: self, layers: [layers[index]])
+        try one.stream(options) { _, _, block in
+            for r in block.rows { body(r, block.row(r)) }
+        }
+    }
+
+    /// The highest layer slot steer accepts, from a tensor name, a layer axis or `--layers`:
+    /// models have at most a few hundred layers, and nothing is ever sized by a larger number.
+    public static let maxSlot = 99_999
+
+    /// The layer slot a tensor's name gives, checked against ``maxSlot``; nil when the name has no number.
+    public static func slot(of info: TensorInfo, in path: String) throws -> Int? {
+        guard let slot = slotNumber(in: info.name) else { return nil }
+        guard slot <= maxSlot else {
+            throw SteerError.shape(path, "tensor '\(info.name)' names layer \(slot); steer reads layer slots 0…\(maxSlot)")
+        }
+        return slot
     }
 
     /// The float tensors that hold layers, with the slot their name gives (nil for one unnamed tensor).
     static func layerTensors(_ file: TensorFile) throws -> [(slot: Int?, info: TensorInfo)] {
         let floats = file.tensors.filter { $0.dtype != nil }
         if floats.count == 1, let only = floats.first {
-            return [(slotNumber(in: only.name), only)]
+            return [(try slot(of: only, in: file.path), only)]
         }
         var bySlot: [Int: TensorInfo] = [:]
         for info in floats {
-            guard let slot = slotNumber(in: info.name) else { continue }
+            guard let slot = try slot(of: info, in: file.path) else { continue }
             if let other = bySlot[slot] {
                 throw SteerError.shape(file.path, "tensors '\(other.name)' and '\(info.name)' both name layer \(slot); keep one tensor per layer in a file")
             }
@@ -197,10 +237,11 @@ public struct Activations: Sendable {
     }
 
     /// The layer number in a tensor name: the first all-digit component
-    /// (`layer.12`, `blocks.12.hook_resid_post`, `model.layers.12`, `layer_12`).
+    /// (`layer.12`, `blocks.12.hook_resid_post`, `model.layers.12`, `layer_12`). A number too
+    /// large for `Int` is returned as `Int.max`, so that ``slot(of:in:)`` refuses it by name.
     public static func slotNumber(in name: String) -> Int? {
         for part in name.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) where part.allSatisfy(\.isASCII) {
-            if part.allSatisfy(\.isNumber), let n = Int(part) { return n }
+            if part.allSatisfy(\.isNumber) { return Int(part) ?? Int.max }
         }
         return nil
     }
@@ -220,17 +261,27 @@ public struct Activations: Sendable {
     }
 
     /// Cuts one tensor into per-layer row matrices at the chosen position.
-    static func slice(_ info: TensorInfo, dtype: DType, axes: String, selection: ActivationSelection, storage: MappedFile, path: String)
+    static func slice(_ info: TensorInfo, dtype: DType, axes: String, selection: ActivationSelection, storage: ReadOnlyFile, path: String)
         throws -> (matrices: [RowMatrix], positionCount: Int?, position: Int?)
     {
         let letters = Array(axes)
         let shape = info.shape
+        guard letters.count == shape.count else { throw SteerError.shape(path, "layout \(axes) does not fit shape \(describeShape(shape))") }
         func size(_ axis: Character) -> Int { letters.firstIndex(of: axis).map { shape[$0] } ?? 1 }
-        // Element strides of each axis in C order.
+        // Element strides of each axis in C order, overflow-checked (the parsers bound the product
+        // of the non-zero dimensions, so this only fails on a TensorInfo built by hand).
         var strides = Array(repeating: 1, count: shape.count)
-        for k in stride(from: shape.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * shape[k + 1] }
+        for k in stride(from: shape.count - 2, through: 0, by: -1) {
+            let (product, overflow) = strides[k + 1].multipliedReportingOverflow(by: shape[k + 1])
+            guard !overflow else { throw SteerError.shape(path, "tensor '\(info.name)' shape \(describeShape(shape)) is too large") }
+            strides[k] = product
+        }
         func axisStride(_ axis: Character) -> Int { letters.firstIndex(of: axis).map { strides[$0] } ?? 0 }
         guard letters.last == "d" else { throw SteerError.shape(path, "the width axis must be last") }
+        let layerCount = size("l")
+        guard layerCount <= maxSlot + 1 else {
+            throw SteerError.shape(path, "tensor '\(info.name)' has a layer axis of \(layerCount) entries; steer reads layer slots 0…\(maxSlot)")
+        }
 
         let positions = letters.contains("p") ? size("p") : nil
         var position: Int?
@@ -250,7 +301,6 @@ public struct Activations: Sendable {
             throw SteerError.argument("\(path): --position \(wanted) given, but the file stores one position per row (no position axis)")
         }
         let item = dtype.size
-        let layerCount = size("l")
         let matrices = (0..<layerCount).map { layer in
             RowMatrix(storage: storage, dtype: dtype, rowCount: size("n"), width: size("d"),
                       offset: info.offset + (layer * axisStride("l") + (position ?? 0) * axisStride("p")) * item,
@@ -260,8 +310,8 @@ public struct Activations: Sendable {
     }
 }
 
+/// `slot 3`, `slots 0–30`, `slots 3, 5, 7–9`, or `no slots`, without materialising any range.
 func describeSlots(_ slots: [Int]) -> String {
-    guard let first = slots.first, let last = slots.last else { return "no slots" }
-    if slots == Array(first...last) { return first == last ? "slot \(first)" : "slots \(first)–\(last)" }
-    return "slots " + slots.map(String.init).joined(separator: ", ")
+    guard let only = slots.first else { return "no slots" }
+    return (slots.count == 1 ? "slot \(only)" : "slots ") + (slots.count == 1 ? "" : LayerSelection.describe(slots))
 }

@@ -20,25 +20,34 @@ public enum AtomicFile {
         let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : "."
         let base = path.split(separator: "/").last.map(String.init) ?? path
         var template = Array("\(directory.isEmpty ? "/" : directory)/.\(base).steer-tmp-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
         guard fd >= 0 else {
             throw SteerError.io(path, "cannot create a file in '\(directory)': \(String(cString: strerror(errno)))")
         }
         let temporary = String(cString: template.map { UInt8(bitPattern: $0) } + [0]).trimmingNul()
         var sink = Sink(fd: fd, path: path)
+        var open = true
         do {
             try body(&sink)
             guard fsync(fd) == 0 else { throw SteerError.io(path, "cannot flush: \(String(cString: strerror(errno)))") }
-            fchmod(fd, 0o644)
-            close(fd)
+            fchmod(fd, 0o666 & ~currentUmask())  // what open(2) would have given; mkstemp makes 0600
+            open = false
+            guard close(fd) == 0 else { throw SteerError.io(path, "cannot write: \(String(cString: strerror(errno)))") }
             guard rename(temporary, path) == 0 else {
                 throw SteerError.io(path, "cannot rename into place: \(String(cString: strerror(errno)))")
             }
         } catch {
-            close(fd)
+            if open { close(fd) }
             unlink(temporary)
             throw error
         }
+    }
+
+    /// The process's file-creation mask (read by setting it and putting it back).
+    private static func currentUmask() -> mode_t {
+        let mask = umask(0o022)
+        umask(mask)
+        return mask
     }
 
     /// Where ``write(to:_:)`` sends its bytes.
@@ -55,7 +64,8 @@ public enum AtomicFile {
         public mutating func write(_ buffer: UnsafeRawBufferPointer) throws {
             var done = 0
             while done < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+                guard let base = buffer.baseAddress else { return }
+                let n = Glibc.write(fd, base + done, buffer.count - done)
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw SteerError.io(path, "cannot write: \(String(cString: strerror(errno)))")

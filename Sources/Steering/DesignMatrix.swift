@@ -29,27 +29,28 @@ public struct DesignMatrix: Sendable {
     }
 
     /// One layer of several activation sets stacked (the first set's rows first), standardised.
-    /// Throws naming the row and slot of any NaN or infinity.
-    public static func stacking(_ parts: [(activations: Activations, layerIndex: Int)]) throws -> DesignMatrix {
+    /// The rows arrive through the checked streaming path; throws naming the row and slot of any NaN or infinity.
+    public static func stacking(_ parts: [(activations: Activations, layerIndex: Int)], options: StreamOptions = .init()) throws -> DesignMatrix {
         guard let width = parts.first?.activations.width, parts.allSatisfy({ $0.activations.width == width }) else {
             throw SteerError.shape(nil, "stacked activations differ in width")
         }
         let rows = parts.reduce(0) { $0 + $1.activations.rowCount }
         if parts.contains(where: { $0.activations.dtype == .float64 }) {
-            let values = try parts.flatMap { try $0.activations.matrix(layerIndex: $0.layerIndex) }
+            let values = try parts.flatMap { try $0.activations.matrix(layerIndex: $0.layerIndex, options: options) }
             return DesignMatrix(float64: values, rows: rows, columns: width, standardise: true)
         }
         var values = [Float](repeating: 0, count: rows * width)
-        var row = 0
+        var first = 0
         try values.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             for (acts, index) in parts {
-                let matrix = acts.layers[index].rows
-                for r in 0..<acts.rowCount {
-                    Kernels.convert(matrix.row(r), acts.dtype, width, into: base + (row + r) * width)
-                    if Kernels.nonFiniteCount(matrix.row(r), acts.dtype, width) > 0 { try acts.throwNonFinite(layerIndex: index) }
+                let part = base + first * width
+                try acts.forEachRow(layerIndex: index, options) { r, row in Kernels.convert(row, acts.dtype, width, into: part + r * width) }
+                // f16, bf16 and f32 widen to f32 exactly: a non-finite value here is one in the file.
+                if UnsafeBufferPointer(start: part, count: acts.rowCount * width).contains(where: { !$0.isFinite }) {
+                    try acts.throwNonFinite(layerIndex: index)
                 }
-                row += acts.rowCount
+                first += acts.rowCount
             }
         }
         return DesignMatrix(float32: values, rows: rows, columns: width)

@@ -85,17 +85,31 @@ public struct DirectionSet: Sendable, Equatable {
         try Safetensors.write(entries, metadata: metadata, to: path)
     }
 
-    /// Reads a direction file: every 1-D float tensor whose name carries a layer number.
+    /// Reads a direction file: every 1-D float tensor whose name carries a layer number, all of
+    /// one width, one per slot, with a valid `steer.position` when it records one.
     public static func read(_ path: String) throws -> DirectionSet {
         let file = try TensorFile.open(path)
-        var pairs: [(Int, [Double])] = []
+        var bySlot: [Int: (name: String, vector: [Double])] = [:]
         for info in file.tensors {
-            guard info.dtype != nil, let slot = Activations.slotNumber(in: info.name) else { continue }
-            pairs.append((slot, try file.vector(info)))
+            guard info.dtype != nil, let slot = try Activations.slot(of: info, in: path) else { continue }
+            if let other = bySlot[slot] {
+                throw SteerError.shape(path, "tensors '\(other.name)' and '\(info.name)' both name layer \(slot)")
+            }
+            bySlot[slot] = (info.name, try file.vector(info))
         }
-        guard !pairs.isEmpty else { throw SteerError.shape(path, "holds no direction tensors (expected layer.N)") }
-        pairs.sort { $0.0 < $1.0 }
-        return DirectionSet(slots: pairs.map(\.0), vectors: pairs.map(\.1), metadata: file.metadata)
+        guard !bySlot.isEmpty else { throw SteerError.shape(path, "holds no direction tensors (expected layer.N)") }
+        let slots = bySlot.keys.sorted()
+        let vectors = slots.map { bySlot[$0]?.vector ?? [] }
+        guard let width = vectors.first?.count, width > 0, vectors.allSatisfy({ $0.count == width }) else {
+            throw SteerError.shape(path, "direction tensors are empty or differ in width")
+        }
+        _ = try ModelInputs.position(in: file.metadata, file: path)
+        return DirectionSet(slots: slots, vectors: vectors, metadata: file.metadata)
+    }
+
+    /// What the directions expect of the activations they are applied to.
+    public func inputs(file: String) throws -> ModelInputs {
+        ModelInputs(file: file, slots: slots, position: try ModelInputs.position(in: metadata, file: file), width: vectors.first?.count)
     }
 }
 

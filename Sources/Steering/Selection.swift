@@ -4,23 +4,44 @@ public enum LayerSelection: Sendable, Equatable, CustomStringConvertible {
     case slots([Int])
 
     /// Parses `all`, `12`, `3,5,7`, `10-20` (inclusive) or mixtures such as `0,4-6,28`.
+    ///
+    /// Slots run from 0 to ``Activations/maxSlot``; a larger number is refused before any
+    /// range is built, so no input can make this allocate more than that many slots.
     public init(parsing text: String) throws {
         let trimmed = text.trimmingSpaces()
         if trimmed.lowercased() == "all" { self = .all; return }
         var slots: [Int] = []
+        var seen = Set<Int>()
         for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
             let item = String(part).trimmingSpaces()
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
+            let range: ClosedRange<Int>
             if bounds.count == 1, let n = Int(item), n >= 0 {
-                slots.append(n)
+                range = n...n
             } else if bounds.count == 2, let lo = Int(bounds[0]), let hi = Int(bounds[1]), lo >= 0, lo <= hi {
-                slots.append(contentsOf: lo...hi)
+                range = lo...hi
             } else {
                 throw SteerError.argument("--layers: cannot read '\(item)' (use all, 12, 3,5,7 or 10-20)")
             }
+            guard range.upperBound <= Activations.maxSlot else {
+                throw SteerError.argument("--layers: '\(item)' goes past layer slot \(Activations.maxSlot), the largest steer reads")
+            }
+            for slot in range where seen.insert(slot).inserted { slots.append(slot) }
         }
-        var seen = Set<Int>()
-        self = .slots(slots.filter { seen.insert($0).inserted })
+        self = .slots(slots)
+    }
+
+    /// Slots as people read them, runs collapsed: `0–30`, `3, 5, 7–9`, `none`. Never builds a range.
+    public static func describe(_ slots: [Int]) -> String {
+        var parts: [String] = []
+        var index = slots.startIndex
+        while index < slots.endIndex {
+            var end = index
+            while end + 1 < slots.endIndex, slots[end] < Int.max, slots[end + 1] == slots[end] + 1 { end += 1 }
+            parts.append(end == index ? String(slots[index]) : "\(slots[index])–\(slots[end])")
+            index = end + 1
+        }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 
     public var description: String {
@@ -89,6 +110,7 @@ public struct ActivationSelection: Sendable, Equatable {
         guard parts.count == 2, let lo = Int(parts[0]), let hi = Int(parts[1]), lo >= 0, lo <= hi else {
             throw SteerError.argument("--rows: cannot read '\(text)' (use a-b, inclusive, 0-based: 0-149)")
         }
+        guard hi < Int.max else { throw SteerError.argument("--rows: '\(text)' ends past any file's last row") }
         return lo..<(hi + 1)
     }
 }

@@ -3,7 +3,7 @@
 /// Every failure on user input becomes one of these, never a trap. `description`
 /// is a single line fit for a terminal: `path: problem`.
 public struct SteerError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// What kind of failure this is; the CLI maps every kind to exit code 1.
+    /// What kind of failure this is; the CLI exits with 2 for ``argument`` (a usage error) and 1 for every other kind.
     public enum Kind: String, Sendable {
         /// The file could not be opened, read, mapped or written.
         case io
@@ -15,7 +15,7 @@ public struct SteerError: Error, CustomStringConvertible, Equatable, Sendable {
         case shape
         /// The values themselves are unusable (NaN, infinity, no rows).
         case value
-        /// An option that makes no sense for this input.
+        /// An option or argument that makes no sense (for this input); the CLI treats it as a usage error.
         case argument
     }
 

@@ -4,14 +4,17 @@ import Glibc
 
 /// How a streaming pass splits its work.
 public struct StreamOptions: Sendable {
-    /// Worker threads (default: the number of cores).
+    /// The most worker threads a pass uses; more requested are clamped to it.
+    public static let maxWorkers = 256
+    /// Worker threads, 1…``maxWorkers`` (default: the number of cores).
     public var workers: Int
-    /// Bytes each worker reads at a time (default 512 KB, about an L2 cache).
+    /// Bytes each worker reads at a time, 4 KB…64 MB (default 512 KB, about an L2 cache).
     public var tileBytes: Int
 
+    /// Out-of-range values are clamped, so no setting can make a pass allocate without bound.
     public init(workers: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), tileBytes: Int = 512 << 10) {
-        self.workers = max(1, workers)
-        self.tileBytes = max(4096, tileBytes)
+        self.workers = min(Self.maxWorkers, max(1, workers))
+        self.tileBytes = min(64 << 20, max(4096, tileBytes))
     }
 }
 
@@ -132,28 +135,31 @@ extension Activations {
                 let acc = sums + worker * stride + index * width
                 for j in 0..<width { mean[j] += acc[j] }
             }
-            if mean.contains(where: { !$0.isFinite }) { try throwNonFinite(layerIndex: index) }
+            if mean.contains(where: { !$0.isFinite }) { try throwNonFinite(layerIndex: index, computing: "the mean") }
             for j in 0..<width { mean[j] *= scale }
             result.append(mean)
         }
         return result
     }
 
-    /// Finds and reports the first row of a layer with a non-finite value (as the file numbers rows).
-    func throwNonFinite(layerIndex: Int) throws {
+    /// Reports the first row of a layer with a non-finite value (as the file numbers rows).
+    /// Called when a result came out NaN or infinite; when every input is finite the result
+    /// overflowed, and that is what it reports. Always throws.
+    func throwNonFinite(layerIndex: Int, computing result: String = "a result") throws -> Never {
         let layer = layers[layerIndex]
         for r in 0..<rowCount {
-            let values = layer.rows.values(row: r)
+            let values = try layer.rows.values(row: r)
             if let bad = values.first(where: { !$0.isFinite }) {
                 throw SteerError.value(path, "\(bad.isNaN ? "NaN" : "infinity") in row \(r + rowOffset) (layer slot \(layer.slot))")
             }
         }
+        throw SteerError.value(path, "\(result) at layer slot \(layer.slot) overflowed Float64 (values too large)")
     }
 
     /// Throws naming the first non-finite input when any per-row result came out NaN or infinite.
-    private func checkFinite(_ results: UnsafeMutablePointer<Double>) throws {
+    private func checkFinite(_ results: UnsafeMutablePointer<Double>, computing result: String) throws {
         for index in layers.indices where (0..<rowCount).contains(where: { !results[index * rowCount + $0].isFinite }) {
-            try throwNonFinite(layerIndex: index)
+            try throwNonFinite(layerIndex: index, computing: result)
         }
     }
 
@@ -177,7 +183,7 @@ extension Activations {
                 for r in block.rows { output[index * rowCount + r] = Kernels.dot(block.row(r), dtype, width, with: vector) }
             }
         }
-        try checkFinite(output)
+        try checkFinite(output, computing: "a projection")
         return layers.indices.map { Array(UnsafeBufferPointer(start: output + $0 * rowCount, count: rowCount)) }
     }
 
@@ -214,7 +220,7 @@ extension Activations {
                 }
             }
         }
-        try checkFinite(output)
+        try checkFinite(output, computing: "a cosine")
         return layers.indices.map { Array(UnsafeBufferPointer(start: output + $0 * rowCount, count: rowCount)) }
     }
 

@@ -13,8 +13,9 @@ public struct TensorInfo: Sendable, Equatable {
     /// Bytes the tensor occupies.
     public let byteCount: Int
 
-    /// Number of elements (1 for a scalar).
-    public var elementCount: Int { shape.reduce(1, *) }
+    /// Number of elements (1 for a scalar). Never overflows for a tensor a parser accepted:
+    /// the product of the non-zero dimensions was checked, and a zero dimension gives 0 first.
+    public var elementCount: Int { shape.contains(0) ? 0 : shape.reduce(1, *) }
 }
 
 /// A file of tensors, memory-mapped: the one abstraction every format is read through.
@@ -35,7 +36,7 @@ public struct TensorFile: Sendable {
     /// String metadata (safetensors `__metadata__`; empty for other formats).
     public let metadata: [String: String]
     /// The mapped bytes.
-    public let storage: MappedFile
+    public let storage: ReadOnlyFile
 
     /// How to read files that do not describe themselves fully.
     public struct ReadOptions: Sendable, Equatable {
@@ -53,9 +54,9 @@ public struct TensorFile: Sendable {
 
     /// Opens and validates `path`. Throws ``SteerError`` naming the file and the problem.
     public static func open(_ path: String, options: ReadOptions = .init()) throws -> TensorFile {
-        let storage = try MappedFile(path: path)
+        let storage = try ReadOnlyFile(path: path)
         guard storage.size > 0 else { throw SteerError.format(path, "file is empty") }
-        let head = storage.read(offset: 0, count: min(16, storage.size)) ?? []
+        let head = try storage.read(offset: 0, count: min(16, storage.size)) ?? []
         if NPY.matches(head) {
             let info = try NPY.parse(storage, options: options)
             return TensorFile(path: path, format: .npy, tensors: [info], metadata: [:], storage: storage)
@@ -92,16 +93,21 @@ enum FormatSniffer {
     }
 }
 
-/// Overflow-checked product of dimensions times item size; nil when it overflows.
+/// The bytes a tensor of `shape` occupies: the product of its dimensions times the item
+/// size. Nil when a dimension is negative or when the product of the *non-zero* dimensions
+/// overflows: a zero dimension makes the tensor empty, but the strides of its other axes
+/// must still be representable (`[0, 2^62, 4]` is refused, not read as 0 bytes).
 func checkedByteCount(_ shape: [Int], itemSize: Int) -> Int? {
     var total = itemSize
+    var empty = false
     for dimension in shape {
         guard dimension >= 0 else { return nil }
+        if dimension == 0 { empty = true; continue }
         let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
         if overflow { return nil }
         total = product
     }
-    return total
+    return empty ? 0 : total
 }
 
 func describeShape(_ shape: [Int]) -> String {
@@ -109,6 +115,9 @@ func describeShape(_ shape: [Int]) -> String {
 }
 
 extension TensorFile {
+    /// The longest vector ``vector(_:)`` reads: 2^24 values (model widths are at most a few ten thousand).
+    public static let maxVectorLength = 1 << 24
+
     /// Opens a file steer wrote and checks its `steer.kind` (`directions`, `latent_guard`, `logistic_probe`).
     public static func open(_ path: String, kind: String, describedAs noun: String) throws -> TensorFile {
         let file = try TensorFile.open(path)
@@ -124,11 +133,21 @@ extension TensorFile {
         guard let dtype = info.dtype, info.shape.count == 1 || (info.shape.count == 2 && info.shape[0] == 1) else {
             throw SteerError.shape(path, "tensor '\(info.name)' is \(info.storedType) \(describeShape(info.shape)); expected a 1-D float vector")
         }
-        let count = info.elementCount
-        let values = [Double](unsafeUninitializedCapacity: count) { buffer, n in
-            if let base = buffer.baseAddress, count > 0 { Kernels.convert(storage.bytes(at: info.offset), dtype, count, into: base) }
-            n = count
+        guard let count = info.shape.last, count <= Self.maxVectorLength else {
+            throw SteerError.shape(path, "tensor '\(info.name)' has \(info.shape.last ?? 0) values; steer reads vectors of at most \(Self.maxVectorLength)")
         }
+        let bytes = try storage.read(offset: info.offset, count: count * dtype.size) ?? []
+        let values = [Double](unsafeUninitializedCapacity: count) { buffer, n in
+            bytes.withUnsafeBytes { raw in
+                if let base = buffer.baseAddress, let source = raw.baseAddress, count > 0, raw.count == count * dtype.size {
+                    Kernels.convert(source, dtype, count, into: base)
+                    n = count
+                } else {
+                    n = 0
+                }
+            }
+        }
+        guard values.count == count else { throw SteerError.format(path, "tensor '\(info.name)' lies outside the file") }
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw SteerError.value(path, "non-finite value at index \(bad) of '\(info.name)'")
         }

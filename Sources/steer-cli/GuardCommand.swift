@@ -24,14 +24,6 @@ struct Guard: ParsableCommand {
     )
 }
 
-/// Opens activations for a guard: its slots and position unless the options say otherwise.
-private func open(_ path: String, for model: LatentGuard, input: InputOptions) throws -> Activations {
-    let opened = try input.open(path, slots: model.slots, storedPosition: model.position)
-    guard opened.width == model.width else {
-        throw SteerError(.shape, "width \(opened.width) in \(path) vs \(model.width) in the guard")
-    }
-    return opened
-}
 
 struct GuardTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -95,8 +87,8 @@ struct GuardTrain: ParsableCommand {
         if let method = calibrate.flatMap(Calibration.init(parsing:)), let valPos, let valNeg {
             var valInput = input
             valInput.rows = valRows
-            let vp = try open(valPos, for: model, input: valInput)
-            let vn = try open(valNeg, for: model, input: valInput)
+            let vp = try valInput.open(valPos, for: model.inputs(file: pos))
+            let vn = try valInput.open(valNeg, for: model.inputs(file: pos))
             validation = try model.calibrate(method, positive: vp, negative: vn, options: options)
         }
         // Training metrics at the final α: the training rows are scored once.
@@ -132,7 +124,7 @@ struct GuardScore: ParsableCommand {
 
     func run() throws {
         let model = try LatentGuard.read(`guard`)
-        let activations = try open(acts, for: model, input: input)
+        let activations = try input.open(acts, for: model.inputs(file: `guard`))
         let scores = try model.score(activations, options: input.streamOptions)
         let verdicts = model.verdicts(scores)
         let first = activations.rowOffset
@@ -170,8 +162,8 @@ struct GuardEval: ParsableCommand {
 
     func run() throws {
         let model = try LatentGuard.read(`guard`)
-        let positive = try open(pos, for: model, input: input)
-        let negative = try open(neg, for: model, input: input)
+        let positive = try input.open(pos, for: model.inputs(file: `guard`))
+        let negative = try input.open(neg, for: model.inputs(file: `guard`))
         let evaluation = try model.evaluate(positive: positive, negative: negative, options: input.streamOptions)
         if json { try printJSON(evaluation); return }
         print("steer guard eval: \(`guard`) (α = \(model.alpha), \(model.activeSlots.count) layer slots) on \(positive.rowCount) pos × \(negative.rowCount) neg rows")

@@ -25,8 +25,15 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Use only rows a-b of every input (inclusive, 0-based), e.g. to hold part of a file out.", valueName: "a-b"))
     var rows: String?
 
-    @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n"))
+    @Option(help: ArgumentHelp("Worker threads, 1-256 (default: all cores).", valueName: "n"))
     var threads: Int?
+
+    func validate() throws {
+        if let threads, !(1...StreamOptions.maxWorkers).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(StreamOptions.maxWorkers), not \(threads)")
+        }
+        if let dim, dim <= 0 { throw ValidationError("--dim must be positive, not \(dim)") }
+    }
 
     func selection() throws -> ActivationSelection {
         guard let layout = Layout(rawValue: layout) else {
@@ -50,20 +57,8 @@ struct InputOptions: ParsableArguments {
 
 extension InputOptions {
     /// Opens activations for a saved model (guard, probes, directions): its layer slots unless
-    /// --layers says otherwise, and its stored position unless --position does. A file without
-    /// a position axis is read as it is; when neither reading works, the first error is the one shown.
-    func open(_ path: String, slots: [Int], storedPosition: Int?) throws -> Activations {
-        var selection = try self.selection()
-        if case .all = selection.layers { selection.layers = .slots(slots) }
-        let file = try TensorFile.open(path, options: selection.readOptions)
-        guard selection.position == nil, let stored = storedPosition else { return try Activations(file: file, selection: selection) }
-        var atStored = selection
-        atStored.position = stored
-        do {
-            return try Activations(file: file, selection: atStored)
-        } catch let first {
-            guard let plain = try? Activations(file: file, selection: selection), plain.positionCount == nil else { throw first }
-            return plain
-        }
+    /// --layers says otherwise, and its stored position unless --position does.
+    func open(_ path: String, for model: ModelInputs) throws -> Activations {
+        try Activations.open(path, selection: selection(), for: model)
     }
 }

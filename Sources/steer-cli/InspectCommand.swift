@@ -76,7 +76,7 @@ struct Inspect: ParsableCommand {
         }
         if let v = r.activations {
             let positions = v.positions.map { ", \($0) positions" } ?? ""
-            print("activations \(v.rows) rows × width \(v.width)\(positions); layer slots \(describe(v.layers))")
+            print("activations \(v.rows) rows × width \(v.width)\(positions); layer slots \(LayerSelection.describe(v.layers))")
             print("convention  \(v.layer_convention ?? "not stated")")
         } else if let error = r.activations_error {
             print("activations not readable as activations: \(error)")
@@ -90,10 +90,5 @@ struct Inspect: ParsableCommand {
                 print("  \(key): \(short.replacingOccurrences(of: "\n", with: "\\n"))")
             }
         }
-    }
-
-    private func describe(_ slots: [Int]) -> String {
-        guard let first = slots.first, let last = slots.last else { return "none" }
-        return slots == Array(first...last) ? (first == last ? "\(first)" : "\(first)–\(last)") : slots.map(String.init).joined(separator: ",")
     }
 }

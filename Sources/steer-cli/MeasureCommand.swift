@@ -22,9 +22,8 @@ struct Measure: ParsableCommand {
 
     func run() throws {
         let set = try DirectionSet.read(directions)
-        let stored = set.metadata["steer.position"].flatMap { Int($0) }
-        let positive = try input.open(pos, slots: set.slots, storedPosition: stored)
-        let negative = try input.open(neg, slots: set.slots, storedPosition: stored)
+        let positive = try input.open(pos, for: set.inputs(file: directions))
+        let negative = try input.open(neg, for: set.inputs(file: directions))
         let chosen = positive.slots
         let subset = DirectionSet(slots: chosen, vectors: try chosen.map { slot in
             guard let v = set.vector(slot: slot) else { throw SteerError(.shape, file: directions, "has no direction for layer slot \(slot)") }

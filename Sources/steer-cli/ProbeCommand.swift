@@ -8,7 +8,7 @@ struct ProbeCommand: ParsableCommand {
         abstract: "Logistic-regression probes per layer: the usual stronger baseline to a direction or the guard.",
         discussion: """
         One L2-regularised logistic regression per layer slot on standardised activations, fitted in \
-        Float64 by L-BFGS; the same model as scikit-learn's make_pipeline(StandardScaler(), \
+        Float64 by Newton's method with a Cholesky solve (L-BFGS above 2047 features); the same model as scikit-learn's make_pipeline(StandardScaler(), \
         LogisticRegression(C=…)). A row is predicted harmful when the decision value is above 0.
         """,
         subcommands: [ProbeTrain.self, ProbeEval.self]
@@ -69,7 +69,7 @@ struct ProbeTrain: ParsableCommand {
         let selection = try input.selection()
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
-        let probes = try ProbeSet.train(positive: positive, negative: negative, c: c)
+        let probes = try ProbeSet.train(positive: positive, negative: negative, c: c, options: input.streamOptions)
         if let layers = probes.metadata["steer.unconverged_layers"] {
             standardError("steer probe train: warning: the fit did not reach its tolerance on layer slots \(layers) (iteration cap); try a smaller -C")
         }
@@ -111,8 +111,8 @@ struct ProbeEval: ParsableCommand {
 
     func run() throws {
         let probes = try ProbeSet.read(probe)
-        let scores = try probes.evaluate(positive: input.open(pos, slots: probes.slots, storedPosition: probes.position),
-                                         negative: input.open(neg, slots: probes.slots, storedPosition: probes.position),
+        let scores = try probes.evaluate(positive: input.open(pos, for: probes.inputs(file: probe)),
+                                         negative: input.open(neg, for: probes.inputs(file: probe)),
                                          options: input.streamOptions)
         let best = ProbeSet.best(scores).map { scores[$0].layer }
         if json { try printJSON(Report(layers: scores, best_layer: best)); return }

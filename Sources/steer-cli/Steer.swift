@@ -22,6 +22,9 @@ struct Steer: ParsableCommand {
     )
 
     /// Parses, runs, and maps failures to exit codes: 1 for bad input, 2 for usage.
+    ///
+    /// Every error is one line on stderr, `steer: error: …`; a usage error adds a second line
+    /// saying which `--help` to read.
     static func main() {
         OpenBLASCoreType.ensure(for: CommandLine.arguments)
         do {
@@ -29,14 +32,12 @@ struct Steer: ParsableCommand {
             try command.run()
             PeakMemory.reportIfAsked()
         } catch let error as SteerError {
-            fail(error.description, code: error.kind == .argument ? 2 : 1)
+            if error.kind == .argument { usage(error.description) }
+            fail(error.description, code: 1)
         } catch {
             let code = exitCode(for: error)
-            if code == .success { exit(withError: error) }
-            if code == .validationFailure {
-                standardError(fullMessage(for: error))
-                Glibc.exit(2)
-            }
+            if code == .success { exit(withError: error) }  // --help, --version
+            if code == .validationFailure { usage(message(for: error)) }
             exit(withError: error)
         }
     }
@@ -44,6 +45,26 @@ struct Steer: ParsableCommand {
     static func fail(_ message: String, code: Int32) -> Never {
         standardError("steer: error: \(message)")
         Glibc.exit(code)
+    }
+
+    /// A usage error: the message on one line, then where the help is; exit 2.
+    static func usage(_ message: String) -> Never {
+        let line = message.split(separator: "\n").first.map(String.init) ?? message
+        standardError("steer: error: \(line)")
+        standardError("See '\(commandPath(CommandLine.arguments.dropFirst())) --help'.")
+        Glibc.exit(2)
+    }
+
+    /// `steer`, `steer guard`, `steer guard train`: the subcommands named at the start of `arguments`.
+    static func commandPath(_ arguments: ArraySlice<String>) -> String {
+        var path = ["steer"]
+        var commands: [any ParsableCommand.Type] = configuration.subcommands
+        for argument in arguments {
+            guard let next = commands.first(where: { $0._commandName == argument }) else { break }
+            path.append(argument)
+            commands = next.configuration.subcommands
+        }
+        return path.joined(separator: " ")
     }
 }
 

@@ -75,7 +75,7 @@ import TestSupport
             let means = try acts.means(StreamOptions(workers: 2, tileBytes: tileBytes))
             let scores = try acts.project(onto: acts.layers.map { _ in (0..<d).map { Double($0 % 5) - 2 } }, StreamOptions(workers: 2, tileBytes: tileBytes))
             for (index, layer) in acts.layers.enumerated() {
-                let rows = (0..<n).map { layer.rows.values(row: $0) }
+                let rows = try (0..<n).map { try layer.rows.values(row: $0) }
                 let expected = (0..<d).map { j in rows.reduce(0) { $0 + $1[j] } / Double(n) }
                 #expect(Fixtures.relativeError(means[index], expected) <= 1e-13)
                 let dots = rows.map { row in zip(row, (0..<d).map { Double($0 % 5) - 2 }).reduce(0) { $0 + $1.0 * $1.1 } }

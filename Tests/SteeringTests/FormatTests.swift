@@ -55,7 +55,7 @@ import TestSupport
         #expect(stacked.slots == [0, 1, 2] && stacked.position == 1 && stacked.rowCount == 41)
         let first = try Activations.open(dir + "pos_lnpd.npy", selection: .init(position: 0, layout: .lnpd))
         let normal = try Activations.open(dir + "pos_f32.npy", selection: .init(position: 0))
-        #expect(first.layers[2].rows.values(row: 5) == normal.layers[2].rows.values(row: 5))
+        #expect(try first.layers[2].rows.values(row: 5) == normal.layers[2].rows.values(row: 5))
     }
 
     @Test func layerAndPositionSelection() throws {
@@ -96,6 +96,6 @@ import TestSupport
         try Fixtures.write(bytes, to: dir + "/a.npy")
         let acts = try Activations.open(dir + "/a.npy")
         #expect(acts.rowCount == 3 && acts.width == 4)
-        #expect(acts.layers[0].rows.values(row: 2) == values[8..<12].map(Double.init))
+        #expect(try acts.layers[0].rows.values(row: 2) == values[8..<12].map(Double.init))
     }
 }

@@ -101,9 +101,9 @@ import TestSupport
         if info.shape.count == 3 {
             // Read as [P, slot, d] with layout "lnd": the "layer" axis is the position.
             let rows = acts.layers[position ?? 0].rows
-            return (0..<rows.rowCount).map { rows.values(row: $0) }
+            return try (0..<rows.rowCount).map { try rows.values(row: $0) }
         }
         let rows = acts.layers[0].rows
-        return (0..<rows.rowCount).map { rows.values(row: $0) }
+        return try (0..<rows.rowCount).map { try rows.values(row: $0) }
     }
 }

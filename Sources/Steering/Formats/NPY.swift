@@ -3,16 +3,20 @@
 /// Layout: magic `\x93NUMPY`, major and minor version bytes, header length
 /// (u16 LE in v1, u32 LE in v2/v3), a Python-dict header with `descr`,
 /// `fortran_order` and `shape`, then the data. The header length is trusted as
-/// written (writers pad differently).
+/// written (writers pad differently), up to ``maxHeaderLength``.
 public enum NPY {
     static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+
+    /// The longest header steer reads: 64 KiB. numpy itself refuses headers over 10,000 bytes
+    /// unless told otherwise; a real header is about 128 bytes.
+    public static let maxHeaderLength = 65_536
 
     static func matches(_ head: [UInt8]) -> Bool { head.starts(with: magic) }
 
     /// Parses and validates the header of a mapped .npy file.
-    static func parse(_ file: MappedFile, options: TensorFile.ReadOptions) throws -> TensorInfo {
+    static func parse(_ file: ReadOnlyFile, options: TensorFile.ReadOptions) throws -> TensorInfo {
         let path = file.path
-        guard let preamble = file.read(offset: 0, count: 8) else {
+        guard let preamble = try file.read(offset: 0, count: 8) else {
             throw SteerError.format(path, "truncated .npy: \(file.size) bytes, too short for the 8-byte preamble")
         }
         let major = preamble[6]
@@ -22,17 +26,19 @@ public enum NPY {
         case 2, 3: lengthBytes = 4
         default: throw SteerError.unsupported(path, ".npy format version \(major).\(preamble[7]) (steer reads 1, 2 and 3)")
         }
-        guard let raw = file.read(offset: 8, count: lengthBytes) else {
+        guard let raw = try file.read(offset: 8, count: lengthBytes) else {
             throw SteerError.format(path, "truncated .npy: header length field missing")
         }
         let headerLength = raw.reversed().reduce(0) { $0 << 8 | Int($1) }
         let headerStart = 8 + lengthBytes
-        guard let headerBytes = file.read(offset: headerStart, count: headerLength) else {
+        guard headerLength <= maxHeaderLength else {
+            throw SteerError.format(path, ".npy header length \(headerLength) bytes exceeds steer's limit of \(maxHeaderLength) (a real header is about 128 bytes)")
+        }
+        guard let headerBytes = try file.read(offset: headerStart, count: headerLength) else {
             throw SteerError.format(path, "truncated .npy: header length \(headerLength) runs past the end of the file (\(file.size) bytes)")
         }
-        // v1/v2 headers are latin-1, v3 UTF-8; the keys and values steer needs are ASCII.
-        let text = major == 3 ? String(decoding: headerBytes, as: UTF8.self) : String(headerBytes.map { Character(Unicode.Scalar($0)) })
-        let header = try parseHeader(text, path: path)
+        // v1/v2 headers are latin-1, v3 UTF-8; the keys and values steer needs are ASCII, so the bytes are parsed as they are.
+        let header = try parseHeader(headerBytes, path: path)
         let dataStart = headerStart + headerLength
 
         let (dtype, itemSize) = try elementType(header.descr, path: path, options: options)
@@ -54,9 +60,9 @@ public enum NPY {
 
     struct Header { var descr: String; var fortranOrder: Bool; var shape: [Int] }
 
-    static func parseHeader(_ text: String, path: String) throws -> Header {
+    static func parseHeader(_ bytes: [UInt8], path: String) throws -> Header {
         let literal: PythonLiteral
-        switch PythonLiteral.parse(text) {
+        switch PythonLiteral.parse(bytes) {
         case .success(let value): literal = value
         case .failure(let failure): throw SteerError.format(path, ".npy header is not a Python dict literal (\(failure.reason))")
         }

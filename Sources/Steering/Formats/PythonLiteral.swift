@@ -19,9 +19,9 @@ enum PythonLiteral: Equatable {
         }
     }
 
-    /// Parses `text` as one Python literal; nil with a reason when it is not one.
-    static func parse(_ text: String) -> Result<PythonLiteral, ParseFailure> {
-        var parser = Parser(bytes: Array(text.utf8))
+    /// Parses `bytes` as one Python literal; a failure with a reason when they are not one.
+    static func parse(_ bytes: [UInt8]) -> Result<PythonLiteral, ParseFailure> {
+        var parser = Parser(bytes: bytes)
         do {
             let value = try parser.value(depth: 0)
             parser.skipSpace()

@@ -1,12 +1,15 @@
 /// Headerless little-endian values: the row width and dtype come from the user.
 public enum RawBinary {
-    static func parse(_ file: MappedFile, width: Int, dtype: DType?) throws -> TensorInfo {
+    static func parse(_ file: ReadOnlyFile, width: Int, dtype: DType?) throws -> TensorInfo {
         let path = file.path
         guard let dtype else {
             throw SteerError.argument("\(path): a raw file needs --dtype (f32, f16, bf16 or f64) as well as --dim")
         }
         guard width > 0 else { throw SteerError.argument("--dim must be positive, not \(width)") }
-        let rowBytes = width * dtype.size
+        let (rowBytes, overflow) = width.multipliedReportingOverflow(by: dtype.size)
+        guard !overflow, rowBytes <= file.size else {
+            throw SteerError.format(path, "size \(file.size) bytes is less than one row of \(width) \(dtype.rawValue) values")
+        }
         let rows = file.size / rowBytes
         let left = file.size % rowBytes
         guard left == 0 else {

@@ -26,16 +26,16 @@ public enum Safetensors {
         return length >= 2 && length <= UInt64(maxHeaderLength) && head[8] == UInt8(ascii: "{")
     }
 
-    static func parse(_ file: MappedFile) throws -> ([TensorInfo], [String: String]) {
+    static func parse(_ file: ReadOnlyFile) throws -> ([TensorInfo], [String: String]) {
         let path = file.path
-        guard let lengthBytes = file.read(offset: 0, count: 8) else {
+        guard let lengthBytes = try file.read(offset: 0, count: 8) else {
             throw SteerError.format(path, "truncated safetensors: \(file.size) bytes, too short for the 8-byte header length")
         }
         let length = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard length <= UInt64(maxHeaderLength) else {
             throw SteerError.format(path, "header length \(length) exceeds the 100 MB limit")
         }
-        guard let headerBytes = file.read(offset: 8, count: Int(length)) else {
+        guard let headerBytes = try file.read(offset: 8, count: Int(length)) else {
             throw SteerError.format(path, "truncated: header length \(length) runs past the end of the file (\(file.size) bytes)")
         }
         guard let json = JSONValue.parse(headerBytes) else {
@@ -62,7 +62,7 @@ public enum Safetensors {
                 }
                 continue
             }
-            let entry = try parseEntry(name: name, value: value, path: path, bufferStart: bufferStart)
+            let entry = try parseEntry(name: name, value: value, path: path, bufferStart: bufferStart, bufferSize: bufferSize)
             entries.append(entry)
         }
         try checkTiling(entries.map { ($0.name, $0.begin, $0.end) }, bufferSize: bufferSize, path: path)
@@ -70,7 +70,7 @@ public enum Safetensors {
         return (ordered.map(\.info), metadata)
     }
 
-    private static func parseEntry(name: String, value: JSONValue, path: String, bufferStart: Int) throws -> (name: String, begin: Int, end: Int, info: TensorInfo) {
+    private static func parseEntry(name: String, value: JSONValue, path: String, bufferStart: Int, bufferSize: Int) throws -> (name: String, begin: Int, end: Int, info: TensorInfo) {
         guard let dict = value.objectValue else {
             throw SteerError.format(path, "tensor '\(name)': entry is not an object")
         }
@@ -99,6 +99,10 @@ public enum Safetensors {
         }
         guard end - begin == needed else {
             throw SteerError.format(path, "tensor '\(name)': data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(describeShape(shape)) \(dtypeName) needs \(needed)")
+        }
+        // Checked before any offset is added to the buffer start, so `bufferStart + begin` cannot overflow.
+        guard end <= bufferSize else {
+            throw SteerError.format(path, "truncated: tensor '\(name)' data_offsets [\(begin), \(end)] run past the \(max(0, bufferSize)) bytes of data the file holds")
         }
         let info = TensorInfo(name: name, dtype: floatTypes[dtypeName], storedType: dtypeName, shape: shape,
                               offset: bufferStart + begin, byteCount: needed)
