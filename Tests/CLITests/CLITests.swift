@@ -41,7 +41,7 @@ import TestSupport
         let run = try Self.steer(["extract", "--pos", trainPos, "--neg", trainNeg, "--position", "1", "--out", out, "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
-        let layers = report?["layers"] as? [[String: Any]] ?? []
+        let layers = try Fixtures.records(report?["layers"], "layers")
         #expect(layers.count == 4)
         for layer in layers {
             for key in ["layer", "norm", "auroc", "cohen_d", "accuracy"] { #expect(layer[key] is NSNumber, "missing \(key)") }
@@ -225,11 +225,11 @@ enum GuardTestsReference {
                                         "--val-pos", pos, "--val-neg", neg, "--val-rows", "150-299", "--out", out, "--json"])
         #expect(train.status == 0, "\(train.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as? [String: Any]
-        let held = report?["validation"] as? [[String: Any]] ?? []
-        let reference = (try Fixtures.json(Fixtures.vectors("real/probe.json")) as? [String: Any])?["subset_p0"] as? [[String: Any]] ?? []
-        #expect(held.count == 2)
+        let held = try Fixtures.records(report?["validation"], "validation")
+        let reference = try Fixtures.records(Fixtures.reference("real/probe.json", "subset_p0"), "subset_p0")
+        #expect(held.count == 2 && reference.count == 2)
         for (h, r) in zip(held, reference) {
-            #expect(abs(((h["accuracy"] as? NSNumber)?.doubleValue ?? 0) - ((r["accuracy"] as? NSNumber)?.doubleValue ?? 1)) <= 1e-3)
+            #expect(abs(try Fixtures.number(h["accuracy"], "accuracy") - Fixtures.number(r["accuracy"], "accuracy")) <= 1e-3)
         }
         let eval = try CLITests.steer(["probe", "eval", "--probe", out, "--pos", pos, "--neg", neg, "--rows", "150-299"])
         #expect(eval.status == 0 && eval.stdout.contains("← best"), "\(eval.stderr)")
@@ -242,7 +242,7 @@ enum GuardTestsReference {
         #expect(try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--rows", "0-149", "--out", directions, "--no-metrics"]).status == 0)
         let run = try CLITests.steer(["measure", "--directions", directions, "--pos", pos, "--neg", neg, "--rows", "150-299", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
-        let layers = (try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["layers"] as? [[String: Any]] ?? []
+        let layers = try Fixtures.records((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["layers"], "layers")
         #expect(layers.count == 2 && layers.allSatisfy { $0["auroc"] is NSNumber })
     }
 }

@@ -7,20 +7,21 @@ import Steering
 /// The Latent Guard against the float64 numpy / scikit-learn reference (vectors/*/guard.json).
 @Suite struct GuardTests {
     static func reference(_ file: String, _ key: String) throws -> [String: Any] {
-        let root = try Fixtures.json(Fixtures.vectors(file)) as? [String: Any]
-        return root?[key] as? [String: Any] ?? [:]
+        try Fixtures.require(Fixtures.reference(file, key), as: [String: Any].self, "\(file) \(key)")
     }
 
-    static func numbers(_ any: Any?) -> [Double] { (any as? [NSNumber] ?? []).map(\.doubleValue) }
-    static func number(_ any: Any?) -> Double { (any as? NSNumber)?.doubleValue ?? .nan }
+    static func numbers(_ any: Any?) throws -> [Double] { try Fixtures.numbers(any, "numbers") }
+    static func number(_ any: Any?) throws -> Double { try Fixtures.number(any, "number") }
 
     /// Every field of an evaluation against the reference dictionary.
-    static func expectEqual(_ e: Evaluation, _ r: [String: Any], tolerance: Double = 1e-12) {
+    static func expectEqual(_ e: Evaluation, _ reference: Any?, tolerance: Double = 1e-12) throws {
+        let r = try Fixtures.require(reference, as: [String: Any].self, "evaluation")
         for (key, value) in [("accuracy", e.accuracy), ("precision", e.precision), ("recall", e.recall), ("f1", e.f1),
                              ("auroc", e.auroc), ("fpr", e.fpr), ("tpr_at_1pct_fpr", e.tpr_at_1pct_fpr)] {
-            #expect(abs(value - number(r[key])) <= tolerance, "\(key): \(value) vs \(number(r[key]))")
+            let expected = try number(r[key])
+            #expect(abs(value - expected) <= tolerance, "\(key): \(value) vs \(expected)")
         }
-        let c = r["confusion"] as? [String: NSNumber] ?? [:]
+        let c = try Fixtures.require(r["confusion"], as: [String: NSNumber].self, "confusion")
         #expect(e.confusion.tp == c["tp"]?.intValue && e.confusion.fp == c["fp"]?.intValue)
         #expect(e.confusion.tn == c["tn"]?.intValue && e.confusion.fn == c["fn"]?.intValue)
     }
@@ -29,18 +30,20 @@ import Steering
                position: Int, reference r: [String: Any]) throws {
         let t = ActivationSelection(position: position, rows: trainRows)
         let model = try LatentGuard.train(positive: Activations.open(train.0, selection: t), negative: Activations.open(train.1, selection: t))
-        #expect(model.skippedSlots == (r["skipped"] as? [NSNumber] ?? []).map(\.intValue))
+        #expect(model.skippedSlots == (try Fixtures.require(r["skipped"], as: [NSNumber].self, "skipped")).map(\.intValue))
         let e = ActivationSelection(position: position, rows: evalRows)
         let positive = try Activations.open(eval.0, selection: e), negative = try Activations.open(eval.1, selection: e)
         let sp = try model.score(positive), sn = try model.score(negative)
-        #expect(Fixtures.relativeError(sp, Self.numbers(r["eval_pos_scores"])) <= 1e-12)
-        #expect(Fixtures.relativeError(sn, Self.numbers(r["eval_neg_scores"])) <= 1e-12)
-        Self.expectEqual(try model.evaluate(positive: positive, negative: negative), r["alpha0"] as? [String: Any] ?? [:])
+        let (ep, en) = (try Self.numbers(r["eval_pos_scores"]), try Self.numbers(r["eval_neg_scores"]))
+        #expect(sp.count == ep.count && sn.count == en.count)
+        #expect(Fixtures.relativeError(sp, ep) <= 1e-12)
+        #expect(Fixtures.relativeError(sn, en) <= 1e-12)
+        try Self.expectEqual(try model.evaluate(positive: positive, negative: negative), r["alpha0"])
         for method in ["max-f1", "youden", "fpr=0.01", "fpr=0.1"] {
             guard let calibration = Calibration(parsing: method) else { Issue.record("cannot parse \(method)"); continue }
             var calibrated = model
             try calibrated.calibrate(calibration, positive: positive, negative: negative)
-            #expect(abs(calibrated.alpha - Self.number(r["threshold_" + method])) <= 1e-12, "\(method)")
+            #expect(abs(calibrated.alpha - (try Self.number(r["threshold_" + method]))) <= 1e-12, "\(method)")
             #expect(calibrated.metadata["steer.calibration"] == method)
         }
     }
@@ -122,7 +125,7 @@ import Steering
         // The data README's float64 figures, to three decimals.
         #expect((e.accuracy * 1000).rounded() == 683 && (e.auroc * 1000).rounded() == 826 && (e.f1 * 1000).rounded() == 617)
         let r = try Self.reference("real/guard.json", "full_t_inst")
-        Self.expectEqual(e, r["alpha0"] as? [String: Any] ?? [:])
+        try Self.expectEqual(e, r["alpha0"])
     }
 
     @Test(.enabled(if: Fixtures.sharedData != nil, Comment(rawValue: Fixtures.sharedNote)), arguments: ["max-f1", "youden", "fpr=0.01"])
@@ -132,9 +135,9 @@ import Steering
         let val = ActivationSelection(position: 0, rows: 0..<150), held = ActivationSelection(position: 0, rows: 150..<300)
         try model.calibrate(try #require(Calibration(parsing: method)), positive: Activations.open(Self.test.0, selection: val),
                             negative: Activations.open(Self.test.1, selection: val))
-        let r = (try Self.reference("real/guard.json", "full_calibrated"))[method] as? [String: Any] ?? [:]
-        #expect(abs(model.alpha - Self.number(r["alpha"])) <= 1e-12)
+        let r = try Fixtures.require((try Self.reference("real/guard.json", "full_calibrated"))[method], as: [String: Any].self, method)
+        #expect(abs(model.alpha - (try Self.number(r["alpha"]))) <= 1e-12)
         let e = try model.evaluate(positive: Activations.open(Self.test.0, selection: held), negative: Activations.open(Self.test.1, selection: held))
-        Self.expectEqual(e, r["heldout"] as? [String: Any] ?? [:])
+        try Self.expectEqual(e, r["heldout"])
     }
 }

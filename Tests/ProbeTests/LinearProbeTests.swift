@@ -6,11 +6,11 @@ import Steering
 
 /// Logistic-regression probes against scikit-learn (`StandardScaler` + `LogisticRegression`, same C).
 @Suite struct LinearProbeTests {
-    static func reference(_ file: String, _ key: String) throws -> Any? {
-        (try Fixtures.json(Fixtures.vectors(file)) as? [String: Any])?[key]
+    static func reference(_ file: String, _ key: String) throws -> [[String: Any]] {
+        try Fixtures.records(Fixtures.reference(file, key), "\(file) \(key)")
     }
-    static func numbers(_ any: Any?) -> [Double] { (any as? [NSNumber] ?? []).map(\.doubleValue) }
-    static func number(_ any: Any?) -> Double { (any as? NSNumber)?.doubleValue ?? .nan }
+    static func numbers(_ any: Any?) throws -> [Double] { try Fixtures.numbers(any, "numbers") }
+    static func number(_ any: Any?) throws -> Double { try Fixtures.number(any, "number") }
     static func maxAbs(_ a: [Double], _ b: [Double]) -> Double { a.count == b.count ? zip(a, b).map { abs($0 - $1) }.max() ?? 0 : .infinity }
 
     /// Coefficients to 1e-4, accuracy to 1e-3 (the bars), and tighter where the maths allows.
@@ -21,24 +21,26 @@ import Steering
         let scores = try probes.evaluate(positive: Activations.open(pos, selection: e), negative: Activations.open(neg, selection: e))
         #expect(probes.probes.count == reference.count)
         for (probe, (score, r)) in zip(probes.probes, zip(scores, reference)) {
-            #expect(Self.maxAbs(probe.mean, Self.numbers(r["mean"])) <= 1e-9 * max(1, Self.numbers(r["mean"]).map(abs).max() ?? 1))
-            #expect(Fixtures.relativeError(probe.scale, Self.numbers(r["scale"])) <= 1e-9)
-            #expect(Self.maxAbs(probe.weights, Self.numbers(r["coef"])) <= 1e-4, "slot \(probe.slot)")
-            #expect(abs(probe.intercept - Self.number(r["intercept"])) <= 1e-4)
-            #expect(abs(score.accuracy - Self.number(r["accuracy"])) <= 1e-3)
-            #expect(abs(score.auroc - Self.number(r["auroc"])) <= 1e-4)
+            let (mean, scale, coef) = (try Self.numbers(r["mean"]), try Self.numbers(r["scale"]), try Self.numbers(r["coef"]))
+            let (intercept, accuracy, auroc) = (try Self.number(r["intercept"]), try Self.number(r["accuracy"]), try Self.number(r["auroc"]))
+            #expect(Self.maxAbs(probe.mean, mean) <= 1e-9 * max(1, mean.map(abs).max() ?? 1))
+            #expect(scale.count == probe.scale.count && Fixtures.relativeError(probe.scale, scale) <= 1e-9)
+            #expect(Self.maxAbs(probe.weights, coef) <= 1e-4, "slot \(probe.slot)")
+            #expect(abs(probe.intercept - intercept) <= 1e-4)
+            #expect(abs(score.accuracy - accuracy) <= 1e-3)
+            #expect(abs(score.auroc - auroc) <= 1e-4)
         }
     }
 
     @Test(arguments: [1.0, 0.05])
     func syntheticProbesMatchScikitLearn(c: Double) throws {
         let dir = Fixtures.vectors("synthetic/")
-        let reference = (try Self.reference("synthetic/probe.json", String(c))) as? [[String: Any]] ?? []
+        let reference = try Self.reference("synthetic/probe.json", String(c))
         try check(pos: dir + "pos_f32.npy", neg: dir + "neg_f32.npy", trainRows: 0..<20, evalRows: 20..<37, c: c, reference: reference)
     }
 
     @Test func committedRealSubsetMatchesScikitLearn() throws {
-        let reference = (try Self.reference("real/probe.json", "subset_p0")) as? [[String: Any]] ?? []
+        let reference = try Self.reference("real/probe.json", "subset_p0")
         try check(pos: Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"), neg: Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"),
                   trainRows: 0..<150, evalRows: 150..<300, c: 1, reference: reference)
     }
@@ -60,8 +62,8 @@ import Steering
         let lbfgs = try LogisticRegression.fit(x, rows: 300, columns: d, labels: labels, c: 1, solver: .lbfgs, tolerance: 1e-8, maxIterations: 20000)
         #expect(newton.gradientNorm <= 1e-8 && lbfgs.gradientNorm <= 1e-8)
         #expect(Self.maxAbs(newton.weights, lbfgs.weights) <= 1e-6 && abs(newton.intercept - lbfgs.intercept) <= 1e-6)
-        let reference = (try Self.reference("real/probe.json", "subset_p0")) as? [[String: Any]] ?? []
-        #expect(Self.maxAbs(newton.weights, Self.numbers(reference.last?["coef"])) <= 1e-4)
+        let reference = try Self.reference("real/probe.json", "subset_p0")
+        #expect(Self.maxAbs(newton.weights, try Self.numbers(reference.last?["coef"])) <= 1e-4)
     }
 
     @Test func savedProbesLoadExactly() throws {
@@ -89,12 +91,13 @@ import Steering
                                         negative: Activations.open(Fixtures.shared("smollm2/smollm2_train_harmless.safetensors"), selection: s))
         let scores = try probes.evaluate(positive: Activations.open(Fixtures.shared("smollm2/smollm2_test_harmful.npy"), selection: s),
                                          negative: Activations.open(Fixtures.shared("smollm2/smollm2_test_harmless.npy"), selection: s))
-        let reference = (try Self.reference("real/probe.json", "full_t_inst")) as? [[String: Any]] ?? []
+        let reference = try Self.reference("real/probe.json", "full_t_inst")
+        #expect(scores.count == reference.count)
         for (score, r) in zip(scores, reference) {
-            #expect(abs(score.accuracy - Self.number(r["accuracy"])) <= 1e-3, "slot \(score.layer)")
-            #expect(abs(score.auroc - Self.number(r["auroc"])) <= 1e-4, "slot \(score.layer)")
+            #expect(abs(score.accuracy - (try Self.number(r["accuracy"]))) <= 1e-3, "slot \(score.layer)")
+            #expect(abs(score.auroc - (try Self.number(r["auroc"]))) <= 1e-4, "slot \(score.layer)")
         }
-        let coef28 = Self.numbers(try Self.reference("real/probe.json", "full_t_inst_coef28"))
+        let coef28 = try Fixtures.numbers(Fixtures.reference("real/probe.json", "full_t_inst_coef28"), "full_t_inst_coef28")
         #expect(Self.maxAbs(probes.probes[28].weights, coef28) <= 1e-4)
     }
 }

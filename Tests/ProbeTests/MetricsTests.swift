@@ -7,13 +7,13 @@ import Steering
 /// Metrics against scikit-learn, and per-layer separation against the numpy reference.
 @Suite struct MetricsTests {
     @Test func aurocAndCohenDMatchScikitLearnWithTies() throws {
-        let cases = try Fixtures.json(Fixtures.vectors("synthetic/metrics.json")) as? [[String: Any]] ?? []
+        let cases = try Fixtures.records(Fixtures.json(Fixtures.vectors("synthetic/metrics.json")), "metrics.json")
         #expect(cases.count == 6)
         for c in cases {
-            let pos = (c["pos"] as? [NSNumber] ?? []).map(\.doubleValue)
-            let neg = (c["neg"] as? [NSNumber] ?? []).map(\.doubleValue)
-            let auroc = (c["auroc"] as? NSNumber)?.doubleValue ?? .nan
-            let d = (c["cohen_d"] as? NSNumber)?.doubleValue ?? .nan
+            let pos = try Fixtures.numbers(c["pos"], "pos")
+            let neg = try Fixtures.numbers(c["neg"], "neg")
+            let auroc = try Fixtures.number(c["auroc"], "auroc")
+            let d = try Fixtures.number(c["cohen_d"], "cohen_d")
             #expect(abs(Metrics.auroc(positive: pos, negative: neg) - auroc) <= 1e-12)
             #expect(abs(Metrics.cohenD(positive: pos, negative: neg) - d) <= 1e-12)
         }

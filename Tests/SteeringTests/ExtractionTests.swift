@@ -38,7 +38,7 @@ import TestSupport
         let expected = try ExpectedLayer.synthetic(c.expected, position: position)
         #expect(directions.slots == expected.map(\.layer))
         for (vector, reference) in zip(directions.vectors, expected) {
-            #expect(Fixtures.relativeError(vector, reference.diff) <= 1e-12)
+            #expect(try Fixtures.relativeError(vector, reference.diff) <= 1e-12)
         }
     }
 
@@ -90,7 +90,7 @@ import TestSupport
         let negative = try Activations.open(Self.dir + "neg_l2p0.f32.bin", selection: selection)
         let (_, directions) = try MeanDifference.extract(positive: positive, negative: negative)
         let expected = try ExpectedLayer.synthetic("raw_l2p0", position: 0)
-        #expect(Fixtures.relativeError(directions.vectors[0], expected[0].diff) <= 1e-12)
+        #expect(try Fixtures.relativeError(directions.vectors[0], expected[0].diff) <= 1e-12)
     }
 
     @Test func metadataRecordsProvenance() throws {

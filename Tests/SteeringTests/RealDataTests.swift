@@ -18,9 +18,9 @@ import TestSupport
         let directions = try extract(Fixtures.vectors("real/smollm2_train_harmful.safetensors"),
                                      Fixtures.vectors("real/smollm2_train_harmless.safetensors"), .init(position: position))
         let expected = try ExpectedLayer.real("subset_train_p\(position)")
-        #expect(directions.slots == [0, 18, 28, 30])
+        #expect(directions.slots == [0, 18, 28, 30] && directions.slots == expected.map(\.layer))
         for (vector, reference) in zip(directions.vectors, expected) {
-            #expect(Fixtures.relativeError(vector, reference.diff) <= 1e-9)
+            #expect(try Fixtures.relativeError(vector, reference.diff) <= 1e-9)
         }
         // Slot 0 at t_post is the same token for every row: degenerate.
         #expect((position == 1) == directions.vectors[0].allSatisfy { $0 == 0 })
@@ -29,7 +29,7 @@ import TestSupport
         let saved = try DirectionSet.read(dir + "/d.safetensors")
         #expect(saved.metadata["steer.layer_convention"] == "hf_hidden_states")
         for (vector, reference) in zip(saved.vectors, expected) {
-            #expect(Fixtures.relativeError(vector, reference.diff) <= 1e-5)
+            #expect(try Fixtures.relativeError(vector, reference.diff) <= 1e-5)
         }
     }
 
@@ -38,8 +38,9 @@ import TestSupport
         let directions = try extract(Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"),
                                      Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), .init(position: position))
         let expected = try ExpectedLayer.real("subset_test_p\(position)")
+        #expect(directions.slots == expected.map(\.layer))
         for (vector, reference) in zip(directions.vectors, expected) {
-            #expect(Fixtures.relativeError(vector, reference.diff) <= 1e-9)
+            #expect(try Fixtures.relativeError(vector, reference.diff) <= 1e-9)
         }
     }
 
@@ -48,7 +49,7 @@ import TestSupport
                                      Fixtures.vectors("real/minilm_train_harmless.layer4.f32le.bin"),
                                      .init(readOptions: .init(dtype: .float32, width: 384)))
         let expected = try ExpectedLayer.real("subset_minilm_layer4")
-        #expect(Fixtures.relativeError(directions.vectors[0], expected[0].diff) <= 1e-9)
+        #expect(try Fixtures.relativeError(directions.vectors[0], expected[0].diff) <= 1e-9)
     }
 
     // MARK: - Full files in ../shared/data

@@ -49,9 +49,48 @@ public enum Fixtures {
         Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
+    /// A reference value that is missing or of the wrong type: the test fails instead of comparing against nothing.
+    public struct MissingReference: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `root[key]` of a JSON reference file, or a thrown ``MissingReference``.
+    public static func reference(_ file: String, _ key: String) throws -> Any {
+        guard let root = try json(vectors(file)) as? [String: Any], let value = root[key] else {
+            throw MissingReference(description: "vectors/\(file) has no key '\(key)'")
+        }
+        return value
+    }
+
+    /// `value` as `T`, or a thrown ``MissingReference`` naming `what`.
+    public static func require<T>(_ value: Any?, as type: T.Type = T.self, _ what: String) throws -> T {
+        guard let typed = value as? T else { throw MissingReference(description: "reference '\(what)' is missing or not \(T.self)") }
+        return typed
+    }
+
+    /// A non-empty list of numbers, or a thrown ``MissingReference``.
+    public static func numbers(_ value: Any?, _ what: String) throws -> [Double] {
+        let list = try require(value, as: [NSNumber].self, what).map(\.doubleValue)
+        guard !list.isEmpty else { throw MissingReference(description: "reference '\(what)' is empty") }
+        return list
+    }
+
+    /// One number, or a thrown ``MissingReference``.
+    public static func number(_ value: Any?, _ what: String) throws -> Double {
+        try require(value, as: NSNumber.self, what).doubleValue
+    }
+
+    /// A non-empty list of objects, or a thrown ``MissingReference``.
+    public static func records(_ value: Any?, _ what: String) throws -> [[String: Any]] {
+        let list = try require(value, as: [[String: Any]].self, what)
+        guard !list.isEmpty else { throw MissingReference(description: "reference '\(what)' is empty") }
+        return list
+    }
+
     /// Largest |a − b| over `‖b‖` (absolute when `b` is zero).
+    /// Infinite when the lengths differ, so a mismatch fails the comparison instead of trapping.
     public static func relativeError(_ a: [Double], _ b: [Double]) -> Double {
-        precondition(a.count == b.count, "lengths differ")
+        guard a.count == b.count else { return .infinity }
         let diff = zip(a, b).map { abs($0 - $1) }.max() ?? 0
         let scale = b.map { $0 * $0 }.reduce(0, +).squareRoot()
         return scale > 0 ? diff / scale : diff
@@ -66,31 +105,41 @@ public struct ExpectedLayer {
     public let cohenD: Double
     public let accuracy: Double
     public let degenerate: Bool
-    public let diff: [Double]
+    private let storedDiff: [Double]?
 
-    public init(_ object: Any) {
-        let dict = object as? [String: Any] ?? [:]
-        layer = (dict["layer"] as? NSNumber)?.intValue ?? -1
-        norm = (dict["norm"] as? NSNumber)?.doubleValue ?? .nan
-        auroc = (dict["auroc"] as? NSNumber)?.doubleValue ?? .nan
-        cohenD = (dict["cohen_d"] as? NSNumber)?.doubleValue ?? .nan
-        accuracy = (dict["accuracy"] as? NSNumber)?.doubleValue ?? .nan
-        degenerate = (dict["degenerate"] as? Bool) ?? false
-        diff = (dict["diff"] as? [NSNumber])?.map(\.doubleValue) ?? []
+    /// The reference difference vector; throws when this case has none (the full-file cases keep only metrics).
+    public var diff: [Double] {
+        get throws {
+            guard let storedDiff else { throw Fixtures.MissingReference(description: "layer \(layer) has no 'diff' in the reference") }
+            return storedDiff
+        }
     }
 
-    /// The synthetic case `name` at `position`.
+    public init(_ object: Any) throws {
+        let dict = try Fixtures.require(object, as: [String: Any].self, "layer record")
+        layer = Int(try Fixtures.number(dict["layer"], "layer"))
+        norm = try Fixtures.number(dict["norm"], "norm")
+        auroc = try Fixtures.number(dict["auroc"], "auroc")
+        cohenD = try Fixtures.number(dict["cohen_d"], "cohen_d")
+        accuracy = try Fixtures.number(dict["accuracy"], "accuracy")
+        degenerate = try Fixtures.require(dict["degenerate"], as: Bool.self, "degenerate")
+        storedDiff = dict["diff"] == nil ? nil : try Fixtures.numbers(dict["diff"], "diff")
+    }
+
+    /// The synthetic case `name` at `position`; throws when the reference lacks it.
     public static func synthetic(_ name: String, position: Int) throws -> [ExpectedLayer] {
-        let root = try Fixtures.json(Fixtures.vectors("synthetic/expected.json")) as? [String: Any]
-        let cases = root?["cases"] as? [String: Any]
-        let byPosition = cases?[name] as? [String: Any]
-        let entry = (byPosition?[String(position)] ?? cases?[name]) as? [String: Any]
-        return (entry?["layers"] as? [Any] ?? []).map(ExpectedLayer.init)
+        let cases = try Fixtures.require(Fixtures.reference("synthetic/expected.json", "cases"), as: [String: Any].self, "cases")
+        let byPosition = try Fixtures.require(cases[name], as: [String: Any].self, name)
+        let entry = try Fixtures.require(byPosition[String(position)] ?? cases[name], as: [String: Any].self, "\(name)/\(position)")
+        let layers = try Fixtures.require(entry["layers"], as: [Any].self, "\(name) layers")
+        guard !layers.isEmpty else { throw Fixtures.MissingReference(description: "\(name): no layers") }
+        return try layers.map(ExpectedLayer.init)
     }
 
-    /// A real-data case from vectors/real/expected.json.
+    /// A real-data case from vectors/real/expected.json; throws when the reference lacks it.
     public static func real(_ name: String) throws -> [ExpectedLayer] {
-        let root = try Fixtures.json(Fixtures.vectors("real/expected.json")) as? [String: Any]
-        return (root?[name] as? [Any] ?? []).map(ExpectedLayer.init)
+        let layers = try Fixtures.require(Fixtures.reference("real/expected.json", name), as: [Any].self, name)
+        guard !layers.isEmpty else { throw Fixtures.MissingReference(description: "\(name): no layers") }
+        return try layers.map(ExpectedLayer.init)
     }
 }

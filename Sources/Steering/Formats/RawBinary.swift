@@ -8,7 +8,7 @@ public enum RawBinary {
         guard width > 0 else { throw SteerError.argument("--dim must be positive, not \(width)") }
         let (rowBytes, overflow) = width.multipliedReportingOverflow(by: dtype.size)
         guard !overflow, rowBytes <= file.size else {
-            throw SteerError.format(path, "size \(file.size) bytes is less than one row of \(width) \(dtype.rawValue) values")
+            throw SteerError.argument("\(path): --dim \(width) makes one row of \(dtype.rawValue) values larger than the whole file (\(file.size) bytes)")
         }
         let rows = file.size / rowBytes
         let left = file.size % rowBytes
