@@ -15,6 +15,14 @@ public struct LinearProbe: Sendable, Equatable {
     /// scikit-learn's `intercept_`.
     public var intercept: Double
 
+    public init(slot: Int, mean: [Double], scale: [Double], weights: [Double], intercept: Double) {
+        self.slot = slot
+        self.mean = mean
+        self.scale = scale
+        self.weights = weights
+        self.intercept = intercept
+    }
+
     /// Weights on raw activations: `w / σ`.
     public var rawWeights: [Double] { zip(weights, scale).map { $0 / $1 } }
     /// Bias on raw activations: `b − Σ w μ / σ`.
@@ -55,6 +63,14 @@ public struct ProbeSet: Sendable, Equatable {
     public var metadata: [String: String]
 
     public var slots: [Int] { probes.map(\.slot) }
+
+    public init(probes: [LinearProbe], c: Double, position: Int?, width: Int, metadata: [String: String]) {
+        self.probes = probes
+        self.c = c
+        self.position = position
+        self.width = width
+        self.metadata = metadata
+    }
 
     /// How a probe does on labelled rows.
     public struct Score: Sendable, Equatable, Codable {

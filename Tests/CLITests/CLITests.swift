@@ -8,6 +8,9 @@ import TestSupport
         var status: Int32
         var stdout: String
         var stderr: String
+        /// Killed by a signal (a trap, or the time limit) rather than exiting.
+        var signalled = false
+        var timedOut = false
     }
 
     /// The `steer` binary built beside this test bundle.
@@ -18,18 +21,30 @@ import TestSupport
         return dir.appendingPathComponent("steer").path
     }()
 
-    static func steer(_ arguments: [String]) throws -> Run {
+    /// Runs `steer` with `arguments` (through `sh -c` with `shell` as a prefix when given, e.g. `umask 077;`),
+    /// killing it after `timeout` seconds so that a hang is a test failure, not a stuck suite.
+    static func steer(_ arguments: [String], timeout: Double = 120, shell: String? = nil) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        if let shell {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", shell + " exec \"$0\" \"$@\"", binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let timer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        let timedOut = !timer.isCancelled && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM
+        timer.cancel()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
+                   signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
     }
 
     let trainPos = Fixtures.vectors("real/smollm2_train_harmful.safetensors")

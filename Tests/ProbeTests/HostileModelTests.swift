@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import TestSupport
+import Probe
+import Steering
+
+/// Guard and probe files crafted to make a loaded model score NaN, loop, or blame the wrong
+/// file: each is refused when read, as strictly as training refuses to make one.
+@Suite struct HostileModelTests {
+    let dir: String
+
+    init() throws { dir = try Fixtures.temporaryDirectory() }
+
+    static let twoPositions = Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy")  // [300, 2 slots, 2 positions, 576]
+
+    /// A small real guard (slots 0 and 1 of the committed subset, position 0).
+    func realGuard() throws -> LatentGuard {
+        let s = ActivationSelection(position: 0, rows: 0..<40)
+        return try LatentGuard.fit(positive: Activations.open(Self.twoPositions, selection: s),
+                                   negative: Activations.open(Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), selection: s))
+    }
+
+    func expectReadError(_ model: LatentGuard, _ text: String) throws {
+        let path = dir + "/guard.safetensors"
+        try model.write(to: path)
+        do {
+            _ = try LatentGuard.read(path)
+            Issue.record("read a guard that should fail with '\(text)'")
+        } catch let error as SteerError {
+            #expect(error.file == path && error.description.contains(text), "\(error)")
+            #expect(error.kind != .argument)
+        }
+    }
+
+    @Test func allDegenerateGuardIsRefusedWhenRead() throws {
+        var model = try realGuard()
+        model.negativeCentroids = model.positiveCentroids
+        try expectReadError(model, "every layer slot is degenerate")
+        model = try realGuard()
+        model.positiveCentroids = model.positiveCentroids.map { $0.map { _ in 0 } }
+        try expectReadError(model, "every layer slot is degenerate")
+    }
+
+    @Test func nonFiniteThresholdsAreRefused() throws {
+        var model = try realGuard()
+        model.alpha = .infinity
+        try expectReadError(model, "steer.alpha")
+        model.alpha = .nan
+        try expectReadError(model, "steer.alpha")
+        let s = ActivationSelection(position: 0, rows: 0..<10)
+        let acts = try Activations.open(Self.twoPositions, selection: s)
+        #expect(throws: SteerError.self) { try LatentGuard.fit(positive: acts, negative: acts, alpha: .nan) }
+    }
+
+    @Test func badStoredPositionsNameTheGuardFile() throws {
+        for (text, readable) in [("abc", false), ("-1", false), ("5", true), ("9223372036854775807", true)] {
+            var model = try realGuard()
+            model.metadata["steer.position"] = text
+            let path = dir + "/guard-\(text).safetensors"
+            try model.write(to: path)
+            do {
+                let loaded = try LatentGuard.read(path)
+                #expect(readable, "steer.position '\(text)' was accepted")
+                _ = try Activations.open(Self.twoPositions, selection: .init(), for: loaded.inputs(file: path))
+                Issue.record("steer.position \(text) applied to a 2-position file")
+            } catch let error as SteerError {
+                #expect(error.file == path && error.description.contains("steer.position"), "\(error)")
+                #expect(error.kind != .argument && !error.description.contains("--position"), "\(error)")
+            }
+        }
+    }
+
+    @Test func metricsRefuseNonFiniteScoresInsteadOfLooping() throws {
+        for bad in [Double.nan, .infinity, -.infinity] {
+            #expect(throws: SteerError.self) { try Metrics.roc(positive: [0.1, bad], negative: [0]) }
+            #expect(throws: SteerError.self) { try Metrics.threshold(.maxF1, positive: [0.1], negative: [bad]) }
+            #expect(throws: SteerError.self) { try Evaluation(positive: [bad, 0.2], negative: [0.1], threshold: 0) }
+        }
+        #expect(throws: SteerError.self) { try Evaluation(positive: [0.2], negative: [0.1], threshold: .nan) }
+    }
+
+    /// A probe whose stored scale is 0 or denormal would have infinite raw weights.
+    @Test(arguments: [0.0, 5e-324, -1.0, 1e-300])
+    func probeScalesAreValidatedWhenRead(scale: Double) throws {
+        let probe = LinearProbe(slot: 3, mean: [0.5, 0.25], scale: [1, scale], weights: [1, 2], intercept: 0.5)
+        let path = dir + "/probe.safetensors"
+        try ProbeSet(probes: [probe], c: 1, position: 0, width: 2, metadata: [:]).write(to: path)
+        do {
+            _ = try ProbeSet.read(path)
+            Issue.record("a probe with scale \(scale) was read")
+        } catch let error as SteerError {
+            #expect(error.file == path && error.description.contains("scale[1]"), "\(error)")
+        }
+    }
+
+    @Test func probeFilesNameTheSolverThatRan() throws {
+        let s = ActivationSelection(layers: .slots([0]), position: 0, rows: 0..<60)
+        let probes = try ProbeSet.train(positive: Activations.open(Self.twoPositions, selection: s),
+                                        negative: Activations.open(Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), selection: s),
+                                        options: StreamOptions(workers: 1))
+        #expect(probes.metadata["steer.solver"] == "Newton (Cholesky)")
+        #expect(probes.metadata["steer.method"]?.contains("Newton") == true && probes.metadata["steer.method"]?.contains("L-BFGS") == false)
+    }
+}
