@@ -158,7 +158,24 @@ import TestSupport
         #expect(StreamOptions(tileBytes: Int.max).tileBytes == 64 << 20)
     }
 
-    // MARK: - Hangs
+    // MARK: - Hangs and slow paths
+
+    /// Values steer does not need are skipped, not built: a header with millions of integers under an
+    /// unused key is read in time and memory proportional to its size (timed in the benchmarks).
+    @Test func unusedHeaderValuesAreSkipped() throws {
+        let numbers = (0..<1_500_000).map { String($0 % 1000) }.joined(separator: ",")
+        let header = "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16],\"unused\":[\(numbers)]},\"x\":{\"y\":[[[\(numbers)]]]}}"
+        let error = try load(BadInputTests.safetensors(header, data: 16))
+        #expect(error?.description.contains("'x'") == true, "the one unknown entry is named: \(String(describing: error))")
+        let ok = "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16],\"unused\":[\(numbers)]}}"
+        #expect(try load(BadInputTests.safetensors(ok, data: 16)) == nil)
+        let duplicate = #"{"layer.0":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"layer.0":{"dtype":"F32","shape":[2,2],"data_offsets":[16,32]}}"#
+        try expectError(BadInputTests.safetensors(duplicate, data: 32), "duplicate key 'layer.0'")
+        let deep = "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16],\"u\":" + String(repeating: "[", count: 100_000) + "}}"
+        try expectError(BadInputTests.safetensors(deep, data: 16), "not valid UTF-8 JSON")
+        let rank = "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[" + Array(repeating: "1", count: 65).joined(separator: ",") + "],\"data_offsets\":[0,4]}}"
+        try expectError(BadInputTests.safetensors(rank, data: 4), "more than 64")
+    }
 
     @Test func namedPipesAndDirectoriesAreRefusedWithoutBlocking() throws {
         let fifo = dir + "/fifo"

@@ -38,59 +38,76 @@ public enum Safetensors {
         guard let headerBytes = try file.read(offset: 8, count: Int(length)) else {
             throw SteerError.format(path, "truncated: header length \(length) runs past the end of the file (\(file.size) bytes)")
         }
-        guard let json = JSONValue.parse(headerBytes) else {
-            throw SteerError.format(path, "header is not valid UTF-8 JSON")
-        }
-        guard let object = json.objectValue else {
-            throw SteerError.format(path, "header is not a JSON object")
-        }
         let bufferStart = 8 + Int(length)
         let bufferSize = file.size - bufferStart
-
         var metadata: [String: String] = [:]
         var entries: [(name: String, begin: Int, end: Int, info: TensorInfo)] = []
-        for (name, value) in object {
-            if name == "__metadata__" {
-                guard let dict = value.objectValue else {
-                    throw SteerError.format(path, "__metadata__ is not an object")
-                }
-                for (key, item) in dict {
-                    guard let string = item.stringValue else {
-                        throw SteerError.format(path, "__metadata__ value of '\(key)' is not a string")
+        var reader = JSONReader(headerBytes)
+        do {
+            guard try reader.peekKind() == .object else { throw SteerError.format(path, "header is not a JSON object") }
+            try reader.readObject { reader, name in
+                if name == "__metadata__" {
+                    guard try reader.peekKind() == .object else { throw SteerError.format(path, "__metadata__ is not an object") }
+                    try reader.readObject { reader, key in
+                        guard try reader.peekKind() == .string else {
+                            throw SteerError.format(path, "__metadata__ value of '\(key)' is not a string")
+                        }
+                        metadata[key] = try reader.readString()
                     }
-                    metadata[key] = string
+                } else {
+                    entries.append(try parseEntry(name: name, reader: &reader, path: path, bufferStart: bufferStart, bufferSize: bufferSize))
                 }
-                continue
             }
-            let entry = try parseEntry(name: name, value: value, path: path, bufferStart: bufferStart, bufferSize: bufferSize)
-            entries.append(entry)
+            try reader.finish()
+        } catch let failure as JSONReader.Failure {
+            throw SteerError.format(path, "header is not valid UTF-8 JSON: \(failure)")
         }
         try checkTiling(entries.map { ($0.name, $0.begin, $0.end) }, bufferSize: bufferSize, path: path)
         let ordered = entries.sorted { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         return (ordered.map(\.info), metadata)
     }
 
-    private static func parseEntry(name: String, value: JSONValue, path: String, bufferStart: Int, bufferSize: Int) throws -> (name: String, begin: Int, end: Int, info: TensorInfo) {
-        guard let dict = value.objectValue else {
+    /// The most dimensions a tensor may have (numpy's own limit).
+    static let maxRank = 64
+
+    /// Reads one tensor entry `{dtype, shape, data_offsets}`; other keys are skipped unread.
+    private static func parseEntry(name: String, reader: inout JSONReader, path: String, bufferStart: Int, bufferSize: Int) throws
+        -> (name: String, begin: Int, end: Int, info: TensorInfo)
+    {
+        guard try reader.peekKind() == .object else {
             throw SteerError.format(path, "tensor '\(name)': entry is not an object")
         }
-        guard let dtypeName = dict["dtype"]?.stringValue else {
+        var dtypeName: String?
+        var shape: [Int]?
+        var offsets: [Int]?
+        var badShape = false, badOffsets = false
+        try reader.readObject { reader, key in
+            switch key {
+            case "dtype":
+                guard try reader.peekKind() == .string else { try reader.skipValue(); return }
+                dtypeName = try reader.readString()
+            case "shape":
+                (shape, badShape) = try readCounts(&reader, limit: maxRank)
+            case "data_offsets":
+                (offsets, badOffsets) = try readCounts(&reader, limit: 2)
+            default:
+                try reader.skipValue()
+            }
+        }
+        guard let dtypeName else {
             throw SteerError.format(path, "tensor '\(name)': missing dtype")
         }
         guard let itemSize = itemSizes[dtypeName] else {
             throw SteerError.format(path, "tensor '\(name)': unknown dtype '\(dtypeName)'")
         }
-        guard let shapeList = dict["shape"]?.arrayValue else {
-            throw SteerError.format(path, "tensor '\(name)': missing shape")
+        guard let shape else {
+            throw SteerError.format(path, badShape ? "tensor '\(name)': shape has a negative or non-integer dimension, or more than \(maxRank)"
+                                                   : "tensor '\(name)': missing shape")
         }
-        let shape = shapeList.compactMap(\.count)
-        guard shape.count == shapeList.count else {
-            throw SteerError.format(path, "tensor '\(name)': shape has a negative or non-integer dimension")
-        }
-        guard let offsets = dict["data_offsets"]?.arrayValue, offsets.count == 2,
-              let begin = offsets[0].count, let end = offsets[1].count else {
+        guard !badOffsets, let offsets, offsets.count == 2 else {
             throw SteerError.format(path, "tensor '\(name)': data_offsets is not a pair of non-negative integers")
         }
+        let (begin, end) = (offsets[0], offsets[1])
         guard begin <= end else {
             throw SteerError.format(path, "tensor '\(name)': data_offsets [\(begin), \(end)] end before they begin")
         }
@@ -107,6 +124,26 @@ public enum Safetensors {
         let info = TensorInfo(name: name, dtype: floatTypes[dtypeName], storedType: dtypeName, shape: shape,
                               offset: bufferStart + begin, byteCount: needed)
         return (name, begin, end, info)
+    }
+
+    /// Reads an array of non-negative integers of at most `limit` entries. Returns nil and `true`
+    /// (consuming the value) when it is anything else: wrong type, a negative, fractional or
+    /// too-large number, or too many entries.
+    private static func readCounts(_ reader: inout JSONReader, limit: Int) throws -> ([Int]?, Bool) {
+        guard try reader.peekKind() == .array else { try reader.skipValue(); return (nil, true) }
+        var values: [Int] = []
+        var bad = false
+        try reader.readArray { reader in
+            guard !bad, values.count < limit, try reader.peekKind() == .number else { bad = true; try reader.skipValue(); return }
+            do {
+                let n = try reader.readInteger()
+                if n < 0 { bad = true } else { values.append(n) }
+            } catch is JSONReader.Failure {
+                bad = true
+                try reader.skipValue()
+            }
+        }
+        return bad ? (nil, true) : (values, false)
     }
 
     /// Checks that the tensors tile the data buffer exactly: from 0, no gaps, no overlaps, to its end.
