@@ -167,15 +167,18 @@ public struct LatentGuard: Sendable, Equatable {
 
     /// Saves the guard: F32 tensors `pos.layer.{slot}` and `neg.layer.{slot}`, plus `__metadata__`; atomically.
     public func write(to path: String) throws {
-        var entries: [Safetensors.Entry] = []
-        for (i, slot) in slots.enumerated() {
-            entries.append(.init(name: "pos.layer.\(slot)", shape: [width], float32: positiveCentroids[i].map(Double.init)))
-            entries.append(.init(name: "neg.layer.\(slot)", shape: [width], float32: negativeCentroids[i].map(Double.init)))
-        }
         var meta = metadata
         meta["steer.kind"] = "latent_guard"
         meta["steer.alpha"] = String(alpha)
-        try Safetensors.write(entries, metadata: meta, to: path)
+        let specs = slots.flatMap { slot in
+            ["pos", "neg"].map { TensorSpec(name: "\($0).layer.\(slot)", dtype: .float32, shape: [width]) }
+        }
+        try TensorWriter.write(to: path, format: .safetensors, tensors: specs, metadata: meta) { writer in
+            for (positive, negative) in zip(positiveCentroids, negativeCentroids) {
+                try writer.append(positive)
+                try writer.append(negative)
+            }
+        }
     }
 
     /// Loads a guard file written by ``write(to:)``, checked as strictly as training checks a

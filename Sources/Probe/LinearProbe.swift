@@ -150,21 +150,17 @@ public struct ProbeSet: Sendable, Equatable {
 
     /// Saves as safetensors: F64 `weight.layer.N`, `mean.layer.N`, `scale.layer.N` and `intercept.layer.N` per slot.
     public func write(to path: String) throws {
-        func entry(_ name: String, _ values: [Double]) -> Safetensors.Entry {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(values.count * 8)
-            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
-            return Safetensors.Entry(name: name, dtype: .float64, shape: [values.count], bytes: bytes)
-        }
-        var entries: [Safetensors.Entry] = []
-        for p in probes {
-            entries += [entry("weight.layer.\(p.slot)", p.weights), entry("mean.layer.\(p.slot)", p.mean),
-                        entry("scale.layer.\(p.slot)", p.scale), entry("intercept.layer.\(p.slot)", [p.intercept])]
-        }
         var meta = metadata
         meta["steer.kind"] = "logistic_probe"
         meta["steer.c"] = String(c)
-        try Safetensors.write(entries, metadata: meta, to: path)
+        let parts = probes.flatMap { p in
+            [("weight", p.weights), ("mean", p.mean), ("scale", p.scale), ("intercept", [p.intercept])].map { name, values in
+                (TensorSpec(name: "\(name).layer.\(p.slot)", dtype: .float64, shape: [values.count]), values)
+            }
+        }
+        try TensorWriter.write(to: path, format: .safetensors, tensors: parts.map(\.0), metadata: meta) { writer in
+            for (_, values) in parts { try writer.append(values) }
+        }
     }
 
     /// Loads a probe file written by ``write(to:)``, each probe checked as strictly as a fitted

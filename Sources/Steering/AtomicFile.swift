@@ -73,6 +73,34 @@ public enum AtomicFile {
                 done += n
             }
         }
+
+        /// Writes the bytes of `buffer` at absolute `offset` (pwrite), leaving the append position alone.
+        public mutating func write(_ buffer: UnsafeRawBufferPointer, at offset: Int) throws {
+            guard let base = buffer.baseAddress else { return }
+            var done = 0
+            while done < buffer.count {
+                let n = pwrite(fd, base + done, buffer.count - done, off_t(offset + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SteerError.io(path, "cannot write: \(String(cString: strerror(errno)))")
+                }
+                done += n
+            }
+        }
+
+        /// Appends `count` bytes of `file` from `offset`, through a 4 MB buffer.
+        public mutating func copy(from file: ReadOnlyFile, offset: Int, count: Int) throws {
+            let block = 4 << 20
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: min(block, max(1, count)), alignment: 4096)
+            defer { buffer.deallocate() }
+            var done = 0
+            while done < count {
+                let n = min(block, count - done)
+                try file.read(into: buffer, offset: offset + done, count: n)
+                try write(UnsafeRawBufferPointer(start: buffer, count: n))
+                done += n
+            }
+        }
     }
 }
 

@@ -79,10 +79,10 @@ public struct DirectionSet: Sendable, Equatable {
 
     /// Saves as safetensors: one F32 tensor `layer.{slot}` per slot plus `__metadata__`, written atomically.
     public func write(to path: String) throws {
-        let entries = zip(slots, vectors).map { slot, vector in
-            Safetensors.Entry(name: "layer.\(slot)", shape: [vector.count], float32: vector)
+        let specs = zip(slots, vectors).map { TensorSpec(name: "layer.\($0)", dtype: .float32, shape: [$1.count]) }
+        try TensorWriter.write(to: path, format: .safetensors, tensors: specs, metadata: metadata) { writer in
+            for vector in vectors { try writer.append(vector) }
         }
-        try Safetensors.write(entries, metadata: metadata, to: path)
     }
 
     /// Reads a direction file: every 1-D float tensor whose name carries a layer number, all of

@@ -35,8 +35,10 @@ public struct TensorFile: Sendable {
     public let tensors: [TensorInfo]
     /// String metadata (safetensors `__metadata__`; empty for other formats).
     public let metadata: [String: String]
-    /// The mapped bytes.
+    /// The open file.
     public let storage: ReadOnlyFile
+    /// Byte offset where the data section starts (after the header; 0 for raw files).
+    public let dataStart: Int
 
     /// How to read files that do not describe themselves fully.
     public struct ReadOptions: Sendable, Equatable {
@@ -59,15 +61,15 @@ public struct TensorFile: Sendable {
         let head = try storage.read(offset: 0, count: min(16, storage.size)) ?? []
         if NPY.matches(head) {
             let info = try NPY.parse(storage, options: options)
-            return TensorFile(path: path, format: .npy, tensors: [info], metadata: [:], storage: storage)
+            return TensorFile(path: path, format: .npy, tensors: [info], metadata: [:], storage: storage, dataStart: info.offset)
         }
         if Safetensors.matches(head) {
-            let (tensors, metadata) = try Safetensors.parse(storage)
-            return TensorFile(path: path, format: .safetensors, tensors: tensors, metadata: metadata, storage: storage)
+            let (tensors, metadata, dataStart) = try Safetensors.parse(storage)
+            return TensorFile(path: path, format: .safetensors, tensors: tensors, metadata: metadata, storage: storage, dataStart: dataStart)
         }
         if let width = options.width {
             let info = try RawBinary.parse(storage, width: width, dtype: options.dtype)
-            return TensorFile(path: path, format: .raw, tensors: [info], metadata: [:], storage: storage)
+            return TensorFile(path: path, format: .raw, tensors: [info], metadata: [:], storage: storage, dataStart: 0)
         }
         throw SteerError.format(path, FormatSniffer.describeUnknown(head))
     }

@@ -55,38 +55,24 @@ struct BenchData {
 
     func writeNPY(_ path: String, rows: Int, shift: Float, seed: UInt64) throws {
         var values = [Float](repeating: 0, count: width)
-        try AtomicFile.write(to: path) { sink in
-            try sink.write(NPY.header(dtype: .float32, shape: [rows, layers, width]))
+        try TensorWriter.write(to: path, format: .npy, tensors: [TensorSpec(name: "array", dtype: .float32, shape: [rows, layers, width])]) { writer in
             for r in 0..<rows {
                 for l in 0..<layers {
                     row(r, layer: l, shift: shift, seed: seed, into: &values)
-                    try values.withUnsafeBytes { try sink.write($0) }
+                    try writer.append(values)
                 }
             }
         }
     }
 
     func writeBF16(_ path: String, rows: Int, shift: Float, seed: UInt64) throws {
-        let tensorBytes = rows * width * 2
-        var header = "{"
-        for l in 0..<layers {
-            header += "\"layer.\(l)\":{\"dtype\":\"BF16\",\"shape\":[\(rows),\(width)],\"data_offsets\":[\(l * tensorBytes),\((l + 1) * tensorBytes)]},"
-        }
-        header += "\"__metadata__\":{\"note\":\"steer bench synthetic data\"}}"
-        var json = Array(header.utf8)
-        while json.count % 8 != 0 { json.append(0x20) }
+        let specs = (0..<layers).map { TensorSpec(name: "layer.\($0)", dtype: .bfloat16, shape: [rows, width]) }
         var values = [Float](repeating: 0, count: width)
-        var bits = [UInt16](repeating: 0, count: width)
-        try AtomicFile.write(to: path) { sink in
-            try sink.write((0..<8).map { UInt8((UInt64(json.count) >> (8 * UInt64($0))) & 0xFF) } + json)
+        try TensorWriter.write(to: path, format: .safetensors, tensors: specs, metadata: ["note": "steer bench synthetic data"]) { writer in
             for l in 0..<layers {
                 for r in 0..<rows {
                     row(r, layer: l, shift: shift, seed: seed, into: &values)
-                    for j in 0..<width {  // round to nearest even
-                        let b = values[j].bitPattern
-                        bits[j] = UInt16(truncatingIfNeeded: (b &+ 0x7FFF &+ ((b >> 16) & 1)) >> 16)
-                    }
-                    try bits.withUnsafeBytes { try sink.write($0) }
+                    try writer.append(values)  // rounded to nearest even
                 }
             }
         }

@@ -26,7 +26,7 @@ public enum Safetensors {
         return length >= 2 && length <= UInt64(maxHeaderLength) && head[8] == UInt8(ascii: "{")
     }
 
-    static func parse(_ file: ReadOnlyFile) throws -> ([TensorInfo], [String: String]) {
+    static func parse(_ file: ReadOnlyFile) throws -> (tensors: [TensorInfo], metadata: [String: String], dataStart: Int) {
         let path = file.path
         guard let lengthBytes = try file.read(offset: 0, count: 8) else {
             throw SteerError.format(path, "truncated safetensors: \(file.size) bytes, too short for the 8-byte header length")
@@ -64,7 +64,7 @@ public enum Safetensors {
         }
         try checkTiling(entries.map { ($0.name, $0.begin, $0.end) }, bufferSize: bufferSize, path: path)
         let ordered = entries.sorted { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
-        return (ordered.map(\.info), metadata)
+        return (ordered.map(\.info), metadata, bufferStart)
     }
 
     /// The most dimensions a tensor may have (numpy's own limit).
@@ -169,52 +169,42 @@ public enum Safetensors {
         }
     }
 
-    /// One tensor to write: F32, F64, F16 or BF16 values already encoded little-endian.
-    public struct Entry: Sendable {
-        public var name: String
-        public var dtype: DType
-        public var shape: [Int]
-        public var bytes: [UInt8]
-
-        public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8]) {
-            self.name = name
-            self.dtype = dtype
-            self.shape = shape
-            self.bytes = bytes
+    /// The header of a file holding `tensors` (name, dtype as the format spells it, shape, and
+    /// `[begin, end)` in the data buffer) and `metadata`: the u64 length and the JSON, padded with
+    /// spaces to a multiple of 8 so the data that follows is aligned.
+    static func header(_ tensors: [(name: String, dtype: String, shape: [Int], begin: Int, end: Int)], metadata: [String: String]) -> [UInt8] {
+        var json = "{"
+        if !metadata.isEmpty {
+            json += "\"__metadata__\":{" + metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",") + "}"
         }
-
-        /// An F32 tensor from Float64 values (rounded to nearest).
-        public init(name: String, shape: [Int], float32 values: [Double]) {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(values.count * 4)
-            for value in values {
-                withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { bytes += $0 }
-            }
-            self.init(name: name, dtype: .float32, shape: shape, bytes: bytes)
+        for (i, t) in tensors.enumerated() {
+            if i > 0 || !metadata.isEmpty { json += "," }
+            json += "\(jsonString(t.name)):{\"dtype\":\(jsonString(t.dtype)),\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
+            json += "\"data_offsets\":[\(t.begin),\(t.end)]}"
         }
-    }
-
-    /// The complete bytes of a safetensors file holding `entries` in order and `metadata`.
-    public static func encode(_ entries: [Entry], metadata: [String: String]) throws -> [UInt8] {
-        var header: [String: Any] = [:]
-        var offset = 0
-        for entry in entries {
-            header[entry.name] = ["dtype": entry.dtype.safetensorsName, "shape": entry.shape, "data_offsets": [offset, offset + entry.bytes.count]] as [String: Any]
-            offset += entry.bytes.count
-        }
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
-        var json = Array(try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
-        while json.count % 8 != 0 { json.append(0x20) }
+        json += "}"
+        var bytes = Array(json.utf8)
+        while bytes.count % 8 != 0 { bytes.append(0x20) }
         var out: [UInt8] = []
-        out.reserveCapacity(8 + json.count + offset)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out += $0 }
-        out += json
-        for entry in entries { out += entry.bytes }
-        return out
+        out.reserveCapacity(8 + bytes.count)
+        withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { out += $0 }
+        return out + bytes
     }
 
-    /// Writes a safetensors file atomically: a failure leaves any existing file untouched.
-    public static func write(_ entries: [Entry], metadata: [String: String], to path: String) throws {
-        try AtomicFile.write(try encode(entries, metadata: metadata), to: path)
+    /// `text` as a JSON string literal.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }
