@@ -144,15 +144,16 @@ public struct LatentGuard: Sendable, Equatable {
         let active = activeSlots
         let rows = try activations.selecting(slots: active)
         let indices = active.map { slot in slots.firstIndex(of: slot) ?? 0 }
-        let contrast = try rows.cosineContrast(indices.map { positiveCentroids[$0].map(Double.init) },
-                                               indices.map { negativeCentroids[$0].map(Double.init) }, options)
-        var scores = [Double](repeating: 0, count: rows.rowCount)
-        for layer in contrast {
-            for r in scores.indices { scores[r] += layer[r] }
+        let scores = try rows.reduce(GuardScore(positive: indices.map { positiveCentroids[$0].map(Double.init) },
+                                                negative: indices.map { negativeCentroids[$0].map(Double.init) },
+                                                width: width, rows: rows.rowCount), options)
+        if scores.contains(where: { !$0.isFinite }) {  // a NaN or infinity in a row: named, never read as 0
+            for index in rows.layers.indices where try rows.firstNonFinite(layerIndex: index) != nil {
+                try rows.throwNonFinite(layerIndex: index)
+            }
+            throw SteerError(.value, file: activations.path, "a guard score overflowed Float64 (values too large)")
         }
-        let scale = 1 / Double(active.count)
-        for r in scores.indices { scores[r] *= scale }
-        return scores  // finite: cosineContrast names any non-finite input
+        return scores
     }
 
     /// Whether each row is flagged harmful (`score ≥ alpha`).

@@ -187,19 +187,24 @@ public struct Activations: Sendable {
         var values = [Double](repeating: 0, count: rowCount * width)
         try values.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            try forEachRow(layerIndex: index, options) { r, row in Kernels.convert(row, dtype, width, into: base + r * width) }
+            try only(layerIndex: index).reduce(RowCopy(layer: 0, width: width, into: base), options)
         }
         if values.contains(where: { !$0.isFinite }) { try throwNonFinite(layerIndex: index) }
         return values
     }
 
-    /// Calls `body(row, elements)` for every row of layer `index` (rows split across workers,
-    /// each row once; `elements` is valid during the call only).
-    func forEachRow(layerIndex index: Int, _ options: StreamOptions, _ body: (_ row: Int, _ elements: UnsafeRawPointer) -> Void) throws {
-        let one = Activations(copying: self, layers: [layers[index]])
-        try one.stream(options) { _, _, block in
-            for r in block.rows { body(r, block.row(r)) }
+    /// The same rows with layer `index` alone selected.
+    func only(layerIndex index: Int) -> Activations { Activations(copying: self, layers: [layers[index]]) }
+
+    /// Reports the first row of a layer with a non-finite value (as the file numbers rows).
+    /// Called when a result came out NaN or infinite; when every input is finite the result
+    /// overflowed, and that is what it reports. Always throws.
+    public func throwNonFinite(layerIndex: Int, computing result: String = "a result") throws -> Never {
+        let slot = layers[layerIndex].slot
+        if let (row, bad) = try firstNonFinite(layerIndex: layerIndex) {
+            throw SteerError.value(path, "\(bad.isNaN ? "NaN" : "infinity") in row \(row) (layer slot \(slot))")
         }
+        throw SteerError.value(path, "\(result) at layer slot \(slot) overflowed Float64 (values too large)")
     }
 
     /// The highest layer slot steer accepts, from a tensor name, a layer axis or `--layers`:

@@ -45,7 +45,7 @@ public struct DesignMatrix: Sendable {
             guard let base = buffer.baseAddress else { return }
             for (acts, index) in parts {
                 let part = base + first * width
-                try acts.forEachRow(layerIndex: index, options) { r, row in Kernels.convert(row, acts.dtype, width, into: part + r * width) }
+                try acts.only(layerIndex: index).reduce(RowCopy(layer: 0, width: width, into: part), options)
                 // f16, bf16 and f32 widen to f32 exactly: a non-finite value here is one in the file.
                 if UnsafeBufferPointer(start: part, count: acts.rowCount * width).contains(where: { !$0.isFinite }) {
                     try acts.throwNonFinite(layerIndex: index)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// A regular file opened read-only; every byte steer takes from it arrives through a
 /// checked `pread`.
@@ -19,6 +20,10 @@ public final class ReadOnlyFile: @unchecked Sendable {
     public let size: Int
     /// Descriptor kept open for `pread`.
     private let descriptor: Int32
+    private let counter = Atomic<Int>(0)
+
+    /// Bytes read from the file so far, by every thread (what a selective read saves shows here).
+    public var bytesRead: Int { counter.load(ordering: .relaxed) }
 
     /// Opens `path`. Throws ``SteerError`` (kind `.io`) when it cannot, or when it is not a
     /// regular file (a directory, a FIFO, a device): those are refused before anything is read,
@@ -69,7 +74,11 @@ public final class ReadOnlyFile: @unchecked Sendable {
         var done = 0
         while done < count {
             let n = pread(descriptor, buffer + done, count - done, off_t(offset + done))
-            if n > 0 { done += n; continue }
+            if n > 0 {
+                done += n
+                counter.add(n, ordering: .relaxed)
+                continue
+            }
             if n < 0 && errno == EINTR { continue }
             let reason = n == 0 ? "file ended early (did it change while being read?)" : String(cString: strerror(errno))
             throw SteerError.io(path, "cannot read \(count) bytes at offset \(offset): \(reason)")
