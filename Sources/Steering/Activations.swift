@@ -135,7 +135,7 @@ public struct Activations: Sendable {
         if let rows = selection.rows {
             let total = firstLayer.rows.rowCount
             guard rows.upperBound <= total else {
-                throw SteerError.argument("\(path): --rows \(rows.lowerBound)-\(rows.upperBound - 1) goes past the \(total) rows the file holds")
+                throw SteerError.argument("\(path): rows \(rows.lowerBound)-\(rows.upperBound - 1) go past the \(total) rows the file holds", setting: .rows)
             }
             picked = picked.map { LayerRows(slot: $0.slot, rows: $0.rows.subrange(rows)) }
         }
@@ -294,16 +294,16 @@ public struct Activations: Sendable {
             if let wanted = selection.position {
                 let index = wanted < 0 ? positions + wanted : wanted
                 guard index >= 0, index < positions else {
-                    throw SteerError.argument("\(path): --position \(wanted) is outside the \(positions) stored positions (0…\(positions - 1), or -\(positions)…-1)")
+                    throw SteerError.argument("\(path): position \(wanted) is outside the \(positions) stored positions (0…\(positions - 1), or -\(positions)…-1)", setting: .position)
                 }
                 position = index
             } else if positions == 1 {
                 position = 0
             } else {
-                throw SteerError.argument("\(path): holds \(positions) token positions per row; choose one with --position (0…\(positions - 1); negative counts from the end)")
+                throw SteerError.argument("\(path): holds \(positions) token positions per row; choose one (0…\(positions - 1); negative counts from the end)", setting: .position)
             }
         } else if let wanted = selection.position, wanted != 0, wanted != -1 {
-            throw SteerError.argument("\(path): --position \(wanted) given, but the file stores one position per row (no position axis)")
+            throw SteerError.argument("\(path): position \(wanted) given, but the file stores one position per row (no position axis)", setting: .position)
         }
         let item = dtype.size
         let matrices = (0..<layerCount).map { layer in

@@ -21,10 +21,10 @@ public enum LayerSelection: Sendable, Equatable, CustomStringConvertible {
             } else if bounds.count == 2, let lo = Int(bounds[0]), let hi = Int(bounds[1]), lo >= 0, lo <= hi {
                 range = lo...hi
             } else {
-                throw SteerError.argument("--layers: cannot read '\(item)' (use all, 12, 3,5,7 or 10-20)")
+                throw SteerError.argument("layer list: cannot read '\(item)' (use all, 12, 3,5,7 or 10-20)", setting: .layers)
             }
             guard range.upperBound <= Activations.maxSlot else {
-                throw SteerError.argument("--layers: '\(item)' goes past layer slot \(Activations.maxSlot), the largest steer reads")
+                throw SteerError.argument("layer list: '\(item)' goes past layer slot \(Activations.maxSlot), the largest steer reads", setting: .layers)
             }
             for slot in range where seen.insert(slot).inserted { slots.append(slot) }
         }
@@ -69,14 +69,14 @@ public enum Layout: String, Sendable, CaseIterable {
             case (false, 3): return "nld"
             case (false, 4): return "nlpd"
             default:
-                throw SteerError.shape(file, "cannot tell the axes of a \(rank)-D tensor; pass --layout (\(Layout.allCases.dropFirst().map(\.rawValue).joined(separator: ", ")))")
+                throw SteerError(.shape, file: file, "cannot tell the axes of a \(rank)-D tensor; give the layout (\(Layout.allCases.dropFirst().map(\.rawValue).joined(separator: ", ")))", setting: .layout)
             }
         }
         guard rawValue.count == rank else {
-            throw SteerError.shape(file, "--layout \(rawValue) has \(rawValue.count) axes but the tensor has \(rank)")
+            throw SteerError(.shape, file: file, "layout \(rawValue) has \(rawValue.count) axes but the tensor has \(rank)", setting: .layout)
         }
         if perLayerTensors && rawValue.contains("l") {
-            throw SteerError.shape(file, "--layout \(rawValue) has a layer axis, but the file holds one tensor per layer")
+            throw SteerError(.shape, file: file, "layout \(rawValue) has a layer axis, but the file holds one tensor per layer", setting: .layout)
         }
         return rawValue
     }
@@ -108,9 +108,9 @@ public struct ActivationSelection: Sendable, Equatable {
     public static func parseRows(_ text: String) throws -> Range<Int> {
         let parts = text.trimmingSpaces().split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 2, let lo = Int(parts[0]), let hi = Int(parts[1]), lo >= 0, lo <= hi else {
-            throw SteerError.argument("--rows: cannot read '\(text)' (use a-b, inclusive, 0-based: 0-149)")
+            throw SteerError.argument("row range: cannot read '\(text)' (use a-b, inclusive, 0-based: 0-149)", setting: .rows)
         }
-        guard hi < Int.max else { throw SteerError.argument("--rows: '\(text)' ends past any file's last row") }
+        guard hi < Int.max else { throw SteerError.argument("row range: '\(text)' ends past any file's last row", setting: .rows) }
         return lo..<(hi + 1)
     }
 }

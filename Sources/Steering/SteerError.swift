@@ -19,16 +19,25 @@ public struct SteerError: Error, CustomStringConvertible, Equatable, Sendable {
         case argument
     }
 
+    /// The selection setting an ``Kind/argument`` error is about, so a front end can name its own
+    /// option for it (the CLI says `--position`); library messages name no command-line flag.
+    public enum Setting: String, Sendable {
+        case layers, position, rows, layout, dtype, width
+    }
+
     public let kind: Kind
     /// The file the problem is in, when there is one.
     public let file: String?
     /// What is wrong, in words a user can act on.
     public let message: String
+    /// The selection setting at fault, for argument errors that come from one.
+    public let setting: Setting?
 
-    public init(_ kind: Kind, file: String? = nil, _ message: String) {
+    public init(_ kind: Kind, file: String? = nil, _ message: String, setting: Setting? = nil) {
         self.kind = kind
         self.file = file
         self.message = message
+        self.setting = setting
     }
 
     public var description: String {
@@ -40,6 +49,6 @@ public struct SteerError: Error, CustomStringConvertible, Equatable, Sendable {
     static func unsupported(_ file: String, _ message: String) -> SteerError { .init(.unsupported, file: file, message) }
     static func shape(_ file: String?, _ message: String) -> SteerError { .init(.shape, file: file, message) }
     static func value(_ file: String?, _ message: String) -> SteerError { .init(.value, file: file, message) }
-    static func argument(_ message: String) -> SteerError { .init(.argument, file: nil, message) }
+    static func argument(_ message: String, setting: Setting? = nil) -> SteerError { .init(.argument, file: nil, message, setting: setting) }
     static func io(_ file: String, _ message: String) -> SteerError { .init(.io, file: file, message) }
 }

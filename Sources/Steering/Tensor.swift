@@ -78,7 +78,7 @@ public struct TensorFile: Sendable {
 /// Names what an unrecognised file looks like, so the error can say what to do.
 enum FormatSniffer {
     static func describeUnknown(_ head: [UInt8]) -> String {
-        let hint = "steer reads .npy and .safetensors; for headerless raw values pass --dim and --dtype"
+        let hint = "steer reads .npy and .safetensors; headerless raw values need their row width and dtype"
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
             return "a ZIP archive (torch .pt?), which is not an activation format steer reads here; \(hint)"
         }

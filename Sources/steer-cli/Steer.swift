@@ -32,8 +32,9 @@ struct Steer: ParsableCommand {
             try command.run()
             PeakMemory.reportIfAsked()
         } catch let error as SteerError {
-            if error.kind == .argument { usage(error.description) }
-            fail(error.description, code: 1)
+            let text = error.setting.map { "\(error.description) (\(flag(for: $0)))" } ?? error.description
+            if error.kind == .argument { usage(text) }
+            fail(text, code: 1)
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }  // --help, --version
@@ -45,6 +46,18 @@ struct Steer: ParsableCommand {
     static func fail(_ message: String, code: Int32) -> Never {
         standardError("steer: error: \(message)")
         Glibc.exit(code)
+    }
+
+    /// The option of this CLI that sets a selection setting.
+    static func flag(for setting: SteerError.Setting) -> String {
+        switch setting {
+        case .layers: "--layers"
+        case .position: "--position"
+        case .rows: "--rows / --val-rows"
+        case .layout: "--layout"
+        case .dtype: "--dtype"
+        case .width: "--dim"
+        }
     }
 
     /// A usage error: the message on one line, then where the help is; exit 2.

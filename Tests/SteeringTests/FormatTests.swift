@@ -19,7 +19,7 @@ import TestSupport
         do {
             _ = try TensorFile.open(dir + "pos_bf16_v2.npy")
         } catch let error as SteerError {
-            #expect(error.message.contains("--dtype bf16"))
+            #expect(error.message.contains("dtype bf16") && error.setting == .dtype)
         }
         let file = try TensorFile.open(dir + "pos_bf16_v2.npy", options: .init(dtype: .bfloat16))
         #expect(file.tensors[0].dtype == .bfloat16)

@@ -112,7 +112,8 @@ public enum NPY {
         case ("f", 2): return (.float16, 2)
         case ("V", 2):
             guard options.dtype == .bfloat16 else {
-                throw SteerError.unsupported(path, "dtype '\(descr)' is raw 2-byte data (how numpy saves bfloat16); pass --dtype bf16 to read it as bfloat16")
+                throw SteerError(.unsupported, file: path, "dtype '\(descr)' is raw 2-byte data (how numpy saves bfloat16); give the dtype bf16 to read it as bfloat16",
+                                 setting: .dtype)
             }
             return (.bfloat16, 2)
         default:

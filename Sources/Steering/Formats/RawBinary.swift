@@ -3,12 +3,12 @@ public enum RawBinary {
     static func parse(_ file: ReadOnlyFile, width: Int, dtype: DType?) throws -> TensorInfo {
         let path = file.path
         guard let dtype else {
-            throw SteerError.argument("\(path): a raw file needs --dtype (f32, f16, bf16 or f64) as well as --dim")
+            throw SteerError.argument("\(path): a raw file needs its dtype (f32, f16, bf16 or f64) as well as its row width", setting: .dtype)
         }
-        guard width > 0 else { throw SteerError.argument("--dim must be positive, not \(width)") }
+        guard width > 0 else { throw SteerError.argument("\(path): the row width must be positive, not \(width)", setting: .width) }
         let (rowBytes, overflow) = width.multipliedReportingOverflow(by: dtype.size)
         guard !overflow, rowBytes <= file.size else {
-            throw SteerError.argument("\(path): --dim \(width) makes one row of \(dtype.rawValue) values larger than the whole file (\(file.size) bytes)")
+            throw SteerError.argument("\(path): a row width of \(width) makes one row of \(dtype.rawValue) values larger than the whole file (\(file.size) bytes)", setting: .width)
         }
         let rows = file.size / rowBytes
         let left = file.size % rowBytes
