@@ -89,7 +89,7 @@ public struct LatentGuard: Sendable, Equatable {
             "steer.source_pos": positive.path,
             "steer.source_neg": negative.path,
         ]
-        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention }
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
         if !guardModel.skippedSlots.isEmpty {
             metadata["steer.skipped_layers"] = guardModel.skippedSlots.map(String.init).joined(separator: ",")
         }

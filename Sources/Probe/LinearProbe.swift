@@ -64,6 +64,11 @@ public struct ProbeSet: Sendable, Equatable {
 
     public var slots: [Int] { probes.map(\.slot) }
 
+    /// Slots whose fit stopped at the iteration cap before reaching its tolerance (a smaller C usually helps).
+    public var unconvergedSlots: [Int] {
+        (metadata["steer.unconverged_layers"] ?? "").split(separator: ",").compactMap { Int($0) }
+    }
+
     public init(probes: [LinearProbe], c: Double, position: Int?, width: Int, metadata: [String: String]) {
         self.probes = probes
         self.c = c
@@ -117,7 +122,7 @@ public struct ProbeSet: Sendable, Equatable {
             "steer.iterations": iterations.joined(separator: ","),
             "steer.gradient_norms": gradients.joined(separator: ","),
         ]
-        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention }
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
         if !unconverged.isEmpty { metadata["steer.unconverged_layers"] = unconverged.joined(separator: ",") }
         return ProbeSet(probes: probes, c: c, position: positive.position, width: positive.width, metadata: metadata)
     }

@@ -206,9 +206,15 @@ public struct Evaluation: Sendable, Equatable, Codable {
     public var f1: Double
     public var auroc: Double
     public var fpr: Double
-    public var tpr_at_1pct_fpr: Double
+    /// The highest true-positive rate at a false-positive rate of at most 1 %.
+    public var tprAt1pctFPR: Double
     public var confusion: ConfusionCounts
     public var threshold: Double
+
+    enum CodingKeys: String, CodingKey {
+        case accuracy, precision, recall, f1, auroc, fpr, confusion, threshold
+        case tprAt1pctFPR = "tpr_at_1pct_fpr"
+    }
 
     /// Counts with short keys for JSON.
     public struct ConfusionCounts: Sendable, Equatable, Codable {
@@ -227,7 +233,7 @@ public struct Evaluation: Sendable, Equatable, Codable {
         f1 = c.f1
         fpr = c.falsePositiveRate
         auroc = Metrics.auroc(positive: positive, negative: negative)
-        tpr_at_1pct_fpr = try Metrics.tpr(atFPR: 0.01, positive: positive, negative: negative)
+        tprAt1pctFPR = try Metrics.tpr(atFPR: 0.01, positive: positive, negative: negative)
         confusion = .init(tp: c.truePositives, fp: c.falsePositives, tn: c.trueNegatives, fn: c.falseNegatives)
         self.threshold = threshold
     }

@@ -61,7 +61,7 @@ public struct Activations: Sendable {
     /// Every slot the file holds, selected or not.
     public let availableSlots: [Int]
     /// Layer-slot convention (`hf_hidden_states`, `block_output`, `block_input`) when the file says.
-    public let layerConvention: String?
+    public let layerConvention: LayerConvention?
     private let rowStart: Int
 
     public var path: String { file.path }
@@ -147,7 +147,7 @@ public struct Activations: Sendable {
         self.positionCount = positionCount
         self.position = position
         availableSlots = available.sorted()
-        layerConvention = Self.convention(file, names: candidates.map(\.info.name))
+        layerConvention = LayerConvention.declared(by: file, names: candidates.map(\.info.name))
         guard rowCount > 0 else { throw SteerError.value(path, "has no rows") }
         guard width > 0 else { throw SteerError.shape(path, "has width 0") }
         guard Set(self.layers.map { $0.rows.dtype }).count == 1 else {
@@ -248,20 +248,6 @@ public struct Activations: Sendable {
         for part in name.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) where part.allSatisfy(\.isASCII) {
             if part.allSatisfy(\.isNumber) { return Int(part) ?? Int.max }
         }
-        return nil
-    }
-
-    /// The layer convention a file declares, through steer's own key, a recognisable
-    /// `layer_convention` text, or tensor names.
-    static func convention(_ file: TensorFile, names: [String]) -> String? {
-        let known = ["hf_hidden_states", "block_output", "block_input"]
-        if let own = file.metadata["steer.layer_convention"], known.contains(own) { return own }
-        if let text = file.metadata["layer_convention"] {
-            if known.contains(text) { return text }
-            if text.contains("output_hidden_states") { return "hf_hidden_states" }
-        }
-        if names.contains(where: { $0.contains("hook_resid_pre") }) { return "block_input" }
-        if names.contains(where: { $0.contains("hook_resid_post") || $0.hasPrefix("model.layers.") }) { return "block_output" }
         return nil
     }
 

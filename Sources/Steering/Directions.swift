@@ -72,6 +72,16 @@ public struct DirectionSet: Sendable, Equatable {
         zip(vectors, norms).map { vector, norm in norm > 0 ? vector.map { $0 / norm } : vector }
     }
 
+    /// The directions of `wanted` slots, in that order, for activations of width `width`; throws
+    /// naming `file` for a slot it lacks or a width that differs.
+    public func selecting(slots wanted: [Int], width: Int, file: String) throws -> DirectionSet {
+        DirectionSet(slots: wanted, vectors: try wanted.map { slot in
+            guard let vector = vector(slot: slot) else { throw SteerError.shape(file, "has no direction for layer slot \(slot)") }
+            guard vector.count == width else { throw SteerError.shape(file, "direction width \(vector.count), but the activations have width \(width)") }
+            return vector
+        }, metadata: metadata)
+    }
+
     /// The direction at `slot`, if present.
     public func vector(slot: Int) -> [Double]? {
         slots.firstIndex(of: slot).map { vectors[$0] }
@@ -138,7 +148,7 @@ public enum MeanDifference {
         let degenerate = means.slots.indices.filter(means.isDegenerate).map { String(means.slots[$0]) }
         if !degenerate.isEmpty { metadata["steer.degenerate_layers"] = degenerate.joined(separator: ",") }
         if let convention = positive.layerConvention ?? negative.layerConvention {
-            metadata["steer.layer_convention"] = convention
+            metadata["steer.layer_convention"] = convention.rawValue
         }
         // Degenerate slots are exact zeros, never tiny noise.
         for index in means.slots.indices where means.isDegenerate(index) {

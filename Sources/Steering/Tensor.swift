@@ -25,7 +25,7 @@ public struct TensorInfo: Sendable, Equatable {
 /// from the file name.
 public struct TensorFile: Sendable {
     /// The container formats steer reads.
-    public enum Format: String, Sendable {
+    public enum Format: String, Sendable, Codable {
         case npy, safetensors, raw
     }
 

@@ -39,83 +39,40 @@ struct Extract: ParsableCommand {
     @Flag(help: "Skip the second pass that measures each direction (norms only).")
     var noMetrics = false
 
-    struct Report: Encodable {
-        struct Layer: Encodable {
-            var layer: Int
-            var norm: Double
-            var auroc: Double?
-            var cohen_d: Double?
-            var accuracy: Double?
-            var degenerate: Bool
-        }
-        var pos: String
-        var neg: String
-        var n_pos: Int
-        var n_neg: Int
-        var width: Int
-        var position: Int?
-        var layer_convention: String?
-        var best_layer: Int?
-        var out: String?
-        var layers: [Layer]
-    }
-
     func run() throws {
         let selection = try input.selection()
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
-        let options = input.streamOptions
-        let directions = try MeanDifference.extract(positive: positive, negative: negative, options: options).directions
-        let layers: [Report.Layer]
-        var best: Int?
-        if noMetrics {
-            layers = zip(directions.slots.indices, directions.norms).map { i, norm in
-                Report.Layer(layer: directions.slots[i], norm: norm, degenerate: norm == 0)
-            }
-        } else {
-            let separations = try Separation.measure(directions, positive: positive, negative: negative, options: options)
-            best = Separation.best(separations)
-            layers = separations.map(Report.Layer.init)
-        }
+        let (report, directions) = try ExtractionReport.extract(positive: positive, negative: negative, measure: !noMetrics, out: out,
+                                                                options: input.streamOptions)
         if let out { try directions.write(to: out) }
-
-        let report = Report(pos: pos, neg: neg, n_pos: positive.rowCount, n_neg: negative.rowCount, width: positive.width,
-                            position: positive.position, layer_convention: directions.metadata["steer.layer_convention"],
-                            best_layer: best.map { layers[$0].layer }, out: out, layers: layers)
         if json {
             try printJSON(report)
         } else {
-            printTable(report, positive: positive, negative: negative, best: best)
+            printTable(report, positive: positive, negative: negative)
         }
     }
 
-    private func printTable(_ report: Report, positive: Activations, negative: Activations, best: Int?) {
+    private func printTable(_ report: ExtractionReport, positive: Activations, negative: Activations) {
         let where_ = positive.position.map { "position \($0) of \(positive.positionCount ?? 1)" } ?? "one position"
-        print("steer extract: \(report.layers.count) layer slots, width \(report.width), \(where_), \(report.n_pos) pos × \(report.n_neg) neg rows")
+        print("steer extract: \(report.layers.count) layer slots, width \(report.width), \(where_), \(report.nPos) pos × \(report.nNeg) neg rows")
         print("  pos  \(positive.summary)")
         print("  neg  \(negative.summary)")
-        if let convention = report.layer_convention { print("  layer convention: \(convention)") }
+        if let convention = report.layerConvention { print("  layer convention: \(convention.rawValue)") }
         print("")
-        print(separationTable(report.layers, best: best))
+        print(separationTable(report.layers, best: report.bestLayer))
         if let out = report.out { print("\nwrote \(out): \(report.layers.count) directions (F32, raw differences)") }
     }
 }
 
-extension Extract.Report.Layer {
-    /// One row of the report from a measured separation.
-    init(_ s: Separation) {
-        self.init(layer: s.slot, norm: s.norm, auroc: s.auroc, cohen_d: s.cohenD, accuracy: s.accuracy, degenerate: s.degenerate)
-    }
-}
-
 /// The per-layer separation table of `extract` and `measure`, best layer marked.
-func separationTable(_ layers: [Extract.Report.Layer], best: Int?) -> String {
+func separationTable(_ layers: [LayerSeparation], best: Int?) -> String {
     var table = TextTable(header: ["layer", "norm", "auroc", "cohen_d", "accuracy", ""])
-    for (i, layer) in layers.enumerated() {
-        let note = layer.degenerate ? "degenerate: identical class means" : (i == best ? "← best" : "")
+    for layer in layers {
+        let note = layer.degenerate ? "degenerate: identical class means" : (layer.layer == best ? "← best" : "")
         table.rows.append([
             String(layer.layer), fixed(layer.norm, 4),
-            layer.auroc.map { fixed($0, 4) } ?? "–", layer.cohen_d.map { fixed($0, 3) } ?? "–",
+            layer.auroc.map { fixed($0, 4) } ?? "–", layer.cohenD.map { fixed($0, 3) } ?? "–",
             layer.accuracy.map { fixed($0, 4) } ?? "–", note,
         ])
     }

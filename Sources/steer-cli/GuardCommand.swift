@@ -46,7 +46,7 @@ struct GuardTrain: ParsableCommand {
     @Option(help: ArgumentHelp("Harmless training activations.", valueName: "file")) var neg: String
     @Option(help: ArgumentHelp("Where to save the guard (.safetensors); written atomically.", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("Decision threshold when not calibrating.", valueName: "α")) var alpha: Double = 0
-    @Option(help: ArgumentHelp("Pick α on held-out rows: max-f1, youden or fpr=RATE.", valueName: "method")) var calibrate: String?
+    @Option(help: ArgumentHelp("Pick α on held-out rows: max-f1, youden or fpr=RATE.", valueName: "method")) var calibrate: Calibration?
     @Option(help: ArgumentHelp("Harmful held-out activations for --calibrate.", valueName: "file")) var valPos: String?
     @Option(help: ArgumentHelp("Harmless held-out activations for --calibrate.", valueName: "file")) var valNeg: String?
     @Option(help: ArgumentHelp("Rows of the validation files to use (a-b, inclusive).", valueName: "a-b")) var valRows: String?
@@ -60,21 +60,7 @@ struct GuardTrain: ParsableCommand {
         if calibrate == nil && (valPos != nil || valNeg != nil) {
             throw ValidationError("--val-pos/--val-neg are only used with --calibrate")
         }
-        if let method = calibrate, Calibration(parsing: method) == nil {
-            throw ValidationError("--calibrate: unknown '\(method)' (use max-f1, youden or fpr=0.01)")
-        }
         guard alpha.isFinite else { throw ValidationError("--alpha must be a finite number") }
-    }
-
-    struct Report: Encodable {
-        var out: String
-        var layers: [Int]
-        var skipped_layers: [Int]
-        var position: Int?
-        var alpha: Double
-        var calibration: String
-        var train: Evaluation
-        var validation: Evaluation?
     }
 
     func run() throws {
@@ -84,7 +70,7 @@ struct GuardTrain: ParsableCommand {
         let options = input.streamOptions
         var model = try LatentGuard.fit(positive: positive, negative: negative, alpha: alpha, options: options)
         var validation: Evaluation?
-        if let method = calibrate.flatMap(Calibration.init(parsing:)), let valPos, let valNeg {
+        if let method = calibrate, let valPos, let valNeg {
             var valInput = input
             valInput.rows = valRows
             let vp = try valInput.open(valPos, for: model.inputs(file: pos))
@@ -94,8 +80,7 @@ struct GuardTrain: ParsableCommand {
         // Training metrics at the final α: the training rows are scored once.
         let train = try model.recordTrainingMetrics(positive: positive, negative: negative, options: options)
         try model.write(to: out)
-        let report = Report(out: out, layers: model.slots, skipped_layers: model.skippedSlots, position: model.position, alpha: model.alpha,
-                            calibration: model.metadata["steer.calibration"] ?? "none", train: train, validation: validation)
+        let report = GuardTrainingReport(guard: model, out: out, train: train, validation: validation)
         if json { try printJSON(report); return }
         print("steer guard train: \(model.activeSlots.count) of \(model.slots.count) layer slots, width \(model.width), position \(model.position.map(String.init) ?? "none"), \(positive.rowCount) pos × \(negative.rowCount) neg rows")
         if !model.skippedSlots.isEmpty { print("  skipped (identical or zero centroids): slots \(model.skippedSlots.map(String.init).joined(separator: ","))") }
@@ -182,7 +167,7 @@ func evaluationTable(_ sets: [(String, Evaluation)]) -> String {
     row("f1") { fixed($0.f1, 4) }
     row("auroc") { fixed($0.auroc, 4) }
     row("fpr") { fixed($0.fpr, 4) }
-    row("tpr@1%fpr") { fixed($0.tpr_at_1pct_fpr, 4) }
+    row("tpr@1%fpr") { fixed($0.tprAt1pctFPR, 4) }
     row("tp fp tn fn") { "\($0.confusion.tp) \($0.confusion.fp) \($0.confusion.tn) \($0.confusion.fn)" }
     return table.render()
 }

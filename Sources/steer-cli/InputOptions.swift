@@ -14,10 +14,10 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Axis order when it cannot be guessed: nd, nld, lnd, npd, nlpd, lnpd (n rows, l layers, p positions, d width).",
         valueName: "axes"))
-    var layout: String = "auto"
+    var layout: Layout = .auto
 
     @Option(help: ArgumentHelp("Element type of raw .bin files (f32, f16, bf16, f64); bf16 also reads a .npy saved as '<V2'.", valueName: "type"))
-    var dtype: String?
+    var dtype: DType?
 
     @Option(help: ArgumentHelp("Row width of raw .bin files.", valueName: "d"))
     var dim: Int?
@@ -36,18 +36,8 @@ struct InputOptions: ParsableArguments {
     }
 
     func selection() throws -> ActivationSelection {
-        guard let layout = Layout(rawValue: layout) else {
-            throw SteerError(.argument, "--layout: unknown '\(layout)' (use \(Layout.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        var read = TensorFile.ReadOptions(width: dim)
-        if let name = dtype {
-            guard let parsed = DType(userName: name) else {
-                throw SteerError(.argument, "--dtype: unknown '\(name)' (use f32, f16, bf16 or f64)")
-            }
-            read.dtype = parsed
-        }
-        return ActivationSelection(layers: try LayerSelection(parsing: layers), position: position, layout: layout, readOptions: read,
-                                   rows: try rows.map(ActivationSelection.parseRows))
+        ActivationSelection(layers: try LayerSelection(parsing: layers), position: position, layout: layout,
+                            readOptions: TensorFile.ReadOptions(dtype: dtype, width: dim), rows: try rows.map(ActivationSelection.parseRows))
     }
 
     var streamOptions: StreamOptions {

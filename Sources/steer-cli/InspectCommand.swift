@@ -22,48 +22,15 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Do not scan the data for non-finite values.")
     var noScan = false
 
-    struct Report: Encodable {
-        struct Tensor: Encodable { var name: String; var dtype: String; var shape: [Int] }
-        struct View: Encodable {
-            var rows: Int
-            var width: Int
-            var layers: [Int]
-            var positions: Int?
-            var layer_convention: String?
-        }
-        var file: String
-        var format: String
-        var bytes: Int
-        var tensors: [Tensor]
-        var metadata: [String: String]
-        var activations: View?
-        var activations_error: String?
-        var non_finite: Int?
-    }
-
     func run() throws {
-        var selection = try input.selection()
-        let tensorFile = try TensorFile.open(file, options: selection.readOptions)
-        if selection.position == nil { selection.position = 0 }
-        var view: Report.View?
-        var viewError: String?
-        do {
-            let acts = try Activations(file: tensorFile, selection: selection)
-            view = .init(rows: acts.rowCount, width: acts.width, layers: acts.availableSlots, positions: acts.positionCount, layer_convention: acts.layerConvention)
-        } catch let error as SteerError {
-            viewError = error.message
-        }
-        let options = input.streamOptions
-        let nonFinite = noScan ? nil : try tensorFile.tensors.reduce(0) { $0 + (try tensorFile.nonFiniteCount($1, options: options)) }
-        let report = Report(file: file, format: tensorFile.format.rawValue, bytes: tensorFile.storage.size,
-                            tensors: tensorFile.tensors.map { .init(name: $0.name, dtype: $0.storedType, shape: $0.shape) },
-                            metadata: tensorFile.metadata, activations: view, activations_error: viewError, non_finite: nonFinite)
+        let tensorFile = try TensorFile.open(file, options: try input.selection().readOptions)
+        let report = try FileDescription(tensorFile, selection: input.selection(), scan: !noScan, options: input.streamOptions)
         if json { try printJSON(report) } else { printText(report) }
     }
 
-    private func printText(_ r: Report) {
+    private func printText(_ r: FileDescription) {
         print("file        \(r.file)")
-        print("format      \(r.format), \(humanBytes(r.bytes))")
+        print("format      \(r.format.rawValue), \(humanBytes(r.bytes))")
         let types = Set(r.tensors.map(\.dtype)).sorted().joined(separator: ", ")
         let shapes = Set(r.tensors.map(\.shape))
         if r.tensors.count == 1, let only = r.tensors.first {
@@ -77,11 +44,11 @@ struct Inspect: ParsableCommand {
         if let v = r.activations {
             let positions = v.positions.map { ", \($0) positions" } ?? ""
             print("activations \(v.rows) rows × width \(v.width)\(positions); layer slots \(LayerSelection.describe(v.layers))")
-            print("convention  \(v.layer_convention ?? "not stated")")
-        } else if let error = r.activations_error {
+            print("convention  \(v.layerConvention?.rawValue ?? "not stated")")
+        } else if let error = r.activationsError {
             print("activations not readable as activations: \(error)")
         }
-        if let count = r.non_finite { print("non-finite  \(count)") }
+        if let count = r.nonFinite { print("non-finite  \(count)") }
         if !r.metadata.isEmpty {
             print("metadata    \(r.metadata.count) keys")
             for key in r.metadata.keys.sorted() {

@@ -18,25 +18,13 @@ struct Measure: ParsableCommand {
     @OptionGroup var input: InputOptions
     @Flag(help: "Print one JSON object.") var json = false
 
-    struct Report: Encodable { var layers: [Extract.Report.Layer]; var best_layer: Int? }
-
     func run() throws {
         let set = try DirectionSet.read(directions)
         let positive = try input.open(pos, for: set.inputs(file: directions))
         let negative = try input.open(neg, for: set.inputs(file: directions))
-        let chosen = positive.slots
-        let subset = DirectionSet(slots: chosen, vectors: try chosen.map { slot in
-            guard let v = set.vector(slot: slot) else { throw SteerError(.shape, file: directions, "has no direction for layer slot \(slot)") }
-            guard v.count == positive.width else {
-                throw SteerError(.shape, "width \(v.count) in \(directions) vs \(positive.width) in \(pos)")
-            }
-            return v
-        })
-        let results = try Separation.measure(subset, positive: positive, negative: negative, options: input.streamOptions)
-        let best = Separation.best(results)
-        let layers = results.map(Extract.Report.Layer.init)
-        if json { try printJSON(Report(layers: layers, best_layer: best.map { layers[$0].layer })); return }
+        let report = try MeasurementReport.measure(set, file: directions, positive: positive, negative: negative, options: input.streamOptions)
+        if json { try printJSON(report); return }
         print("steer measure: \(directions) on \(positive.rowCount) pos × \(negative.rowCount) neg rows\n")
-        print(separationTable(layers, best: best))
+        print(separationTable(report.layers, best: report.bestLayer))
     }
 }

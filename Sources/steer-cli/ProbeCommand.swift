@@ -56,22 +56,13 @@ struct ProbeTrain: ParsableCommand {
         guard (valPos == nil) == (valNeg == nil) else { throw ValidationError("give both --val-pos and --val-neg, or neither") }
     }
 
-    struct Report: Encodable {
-        var c: Double
-        var position: Int?
-        var train: [ProbeSet.Score]
-        var validation: [ProbeSet.Score]?
-        var best_layer: Int?
-        var out: String?
-    }
-
     func run() throws {
         let selection = try input.selection()
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
         let probes = try ProbeSet.train(positive: positive, negative: negative, c: c, options: input.streamOptions)
-        if let layers = probes.metadata["steer.unconverged_layers"] {
-            standardError("steer probe train: warning: the fit did not reach its tolerance on layer slots \(layers) (iteration cap); try a smaller -C")
+        if !probes.unconvergedSlots.isEmpty {
+            standardError("steer probe train: warning: the fit did not reach its tolerance on layer slots \(LayerSelection.describe(probes.unconvergedSlots)) (iteration cap); try a smaller -C")
         }
         let options = input.streamOptions
         let train = try probes.evaluate(positive: positive, negative: negative, options: options)
@@ -82,10 +73,9 @@ struct ProbeTrain: ParsableCommand {
             validation = try probes.evaluate(positive: Activations.open(valPos, selection: held), negative: Activations.open(valNeg, selection: held), options: options)
         }
         if let out { try probes.write(to: out) }
-        let judged = validation ?? train
-        let best = ProbeSet.best(judged).map { judged[$0].layer }
+        let report = ProbeSweepReport(probes: probes, train: train, validation: validation, out: out)
         if json {
-            try printJSON(Report(c: c, position: probes.position, train: train, validation: validation, best_layer: best, out: out))
+            try printJSON(report)
             return
         }
         print("steer probe train: \(probes.probes.count) layer slots, width \(probes.width), C = \(c), \(positive.rowCount) pos × \(negative.rowCount) neg rows")
@@ -107,15 +97,12 @@ struct ProbeEval: ParsableCommand {
     @OptionGroup var input: InputOptions
     @Flag(help: "Print one JSON object.") var json = false
 
-    struct Report: Encodable { var layers: [ProbeSet.Score]; var best_layer: Int? }
-
     func run() throws {
         let probes = try ProbeSet.read(probe)
         let scores = try probes.evaluate(positive: input.open(pos, for: probes.inputs(file: probe)),
                                          negative: input.open(neg, for: probes.inputs(file: probe)),
                                          options: input.streamOptions)
-        let best = ProbeSet.best(scores).map { scores[$0].layer }
-        if json { try printJSON(Report(layers: scores, best_layer: best)); return }
+        if json { try printJSON(ProbeSweepReport(evaluation: scores)); return }
         print("steer probe eval: \(probe) (C = \(probes.c)) on \(pos) / \(neg)\n")
         print(sweepTable([("eval", scores)]))
     }

@@ -17,7 +17,7 @@ import Steering
     static func expectEqual(_ e: Evaluation, _ reference: Any?, tolerance: Double = 1e-12) throws {
         let r = try Fixtures.require(reference, as: [String: Any].self, "evaluation")
         for (key, value) in [("accuracy", e.accuracy), ("precision", e.precision), ("recall", e.recall), ("f1", e.f1),
-                             ("auroc", e.auroc), ("fpr", e.fpr), ("tpr_at_1pct_fpr", e.tpr_at_1pct_fpr)] {
+                             ("auroc", e.auroc), ("fpr", e.fpr), ("tpr_at_1pct_fpr", e.tprAt1pctFPR)] {
             let expected = try number(r[key])
             #expect(abs(value - expected) <= tolerance, "\(key): \(value) vs \(expected)")
         }

@@ -80,7 +80,7 @@ import Steering
     }
 
     /// A probe whose stored scale is 0 or denormal would have infinite raw weights.
-    @Test(arguments: [0.0, 5e-324, -1.0, 1e-300])
+    @Test(arguments: [0.0, Double.leastNonzeroMagnitude, -1.0, 1e-300])
     func probeScalesAreValidatedWhenRead(scale: Double) throws {
         let probe = LinearProbe(slot: 3, mean: [0.5, 0.25], scale: [1, scale], weights: [1, 2], intercept: 0.5)
         let path = dir + "/probe.safetensors"

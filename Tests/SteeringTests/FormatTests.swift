@@ -31,7 +31,7 @@ import TestSupport
         #expect(acts.file.metadata["note"] == "synthetic")
         #expect(acts.slots == [0, 1, 2])
         #expect(acts.rowCount == 37 && acts.width == 27 && acts.positionCount == 2)
-        #expect(acts.layerConvention == "hf_hidden_states")
+        #expect(acts.layerConvention == .hfHiddenStates)
     }
 
     @Test func layerNumbersAreParsedFromCommonNames() {
@@ -44,10 +44,10 @@ import TestSupport
 
     @Test func conventionsComeFromNames() throws {
         let tl = try Activations.open(dir + "pos_tl_f64.safetensors", selection: .init(position: 0))
-        #expect(tl.layerConvention == "block_output")
+        #expect(tl.layerConvention == .blockOutput)
         #expect(tl.slots == [0, 1, 2])
         let hf = try Activations.open(dir + "neg_f16.safetensors", selection: .init(position: 0))
-        #expect(hf.layerConvention == "block_output")
+        #expect(hf.layerConvention == .blockOutput)
     }
 
     @Test func stackedAndLayersFirstLayouts() throws {

@@ -1,0 +1,62 @@
+import Steering
+
+/// What `steer extract` reports: the inputs, and per layer the direction's norm and (unless
+/// skipped) its separation of the training rows, best layer marked.
+public struct ExtractionReport: Sendable, Equatable, Codable {
+    public var pos: String
+    public var neg: String
+    public var nPos: Int
+    public var nNeg: Int
+    public var width: Int
+    public var position: Int?
+    public var layerConvention: LayerConvention?
+    /// The best non-degenerate layer by AUROC, then |d| (nil without measurements).
+    public var bestLayer: Int?
+    public var out: String?
+    public var layers: [LayerSeparation]
+
+    enum CodingKeys: String, CodingKey {
+        case pos, neg, width, position, out, layers
+        case nPos = "n_pos", nNeg = "n_neg", layerConvention = "layer_convention", bestLayer = "best_layer"
+    }
+
+    /// Extracts mean-difference directions from `positive` and `negative` and, when `measure`,
+    /// scores them on the same rows (a second pass). `out` is recorded, not written.
+    public static func extract(positive: Activations, negative: Activations, measure: Bool, out: String? = nil,
+                               options: StreamOptions = .init()) throws -> (report: ExtractionReport, directions: DirectionSet) {
+        let directions = try MeanDifference.extract(positive: positive, negative: negative, options: options).directions
+        var layers: [LayerSeparation]
+        var best: Int?
+        if measure {
+            let separations = try Separation.measure(directions, positive: positive, negative: negative, options: options)
+            best = Separation.best(separations).map { separations[$0].slot }
+            layers = separations.map(LayerSeparation.init)
+        } else {
+            layers = zip(directions.slots, directions.norms).map { LayerSeparation(layer: $0, norm: $1) }
+        }
+        let report = ExtractionReport(pos: positive.path, neg: negative.path, nPos: positive.rowCount, nNeg: negative.rowCount,
+                                      width: positive.width, position: positive.position,
+                                      layerConvention: positive.layerConvention ?? negative.layerConvention,
+                                      bestLayer: best, out: out, layers: layers)
+        return (report, directions)
+    }
+}
+
+/// What `steer measure` reports: saved directions measured on labelled rows.
+public struct MeasurementReport: Sendable, Equatable, Codable {
+    public var layers: [LayerSeparation]
+    public var bestLayer: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case layers
+        case bestLayer = "best_layer"
+    }
+
+    /// Measures the directions of `set` at the slots the activations select.
+    public static func measure(_ set: DirectionSet, file: String, positive: Activations, negative: Activations,
+                               options: StreamOptions = .init()) throws -> MeasurementReport {
+        let subset = try set.selecting(slots: positive.slots, width: positive.width, file: file)
+        let results = try Separation.measure(subset, positive: positive, negative: negative, options: options)
+        return MeasurementReport(layers: results.map(LayerSeparation.init), bestLayer: Separation.best(results).map { results[$0].slot })
+    }
+}

@@ -1,0 +1,25 @@
+/// What a layer slot number means: which hidden state of the model slot `N` is.
+///
+/// Every file steer writes records it as `steer.layer_convention`; converting between
+/// conventions is always explicit (the off-by-one between them is the commonest bug users hit).
+public enum LayerConvention: String, Sendable, CaseIterable, Codable {
+    /// Hugging Face `output_hidden_states`: slot 0 is the embedding output, slot `i + 1` the output of block `i`.
+    case hfHiddenStates = "hf_hidden_states"
+    /// `model.layers.N` or TransformerLens `blocks.N.hook_resid_post`: slot `N` is the output of block `N`.
+    case blockOutput = "block_output"
+    /// TransformerLens `blocks.N.hook_resid_pre`: slot `N` is the input of block `N`.
+    case blockInput = "block_input"
+
+    /// The convention a file declares, through steer's own key, a recognisable `layer_convention`
+    /// text, or its tensor names; nil when it does not say (steer never guesses).
+    static func declared(by file: TensorFile, names: [String]) -> LayerConvention? {
+        if let own = file.metadata["steer.layer_convention"].flatMap(LayerConvention.init(rawValue:)) { return own }
+        if let text = file.metadata["layer_convention"] {
+            if let known = LayerConvention(rawValue: text) { return known }
+            if text.contains("output_hidden_states") { return .hfHiddenStates }
+        }
+        if names.contains(where: { $0.contains("hook_resid_pre") }) { return .blockInput }
+        if names.contains(where: { $0.contains("hook_resid_post") || $0.hasPrefix("model.layers.") }) { return .blockOutput }
+        return nil
+    }
+}
