@@ -5,7 +5,7 @@
 public struct SteerError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What kind of failure this is; the CLI exits with 2 for ``argument`` (a usage error) and 1 for every other kind.
     public enum Kind: String, Sendable {
-        /// The file could not be opened, read, mapped or written.
+        /// The file could not be opened, read or written.
         case io
         /// The bytes do not follow the format (truncated, bad header, bad offsets, ...).
         case format

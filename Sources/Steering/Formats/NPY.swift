@@ -13,7 +13,7 @@ public enum NPY {
 
     static func matches(_ head: [UInt8]) -> Bool { head.starts(with: magic) }
 
-    /// Parses and validates the header of a mapped .npy file.
+    /// Parses and validates the header of an opened .npy file.
     static func parse(_ file: ReadOnlyFile, options: TensorFile.ReadOptions) throws -> TensorInfo {
         let path = file.path
         guard let preamble = try file.read(offset: 0, count: 8) else {

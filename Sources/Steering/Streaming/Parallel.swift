@@ -5,7 +5,7 @@ import Dispatch
 /// The one place steer crosses threads: callers give each iteration disjoint
 /// memory to write (per-worker accumulators, disjoint output ranges), which is
 /// what makes the unchecked hand-over below sound.
-public func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
+package func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
     if iterations <= 1 {
         if iterations == 1 { body(0) }
         return

@@ -7,7 +7,7 @@ extension RowBlock {
 
 extension Activations {
     /// The first row of layer `index` holding a NaN or infinity, with that value (rows as the file numbers them).
-    public func firstNonFinite(layerIndex index: Int) throws -> (row: Int, value: Double)? {
+    package func firstNonFinite(layerIndex index: Int) throws -> (row: Int, value: Double)? {
         let layer = layers[index]
         for r in 0..<rowCount {
             if let bad = try layer.rows.values(row: r).first(where: { !$0.isFinite }) { return (r + rowOffset, bad) }

@@ -67,7 +67,7 @@ extension Activations {
     }
 
     /// Throws naming the first non-finite input when any per-row result of a layer came out NaN or infinite.
-    public func checkFinite(_ results: [[Double]], computing result: String) throws {
+    package func checkFinite(_ results: [[Double]], computing result: String) throws {
         for (index, values) in results.enumerated() where values.contains(where: { !$0.isFinite }) {
             try throwNonFinite(layerIndex: index, computing: result)
         }

@@ -1,24 +1,4 @@
-/// Where one tensor's elements sit in a file, and what they are.
-public struct TensorInfo: Sendable, Equatable {
-    /// The tensor's name (`layer.12`, `model.layers.3`, ...; `array` for a .npy, `data` for raw files).
-    public let name: String
-    /// The element type, when it is one steer computes with; nil for integer or other tensors.
-    public let dtype: DType?
-    /// The element type as the file spells it (`<f4`, `BF16`, `I64`, ...).
-    public let storedType: String
-    /// Dimensions, outermost first (C order).
-    public let shape: [Int]
-    /// Absolute byte offset of the first element in the file.
-    public let offset: Int
-    /// Bytes the tensor occupies.
-    public let byteCount: Int
-
-    /// Number of elements (1 for a scalar). Never overflows for a tensor a parser accepted:
-    /// the product of the non-zero dimensions was checked, and a zero dimension gives 0 first.
-    public var elementCount: Int { shape.contains(0) ? 0 : shape.reduce(1, *) }
-}
-
-/// A file of tensors, memory-mapped: the one abstraction every format is read through.
+/// A file of tensors: the one abstraction every format is read through.
 ///
 /// Opening parses and validates the header only; element data is touched when
 /// streamed (see ``Activations``). The format is detected from the bytes, never
@@ -72,26 +52,6 @@ public struct TensorFile: Sendable {
             return TensorFile(path: path, format: .raw, tensors: [info], metadata: [:], storage: storage, dataStart: 0)
         }
         throw SteerError.format(path, FormatSniffer.describeUnknown(head))
-    }
-}
-
-/// Names what an unrecognised file looks like, so the error can say what to do.
-enum FormatSniffer {
-    static func describeUnknown(_ head: [UInt8]) -> String {
-        let hint = "steer reads .npy and .safetensors; headerless raw values need their row width and dtype"
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-            return "a ZIP archive (torch .pt?), which is not an activation format steer reads here; \(hint)"
-        }
-        if head.starts(with: Array("GGUF".utf8)) {
-            return "a GGUF file, not an activation file; \(hint)"
-        }
-        if head.starts(with: [0x80]) {
-            return "a Python pickle, which steer never loads; \(hint)"
-        }
-        if head.starts(with: [0x93, 0x4E, 0x55, 0x4D]) {
-            return "truncated .npy header"
-        }
-        return "unrecognised format; \(hint)"
     }
 }
 

@@ -1,46 +1,3 @@
-/// `rowCount` rows of `width` elements inside a mapped file; row `r` starts at
-/// byte `offset + r * rowStride` and its elements are contiguous.
-///
-/// This strided view covers every supported layout: `[N, d]`, one layer and
-/// position of `[N, L, P, d]`, one layer of layers-first `[L, N, d]`, and so on.
-public struct RowMatrix: Sendable {
-    public let storage: ReadOnlyFile
-    public let dtype: DType
-    public let rowCount: Int
-    public let width: Int
-    let offset: Int
-    let rowStride: Int
-
-    /// Byte offset of row `r` in the file (`r < rowCount`).
-    func rowOffset(_ r: Int) -> Int { offset + r * rowStride }
-
-    /// Rows `range` of this matrix as a matrix of their own.
-    func subrange(_ range: Range<Int>) -> RowMatrix {
-        RowMatrix(storage: storage, dtype: dtype, rowCount: range.count, width: width,
-                  offset: offset + range.lowerBound * rowStride, rowStride: rowStride)
-    }
-
-    /// Row `r` as Float64 values, read with a checked `pread` (throws when the file changed under us).
-    public func values(row r: Int) throws -> [Double] {
-        guard r >= 0, r < rowCount else { throw SteerError.argument("row \(r) is outside 0..<\(rowCount)") }
-        let bytes = try storage.read(offset: rowOffset(r), count: width * dtype.size) ?? []
-        guard bytes.count == width * dtype.size else { throw SteerError.format(storage.path, "row \(r) lies outside the file") }
-        return [Double](unsafeUninitializedCapacity: width) { buffer, count in
-            bytes.withUnsafeBytes { raw in
-                if let base = buffer.baseAddress, let source = raw.baseAddress { Kernels.convert(source, dtype, width, into: base) }
-            }
-            count = width
-        }
-    }
-}
-
-/// One layer slot of an activation file.
-public struct LayerRows: Sendable {
-    /// The slot number as the file names it (`layer.12` → 12; axis index for stacked tensors).
-    public let slot: Int
-    public let rows: RowMatrix
-}
-
 /// The rows of one activation file at one token position, per selected layer slot.
 ///
 /// Built from a ``TensorFile`` of any format; the element data stays in the
@@ -199,7 +156,7 @@ public struct Activations: Sendable {
     /// Reports the first row of a layer with a non-finite value (as the file numbers rows).
     /// Called when a result came out NaN or infinite; when every input is finite the result
     /// overflowed, and that is what it reports. Always throws.
-    public func throwNonFinite(layerIndex: Int, computing result: String = "a result") throws -> Never {
+    package func throwNonFinite(layerIndex: Int, computing result: String = "a result") throws -> Never {
         let slot = layers[layerIndex].slot
         if let (row, bad) = try firstNonFinite(layerIndex: layerIndex) {
             throw SteerError.value(path, "\(bad.isNaN ? "NaN" : "infinity") in row \(row) (layer slot \(slot))")
@@ -212,7 +169,7 @@ public struct Activations: Sendable {
     public static let maxSlot = 99_999
 
     /// The layer slot a tensor's name gives, checked against ``maxSlot``; nil when the name has no number.
-    public static func slot(of info: TensorInfo, in path: String) throws -> Int? {
+    package static func slot(of info: TensorInfo, in path: String) throws -> Int? {
         guard let slot = slotNumber(in: info.name) else { return nil }
         guard slot <= maxSlot else {
             throw SteerError.shape(path, "tensor '\(info.name)' names layer \(slot); steer reads layer slots 0…\(maxSlot)")
@@ -244,7 +201,7 @@ public struct Activations: Sendable {
     /// The layer number in a tensor name: the first all-digit component
     /// (`layer.12`, `blocks.12.hook_resid_post`, `model.layers.12`, `layer_12`). A number too
     /// large for `Int` is returned as `Int.max`, so that ``slot(of:in:)`` refuses it by name.
-    public static func slotNumber(in name: String) -> Int? {
+    package static func slotNumber(in name: String) -> Int? {
         for part in name.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) where part.allSatisfy(\.isASCII) {
             if part.allSatisfy(\.isNumber) { return Int(part) ?? Int.max }
         }

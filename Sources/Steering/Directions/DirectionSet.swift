@@ -1,0 +1,73 @@
+/// One direction (a raw vector) per layer slot, with the metadata that says where it came from.
+public struct DirectionSet: Sendable, Equatable {
+    /// Layer slots, increasing.
+    public var slots: [Int]
+    /// `vectors[i]` is the raw direction at `slots[i]` (its norm carries the steering scale).
+    public var vectors: [[Double]]
+    /// String metadata saved in the file's `__metadata__` (`steer.*` keys).
+    public var metadata: [String: String]
+
+    public init(slots: [Int], vectors: [[Double]], metadata: [String: String] = [:]) {
+        self.slots = slots
+        self.vectors = vectors
+        self.metadata = metadata
+    }
+
+    /// Euclidean norm of each direction.
+    public var norms: [Double] { vectors.map(LinearAlgebra.norm) }
+
+    /// Unit directions `r / ‖r‖`; a zero vector stays zero (never NaN).
+    public var unitVectors: [[Double]] {
+        zip(vectors, norms).map { vector, norm in norm > 0 ? vector.map { $0 / norm } : vector }
+    }
+
+    /// The directions of `wanted` slots, in that order, for activations of width `width`; throws
+    /// naming `file` for a slot it lacks or a width that differs.
+    public func selecting(slots wanted: [Int], width: Int, file: String) throws -> DirectionSet {
+        DirectionSet(slots: wanted, vectors: try wanted.map { slot in
+            guard let vector = vector(slot: slot) else { throw SteerError.shape(file, "has no direction for layer slot \(slot)") }
+            guard vector.count == width else { throw SteerError.shape(file, "direction width \(vector.count), but the activations have width \(width)") }
+            return vector
+        }, metadata: metadata)
+    }
+
+    /// The direction at `slot`, if present.
+    public func vector(slot: Int) -> [Double]? {
+        slots.firstIndex(of: slot).map { vectors[$0] }
+    }
+
+    /// Saves as safetensors: one F32 tensor `layer.{slot}` per slot plus `__metadata__`, written atomically.
+    public func write(to path: String) throws {
+        let specs = zip(slots, vectors).map { TensorSpec(name: "layer.\($0)", dtype: .float32, shape: [$1.count]) }
+        try TensorWriter.write(to: path, format: .safetensors, tensors: specs, metadata: metadata) { writer in
+            for vector in vectors { try writer.append(vector) }
+        }
+    }
+
+    /// Reads a direction file: every 1-D float tensor whose name carries a layer number, all of
+    /// one width, one per slot, with a valid `steer.position` when it records one.
+    public static func read(_ path: String) throws -> DirectionSet {
+        let file = try TensorFile.open(path)
+        var bySlot: [Int: (name: String, vector: [Double])] = [:]
+        for info in file.tensors {
+            guard info.dtype != nil, let slot = try Activations.slot(of: info, in: path) else { continue }
+            if let other = bySlot[slot] {
+                throw SteerError.shape(path, "tensors '\(other.name)' and '\(info.name)' both name layer \(slot)")
+            }
+            bySlot[slot] = (info.name, try file.vector(info))
+        }
+        guard !bySlot.isEmpty else { throw SteerError.shape(path, "holds no direction tensors (expected layer.N)") }
+        let slots = bySlot.keys.sorted()
+        let vectors = slots.map { bySlot[$0]?.vector ?? [] }
+        guard let width = vectors.first?.count, width > 0, vectors.allSatisfy({ $0.count == width }) else {
+            throw SteerError.shape(path, "direction tensors are empty or differ in width")
+        }
+        _ = try ModelInputs.position(in: file.metadata, file: path)
+        return DirectionSet(slots: slots, vectors: vectors, metadata: file.metadata)
+    }
+
+    /// What the directions expect of the activations they are applied to.
+    public func inputs(file: String) throws -> ModelInputs {
+        ModelInputs(file: file, slots: slots, position: try ModelInputs.position(in: metadata, file: file), width: vectors.first?.count)
+    }
+}
