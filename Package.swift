@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "Steering", targets: ["Steering"]),
         .library(name: "Probe", targets: ["Probe"]),
         .executable(name: "steer", targets: ["steer-cli"]),
+        .executable(name: "steer-bench", targets: ["steer-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,10 +23,20 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels"]),
         .target(name: "Probe", dependencies: ["Steering"]),
+        // Tables, numbers, JSON and stderr lines shared by the two executables.
+        .target(name: "TerminalOutput"),
         .executableTarget(
             name: "steer-cli",
             dependencies: [
-                "Steering", "Probe",
+                "Steering", "Probe", "TerminalOutput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Benchmarks against numpy and scikit-learn (scripts in Benchmarks/), apart from the user-facing CLI.
+        .executableTarget(
+            name: "steer-bench",
+            dependencies: [
+                "Steering", "Probe", "TerminalOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Probe
 import Steering
+import TerminalOutput
 
 // The library's enumerations as option values: ArgumentParser then lists the choices in --help
 // and turns an unknown value into a usage error.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Probe
 import Steering
+import TerminalOutput
 
 struct Guard: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Steering
+import TerminalOutput
 
 /// Options that select rows from activation files, shared by every command that reads them.
 struct InputOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Steering
+import TerminalOutput
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(

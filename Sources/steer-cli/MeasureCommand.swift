@@ -1,6 +1,7 @@
 import ArgumentParser
 import Probe
 import Steering
+import TerminalOutput
 
 struct Measure: ParsableCommand {
     static let configuration = CommandConfiguration(

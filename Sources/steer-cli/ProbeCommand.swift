@@ -1,6 +1,7 @@
 import ArgumentParser
 import Probe
 import Steering
+import TerminalOutput
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Steering
+import TerminalOutput
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,7 @@ struct Steer: ParsableCommand {
         --position select. Exit codes: 0 success, 1 bad input, 2 usage.
         """,
         version: "0.1.0",
-        subcommands: [Inspect.self, Extract.self, Guard.self, ProbeCommand.self, Measure.self, Bench.self]
+        subcommands: [Inspect.self, Extract.self, Guard.self, ProbeCommand.self, Measure.self]
     )
 
     /// Parses, runs, and maps failures to exit codes: 1 for bad input, 2 for usage.
@@ -30,7 +31,6 @@ struct Steer: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-            PeakMemory.reportIfAsked()
         } catch let error as SteerError {
             let text = error.setting.map { "\(error.description) (\(flag(for: $0)))" } ?? error.description
             if error.kind == .argument { usage(text) }
@@ -78,33 +78,6 @@ struct Steer: ParsableCommand {
             commands = next.configuration.subcommands
         }
         return path.joined(separator: " ")
-    }
-}
-
-/// Writes one line to standard error.
-func standardError(_ line: String) {
-    let text = line.hasSuffix("\n") ? line : line + "\n"
-    var bytes = Array(text.utf8)
-    _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-}
-
-/// Peak resident memory of this process, for `steer bench`.
-///
-/// `ru_maxrss` of a spawned child also counts its parent's high-water mark at
-/// `exec`, so the benchmark asks each child for its own `VmHWM` instead, through
-/// the environment variable `STEER_PEAK_RSS_FILE`.
-enum PeakMemory {
-    /// `VmHWM` from /proc/self/status, in bytes.
-    static func current() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return kb * 1024
-    }
-
-    static func reportIfAsked() {
-        guard let path = ProcessInfo.processInfo.environment["STEER_PEAK_RSS_FILE"], let peak = current() else { return }
-        try? String(peak).write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
 

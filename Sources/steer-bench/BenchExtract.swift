@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import Probe
+import Steering
+import TerminalOutput
+
+struct BenchExtract: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract",
+        abstract: "Time difference-of-means extraction against reading the files and against numpy.",
+        discussion: """
+        Generates (once, in --dir) a positive and a negative file of [rows, layers, width] random \
+        values as float32 .npy and as bfloat16 safetensors (one tensor layer.N per layer), then, \
+        with the page cache warm, takes the best of --repeat runs of:
+          read    read(2) of both files into a buffer, as `cat a b > /dev/null`
+          steer   open, mean per layer in Float64, difference, save (as `steer extract --no-metrics`)
+          numpy   np.load(mmap_mode="r"), mean over rows (float64 and float32 accumulation; the faster \
+        counts), difference, np.save; bf16 through a uint16 view and a shift (Benchmarks/numpy_extract.py)
+        Peak memory is the maximum RSS of `steer extract --no-metrics` as a child process, at the \
+        full row count and at a quarter of it: flat memory means the two agree.
+        Selective read: `steer extract --layers 0,L-1 --no-metrics` on the f32 pair as a child \
+        process, against all layers: time, and bytes read (the child's rchar) as a fraction of \
+        the files; the in-process library counter (bytesRead) is reported alongside.
+        Defaults are the issue's sizes (about 1 GB a file in f32); use --rows 200 for a quick look.
+        """
+    )
+
+    @Option(help: "Rows (prompts) per file.") var rows = 2000
+    @Option(help: "Layer slots.") var layers = 33
+    @Option(help: "Model width.") var width = 4096
+    @Option(help: "Runs of each measurement; the best is reported.") var `repeat` = 3
+    @OptionGroup var common: Common
+
+    struct Line: Encodable {
+        var format: String
+        var bytes: Int
+        var read_s: Double
+        var steer_s: Double
+        var steer_with_metrics_s: Double
+        var numpy_s: Double?
+        var numpy_float32_s: Double?
+        var numpy_float64_s: Double?
+        var speedup_vs_numpy: Double?
+        var ratio_to_read: Double
+        var steer_seconds_per_gb: Double
+        var peak_rss_mb: Double
+        var peak_rss_quarter_rows_mb: Double
+        var numpy_peak_rss_mb: Double?
+    }
+
+    /// `steer extract --no-metrics` on the f32 pair as a child process, all layers and `layers`.
+    struct Selective: Encodable {
+        var format: String
+        var layers: String
+        var selected_layers: Int
+        var total_layers: Int
+        var bytes: Int
+        /// selected_layers / total_layers: the share of the row data the selection holds.
+        var selected_fraction: Double
+        var all_layers_s: Double
+        var selected_s: Double
+        /// Bytes read by the child (rchar of /proc/PID/io), and over `bytes`.
+        var all_layers_bytes_read: Int
+        var selected_bytes_read: Int
+        var all_layers_read_fraction: Double
+        var selected_read_fraction: Double
+        /// The same selection in process: the library's `bytesRead` over `bytes`.
+        var library_read_fraction: Double
+    }
+
+    func run() throws {
+        guard rows >= 4, layers >= 1, width >= 1, `repeat` >= 1 else { throw ValidationError("sizes and --repeat must be positive (rows ≥ 4)") }
+        _ = try Child.steerPath()
+        let dir = common.dir
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let generator = BenchData(rows: rows, layers: layers, width: width, dir: dir)
+        let files = try generator.ensure(log: common.log)
+        var lines: [Line] = []
+        for (format, pair, quarter) in [("f32 npy", files.npy, files.npyQuarter), ("bf16 safetensors", files.bf16, files.bf16Quarter)] {
+            lines.append(try measure(format: format, pair: pair, quarter: quarter))
+        }
+        let selective = try measureSelective(format: "f32 npy", pair: files.npy)
+        if common.json {
+            struct Report: Encodable {
+                var rows: Int; var layers: Int; var width: Int; var cores: Int; var results: [Line]; var selective_read: Selective
+            }
+            try printJSON(Report(rows: rows, layers: layers, width: width, cores: StreamOptions().workers, results: lines, selective_read: selective))
+        } else {
+            printReport(lines, selective)
+        }
+    }
+
+    private func measure(format: String, pair: (String, String), quarter: (String, String)) throws -> Line {
+        let dir = common.dir
+        let bytes = fileSize(pair.0) + fileSize(pair.1)
+        let out = dir + "/bench-out.safetensors"
+        let read = try bestTime(`repeat`) { try readFully([pair.0, pair.1]) }
+        let steer = try bestTime(`repeat`) {
+            let p = try Activations.open(pair.0), n = try Activations.open(pair.1)
+            try MeanDifference.extract(positive: p, negative: n).directions.write(to: out)
+        }
+        let steerMetrics = try (0..<`repeat`).map { _ in
+            try Child.run(["extract", "--pos", pair.0, "--neg", pair.1, "--out", out, "--json"]).seconds
+        }
+        let rss = try Child.run(["extract", "--pos", pair.0, "--neg", pair.1, "--out", out, "--no-metrics"]).peakRSS
+        let rssQuarter = try Child.run(["extract", "--pos", quarter.0, "--neg", quarter.1, "--out", out, "--no-metrics"]).peakRSS
+        // numpy prints "float32_seconds float64_seconds peak_rss_bytes".
+        let fields = runPython(common.python, folder: common.scripts, "numpy_extract.py",
+                               [pair.0, pair.1, dir + "/numpy-out.npy", String(`repeat`), format.hasPrefix("bf16") ? "bf16" : "npy"])
+        let numpy = fields.flatMap { $0.count == 3 ? (float32: $0[0], float64: $0[1], maxRSS: Int($0[2])) : nil }
+        let numpyBest = [numpy?.float32, numpy?.float64].compactMap { $0 }.min()
+        return Line(format: format, bytes: bytes, read_s: read, steer_s: steer, steer_with_metrics_s: steerMetrics.min() ?? .nan,
+                    numpy_s: numpyBest, numpy_float32_s: numpy?.float32, numpy_float64_s: numpy?.float64,
+                    speedup_vs_numpy: numpyBest.map { $0 / steer }, ratio_to_read: steer / read,
+                    steer_seconds_per_gb: steer / (Double(bytes) / 1e9),
+                    peak_rss_mb: Double(rss) / 1e6, peak_rss_quarter_rows_mb: Double(rssQuarter) / 1e6,
+                    numpy_peak_rss_mb: numpy.map { Double($0.maxRSS) / 1e6 })
+    }
+
+    /// Reading only what is selected: `--layers 0,L-1` of a stacked [N, L, d] file should read
+    /// about 2/L of its bytes (the two layers' fragments of every row), not all of them.
+    private func measureSelective(format: String, pair: (String, String)) throws -> Selective {
+        let selected = layers >= 2 ? [0, layers - 1] : [0]
+        let list = selected.map(String.init).joined(separator: ",")
+        let bytes = fileSize(pair.0) + fileSize(pair.1)
+        let out = common.dir + "/bench-out.safetensors"
+        let base = ["extract", "--pos", pair.0, "--neg", pair.1, "--out", out, "--no-metrics"]
+        let all = try (0..<`repeat`).map { _ in try Child.run(base) }
+        let some = try (0..<`repeat`).map { _ in try Child.run(base + ["--layers", list]) }
+        let selection = ActivationSelection(layers: try LayerSelection(parsing: list))
+        let p = try Activations.open(pair.0, selection: selection), n = try Activations.open(pair.1, selection: selection)
+        _ = try MeanDifference.extract(positive: p, negative: n)
+        let library = p.file.storage.bytesRead + n.file.storage.bytesRead
+        let share: (Int) -> Double = { Double($0) / Double(max(1, bytes)) }
+        let allRead = all.map(\.bytesRead).min() ?? 0, someRead = some.map(\.bytesRead).min() ?? 0
+        return Selective(format: format, layers: list, selected_layers: selected.count, total_layers: layers, bytes: bytes,
+                         selected_fraction: Double(selected.count) / Double(layers),
+                         all_layers_s: all.map(\.seconds).min() ?? .nan, selected_s: some.map(\.seconds).min() ?? .nan,
+                         all_layers_bytes_read: allRead, selected_bytes_read: someRead,
+                         all_layers_read_fraction: share(allRead), selected_read_fraction: share(someRead),
+                         library_read_fraction: share(library))
+    }
+
+    private func printReport(_ lines: [Line], _ s: Selective) {
+        print("steer-bench extract: \(rows) rows × \(layers) layers × \(width), \(StreamOptions().workers) cores, page cache warm, best of \(`repeat`)")
+        var table = TextTable(header: ["input", "size", "read", "steer", "numpy", "vs numpy", "vs read", "+metrics", "peak RSS", "at N/4", "numpy RSS"])
+        for l in lines {
+            table.rows.append([
+                l.format, humanBytes(l.bytes), fixed(l.read_s, 3) + " s", fixed(l.steer_s, 3) + " s",
+                l.numpy_s.map { fixed($0, 3) + " s" } ?? "n/a", l.speedup_vs_numpy.map { fixed($0, 1) + "× faster" } ?? "n/a",
+                fixed(l.ratio_to_read, 2) + "×", fixed(l.steer_with_metrics_s, 3) + " s",
+                fixed(l.peak_rss_mb, 0) + " MB", fixed(l.peak_rss_quarter_rows_mb, 0) + " MB",
+                l.numpy_peak_rss_mb.map { fixed($0, 0) + " MB" } ?? "n/a",
+            ])
+        }
+        print(table.render())
+        if lines.count == 2 {
+            let perByte = lines[1].steer_seconds_per_gb / lines[0].steer_seconds_per_gb
+            print("bf16 time per byte vs f32: \(fixed(perByte, 2))×")
+        }
+        print("numpy: best of float32 and float64 accumulation (steer always accumulates in float64); +metrics: full `steer extract` as a child process, including its second pass")
+        print("")
+        let percent: (Double) -> String = { fixed($0 * 100, 1) + " %" }
+        print("selective read: `steer extract --no-metrics` on the \(s.format) pair (\(humanBytes(s.bytes))) as a child, best of \(`repeat`); "
+            + "\(s.selected_layers) of \(s.total_layers) layers = \(percent(s.selected_fraction)) of the rows' bytes")
+        var selective = TextTable(header: ["--layers", "time", "bytes read", "of the files", ""], leftAligned: [0])
+        selective.rows.append(["all", fixed(s.all_layers_s, 3) + " s", humanBytes(s.all_layers_bytes_read), percent(s.all_layers_read_fraction), ""])
+        selective.rows.append([s.layers, fixed(s.selected_s, 3) + " s", humanBytes(s.selected_bytes_read), percent(s.selected_read_fraction), ""])
+        print(selective.render())
+        print("bytes read: the child's rchar (/proc/PID/io, every byte read or pread returned); the library's own counter (bytesRead), in process: \(percent(s.library_read_fraction))")
+    }
+}
