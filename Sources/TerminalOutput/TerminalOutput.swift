@@ -5,9 +5,11 @@ import Glibc
 #endif
 
 /// Prints an Encodable value as one JSON object on standard output.
-package func printJSON<T: Encodable>(_ value: T) throws {
+/// With `snakeCase`, Swift's camelCase property names become snake_case keys (`readS` → `read_s`).
+package func printJSON<T: Encodable>(snakeCase: Bool = false, _ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
     let data = try encoder.encode(value)
     print(String(decoding: data, as: UTF8.self))
 }

@@ -34,38 +34,38 @@ struct BenchExtract: ParsableCommand {
     struct Line: Encodable {
         var format: String
         var bytes: Int
-        var read_s: Double
-        var steer_s: Double
-        var steer_with_metrics_s: Double
-        var numpy_s: Double?
-        var numpy_float32_s: Double?
-        var numpy_float64_s: Double?
-        var speedup_vs_numpy: Double?
-        var ratio_to_read: Double
-        var steer_seconds_per_gb: Double
-        var peak_rss_mb: Double
-        var peak_rss_quarter_rows_mb: Double
-        var numpy_peak_rss_mb: Double?
+        var readS: Double
+        var steerS: Double
+        var steerWithMetricsS: Double
+        var numpyS: Double?
+        var numpyFloat32S: Double?
+        var numpyFloat64S: Double?
+        var speedupVsNumpy: Double?
+        var ratioToRead: Double
+        var steerSecondsPerGb: Double
+        var peakRssMb: Double
+        var peakRssQuarterRowsMb: Double
+        var numpyPeakRssMb: Double?
     }
 
     /// `steer extract --no-metrics` on the f32 pair as a child process, all layers and `layers`.
     struct Selective: Encodable {
         var format: String
         var layers: String
-        var selected_layers: Int
-        var total_layers: Int
+        var selectedLayers: Int
+        var totalLayers: Int
         var bytes: Int
-        /// selected_layers / total_layers: the share of the row data the selection holds.
-        var selected_fraction: Double
-        var all_layers_s: Double
-        var selected_s: Double
+        /// selectedLayers / totalLayers: the share of the row data the selection holds.
+        var selectedFraction: Double
+        var allLayersS: Double
+        var selectedS: Double
         /// Bytes read by the child (rchar of /proc/PID/io), and over `bytes`.
-        var all_layers_bytes_read: Int
-        var selected_bytes_read: Int
-        var all_layers_read_fraction: Double
-        var selected_read_fraction: Double
+        var allLayersBytesRead: Int
+        var selectedBytesRead: Int
+        var allLayersReadFraction: Double
+        var selectedReadFraction: Double
         /// The same selection in process: the library's `bytesRead` over `bytes`.
-        var library_read_fraction: Double
+        var libraryReadFraction: Double
     }
 
     func run() throws {
@@ -82,9 +82,9 @@ struct BenchExtract: ParsableCommand {
         let selective = try measureSelective(format: "f32 npy", pair: files.npy)
         if common.json {
             struct Report: Encodable {
-                var rows: Int; var layers: Int; var width: Int; var cores: Int; var results: [Line]; var selective_read: Selective
+                var rows: Int; var layers: Int; var width: Int; var cores: Int; var results: [Line]; var selectiveRead: Selective
             }
-            try printJSON(Report(rows: rows, layers: layers, width: width, cores: StreamOptions().workers, results: lines, selective_read: selective))
+            try printJSON(snakeCase: true, Report(rows: rows, layers: layers, width: width, cores: StreamOptions().workers, results: lines, selectiveRead: selective))
         } else {
             printReport(lines, selective)
         }
@@ -109,12 +109,12 @@ struct BenchExtract: ParsableCommand {
                                [pair.0, pair.1, dir + "/numpy-out.npy", String(`repeat`), format.hasPrefix("bf16") ? "bf16" : "npy"])
         let numpy = fields.flatMap { $0.count == 3 ? (float32: $0[0], float64: $0[1], maxRSS: Int($0[2])) : nil }
         let numpyBest = [numpy?.float32, numpy?.float64].compactMap { $0 }.min()
-        return Line(format: format, bytes: bytes, read_s: read, steer_s: steer, steer_with_metrics_s: steerMetrics.min() ?? .nan,
-                    numpy_s: numpyBest, numpy_float32_s: numpy?.float32, numpy_float64_s: numpy?.float64,
-                    speedup_vs_numpy: numpyBest.map { $0 / steer }, ratio_to_read: steer / read,
-                    steer_seconds_per_gb: steer / (Double(bytes) / 1e9),
-                    peak_rss_mb: Double(rss) / 1e6, peak_rss_quarter_rows_mb: Double(rssQuarter) / 1e6,
-                    numpy_peak_rss_mb: numpy.map { Double($0.maxRSS) / 1e6 })
+        return Line(format: format, bytes: bytes, readS: read, steerS: steer, steerWithMetricsS: steerMetrics.min() ?? .nan,
+                    numpyS: numpyBest, numpyFloat32S: numpy?.float32, numpyFloat64S: numpy?.float64,
+                    speedupVsNumpy: numpyBest.map { $0 / steer }, ratioToRead: steer / read,
+                    steerSecondsPerGb: steer / (Double(bytes) / 1e9),
+                    peakRssMb: Double(rss) / 1e6, peakRssQuarterRowsMb: Double(rssQuarter) / 1e6,
+                    numpyPeakRssMb: numpy.map { Double($0.maxRSS) / 1e6 })
     }
 
     /// Reading only what is selected: `--layers 0,L-1` of a stacked [N, L, d] file should read
@@ -133,12 +133,12 @@ struct BenchExtract: ParsableCommand {
         let library = p.file.storage.bytesRead + n.file.storage.bytesRead
         let share: (Int) -> Double = { Double($0) / Double(max(1, bytes)) }
         let allRead = all.map(\.bytesRead).min() ?? 0, someRead = some.map(\.bytesRead).min() ?? 0
-        return Selective(format: format, layers: list, selected_layers: selected.count, total_layers: layers, bytes: bytes,
-                         selected_fraction: Double(selected.count) / Double(layers),
-                         all_layers_s: all.map(\.seconds).min() ?? .nan, selected_s: some.map(\.seconds).min() ?? .nan,
-                         all_layers_bytes_read: allRead, selected_bytes_read: someRead,
-                         all_layers_read_fraction: share(allRead), selected_read_fraction: share(someRead),
-                         library_read_fraction: share(library))
+        return Selective(format: format, layers: list, selectedLayers: selected.count, totalLayers: layers, bytes: bytes,
+                         selectedFraction: Double(selected.count) / Double(layers),
+                         allLayersS: all.map(\.seconds).min() ?? .nan, selectedS: some.map(\.seconds).min() ?? .nan,
+                         allLayersBytesRead: allRead, selectedBytesRead: someRead,
+                         allLayersReadFraction: share(allRead), selectedReadFraction: share(someRead),
+                         libraryReadFraction: share(library))
     }
 
     private func printReport(_ lines: [Line], _ s: Selective) {
@@ -146,27 +146,27 @@ struct BenchExtract: ParsableCommand {
         var table = TextTable(header: ["input", "size", "read", "steer", "numpy", "vs numpy", "vs read", "+metrics", "peak RSS", "at N/4", "numpy RSS"])
         for l in lines {
             table.rows.append([
-                l.format, humanBytes(l.bytes), fixed(l.read_s, 3) + " s", fixed(l.steer_s, 3) + " s",
-                l.numpy_s.map { fixed($0, 3) + " s" } ?? "n/a", l.speedup_vs_numpy.map { fixed($0, 1) + "× faster" } ?? "n/a",
-                fixed(l.ratio_to_read, 2) + "×", fixed(l.steer_with_metrics_s, 3) + " s",
-                fixed(l.peak_rss_mb, 0) + " MB", fixed(l.peak_rss_quarter_rows_mb, 0) + " MB",
-                l.numpy_peak_rss_mb.map { fixed($0, 0) + " MB" } ?? "n/a",
+                l.format, humanBytes(l.bytes), fixed(l.readS, 3) + " s", fixed(l.steerS, 3) + " s",
+                l.numpyS.map { fixed($0, 3) + " s" } ?? "n/a", l.speedupVsNumpy.map { fixed($0, 1) + "× faster" } ?? "n/a",
+                fixed(l.ratioToRead, 2) + "×", fixed(l.steerWithMetricsS, 3) + " s",
+                fixed(l.peakRssMb, 0) + " MB", fixed(l.peakRssQuarterRowsMb, 0) + " MB",
+                l.numpyPeakRssMb.map { fixed($0, 0) + " MB" } ?? "n/a",
             ])
         }
         print(table.render())
         if lines.count == 2 {
-            let perByte = lines[1].steer_seconds_per_gb / lines[0].steer_seconds_per_gb
+            let perByte = lines[1].steerSecondsPerGb / lines[0].steerSecondsPerGb
             print("bf16 time per byte vs f32: \(fixed(perByte, 2))×")
         }
         print("numpy: best of float32 and float64 accumulation (steer always accumulates in float64); +metrics: full `steer extract` as a child process, including its second pass")
         print("")
         let percent: (Double) -> String = { fixed($0 * 100, 1) + " %" }
         print("selective read: `steer extract --no-metrics` on the \(s.format) pair (\(humanBytes(s.bytes))) as a child, best of \(`repeat`); "
-            + "\(s.selected_layers) of \(s.total_layers) layers = \(percent(s.selected_fraction)) of the rows' bytes")
+            + "\(s.selectedLayers) of \(s.totalLayers) layers = \(percent(s.selectedFraction)) of the rows' bytes")
         var selective = TextTable(header: ["--layers", "time", "bytes read", "of the files", ""], leftAligned: [0])
-        selective.rows.append(["all", fixed(s.all_layers_s, 3) + " s", humanBytes(s.all_layers_bytes_read), percent(s.all_layers_read_fraction), ""])
-        selective.rows.append([s.layers, fixed(s.selected_s, 3) + " s", humanBytes(s.selected_bytes_read), percent(s.selected_read_fraction), ""])
+        selective.rows.append(["all", fixed(s.allLayersS, 3) + " s", humanBytes(s.allLayersBytesRead), percent(s.allLayersReadFraction), ""])
+        selective.rows.append([s.layers, fixed(s.selectedS, 3) + " s", humanBytes(s.selectedBytesRead), percent(s.selectedReadFraction), ""])
         print(selective.render())
-        print("bytes read: the child's rchar (/proc/PID/io, every byte read or pread returned); the library's own counter (bytesRead), in process: \(percent(s.library_read_fraction))")
+        print("bytes read: the child's rchar (/proc/PID/io, every byte read or pread returned); the library's own counter (bytesRead), in process: \(percent(s.libraryReadFraction))")
     }
 }

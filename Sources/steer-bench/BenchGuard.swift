@@ -27,8 +27,8 @@ struct BenchGuard: ParsableCommand {
 
     struct Report: Encodable {
         var rows: Int, layers: Int, width: Int, bytes: Int
-        var read_s: Double, steer_s: Double, numpy_s: Double?, speedup_vs_numpy: Double?, ratio_to_read: Double
-        var peak_rss_mb: Double, peak_rss_quarter_rows_mb: Double, numpy_peak_rss_mb: Double?
+        var readS: Double, steerS: Double, numpyS: Double?, speedupVsNumpy: Double?, ratioToRead: Double
+        var peakRssMb: Double, peakRssQuarterRowsMb: Double, numpyPeakRssMb: Double?
     }
 
     func run() throws {
@@ -65,17 +65,17 @@ struct BenchGuard: ParsableCommand {
         let full = try Child.run(["guard", "score", "--guard", guardPath, "--acts", acts, "--jsonl"])
         let small = try Child.run(["guard", "score", "--guard", guardPath, "--acts", quarter, "--jsonl"])
         let numpy = runPython(common.python, folder: common.scripts, "numpy_guard.py", [guardPath, acts, String(`repeat`)])
-        let report = Report(rows: rows, layers: layers, width: width, bytes: bytes, read_s: read, steer_s: steer,
-                            numpy_s: numpy?.first, speedup_vs_numpy: numpy?.first.map { $0 / steer }, ratio_to_read: steer / read,
-                            peak_rss_mb: Double(full.peakRSS) / 1e6, peak_rss_quarter_rows_mb: Double(small.peakRSS) / 1e6,
-                            numpy_peak_rss_mb: numpy.flatMap { $0.count > 1 ? $0[1] / 1e6 : nil })
-        if common.json { try printJSON(report); return }
+        let report = Report(rows: rows, layers: layers, width: width, bytes: bytes, readS: read, steerS: steer,
+                            numpyS: numpy?.first, speedupVsNumpy: numpy?.first.map { $0 / steer }, ratioToRead: steer / read,
+                            peakRssMb: Double(full.peakRSS) / 1e6, peakRssQuarterRowsMb: Double(small.peakRSS) / 1e6,
+                            numpyPeakRssMb: numpy.flatMap { $0.count > 1 ? $0[1] / 1e6 : nil })
+        if common.json { try printJSON(snakeCase: true, report); return }
         print("steer-bench guard: scoring \(rows) rows × \(layers) layers × \(width) bf16 (\(humanBytes(bytes))), \(StreamOptions().workers) cores, page cache warm, best of \(`repeat`)")
         var table = TextTable(header: ["read", "steer", "numpy", "vs numpy", "vs read", "peak RSS", "at N/4", "numpy RSS"])
-        table.rows.append([fixed(read, 3) + " s", fixed(steer, 3) + " s", report.numpy_s.map { fixed($0, 3) + " s" } ?? "n/a",
-                           report.speedup_vs_numpy.map { fixed($0, 1) + "× faster" } ?? "n/a", fixed(report.ratio_to_read, 2) + "×",
-                           fixed(report.peak_rss_mb, 0) + " MB", fixed(report.peak_rss_quarter_rows_mb, 0) + " MB",
-                           report.numpy_peak_rss_mb.map { fixed($0, 0) + " MB" } ?? "n/a"])
+        table.rows.append([fixed(read, 3) + " s", fixed(steer, 3) + " s", report.numpyS.map { fixed($0, 3) + " s" } ?? "n/a",
+                           report.speedupVsNumpy.map { fixed($0, 1) + "× faster" } ?? "n/a", fixed(report.ratioToRead, 2) + "×",
+                           fixed(report.peakRssMb, 0) + " MB", fixed(report.peakRssQuarterRowsMb, 0) + " MB",
+                           report.numpyPeakRssMb.map { fixed($0, 0) + " MB" } ?? "n/a"])
         print(table.render())
         print("steer: read the guard, open the file, score every row (in process); peak RSS: `steer guard score --jsonl` as a child")
     }

@@ -22,10 +22,10 @@ struct BenchProbe: ParsableCommand {
     @OptionGroup var common: Common
 
     struct Report: Encodable {
-        var rows: Int, width: Int, steer_s: Double, iterations: Int
-        var steer_gradient_norm: Double
-        var sklearn_default_s: Double?, sklearn_default_max_coef_diff: Double?
-        var sklearn_tight_s: Double?, sklearn_tight_max_coef_diff: Double?
+        var rows: Int, width: Int, steerS: Double, iterations: Int
+        var steerGradientNorm: Double
+        var sklearnDefaultS: Double?, sklearnDefaultMaxCoefDiff: Double?
+        var sklearnTightS: Double?, sklearnTightMaxCoefDiff: Double?
     }
 
     func run() throws {
@@ -48,11 +48,11 @@ struct BenchProbe: ParsableCommand {
         let sk = runPython(common.python, folder: common.scripts, "sklearn_probe.py", [pos, neg, coef])
         let iterations = probes?.metadata["steer.iterations"]?.split(separator: ":").last.flatMap { Int($0) } ?? 0
         let field: (Int) -> Double? = { i in sk.flatMap { $0.count > i ? $0[i] : nil } }
-        let report = Report(rows: rows, width: width, steer_s: steer, iterations: iterations,
-                            steer_gradient_norm: Double(probes?.metadata["steer.gradient_norms"]?.split(separator: ":").last ?? "") ?? .nan,
-                            sklearn_default_s: field(0), sklearn_default_max_coef_diff: field(1),
-                            sklearn_tight_s: field(2), sklearn_tight_max_coef_diff: field(3))
-        if common.json { try printJSON(report); return }
+        let report = Report(rows: rows, width: width, steerS: steer, iterations: iterations,
+                            steerGradientNorm: Double(probes?.metadata["steer.gradient_norms"]?.split(separator: ":").last ?? "") ?? .nan,
+                            sklearnDefaultS: field(0), sklearnDefaultMaxCoefDiff: field(1),
+                            sklearnTightS: field(2), sklearnTightMaxCoefDiff: field(3))
+        if common.json { try printJSON(snakeCase: true, report); return }
         print("steer-bench probe: \(rows) rows × \(width), C = 1, \(StreamOptions().workers) cores")
         var table = TextTable(header: ["fit", "time", "max |coef − steer's|", ""], leftAligned: [0])
         let e: (Double?) -> String = { $0.map { String(format: "%.1e", $0) } ?? "n/a" }

@@ -55,8 +55,8 @@ struct Extract: ParsableCommand {
     }
 
     private func printTable(_ report: ExtractionReport, positive: Activations, negative: Activations) {
-        let where_ = positive.position.map { "position \($0) of \(positive.positionCount ?? 1)" } ?? "one position"
-        print("steer extract: \(report.layers.count) layer slots, width \(report.width), \(where_), \(report.nPos) pos × \(report.nNeg) neg rows")
+        let reading = positive.position.map { "position \($0) of \(positive.positionCount ?? 1)" } ?? "one position"
+        print("steer extract: \(report.layers.count) layer slots, width \(report.width), \(reading), \(report.nPos) pos × \(report.nNeg) neg rows")
         print("  pos  \(positive.summary)")
         print("  neg  \(negative.summary)")
         if let convention = report.layerConvention { print("  layer convention: \(convention.rawValue)") }

@@ -94,6 +94,6 @@ enum OpenBLASCoreType {
         setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
         let argv = arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", argv)  // returns only if it failed: carry on as we are
-        argv.forEach { free($0) }
+        for pointer in argv { free(pointer) }
     }
 }
