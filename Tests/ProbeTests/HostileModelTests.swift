@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Testing
 import TestSupport
@@ -100,5 +103,49 @@ import Steering
                                         options: StreamOptions(workers: 1))
         #expect(probes.metadata["steer.solver"] == "Newton (Cholesky)")
         #expect(probes.metadata["steer.method"]?.contains("Newton") == true && probes.metadata["steer.method"]?.contains("L-BFGS") == false)
+    }
+
+    /// `probe train` reads its rows through the checked path: a file truncated while it runs is an
+    /// error naming the file (it used to be SIGBUS from the memory map).
+    @Test func probeTrainingOnAFileThatShrinksFailsCleanly() throws {
+        let path = dir + "/shrinking.npy"
+        let (rows, width) = (64, 32)
+        try TensorWriter.write(to: path, format: .npy, tensors: [TensorSpec(name: "a", dtype: .float32, shape: [rows, width])]) { writer in
+            try writer.append((0..<(rows * width)).map { Double(($0 * 7) % 11) })
+        }
+        let positive = try Activations.open(path, selection: .init(rows: 0..<32))
+        let negative = try Activations.open(path, selection: .init(rows: 32..<64))
+        #expect(truncate(path, off_t(200)) == 0)
+        do {
+            _ = try ProbeSet.train(positive: positive, negative: negative, options: StreamOptions(workers: 2, tileBytes: 4096))
+            Issue.record("trained on a file that shrank")
+        } catch let error as SteerError {
+            #expect(error.kind == .io && error.file == path && error.description.contains("ended early"), "\(error)")
+        }
+    }
+
+    /// Found by the fuzzer: finite raw weights whose decision overflows must be an error, not infinity.
+    @Test func probeDecisionsThatOverflowAreErrors() throws {
+        let probe = LinearProbe(slot: 0, mean: [0, 0], scale: [1, 1], weights: [1.7e308, 1.7e308], intercept: 0)
+        let path = dir + "/huge.safetensors"
+        try ProbeSet(probes: [probe], c: 1, position: nil, width: 2, metadata: [:]).write(to: path)
+        let loaded = try ProbeSet.read(path)
+        let acts = dir + "/acts.npy"
+        try TensorWriter.write(to: acts, format: .npy, tensors: [TensorSpec(name: "a", dtype: .float32, shape: [3, 2])]) { try $0.append([1, 1, 2, 2, -1, 3] as [Double]) }
+        do {
+            _ = try loaded.decisions(Activations.open(acts))
+            Issue.record("an overflowing decision came back")
+        } catch let error as SteerError {
+            #expect(error.description.contains("overflowed"), "\(error)")
+        }
+    }
+
+    /// Found by the fuzzer: `steer.position` takes digits only (`Int("+2")` would read 2).
+    @Test func storedPositionsAreDigitsOnly() throws {
+        for text in ["+2", " 2", "2 ", "0x1", ""] {
+            #expect(throws: SteerError.self, "'\(text)'") { try ModelInputs.position(in: ["steer.position": text], file: "g") }
+        }
+        #expect(try ModelInputs.position(in: ["steer.position": "12"], file: "g") == 12)
+        #expect(try ModelInputs.position(in: ["steer.position": "none"], file: "g") == nil)
     }
 }

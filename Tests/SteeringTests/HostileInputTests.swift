@@ -115,13 +115,11 @@ import TestSupport
         for i in 0..<(rows * width) { withUnsafeBytes(of: Float(i % 7).bitPattern.littleEndian) { bytes += $0 } }
         try Fixtures.write(bytes, to: path)
         let acts = try Activations.open(path)
-        let other = try Activations.open(path)
         #expect(truncate(path, off_t(bytes.count - rows * width * 2)) == 0)
         let tiny = StreamOptions(workers: 2, tileBytes: 4096)
         for (name, read) in [
             ("means", { _ = try acts.means(tiny) }),
             ("matrix", { _ = try acts.matrix(layerIndex: 0, options: tiny) }),
-            ("design matrix", { _ = try DesignMatrix.stacking([(acts, 0), (other, 0)], options: tiny) }),
             ("row", { _ = try acts.layers[0].rows.values(row: rows - 1) }),
             ("projection", { _ = try acts.project(onto: [[Double](repeating: 1, count: width)], tiny) }),
         ] as [(String, () throws -> Void)] {

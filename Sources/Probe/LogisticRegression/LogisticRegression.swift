@@ -52,7 +52,7 @@ public struct LogisticRegression: Sendable, Equatable {
         guard n > 0, d > 0, x.count == n * d else {
             throw SteerError(.shape, "logistic regression: \(x.count) values for \(n) rows × \(d) columns")
         }
-        return try fit(DesignMatrix(float64: x, rows: n, columns: d, standardise: false), labels: labels, c: c, solver: solver,
+        return try fit(try DesignMatrix(float64: x, rows: n, columns: d, standardise: false), labels: labels, c: c, solver: solver,
                        tolerance: tolerance, maxIterations: maxIterations, workers: workers)
     }
 

@@ -82,7 +82,14 @@ public struct ProbeSet: Sendable, Equatable {
         }
         let rows = try activations.selecting(slots: slots)
         let projections = try rows.project(onto: probes.map(\.rawWeights), options)
-        return zip(projections, probes).map { values, probe in values.map { $0 + probe.rawBias } }
+        let decisions = zip(projections, probes).map { values, probe in values.map { $0 + probe.rawBias } }
+        for (values, probe) in zip(decisions, probes) {
+            if let row = values.firstIndex(where: { !$0.isFinite }) {
+                throw SteerError(.value, file: activations.path,
+                                 "the decision of the layer \(probe.slot) probe overflowed Float64 on row \(row + activations.rowOffset) (weights too large)")
+            }
+        }
+        return decisions
     }
 
     /// Accuracy (`decision > 0` is positive) and AUROC of every probe on labelled rows.

@@ -151,7 +151,7 @@ public struct Activations: Sendable {
     }
 
     /// The same rows with layer `index` alone selected.
-    func only(layerIndex index: Int) -> Activations { Activations(copying: self, layers: [layers[index]]) }
+    package func only(layerIndex index: Int) -> Activations { Activations(copying: self, layers: [layers[index]]) }
 
     /// Reports the first row of a layer with a non-finite value (as the file numbers rows).
     /// Called when a result came out NaN or infinite; when every input is finite the result

@@ -25,7 +25,7 @@ public struct ModelInputs: Sendable, Equatable {
     /// `none` or a missing key. Anything else is an error naming `file` and the field.
     public static func position(in metadata: [String: String], file: String) throws -> Int? {
         guard let text = metadata["steer.position"], text != "none" else { return nil }
-        guard let index = Int(text), index >= 0 else {
+        guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let index = Int(text) else {
             throw SteerError(.format, file: file, "steer.position '\(text)' is not a position index (0, 1, …) or 'none'")
         }
         return index

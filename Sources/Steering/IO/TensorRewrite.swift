@@ -55,7 +55,7 @@ extension TensorWriter {
             }
             try edit(index, block, values)
             for (k, r) in block.enumerated() {
-                narrowInterim(values + k * matrix.width, matrix.width, to: matrix.dtype, into: bytes)
+                Kernels.narrow(values + k * matrix.width, count: matrix.width, to: matrix.dtype, into: bytes)
                 try sink.write(UnsafeRawBufferPointer(start: bytes, count: fragment), at: matrix.rowOffset(r) + shift)
             }
         }

@@ -76,13 +76,13 @@ public struct TensorWriter {
     /// Appends Float64 values, narrowed (round to nearest even) to each tensor's dtype.
     public mutating func append(_ values: UnsafeBufferPointer<Double>) throws {
         guard let base = values.baseAddress else { return }
-        try append(count: values.count) { offset, count, dtype, out in narrowInterim(base + offset, count, to: dtype, into: out) }
+        try append(count: values.count) { offset, count, dtype, out in Kernels.narrow(base + offset, count: count, to: dtype, into: out) }
     }
 
     /// Appends Float32 values, narrowed (round to nearest even) or widened to each tensor's dtype.
     public mutating func append(_ values: UnsafeBufferPointer<Float>) throws {
         guard let base = values.baseAddress else { return }
-        try append(count: values.count) { offset, count, dtype, out in narrowInterim(base + offset, count, to: dtype, into: out) }
+        try append(count: values.count) { offset, count, dtype, out in Kernels.narrow(base + offset, count: count, to: dtype, into: out) }
     }
 
     /// Appends Float64 values.

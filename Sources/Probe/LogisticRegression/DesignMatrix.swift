@@ -1,3 +1,5 @@
+import Steering
+
 /// Rows for fitting a linear model, kept in their stored precision, with a column
 /// standardisation `x̃ = (x − μ) / σ` that is applied in the maths rather than to a copy.
 ///
@@ -19,8 +21,11 @@ public struct DesignMatrix: Sendable {
     }
 
     /// Float64 rows (row-major), optionally standardised with their own column statistics.
-    public init(float64 values: [Double], rows: Int, columns: Int, standardise: Bool) {
-        precondition(rows > 0 && columns > 0 && values.count == rows * columns, "DesignMatrix: \(values.count) values for \(rows) × \(columns)")
+    /// Throws unless there are `rows × columns > 0` values.
+    public init(float64 values: [Double], rows: Int, columns: Int, standardise: Bool) throws {
+        guard rows > 0, columns > 0, values.count == rows * columns else {
+            throw SteerError(.shape, "design matrix: \(values.count) values for \(rows) rows × \(columns) columns")
+        }
         self.rows = rows
         self.columns = columns
         storage = .float64(values)
@@ -32,12 +37,12 @@ public struct DesignMatrix: Sendable {
     /// The rows arrive through the checked streaming path; throws naming the row and slot of any NaN or infinity.
     public static func stacking(_ parts: [(activations: Activations, layerIndex: Int)], options: StreamOptions = .init()) throws -> DesignMatrix {
         guard let width = parts.first?.activations.width, parts.allSatisfy({ $0.activations.width == width }) else {
-            throw SteerError.shape(nil, "stacked activations differ in width")
+            throw SteerError(.shape, "stacked activations differ in width")
         }
         let rows = parts.reduce(0) { $0 + $1.activations.rowCount }
         if parts.contains(where: { $0.activations.dtype == .float64 }) {
             let values = try parts.flatMap { try $0.activations.matrix(layerIndex: $0.layerIndex, options: options) }
-            return DesignMatrix(float64: values, rows: rows, columns: width, standardise: true)
+            return try DesignMatrix(float64: values, rows: rows, columns: width, standardise: true)
         }
         var values = [Float](repeating: 0, count: rows * width)
         var first = 0
@@ -56,8 +61,8 @@ public struct DesignMatrix: Sendable {
         return DesignMatrix(float32: values, rows: rows, columns: width)
     }
 
+    /// Float32 rows, standardised; `values` holds `rows × columns > 0` values (``stacking(_:options:)`` makes sure).
     private init(float32 values: [Float], rows: Int, columns: Int) {
-        precondition(rows > 0 && columns > 0 && values.count == rows * columns, "DesignMatrix: \(values.count) values for \(rows) × \(columns)")
         self.rows = rows
         self.columns = columns
         storage = .float32(values)
@@ -80,6 +85,7 @@ public struct DesignMatrix: Sendable {
         return (mean, scale)
     }
 
+    /// Row `i`'s stored values (the storage is never empty: both initialisers require rows and columns).
     private func withRow<T>(_ i: Int, _ body: (UnsafeRawPointer, DType) -> T) -> T {
         switch storage {
         case .float32(let v): v.withUnsafeBytes { body($0.baseAddress! + i * columns * 4, .float32) }
@@ -94,7 +100,7 @@ public struct DesignMatrix: Sendable {
 
     /// `acc += alpha · x_i` for the stored (unstandardised) row `i`, in Float64.
     public func add(row i: Int, times alpha: Double, to acc: UnsafeMutablePointer<Double>) {
-        withRow(i) { steerAxpy($0, $1, columns, alpha, acc) }
+        withRow(i) { Kernels.axpy($0, $1, columns, alpha, into: acc) }
     }
 
     /// The standardised row `x̃_i` into `out` (`columns` values).

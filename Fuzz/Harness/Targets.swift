@@ -1,0 +1,158 @@
+// libFuzzer entry point of every steer fuzz target. One binary holds them all; the target
+// is the binary's name (`fuzz-npy`, `fuzz-guard-struct`, ... are links to it) or
+// STEER_FUZZ_TARGET. See Fuzz/README.md.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Probe
+import Steering
+
+/// A target: what it does with the fuzzer's bytes.
+struct Target {
+    let name: String
+    let run: ([UInt8]) -> Void
+}
+
+let targets: [Target] = [
+    // Byte-level targets: the fuzzer's bytes are the file.
+    Target(name: "npy") { bytes in exerciseActivations(Scratch.write("input.npy", bytes), plainFlags) },
+    Target(name: "safetensors") { bytes in exerciseActivations(Scratch.write("input.safetensors", bytes), plainFlags) },
+    // Byte 0 picks the dtype, bytes 1–2 the width (--dim); the rest is the file.
+    Target(name: "raw") { bytes in
+        var flags = plainFlags
+        let dtype: DType? = [DType.float32, .float64, .float16, .bfloat16, nil][Int(bytes.first ?? 0) % 5]
+        let width = bytes.count >= 3 ? Int(bytes[1]) | Int(bytes[2]) << 8 : 4
+        flags.selection.readOptions = TensorFile.ReadOptions(dtype: dtype, width: width)
+        exerciseActivations(Scratch.write("input.bin", Array(bytes.dropFirst(3))), flags)
+    },
+    // The bytes are the JSON header of a safetensors file (length prefix added here).
+    Target(name: "json") { bytes in
+        exerciseActivations(Scratch.write("input.safetensors", littleEndian(UInt64(bytes.count), 8) + bytes), plainFlags)
+    },
+    Target(name: "guard") { bytes in exerciseGuard(Scratch.write("guard.safetensors", bytes), Flags(), positions: nil) },
+    Target(name: "probe") { bytes in exerciseProbe(Scratch.write("probe.safetensors", bytes), Flags(), positions: nil) },
+    Target(name: "directions") { bytes in exerciseDirections(Scratch.write("directions.safetensors", bytes), Flags(), positions: nil) },
+    // Option text: lines layers, rows, dim, dtype, threads, position, layout (an empty line: not given).
+    Target(name: "flags") { bytes in
+        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while lines.count < 7 { lines.append("") }
+        func field(_ i: Int) -> String? { lines[i].isEmpty ? nil : lines[i] }
+        guard let flags = parseFlags(layers: field(0), rows: field(1), dim: field(2), dtype: field(3), threads: field(4),
+                                     position: field(5), layout: field(6)) else { return }
+        exerciseActivations(flags.selection.readOptions.width == nil ? FixedFiles.stacked : FixedFiles.raw, flags)
+    },
+
+    // Structure-aware targets: the bytes are choices, the harness writes a well-formed file.
+    Target(name: "npy-struct") { bytes in
+        var c = Choices(bytes)
+        let plan = structuredNPY(&c)
+        guard let flags = c.flags() else { return describe(c) }
+        describe(c)
+        exerciseActivations(plan.write("input.npy"), withBF16(flags))
+    },
+    Target(name: "safetensors-struct") { bytes in
+        var c = Choices(bytes)
+        let plan = structuredSafetensors(&c)
+        guard let flags = c.flags() else { return describe(c) }
+        describe(c)
+        exerciseActivations(plan.write("input.safetensors"), flags)
+    },
+    // A raw file: dtype and width (--dim) from the choices, then the rows.
+    Target(name: "raw-struct") { bytes in
+        var c = Choices(bytes)
+        let dtype: DType? = c.pick([DType.float32, .float64, .float16, .bfloat16, nil])
+        let width = c.count(3) == 0 ? 1 + c.count(7) : c.int("dim")
+        let rows = c.count(7)
+        let length = c.count(7) == 7 ? c.int("file_length") : rows &* width &* (dtype?.size ?? 4)
+        guard var flags = c.flags() else { return describe(c) }
+        c.note("raw dtype=\(dtype?.rawValue ?? "nil") dim=\(width) length=\(length)")
+        describe(c)
+        flags.selection.readOptions = TensorFile.ReadOptions(dtype: dtype, width: width)
+        let real = max(0, min(length, 4096))
+        var noise = Noise(state: UInt64(rows))
+        let data = (0..<real).map { _ in UInt8(truncatingIfNeeded: noise.next() & 0x3F) }
+        exerciseActivations(Scratch.write("input.bin", data, extendTo: length), flags)
+    },
+    Target(name: "guard-struct") { bytes in
+        var c = Choices(bytes)
+        var plan = structuredGuard(&c)
+        plan.sparseLimit = 16 << 20
+        let positions: Int? = c.pick([nil, 1, 2, 3])
+        guard let flags = c.flags() else { return describe(c) }
+        describe(c)
+        exerciseGuard(plan.write("guard.safetensors"), flags, positions: positions)
+    },
+    Target(name: "probe-struct") { bytes in
+        var c = Choices(bytes)
+        var plan = structuredProbe(&c)
+        plan.sparseLimit = 16 << 20
+        let positions: Int? = c.pick([nil, 1, 2, 3])
+        guard let flags = c.flags() else { return describe(c) }
+        describe(c)
+        exerciseProbe(plan.write("probe.safetensors"), flags, positions: positions)
+    },
+    Target(name: "directions-struct") { bytes in
+        var c = Choices(bytes)
+        var plan = structuredDirections(&c)
+        plan.sparseLimit = 16 << 20
+        let positions: Int? = c.pick([nil, 1, 2, 3])
+        guard let flags = c.flags() else { return describe(c) }
+        describe(c)
+        exerciseDirections(plan.write("directions.safetensors"), flags, positions: positions)
+    },
+]
+
+/// Flags of the byte-level targets: position 0, `<V2` read as bfloat16, two workers, 4 KB tiles.
+let plainFlags: Flags = {
+    var flags = Flags()
+    flags.selection.readOptions = TensorFile.ReadOptions(dtype: .bfloat16)
+    return flags
+}()
+
+func withBF16(_ flags: Flags) -> Flags {
+    var copy = flags
+    if copy.selection.readOptions.dtype == nil { copy.selection.readOptions.dtype = .bfloat16 }
+    return copy
+}
+
+func describe(_ c: Choices) {
+    if Choices.describing { fputs("steer-fuzz choices: " + c.trace.joined(separator: "; ") + "\n", stderr) }
+}
+
+/// Small valid files the flags target applies the options to.
+enum FixedFiles {
+    /// `[N=8, L=3, P=2, d=4]` F32 safetensors (one tensor, so --layout and --position matter).
+    static let stacked: String = {
+        var plan = SafetensorsPlan()
+        plan.metadata = nil
+        var noise = Noise(state: 7)
+        plan.tensors = [.init(name: "hidden", dtype: "F32", shape: [8, 3, 2, 4], offsets: nil, values: (0..<192).map { _ in noise.unit() })]
+        return plan.write("fixed-stacked.safetensors")
+    }()
+    /// 8 rows × 16 F32 values, headerless.
+    static let raw: String = {
+        var noise = Noise(state: 8)
+        return Scratch.write("fixed.bin", encode((0..<128).map { _ in noise.unit() }, as: "F32"))
+    }()
+}
+
+let selected: Target = {
+    var name = getenv("STEER_FUZZ_TARGET").map { String(cString: $0) } ?? ""
+    if name.isEmpty {
+        let program = CommandLine.arguments.first ?? ""
+        name = String(program.split(separator: "/").last ?? "")
+        if name.hasPrefix("fuzz-") { name.removeFirst(5) }
+    }
+    guard let target = targets.first(where: { $0.name == name }) else {
+        fputs("steer-fuzz: unknown target '\(name)'; run as fuzz-TARGET or set STEER_FUZZ_TARGET to one of: \(targets.map(\.name).joined(separator: " "))\n", stderr)
+        exit(2)
+    }
+    return target
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    selected.run(bytes)
+    return 0
+}
