@@ -29,6 +29,8 @@ let targets: [Target] = [
     Target(name: "json") { bytes in
         exerciseActivations(Scratch.write("input.safetensors", littleEndian(UInt64(bytes.count), 8) + bytes), plainFlags)
     },
+    // The writer's rewrite path and the engine, on the bytes as a file (position 0, <V2 as bf16).
+    Target(name: "rewrite") { bytes in exerciseRewrite(Scratch.write("input.safetensors", bytes), plainFlags) },
     Target(name: "guard") { bytes in exerciseGuard(Scratch.write("guard.safetensors", bytes), Flags(), positions: nil) },
     Target(name: "probe") { bytes in exerciseProbe(Scratch.write("probe.safetensors", bytes), Flags(), positions: nil) },
     Target(name: "directions") { bytes in exerciseDirections(Scratch.write("directions.safetensors", bytes), Flags(), positions: nil) },
@@ -56,6 +58,15 @@ let targets: [Target] = [
         guard let flags = c.flags() else { return describe(c) }
         describe(c)
         exerciseActivations(plan.write("input.safetensors"), flags)
+    },
+    // A well-formed npy or safetensors file around boundary integers, rewritten.
+    Target(name: "rewrite-struct") { bytes in
+        var c = Choices(bytes)
+        let npy = c.bool()
+        let path = npy ? structuredNPY(&c).write("input.npy") : structuredSafetensors(&c).write("input.safetensors")
+        guard let flags = c.flags() else { return describe(c) }
+        describe(c)
+        exerciseRewrite(path, npy ? withBF16(flags) : flags)
     },
     // A raw file: dtype and width (--dim) from the choices, then the rows.
     Target(name: "raw-struct") { bytes in
