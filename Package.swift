@@ -19,10 +19,10 @@ let package = Package(
             path: "Sources/CLinearAlgebra",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
-        // Hot loops in C: AVX2/FMA/F16C versions picked at run time, portable fallback.
+        // Hot loops in C: portable, AVX2+F16C and AVX-512 versions, picked at run time, one summation order.
         .target(name: "CKernels"),
-        .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels"]),
-        .target(name: "Probe", dependencies: ["Steering"]),
+        .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels"], exclude: ["README.md"]),
+        .target(name: "Probe", dependencies: ["Steering"], exclude: ["README.md"]),
         // Tables, numbers, JSON and stderr lines shared by the two executables.
         .target(name: "TerminalOutput"),
         .executableTarget(

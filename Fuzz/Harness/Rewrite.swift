@@ -1,10 +1,11 @@
+import Steering
+
 // Drivers for the writer and the streaming engine: a rewrite driven by a hostile file must fail
 // cleanly and leave nothing behind, and an accepted file must give bit-identical reductions for
 // any number of workers.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import Steering
 
 /// Rewrites `path` in its own format, negating the selected rows, as ablation and addition will.
 func exerciseRewrite(_ path: String, _ flags: Flags) {
@@ -14,12 +15,14 @@ func exerciseRewrite(_ path: String, _ flags: Flags) {
         let file = try TensorFile.open(path, options: flags.selection.readOptions)
         let acts = try Activations(file: file, selection: flags.selection)
         guard let cells = checkedProduct([acts.rowCount, acts.width, acts.layers.count]), cells <= 1 << 20 else { return }
-        try TensorWriter.rewrite(file, to: out, addedMetadata: ["steer.edit": "fuzz"], editing: acts.layers.map(\.rows), blockRows: 3) { _, rows, values in
+        try TensorWriter.rewrite(file, to: out, addedMetadata: ["steer.edit": "fuzz"], editing: acts.layers.map(\.rows), blockRows: 3) {
+            _, rows, values in
             for k in 0..<(rows.count * acts.width) { values[k] = -values[k] }
         }
         let back = try TensorFile.open(out, options: flags.selection.readOptions)
-        oracle(back.tensors.map(\.shape) == file.tensors.map(\.shape) && back.tensors.map(\.name) == file.tensors.map(\.name),
-               "a rewrite changed the tensors of \(path)")
+        oracle(
+            back.tensors.map(\.shape) == file.tensors.map(\.shape) && back.tensors.map(\.name) == file.tensors.map(\.name),
+            "a rewrite changed the tensors of \(path)")
         oracle(back.storage.size - back.dataStart == file.storage.size - file.dataStart, "a rewrite changed the data size of \(path)")
         exerciseEngine(acts)
     } catch is SteerError {

@@ -1,9 +1,10 @@
+import Steering
+
 // The structure-aware mode: the fuzzer's bytes are read as choices (see `Choices`), and
 // the harness writes a well-formed file around them, so checks past the parser are reached.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import Steering
 
 extension Choices {
     /// A dimension: usually small, often a boundary value.
@@ -70,15 +71,23 @@ extension Choices {
             }
         }()
         let layout: String? = count(3) == 0 ? pick(Layout.allCases.map(\.rawValue)) : nil
-        note("flags layers=\(layers ?? "-") rows=\(rows ?? "-") dim=\(dim ?? "-") dtype=\(dtype ?? "-") threads=\(threads ?? "-") position=\(position ?? "-") layout=\(layout ?? "-")")
+        note(
+            "flags layers=\(layers ?? "-") rows=\(rows ?? "-") dim=\(dim ?? "-") dtype=\(dtype ?? "-") threads=\(threads ?? "-") position=\(position ?? "-") layout=\(layout ?? "-")"
+        )
         return parseFlags(layers: layers, rows: rows, dim: dim, dtype: dtype, threads: threads, position: position, layout: layout)
     }
 
     /// Metadata common to every steer file, with `kind` usually right.
     mutating func steerMetadata(kind: String, extra: inout [(String, String)]) {
-        if count(15) != 0 { extra.append(("steer.kind", kind)) } else { extra.append(("steer.kind", pick(["directions", "latent_guard", "logistic_probe", "", "x"]))) }
+        if count(15) != 0 {
+            extra.append(("steer.kind", kind))
+        } else {
+            extra.append(("steer.kind", pick(["directions", "latent_guard", "logistic_probe", "", "x"])))
+        }
         if let p = numberText(["none", "0", "1", "5"]) { extra.append(("steer.position", p)) }
-        if bool() { extra.append(("steer.layer_convention", pick(["hf_hidden_states", "block_output", "block_input", "output_hidden_states", "?"]))) }
+        if bool() {
+            extra.append(("steer.layer_convention", pick(["hf_hidden_states", "block_output", "block_input", "output_hidden_states", "?"])))
+        }
     }
 }
 
@@ -116,13 +125,18 @@ func structuredSafetensors(_ c: inout Choices, model: Bool = false) -> Safetenso
 
 /// The parts of a safetensors file around the tensors: metadata, junk, padding, length field, data size.
 func fuzzHeader(_ c: inout Choices, _ plan: inout SafetensorsPlan) {
-    if c.count(7) == 0 { plan.metadata = nil } else if plan.metadata == nil || plan.metadata!.isEmpty {
+    if c.count(7) == 0 {
+        plan.metadata = nil
+    } else if plan.metadata == nil || plan.metadata!.isEmpty {
         var meta: [(String, String)] = []
         if c.bool() { meta.append(("layer_convention", c.pick(["output_hidden_states[k]", "block_output", "?"]))) }
         if c.bool() { meta.append(("steer.layer_convention", c.pick(["hf_hidden_states", "block_input", "x"]))) }
         plan.metadata = meta
     }
-    if c.count(31) == 31 { plan.junkIntegers = max(0, c.int("junk")); c.note("junk=\(plan.junkIntegers)") }
+    if c.count(31) == 31 {
+        plan.junkIntegers = max(0, c.int("junk"))
+        c.note("junk=\(plan.junkIntegers)")
+    }
     if c.count(7) == 7 { plan.headerPadding = c.int("padding") }
     if c.count(7) == 7 { plan.headerLengthField = UInt64(bitPattern: Int64(c.int("header_length"))) }
     if c.count(7) == 7 { plan.dataLength = c.int("data_length") }
@@ -140,7 +154,9 @@ func structuredNPY(_ c: inout Choices) -> NPYPlan {
     if c.count(3) == 3 { plan.headerLength = c.int("header_length") }
     if c.count(7) == 7 { plan.dataLength = c.int("data_length") }
     if c.count(7) == 7 { plan.extra = c.pick(["'x': 1, ", "'shape': (), ", "'descr': [], ", "'fortran_order': 1, "]) }
-    c.note("npy v\(plan.major) \(plan.descr) fortran=\(plan.fortran) shape=\(plan.shape) header_length=\(plan.headerLength.map(String.init) ?? "auto") data_length=\(plan.dataLength.map(String.init) ?? "auto")")
+    c.note(
+        "npy v\(plan.major) \(plan.descr) fortran=\(plan.fortran) shape=\(plan.shape) header_length=\(plan.headerLength.map(String.init) ?? "auto") data_length=\(plan.dataLength.map(String.init) ?? "auto")"
+    )
     return plan
 }
 
@@ -193,7 +209,8 @@ func structuredProbe(_ c: inout Choices) -> SafetensorsPlan {
                 default: break
                 }
             }
-            plan.tensors.append(.init(name: "\(part).layer.\(slot)", dtype: c.count(15) == 0 ? "F32" : "F64", shape: shape, offsets: nil, values: values))
+            plan.tensors.append(
+                .init(name: "\(part).layer.\(slot)", dtype: c.count(15) == 0 ? "F32" : "F64", shape: shape, offsets: nil, values: values))
         }
         c.note("probe slot \(slot) width \(width)")
     }
@@ -214,8 +231,10 @@ func structuredDirections(_ c: inout Choices) -> SafetensorsPlan {
         let shape = c.count(7) == 7 ? c.shape(maxRank: 3) : [width]
         let n = checkedProduct(shape).map { min($0, Limits.memoryBytes / 8) } ?? 0
         let dtype = c.pick(["F32", "F32", "F64", "F16", "BF16", "I64"])
-        plan.tensors.append(.init(name: "layer.\(slot)", dtype: dtype, shape: shape, offsets: nil,
-                                  values: c.fill().values(n, seed: UInt64(c.byte()), choices: &c)))
+        plan.tensors.append(
+            .init(
+                name: "layer.\(slot)", dtype: dtype, shape: shape, offsets: nil,
+                values: c.fill().values(n, seed: UInt64(c.byte()), choices: &c)))
         c.note("direction slot \(slot) \(dtype) \(shape)")
     }
     var meta: [(String, String)] = []

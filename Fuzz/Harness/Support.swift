@@ -1,3 +1,6 @@
+import Probe
+import Steering
+
 // Shared pieces of the steer fuzz targets: scratch files, the choice reader of the
 // structure-aware mode, file writers, and the drivers that take a file through the
 // same library calls the CLI makes.
@@ -5,10 +8,8 @@
 // Rule for everything here: the harness itself never traps. Arithmetic on fuzzer
 // values is wrapping or checked, and what the harness allocates or writes is capped.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import Probe
-import Steering
 
 // MARK: - Limits
 
@@ -52,8 +53,10 @@ enum Scratch {
     /// Writes `bytes` (then `repeats` copies of `tail`) as `name` and extends the file with a
     /// hole to `extendTo` bytes when that is larger (capped at ``Limits/sparseBytes``).
     @discardableResult
-    static func write(_ name: String, _ bytes: [UInt8], tail: [UInt8] = [], repeats: Int = 0, extendTo: Int = 0,
-                      cap: Int = Limits.sparseBytes) -> String {
+    static func write(
+        _ name: String, _ bytes: [UInt8], tail: [UInt8] = [], repeats: Int = 0, extendTo: Int = 0,
+        cap: Int = Limits.sparseBytes
+    ) -> String {
         let path = folder + "/" + name
         let temporary = folder + "/.tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -205,7 +208,8 @@ func encode(_ values: [Double], as dtype: String) -> [UInt8] {
             case "F32", "<f4": raw.storeBytes(of: Float(v).bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
             case "F64", "<f8": raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
             case "F16", "<f2": raw.storeBytes(of: Float16(Float(v)).bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
-            case "BF16", "<V2": raw.storeBytes(of: UInt16(truncatingIfNeeded: Float(v).bitPattern >> 16).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+            case "BF16", "<V2":
+                raw.storeBytes(of: UInt16(truncatingIfNeeded: Float(v).bitPattern >> 16).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
             default: raw[i] = UInt8(truncatingIfNeeded: v.isFinite && abs(v) < 1e6 ? Int(v * 100) : 7)
             }
         }
@@ -237,7 +241,9 @@ struct SafetensorsPlan {
     /// Largest file made by extending with a hole.
     var sparseLimit = Limits.sparseBytes
 
-    static let itemSizes: [String: Int] = ["F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I8": 1, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "X9": 3]
+    static let itemSizes: [String: Int] = [
+        "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I8": 1, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "X9": 3,
+    ]
 
     func escape(_ s: String) -> String {
         var out = ""
@@ -265,7 +271,8 @@ struct SafetensorsPlan {
             position = end
             dataEnd = max(dataEnd, end)
             if k > 0 { json += "," }
-            json += "\"\(escape(t.name))\":{\"dtype\":\"\(t.dtype)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(begin),\(end)]}"
+            json +=
+                "\"\(escape(t.name))\":{\"dtype\":\"\(t.dtype)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(begin),\(end)]}"
             if let size, size <= Limits.memoryBytes, data.count + size <= Limits.memoryBytes, begin == data.count {
                 var bytes = encode(t.values, as: t.dtype)
                 if bytes.count < size { bytes += [UInt8](repeating: 0, count: size - bytes.count) }
@@ -361,8 +368,9 @@ struct NPYPlan {
         let size = checkedProduct(shape, Self.itemSizes[descr] ?? 4)
         if declared < dict.count || declared > Limits.memoryBytes {
             // A header longer than the harness writes: the rest of it is a hole (zeros).
-            return Scratch.write(name, out, extendTo: headerEnd &+ max(0, min(dataLength ?? 0, Limits.sparseBytes)),
-                                 cap: Limits.sparseHeaderBytes)
+            return Scratch.write(
+                name, out, extendTo: headerEnd &+ max(0, min(dataLength ?? 0, Limits.sparseBytes)),
+                cap: Limits.sparseHeaderBytes)
         }
         if let dataLength {
             let wanted = max(0, dataLength)
@@ -440,8 +448,10 @@ func makeActivations(_ name: String, slots: [Int], width: Int, positions: Int?, 
     plan.metadata = nil
     var noise = Noise(state: seed)
     for slot in slots {
-        plan.tensors.append(.init(name: "layer.\(slot)", dtype: "F32", shape: shape, offsets: nil,
-                                  values: (0..<count).map { _ in noise.unit() }))
+        plan.tensors.append(
+            .init(
+                name: "layer.\(slot)", dtype: "F32", shape: shape, offsets: nil,
+                values: (0..<count).map { _ in noise.unit() }))
     }
     return plan.write(name)
 }
@@ -450,21 +460,22 @@ func makeActivations(_ name: String, slots: [Int], width: Int, positions: Int?, 
 /// position unless that fails on a file with no position axis (steer-cli InputOptions.open).
 func openForModel(_ path: String, slots: [Int], storedPosition: Int?, width: Int?, modelPath: String, _ flags: Flags) throws -> Activations {
     #if STEER_HAS_MODEL_INPUTS
-    return try Activations.open(path, selection: flags.selection.withoutPosition,
-                                for: ModelInputs(file: modelPath, slots: slots, position: storedPosition, width: width))
+        return try Activations.open(
+            path, selection: flags.selection.withoutPosition,
+            for: ModelInputs(file: modelPath, slots: slots, position: storedPosition, width: width))
     #else
-    var selection = flags.selection.withoutPosition
-    if case .all = selection.layers { selection.layers = .slots(slots) }
-    let file = try TensorFile.open(path, options: selection.readOptions)
-    guard let stored = storedPosition else { return try Activations(file: file, selection: selection) }
-    var atStored = selection
-    atStored.position = stored
-    do {
-        return try Activations(file: file, selection: atStored)
-    } catch let first {
-        guard let plain = try? Activations(file: file, selection: selection), plain.positionCount == nil else { throw first }
-        return plain
-    }
+        var selection = flags.selection.withoutPosition
+        if case .all = selection.layers { selection.layers = .slots(slots) }
+        let file = try TensorFile.open(path, options: selection.readOptions)
+        guard let stored = storedPosition else { return try Activations(file: file, selection: selection) }
+        var atStored = selection
+        atStored.position = stored
+        do {
+            return try Activations(file: file, selection: atStored)
+        } catch let first {
+            guard let plain = try? Activations(file: file, selection: selection), plain.positionCount == nil else { throw first }
+            return plain
+        }
     #endif
 }
 
@@ -482,12 +493,14 @@ func exerciseGuard(_ path: String, _ flags: Flags, positions: Int?) {
     guard let model = try? LatentGuard.read(path) else { return }
     oracle(!model.activeSlots.isEmpty, "LatentGuard.read accepted a guard whose every slot is degenerate (skipped \(model.skippedSlots))")
     if let text = model.metadata["steer.position"], text != "none" {
-        oracle(model.position != nil && Int(text) == model.position && model.position! >= 0,
-               "LatentGuard.read accepted steer.position '\(text)' (position \(model.position.map(String.init) ?? "nil"))")
+        oracle(
+            model.position != nil && Int(text) == model.position && model.position! >= 0,
+            "LatentGuard.read accepted steer.position '\(text)' (position \(model.position.map(String.init) ?? "nil"))")
     }
     let axis = model.position == nil ? nil : (positions ?? 2)
     guard let pos = makeActivations("pos.safetensors", slots: model.slots, width: model.width, positions: axis, seed: 1),
-          let neg = makeActivations("neg.safetensors", slots: model.slots, width: model.width, positions: axis, seed: 2) else { return }
+        let neg = makeActivations("neg.safetensors", slots: model.slots, width: model.width, positions: axis, seed: 2)
+    else { return }
     do {
         let a = try openForModel(pos, slots: model.slots, storedPosition: model.position, width: model.width, modelPath: path, flags)
         let b = try openForModel(neg, slots: model.slots, storedPosition: model.position, width: model.width, modelPath: path, flags)
@@ -504,12 +517,14 @@ func exerciseGuard(_ path: String, _ flags: Flags, positions: Int?) {
 func exerciseProbe(_ path: String, _ flags: Flags, positions: Int?) {
     guard let set = try? ProbeSet.read(path) else { return }
     for probe in set.probes {
-        oracle(probe.rawWeights.allSatisfy(\.isFinite) && probe.rawBias.isFinite,
-               "ProbeSet.read accepted a probe (layer \(probe.slot)) whose raw weights or bias are not finite")
+        oracle(
+            probe.rawWeights.allSatisfy(\.isFinite) && probe.rawBias.isFinite,
+            "ProbeSet.read accepted a probe (layer \(probe.slot)) whose raw weights or bias are not finite")
     }
     let axis = set.position == nil ? nil : (positions ?? 2)
     guard let pos = makeActivations("pos.safetensors", slots: set.slots, width: set.width, positions: axis, seed: 3),
-          let neg = makeActivations("neg.safetensors", slots: set.slots, width: set.width, positions: axis, seed: 4) else { return }
+        let neg = makeActivations("neg.safetensors", slots: set.slots, width: set.width, positions: axis, seed: 4)
+    else { return }
     do {
         let a = try openForModel(pos, slots: set.slots, storedPosition: set.position, width: set.width, modelPath: path, flags)
         let b = try openForModel(neg, slots: set.slots, storedPosition: set.position, width: set.width, modelPath: path, flags)
@@ -529,7 +544,8 @@ func exerciseDirections(_ path: String, _ flags: Flags, positions: Int?) {
     let stored = set.metadata["steer.position"].flatMap { Int($0) }
     let axis = stored == nil ? nil : (positions ?? 2)
     guard let pos = makeActivations("pos.safetensors", slots: set.slots, width: width, positions: axis, seed: 5),
-          let neg = makeActivations("neg.safetensors", slots: set.slots, width: width, positions: axis, seed: 6) else { return }
+        let neg = makeActivations("neg.safetensors", slots: set.slots, width: width, positions: axis, seed: 6)
+    else { return }
     do {
         let a = try openForModel(pos, slots: set.slots, storedPosition: stored, width: nil, modelPath: path, flags)
         let b = try openForModel(neg, slots: set.slots, storedPosition: stored, width: nil, modelPath: path, flags)

@@ -1,11 +1,12 @@
+import Probe
+import Steering
+
 // libFuzzer entry point of every steer fuzz target. One binary holds them all; the target
 // is the binary's name (`fuzz-npy`, `fuzz-guard-struct`, ... are links to it) or
 // STEER_FUZZ_TARGET. See Fuzz/README.md.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import Probe
-import Steering
 
 /// A target: what it does with the fuzzer's bytes.
 struct Target {
@@ -39,8 +40,11 @@ let targets: [Target] = [
         var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         while lines.count < 7 { lines.append("") }
         func field(_ i: Int) -> String? { lines[i].isEmpty ? nil : lines[i] }
-        guard let flags = parseFlags(layers: field(0), rows: field(1), dim: field(2), dtype: field(3), threads: field(4),
-                                     position: field(5), layout: field(6)) else { return }
+        guard
+            let flags = parseFlags(
+                layers: field(0), rows: field(1), dim: field(2), dtype: field(3), threads: field(4),
+                position: field(5), layout: field(6))
+        else { return }
         exerciseActivations(flags.selection.readOptions.width == nil ? FixedFiles.stacked : FixedFiles.raw, flags)
     },
 
@@ -155,7 +159,9 @@ let selected: Target = {
         if name.hasPrefix("fuzz-") { name.removeFirst(5) }
     }
     guard let target = targets.first(where: { $0.name == name }) else {
-        fputs("steer-fuzz: unknown target '\(name)'; run as fuzz-TARGET or set STEER_FUZZ_TARGET to one of: \(targets.map(\.name).joined(separator: " "))\n", stderr)
+        fputs(
+            "steer-fuzz: unknown target '\(name)'; run as fuzz-TARGET or set STEER_FUZZ_TARGET to one of: \(targets.map(\.name).joined(separator: " "))\n",
+            stderr)
         exit(2)
     }
     return target

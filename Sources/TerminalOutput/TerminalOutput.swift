@@ -1,7 +1,8 @@
 // Terminal output shared by the steer and steer-bench executables: tables, numbers, JSON, stderr.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Prints an Encodable value as one JSON object on standard output.
@@ -50,7 +51,10 @@ package func humanBytes(_ count: Int) -> String {
     let units = ["B", "kB", "MB", "GB", "TB"]
     var value = Double(count)
     var unit = 0
-    while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+    while value >= 1000 && unit < units.count - 1 {
+        value /= 1000
+        unit += 1
+    }
     return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
 }
 

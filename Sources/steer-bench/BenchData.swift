@@ -23,15 +23,23 @@ struct BenchData {
         let quarter = rows / 4
         for n in [rows, quarter] {
             for (cls, shift) in [("pos", Float(0.05)), ("neg", Float(0))] {
-                let npy = name(cls, n, "npy"), st = name(cls, n, "safetensors")
-                if !exists(npy) { log("steer-bench: writing \(npy)"); try writeNPY(npy, rows: n, shift: shift, seed: cls == "pos" ? 1 : 2) }
-                if !exists(st) { log("steer-bench: writing \(st)"); try writeBF16(st, rows: n, shift: shift, seed: cls == "pos" ? 1 : 2) }
+                let npy = name(cls, n, "npy")
+                let st = name(cls, n, "safetensors")
+                if !exists(npy) {
+                    log("steer-bench: writing \(npy)")
+                    try writeNPY(npy, rows: n, shift: shift, seed: cls == "pos" ? 1 : 2)
+                }
+                if !exists(st) {
+                    log("steer-bench: writing \(st)")
+                    try writeBF16(st, rows: n, shift: shift, seed: cls == "pos" ? 1 : 2)
+                }
             }
         }
-        return Files(npy: (name("pos", rows, "npy"), name("neg", rows, "npy")),
-                     npyQuarter: (name("pos", quarter, "npy"), name("neg", quarter, "npy")),
-                     bf16: (name("pos", rows, "safetensors"), name("neg", rows, "safetensors")),
-                     bf16Quarter: (name("pos", quarter, "safetensors"), name("neg", quarter, "safetensors")))
+        return Files(
+            npy: (name("pos", rows, "npy"), name("neg", rows, "npy")),
+            npyQuarter: (name("pos", quarter, "npy"), name("neg", quarter, "npy")),
+            bf16: (name("pos", rows, "safetensors"), name("neg", rows, "safetensors")),
+            bf16Quarter: (name("pos", quarter, "safetensors"), name("neg", quarter, "safetensors")))
     }
 
     func exists(_ path: String) -> Bool { (try? TensorFile.open(path)) != nil }
@@ -56,7 +64,8 @@ struct BenchData {
 
     func writeNPY(_ path: String, rows: Int, shift: Float, seed: UInt64) throws {
         var values = [Float](repeating: 0, count: width)
-        try TensorWriter.write(to: path, format: .npy, tensors: [TensorSpec(name: "array", dtype: .float32, shape: [rows, layers, width])]) { writer in
+        try TensorWriter.write(to: path, format: .npy, tensors: [TensorSpec(name: "array", dtype: .float32, shape: [rows, layers, width])]) {
+            writer in
             for r in 0..<rows {
                 for l in 0..<layers {
                     row(r, layer: l, shift: shift, seed: seed, into: &values)

@@ -9,14 +9,14 @@ struct BenchGuard: ParsableCommand {
         commandName: "guard",
         abstract: "Time Latent Guard scoring against numpy on bf16 activations.",
         discussion: """
-        Generates (once, in --dir) a bfloat16 safetensors file of [rows, layers, width] activations \
-        (one tensor layer.N per layer) and a guard with centroids for every layer, then times, page \
-        cache warm, best of --repeat: reading the file, steer scoring it, and numpy scoring it (bf16 \
-        through a uint16 view and a shift, one layer at a time; Benchmarks/numpy_guard.py). Peak \
-        memory is the own VmHWM of `steer guard score --jsonl` as a child, at the full row count \
-        and a quarter of it, and of the numpy process. The defaults are the issue's sizes (about 5.4 GB); \
-        use --rows 2000 for a quick look.
-        """
+            Generates (once, in --dir) a bfloat16 safetensors file of [rows, layers, width] activations \
+            (one tensor layer.N per layer) and a guard with centroids for every layer, then times, page \
+            cache warm, best of --repeat: reading the file, steer scoring it, and numpy scoring it (bf16 \
+            through a uint16 view and a shift, one layer at a time; Benchmarks/numpy_guard.py). Peak \
+            memory is the own VmHWM of `steer guard score --jsonl` as a child, at the full row count \
+            and a quarter of it, and of the numpy process. The defaults are the issue's sizes (about 5.4 GB); \
+            use --rows 2000 for a quick look.
+            """
     )
 
     @Option(help: "Rows (prompts).") var rows = 20000
@@ -51,9 +51,10 @@ struct BenchGuard: ParsableCommand {
                 return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
             }
         }
-        let model = LatentGuard(slots: Array(0..<layers), positiveCentroids: (0..<layers).map { _ in centroid() },
-                                negativeCentroids: (0..<layers).map { _ in centroid() }, alpha: 0, position: nil, width: width,
-                                metadata: ["steer.kind": "latent_guard", "steer.alpha": "0.0", "steer.note": "steer-bench guard"])
+        let model = LatentGuard(
+            slots: Array(0..<layers), positiveCentroids: (0..<layers).map { _ in centroid() },
+            negativeCentroids: (0..<layers).map { _ in centroid() }, alpha: 0, position: nil, width: width,
+            metadata: ["steer.kind": "latent_guard", "steer.alpha": "0.0", "steer.note": "steer-bench guard"])
         try model.write(to: guardPath)
         let bytes = (try? TensorFile.open(acts))?.storage.size ?? 0
 
@@ -65,17 +66,25 @@ struct BenchGuard: ParsableCommand {
         let full = try Child.run(["guard", "score", "--guard", guardPath, "--acts", acts, "--jsonl"])
         let small = try Child.run(["guard", "score", "--guard", guardPath, "--acts", quarter, "--jsonl"])
         let numpy = runPython(common.python, folder: common.scripts, "numpy_guard.py", [guardPath, acts, String(`repeat`)])
-        let report = Report(rows: rows, layers: layers, width: width, bytes: bytes, readS: read, steerS: steer,
-                            numpyS: numpy?.first, speedupVsNumpy: numpy?.first.map { $0 / steer }, ratioToRead: steer / read,
-                            peakRssMb: Double(full.peakRSS) / 1e6, peakRssQuarterRowsMb: Double(small.peakRSS) / 1e6,
-                            numpyPeakRssMb: numpy.flatMap { $0.count > 1 ? $0[1] / 1e6 : nil })
-        if common.json { try printJSON(snakeCase: true, report); return }
-        print("steer-bench guard: scoring \(rows) rows × \(layers) layers × \(width) bf16 (\(humanBytes(bytes))), \(StreamOptions().workers) cores, page cache warm, best of \(`repeat`)")
+        let report = Report(
+            rows: rows, layers: layers, width: width, bytes: bytes, readS: read, steerS: steer,
+            numpyS: numpy?.first, speedupVsNumpy: numpy?.first.map { $0 / steer }, ratioToRead: steer / read,
+            peakRssMb: Double(full.peakRSS) / 1e6, peakRssQuarterRowsMb: Double(small.peakRSS) / 1e6,
+            numpyPeakRssMb: numpy.flatMap { $0.count > 1 ? $0[1] / 1e6 : nil })
+        if common.json {
+            try printJSON(snakeCase: true, report)
+            return
+        }
+        print(
+            "steer-bench guard: scoring \(rows) rows × \(layers) layers × \(width) bf16 (\(humanBytes(bytes))), \(StreamOptions().workers) cores, page cache warm, best of \(`repeat`)"
+        )
         var table = TextTable(header: ["read", "steer", "numpy", "vs numpy", "vs read", "peak RSS", "at N/4", "numpy RSS"])
-        table.rows.append([fixed(read, 3) + " s", fixed(steer, 3) + " s", report.numpyS.map { fixed($0, 3) + " s" } ?? "n/a",
-                           report.speedupVsNumpy.map { fixed($0, 1) + "× faster" } ?? "n/a", fixed(report.ratioToRead, 2) + "×",
-                           fixed(report.peakRssMb, 0) + " MB", fixed(report.peakRssQuarterRowsMb, 0) + " MB",
-                           report.numpyPeakRssMb.map { fixed($0, 0) + " MB" } ?? "n/a"])
+        table.rows.append([
+            fixed(read, 3) + " s", fixed(steer, 3) + " s", report.numpyS.map { fixed($0, 3) + " s" } ?? "n/a",
+            report.speedupVsNumpy.map { fixed($0, 1) + "× faster" } ?? "n/a", fixed(report.ratioToRead, 2) + "×",
+            fixed(report.peakRssMb, 0) + " MB", fixed(report.peakRssQuarterRowsMb, 0) + " MB",
+            report.numpyPeakRssMb.map { fixed($0, 0) + " MB" } ?? "n/a",
+        ])
         print(table.render())
         print("steer: read the guard, open the file, score every row (in process); peak RSS: `steer guard score --jsonl` as a child")
     }

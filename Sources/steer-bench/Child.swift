@@ -1,8 +1,9 @@
 import Foundation
 import Steering
 import TerminalOutput
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One run of the real `steer` binary as a child process: wall time, peak resident memory
@@ -63,7 +64,8 @@ struct Child {
         let f = output.split(whereSeparator: \.isWhitespace).map(String.init)
         let command = "steer " + arguments.joined(separator: " ")
         guard process.terminationStatus == 0, f.count == 5, let seconds = Double(f[0]), let peak = Int(f[1]),
-              let read = Int(f[2]), let status = Int32(f[3]), let floor = Int(f[4]) else {
+            let read = Int(f[2]), let status = Int32(f[3]), let floor = Int(f[4])
+        else {
             throw SteerError(.io, file: steer, "benchmark launcher failed (\(output.isEmpty ? "no report" : output)): \(command)")
         }
         guard status == 0 else { throw SteerError(.io, file: steer, "benchmark child exited with \(status): \(command)") }

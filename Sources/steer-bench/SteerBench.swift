@@ -1,6 +1,6 @@
 import ArgumentParser
-import TerminalOutput
 import Foundation
+import TerminalOutput
 
 /// `steer-bench`: steer against numpy and scikit-learn on the same data in the same run.
 ///
@@ -13,10 +13,10 @@ struct SteerBench: ParsableCommand {
         commandName: "steer-bench",
         abstract: "Measure steer against numpy and scikit-learn on the same data in the same run.",
         discussion: """
-        Build both executables first (swift build -c release), then run .build/release/steer-bench \
-        extract|guard|probe. The numpy and scikit-learn sides are the scripts in Benchmarks/ \
-        (--scripts); generated data is kept in --dir between runs. See Benchmarks/README.md.
-        """,
+            Build both executables first (swift build -c release), then run .build/release/steer-bench \
+            extract|guard|probe. The numpy and scikit-learn sides are the scripts in Benchmarks/ \
+            (--scripts); generated data is kept in --dir between runs. See Benchmarks/README.md.
+            """,
         subcommands: [BenchExtract.self, BenchGuard.self, BenchProbe.self]
     )
 

@@ -1,8 +1,9 @@
 import Foundation
 import Steering
 import TerminalOutput
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The reference scripts in Benchmarks/ at the package root.

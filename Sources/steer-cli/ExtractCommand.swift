@@ -7,20 +7,20 @@ struct Extract: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Difference-of-means directions per layer: r = mean(pos) − mean(neg).",
         discussion: """
-        Means are accumulated in Float64 whatever the input dtype. The output is a safetensors \
-        file with one F32 tensor layer.{slot} per slot holding the raw difference (its norm is \
-        the steering scale) and __metadata__ recording steer.kind=directions, steer.method=mean_diff, \
-        the position, the row counts, the sources and the layer convention.
+            Means are accumulated in Float64 whatever the input dtype. The output is a safetensors \
+            file with one F32 tensor layer.{slot} per slot holding the raw difference (its norm is \
+            the steering scale) and __metadata__ recording steer.kind=directions, steer.method=mean_diff, \
+            the position, the row counts, the sources and the layer convention.
 
-        The table measures each direction on the training rows: norm, AUROC of the projections \
-        h·r̂, Cohen's d and the accuracy at the midpoint threshold; the best layer is marked. \
-        A slot whose class means coincide is reported as degenerate and saved as a zero vector.
+            The table measures each direction on the training rows: norm, AUROC of the projections \
+            h·r̂, Cohen's d and the accuracy at the midpoint threshold; the best layer is marked. \
+            A slot whose class means coincide is reported as degenerate and saved as a zero vector.
 
-        Example (SmolLM2 data, t_inst):
-          steer extract --pos train_harmful.safetensors \\
-                        --neg train_harmless.safetensors \\
-                        --position 0 --out dirs.safetensors
-        """
+            Example (SmolLM2 data, t_inst):
+              steer extract --pos train_harmful.safetensors \\
+                            --neg train_harmless.safetensors \\
+                            --position 0 --out dirs.safetensors
+            """
     )
 
     @Option(help: ArgumentHelp("Activations of the positive class (e.g. harmful prompts).", valueName: "file"))
@@ -44,8 +44,9 @@ struct Extract: ParsableCommand {
         let selection = try input.selection()
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
-        let (report, directions) = try ExtractionReport.extract(positive: positive, negative: negative, measure: !noMetrics, out: out,
-                                                                options: input.streamOptions)
+        let (report, directions) = try ExtractionReport.extract(
+            positive: positive, negative: negative, measure: !noMetrics, out: out,
+            options: input.streamOptions)
         if let out { try directions.write(to: out) }
         if json {
             try printJSON(report)

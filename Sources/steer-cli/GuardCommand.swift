@@ -8,39 +8,38 @@ struct Guard: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The Latent Guard: train, calibrate, score and evaluate a detector of harmful prompts.",
         discussion: """
-        score(h) = mean over layer slots l of [cos(h_l, μ⁺_l) − cos(h_l, μ⁻_l)], harmful iff score ≥ α. \
-        μ⁺ and μ⁻ are the centroids of harmful and harmless training activations at one token position \
-        (t_inst in the paper: the last token of the instruction). α = 0 and all layer slots by default.
+            score(h) = mean over layer slots l of [cos(h_l, μ⁺_l) − cos(h_l, μ⁻_l)], harmful iff score ≥ α. \
+            μ⁺ and μ⁻ are the centroids of harmful and harmless training activations at one token position \
+            (t_inst in the paper: the last token of the instruction). α = 0 and all layer slots by default.
 
-        Typical use (SmolLM2 data, position 0 = t_inst):
-          steer guard train --pos train_harmful.safetensors \\
-                            --neg train_harmless.safetensors \\
-                            --position 0 --out guard.safetensors
-          steer guard eval --guard guard.safetensors \\
-                           --pos test_harmful.npy --neg test_harmless.npy
-          steer guard score --guard guard.safetensors \\
-                            --acts new_prompts.npy --jsonl
-        """,
+            Typical use (SmolLM2 data, position 0 = t_inst):
+              steer guard train --pos train_harmful.safetensors \\
+                                --neg train_harmless.safetensors \\
+                                --position 0 --out guard.safetensors
+              steer guard eval --guard guard.safetensors \\
+                               --pos test_harmful.npy --neg test_harmless.npy
+              steer guard score --guard guard.safetensors \\
+                                --acts new_prompts.npy --jsonl
+            """,
         subcommands: [GuardTrain.self, GuardScore.self, GuardEval.self]
     )
 }
-
 
 struct GuardTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Fit the centroids, optionally calibrate α on held-out rows, and save the guard.",
         discussion: """
-        The guard file (safetensors) holds F32 centroids pos.layer.N and neg.layer.N and __metadata__ \
-        with the layers, position, α, row counts, calibration method and the metrics measured on the \
-        training rows (and on the validation rows when calibrated).
+            The guard file (safetensors) holds F32 centroids pos.layer.N and neg.layer.N and __metadata__ \
+            with the layers, position, α, row counts, calibration method and the metrics measured on the \
+            training rows (and on the validation rows when calibrated).
 
-        --calibrate picks α on --val-pos/--val-neg, never on the training rows:
-          max-f1     the highest F1
-          youden     the highest TPR − FPR
-          fpr=0.01   the highest TPR at a false-positive rate of at most 1 %
-        Hold part of a file out with --val-rows (and train on the rest with --rows).
-        """
+            --calibrate picks α on --val-pos/--val-neg, never on the training rows:
+              max-f1     the highest F1
+              youden     the highest TPR − FPR
+              fpr=0.01   the highest TPR at a false-positive rate of at most 1 %
+            Hold part of a file out with --val-rows (and train on the rest with --rows).
+            """
     )
 
     @Option(help: ArgumentHelp("Harmful training activations.", valueName: "file")) var pos: String
@@ -82,10 +81,19 @@ struct GuardTrain: ParsableCommand {
         let train = try model.recordTrainingMetrics(positive: positive, negative: negative, options: options)
         try model.write(to: out)
         let report = GuardTrainingReport(guard: model, out: out, train: train, validation: validation)
-        if json { try printJSON(report); return }
-        print("steer guard train: \(model.activeSlots.count) of \(model.slots.count) layer slots, width \(model.width), position \(model.position.map(String.init) ?? "none"), \(positive.rowCount) pos × \(negative.rowCount) neg rows")
-        if !model.skippedSlots.isEmpty { print("  skipped (identical or zero centroids): slots \(model.skippedSlots.map(String.init).joined(separator: ","))") }
-        print("  α = \(model.alpha) (\(report.calibration == "none" ? "given" : "calibrated: \(report.calibration) on \(valPos ?? "") / \(valNeg ?? "")"))")
+        if json {
+            try printJSON(report)
+            return
+        }
+        print(
+            "steer guard train: \(model.activeSlots.count) of \(model.slots.count) layer slots, width \(model.width), position \(model.position.map(String.init) ?? "none"), \(positive.rowCount) pos × \(negative.rowCount) neg rows"
+        )
+        if !model.skippedSlots.isEmpty {
+            print("  skipped (identical or zero centroids): slots \(model.skippedSlots.map(String.init).joined(separator: ","))")
+        }
+        print(
+            "  α = \(model.alpha) (\(report.calibration == "none" ? "given" : "calibrated: \(report.calibration) on \(valPos ?? "") / \(valNeg ?? "")"))"
+        )
         print("")
         print(evaluationTable([("train", train)] + (validation.map { [("validation", $0)] } ?? [])))
         print("\nwrote \(out)")
@@ -97,10 +105,10 @@ struct GuardScore: ParsableCommand {
         commandName: "score",
         abstract: "Score every row of an activation file with a saved guard.",
         discussion: """
-        Prints `row  score  verdict` per row, or with --jsonl one JSON object per line with keys row, \
-        score and harmful. A summary (rows flagged) goes to stderr. The guard's position is used \
-        unless --position is given; the file must hold the guard's layer slots and width.
-        """
+            Prints `row  score  verdict` per row, or with --jsonl one JSON object per line with keys row, \
+            score and harmful. A summary (rows flagged) goes to stderr. The guard's position is used \
+            unless --position is given; the file must hold the guard's layer slots and width.
+            """
     )
 
     @Option(help: ArgumentHelp("A guard file from `steer guard train`.", valueName: "file")) var `guard`: String
@@ -134,10 +142,10 @@ struct GuardEval: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a saved guard on labelled rows.",
         discussion: """
-        Reports accuracy, precision, recall, F1, AUROC, FPR, TPR at 1 % FPR and the confusion matrix \
-        at the guard's α. --json uses the keys accuracy, precision, recall, f1, auroc, fpr, \
-        tpr_at_1pct_fpr and confusion ({tp, fp, tn, fn}).
-        """
+            Reports accuracy, precision, recall, F1, AUROC, FPR, TPR at 1 % FPR and the confusion matrix \
+            at the guard's α. --json uses the keys accuracy, precision, recall, f1, auroc, fpr, \
+            tpr_at_1pct_fpr and confusion ({tp, fp, tn, fn}).
+            """
     )
 
     @Option(help: ArgumentHelp("A guard file from `steer guard train`.", valueName: "file")) var `guard`: String
@@ -151,8 +159,13 @@ struct GuardEval: ParsableCommand {
         let positive = try input.open(pos, for: model.inputs(file: `guard`))
         let negative = try input.open(neg, for: model.inputs(file: `guard`))
         let evaluation = try model.evaluate(positive: positive, negative: negative, options: input.streamOptions)
-        if json { try printJSON(evaluation); return }
-        print("steer guard eval: \(`guard`) (α = \(model.alpha), \(model.activeSlots.count) layer slots) on \(positive.rowCount) pos × \(negative.rowCount) neg rows")
+        if json {
+            try printJSON(evaluation)
+            return
+        }
+        print(
+            "steer guard eval: \(`guard`) (α = \(model.alpha), \(model.activeSlots.count) layer slots) on \(positive.rowCount) pos × \(negative.rowCount) neg rows"
+        )
         print("")
         print(evaluationTable([("eval", evaluation)]))
     }

@@ -7,14 +7,17 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Layer slots to use: all, 12, 3,5,7 or 10-20.", valueName: "list"))
     var layers: String = "all"
 
-    @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Index into the stored token-position axis ([N, L, P, d] or per-layer [N, P, d]); negative counts from the end. Required when a file stores more than one position.",
-        valueName: "k"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Index into the stored token-position axis ([N, L, P, d] or per-layer [N, P, d]); negative counts from the end. Required when a file stores more than one position.",
+            valueName: "k"))
     var position: Int?
 
-    @Option(help: ArgumentHelp(
-        "Axis order when it cannot be guessed: nd, nld, lnd, npd, nlpd, lnpd (n rows, l layers, p positions, d width).",
-        valueName: "axes"))
+    @Option(
+        help: ArgumentHelp(
+            "Axis order when it cannot be guessed: nd, nld, lnd, npd, nlpd, lnpd (n rows, l layers, p positions, d width).",
+            valueName: "axes"))
     var layout: Layout = .auto
 
     @Option(help: ArgumentHelp("Element type of raw .bin files (f32, f16, bf16, f64); bf16 also reads a .npy saved as '<V2'.", valueName: "type"))
@@ -37,8 +40,9 @@ struct InputOptions: ParsableArguments {
     }
 
     func selection() throws -> ActivationSelection {
-        ActivationSelection(layers: try LayerSelection(parsing: layers), position: position, layout: layout,
-                            readOptions: TensorFile.ReadOptions(dtype: dtype, width: dim), rows: try rows.map(ActivationSelection.parseRows))
+        ActivationSelection(
+            layers: try LayerSelection(parsing: layers), position: position, layout: layout,
+            readOptions: TensorFile.ReadOptions(dtype: dtype, width: dim), rows: try rows.map(ActivationSelection.parseRows))
     }
 
     var streamOptions: StreamOptions {

@@ -6,10 +6,10 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe an activation file: format, dtype, shapes, tensors, metadata, non-finite values.",
         discussion: """
-        Reads the header, then streams the data once to count NaN and infinite values \
-        (skip that with --no-scan). Also says how steer would read the file as activations: \
-        rows, width, layer slots, positions and layer convention.
-        """
+            Reads the header, then streams the data once to count NaN and infinite values \
+            (skip that with --no-scan). Also says how steer would read the file as activations: \
+            rows, width, layer slots, positions and layer convention.
+            """
     )
 
     @Argument(help: ArgumentHelp("The file to describe.", valueName: "file"))
@@ -37,8 +37,12 @@ struct Inspect: ParsableCommand {
         if r.tensors.count == 1, let only = r.tensors.first {
             print("tensor      \(only.name): \(only.dtype) \(only.shape)")
         } else {
-            let ordered = r.tensors.sorted { (Activations.slotNumber(in: $0.name) ?? Int.max, $0.name) < (Activations.slotNumber(in: $1.name) ?? Int.max, $1.name) }
-            let names = ordered.count > 6 ? "\(ordered[0].name), \(ordered[1].name), … \(ordered[ordered.count - 1].name)" : ordered.map(\.name).joined(separator: ", ")
+            let ordered = r.tensors.sorted {
+                (Activations.slotNumber(in: $0.name) ?? Int.max, $0.name) < (Activations.slotNumber(in: $1.name) ?? Int.max, $1.name)
+            }
+            let names =
+                ordered.count > 6
+                ? "\(ordered[0].name), \(ordered[1].name), … \(ordered[ordered.count - 1].name)" : ordered.map(\.name).joined(separator: ", ")
             let shape = shapes.count == 1 ? "each \(shapes.first ?? [])" : "\(shapes.count) shapes"
             print("tensors     \(r.tensors.count) (\(types)), \(shape): \(names)")
         }

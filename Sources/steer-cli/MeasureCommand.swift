@@ -7,10 +7,10 @@ struct Measure: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "How well saved directions separate labelled rows, per layer (e.g. on held-out data).",
         discussion: """
-        Projects every row onto each unit direction r̂ of a directions file (from `steer extract`) and \
-        reports norm, AUROC, Cohen's d and accuracy at the midpoint threshold, best layer marked: the \
-        same table as `steer extract`, on rows the directions were not fitted to.
-        """
+            Projects every row onto each unit direction r̂ of a directions file (from `steer extract`) and \
+            reports norm, AUROC, Cohen's d and accuracy at the midpoint threshold, best layer marked: the \
+            same table as `steer extract`, on rows the directions were not fitted to.
+            """
     )
 
     @Option(help: ArgumentHelp("A directions file from `steer extract`.", valueName: "file")) var directions: String
@@ -24,7 +24,10 @@ struct Measure: ParsableCommand {
         let positive = try input.open(pos, for: set.inputs(file: directions))
         let negative = try input.open(neg, for: set.inputs(file: directions))
         let report = try MeasurementReport.measure(set, file: directions, positive: positive, negative: negative, options: input.streamOptions)
-        if json { try printJSON(report); return }
+        if json {
+            try printJSON(report)
+            return
+        }
         print("steer measure: \(directions) on \(positive.rowCount) pos × \(negative.rowCount) neg rows\n")
         print(separationTable(report.layers, best: report.bestLayer))
     }

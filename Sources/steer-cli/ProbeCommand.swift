@@ -8,10 +8,10 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "Logistic-regression probes per layer: the usual stronger baseline to a direction or the guard.",
         discussion: """
-        One L2-regularised logistic regression per layer slot on standardised activations, fitted in \
-        Float64 by Newton's method with a Cholesky solve (L-BFGS above 2047 features); the same model as scikit-learn's make_pipeline(StandardScaler(), \
-        LogisticRegression(C=…)). A row is predicted harmful when the decision value is above 0.
-        """,
+            One L2-regularised logistic regression per layer slot on standardised activations, fitted in \
+            Float64 by Newton's method with a Cholesky solve (L-BFGS above 2047 features); the same model as scikit-learn's make_pipeline(StandardScaler(), \
+            LogisticRegression(C=…)). A row is predicted harmful when the decision value is above 0.
+            """,
         subcommands: [ProbeTrain.self, ProbeEval.self]
     )
 }
@@ -36,10 +36,10 @@ struct ProbeTrain: ParsableCommand {
         commandName: "train",
         abstract: "Fit one probe per layer and print the layer sweep (held-out rows when given).",
         discussion: """
-        The file (safetensors) holds F64 weight.layer.N, mean.layer.N, scale.layer.N and intercept.layer.N \
-        per slot and __metadata__ (C, layers, position, counts, sources). With --val-pos/--val-neg the \
-        sweep reports accuracy and AUROC on those held-out rows and marks the best layer by them.
-        """
+            The file (safetensors) holds F64 weight.layer.N, mean.layer.N, scale.layer.N and intercept.layer.N \
+            per slot and __metadata__ (C, layers, position, counts, sources). With --val-pos/--val-neg the \
+            sweep reports accuracy and AUROC on those held-out rows and marks the best layer by them.
+            """
     )
 
     @Option(help: ArgumentHelp("Harmful training activations.", valueName: "file")) var pos: String
@@ -63,7 +63,9 @@ struct ProbeTrain: ParsableCommand {
         let negative = try Activations.open(neg, selection: selection)
         let probes = try ProbeSet.train(positive: positive, negative: negative, c: c, options: input.streamOptions)
         if !probes.unconvergedSlots.isEmpty {
-            standardError("steer probe train: warning: the fit did not reach its tolerance on layer slots \(LayerSelection.describe(probes.unconvergedSlots)) (iteration cap); try a smaller -C")
+            standardError(
+                "steer probe train: warning: the fit did not reach its tolerance on layer slots \(LayerSelection.describe(probes.unconvergedSlots)) (iteration cap); try a smaller -C"
+            )
         }
         let options = input.streamOptions
         let train = try probes.evaluate(positive: positive, negative: negative, options: options)
@@ -71,7 +73,8 @@ struct ProbeTrain: ParsableCommand {
         if let valPos, let valNeg {
             var held = selection
             held.rows = try valRows.map(ActivationSelection.parseRows)
-            validation = try probes.evaluate(positive: Activations.open(valPos, selection: held), negative: Activations.open(valNeg, selection: held), options: options)
+            validation = try probes.evaluate(
+                positive: Activations.open(valPos, selection: held), negative: Activations.open(valNeg, selection: held), options: options)
         }
         if let out { try probes.write(to: out) }
         let report = ProbeSweepReport(probes: probes, train: train, validation: validation, out: out)
@@ -79,7 +82,9 @@ struct ProbeTrain: ParsableCommand {
             try printJSON(report)
             return
         }
-        print("steer probe train: \(probes.probes.count) layer slots, width \(probes.width), C = \(c), \(positive.rowCount) pos × \(negative.rowCount) neg rows")
+        print(
+            "steer probe train: \(probes.probes.count) layer slots, width \(probes.width), C = \(c), \(positive.rowCount) pos × \(negative.rowCount) neg rows"
+        )
         if validation == nil { print("  no --val-pos/--val-neg: the sweep below is on the training rows") }
         print("")
         print(sweepTable([("train", train)] + (validation.map { [("held-out", $0)] } ?? [])))
@@ -100,10 +105,14 @@ struct ProbeEval: ParsableCommand {
 
     func run() throws {
         let probes = try ProbeSet.read(probe)
-        let scores = try probes.evaluate(positive: input.open(pos, for: probes.inputs(file: probe)),
-                                         negative: input.open(neg, for: probes.inputs(file: probe)),
-                                         options: input.streamOptions)
-        if json { try printJSON(ProbeSweepReport(evaluation: scores)); return }
+        let scores = try probes.evaluate(
+            positive: input.open(pos, for: probes.inputs(file: probe)),
+            negative: input.open(neg, for: probes.inputs(file: probe)),
+            options: input.streamOptions)
+        if json {
+            try printJSON(ProbeSweepReport(evaluation: scores))
+            return
+        }
         print("steer probe eval: \(probe) (C = \(probes.c)) on \(pos) / \(neg)\n")
         print(sweepTable([("eval", scores)]))
     }

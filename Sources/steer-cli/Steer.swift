@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Steering
 import TerminalOutput
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The `steer` command: activation steering and interpretability from saved activations.
@@ -13,11 +14,11 @@ struct Steer: ParsableCommand {
         commandName: "steer",
         abstract: "Directions, separations and steering from saved language-model activations.",
         discussion: """
-        Activation files: .npy (v1–v3), .safetensors (one tensor per layer or one stacked tensor) \
-        and headerless little-endian .bin (give --dim and --dtype). The format is read from the bytes.
-        Shapes: [N, d], [N, L, d], [N, L, P, d], or per layer [N, d] / [N, P, d]; --layers and \
-        --position select. Exit codes: 0 success, 1 bad input, 2 usage.
-        """,
+            Activation files: .npy (v1–v3), .safetensors (one tensor per layer or one stacked tensor) \
+            and headerless little-endian .bin (give --dim and --dtype). The format is read from the bytes.
+            Shapes: [N, d], [N, L, d], [N, L, P, d], or per layer [N, d] / [N, P, d]; --layers and \
+            --position select. Exit codes: 0 success, 1 bad input, 2 usage.
+            """,
         version: "0.1.0",
         subcommands: [Inspect.self, Extract.self, Guard.self, ProbeCommand.self, Measure.self]
     )
@@ -88,8 +89,8 @@ struct Steer: ParsableCommand {
 enum OpenBLASCoreType {
     static func ensure(for arguments: [String]) {
         guard arguments.dropFirst().contains("probe"), getenv("OPENBLAS_CORETYPE") == nil,
-              let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ").contains("avx512f") == true
+            let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ").contains("avx512f") == true
         else { return }
         setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
         let argv = arguments.map { strdup($0) } + [nil]

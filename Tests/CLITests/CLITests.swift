@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The `steer` executable as a user runs it: exit codes, output, and what it leaves on disk.
 @Suite struct CLITests {
@@ -32,7 +32,8 @@ import TestSupport
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = arguments
         }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -43,8 +44,9 @@ import TestSupport
         process.waitUntilExit()
         let timedOut = !timer.isCancelled && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM
         timer.cancel()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
-                   signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
+            signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
     }
 
     let trainPos = Fixtures.vectors("real/smollm2_train_harmful.safetensors")
@@ -163,9 +165,11 @@ import TestSupport
     @Test func trainScoreEvalRoundTrip() throws {
         let dir = try Fixtures.temporaryDirectory()
         let model = dir + "/guard.safetensors"
-        let train = try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--rows", "0-149",
-                                        "--calibrate", "youden", "--val-pos", pos, "--val-neg", neg, "--val-rows", "150-299",
-                                        "--out", model, "--json"])
+        let train = try CLITests.steer([
+            "guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--rows", "0-149",
+            "--calibrate", "youden", "--val-pos", pos, "--val-neg", neg, "--val-rows", "150-299",
+            "--out", model, "--json",
+        ])
         #expect(train.status == 0, "\(train.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as? [String: Any]
         #expect(report?["calibration"] as? String == "youden")
@@ -193,8 +197,12 @@ import TestSupport
     @Test func guardErrors() throws {
         let dir = try Fixtures.temporaryDirectory()
         // --calibrate without validation data: usage.
-        #expect(try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--out", dir + "/g", "--calibrate", "max-f1"]).status == 2)
-        #expect(try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--out", dir + "/g", "--calibrate", "best"]).status == 2)
+        #expect(
+            try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--out", dir + "/g", "--calibrate", "max-f1"]).status
+                == 2)
+        #expect(
+            try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--out", dir + "/g", "--calibrate", "best"]).status
+                == 2)
         // Scoring a file of another width names both.
         let model = dir + "/g.safetensors"
         #expect(try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--out", model]).status == 0)
@@ -202,8 +210,10 @@ import TestSupport
         let wrong = try CLITests.steer(["guard", "score", "--guard", model, "--acts", raw, "--dim", "384", "--dtype", "f32"])
         #expect(wrong.status == 1 && wrong.stderr.contains(raw) && wrong.stderr.contains("has no layer slot 1"))
         // A file lacking the guard's slots: that is the error, not a position complaint.
-        let slots = try CLITests.steer(["guard", "eval", "--guard", model, "--pos", Fixtures.vectors("real/smollm2_train_harmful.safetensors"),
-                                        "--neg", Fixtures.vectors("real/smollm2_train_harmless.safetensors")])
+        let slots = try CLITests.steer([
+            "guard", "eval", "--guard", model, "--pos", Fixtures.vectors("real/smollm2_train_harmful.safetensors"),
+            "--neg", Fixtures.vectors("real/smollm2_train_harmless.safetensors"),
+        ])
         #expect(slots.status == 1 && slots.stderr.contains("has no layer slot 1"), "\(slots.stderr)")
         // A NaN in the scored rows is reported with its row (as the file numbers it), never scored as 0.
         var values = [Float](repeating: 0.25, count: 30 * 2 * 2 * 576)
@@ -216,7 +226,9 @@ import TestSupport
             #expect(nan.status == 1 && nan.stderr.contains("NaN in row 17 (layer slot 1)"), "\(nan.stderr)")
         }
         // A directions file is not a guard.
-        let notGuard = try CLITests.steer(["guard", "eval", "--guard", Fixtures.vectors("real/smollm2_train_harmful.safetensors"), "--pos", pos, "--neg", neg])
+        let notGuard = try CLITests.steer([
+            "guard", "eval", "--guard", Fixtures.vectors("real/smollm2_train_harmful.safetensors"), "--pos", pos, "--neg", neg,
+        ])
         #expect(notGuard.status == 1 && notGuard.stderr.contains("not a guard file"))
     }
 }
@@ -236,8 +248,10 @@ enum GuardTestsReference {
     @Test func probeTrainSweepAndEval() throws {
         let dir = try Fixtures.temporaryDirectory()
         let out = dir + "/probe.safetensors"
-        let train = try CLITests.steer(["probe", "train", "--pos", pos, "--neg", neg, "--position", "0", "--rows", "0-149",
-                                        "--val-pos", pos, "--val-neg", neg, "--val-rows", "150-299", "--out", out, "--json"])
+        let train = try CLITests.steer([
+            "probe", "train", "--pos", pos, "--neg", neg, "--position", "0", "--rows", "0-149",
+            "--val-pos", pos, "--val-neg", neg, "--val-rows", "150-299", "--out", out, "--json",
+        ])
         #expect(train.status == 0, "\(train.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as? [String: Any]
         let held = try Fixtures.records(report?["validation"], "validation")
@@ -254,7 +268,9 @@ enum GuardTestsReference {
     @Test func measureOnHeldOutRows() throws {
         let dir = try Fixtures.temporaryDirectory()
         let directions = dir + "/d.safetensors"
-        #expect(try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--rows", "0-149", "--out", directions, "--no-metrics"]).status == 0)
+        #expect(
+            try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--rows", "0-149", "--out", directions, "--no-metrics"])
+                .status == 0)
         let run = try CLITests.steer(["measure", "--directions", directions, "--pos", pos, "--neg", neg, "--rows", "150-299", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let layers = try Fixtures.records((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["layers"], "layers")

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The hostile-input review, as a user meets it: crafted files and flags give one error line and
 /// exit 1 (bad input) or 2 (usage), in a child process where a trap or a hang is a failed test.
@@ -32,9 +33,11 @@ import TestSupport
 
     /// A guard file of width 4 on slots 0 and 1 with the given metadata overrides.
     func guardFile(_ name: String, position: String, degenerate: Bool = false) throws -> String {
-        let pos: [Float] = [1, 0, 0, 0], neg: [Float] = degenerate ? pos : [0, 1, 0, 0]
-        let bytes = try Self.safetensors([("pos.layer.0", [4], pos), ("neg.layer.0", [4], neg), ("pos.layer.1", [4], pos), ("neg.layer.1", [4], neg)],
-                                         metadata: ["steer.kind": "latent_guard", "steer.alpha": "0", "steer.position": position])
+        let pos: [Float] = [1, 0, 0, 0]
+        let neg: [Float] = degenerate ? pos : [0, 1, 0, 0]
+        let bytes = try Self.safetensors(
+            [("pos.layer.0", [4], pos), ("neg.layer.0", [4], neg), ("pos.layer.1", [4], pos), ("neg.layer.1", [4], neg)],
+            metadata: ["steer.kind": "latent_guard", "steer.alpha": "0", "steer.position": position])
         let path = dir + "/" + name
         try Fixtures.write(bytes, to: path)
         return path
@@ -63,13 +66,18 @@ import TestSupport
     }
 
     @Test func flagTrapsAreUsageErrors() throws {
-        let pos = Fixtures.vectors("real/smollm2_train_harmful.safetensors"), neg = Fixtures.vectors("real/smollm2_train_harmless.safetensors")
+        let pos = Fixtures.vectors("real/smollm2_train_harmful.safetensors")
+        let neg = Fixtures.vectors("real/smollm2_train_harmless.safetensors")
         let raw = Fixtures.vectors("real/minilm_train_harmful.layer4.f32le.bin")
         let extract = ["extract", "--pos", pos, "--neg", neg, "--position", "0"]
         let cases: [([String], String)] = [
             (extract + ["--rows", "0-9223372036854775807"], "--rows"),
-            (["guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--out", dir + "/g", "--calibrate", "youden",
-              "--val-pos", pos, "--val-neg", neg, "--val-rows", "0-9223372036854775807"], "--rows"),
+            (
+                [
+                    "guard", "train", "--pos", pos, "--neg", neg, "--position", "0", "--out", dir + "/g", "--calibrate", "youden",
+                    "--val-pos", pos, "--val-neg", neg, "--val-rows", "0-9223372036854775807",
+                ], "--rows"
+            ),
             (extract + ["--layers", "0-9223372036854775807"], "--layers"),
             (extract + ["--layers", "0-1000000000"], "--layers"),
             (["inspect", raw, "--dim", "4611686018427387904", "--dtype", "f32"], "--dim"),
@@ -86,8 +94,10 @@ import TestSupport
 
     @Test func badStoredPositionsNameTheGuardFileAndExitOne() throws {
         let acts = try twoPositionActivations("acts.npy")
-        for (position, text) in [("5", "steer.position 5 is outside the 2 token positions"), ("9223372036854775807", "steer.position 9223372036854775807"),
-                                 ("abc", "steer.position 'abc'")] {
+        for (position, text) in [
+            ("5", "steer.position 5 is outside the 2 token positions"), ("9223372036854775807", "steer.position 9223372036854775807"),
+            ("abc", "steer.position 'abc'"),
+        ] {
             let model = try guardFile("guard-\(position).safetensors", position: position)
             for sub in [["guard", "score", "--guard", model, "--acts", acts], ["guard", "eval", "--guard", model, "--pos", acts, "--neg", acts]] {
                 let run = try CLITests.steer(sub, timeout: 60)
@@ -113,15 +123,18 @@ import TestSupport
         #expect(mkfifo(fifo, 0o600) == 0)
         expectOneLine(try CLITests.steer(["inspect", fifo], timeout: 30), status: 1, containing: "named pipe", "inspect fifo")
         let acts = try twoPositionActivations("acts.npy")
-        expectOneLine(try CLITests.steer(["extract", "--pos", fifo, "--neg", acts, "--position", "0"], timeout: 30), status: 1,
-                      containing: "named pipe", "extract fifo")
+        expectOneLine(
+            try CLITests.steer(["extract", "--pos", fifo, "--neg", acts, "--position", "0"], timeout: 30), status: 1,
+            containing: "named pipe", "extract fifo")
     }
 
     @Test func outputsHonourTheUmaskAndFailedRenamesLeaveNothing() throws {
-        let pos = Fixtures.vectors("real/smollm2_train_harmful.safetensors"), neg = Fixtures.vectors("real/smollm2_train_harmless.safetensors")
+        let pos = Fixtures.vectors("real/smollm2_train_harmful.safetensors")
+        let neg = Fixtures.vectors("real/smollm2_train_harmless.safetensors")
         for (mask, mode) in [("077", 0o600), ("022", 0o644), ("002", 0o664)] {
             let out = dir + "/d\(mask).safetensors"
-            let run = try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--no-metrics", "--out", out], shell: "umask \(mask);")
+            let run = try CLITests.steer(
+                ["extract", "--pos", pos, "--neg", neg, "--position", "0", "--no-metrics", "--out", out], shell: "umask \(mask);")
             #expect(run.status == 0, "\(run.stderr)")
             let attributes = try FileManager.default.attributesOfItem(atPath: out)
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == mode, "umask \(mask)")

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
-import Testing
-import TestSupport
 import Probe
 import Steering
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Guard and probe files crafted to make a loaded model score NaN, loop, or blame the wrong
 /// file: each is refused when read, as strictly as training refuses to make one.
@@ -19,8 +20,9 @@ import Steering
     /// A small real guard (slots 0 and 1 of the committed subset, position 0).
     func realGuard() throws -> LatentGuard {
         let s = ActivationSelection(position: 0, rows: 0..<40)
-        return try LatentGuard.fit(positive: Activations.open(Self.twoPositions, selection: s),
-                                   negative: Activations.open(Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), selection: s))
+        return try LatentGuard.fit(
+            positive: Activations.open(Self.twoPositions, selection: s),
+            negative: Activations.open(Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), selection: s))
     }
 
     func expectReadError(_ model: LatentGuard, _ text: String) throws {
@@ -98,9 +100,10 @@ import Steering
 
     @Test func probeFilesNameTheSolverThatRan() throws {
         let s = ActivationSelection(layers: .slots([0]), position: 0, rows: 0..<60)
-        let probes = try ProbeSet.train(positive: Activations.open(Self.twoPositions, selection: s),
-                                        negative: Activations.open(Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), selection: s),
-                                        options: StreamOptions(workers: 1))
+        let probes = try ProbeSet.train(
+            positive: Activations.open(Self.twoPositions, selection: s),
+            negative: Activations.open(Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), selection: s),
+            options: StreamOptions(workers: 1))
         #expect(probes.metadata["steer.solver"] == "Newton (Cholesky)")
         #expect(probes.metadata["steer.method"]?.contains("Newton") == true && probes.metadata["steer.method"]?.contains("L-BFGS") == false)
     }
@@ -131,7 +134,9 @@ import Steering
         try ProbeSet(probes: [probe], c: 1, position: nil, width: 2, metadata: [:]).write(to: path)
         let loaded = try ProbeSet.read(path)
         let acts = dir + "/acts.npy"
-        try TensorWriter.write(to: acts, format: .npy, tensors: [TensorSpec(name: "a", dtype: .float32, shape: [3, 2])]) { try $0.append([1, 1, 2, 2, -1, 3] as [Double]) }
+        try TensorWriter.write(to: acts, format: .npy, tensors: [TensorSpec(name: "a", dtype: .float32, shape: [3, 2])]) {
+            try $0.append([1, 1, 2, 2, -1, 3] as [Double])
+        }
         do {
             _ = try loaded.decisions(Activations.open(acts))
             Issue.record("an overflowing decision came back")

@@ -1,7 +1,7 @@
-import Testing
-import TestSupport
-import Steering
 import Probe
+import Steering
+import TestSupport
+import Testing
 
 /// The README's library example, verbatim apart from paths, so it cannot rot.
 @Suite struct LibraryExampleTests {
@@ -11,19 +11,19 @@ import Probe
         let outPath = try Fixtures.temporaryDirectory() + "/harmfulness.safetensors"
 
         // --- README example begins
-        let selection = ActivationSelection(layers: .all, position: 0)   // position 0 = t_inst
+        let selection = ActivationSelection(layers: .all, position: 0)  // position 0 = t_inst
         let harmful = try Activations.open(harmfulPath, selection: selection)
         let harmless = try Activations.open(harmlessPath, selection: selection)
 
         let (means, directions) = try MeanDifference.extract(positive: harmful, negative: harmless)
-        try directions.write(to: outPath)                                 // F32 layer.N + __metadata__
+        try directions.write(to: outPath)  // F32 layer.N + __metadata__
 
         let layers = try Separation.measure(directions, positive: harmful, negative: harmless)
         if let best = Separation.best(layers) {
             print("best slot \(layers[best].slot): AUROC \(layers[best].auroc), ‖r‖ \(layers[best].norm)")
         }
-        let r28 = directions.vector(slot: 28)                             // raw Float64 difference
-        let unit = directions.unitVectors                                 // r / ‖r‖ per slot
+        let r28 = directions.vector(slot: 28)  // raw Float64 difference
+        let unit = directions.unitVectors  // r / ‖r‖ per slot
         // --- README example ends
 
         #expect(means.positiveCount == 260 && r28?.count == 576 && unit.count == 4)
@@ -35,31 +35,35 @@ import Probe
         let trainHarmful = Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy")
         let trainHarmless = Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy")
         let dir = try Fixtures.temporaryDirectory()
-        let guardPath = dir + "/guard.safetensors", probePath = dir + "/probes.safetensors"
+        let guardPath = dir + "/guard.safetensors"
+        let probePath = dir + "/probes.safetensors"
 
         // --- README guard example begins
-        let train = ActivationSelection(position: 0, rows: 0..<150)       // t_inst; rows 150-299 held out
+        let train = ActivationSelection(position: 0, rows: 0..<150)  // t_inst; rows 150-299 held out
         let heldOut = ActivationSelection(position: 0, rows: 150..<300)
         let harmful = try Activations.open(trainHarmful, selection: train)
         let harmless = try Activations.open(trainHarmless, selection: train)
 
-        var latentGuard = try LatentGuard.train(positive: harmful, negative: harmless)   // α = 0, all slots
-        try latentGuard.calibrate(.fpr(0.05),                              // α from held-out rows only
-                                  positive: Activations.open(trainHarmful, selection: heldOut),
-                                  negative: Activations.open(trainHarmless, selection: heldOut))
+        var latentGuard = try LatentGuard.train(positive: harmful, negative: harmless)  // α = 0, all slots
+        try latentGuard.calibrate(
+            .fpr(0.05),  // α from held-out rows only
+            positive: Activations.open(trainHarmful, selection: heldOut),
+            negative: Activations.open(trainHarmless, selection: heldOut))
         try latentGuard.write(to: guardPath)
 
-        let loaded = try LatentGuard.read(guardPath)                      // bit-for-bit the same guard
+        let loaded = try LatentGuard.read(guardPath)  // bit-for-bit the same guard
         let scores = try loaded.score(Activations.open(trainHarmful, selection: heldOut))
         let flagged = loaded.verdicts(scores).filter { $0 }.count
-        let report = try loaded.evaluate(positive: Activations.open(trainHarmful, selection: heldOut),
-                                         negative: Activations.open(trainHarmless, selection: heldOut))
+        let report = try loaded.evaluate(
+            positive: Activations.open(trainHarmful, selection: heldOut),
+            negative: Activations.open(trainHarmless, selection: heldOut))
         print("flagged \(flagged) of \(scores.count); accuracy \(report.accuracy), AUROC \(report.auroc), FPR \(report.fpr)")
 
-        let probes = try ProbeSet.train(positive: harmful, negative: harmless, c: 1)      // one per layer
+        let probes = try ProbeSet.train(positive: harmful, negative: harmless, c: 1)  // one per layer
         try probes.write(to: probePath)
-        let sweep = try probes.evaluate(positive: Activations.open(trainHarmful, selection: heldOut),
-                                        negative: Activations.open(trainHarmless, selection: heldOut))
+        let sweep = try probes.evaluate(
+            positive: Activations.open(trainHarmful, selection: heldOut),
+            negative: Activations.open(trainHarmless, selection: heldOut))
         // --- README guard example ends
 
         #expect(loaded == latentGuard && scores.count == 150 && report.fpr <= 0.1)

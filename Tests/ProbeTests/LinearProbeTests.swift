@@ -1,8 +1,8 @@
 import Foundation
-import Testing
-import TestSupport
 import Probe
 import Steering
+import TestSupport
+import Testing
 
 /// Logistic-regression probes against scikit-learn (`StandardScaler` + `LogisticRegression`, same C).
 @Suite struct LinearProbeTests {
@@ -41,14 +41,17 @@ import Steering
 
     @Test func committedRealSubsetMatchesScikitLearn() throws {
         let reference = try Self.reference("real/probe.json", "subset_p0")
-        try check(pos: Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"), neg: Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"),
-                  trainRows: 0..<150, evalRows: 150..<300, c: 1, reference: reference)
+        try check(
+            pos: Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"), neg: Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"),
+            trainRows: 0..<150, evalRows: 150..<300, c: 1, reference: reference)
     }
 
     /// Newton and L-BFGS reach the same optimum (the one scikit-learn finds).
     @Test func newtonAndLBFGSAgree() throws {
-        let acts = try Activations.open(Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"), selection: .init(layers: .slots([1]), position: 0, rows: 0..<150))
-        let other = try Activations.open(Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), selection: .init(layers: .slots([1]), position: 0, rows: 0..<150))
+        let acts = try Activations.open(
+            Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"), selection: .init(layers: .slots([1]), position: 0, rows: 0..<150))
+        let other = try Activations.open(
+            Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), selection: .init(layers: .slots([1]), position: 0, rows: 0..<150))
         var x = try acts.matrix(layerIndex: 0) + other.matrix(layerIndex: 0)
         let d = acts.width
         for j in 0..<d {  // standardise as the probe does
@@ -69,7 +72,9 @@ import Steering
     @Test func savedProbesLoadExactly() throws {
         let dir = Fixtures.vectors("synthetic/")
         let s = ActivationSelection(position: 0)
-        let probes = try ProbeSet.train(positive: Activations.open(dir + "pos_f16.npy", selection: s), negative: Activations.open(dir + "neg_bf16.safetensors", selection: s), c: 0.5)
+        let probes = try ProbeSet.train(
+            positive: Activations.open(dir + "pos_f16.npy", selection: s), negative: Activations.open(dir + "neg_bf16.safetensors", selection: s),
+            c: 0.5)
         let path = try Fixtures.temporaryDirectory() + "/probe.safetensors"
         try probes.write(to: path)
         #expect(try ProbeSet.read(path) == probes)
@@ -87,10 +92,12 @@ import Steering
     @Test(.enabled(if: Fixtures.sharedData != nil, Comment(rawValue: Fixtures.sharedNote)))
     func fullTrainToTestSweepMatchesScikitLearn() throws {
         let s = ActivationSelection(position: 0)
-        let probes = try ProbeSet.train(positive: Activations.open(Fixtures.shared("smollm2/smollm2_train_harmful.safetensors"), selection: s),
-                                        negative: Activations.open(Fixtures.shared("smollm2/smollm2_train_harmless.safetensors"), selection: s))
-        let scores = try probes.evaluate(positive: Activations.open(Fixtures.shared("smollm2/smollm2_test_harmful.npy"), selection: s),
-                                         negative: Activations.open(Fixtures.shared("smollm2/smollm2_test_harmless.npy"), selection: s))
+        let probes = try ProbeSet.train(
+            positive: Activations.open(Fixtures.shared("smollm2/smollm2_train_harmful.safetensors"), selection: s),
+            negative: Activations.open(Fixtures.shared("smollm2/smollm2_train_harmless.safetensors"), selection: s))
+        let scores = try probes.evaluate(
+            positive: Activations.open(Fixtures.shared("smollm2/smollm2_test_harmful.npy"), selection: s),
+            negative: Activations.open(Fixtures.shared("smollm2/smollm2_test_harmless.npy"), selection: s))
         let reference = try Self.reference("real/probe.json", "full_t_inst")
         #expect(scores.count == reference.count)
         for (score, r) in zip(scores, reference) {

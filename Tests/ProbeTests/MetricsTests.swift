@@ -1,8 +1,8 @@
 import Foundation
-import Testing
-import TestSupport
 import Probe
 import Steering
+import TestSupport
+import Testing
 
 /// Metrics against scikit-learn, and per-layer separation against the numpy reference.
 @Suite struct MetricsTests {
@@ -64,16 +64,18 @@ import Steering
 
     @Test(arguments: [0, 1])
     func realSubsetSeparationMatchesNumpy(position: Int) throws {
-        let got = try Self.separations(Fixtures.vectors("real/smollm2_train_harmful.safetensors"),
-                                       Fixtures.vectors("real/smollm2_train_harmless.safetensors"), .init(position: position))
+        let got = try Self.separations(
+            Fixtures.vectors("real/smollm2_train_harmful.safetensors"),
+            Fixtures.vectors("real/smollm2_train_harmless.safetensors"), .init(position: position))
         Self.compare(got, try ExpectedLayer.real("subset_train_p\(position)"))
         #expect(Separation.best(got).map { got[$0].slot } == (position == 0 ? 28 : 18))
     }
 
     @Test(.enabled(if: Fixtures.sharedData != nil, Comment(rawValue: Fixtures.sharedNote)), arguments: [0, 1])
     func fullTrainSeparationMatchesNumpy(position: Int) throws {
-        let got = try Self.separations(Fixtures.shared("smollm2/smollm2_train_harmful.safetensors"),
-                                       Fixtures.shared("smollm2/smollm2_train_harmless.safetensors"), .init(position: position))
+        let got = try Self.separations(
+            Fixtures.shared("smollm2/smollm2_train_harmful.safetensors"),
+            Fixtures.shared("smollm2/smollm2_train_harmless.safetensors"), .init(position: position))
         Self.compare(got, try ExpectedLayer.real("smollm2_train_p\(position)"))
     }
 }

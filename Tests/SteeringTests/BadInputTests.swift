@@ -1,5 +1,6 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import Steering
 
 /// Broken files: every one is a SteerError naming the file, never a trap.
@@ -67,7 +68,8 @@ import TestSupport
     @Test func npyHeaderLengthPastEnd() throws {
         let bytes = try Fixtures.read(Fixtures.vectors("synthetic/pos_f32.npy"))
         var copy = Array(bytes[0..<100])
-        copy[8] = 0xFF; copy[9] = 0x7F
+        copy[8] = 0xFF
+        copy[9] = 0x7F
         try expectError(copy, containing: "runs past the end")
     }
 
@@ -98,7 +100,8 @@ import TestSupport
     }
 
     @Test func safetensorsOffsets() throws {
-        let overlap = #"{"layer.0":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"layer.1":{"dtype":"F32","shape":[2,2],"data_offsets":[8,24]}}"#
+        let overlap =
+            #"{"layer.0":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"layer.1":{"dtype":"F32","shape":[2,2],"data_offsets":[8,24]}}"#
         try expectError(Self.safetensors(overlap, data: 24), containing: "overlaps")
         let gap = #"{"layer.0":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"layer.1":{"dtype":"F32","shape":[2,2],"data_offsets":[20,36]}}"#
         try expectError(Self.safetensors(gap, data: 36), containing: "gap of 4 bytes")
@@ -123,8 +126,9 @@ import TestSupport
     }
 
     @Test func rawRowsMustBeWhole() throws {
-        try expectError(Array(repeating: 0, count: 30), containing: "not a whole number of rows",
-                        .init(readOptions: .init(dtype: .float32, width: 4)))
+        try expectError(
+            Array(repeating: 0, count: 30), containing: "not a whole number of rows",
+            .init(readOptions: .init(dtype: .float32, width: 4)))
     }
 
     @Test func otherFormatsAreNamed() throws {

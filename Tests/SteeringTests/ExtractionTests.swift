@@ -1,5 +1,6 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import Steering
 
 /// Difference-of-means directions against the float64 numpy reference.
@@ -73,7 +74,8 @@ import TestSupport
         let acts = try Activations.open(dir + "/big.npy", selection: .init(layers: layers, position: position))
         for tileBytes in [4096, 100_000, 1 << 22] {
             let means = try acts.means(StreamOptions(workers: 2, tileBytes: tileBytes))
-            let scores = try acts.project(onto: acts.layers.map { _ in (0..<d).map { Double($0 % 5) - 2 } }, StreamOptions(workers: 2, tileBytes: tileBytes))
+            let scores = try acts.project(
+                onto: acts.layers.map { _ in (0..<d).map { Double($0 % 5) - 2 } }, StreamOptions(workers: 2, tileBytes: tileBytes))
             for (index, layer) in acts.layers.enumerated() {
                 let rows = try (0..<n).map { try layer.rows.values(row: $0) }
                 let expected = (0..<d).map { j in rows.reduce(0) { $0 + $1[j] } / Double(n) }

@@ -1,5 +1,6 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import Steering
 
 /// Reading every format and dtype; layouts; layer naming; metadata.

@@ -1,10 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Steering
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The crafted files and flags of the hostile-input review: large integers that agree with each
 /// other. Each is built here and must be a one-line ``SteerError`` naming the file, never a trap,
@@ -54,7 +56,8 @@ import TestSupport
         let st = #"{"layer.0":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}}"#
         try expectError(BadInputTests.safetensors(st, data: 0), "too large")
         // Representable, but 2^40 layer slots: refused before anything is built per slot.
-        try expectError(Self.npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1099511627776, 4), }", data: 0), "layer axis of 1099511627776")
+        try expectError(
+            Self.npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1099511627776, 4), }", data: 0), "layer axis of 1099511627776")
         let info = TensorInfo(name: "array", dtype: .float32, storedType: "<f4", shape: [0, Int.max / 2, 4], offset: 0, byteCount: 0)
         let file = try ReadOnlyFile(path: Fixtures.vectors("synthetic/pos_f32.npy"))
         #expect(throws: SteerError.self) {
@@ -77,12 +80,14 @@ import TestSupport
 
     @Test(arguments: ["9223372036854775807", "1099511627776", "1000000000", "99999999999999999999", "100000"])
     func hugeSlotNumbersAreRefusedByName(number: String) throws {
-        let two = "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},\"layer.\(number)\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[16,32]}}"
+        let two =
+            "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},\"layer.\(number)\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[16,32]}}"
         try expectError(BadInputTests.safetensors(two, data: 32), "names layer")
         let one = "{\"layer.\(number)\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}"
         try expectError(BadInputTests.safetensors(one, data: 16), "steer reads layer slots 0…99999")
         let path = dir + "/directions"
-        try Fixtures.write(BadInputTests.safetensors("{\"layer.\(number)\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", data: 16), to: path)
+        try Fixtures.write(
+            BadInputTests.safetensors("{\"layer.\(number)\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", data: 16), to: path)
         #expect(throws: SteerError.self) { try DirectionSet.read(path) }
     }
 
@@ -162,16 +167,19 @@ import TestSupport
     /// unused key is read in time and memory proportional to its size (timed in the benchmarks).
     @Test func unusedHeaderValuesAreSkipped() throws {
         let numbers = (0..<1_500_000).map { String($0 % 1000) }.joined(separator: ",")
-        let header = "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16],\"unused\":[\(numbers)]},\"x\":{\"y\":[[[\(numbers)]]]}}"
+        let header =
+            "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16],\"unused\":[\(numbers)]},\"x\":{\"y\":[[[\(numbers)]]]}}"
         let error = try load(BadInputTests.safetensors(header, data: 16))
         #expect(error?.description.contains("'x'") == true, "the one unknown entry is named: \(String(describing: error))")
         let ok = "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16],\"unused\":[\(numbers)]}}"
         #expect(try load(BadInputTests.safetensors(ok, data: 16)) == nil)
-        let duplicate = #"{"layer.0":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"layer.0":{"dtype":"F32","shape":[2,2],"data_offsets":[16,32]}}"#
+        let duplicate =
+            #"{"layer.0":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"layer.0":{"dtype":"F32","shape":[2,2],"data_offsets":[16,32]}}"#
         try expectError(BadInputTests.safetensors(duplicate, data: 32), "duplicate key 'layer.0'")
         let deep = "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16],\"u\":" + String(repeating: "[", count: 100_000) + "}}"
         try expectError(BadInputTests.safetensors(deep, data: 16), "not valid UTF-8 JSON")
-        let rank = "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[" + Array(repeating: "1", count: 65).joined(separator: ",") + "],\"data_offsets\":[0,4]}}"
+        let rank =
+            "{\"layer.0\":{\"dtype\":\"F32\",\"shape\":[" + Array(repeating: "1", count: 65).joined(separator: ",") + "],\"data_offsets\":[0,4]}}"
         try expectError(BadInputTests.safetensors(rank, data: 4), "more than 64")
     }
 

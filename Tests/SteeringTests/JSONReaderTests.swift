@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Steering
 
 /// The strict JSON reader of safetensors headers: every RFC 8259 rule, both through the typed `read…` methods and
@@ -146,8 +147,10 @@ import TestSupport
 
     /// Expects the typed reading and (unless `skipping` is false) `skipValue` to reject `bytes` with a message
     /// containing `text`, at `offset` when given.
-    static func expectRejected(_ bytes: [UInt8], _ text: String, offset: Int? = nil, skipping: Bool = true,
-                               sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectRejected(
+        _ bytes: [UInt8], _ text: String, offset: Int? = nil, skipping: Bool = true,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let shown = shown(bytes)
         var paths: [(String, () throws -> Void)] = [("read", { _ = try canonical(bytes) })]
         if skipping { paths.append(("skip", { try skipAll(bytes) })) }
@@ -217,22 +220,25 @@ import TestSupport
         Self.expectRejected(Self.bytes(text), message, offset: offset)
     }
 
-    @Test(arguments: [
-        [0xFF], [0xFE], [0x80], [0xBF], [0xC0, 0x80], [0xC1, 0xBF],  // stray bytes, overlong 2-byte
-        [0xE0, 0x80, 0xAF], [0xE0, 0x9F, 0xBF],  // overlong 3-byte
-        [0xF0, 0x80, 0x80, 0xAF], [0xF0, 0x8F, 0xBF, 0xBF],  // overlong 4-byte
-        [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],  // encoded surrogates
-        [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],  // above U+10FFFF
-        [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0xC3, 0x41], [0xE2, 0x82, 0x41],  // truncated sequences
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0xFF], [0xFE], [0x80], [0xBF], [0xC0, 0x80], [0xC1, 0xBF],  // stray bytes, overlong 2-byte
+            [0xE0, 0x80, 0xAF], [0xE0, 0x9F, 0xBF],  // overlong 3-byte
+            [0xF0, 0x80, 0x80, 0xAF], [0xF0, 0x8F, 0xBF, 0xBF],  // overlong 4-byte
+            [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],  // encoded surrogates
+            [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],  // above U+10FFFF
+            [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0xC3, 0x41], [0xE2, 0x82, 0x41],  // truncated sequences
+        ] as [[UInt8]])
     func rejectsInvalidUTF8(sequence: [UInt8]) {
         Self.expectRejected([0x22, 0x61] + sequence + [0x22], "UTF-8", offset: 2)
         Self.expectRejected([0x7B, 0x22] + sequence + [0x22, 0x3A, 0x31, 0x7D], "UTF-8", offset: 2)
     }
 
     @Test func acceptsWellFormedUTF8Boundaries() throws {
-        let sequences: [[UInt8]] = [[0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],
-                                    [0xEF, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF]]
+        let sequences: [[UInt8]] = [
+            [0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],
+            [0xEF, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF],
+        ]
         for sequence in sequences {
             let document = [0x22] + sequence + [0x22]
             var reader = JSONReader(document)
@@ -283,7 +289,7 @@ import TestSupport
         var reader = JSONReader(Self.bytes("[0, -0, 1e5, 1.5e-3, -2.5E+2, 5e-324, 1.7976931348623157e308, 9223372036854775808, 1e-400]"))
         var values: [Double] = []
         try reader.readArray { values.append(try $0.readNumber()) }
-        #expect(values == [0, 0, 1e5, 1.5e-3, -250, .leastNonzeroMagnitude, 1.7976931348623157e308, 9223372036854775808, 0])
+        #expect(values == [0, 0, 1e5, 1.5e-3, -250, .leastNonzeroMagnitude, 1.7976931348623157e308, 9_223_372_036_854_775_808, 0])
         #expect(values[1].sign == .minus)
         var huge = JSONReader(Self.bytes("1e400"))
         #expect(Self.failure { _ = try huge.readNumber() }?.message.contains("number 1e400 is out of range") == true)
@@ -327,7 +333,9 @@ import TestSupport
                 try reader.readObject { reader, key in metadata[key] = try reader.readString() }
                 return
             }
-            var dtype = "", shape: [Int] = [], offsets: [Int] = []
+            var dtype = ""
+            var shape: [Int] = []
+            var offsets: [Int] = []
             try reader.readObject { reader, key in
                 switch key {
                 case "dtype": dtype = try reader.readString()
@@ -467,8 +475,9 @@ import TestSupport
             }
             // skipValue validates the same way, except for duplicate keys.
             let skipped = (try? Self.skipAll(testCase.bytes)) != nil
-            #expect(skipped == (testCase.valid || testCase.reason == "duplicate key"),
-                    "\(shown): skipValue \(skipped ? "accepted" : "rejected") it")
+            #expect(
+                skipped == (testCase.valid || testCase.reason == "duplicate key"),
+                "\(shown): skipValue \(skipped ? "accepted" : "rejected") it")
         }
         #expect(compared >= 100)
     }

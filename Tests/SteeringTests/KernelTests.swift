@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Steering
 
 /// Every kernel path this CPU can run; the tests below run once per path, each calling the
@@ -29,12 +30,16 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         for (bits, (double, float)) in zip(all, zip(doubles, floats)) {
             let isNaN = bits & 0x7C00 == 0x7C00 && bits & 0x3FF != 0
             // To float32 every pattern is kept exactly, signalling NaNs included.
-            let exact: UInt32 = isNaN ? UInt32(bits & 0x8000) << 16 | 0x7F80_0000 | UInt32(bits & 0x3FF) << 13
-                                      : Float(Float16(bitPattern: bits)).bitPattern
+            let exact: UInt32 =
+                isNaN
+                ? UInt32(bits & 0x8000) << 16 | 0x7F80_0000 | UInt32(bits & 0x3FF) << 13
+                : Float(Float16(bitPattern: bits)).bitPattern
             if float.bitPattern != exact { mismatches += 1 }
             // To float64 a NaN becomes quiet, keeping sign and payload.
-            let wide: UInt64 = isNaN ? UInt64(exact) << 32 & 0x8000_0000_0000_0000 | 0x7FF8_0000_0000_0000 | UInt64(bits & 0x3FF) << 42
-                                     : Double(Float(Float16(bitPattern: bits))).bitPattern
+            let wide: UInt64 =
+                isNaN
+                ? UInt64(exact) << 32 & 0x8000_0000_0000_0000 | 0x7FF8_0000_0000_0000 | UInt64(bits & 0x3FF) << 42
+                : Double(Float(Float16(bitPattern: bits))).bitPattern
             if double.bitPattern != wide { mismatches += 1 }
         }
         #expect(mismatches == 0)
@@ -51,8 +56,10 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         }
         let mismatches = zip(all, zip(floats, doubles)).filter { bits, converted in
             let float = Float(bitPattern: UInt32(bits) << 16)
-            let wide: UInt64 = float.isNaN ? UInt64(bits & 0x8000) << 48 | 0x7FF8_0000_0000_0000 | UInt64(bits & 0x7F) << 45
-                                           : Double(float).bitPattern
+            let wide: UInt64 =
+                float.isNaN
+                ? UInt64(bits & 0x8000) << 48 | 0x7FF8_0000_0000_0000 | UInt64(bits & 0x7F) << 45
+                : Double(float).bitPattern
             return converted.0.bitPattern != float.bitPattern || converted.1.bitPattern != wide
         }.count
         #expect(mismatches == 0)
@@ -112,8 +119,10 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         let all = (0...UInt16.max).map { $0 }
         let quietBit: UInt16 = dtype == .float16 ? 0x0200 : 0x0040
         let exponent: UInt16 = dtype == .float16 ? 0x7C00 : 0x7F80
-        var floats = [Float](repeating: 0, count: all.count), doubles = [Double](repeating: 0, count: all.count)
-        var back32 = [UInt16](repeating: 0, count: all.count), back64 = [UInt16](repeating: 0, count: all.count)
+        var floats = [Float](repeating: 0, count: all.count)
+        var doubles = [Double](repeating: 0, count: all.count)
+        var back32 = [UInt16](repeating: 0, count: all.count)
+        var back64 = [UInt16](repeating: 0, count: all.count)
         all.withUnsafeBytes { raw in
             Kernels.convert(raw.baseAddress!, dtype, all.count, into: &floats, path: path)
             Kernels.convert(raw.baseAddress!, dtype, all.count, into: &doubles, path: path)
@@ -142,7 +151,8 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
             if k == pairs { return f16 ? 65536 : 0x1p128 }
             return f16 ? Double(Float16(bitPattern: UInt16(k))) : Double(Float(bitPattern: UInt32(k) << 16))
         }
-        var d: [Double] = [], f: [Float] = []
+        var d: [Double] = []
+        var f: [Float] = []
         for k in 0..<pairs {
             let m = (value(k) + value(k + 1)) / 2
             d += [m.nextDown, m, m.nextUp]
@@ -150,16 +160,22 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         }
         #expect(f.enumerated().allSatisfy { Double($0.element) == d[$0.offset] || $0.offset % 3 != 1 }, "midpoints exact in float32")
         for negate in [false, true] {
-            let dIn = negate ? d.map { -$0 } : d, fIn = negate ? f.map { -$0 } : f
-            var out64 = [UInt16](repeating: 0, count: dIn.count), out32 = [UInt16](repeating: 0, count: fIn.count)
+            let dIn = negate ? d.map { -$0 } : d
+            let fIn = negate ? f.map { -$0 } : f
+            var out64 = [UInt16](repeating: 0, count: dIn.count)
+            var out32 = [UInt16](repeating: 0, count: fIn.count)
             out64.withUnsafeMutableBytes { Kernels.narrow(dIn, count: dIn.count, to: dtype, into: $0.baseAddress!, path: path) }
             out32.withUnsafeMutableBytes { Kernels.narrow(fIn, count: fIn.count, to: dtype, into: $0.baseAddress!, path: path) }
             let sign: UInt16 = negate ? 0x8000 : 0
             var bad: [String] = []
             for k in 0..<pairs {
                 for c in 0..<3 {
-                    if out64[3 * k + c] != expected[6 * k + c] | sign { bad.append("f64 \(dIn[3 * k + c]) -> \(String(out64[3 * k + c], radix: 16))") }
-                    if out32[3 * k + c] != expected[6 * k + 3 + c] | sign { bad.append("f32 \(fIn[3 * k + c]) -> \(String(out32[3 * k + c], radix: 16))") }
+                    if out64[3 * k + c] != expected[6 * k + c] | sign {
+                        bad.append("f64 \(dIn[3 * k + c]) -> \(String(out64[3 * k + c], radix: 16))")
+                    }
+                    if out32[3 * k + c] != expected[6 * k + 3 + c] | sign {
+                        bad.append("f32 \(fIn[3 * k + c]) -> \(String(out32[3 * k + c], radix: 16))")
+                    }
                 }
             }
             #expect(bad.isEmpty, "\(bad.count) wrong, first: \(bad.prefix(6))")
@@ -174,7 +190,9 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         let (shape, expected) = try reference("from_f64_expected.npy", "<u4", as: UInt32.self)
         let x = inputBits.map(Double.init(bitPattern:))
         try #require(inputShape == [x.count] && shape == [x.count, 3] && x.count > 10000)
-        var f32 = [Float](repeating: 0, count: x.count), f16 = [UInt16](repeating: 0, count: x.count), bf16 = f16
+        var f32 = [Float](repeating: 0, count: x.count)
+        var f16 = [UInt16](repeating: 0, count: x.count)
+        var bf16 = f16
         f32.withUnsafeMutableBytes { Kernels.narrow(x, count: x.count, to: .float32, into: $0.baseAddress!, path: path) }
         f16.withUnsafeMutableBytes { Kernels.narrow(x, count: x.count, to: .float16, into: $0.baseAddress!, path: path) }
         bf16.withUnsafeMutableBytes { Kernels.narrow(x, count: x.count, to: .bfloat16, into: $0.baseAddress!, path: path) }
@@ -197,7 +215,8 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         let (shape, expected) = try reference("from_f32_expected.npy", "<u2", as: UInt16.self)
         let x = bits.map(Float.init(bitPattern:))
         try #require(inputShape == [x.count] && shape == [x.count, 2] && x.count > 10000)
-        var f16 = [UInt16](repeating: 0, count: x.count), bf16 = f16
+        var f16 = [UInt16](repeating: 0, count: x.count)
+        var bf16 = f16
         f16.withUnsafeMutableBytes { Kernels.narrow(x, count: x.count, to: .float16, into: $0.baseAddress!, path: path) }
         bf16.withUnsafeMutableBytes { Kernels.narrow(x, count: x.count, to: .bfloat16, into: $0.baseAddress!, path: path) }
         let bad = x.indices.filter { f16[$0] != expected[2 * $0] || bf16[$0] != expected[2 * $0 + 1] }
@@ -215,18 +234,23 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
             d.append(r & 0x8000_0000_0000_0000 | 0x7FF0_0000_0000_0000 | max(1, r >> 3 & 0xF_FFFF_FFFF_FFFF))
             f.append(UInt32(truncatingIfNeeded: r >> 32) & 0x8000_0000 | 0x7F80_0000 | max(1, UInt32(truncatingIfNeeded: r) & 0x7F_FFFF))
         }
-        let dx = d.map(Double.init(bitPattern:)), fx = f.map(Float.init(bitPattern:))
-        var f32 = [Float](repeating: 0, count: d.count), h = [UInt16](repeating: 0, count: d.count), b = h
+        let dx = d.map(Double.init(bitPattern:))
+        let fx = f.map(Float.init(bitPattern:))
+        var f32 = [Float](repeating: 0, count: d.count)
+        var h = [UInt16](repeating: 0, count: d.count)
+        var b = h
         f32.withUnsafeMutableBytes { Kernels.narrow(dx, count: dx.count, to: .float32, into: $0.baseAddress!, path: path) }
         h.withUnsafeMutableBytes { Kernels.narrow(dx, count: dx.count, to: .float16, into: $0.baseAddress!, path: path) }
         b.withUnsafeMutableBytes { Kernels.narrow(dx, count: dx.count, to: .bfloat16, into: $0.baseAddress!, path: path) }
         for i in d.indices {
-            let sign32 = UInt32(d[i] >> 32) & 0x8000_0000, sign16 = UInt16(d[i] >> 48) & 0x8000
+            let sign32 = UInt32(d[i] >> 32) & 0x8000_0000
+            let sign16 = UInt16(d[i] >> 48) & 0x8000
             #expect(f32[i].bitPattern == sign32 | 0x7FC0_0000 | UInt32(d[i] >> 29 & 0x3F_FFFF))
             #expect(h[i] == sign16 | 0x7E00 | UInt16(d[i] >> 42 & 0x3FF))
             #expect(b[i] == sign16 | 0x7FC0 | UInt16(d[i] >> 45 & 0x7F))
         }
-        var h32 = [UInt16](repeating: 0, count: f.count), b32 = h32
+        var h32 = [UInt16](repeating: 0, count: f.count)
+        var b32 = h32
         h32.withUnsafeMutableBytes { Kernels.narrow(fx, count: fx.count, to: .float16, into: $0.baseAddress!, path: path) }
         b32.withUnsafeMutableBytes { Kernels.narrow(fx, count: fx.count, to: .bfloat16, into: $0.baseAddress!, path: path) }
         for i in f.indices {
@@ -241,7 +265,9 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         var random = SplitMix(seed: 11)
         let d = (0..<100).map { _ in Double(bitPattern: random.next()) }
         let f = (0..<100).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: random.next())) }
-        var d64 = [Double](repeating: 0, count: 100), f32 = [Float](repeating: 0, count: 100), f64 = d64
+        var d64 = [Double](repeating: 0, count: 100)
+        var f32 = [Float](repeating: 0, count: 100)
+        var f64 = d64
         d64.withUnsafeMutableBytes { Kernels.narrow(d, count: 100, to: .float64, into: $0.baseAddress!, path: path) }
         f32.withUnsafeMutableBytes { Kernels.narrow(f, count: 100, to: .float32, into: $0.baseAddress!, path: path) }
         f64.withUnsafeMutableBytes { Kernels.narrow(f, count: 100, to: .float64, into: $0.baseAddress!, path: path) }
@@ -259,7 +285,8 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         for n in lengths {
             var random = SplitMix(seed: UInt64(n) &* 31 &+ UInt64(dtype.kernelCode))
             let rows = (0..<4).map { _ in Sample(dtype: dtype, count: n, random: &random, finite: true) }
-            let u = (0..<n).map { _ in random.unit() * 3 }, v = (0..<n).map { _ in random.unit() }
+            let u = (0..<n).map { _ in random.unit() * 3 }
+            let v = (0..<n).map { _ in random.unit() }
             let x = rows[0].values
             var lanes = [[Double]](repeating: [Double](repeating: 0, count: 16), count: 3)
             for i in 0..<n {
@@ -268,7 +295,8 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
                 lanes[2][i % 16] += x[i] * x[i]
             }
             func fold(_ lane: [Double]) -> Double {
-                let s8 = (0..<8).map { lane[$0] + lane[$0 + 8] }, s4 = (0..<4).map { s8[$0] + s8[$0 + 4] }
+                let s8 = (0..<8).map { lane[$0] + lane[$0 + 8] }
+                let s4 = (0..<4).map { s8[$0] + s8[$0 + 4] }
                 return (s4[0] + s4[2]) + (s4[1] + s4[3])
             }
             let dot = rows[0].withBytes { Kernels.dot($0, dtype, n, with: v, path: path) }
@@ -281,13 +309,20 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
             let scaled: [Double] = (0..<n).map { i in u[i] + 0.1 * rows[1].values[i] }
             #expect(acc.map(\.bitPattern) == scaled.map(\.bitPattern), "axpy n=\(n)")
             acc = u
-            rows[0].withBytes { a in rows[1].withBytes { b in rows[2].withBytes { c in rows[3].withBytes { d in
-                Kernels.accumulate4(a, b, c, d, dtype, n, into: &acc, path: path)
-            } } } }
+            rows[0].withBytes { a in
+                rows[1].withBytes { b in
+                    rows[2].withBytes { c in
+                        rows[3].withBytes { d in
+                            Kernels.accumulate4(a, b, c, d, dtype, n, into: &acc, path: path)
+                        }
+                    }
+                }
+            }
             let (a, b, c, d) = (rows[0].values, rows[1].values, rows[2].values, rows[3].values)
             var sums: [Double] = []
             for i in 0..<n {
-                let ab: Double = a[i] + b[i], cd: Double = c[i] + d[i]
+                let ab: Double = a[i] + b[i]
+                let cd: Double = c[i] + d[i]
                 sums.append(u[i] + (ab + cd))
             }
             #expect(acc.map(\.bitPattern) == sums.map(\.bitPattern), "accumulate4 n=\(n)")
@@ -303,9 +338,11 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         // conversions and counts on any bits, NaNs and infinities included.
         let rows = (0..<4).map { _ in Sample(dtype: dtype, count: n, random: &random, finite: true) }
         let raw = Sample(dtype: dtype, count: n, random: &random, finite: false)
-        let u = (0..<n).map { _ in random.unit() * 100 }, v = (0..<n).map { _ in random.unit() }
+        let u = (0..<n).map { _ in random.unit() * 100 }
+        let v = (0..<n).map { _ in random.unit() }
         let anyDoubles = (0..<n).map { _ in Double(bitPattern: random.next()) } + (0..<n).map { _ in random.unit() * 70000 }
-        let anyFloats = (0..<n).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: random.next())) }
+        let anyFloats =
+            (0..<n).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: random.next())) }
             + (0..<n).map { _ in Float(random.unit() * 70000) }
         let sentinel = Double(bitPattern: 0x7FF0_DEAD_BEEF_0001)
 
@@ -313,9 +350,15 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
             var out: [UInt64] = []
             var acc = u + [sentinel]
             rows[0].withBytes { Kernels.accumulate($0, dtype, n, into: &acc, path: path) }
-            rows[0].withBytes { a in rows[1].withBytes { b in rows[2].withBytes { c in rows[3].withBytes { d in
-                Kernels.accumulate4(a, b, c, d, dtype, n, into: &acc, path: path)
-            } } } }
+            rows[0].withBytes { a in
+                rows[1].withBytes { b in
+                    rows[2].withBytes { c in
+                        rows[3].withBytes { d in
+                            Kernels.accumulate4(a, b, c, d, dtype, n, into: &acc, path: path)
+                        }
+                    }
+                }
+            }
             rows[2].withBytes { Kernels.axpy($0, dtype, n, -0.37, into: &acc, path: path) }
             out += acc.map(\.bitPattern)
             out.append(rows[3].withBytes { Kernels.dot($0, dtype, n, with: v, path: path) }.bitPattern)
@@ -340,9 +383,12 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         // payload is not specified). Rows with one or two such values, and rows full of them.
         var sparse = rows
         for (r, position) in [(0, n / 2), (1, n - 1), (2, n / 3), (2, n / 3 + 1)] where n > 0 {
-            let special: [UInt8] = dtype == .float64 ? withUnsafeBytes(of: Double.infinity.bitPattern.littleEndian, Array.init)
-                : dtype == .float32 ? withUnsafeBytes(of: Float.nan.bitPattern.littleEndian, Array.init)
-                : dtype == .float16 ? [0x00, 0xFC] : [0xC0, 0x7F]
+            let special: [UInt8] =
+                dtype == .float64
+                ? withUnsafeBytes(of: Double.infinity.bitPattern.littleEndian, Array.init)
+                : dtype == .float32
+                    ? withUnsafeBytes(of: Float.nan.bitPattern.littleEndian, Array.init)
+                    : dtype == .float16 ? [0x00, 0xFC] : [0xC0, 0x7F]
             sparse[r].bytes.replaceSubrange(position * dtype.size..<(position + 1) * dtype.size, with: special)
         }
         func runNonFinite(_ path: KernelPath) -> [Double] {
@@ -350,9 +396,15 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
             for set in [sparse, [raw, raw, rows[0], raw]] {
                 var acc = u
                 set[0].withBytes { Kernels.accumulate($0, dtype, n, into: &acc, path: path) }
-                set[0].withBytes { a in set[1].withBytes { b in set[2].withBytes { c in set[3].withBytes { d in
-                    Kernels.accumulate4(a, b, c, d, dtype, n, into: &acc, path: path)
-                } } } }
+                set[0].withBytes { a in
+                    set[1].withBytes { b in
+                        set[2].withBytes { c in
+                            set[3].withBytes { d in
+                                Kernels.accumulate4(a, b, c, d, dtype, n, into: &acc, path: path)
+                            }
+                        }
+                    }
+                }
                 set[1].withBytes { Kernels.axpy($0, dtype, n, 2.5, into: &acc, path: path) }
                 out += acc
                 out.append(set[3].withBytes { Kernels.dot($0, dtype, n, with: v, path: path) })
@@ -362,7 +414,8 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
             return out
         }
 
-        let portable = run(.portable), portableNonFinite = runNonFinite(.portable)
+        let portable = run(.portable)
+        let portableNonFinite = runNonFinite(.portable)
         // Nothing written past the end.
         #expect(portable[n] == sentinel.bitPattern)
         for path in paths.dropFirst() {
@@ -370,7 +423,9 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
             let first = zip(portable, other).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             #expect(first == nil, "\(path) differs from portable at output \(first ?? -1)")
             let nonFinite = runNonFinite(path)
-            let differ = zip(portableNonFinite, nonFinite).enumerated().first { $0.element.0.bitPattern != $0.element.1.bitPattern && !($0.element.0.isNaN && $0.element.1.isNaN) }?.offset
+            let differ = zip(portableNonFinite, nonFinite).enumerated().first {
+                $0.element.0.bitPattern != $0.element.1.bitPattern && !($0.element.0.isNaN && $0.element.1.isNaN)
+            }?.offset
             #expect(differ == nil, "\(path) differs from portable on non-finite input at output \(differ ?? -1)")
         }
     }
@@ -467,10 +522,11 @@ private func reference<T: FixedWidthInteger & UnsignedInteger>(_ name: String, _
     let headerEnd = 10 + (Int(bytes[8]) | Int(bytes[9]) << 8)
     let header = String(decoding: bytes[10..<min(headerEnd, bytes.count)], as: UTF8.self)
     guard header.contains("'descr': '\(descr)'"), header.contains("'fortran_order': False"),
-          let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")")
+        let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")")
     else { throw MissingReference(description: "vectors/kernels/\(name): unexpected header \(header)") }
     let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    let count = shape.reduce(1, *), size = MemoryLayout<T>.size
+    let count = shape.reduce(1, *)
+    let size = MemoryLayout<T>.size
     guard !shape.isEmpty, bytes.count == headerEnd + count * size else {
         throw MissingReference(description: "vectors/kernels/\(name): \(bytes.count) bytes for shape \(shape)")
     }

@@ -1,5 +1,6 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import Steering
 
 /// Directions from real SmolLM2 and MiniLM activations against the float64 numpy reference.
@@ -15,8 +16,9 @@ import TestSupport
 
     @Test(arguments: [0, 1])
     func committedBF16SubsetMatchesAndSavesWithinFloat32(position: Int) throws {
-        let directions = try extract(Fixtures.vectors("real/smollm2_train_harmful.safetensors"),
-                                     Fixtures.vectors("real/smollm2_train_harmless.safetensors"), .init(position: position))
+        let directions = try extract(
+            Fixtures.vectors("real/smollm2_train_harmful.safetensors"),
+            Fixtures.vectors("real/smollm2_train_harmless.safetensors"), .init(position: position))
         let expected = try ExpectedLayer.real("subset_train_p\(position)")
         #expect(directions.slots == [0, 18, 28, 30] && directions.slots == expected.map(\.layer))
         for (vector, reference) in zip(directions.vectors, expected) {
@@ -35,8 +37,9 @@ import TestSupport
 
     @Test(arguments: [0, 1])
     func committedF16NpySubset(position: Int) throws {
-        let directions = try extract(Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"),
-                                     Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), .init(position: position))
+        let directions = try extract(
+            Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy"),
+            Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), .init(position: position))
         let expected = try ExpectedLayer.real("subset_test_p\(position)")
         #expect(directions.slots == expected.map(\.layer))
         for (vector, reference) in zip(directions.vectors, expected) {
@@ -45,9 +48,10 @@ import TestSupport
     }
 
     @Test func committedMiniLMRawFiles() throws {
-        let directions = try extract(Fixtures.vectors("real/minilm_train_harmful.layer4.f32le.bin"),
-                                     Fixtures.vectors("real/minilm_train_harmless.layer4.f32le.bin"),
-                                     .init(readOptions: .init(dtype: .float32, width: 384)))
+        let directions = try extract(
+            Fixtures.vectors("real/minilm_train_harmful.layer4.f32le.bin"),
+            Fixtures.vectors("real/minilm_train_harmless.layer4.f32le.bin"),
+            .init(readOptions: .init(dtype: .float32, width: 384)))
         let expected = try ExpectedLayer.real("subset_minilm_layer4")
         #expect(try Fixtures.relativeError(directions.vectors[0], expected[0].diff) <= 1e-9)
     }
@@ -56,25 +60,29 @@ import TestSupport
 
     @Test(.enabled(if: Fixtures.sharedData != nil, Comment(rawValue: Fixtures.sharedNote)), arguments: [0, 1])
     func fullSmolLM2TrainBF16(position: Int) throws {
-        let directions = try extract(Fixtures.shared("smollm2/smollm2_train_harmful.safetensors"),
-                                     Fixtures.shared("smollm2/smollm2_train_harmless.safetensors"), .init(position: position))
+        let directions = try extract(
+            Fixtures.shared("smollm2/smollm2_train_harmful.safetensors"),
+            Fixtures.shared("smollm2/smollm2_train_harmless.safetensors"), .init(position: position))
         let reference = try Self.referenceRows("smollm2_train_diff.npy", position: position)
         try compareSaved(directions, reference)
     }
 
-    @Test(.enabled(if: Fixtures.sharedData != nil, Comment(rawValue: Fixtures.sharedNote)),
-          arguments: ["npy", "safetensors"], [0, 1])
+    @Test(
+        .enabled(if: Fixtures.sharedData != nil, Comment(rawValue: Fixtures.sharedNote)),
+        arguments: ["npy", "safetensors"], [0, 1])
     func fullSmolLM2TestF16(format: String, position: Int) throws {
-        let directions = try extract(Fixtures.shared("smollm2/smollm2_test_harmful.\(format)"),
-                                     Fixtures.shared("smollm2/smollm2_test_harmless.\(format)"), .init(position: position))
+        let directions = try extract(
+            Fixtures.shared("smollm2/smollm2_test_harmful.\(format)"),
+            Fixtures.shared("smollm2/smollm2_test_harmless.\(format)"), .init(position: position))
         let reference = try Self.referenceRows("smollm2_test_diff.npy", position: position)
         try compareSaved(directions, reference)
     }
 
     @Test(.enabled(if: Fixtures.sharedData != nil, Comment(rawValue: Fixtures.sharedNote)))
     func fullMiniLMF32() throws {
-        let directions = try extract(Fixtures.shared("minilm/train_harmful.safetensors"),
-                                     Fixtures.shared("minilm/train_harmless.safetensors"), .init())
+        let directions = try extract(
+            Fixtures.shared("minilm/train_harmful.safetensors"),
+            Fixtures.shared("minilm/train_harmless.safetensors"), .init())
         let reference = try Self.referenceRows("minilm_train_diff.npy", position: nil)
         try compareSaved(directions, reference)
     }

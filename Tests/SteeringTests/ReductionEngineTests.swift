@@ -1,16 +1,17 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Steering
 
 /// The streaming engine: results independent of the thread count to the bit, reductions that
 /// share a pass, the Gram reducer against a direct computation, and selective reads.
 @Suite struct ReductionEngineTests {
     static let files: [(String, ActivationSelection)] = [
-        ("synthetic/pos_f16.npy", .init(position: 1)),                    // [N, L, P, d] f16
-        ("synthetic/neg_bf16.safetensors", .init(position: 0)),           // per-layer bf16
+        ("synthetic/pos_f16.npy", .init(position: 1)),  // [N, L, P, d] f16
+        ("synthetic/neg_bf16.safetensors", .init(position: 0)),  // per-layer bf16
         ("synthetic/pos_f64.npy", .init(position: 0)),
-        ("real/smollm2_train_harmful.safetensors", .init(position: 0)),   // bf16 [260, 2, 576] per layer
+        ("real/smollm2_train_harmful.safetensors", .init(position: 0)),  // bf16 [260, 2, 576] per layer
         ("real/smollm2_test_harmless.slots18_28.npy", .init(position: 1)),  // f16 [300, 2, 2, 576]
     ]
 
@@ -21,8 +22,11 @@ import TestSupport
         let vectors = acts.layers.indices.map { l in (0..<acts.width).map { Double(($0 * 7 + l) % 11) - 5.25 } }
         func run(_ workers: Int) throws -> ([[Double]], [[Double]], [GramMatrix.Moments]) {
             let options = StreamOptions(workers: workers, tileBytes: 4096)  // many blocks, so merging really happens
-            return (try acts.means(options), try acts.project(onto: vectors, options),
-                    try acts.selecting(slots: Array(acts.slots.prefix(2))).reduce(GramMatrix(layers: min(2, acts.layers.count), width: acts.width), options))
+            return (
+                try acts.means(options), try acts.project(onto: vectors, options),
+                try acts.selecting(slots: Array(acts.slots.prefix(2))).reduce(
+                    GramMatrix(layers: min(2, acts.layers.count), width: acts.width), options)
+            )
         }
         let one = try run(1)
         if name.hasPrefix("real/") { #expect(acts.blocks(StreamOptions(workers: 1, tileBytes: 4096)).count > 1) }
@@ -44,7 +48,8 @@ import TestSupport
             let x = try acts.matrix(layerIndex: index)
             let (n, d) = (acts.rowCount, acts.width)
             #expect(m.count == n)
-            var sum = [Double](repeating: 0, count: d), gram = [Double](repeating: 0, count: d * d)
+            var sum = [Double](repeating: 0, count: d)
+            var gram = [Double](repeating: 0, count: d * d)
             for r in 0..<n {
                 for i in 0..<d {
                     sum[i] += x[r * d + i]

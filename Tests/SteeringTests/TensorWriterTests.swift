@@ -1,10 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Steering
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The streaming writer and the rewrite path: what they write reads back exactly, bytes outside
 /// edited rows are copied verbatim, and a failure leaves nothing behind.
@@ -18,10 +20,13 @@ import TestSupport
     @Test(arguments: [DType.float32, .float64, .float16, .bfloat16])
     func safetensorsRoundTrip(dtype: DType) throws {
         let path = dir + "/t.safetensors"
-        let a = (0..<12).map { Double($0) * 0.25 - 1 }, b = (0..<5).map { Double($0) + 0.5 }
-        try TensorWriter.write(to: path, format: .safetensors,
-                               tensors: [TensorSpec(name: "layer.2", dtype: dtype, shape: [3, 4]), TensorSpec(name: "bias", dtype: dtype, shape: [5])],
-                               metadata: ["steer.kind": "test", "quote\"and\\slash": "line\nbreak\u{1}"]) { writer in
+        let a = (0..<12).map { Double($0) * 0.25 - 1 }
+        let b = (0..<5).map { Double($0) + 0.5 }
+        try TensorWriter.write(
+            to: path, format: .safetensors,
+            tensors: [TensorSpec(name: "layer.2", dtype: dtype, shape: [3, 4]), TensorSpec(name: "bias", dtype: dtype, shape: [5])],
+            metadata: ["steer.kind": "test", "quote\"and\\slash": "line\nbreak\u{1}"]
+        ) { writer in
             try writer.append(Array(a[0..<5]))
             try writer.append(Array(a[5...]) + b)  // one append across the tensor boundary
         }
@@ -38,12 +43,17 @@ import TestSupport
         let values = (0..<24).map { Double($0) / 8 }
         for (format, name) in [(TensorFile.Format.npy, "a.npy"), (.raw, "a.bin")] {
             let path = dir + "/" + name
-            try TensorWriter.write(to: path, format: format, tensors: [TensorSpec(name: "x", dtype: .float16, shape: [4, 6])]) { try $0.append(values) }
+            try TensorWriter.write(to: path, format: format, tensors: [TensorSpec(name: "x", dtype: .float16, shape: [4, 6])]) {
+                try $0.append(values)
+            }
             let acts = try Activations.open(path, selection: .init(readOptions: .init(dtype: .float16, width: 6)))
             #expect(try (0..<4).flatMap { try acts.layers[0].rows.values(row: $0) } == values)
         }
         #expect(throws: SteerError.self) {
-            try TensorWriter.write(to: dir + "/two.npy", format: .npy, tensors: [.init(name: "a", dtype: .float32, shape: [1]), .init(name: "b", dtype: .float32, shape: [1])]) { _ in }
+            try TensorWriter.write(
+                to: dir + "/two.npy", format: .npy,
+                tensors: [.init(name: "a", dtype: .float32, shape: [1]), .init(name: "b", dtype: .float32, shape: [1])]
+            ) { _ in }
         }
     }
 
@@ -65,12 +75,17 @@ import TestSupport
     @Test func failuresLeaveNothing() throws {
         let path = dir + "/f.safetensors"
         let specs = [TensorSpec(name: "layer.0", dtype: .float32, shape: [4])]
-        #expect(throws: SteerError.self) { try TensorWriter.write(to: path, format: .safetensors, tensors: specs) { try $0.append([1, 2, 3] as [Double]) } }
-        #expect(throws: SteerError.self) { try TensorWriter.write(to: path, format: .safetensors, tensors: specs) { try $0.append([1, 2, 3, 4, 5] as [Double]) } }
+        #expect(throws: SteerError.self) {
+            try TensorWriter.write(to: path, format: .safetensors, tensors: specs) { try $0.append([1, 2, 3] as [Double]) }
+        }
+        #expect(throws: SteerError.self) {
+            try TensorWriter.write(to: path, format: .safetensors, tensors: specs) { try $0.append([1, 2, 3, 4, 5] as [Double]) }
+        }
         struct Stop: Error {}
         #expect(throws: Stop.self) { try TensorWriter.write(to: path, format: .safetensors, tensors: specs) { _ in throw Stop() } }
         #expect(throws: SteerError.self) {
-            try TensorWriter.write(to: path, format: .safetensors, tensors: [TensorSpec(name: "x", dtype: .float32, shape: [Int.max / 2, 4])]) { _ in }
+            try TensorWriter.write(to: path, format: .safetensors, tensors: [TensorSpec(name: "x", dtype: .float32, shape: [Int.max / 2, 4])]) { _ in
+            }
         }
         #expect(throws: SteerError.self) { try TensorWriter.write(to: path, format: .safetensors, tensors: specs + specs) { _ in } }
         #expect(!FileManager.default.fileExists(atPath: path))
@@ -83,9 +98,11 @@ import TestSupport
         let source = try TensorFile.open(Fixtures.vectors(name))
         let acts = try Activations(file: source, selection: .init(position: 0))
         let out = dir + "/identity"
-        try TensorWriter.rewrite(source, to: out, addedMetadata: ["steer.edit": "none"], editing: acts.layers.map(\.rows), blockRows: 7) { _, _, _ in }
+        try TensorWriter.rewrite(source, to: out, addedMetadata: ["steer.edit": "none"], editing: acts.layers.map(\.rows), blockRows: 7) { _, _, _ in
+        }
         let written = try TensorFile.open(out)
-        let original = try Fixtures.read(Fixtures.vectors(name)), copy = try Fixtures.read(out)
+        let original = try Fixtures.read(Fixtures.vectors(name))
+        let copy = try Fixtures.read(out)
         #expect(Array(copy[written.dataStart...]) == Array(original[source.dataStart...]))
         if source.format == .npy { #expect(copy == original) }
         #expect(written.tensors.map(\.name) == source.tensors.map(\.name) && written.tensors.map(\.shape) == source.tensors.map(\.shape))
@@ -98,7 +115,8 @@ import TestSupport
         let source = try TensorFile.open(name)
         let acts = try Activations(file: source, selection: .init(layers: .slots([18, 28]), position: 1, rows: 10..<50))
         let out = dir + "/edited.safetensors"
-        try TensorWriter.rewrite(source, to: out, addedMetadata: ["steer.edit": "test"], editing: acts.layers.map(\.rows), blockRows: 16) { m, rows, values in
+        try TensorWriter.rewrite(source, to: out, addedMetadata: ["steer.edit": "test"], editing: acts.layers.map(\.rows), blockRows: 16) {
+            m, rows, values in
             for k in 0..<(rows.count * acts.width) { values[k] = Double(m + 1) * 0.5 }
         }
         let edited = try Activations.open(out, selection: .init(layers: .slots([18, 28]), position: 1, rows: 10..<50))
@@ -107,7 +125,8 @@ import TestSupport
         }
         // Every other data byte is the source's.
         let written = try TensorFile.open(out)
-        let original = try Fixtures.read(name), copy = try Fixtures.read(out)
+        let original = try Fixtures.read(name)
+        let copy = try Fixtures.read(out)
         var changed = [Bool](repeating: false, count: original.count - source.dataStart)
         for layer in acts.layers {
             for r in 0..<layer.rows.rowCount {
@@ -115,7 +134,8 @@ import TestSupport
                 for k in start..<(start + acts.width * 2) { changed[k] = true }
             }
         }
-        var differing = 0, outside = 0
+        var differing = 0
+        var outside = 0
         for k in changed.indices where original[source.dataStart + k] != copy[written.dataStart + k] {
             differing += 1
             if !changed[k] { outside += 1 }

@@ -27,8 +27,10 @@ public struct LatentGuard: Sendable, Equatable {
     public var metadata: [String: String]
 
     /// A guard from centroids already at hand (``train(positive:negative:alpha:options:)`` computes them).
-    public init(slots: [Int], positiveCentroids: [[Float]], negativeCentroids: [[Float]], alpha: Double, position: Int?,
-                width: Int, metadata: [String: String]) {
+    public init(
+        slots: [Int], positiveCentroids: [[Float]], negativeCentroids: [[Float]], alpha: Double, position: Int?,
+        width: Int, metadata: [String: String]
+    ) {
         self.slots = slots
         self.positiveCentroids = positiveCentroids
         self.negativeCentroids = negativeCentroids
@@ -54,8 +56,10 @@ public struct LatentGuard: Sendable, Equatable {
 
     /// Fits the centroids on training activations (one streaming pass per file) and
     /// records the training metrics at `alpha` (a second pass).
-    public static func train(positive: Activations, negative: Activations, alpha: Double = 0,
-                             options: StreamOptions = .init()) throws -> LatentGuard {
+    public static func train(
+        positive: Activations, negative: Activations, alpha: Double = 0,
+        options: StreamOptions = .init()
+    ) throws -> LatentGuard {
         var model = try fit(positive: positive, negative: negative, alpha: alpha, options: options)
         try model.recordTrainingMetrics(positive: positive, negative: negative, options: options)
         return model
@@ -64,8 +68,10 @@ public struct LatentGuard: Sendable, Equatable {
     /// Fits the centroids only (one streaming pass per file), with provenance in `metadata`.
     /// To calibrate before measuring the training rows: `fit`, ``calibrate(_:positive:negative:options:)``,
     /// then ``recordTrainingMetrics(positive:negative:options:)``.
-    public static func fit(positive: Activations, negative: Activations, alpha: Double = 0,
-                           options: StreamOptions = .init()) throws -> LatentGuard {
+    public static func fit(
+        positive: Activations, negative: Activations, alpha: Double = 0,
+        options: StreamOptions = .init()
+    ) throws -> LatentGuard {
         guard alpha.isFinite else { throw SteerError(.argument, "the guard's threshold α must be a finite number, not \(alpha)") }
         let means = try ClassMeans.compute(positive: positive, negative: negative, options: options)
         var guardModel = LatentGuard(
@@ -99,8 +105,10 @@ public struct LatentGuard: Sendable, Equatable {
 
     /// Measures the guard at its current α on its training rows and records it as `steer.train_metrics`.
     @discardableResult
-    public mutating func recordTrainingMetrics(positive: Activations, negative: Activations,
-                                               options: StreamOptions = .init()) throws -> Evaluation {
+    public mutating func recordTrainingMetrics(
+        positive: Activations, negative: Activations,
+        options: StreamOptions = .init()
+    ) throws -> Evaluation {
         let evaluation = try evaluate(positive: positive, negative: negative, options: options)
         metadata["steer.train_metrics"] = try Self.json(evaluation)
         return evaluation
@@ -118,8 +126,10 @@ public struct LatentGuard: Sendable, Equatable {
     /// Picks α on held-out rows (never the training rows) and records it with the
     /// validation metrics at the new α. Returns those metrics.
     @discardableResult
-    public mutating func calibrate(_ calibration: Calibration, positive: Activations, negative: Activations,
-                                   options: StreamOptions = .init()) throws -> Evaluation {
+    public mutating func calibrate(
+        _ calibration: Calibration, positive: Activations, negative: Activations,
+        options: StreamOptions = .init()
+    ) throws -> Evaluation {
         let plus = try score(positive, options: options)
         let minus = try score(negative, options: options)
         let threshold = try Metrics.threshold(calibration, positive: plus, negative: minus)
@@ -144,9 +154,11 @@ public struct LatentGuard: Sendable, Equatable {
         let active = activeSlots
         let rows = try activations.selecting(slots: active)
         let indices = active.map { slot in slots.firstIndex(of: slot) ?? 0 }
-        let scores = try rows.reduce(GuardScore(positive: indices.map { positiveCentroids[$0].map(Double.init) },
-                                                negative: indices.map { negativeCentroids[$0].map(Double.init) },
-                                                width: width, rows: rows.rowCount), options)
+        let scores = try rows.reduce(
+            GuardScore(
+                positive: indices.map { positiveCentroids[$0].map(Double.init) },
+                negative: indices.map { negativeCentroids[$0].map(Double.init) },
+                width: width, rows: rows.rowCount), options)
         if scores.contains(where: { !$0.isFinite }) {  // a NaN or infinity in a row: named, never read as 0
             for index in rows.layers.indices where try rows.firstNonFinite(layerIndex: index) != nil {
                 try rows.throwNonFinite(layerIndex: index)
@@ -190,13 +202,18 @@ public struct LatentGuard: Sendable, Equatable {
         guard let alphaText = file.metadata["steer.alpha"], let alpha = Double(alphaText), alpha.isFinite else {
             throw SteerError(.format, file: path, "steer.alpha is missing or not a finite number")
         }
-        var positive: [Int: [Float]] = [:], negative: [Int: [Float]] = [:]
+        var positive: [Int: [Float]] = [:]
+        var negative: [Int: [Float]] = [:]
         for info in file.tensors {
             guard info.dtype == .float32, let slot = try Activations.slot(of: info, in: path) else {
                 throw SteerError(.format, file: path, "unexpected tensor '\(info.name)' (a guard holds 1-D F32 pos.layer.N / neg.layer.N)")
             }
             let values = try file.vector(info).map(Float.init)  // exact: the values are F32
-            if info.name.hasPrefix("pos.") { positive[slot] = values } else if info.name.hasPrefix("neg.") { negative[slot] = values } else {
+            if info.name.hasPrefix("pos.") {
+                positive[slot] = values
+            } else if info.name.hasPrefix("neg.") {
+                negative[slot] = values
+            } else {
                 throw SteerError(.format, file: path, "unexpected tensor '\(info.name)'")
             }
         }
@@ -209,8 +226,9 @@ public struct LatentGuard: Sendable, Equatable {
             throw SteerError(.format, file: path, "centroids are empty or differ in width")
         }
         let position = try ModelInputs.position(in: file.metadata, file: path)
-        let model = LatentGuard(slots: slots, positiveCentroids: slots.map { positive[$0] ?? [] }, negativeCentroids: slots.map { negative[$0] ?? [] },
-                                alpha: alpha, position: position, width: width, metadata: file.metadata)
+        let model = LatentGuard(
+            slots: slots, positiveCentroids: slots.map { positive[$0] ?? [] }, negativeCentroids: slots.map { negative[$0] ?? [] },
+            alpha: alpha, position: position, width: width, metadata: file.metadata)
         guard !model.activeSlots.isEmpty else {
             throw SteerError(.format, file: path, "every layer slot is degenerate (identical or zero centroids): the guard cannot score")
         }

@@ -29,8 +29,10 @@ public struct DesignMatrix: Sendable {
         self.rows = rows
         self.columns = columns
         storage = .float64(values)
-        (mean, scale) = standardise ? Self.statistics(rows: rows, columns: columns) { i, j in values[i * columns + j] }
-                                    : ([Double](repeating: 0, count: columns), [Double](repeating: 1, count: columns))
+        (mean, scale) =
+            standardise
+            ? Self.statistics(rows: rows, columns: columns) { i, j in values[i * columns + j] }
+            : ([Double](repeating: 0, count: columns), [Double](repeating: 1, count: columns))
     }
 
     /// One layer of several activation sets stacked (the first set's rows first), standardised.
@@ -77,7 +79,12 @@ public struct DesignMatrix: Sendable {
         for i in 0..<rows { for j in 0..<columns { mean[j] += value(i, j) } }
         for j in 0..<columns { mean[j] /= Double(max(1, rows)) }
         var variance = [Double](repeating: 0, count: columns)
-        for i in 0..<rows { for j in 0..<columns { let e = value(i, j) - mean[j]; variance[j] += e * e } }
+        for i in 0..<rows {
+            for j in 0..<columns {
+                let e = value(i, j) - mean[j]
+                variance[j] += e * e
+            }
+        }
         let scale = zip(variance, mean).map { v, m in
             let s = (v / Double(max(1, rows))).squareRoot()
             return s <= 1e-12 * max(1, abs(m)) ? 1 : s  // constant column: left unscaled, as scikit-learn does

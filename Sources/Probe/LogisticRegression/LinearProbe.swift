@@ -29,8 +29,10 @@ public struct LinearProbe: Sendable, Equatable {
     public var rawBias: Double { intercept - zip(rawWeights, mean).reduce(0) { $0 + $1.0 * $1.1 } }
 
     /// Fits one layer's stacked rows (standardised inside the design matrix) with labels.
-    public static func fit(slot: Int, design: DesignMatrix, labels: [Bool], c: Double,
-                           tolerance: Double = 1e-5, workers: Int = StreamOptions().workers) throws -> (LinearProbe, LogisticRegression) {
+    public static func fit(
+        slot: Int, design: DesignMatrix, labels: [Bool], c: Double,
+        tolerance: Double = 1e-5, workers: Int = StreamOptions().workers
+    ) throws -> (LinearProbe, LogisticRegression) {
         let model = try LogisticRegression.fit(design, labels: labels, c: c, tolerance: tolerance, workers: workers)
         return (LinearProbe(slot: slot, mean: design.mean, scale: design.scale, weights: model.weights, intercept: model.intercept), model)
     }
@@ -44,8 +46,10 @@ public struct LinearProbe: Sendable, Equatable {
             throw SteerError(.format, file: file, "probe for layer \(slot) has weights, means and scales of different lengths")
         }
         for (j, (s, m)) in zip(scale, mean).enumerated() where !(s.isFinite && s > 0 && (s == 1 || s > 1e-12 * max(1, abs(m)))) {
-            throw SteerError(.format, file: file,
-                             "probe for layer \(slot): scale[\(j)] = \(s) is not a standard deviation a fit produces (positive, and 1 or above 1e-12·max(1, |mean|))")
+            throw SteerError(
+                .format, file: file,
+                "probe for layer \(slot): scale[\(j)] = \(s) is not a standard deviation a fit produces (positive, and 1 or above 1e-12·max(1, |mean|))"
+            )
         }
         guard intercept.isFinite, rawWeights.allSatisfy(\.isFinite), rawBias.isFinite else {
             throw SteerError(.format, file: file, "probe for layer \(slot) has weights that are not finite on raw activations")

@@ -47,19 +47,24 @@ public struct LogisticRegression: Sendable, Equatable {
     }
 
     /// Fits on a row-major `n × d` Float64 matrix (used as given, not standardised) with labels (true = positive class).
-    public static func fit(_ x: [Double], rows n: Int, columns d: Int, labels: [Bool], c: Double, solver: Solver = .automatic,
-                           tolerance: Double = 1e-5, maxIterations: Int = 5000, workers: Int = StreamOptions().workers) throws -> LogisticRegression {
+    public static func fit(
+        _ x: [Double], rows n: Int, columns d: Int, labels: [Bool], c: Double, solver: Solver = .automatic,
+        tolerance: Double = 1e-5, maxIterations: Int = 5000, workers: Int = StreamOptions().workers
+    ) throws -> LogisticRegression {
         guard n > 0, d > 0, x.count == n * d else {
             throw SteerError(.shape, "logistic regression: \(x.count) values for \(n) rows × \(d) columns")
         }
-        return try fit(try DesignMatrix(float64: x, rows: n, columns: d, standardise: false), labels: labels, c: c, solver: solver,
-                       tolerance: tolerance, maxIterations: maxIterations, workers: workers)
+        return try fit(
+            try DesignMatrix(float64: x, rows: n, columns: d, standardise: false), labels: labels, c: c, solver: solver,
+            tolerance: tolerance, maxIterations: maxIterations, workers: workers)
     }
 
     /// Fits on the standardised rows `x̃ = (x − μ) / σ` of a design matrix: the weights are on
     /// standardised features, as scikit-learn's `coef_` after a `StandardScaler`.
-    public static func fit(_ design: DesignMatrix, labels: [Bool], c: Double, solver: Solver = .automatic, tolerance: Double = 1e-5,
-                           maxIterations: Int = 5000, workers: Int = StreamOptions().workers) throws -> LogisticRegression {
+    public static func fit(
+        _ design: DesignMatrix, labels: [Bool], c: Double, solver: Solver = .automatic, tolerance: Double = 1e-5,
+        maxIterations: Int = 5000, workers: Int = StreamOptions().workers
+    ) throws -> LogisticRegression {
         let (n, d) = (design.rows, design.columns)
         guard labels.count == n else {
             throw SteerError(.shape, "logistic regression: \(labels.count) labels for \(n) rows")
@@ -115,7 +120,9 @@ public struct LogisticRegression: Sendable, Equatable {
         var theta = [Double](repeating: 0, count: d + 1)  // w, then b
         var (f, g) = objective.evaluate(theta)
         let memory = 10
-        var sHistory: [[Double]] = [], yHistory: [[Double]] = [], rhoHistory: [Double] = []
+        var sHistory: [[Double]] = []
+        var yHistory: [[Double]] = []
+        var rhoHistory: [Double] = []
         var iteration = 0
         while norm(g) > tolerance && iteration < maxIterations {
             iteration += 1
@@ -126,7 +133,10 @@ public struct LogisticRegression: Sendable, Equatable {
                 alphas[k] = rhoHistory[k] * dot(sHistory[k], q)
                 axpy(-alphas[k], yHistory[k], &q)
             }
-            let gamma = sHistory.isEmpty ? 1 / max(norm(g), 1) : dot(sHistory[sHistory.count - 1], yHistory[yHistory.count - 1]) / dot(yHistory[yHistory.count - 1], yHistory[yHistory.count - 1])
+            let gamma =
+                sHistory.isEmpty
+                ? 1 / max(norm(g), 1)
+                : dot(sHistory[sHistory.count - 1], yHistory[yHistory.count - 1]) / dot(yHistory[yHistory.count - 1], yHistory[yHistory.count - 1])
             LinearAlgebra.scale(&q, by: gamma)
             for k in sHistory.indices {
                 let beta = rhoHistory[k] * dot(yHistory[k], q)
@@ -135,18 +145,27 @@ public struct LogisticRegression: Sendable, Equatable {
             var direction = q
             LinearAlgebra.scale(&direction, by: -1)
             if dot(g, direction) >= 0 {  // not a descent direction: restart from steepest descent
-                sHistory.removeAll(); yHistory.removeAll(); rhoHistory.removeAll()
+                sHistory.removeAll()
+                yHistory.removeAll()
+                rhoHistory.removeAll()
                 direction = g.map { -$0 / max(norm(g), 1) }
             }
             // No decrease possible: at the optimum to machine precision.
             guard let next = armijo(objective, from: theta, value: f, gradient: g, direction: direction) else { break }
-            var s = next.theta, y = next.g
+            var s = next.theta
+            var y = next.g
             axpy(-1, theta, &s)
             axpy(-1, g, &y)
             let sy = dot(s, y)
             if sy > 1e-12 * dot(y, y) {
-                sHistory.append(s); yHistory.append(y); rhoHistory.append(1 / sy)
-                if sHistory.count > memory { sHistory.removeFirst(); yHistory.removeFirst(); rhoHistory.removeFirst() }
+                sHistory.append(s)
+                yHistory.append(y)
+                rhoHistory.append(1 / sy)
+                if sHistory.count > memory {
+                    sHistory.removeFirst()
+                    yHistory.removeFirst()
+                    rhoHistory.removeFirst()
+                }
             }
             (theta, f, g) = (next.theta, next.f, next.g)
         }
@@ -155,8 +174,10 @@ public struct LogisticRegression: Sendable, Equatable {
 
     /// Backtracking line search: halves the step from 1 until the Armijo condition holds
     /// (sufficient decrease, c = 1e-4); nil when no step decreases the loss.
-    private static func armijo(_ objective: Objective, from theta: [Double], value f: Double, gradient g: [Double],
-                               direction: [Double]) -> (theta: [Double], f: Double, g: [Double])? {
+    private static func armijo(
+        _ objective: Objective, from theta: [Double], value f: Double, gradient g: [Double],
+        direction: [Double]
+    ) -> (theta: [Double], f: Double, g: [Double])? {
         let slope = dot(g, direction)
         var length = 1.0
         for _ in 0..<60 {
@@ -192,7 +213,8 @@ public struct LogisticRegression: Sendable, Equatable {
                             guard let u = u.baseAddress, let accumulators = accumulators.baseAddress else { return }
                             parallelFor(workers) { worker in
                                 let acc = accumulators + worker * d
-                                var loss = 0.0, sum = 0.0
+                                var loss = 0.0
+                                var sum = 0.0
                                 for i in (n * worker / workers)..<(n * (worker + 1) / workers) {
                                     let z = design.dot(row: i, u) + shift
                                     let t = targets[i]
@@ -230,5 +252,5 @@ private func norm(_ a: [Double]) -> Double { LinearAlgebra.norm(a) }
 private func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) { LinearAlgebra.axpy(alpha, x, &y) }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

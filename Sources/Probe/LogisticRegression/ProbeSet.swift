@@ -34,8 +34,10 @@ public struct ProbeSet: Sendable, Equatable {
 
     /// Fits one probe per selected layer on harmful (positive) and harmless rows, with
     /// `options.workers` threads for reading and fitting.
-    public static func train(positive: Activations, negative: Activations, c: Double = 1, tolerance: Double = 1e-5,
-                             options: StreamOptions = .init()) throws -> ProbeSet {
+    public static func train(
+        positive: Activations, negative: Activations, c: Double = 1, tolerance: Double = 1e-5,
+        options: StreamOptions = .init()
+    ) throws -> ProbeSet {
         try ClassMeans.checkCompatible(positive, negative)
         let labels = [Bool](repeating: true, count: positive.rowCount) + [Bool](repeating: false, count: negative.rowCount)
         var probes: [LinearProbe] = []
@@ -45,8 +47,9 @@ public struct ProbeSet: Sendable, Equatable {
         var solvers: [String: [String]] = [:]
         for index in positive.layers.indices {
             let design = try DesignMatrix.stacking([(positive, index), (negative, index)], options: options)
-            let (probe, model) = try LinearProbe.fit(slot: positive.slots[index], design: design, labels: labels, c: c,
-                                                     tolerance: tolerance, workers: options.workers)
+            let (probe, model) = try LinearProbe.fit(
+                slot: positive.slots[index], design: design, labels: labels, c: c,
+                tolerance: tolerance, workers: options.workers)
             probes.append(probe)
             iterations.append("\(probe.slot):\(model.iterations)")
             if model.gradientNorm > tolerance { unconverged.append("\(probe.slot)") }
@@ -54,7 +57,10 @@ public struct ProbeSet: Sendable, Equatable {
             solvers[model.solver.name, default: []].append(String(probe.slot))
         }
         // One solver name, or which layers each solver fitted when both ran.
-        let solver = solvers.count == 1 ? solvers.keys.first ?? "" : solvers.keys.sorted().map { "\($0) on layers \(solvers[$0, default: []].joined(separator: ","))" }.joined(separator: "; ")
+        let solver =
+            solvers.count == 1
+            ? solvers.keys.first ?? ""
+            : solvers.keys.sorted().map { "\($0) on layers \(solvers[$0, default: []].joined(separator: ","))" }.joined(separator: "; ")
         var metadata: [String: String] = [
             "steer.kind": "logistic_probe",
             "steer.method": "L2 logistic regression on standardised features, \(solver) in Float64",
@@ -85,8 +91,9 @@ public struct ProbeSet: Sendable, Equatable {
         let decisions = zip(projections, probes).map { values, probe in values.map { $0 + probe.rawBias } }
         for (values, probe) in zip(decisions, probes) {
             if let row = values.firstIndex(where: { !$0.isFinite }) {
-                throw SteerError(.value, file: activations.path,
-                                 "the decision of the layer \(probe.slot) probe overflowed Float64 on row \(row + activations.rowOffset) (weights too large)")
+                throw SteerError(
+                    .value, file: activations.path,
+                    "the decision of the layer \(probe.slot) probe overflowed Float64 on row \(row + activations.rowOffset) (weights too large)")
             }
         }
         return decisions
@@ -98,8 +105,9 @@ public struct ProbeSet: Sendable, Equatable {
         let minus = try decisions(negative, options: options)
         return probes.indices.map { i in
             let correct = plus[i].filter { $0 > 0 }.count + minus[i].filter { $0 <= 0 }.count
-            return Score(layer: probes[i].slot, accuracy: Double(correct) / Double(plus[i].count + minus[i].count),
-                         auroc: Metrics.auroc(positive: plus[i], negative: minus[i]))
+            return Score(
+                layer: probes[i].slot, accuracy: Double(correct) / Double(plus[i].count + minus[i].count),
+                auroc: Metrics.auroc(positive: plus[i], negative: minus[i]))
         }
     }
 
@@ -133,7 +141,8 @@ public struct ProbeSet: Sendable, Equatable {
         var parts: [String: [Int: [Double]]] = [:]
         for info in file.tensors {
             guard info.dtype == .float64, let slot = try Activations.slot(of: info, in: path),
-                  let kind = info.name.split(separator: ".").first.map(String.init) else {
+                let kind = info.name.split(separator: ".").first.map(String.init)
+            else {
                 throw SteerError(.format, file: path, "unexpected tensor '\(info.name)'")
             }
             parts[kind, default: [:]][slot] = try file.vector(info)
@@ -142,7 +151,8 @@ public struct ProbeSet: Sendable, Equatable {
         var probes: [LinearProbe] = []
         for slot in slots {
             guard let w = parts["weight"]?[slot], let m = parts["mean"]?[slot], let s = parts["scale"]?[slot],
-                  let b = parts["intercept"]?[slot]?.first, w.count == m.count, m.count == s.count else {
+                let b = parts["intercept"]?[slot]?.first, w.count == m.count, m.count == s.count
+            else {
                 throw SteerError(.format, file: path, "probe for layer \(slot) is incomplete")
             }
             let probe = LinearProbe(slot: slot, mean: m, scale: s, weights: w, intercept: b)

@@ -77,17 +77,24 @@ public enum Metrics {
         try checkFinite(positive: positive, negative: negative)
         let labelled = (positive.map { ($0, true) } + negative.map { ($0, false) }).sorted { $0.0 > $1.0 }
         let top = labelled.first?.0 ?? 0
-        var points = [ROCPoint(threshold: top.nextUp, truePositives: 0, falsePositives: 0,
-                               positives: positive.count, negatives: negative.count)]
-        var tp = 0, fp = 0, i = 0
+        var points = [
+            ROCPoint(
+                threshold: top.nextUp, truePositives: 0, falsePositives: 0,
+                positives: positive.count, negatives: negative.count)
+        ]
+        var tp = 0
+        var fp = 0
+        var i = 0
         while i < labelled.count {
             let threshold = labelled[i].0
             while i < labelled.count && labelled[i].0 == threshold {
                 if labelled[i].1 { tp += 1 } else { fp += 1 }
                 i += 1
             }
-            points.append(ROCPoint(threshold: threshold, truePositives: tp, falsePositives: fp,
-                                   positives: positive.count, negatives: negative.count))
+            points.append(
+                ROCPoint(
+                    threshold: threshold, truePositives: tp, falsePositives: fp,
+                    positives: positive.count, negatives: negative.count))
         }
         return points
     }

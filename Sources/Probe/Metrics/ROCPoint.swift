@@ -12,7 +12,8 @@ public struct ROCPoint: Sendable, Equatable {
     public var tpr: Double { positives == 0 ? 0 : Double(truePositives) / Double(positives) }
     public var fpr: Double { negatives == 0 ? 0 : Double(falsePositives) / Double(negatives) }
     public var confusion: Confusion {
-        Confusion(truePositives: truePositives, falseNegatives: positives - truePositives,
-                  falsePositives: falsePositives, trueNegatives: negatives - falsePositives)
+        Confusion(
+            truePositives: truePositives, falseNegatives: positives - truePositives,
+            falsePositives: falsePositives, trueNegatives: negatives - falsePositives)
     }
 }

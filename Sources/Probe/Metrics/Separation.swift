@@ -20,8 +20,10 @@ public struct Separation: Sendable, Equatable {
     /// A zero direction (what extraction saves for a slot whose class means coincide)
     /// is degenerate: AUROC 0.5, d = 0, the accuracy of calling every row positive,
     /// and flagged.
-    public static func measure(_ directions: DirectionSet, positive: Activations, negative: Activations,
-                               options: StreamOptions = .init()) throws -> [Separation] {
+    public static func measure(
+        _ directions: DirectionSet, positive: Activations, negative: Activations,
+        options: StreamOptions = .init()
+    ) throws -> [Separation] {
         try ClassMeans.checkCompatible(positive, negative)
         guard directions.slots == positive.slots else {
             throw SteerError(.shape, "directions cover \(directions.slots.count) slots but the activations select \(positive.slots.count)")
@@ -31,11 +33,12 @@ public struct Separation: Sendable, Equatable {
         let minus = try negative.project(onto: units, options)
         let norms = directions.norms
         return directions.slots.indices.map { i in
-            Separation(slot: directions.slots[i], norm: norms[i],
-                       auroc: Metrics.auroc(positive: plus[i], negative: minus[i]),
-                       cohenD: Metrics.cohenD(positive: plus[i], negative: minus[i]),
-                       accuracy: Metrics.midpointAccuracy(positive: plus[i], negative: minus[i]),
-                       degenerate: norms[i] == 0)
+            Separation(
+                slot: directions.slots[i], norm: norms[i],
+                auroc: Metrics.auroc(positive: plus[i], negative: minus[i]),
+                cohenD: Metrics.cohenD(positive: plus[i], negative: minus[i]),
+                accuracy: Metrics.midpointAccuracy(positive: plus[i], negative: minus[i]),
+                degenerate: norms[i] == 0)
         }
     }
 

@@ -17,13 +17,18 @@ public struct ExtractionReport: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case pos, neg, width, position, out, layers
-        case nPos = "n_pos", nNeg = "n_neg", layerConvention = "layer_convention", bestLayer = "best_layer"
+        case nPos = "n_pos"
+        case nNeg = "n_neg"
+        case layerConvention = "layer_convention"
+        case bestLayer = "best_layer"
     }
 
     /// Extracts mean-difference directions from `positive` and `negative` and, when `measure`,
     /// scores them on the same rows (a second pass). `out` is recorded, not written.
-    public static func extract(positive: Activations, negative: Activations, measure: Bool, out: String? = nil,
-                               options: StreamOptions = .init()) throws -> (report: ExtractionReport, directions: DirectionSet) {
+    public static func extract(
+        positive: Activations, negative: Activations, measure: Bool, out: String? = nil,
+        options: StreamOptions = .init()
+    ) throws -> (report: ExtractionReport, directions: DirectionSet) {
         let directions = try MeanDifference.extract(positive: positive, negative: negative, options: options).directions
         var layers: [LayerSeparation]
         var best: Int?
@@ -34,10 +39,11 @@ public struct ExtractionReport: Sendable, Equatable, Codable {
         } else {
             layers = zip(directions.slots, directions.norms).map { LayerSeparation(layer: $0, norm: $1) }
         }
-        let report = ExtractionReport(pos: positive.path, neg: negative.path, nPos: positive.rowCount, nNeg: negative.rowCount,
-                                      width: positive.width, position: positive.position,
-                                      layerConvention: positive.layerConvention ?? negative.layerConvention,
-                                      bestLayer: best, out: out, layers: layers)
+        let report = ExtractionReport(
+            pos: positive.path, neg: negative.path, nPos: positive.rowCount, nNeg: negative.rowCount,
+            width: positive.width, position: positive.position,
+            layerConvention: positive.layerConvention ?? negative.layerConvention,
+            bestLayer: best, out: out, layers: layers)
         return (report, directions)
     }
 }
@@ -53,8 +59,10 @@ public struct MeasurementReport: Sendable, Equatable, Codable {
     }
 
     /// Measures the directions of `set` at the slots the activations select.
-    public static func measure(_ set: DirectionSet, file: String, positive: Activations, negative: Activations,
-                               options: StreamOptions = .init()) throws -> MeasurementReport {
+    public static func measure(
+        _ set: DirectionSet, file: String, positive: Activations, negative: Activations,
+        options: StreamOptions = .init()
+    ) throws -> MeasurementReport {
         let subset = try set.selecting(slots: positive.slots, width: positive.width, file: file)
         let results = try Separation.measure(subset, positive: positive, negative: negative, options: options)
         return MeasurementReport(layers: results.map(LayerSeparation.init), bestLayer: Separation.best(results).map { results[$0].slot })

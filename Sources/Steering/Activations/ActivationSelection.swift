@@ -11,8 +11,10 @@ public struct ActivationSelection: Sendable, Equatable {
     /// Rows to use (0-based, half-open); nil for all. Lets a file be split into training and held-out parts.
     public var rows: Range<Int>?
 
-    public init(layers: LayerSelection = .all, position: Int? = nil, layout: Layout = .auto,
-                readOptions: TensorFile.ReadOptions = .init(), rows: Range<Int>? = nil) {
+    public init(
+        layers: LayerSelection = .all, position: Int? = nil, layout: Layout = .auto,
+        readOptions: TensorFile.ReadOptions = .init(), rows: Range<Int>? = nil
+    ) {
         self.layers = layers
         self.position = position
         self.layout = layout

@@ -60,10 +60,13 @@ public struct Activations: Sendable {
         for (slot, info) in candidates {
             guard let dtype = info.dtype else { continue }
             guard info.shape.count == rank else {
-                throw SteerError.shape(path, "tensor '\(info.name)' has shape \(describeShape(info.shape)), unlike '\(first.info.name)' \(describeShape(first.info.shape))")
+                throw SteerError.shape(
+                    path,
+                    "tensor '\(info.name)' has shape \(describeShape(info.shape)), unlike '\(first.info.name)' \(describeShape(first.info.shape))")
             }
             if let seen = shapeSeen, seen != info.shape {
-                throw SteerError.shape(path, "tensor '\(info.name)' has shape \(describeShape(info.shape)), unlike '\(first.info.name)' \(describeShape(seen))")
+                throw SteerError.shape(
+                    path, "tensor '\(info.name)' has shape \(describeShape(info.shape)), unlike '\(first.info.name)' \(describeShape(seen))")
             }
             shapeSeen = info.shape
             let resolved = try Self.slice(info, dtype: dtype, axes: axes, selection: selection, storage: file.storage, path: path)
@@ -92,7 +95,8 @@ public struct Activations: Sendable {
         if let rows = selection.rows {
             let total = firstLayer.rows.rowCount
             guard rows.upperBound <= total else {
-                throw SteerError.argument("\(path): rows \(rows.lowerBound)-\(rows.upperBound - 1) go past the \(total) rows the file holds", setting: .rows)
+                throw SteerError.argument(
+                    "\(path): rows \(rows.lowerBound)-\(rows.upperBound - 1) go past the \(total) rows the file holds", setting: .rows)
             }
             picked = picked.map { LayerRows(slot: $0.slot, rows: $0.rows.subrange(rows)) }
         }
@@ -187,13 +191,17 @@ public struct Activations: Sendable {
         for info in floats {
             guard let slot = try slot(of: info, in: file.path) else { continue }
             if let other = bySlot[slot] {
-                throw SteerError.shape(file.path, "tensors '\(other.name)' and '\(info.name)' both name layer \(slot); keep one tensor per layer in a file")
+                throw SteerError.shape(
+                    file.path, "tensors '\(other.name)' and '\(info.name)' both name layer \(slot); keep one tensor per layer in a file")
             }
             bySlot[slot] = info
         }
         guard !bySlot.isEmpty else {
             if floats.isEmpty { throw SteerError.shape(file.path, "holds no float tensors") }
-            throw SteerError.shape(file.path, "cannot tell which tensors are layers: no layer number in the names \(floats.prefix(4).map { "'\($0.name)'" }.joined(separator: ", "))")
+            throw SteerError.shape(
+                file.path,
+                "cannot tell which tensors are layers: no layer number in the names \(floats.prefix(4).map { "'\($0.name)'" }.joined(separator: ", "))"
+            )
         }
         return bySlot.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
@@ -237,22 +245,28 @@ public struct Activations: Sendable {
             if let wanted = selection.position {
                 let index = wanted < 0 ? positions + wanted : wanted
                 guard index >= 0, index < positions else {
-                    throw SteerError.argument("\(path): position \(wanted) is outside the \(positions) stored positions (0…\(positions - 1), or -\(positions)…-1)", setting: .position)
+                    throw SteerError.argument(
+                        "\(path): position \(wanted) is outside the \(positions) stored positions (0…\(positions - 1), or -\(positions)…-1)",
+                        setting: .position)
                 }
                 position = index
             } else if positions == 1 {
                 position = 0
             } else {
-                throw SteerError.argument("\(path): holds \(positions) token positions per row; choose one (0…\(positions - 1); negative counts from the end)", setting: .position)
+                throw SteerError.argument(
+                    "\(path): holds \(positions) token positions per row; choose one (0…\(positions - 1); negative counts from the end)",
+                    setting: .position)
             }
         } else if let wanted = selection.position, wanted != 0, wanted != -1 {
-            throw SteerError.argument("\(path): position \(wanted) given, but the file stores one position per row (no position axis)", setting: .position)
+            throw SteerError.argument(
+                "\(path): position \(wanted) given, but the file stores one position per row (no position axis)", setting: .position)
         }
         let item = dtype.size
         let matrices = (0..<layerCount).map { layer in
-            RowMatrix(storage: storage, dtype: dtype, rowCount: size("n"), width: size("d"),
-                      offset: info.offset + (layer * axisStride("l") + (position ?? 0) * axisStride("p")) * item,
-                      rowStride: axisStride("n") * item)
+            RowMatrix(
+                storage: storage, dtype: dtype, rowCount: size("n"), width: size("d"),
+                offset: info.offset + (layer * axisStride("l") + (position ?? 0) * axisStride("p")) * item,
+                rowStride: axisStride("n") * item)
         }
         return (matrices, positions, position)
     }

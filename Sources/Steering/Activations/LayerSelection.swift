@@ -9,7 +9,10 @@ public enum LayerSelection: Sendable, Equatable, CustomStringConvertible {
     /// range is built, so no input can make this allocate more than that many slots.
     public init(parsing text: String) throws {
         let trimmed = text.trimmingSpaces()
-        if trimmed.lowercased() == "all" { self = .all; return }
+        if trimmed.lowercased() == "all" {
+            self = .all
+            return
+        }
         var slots: [Int] = []
         var seen = Set<Int>()
         for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
@@ -24,7 +27,8 @@ public enum LayerSelection: Sendable, Equatable, CustomStringConvertible {
                 throw SteerError.argument("layer list: cannot read '\(item)' (use all, 12, 3,5,7 or 10-20)", setting: .layers)
             }
             guard range.upperBound <= Activations.maxSlot else {
-                throw SteerError.argument("layer list: '\(item)' goes past layer slot \(Activations.maxSlot), the largest steer reads", setting: .layers)
+                throw SteerError.argument(
+                    "layer list: '\(item)' goes past layer slot \(Activations.maxSlot), the largest steer reads", setting: .layers)
             }
             for slot in range where seen.insert(slot).inserted { slots.append(slot) }
         }

@@ -15,7 +15,10 @@ public enum Layout: String, Sendable, CaseIterable {
             case (false, 3): return "nld"
             case (false, 4): return "nlpd"
             default:
-                throw SteerError(.shape, file: file, "cannot tell the axes of a \(rank)-D tensor; give the layout (\(Layout.allCases.dropFirst().map(\.rawValue).joined(separator: ", ")))", setting: .layout)
+                throw SteerError(
+                    .shape, file: file,
+                    "cannot tell the axes of a \(rank)-D tensor; give the layout (\(Layout.allCases.dropFirst().map(\.rawValue).joined(separator: ", ")))",
+                    setting: .layout)
             }
         }
         guard rawValue.count == rank else {

@@ -43,8 +43,9 @@ extension Activations {
         let file = try TensorFile.open(path, options: selection.readOptions)
         if selection.position == nil, let stored = model.position, let count = try positionCount(of: file, layout: selection.layout) {
             guard stored < count else {
-                throw SteerError(.shape, file: model.file,
-                                 "steer.position \(stored) is outside the \(count) token positions stored in \(path) (0…\(count - 1))")
+                throw SteerError(
+                    .shape, file: model.file,
+                    "steer.position \(stored) is outside the \(count) token positions stored in \(path) (0…\(count - 1))")
             }
             selection.position = stored
         }

@@ -16,8 +16,9 @@ public struct RowMatrix: Sendable {
 
     /// Rows `range` of this matrix as a matrix of their own.
     func subrange(_ range: Range<Int>) -> RowMatrix {
-        RowMatrix(storage: storage, dtype: dtype, rowCount: range.count, width: width,
-                  offset: offset + range.lowerBound * rowStride, rowStride: rowStride)
+        RowMatrix(
+            storage: storage, dtype: dtype, rowCount: range.count, width: width,
+            offset: offset + range.lowerBound * rowStride, rowStride: rowStride)
     }
 
     /// Row `r` as Float64 values, read with a checked `pread` (throws when the file changed under us).

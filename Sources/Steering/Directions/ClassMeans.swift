@@ -21,8 +21,9 @@ public struct ClassMeans: Sendable {
         try checkCompatible(positive, negative)
         let plus = try positive.means(options)
         let minus = try negative.means(options)
-        return ClassMeans(slots: positive.slots, positive: plus, negative: minus,
-                          positiveCount: positive.rowCount, negativeCount: negative.rowCount, width: positive.width)
+        return ClassMeans(
+            slots: positive.slots, positive: plus, negative: minus,
+            positiveCount: positive.rowCount, negativeCount: negative.rowCount, width: positive.width)
     }
 
     /// Throws unless `a` and `b` hold the same width and layer slots.

@@ -24,11 +24,15 @@ public struct DirectionSet: Sendable, Equatable {
     /// The directions of `wanted` slots, in that order, for activations of width `width`; throws
     /// naming `file` for a slot it lacks or a width that differs.
     public func selecting(slots wanted: [Int], width: Int, file: String) throws -> DirectionSet {
-        DirectionSet(slots: wanted, vectors: try wanted.map { slot in
-            guard let vector = vector(slot: slot) else { throw SteerError.shape(file, "has no direction for layer slot \(slot)") }
-            guard vector.count == width else { throw SteerError.shape(file, "direction width \(vector.count), but the activations have width \(width)") }
-            return vector
-        }, metadata: metadata)
+        DirectionSet(
+            slots: wanted,
+            vectors: try wanted.map { slot in
+                guard let vector = vector(slot: slot) else { throw SteerError.shape(file, "has no direction for layer slot \(slot)") }
+                guard vector.count == width else {
+                    throw SteerError.shape(file, "direction width \(vector.count), but the activations have width \(width)")
+                }
+                return vector
+            }, metadata: metadata)
     }
 
     /// The direction at `slot`, if present.

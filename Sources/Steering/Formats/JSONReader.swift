@@ -121,8 +121,10 @@ struct JSONReader {
         let (end, string) = try withBytes { p, n in
             let i = try Self.valueStart(p, n, position, .string, "a string")
             let (end, escaped) = try Self.scanString(p, n, i)
-            let string = escaped ? Self.decodeString(p, from: i, to: end)
-                                 : String(decoding: UnsafeBufferPointer(start: p + i + 1, count: end - i - 2), as: UTF8.self)
+            let string =
+                escaped
+                ? Self.decodeString(p, from: i, to: end)
+                : String(decoding: UnsafeBufferPointer(start: p + i + 1, count: end - i - 2), as: UTF8.self)
             return (end, string)
         }
         position = end
@@ -383,7 +385,7 @@ struct JSONReader {
         guard i + 1 < n else { throw failure("unterminated escape in a string", at: i) }
         switch p[i + 1] {
         case quote, backslash, UInt8(ascii: "/"),
-             UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
             return i + 2
         case UInt8(ascii: "u"):
             let unit = try hex4(p, n, i)
@@ -424,15 +426,24 @@ struct JSONReader {
     private static func scanUTF8(_ p: Bytes, _ n: Int, _ i: Int) throws -> Int {
         let lead = p[i]
         var length = 0
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
+        case 0xE0:
+            length = 3
+            low = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
+        case 0xED:
+            length = 3
+            high = 0x9F
+        case 0xF0:
+            length = 4
+            low = 0x90
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
+        case 0xF4:
+            length = 4
+            high = 0x8F
         default: throw failure("invalid UTF-8 byte \(describe(lead)) in a string", at: i)
         }
         guard i + length <= n, p[i + 1] >= low, p[i + 1] <= high else {
@@ -611,8 +622,9 @@ struct JSONReader {
     }
 
     private static func unexpected(_ p: Bytes, _ n: Int, _ i: Int, expected: String) -> Failure {
-        i < n ? failure("expected \(expected) but found \(describe(p[i]))", at: i)
-              : failure("unexpected end of input, expected \(expected)", at: i)
+        i < n
+            ? failure("expected \(expected) but found \(describe(p[i]))", at: i)
+            : failure("unexpected end of input, expected \(expected)", at: i)
     }
 
     private static func describe(_ b: UInt8) -> String {

@@ -32,7 +32,8 @@ public enum NPY {
         let headerLength = raw.reversed().reduce(0) { $0 << 8 | Int($1) }
         let headerStart = 8 + lengthBytes
         guard headerLength <= maxHeaderLength else {
-            throw SteerError.format(path, ".npy header length \(headerLength) bytes exceeds steer's limit of \(maxHeaderLength) (a real header is about 128 bytes)")
+            throw SteerError.format(
+                path, ".npy header length \(headerLength) bytes exceeds steer's limit of \(maxHeaderLength) (a real header is about 128 bytes)")
         }
         guard let headerBytes = try file.read(offset: headerStart, count: headerLength) else {
             throw SteerError.format(path, "truncated .npy: header length \(headerLength) runs past the end of the file (\(file.size) bytes)")
@@ -50,15 +51,25 @@ public enum NPY {
         }
         let available = file.size - dataStart
         if available < expected {
-            throw SteerError.format(path, "truncated: header says shape \(describeShape(header.shape)) \(header.descr) = \(expected) bytes of data, but only \(available) follow the header")
+            throw SteerError.format(
+                path,
+                "truncated: header says shape \(describeShape(header.shape)) \(header.descr) = \(expected) bytes of data, but only \(available) follow the header"
+            )
         }
         if available > expected {
-            throw SteerError.format(path, "\(available - expected) unexpected bytes after the data (header says shape \(describeShape(header.shape)) \(header.descr) = \(expected) bytes)")
+            throw SteerError.format(
+                path,
+                "\(available - expected) unexpected bytes after the data (header says shape \(describeShape(header.shape)) \(header.descr) = \(expected) bytes)"
+            )
         }
         return TensorInfo(name: "array", dtype: dtype, storedType: header.descr, shape: header.shape, offset: dataStart, byteCount: expected)
     }
 
-    struct Header { var descr: String; var fortranOrder: Bool; var shape: [Int] }
+    struct Header {
+        var descr: String
+        var fortranOrder: Bool
+        var shape: [Int]
+    }
 
     static func parseHeader(_ bytes: [UInt8], path: String) throws -> Header {
         let literal: PythonLiteral
@@ -66,23 +77,23 @@ public enum NPY {
         case .success(let value): literal = value
         case .failure(let failure): throw SteerError.format(path, ".npy header is not a Python dict literal (\(failure.reason))")
         }
-        guard case let .dictionary(entries) = literal else {
+        guard case .dictionary(let entries) = literal else {
             throw SteerError.format(path, ".npy header is not a dict")
         }
         func entry(_ key: String) -> PythonLiteral? { entries.first { $0.0 == key }?.1 }
         guard let descrValue = entry("descr") else { throw SteerError.format(path, ".npy header has no 'descr'") }
-        guard case let .string(descr) = descrValue else {
+        guard case .string(let descr) = descrValue else {
             throw SteerError.unsupported(path, "structured dtype \(descrValue) (steer reads plain float arrays)")
         }
-        guard case let .boolean(fortran) = entry("fortran_order") ?? .boolean(false) else {
+        guard case .boolean(let fortran) = entry("fortran_order") ?? .boolean(false) else {
             throw SteerError.format(path, ".npy header 'fortran_order' is not True or False")
         }
-        guard case let .sequence(dims) = entry("shape") ?? .none else {
+        guard case .sequence(let dims) = entry("shape") ?? .none else {
             throw SteerError.format(path, ".npy header has no 'shape' tuple")
         }
         var shape: [Int] = []
         for dim in dims {
-            guard case let .integer(n) = dim, n >= 0 else {
+            guard case .integer(let n) = dim, n >= 0 else {
                 throw SteerError.format(path, ".npy header shape has a negative or non-integer dimension")
             }
             shape.append(n)
@@ -112,8 +123,10 @@ public enum NPY {
         case ("f", 2): return (.float16, 2)
         case ("V", 2):
             guard options.dtype == .bfloat16 else {
-                throw SteerError(.unsupported, file: path, "dtype '\(descr)' is raw 2-byte data (how numpy saves bfloat16); give the dtype bf16 to read it as bfloat16",
-                                 setting: .dtype)
+                throw SteerError(
+                    .unsupported, file: path,
+                    "dtype '\(descr)' is raw 2-byte data (how numpy saves bfloat16); give the dtype bf16 to read it as bfloat16",
+                    setting: .dtype)
             }
             return (.bfloat16, 2)
         default:

@@ -9,12 +9,12 @@ enum PythonLiteral: Equatable {
 
     static func == (a: PythonLiteral, b: PythonLiteral) -> Bool {
         switch (a, b) {
-        case let (.string(x), .string(y)): x == y
-        case let (.integer(x), .integer(y)): x == y
-        case let (.boolean(x), .boolean(y)): x == y
+        case (.string(let x), .string(let y)): x == y
+        case (.integer(let x), .integer(let y)): x == y
+        case (.boolean(let x), .boolean(let y)): x == y
         case (.none, .none): true
-        case let (.sequence(x), .sequence(y)): x == y
-        case let (.dictionary(x), .dictionary(y)): x.map(\.0) == y.map(\.0) && x.map(\.1) == y.map(\.1)
+        case (.sequence(let x), .sequence(let y)): x == y
+        case (.dictionary(let x), .dictionary(let y)): x.map(\.0) == y.map(\.0) && x.map(\.1) == y.map(\.1)
         default: false
         }
     }
@@ -84,7 +84,10 @@ enum PythonLiteral: Equatable {
 
         mutating func integer() throws -> Int {
             var negative = false
-            if peek() == UInt8(ascii: "-") { negative = true; index += 1 }
+            if peek() == UInt8(ascii: "-") {
+                negative = true
+                index += 1
+            }
             var value = 0
             var digits = 0
             while let byte = peek(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
@@ -102,7 +105,9 @@ enum PythonLiteral: Equatable {
 
         mutating func word() throws -> PythonLiteral {
             let start = index
-            while let byte = peek(), (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) {
+            while let byte = peek(),
+                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            {
                 index += 1
             }
             switch String(decoding: bytes[start..<index], as: UTF8.self) {
@@ -118,10 +123,16 @@ enum PythonLiteral: Equatable {
             var out: [PythonLiteral] = []
             while true {
                 skipSpace()
-                if peek() == close { index += 1; return out }
+                if peek() == close {
+                    index += 1
+                    return out
+                }
                 out.append(try value(depth: depth + 1))
                 skipSpace()
-                if peek() == UInt8(ascii: ",") { index += 1; continue }
+                if peek() == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 try expect(close)
                 return out
             }
@@ -132,14 +143,20 @@ enum PythonLiteral: Equatable {
             var out: [(String, PythonLiteral)] = []
             while true {
                 skipSpace()
-                if peek() == UInt8(ascii: "}") { index += 1; return .dictionary(out) }
-                guard case let .string(key) = try value(depth: depth + 1) else {
+                if peek() == UInt8(ascii: "}") {
+                    index += 1
+                    return .dictionary(out)
+                }
+                guard case .string(let key) = try value(depth: depth + 1) else {
                     throw ParseFailure(reason: "dictionary keys must be strings")
                 }
                 try expect(UInt8(ascii: ":"))
                 out.append((key, try value(depth: depth + 1)))
                 skipSpace()
-                if peek() == UInt8(ascii: ",") { index += 1; continue }
+                if peek() == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 try expect(UInt8(ascii: "}"))
                 return .dictionary(out)
             }

@@ -8,12 +8,17 @@ public enum RawBinary {
         guard width > 0 else { throw SteerError.argument("\(path): the row width must be positive, not \(width)", setting: .width) }
         let (rowBytes, overflow) = width.multipliedReportingOverflow(by: dtype.size)
         guard !overflow, rowBytes <= file.size else {
-            throw SteerError.argument("\(path): a row width of \(width) makes one row of \(dtype.rawValue) values larger than the whole file (\(file.size) bytes)", setting: .width)
+            throw SteerError.argument(
+                "\(path): a row width of \(width) makes one row of \(dtype.rawValue) values larger than the whole file (\(file.size) bytes)",
+                setting: .width)
         }
         let rows = file.size / rowBytes
         let left = file.size % rowBytes
         guard left == 0 else {
-            throw SteerError.format(path, "size \(file.size) bytes is not a whole number of rows of \(width) \(dtype.rawValue) values (\(rowBytes) bytes a row): \(rows) rows and \(left) bytes left over")
+            throw SteerError.format(
+                path,
+                "size \(file.size) bytes is not a whole number of rows of \(width) \(dtype.rawValue) values (\(rowBytes) bytes a row): \(rows) rows and \(left) bytes left over"
+            )
         }
         return TensorInfo(name: "data", dtype: dtype, storedType: dtype.rawValue, shape: [rows, width], offset: 0, byteCount: file.size)
     }

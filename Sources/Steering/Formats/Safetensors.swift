@@ -80,11 +80,15 @@ public enum Safetensors {
         var dtypeName: String?
         var shape: [Int]?
         var offsets: [Int]?
-        var badShape = false, badOffsets = false
+        var badShape = false
+        var badOffsets = false
         try reader.readObject { reader, key in
             switch key {
             case "dtype":
-                guard try reader.peekKind() == .string else { try reader.skipValue(); return }
+                guard try reader.peekKind() == .string else {
+                    try reader.skipValue()
+                    return
+                }
                 dtypeName = try reader.readString()
             case "shape":
                 (shape, badShape) = try readCounts(&reader, limit: maxRank)
@@ -101,8 +105,11 @@ public enum Safetensors {
             throw SteerError.format(path, "tensor '\(name)': unknown dtype '\(dtypeName)'")
         }
         guard let shape else {
-            throw SteerError.format(path, badShape ? "tensor '\(name)': shape has a negative or non-integer dimension, or more than \(maxRank)"
-                                                   : "tensor '\(name)': missing shape")
+            throw SteerError.format(
+                path,
+                badShape
+                    ? "tensor '\(name)': shape has a negative or non-integer dimension, or more than \(maxRank)"
+                    : "tensor '\(name)': missing shape")
         }
         guard !badOffsets, let offsets, offsets.count == 2 else {
             throw SteerError.format(path, "tensor '\(name)': data_offsets is not a pair of non-negative integers")
@@ -115,14 +122,19 @@ public enum Safetensors {
             throw SteerError.format(path, "tensor '\(name)': shape \(describeShape(shape)) is too large")
         }
         guard end - begin == needed else {
-            throw SteerError.format(path, "tensor '\(name)': data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(describeShape(shape)) \(dtypeName) needs \(needed)")
+            throw SteerError.format(
+                path,
+                "tensor '\(name)': data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(describeShape(shape)) \(dtypeName) needs \(needed)"
+            )
         }
         // Checked before any offset is added to the buffer start, so `bufferStart + begin` cannot overflow.
         guard end <= bufferSize else {
-            throw SteerError.format(path, "truncated: tensor '\(name)' data_offsets [\(begin), \(end)] run past the \(max(0, bufferSize)) bytes of data the file holds")
+            throw SteerError.format(
+                path, "truncated: tensor '\(name)' data_offsets [\(begin), \(end)] run past the \(max(0, bufferSize)) bytes of data the file holds")
         }
-        let info = TensorInfo(name: name, dtype: floatTypes[dtypeName], storedType: dtypeName, shape: shape,
-                              offset: bufferStart + begin, byteCount: needed)
+        let info = TensorInfo(
+            name: name, dtype: floatTypes[dtypeName], storedType: dtypeName, shape: shape,
+            offset: bufferStart + begin, byteCount: needed)
         return (name, begin, end, info)
     }
 
@@ -130,11 +142,18 @@ public enum Safetensors {
     /// (consuming the value) when it is anything else: wrong type, a negative, fractional or
     /// too-large number, or too many entries.
     private static func readCounts(_ reader: inout JSONReader, limit: Int) throws -> ([Int]?, Bool) {
-        guard try reader.peekKind() == .array else { try reader.skipValue(); return (nil, true) }
+        guard try reader.peekKind() == .array else {
+            try reader.skipValue()
+            return (nil, true)
+        }
         var values: [Int] = []
         var bad = false
         try reader.readArray { reader in
-            guard !bad, values.count < limit, try reader.peekKind() == .number else { bad = true; try reader.skipValue(); return }
+            guard !bad, values.count < limit, try reader.peekKind() == .number else {
+                bad = true
+                try reader.skipValue()
+                return
+            }
             do {
                 let n = try reader.readInteger()
                 if n < 0 { bad = true } else { values.append(n) }
@@ -175,7 +194,9 @@ public enum Safetensors {
     static func header(_ tensors: [(name: String, dtype: String, shape: [Int], begin: Int, end: Int)], metadata: [String: String]) -> [UInt8] {
         var json = "{"
         if !metadata.isEmpty {
-            json += "\"__metadata__\":{" + metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",") + "}"
+            json +=
+                "\"__metadata__\":{"
+                + metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",") + "}"
         }
         for (i, t) in tensors.enumerated() {
             if i > 0 || !metadata.isEmpty { json += "," }
@@ -201,7 +222,8 @@ public enum Safetensors {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }

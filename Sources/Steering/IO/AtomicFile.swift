@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writes files so that a reader never sees half of one.
@@ -104,6 +104,6 @@ public enum AtomicFile {
     }
 }
 
-private extension String {
-    func trimmingNul() -> String { String(self.prefix { $0 != "\0" }) }
+extension String {
+    fileprivate func trimmingNul() -> String { String(self.prefix { $0 != "\0" }) }
 }

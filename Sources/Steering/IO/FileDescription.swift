@@ -52,8 +52,9 @@ public struct FileDescription: Sendable, Equatable, Codable {
         metadata = file.metadata
         do {
             let acts = try Activations(file: file, selection: selection)
-            activations = View(rows: acts.rowCount, width: acts.width, layers: acts.availableSlots, positions: acts.positionCount,
-                               layerConvention: acts.layerConvention)
+            activations = View(
+                rows: acts.rowCount, width: acts.width, layers: acts.availableSlots, positions: acts.positionCount,
+                layerConvention: acts.layerConvention)
         } catch let error as SteerError {
             activationsError = error.message
         }

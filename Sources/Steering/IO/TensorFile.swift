@@ -64,7 +64,10 @@ func checkedByteCount(_ shape: [Int], itemSize: Int) -> Int? {
     var empty = false
     for dimension in shape {
         guard dimension >= 0 else { return nil }
-        if dimension == 0 { empty = true; continue }
+        if dimension == 0 {
+            empty = true
+            continue
+        }
         let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
         if overflow { return nil }
         total = product
@@ -96,7 +99,8 @@ extension TensorFile {
             throw SteerError.shape(path, "tensor '\(info.name)' is \(info.storedType) \(describeShape(info.shape)); expected a 1-D float vector")
         }
         guard let count = info.shape.last, count <= Self.maxVectorLength else {
-            throw SteerError.shape(path, "tensor '\(info.name)' has \(info.shape.last ?? 0) values; steer reads vectors of at most \(Self.maxVectorLength)")
+            throw SteerError.shape(
+                path, "tensor '\(info.name)' has \(info.shape.last ?? 0) values; steer reads vectors of at most \(Self.maxVectorLength)")
         }
         let bytes = try storage.read(offset: info.offset, count: count * dtype.size) ?? []
         let values = [Double](unsafeUninitializedCapacity: count) { buffer, n in

@@ -8,9 +8,11 @@ extension TensorWriter {
     /// (`values` is `rows.count × width`, row-major), then narrowed back to the file's dtype
     /// (round to nearest even) and written where they came from. Memory is flat in the file size;
     /// the output is atomic (a failure leaves nothing at `path`).
-    public static func rewrite(_ source: TensorFile, to path: String, addedMetadata: [String: String] = [:],
-                               editing edits: [RowMatrix], blockRows: Int = 256,
-                               _ edit: (_ matrix: Int, _ rows: Range<Int>, _ values: UnsafeMutablePointer<Double>) throws -> Void) throws {
+    public static func rewrite(
+        _ source: TensorFile, to path: String, addedMetadata: [String: String] = [:],
+        editing edits: [RowMatrix], blockRows: Int = 256,
+        _ edit: (_ matrix: Int, _ rows: Range<Int>, _ values: UnsafeMutablePointer<Double>) throws -> Void
+    ) throws {
         guard edits.allSatisfy({ $0.storage === source.storage }) else {
             throw SteerError(.argument, "\(path): rows to edit must come from the file being rewritten (\(source.path))")
         }
@@ -18,8 +20,10 @@ extension TensorWriter {
         switch source.format {
         case .safetensors:
             let entries = source.tensors.map { info in
-                (name: info.name, dtype: info.storedType, shape: info.shape, begin: info.offset - source.dataStart,
-                 end: info.offset - source.dataStart + info.byteCount)
+                (
+                    name: info.name, dtype: info.storedType, shape: info.shape, begin: info.offset - source.dataStart,
+                    end: info.offset - source.dataStart + info.byteCount
+                )
             }
             header = Safetensors.header(entries, metadata: source.metadata.merging(addedMetadata) { $1 })
         case .npy, .raw:
@@ -37,8 +41,10 @@ extension TensorWriter {
     }
 
     /// Reads, edits and writes back the rows of one matrix, a block at a time.
-    private static func rewriteRows(_ matrix: RowMatrix, index: Int, shift: Int, blockRows: Int, sink: inout AtomicFile.Sink,
-                                    _ edit: (Int, Range<Int>, UnsafeMutablePointer<Double>) throws -> Void) throws {
+    private static func rewriteRows(
+        _ matrix: RowMatrix, index: Int, shift: Int, blockRows: Int, sink: inout AtomicFile.Sink,
+        _ edit: (Int, Range<Int>, UnsafeMutablePointer<Double>) throws -> Void
+    ) throws {
         let fragment = matrix.width * matrix.dtype.size
         let rows = min(blockRows, matrix.rowCount)
         let values = UnsafeMutablePointer<Double>.allocate(capacity: max(1, rows * matrix.width))

@@ -27,8 +27,10 @@ public struct TensorWriter {
     /// Writes `tensors` and `metadata` (safetensors only) to `path` in `format`; `body` appends every
     /// element of every tensor, in order. Throws ``SteerError`` when the specs do not fit the format
     /// or `body` appends more or fewer elements than the shapes hold; nothing is left at `path` then.
-    public static func write(to path: String, format: TensorFile.Format, tensors: [TensorSpec], metadata: [String: String] = [:],
-                             _ body: (inout TensorWriter) throws -> Void) throws {
+    public static func write(
+        to path: String, format: TensorFile.Format, tensors: [TensorSpec], metadata: [String: String] = [:],
+        _ body: (inout TensorWriter) throws -> Void
+    ) throws {
         let header = try Self.header(path: path, format: format, tensors: tensors, metadata: metadata)
         let counts = try tensors.map { spec in
             guard let count = spec.elementCount else {
@@ -43,7 +45,8 @@ public struct TensorWriter {
             try body(&writer)
             guard writer.current == tensors.count else {
                 let name = tensors[writer.current].name
-                throw SteerError(.value, file: path, "tensor '\(name)' got \(counts[writer.current] - writer.remaining) of its \(counts[writer.current]) elements")
+                throw SteerError(
+                    .value, file: path, "tensor '\(name)' got \(counts[writer.current] - writer.remaining) of its \(counts[writer.current]) elements")
             }
             sink = writer.sink
         }
@@ -96,7 +99,8 @@ public struct TensorWriter {
     }
 
     /// Converts and writes `count` elements in blocks, splitting at tensor boundaries.
-    private mutating func append(count: Int, _ convert: (_ offset: Int, _ count: Int, _ dtype: DType, _ out: UnsafeMutableRawPointer) -> Void) throws {
+    private mutating func append(count: Int, _ convert: (_ offset: Int, _ count: Int, _ dtype: DType, _ out: UnsafeMutableRawPointer) -> Void) throws
+    {
         var done = 0
         while done < count {
             guard current < tensors.count else {

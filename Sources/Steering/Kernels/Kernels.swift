@@ -22,28 +22,36 @@ public enum Kernels {
     @inline(__always) private static func code(_ path: KernelPath?) -> Int32 { path?.rawValue ?? Int32(STEER_KERNEL_DEFAULT) }
 
     /// `acc[i] += Double(x[i])` for `i < count`.
-    package static func accumulate(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, into acc: UnsafeMutablePointer<Double>,
-                           path: KernelPath? = nil) {
+    package static func accumulate(
+        _ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, into acc: UnsafeMutablePointer<Double>,
+        path: KernelPath? = nil
+    ) {
         steer_accumulate_path(code(path), source, dtype.kernelCode, count, acc)
     }
 
     /// `acc[i] += (Double(a[i]) + Double(b[i])) + (Double(c[i]) + Double(d[i]))`: four rows summed
     /// in registers before the accumulator is touched.
-    package static func accumulate4(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeRawPointer, _ d: UnsafeRawPointer,
-                            _ dtype: DType, _ count: Int, into acc: UnsafeMutablePointer<Double>, path: KernelPath? = nil) {
+    package static func accumulate4(
+        _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeRawPointer, _ d: UnsafeRawPointer,
+        _ dtype: DType, _ count: Int, into acc: UnsafeMutablePointer<Double>, path: KernelPath? = nil
+    ) {
         steer_accumulate4_path(code(path), a, b, c, d, dtype.kernelCode, count, acc)
     }
 
     /// `Σ x[i] · v[i]` in Float64, in the canonical order, so identical rows give bit-identical
     /// results on every machine.
-    package static func dot(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, with vector: UnsafePointer<Double>,
-                    path: KernelPath? = nil) -> Double {
+    package static func dot(
+        _ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, with vector: UnsafePointer<Double>,
+        path: KernelPath? = nil
+    ) -> Double {
         steer_dot_path(code(path), source, dtype.kernelCode, count, vector)
     }
 
     /// `(x·u, x·v, x·x)` in one pass, Float64, canonical order.
-    package static func dot2Norm(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, _ u: UnsafePointer<Double>, _ v: UnsafePointer<Double>,
-                         path: KernelPath? = nil) -> (Double, Double, Double) {
+    package static func dot2Norm(
+        _ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, _ u: UnsafePointer<Double>, _ v: UnsafePointer<Double>,
+        path: KernelPath? = nil
+    ) -> (Double, Double, Double) {
         var out = (0.0, 0.0, 0.0)
         withUnsafeMutableBytes(of: &out) { raw in
             guard let base = raw.baseAddress else { return }
@@ -53,20 +61,26 @@ public enum Kernels {
     }
 
     /// `acc[i] += alpha · Double(x[i])` (product rounded, then sum) for `i < count`.
-    package static func axpy(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, _ alpha: Double, into acc: UnsafeMutablePointer<Double>,
-                     path: KernelPath? = nil) {
+    package static func axpy(
+        _ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, _ alpha: Double, into acc: UnsafeMutablePointer<Double>,
+        path: KernelPath? = nil
+    ) {
         steer_axpy_path(code(path), source, dtype.kernelCode, count, alpha, acc)
     }
 
     /// `out[i] = Double(x[i])` for `i < count`.
-    package static func convert(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, into out: UnsafeMutablePointer<Double>,
-                        path: KernelPath? = nil) {
+    package static func convert(
+        _ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, into out: UnsafeMutablePointer<Double>,
+        path: KernelPath? = nil
+    ) {
         steer_to_f64_path(code(path), source, dtype.kernelCode, count, out)
     }
 
     /// `out[i] = Float(x[i])` for `i < count` (exact, NaN payloads kept; float64 rounded as `narrow` does).
-    package static func convert(_ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, into out: UnsafeMutablePointer<Float>,
-                        path: KernelPath? = nil) {
+    package static func convert(
+        _ source: UnsafeRawPointer, _ dtype: DType, _ count: Int, into out: UnsafeMutablePointer<Float>,
+        path: KernelPath? = nil
+    ) {
         steer_to_f32_path(code(path), source, dtype.kernelCode, count, out)
     }
 
@@ -78,14 +92,18 @@ public enum Kernels {
     /// Writes `count` Float64 values as `dtype` (little-endian) to `out`: rounded once to nearest,
     /// ties to even; overflow gives ±infinity; a NaN stays a NaN of the same sign, made quiet,
     /// keeping the top of its payload. `out` must not overlap `source`.
-    package static func narrow(_ source: UnsafePointer<Double>, count: Int, to dtype: DType, into out: UnsafeMutableRawPointer,
-                       path: KernelPath? = nil) {
+    package static func narrow(
+        _ source: UnsafePointer<Double>, count: Int, to dtype: DType, into out: UnsafeMutableRawPointer,
+        path: KernelPath? = nil
+    ) {
         steer_from_f64_path(code(path), source, count, dtype.kernelCode, out)
     }
 
     /// Writes `count` Float32 values as `dtype`, rounded as the Float64 overload (Float64 is exact).
-    package static func narrow(_ source: UnsafePointer<Float>, count: Int, to dtype: DType, into out: UnsafeMutableRawPointer,
-                       path: KernelPath? = nil) {
+    package static func narrow(
+        _ source: UnsafePointer<Float>, count: Int, to dtype: DType, into out: UnsafeMutableRawPointer,
+        path: KernelPath? = nil
+    ) {
         steer_from_f32_path(code(path), source, count, dtype.kernelCode, out)
     }
 }

@@ -14,7 +14,8 @@ public enum LinearAlgebra {
     public static func solvePositiveDefinite(_ a: [Double], _ b: [Double]) -> [Double]? {
         let n = b.count
         guard a.count == n * n else { return nil }
-        var matrix = a, x = b
+        var matrix = a
+        var x = b
         let info = LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), 1, &matrix, Int32(n), &x, 1)
         return info == 0 ? x : nil
     }

@@ -19,8 +19,10 @@ package func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
 /// Splits `items` into one contiguous share per worker and calls `body(worker, item, buffer)`
 /// for each item, with one `bufferBytes` buffer per worker, reused across its items. A worker
 /// stops at its first error; the first error of any worker is rethrown after all have finished.
-func forEachShare(items: Int, workers: Int, bufferBytes: Int,
-                  _ body: (_ worker: Int, _ item: Int, _ buffer: UnsafeMutableRawPointer) throws -> Void) throws {
+func forEachShare(
+    items: Int, workers: Int, bufferBytes: Int,
+    _ body: (_ worker: Int, _ item: Int, _ buffer: UnsafeMutableRawPointer) throws -> Void
+) throws {
     let workers = max(1, min(workers, items))
     let capacity = max(1, bufferBytes)
     let buffers = UnsafeMutableRawPointer.allocate(byteCount: workers * capacity, alignment: 4096)

@@ -29,7 +29,8 @@ extension Activations {
     /// files) are read one at a time.
     func layerGroups() -> [Range<Int>] {
         guard let first = layers.first?.rows else { return [] }
-        let interleaved = layers.allSatisfy { $0.rows.rowStride == first.rowStride && abs($0.rows.offset - first.offset) < first.rowStride }
+        let interleaved =
+            layers.allSatisfy { $0.rows.rowStride == first.rowStride && abs($0.rows.offset - first.offset) < first.rowStride }
             && zip(layers, layers.dropFirst()).allSatisfy { $0.rows.offset < $1.rows.offset }
         guard interleaved else { return layers.indices.map { $0..<($0 + 1) } }
         var groups: [Range<Int>] = []
@@ -44,7 +45,8 @@ extension Activations {
 
     func span(_ group: Range<Int>) -> Span {
         let start = layers[group.lowerBound].rows.offset
-        return Span(start: start, bytes: layers[group.upperBound - 1].rows.offset + fragment - start, rowStride: layers[group.lowerBound].rows.rowStride)
+        return Span(
+            start: start, bytes: layers[group.upperBound - 1].rows.offset + fragment - start, rowStride: layers[group.lowerBound].rows.rowStride)
     }
 
     /// The pass cut into blocks of rows (about `options.blockBytes` of input each, whatever the
@@ -58,7 +60,9 @@ extension Activations {
         return stride(from: 0, to: rowCount, by: blockRows).map { lower in
             let block = lower..<min(rowCount, lower + blockRows)
             return zip(groups, steps).flatMap { group, step in
-                stride(from: block.lowerBound, to: block.upperBound, by: step).map { Tile(layers: group.0, rows: $0..<min(block.upperBound, $0 + step)) }
+                stride(from: block.lowerBound, to: block.upperBound, by: step).map {
+                    Tile(layers: group.0, rows: $0..<min(block.upperBound, $0 + step))
+                }
             }
         }
     }
@@ -82,6 +86,8 @@ extension Activations {
             }
         }
         let stride = s.hull ? s.rowStride : s.bytes
-        return tile.layers.map { RowBlock(rows: tile.rows, dtype: dtype, width: width, base: buffer + (layers[$0].rows.offset - s.start), stride: stride) }
+        return tile.layers.map {
+            RowBlock(rows: tile.rows, dtype: dtype, width: width, base: buffer + (layers[$0].rows.offset - s.start), stride: stride)
+        }
     }
 }

@@ -41,8 +41,9 @@ public struct GramMatrix: RowReducer {
     }
 
     public func makeState() -> State {
-        State(count: [Int](repeating: 0, count: layers), sums: [Double](repeating: 0, count: layers * width),
-              gram: [Double](repeating: 0, count: layers * width * width))
+        State(
+            count: [Int](repeating: 0, count: layers), sums: [Double](repeating: 0, count: layers * width),
+            gram: [Double](repeating: 0, count: layers * width * width))
     }
 
     public func consume(_ state: inout State, layer: Int, block: RowBlock) {
@@ -73,8 +74,9 @@ public struct GramMatrix: RowReducer {
 
     public func finish(_ state: State) -> [Moments] {
         (0..<layers).map { l in
-            Moments(count: state.count[l], sum: Array(state.sums[(l * width)..<((l + 1) * width)]),
-                    gramUpper: Array(state.gram[(l * width * width)..<((l + 1) * width * width)]))
+            Moments(
+                count: state.count[l], sum: Array(state.sums[(l * width)..<((l + 1) * width)]),
+                gramUpper: Array(state.gram[(l * width * width)..<((l + 1) * width * width)]))
         }
     }
 }
