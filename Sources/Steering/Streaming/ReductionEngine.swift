@@ -37,6 +37,62 @@ extension Activations {
     }
 }
 
+/// A reduction over two activation sets read in lockstep: row `i` of one beside row `i` of the
+/// other (paired prompts). Its single-set `consume(_:layer:block:)` is never called.
+public protocol PairedRowReducer: RowReducer {
+    /// Adds rows `positive.rows` of both sets at selected layer `layer` (the same rows in both).
+    func consume(_ state: inout State, layer: Int, positive: RowBlock, negative: RowBlock)
+}
+
+extension PairedRowReducer {
+    public func consume(_ state: inout State, layer: Int, block: RowBlock) {}
+}
+
+extension Activations {
+    /// Runs `reducer` over this set and `other` in lockstep, row `i` beside row `i`, one layer at
+    /// a time, with the engine's guarantees: blocks cut by size, merged in order, bit-identical for
+    /// any thread count. The two sets must select the same slots and width and hold the same rows.
+    public func reduce<R: PairedRowReducer>(pairedWith other: Activations, _ reducer: R, _ options: StreamOptions = .init()) throws -> R.Result {
+        guard other.rowCount == rowCount, other.layers.count == layers.count, other.width == width else {
+            throw SteerError(
+                .shape,
+                "paired rows need the same rows, slots and width: \(rowCount) rows × \(layers.count) slots × \(width) in \(path) "
+                    + "vs \(other.rowCount) × \(other.layers.count) × \(other.width) in \(other.path)")
+        }
+        let rowBytes = width * (dtype.size + other.dtype.size)
+        let step = max(4, options.tileBytes / max(1, width * max(dtype.size, other.dtype.size)))
+        let blockRows = max(step, options.blockBytes / max(1, rowBytes * max(1, layers.count)))
+        let blocks = stride(from: 0, to: rowCount, by: blockRows).map { $0..<min(rowCount, $0 + blockRows) }
+        let workers = max(1, min(options.workers, blocks.count))
+        let largest = layers.indices.map { Tile(layers: $0..<($0 + 1), rows: 0..<min(rowCount, step)) }
+        let capacity = max(1, largest.map { max(bufferBytes($0), other.bufferBytes($0)) }.max() ?? 1)
+        let buffers = UnsafeMutableRawPointer.allocate(byteCount: max(1, 2 * workers * capacity), alignment: 4096)
+        defer { buffers.deallocate() }
+        let merger = OrderedMerger(reducer: reducer)
+        parallelFor(workers) { worker in
+            let mine = buffers + 2 * worker * capacity
+            let theirs = mine + capacity
+            while let b = merger.take(below: blocks.count) {
+                var state = reducer.makeState()
+                do {
+                    for layer in layers.indices {
+                        for lower in stride(from: blocks[b].lowerBound, to: blocks[b].upperBound, by: step) {
+                            let tile = Tile(layers: layer..<(layer + 1), rows: lower..<min(blocks[b].upperBound, lower + step))
+                            guard let a = try read(tile, into: mine).first, let n = try other.read(tile, into: theirs).first else { continue }
+                            reducer.consume(&state, layer: layer, positive: a, negative: n)
+                        }
+                    }
+                } catch {
+                    merger.fail(error)
+                    return
+                }
+                merger.deliver(block: b, state)
+            }
+        }
+        return try reducer.finish(try merger.result())
+    }
+}
+
 /// Hands out block numbers and merges finished block states in block order.
 private final class OrderedMerger<R: RowReducer>: @unchecked Sendable {
     private let reducer: R

@@ -48,12 +48,19 @@ public struct GramMatrix: RowReducer {
 
     public func consume(_ state: inout State, layer: Int, block: RowBlock) {
         guard layer < layers, block.width == width else { return }  // not one of this reducer's layers
-        let rows = block.rows.count
+        add(&state, layer: layer, rows: block.rows.count) { k, out in
+            Kernels.convert(block.row(block.rows.lowerBound + k), block.dtype, width, into: out)
+        }
+    }
+
+    /// Adds `rows` Float64 rows that `fill(k, out)` writes (row `k` into `out`, `width` values) to layer `layer`:
+    /// the sums directly, the Gram matrix by one `dsyrk` (`C += AᵀA`).
+    func add(_ state: inout State, layer: Int, rows: Int, _ fill: (Int, UnsafeMutablePointer<Double>) -> Void) {
         if state.scratch.count < rows * width { state.scratch = [Double](repeating: 0, count: rows * width) }
         let d = width
         state.scratch.withUnsafeMutableBufferPointer { scratch in
             guard let a = scratch.baseAddress else { return }
-            for (k, r) in block.rows.enumerated() { Kernels.convert(block.row(r), block.dtype, d, into: a + k * d) }
+            for k in 0..<rows { fill(k, a + k * d) }
             state.sums.withUnsafeMutableBufferPointer { sums in
                 guard let s = sums.baseAddress else { return }
                 for k in 0..<rows { for j in 0..<d { s[layer * d + j] += a[k * d + j] } }

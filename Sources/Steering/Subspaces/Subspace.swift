@@ -1,0 +1,189 @@
+/// How the difference rows `D` of a subspace are formed from two activation sets (or files).
+public enum DifferenceMode: String, Sendable, Codable, CaseIterable {
+    /// `D_i = h⁺_i − h⁻_i`: row `i` of each set belongs together (equal row counts).
+    case paired
+    /// `D_i = h⁺_i − μ⁻`: each positive row minus the negative mean.
+    case toMean = "to_mean"
+    /// The rows of `D` are direction vectors from several files (e.g. one per harm category).
+    case stack
+}
+
+/// What the SVD of one layer's difference rows gives.
+public struct SubspaceLayer: Sendable, Equatable, Codable {
+    public var layer: Int
+    /// The top singular values of `D` (or of `D − mean(D)` when centered), at most `k`.
+    public var singularValues: [Double]
+    /// `σ_i² / Σ_all σ_j²` for the basis vectors.
+    public var explained: [Double]
+    /// The smallest `r` whose top `r` singular values carry 90 % of the energy `Σ σ²`.
+    public var effectiveRank: Int
+    /// The cosine of the first basis vector with the mean-difference direction `mean(D)` (`μ⁺ − μ⁻`).
+    public var cosineWithMeanDifference: Double
+    /// `D` (centered or not) is zero: no direction at all; the basis is saved as zeros.
+    public var degenerate: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case layer, explained, degenerate
+        case singularValues = "singular_values"
+        case effectiveRank = "effective_rank"
+        case cosineWithMeanDifference = "cos_mean_diff"
+    }
+}
+
+/// Bases of difference subspaces by SVD, exact for any number of rows with memory flat in it:
+/// the Float64 Gram matrix `DᵀD` (or the scatter `(D − D̄)ᵀ(D − D̄)` for PCA) is accumulated by the
+/// streaming engine (`dsyrk` per row block), then its top-`k` eigenpairs come from LAPACK
+/// `dsyevr`: the right singular vectors of `D` and the squares of its singular values.
+///
+/// Each basis vector's sign is fixed: the positive class projects higher on average
+/// (`v · mean(D) > 0`); a vector orthogonal to `mean(D)` makes its largest-magnitude coordinate
+/// positive. Results are deterministic across runs and thread counts.
+public enum Subspace {
+    /// The fraction of the energy the effective rank must reach.
+    public static let rankThreshold = 0.9
+
+    /// Bases of `k` vectors per selected layer from two activation sets. `mode` nil picks paired when
+    /// the row counts are equal, to-mean otherwise (the result's metadata says which).
+    public static func extract(
+        positive: Activations, negative: Activations, mode: DifferenceMode? = nil, centered: Bool = false, k: Int,
+        options: StreamOptions = .init()
+    ) throws -> (basis: BasisSet, layers: [SubspaceLayer]) {
+        try ClassMeans.checkCompatible(positive, negative)
+        let mode = mode ?? (positive.rowCount == negative.rowCount ? .paired : .toMean)
+        let moments: [GramMatrix.Moments]
+        switch mode {
+        case .paired:
+            guard positive.rowCount == negative.rowCount else {
+                throw SteerError(
+                    .shape,
+                    "paired differences need equal row counts: \(positive.rowCount) in \(positive.path) vs \(negative.rowCount) in \(negative.path)")
+            }
+            moments = try positive.reduce(pairedWith: negative, PairedDifferences(layers: positive.layers.count, width: positive.width), options)
+        case .toMean:
+            let plus = try positive.reduce(GramMatrix(layers: positive.layers.count, width: positive.width), options)
+            let minus = try negative.means(options)
+            moments = zip(plus, minus).map { shifted($0, by: $1) }
+        case .stack:
+            throw SteerError(.argument, "stacked direction files go through Subspace.stack")
+        }
+        let width = positive.width
+        let layers = try zip(positive.slots, moments).map { slot, m in try layer(slot: slot, moments: m, width: width, centered: centered, k: k) }
+        var metadata = provenance(mode: mode, centered: centered, k: k, layers: layers, rows: positive.rowCount, width: width)
+        metadata["steer.n_pos"] = String(positive.rowCount)
+        metadata["steer.n_neg"] = String(negative.rowCount)
+        metadata["steer.source_pos"] = positive.path
+        metadata["steer.source_neg"] = negative.path
+        metadata["steer.position"] = positive.position.map(String.init) ?? "none"
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
+        return (BasisSet(slots: positive.slots, vectors: layers.map(\.vectors), metadata: metadata), layers.map(\.report))
+    }
+
+    /// The shared subspace of several direction sets: per slot they hold in common, their vectors are
+    /// the rows of `D`. `files` name the sets in errors and metadata.
+    public static func stack(_ sets: [DirectionSet], files: [String], centered: Bool = false, k: Int) throws -> (
+        basis: BasisSet, layers: [SubspaceLayer]
+    ) {
+        guard sets.count >= 2 else { throw SteerError(.argument, "stacking needs at least two direction files, not \(sets.count)") }
+        let shared = sets.dropFirst().reduce(Set(sets[0].slots)) { $0.intersection($1.slots) }.sorted()
+        guard !shared.isEmpty else { throw SteerError(.shape, "the direction files share no layer slot: \(files.joined(separator: ", "))") }
+        let width = sets[0].vectors.first?.count ?? 0
+        for (set, file) in zip(sets, files) where set.vectors.contains(where: { $0.count != width }) {
+            throw SteerError(.shape, "width \(set.vectors.first?.count ?? 0) in \(file) vs \(width) in \(files[0])")
+        }
+        let gram = GramMatrix(layers: 1, width: width)
+        let layers = try shared.map { slot in
+            var state = gram.makeState()
+            let rows = sets.compactMap { $0.vector(slot: slot) }
+            gram.add(&state, layer: 0, rows: rows.count) { i, out in for j in 0..<width { out[j] = rows[i][j] } }
+            return try layer(slot: slot, moments: gram.finish(state)[0], width: width, centered: centered, k: k)
+        }
+        var metadata = provenance(mode: .stack, centered: centered, k: k, layers: layers, rows: sets.count, width: width)
+        metadata["steer.sources"] = files.joined(separator: ",")
+        if let convention = sets.compactMap({ $0.metadata["steer.layer_convention"] }).first { metadata["steer.layer_convention"] = convention }
+        return (BasisSet(slots: shared, vectors: layers.map(\.vectors), metadata: metadata), layers.map(\.report))
+    }
+
+    /// Moments of `h − μ` from those of `h`: `Σ(h − μ) = s − nμ`, `Σ(h − μ)(h − μ)ᵀ = G − sμᵀ − μsᵀ + nμμᵀ`.
+    static func shifted(_ m: GramMatrix.Moments, by mean: [Double]) -> GramMatrix.Moments {
+        let d = mean.count
+        let n = Double(m.count)
+        var gram = m.gramUpper
+        for i in 0..<d {
+            for j in i..<d { gram[i * d + j] += -m.sum[i] * mean[j] - mean[i] * m.sum[j] + n * mean[i] * mean[j] }
+        }
+        return GramMatrix.Moments(count: m.count, sum: (0..<d).map { m.sum[$0] - n * mean[$0] }, gramUpper: gram)
+    }
+
+    /// One layer's basis and figures from the moments of its difference rows.
+    static func layer(slot: Int, moments m: GramMatrix.Moments, width d: Int, centered: Bool, k: Int)
+        throws -> (vectors: [[Double]], report: SubspaceLayer)
+    {
+        let n = m.count
+        guard n >= 2 else { throw SteerError(.value, "a subspace needs at least 2 difference rows, not \(n)") }
+        guard k >= 1, k <= min(n, d) else {
+            throw SteerError(.argument, "k \(k) is out of range: it must be between 1 and min(rows, width) = min(\(n), \(d))")
+        }
+        var scatter = m.gramUpper
+        if centered {
+            for i in 0..<d { for j in i..<d { scatter[i * d + j] -= m.sum[i] * m.sum[j] / Double(n) } }
+        }
+        let mean = m.sum.map { $0 / Double(n) }
+        let energy = (0..<d).reduce(0.0) { $0 + max(0, scatter[$1 * d + $1]) }
+        guard energy > 0 else {
+            let zero = SubspaceLayer(
+                layer: slot, singularValues: [Double](repeating: 0, count: k), explained: [Double](repeating: 0, count: k),
+                effectiveRank: 0, cosineWithMeanDifference: 0, degenerate: true)
+            return ([[Double]](repeating: [Double](repeating: 0, count: d), count: k), zero)
+        }
+        let (values, vectors) = try SymmetricEigen.largest(k, of: scatter, n: d)
+        let all = try SymmetricEigen.values(of: scatter, n: d).map { max(0, $0) }
+        let total = all.reduce(0, +)
+        var cumulative = 0.0
+        let rank =
+            1
+            + (all.firstIndex {
+                cumulative += $0
+                return cumulative >= rankThreshold * total
+            } ?? (all.count - 1))
+        let meanNorm = LinearAlgebra.norm(mean)
+        let signed = vectors.map { v -> [Double] in
+            let projection = zip(v, mean).reduce(0) { $0 + $1.0 * $1.1 }
+            if abs(projection) > 1e-12 * meanNorm { return projection < 0 ? v.map { -$0 } : v }
+            let largest = v.indices.max { abs(v[$0]) < abs(v[$1]) || (abs(v[$0]) == abs(v[$1]) && $0 > $1) } ?? 0
+            return v[largest] < 0 ? v.map { -$0 } : v
+        }
+        let cosine = meanNorm > 0 ? zip(signed[0], mean).reduce(0) { $0 + $1.0 * $1.1 } / (meanNorm * LinearAlgebra.norm(signed[0])) : 0
+        let report = SubspaceLayer(
+            layer: slot, singularValues: values.map { max(0, $0).squareRoot() }, explained: values.map { max(0, $0) / total },
+            effectiveRank: rank, cosineWithMeanDifference: cosine, degenerate: false)
+        return (signed, report)
+    }
+
+    /// `steer.*` metadata of a basis file: how it was made and each layer's figures.
+    static func provenance(
+        mode: DifferenceMode, centered: Bool, k: Int, layers: [(vectors: [[Double]], report: SubspaceLayer)], rows: Int,
+        width: Int
+    ) -> [String: String] {
+        func perLayer(_ value: (SubspaceLayer) -> String) -> String {
+            "{" + layers.map { "\"\($0.report.layer)\":\(value($0.report))" }.joined(separator: ",") + "}"
+        }
+        func list(_ values: [Double]) -> String { "[" + values.map { "\($0)" }.joined(separator: ",") + "]" }
+        var metadata = [
+            "steer.kind": "basis",
+            "steer.method": centered ? "pca" : "svd",
+            "steer.difference": mode.rawValue,
+            "steer.centered": String(centered),
+            "steer.k": String(k),
+            "steer.rows": String(rows),
+            "steer.width": String(width),
+            "steer.layers": layers.map { String($0.report.layer) }.joined(separator: ","),
+            "steer.singular_values": perLayer { list($0.singularValues) },
+            "steer.explained_variance": perLayer { list($0.explained) },
+            "steer.effective_rank": perLayer { String($0.effectiveRank) },
+            "steer.cos_mean_diff": perLayer { "\($0.cosineWithMeanDifference)" },
+        ]
+        let degenerate = layers.filter(\.report.degenerate).map { String($0.report.layer) }
+        if !degenerate.isEmpty { metadata["steer.degenerate_layers"] = degenerate.joined(separator: ",") }
+        return metadata
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Steering
+import TerminalOutput
+
+extension DifferenceMode: ExpressibleByArgument {}
+
+struct Svd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "svd",
+        abstract: "A k-dimensional basis per layer from the SVD of difference vectors (or PCA of them).",
+        discussion: """
+            The rows D are difference vectors: with --paired, h⁺_i − h⁻_i (row i of each file belong \\
+            together); with --to-mean, each positive row minus the negative mean. Default: paired when \\
+            the row counts are equal, else to-mean. Uncentered SVD by default (its first vector is the \\
+            shared direction); --centered gives PCA of the differences (how they vary). With --stack, \\
+            the rows are the vectors of several direction files at each slot they share.
+
+            Exact for any number of rows with memory flat in it: the Float64 Gram matrix DᵀD is \\
+            accumulated in one streamed pass, then its top-k eigenvectors come from LAPACK. Each \\
+            vector's sign is fixed so that the positive class projects higher on average.
+
+            The file (safetensors) holds F32 layer.{slot} of shape [k, d] and __metadata__ \\
+            (steer.kind=basis, steer.method, steer.difference, steer.k, singular values, explained \\
+            variance, effective rank at 90 %). The table prints, per layer, the top singular values, \\
+            the explained fractions, the effective rank and the cosine of the first vector with the \\
+            mean-difference direction of the same rows.
+
+            Examples:
+              steer svd --pos train_harmful.safetensors --neg train_harmless.safetensors \\
+                        --position 0 --k 3 --out basis.safetensors
+              steer svd --stack cat1.safetensors cat2.safetensors cat3.safetensors --k 2
+            """
+    )
+
+    @Option(help: ArgumentHelp("Positive-class activations (e.g. harmful prompts).", valueName: "file")) var pos: String?
+    @Option(help: ArgumentHelp("Negative-class activations.", valueName: "file")) var neg: String?
+    @Flag(help: "Pair row i of --pos with row i of --neg (equal row counts).") var paired = false
+    @Flag(help: "Subtract the negative mean from each positive row.") var toMean = false
+    @Flag(help: "PCA: center the differences first.") var centered = false
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Direction files to stack instead of --pos/--neg.", valueName: "file"))
+    var stack: [String] = []
+    @Option(help: ArgumentHelp("Basis vectors per layer.", valueName: "k")) var k: Int
+    @Option(help: ArgumentHelp("Where to save the basis (.safetensors); written atomically.", valueName: "file")) var out: String?
+    @OptionGroup var input: InputOptions
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard !(paired && toMean) else { throw ValidationError("give --paired or --to-mean, not both") }
+        if stack.isEmpty {
+            guard pos != nil, neg != nil else { throw ValidationError("give --pos and --neg, or --stack with two or more direction files") }
+        } else {
+            guard pos == nil, neg == nil, !paired, !toMean else {
+                throw ValidationError("--stack takes direction files instead of --pos/--neg/--paired/--to-mean")
+            }
+            guard stack.count >= 2 else { throw ValidationError("--stack needs at least two direction files") }
+        }
+        guard k >= 1 else { throw ValidationError("--k must be at least 1") }
+    }
+
+    struct Report: Encodable {
+        var difference: String
+        var centered: Bool
+        var k: Int
+        var position: Int?
+        var out: String?
+        var layers: [SubspaceLayer]
+    }
+
+    func run() throws {
+        let basis: BasisSet
+        let layers: [SubspaceLayer]
+        var position: Int?
+        if stack.isEmpty, let pos, let neg {
+            let selection = try input.selection()
+            let positive = try Activations.open(pos, selection: selection)
+            let negative = try Activations.open(neg, selection: selection)
+            let mode: DifferenceMode? = paired ? .paired : toMean ? .toMean : nil
+            (basis, layers) = try Subspace.extract(
+                positive: positive, negative: negative, mode: mode, centered: centered, k: k, options: input.streamOptions)
+            position = positive.position
+        } else {
+            (basis, layers) = try Subspace.stack(try stack.map(DirectionSet.read), files: stack, centered: centered, k: k)
+        }
+        if let out { try basis.write(to: out) }
+        let difference = basis.metadata["steer.difference"] ?? ""
+        if json {
+            try printJSON(Report(difference: difference, centered: centered, k: k, position: position, out: out, layers: layers))
+            return
+        }
+        let what =
+            difference == "paired"
+            ? "paired differences h⁺_i − h⁻_i" : difference == "to_mean" ? "each positive row minus the negative mean" : "stacked direction files"
+        print("steer svd: \(layers.count) layer slots, k = \(k), \(centered ? "centered (PCA)" : "uncentered SVD") of \(what)")
+        print("")
+        var table = TextTable(header: ["layer", "σ1", "σ2…", "explained", "rank@90%", "cos(v1, μ⁺−μ⁻)", ""])
+        for l in layers {
+            table.rows.append([
+                String(l.layer), fixed(l.singularValues.first ?? 0, 3),
+                l.singularValues.dropFirst().map { fixed($0, 3) }.joined(separator: " "),
+                l.explained.map { fixed($0, 3) }.joined(separator: " "), String(l.effectiveRank), fixed(l.cosineWithMeanDifference, 4),
+                l.degenerate ? "degenerate: no difference" : "",
+            ])
+        }
+        print(table.render())
+        if let out { print("\nwrote \(out): \(layers.count) bases of \(k) vectors (F32 [k, d])") }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Steering
+
+/// Difference subspaces against numpy's SVD (vectors/subspace/make_subspace_vectors.py).
+@Suite struct SubspaceTests {
+    static func reference(_ name: String) throws -> [String: Any] {
+        try Fixtures.require(Fixtures.reference("subspace/subspace.json", name), as: [String: Any].self, name)
+    }
+
+    /// Every figure of every layer against the reference: basis vectors to 1e-8, singular values to
+    /// 1e-9 of the largest (they come from the eigenvalues of DᵀD), fractions, rank and cosine.
+    static func compare(_ layers: [SubspaceLayer], _ basis: BasisSet, _ reference: [String: Any], k: Int) throws {
+        let expected = try Fixtures.records(reference["layers"], "layers")
+        #expect(layers.map(\.layer) == (try expected.map { Int(try Fixtures.number($0["layer"], "layer")) }))
+        #expect(basis.slots == layers.map(\.layer))
+        for (got, (e, vectors)) in zip(layers, zip(expected, basis.vectors)) {
+            let degenerate = try Fixtures.require(e["degenerate"], as: Bool.self, "degenerate")
+            #expect(got.degenerate == degenerate, "slot \(got.layer)")
+            #expect(vectors.count == k)
+            if degenerate {
+                #expect(vectors.allSatisfy { $0.allSatisfy { $0 == 0 } } && got.effectiveRank == 0)
+                continue
+            }
+            let sigma = try Fixtures.numbers(e["singular_values"], "singular_values")
+            let scale = sigma[0]
+            for i in 0..<k { #expect(abs(got.singularValues[i] - sigma[i]) <= 1e-9 * scale, "slot \(got.layer) σ\(i)") }
+            let explained = try Fixtures.numbers(e["explained"], "explained")
+            for i in 0..<k { #expect(abs(got.explained[i] - explained[i]) <= 1e-10, "slot \(got.layer) explained \(i)") }
+            #expect(got.effectiveRank == Int(try Fixtures.number(e["effective_rank"], "effective_rank")), "slot \(got.layer)")
+            #expect(abs(got.cosineWithMeanDifference - (try Fixtures.number(e["cos_mean_diff"], "cos_mean_diff"))) <= 1e-9)
+            let reference = try Fixtures.require(e["basis"], as: [[NSNumber]].self, "basis")
+            for (i, (v, r)) in zip(vectors, reference).enumerated() {
+                let difference = zip(v, r.map(\.doubleValue)).map { abs($0 - $1) }.max() ?? .infinity
+                #expect(difference <= 1e-8, "slot \(got.layer) vector \(i): \(difference)")
+            }
+        }
+    }
+
+    @Test(arguments: ["real_p0_paired", "real_p0_to_mean", "real_p0_paired_centered", "real_p1_to_mean_centered"])
+    func realSubsetMatchesNumpy(name: String) throws {
+        let r = try Self.reference(name)
+        let mode = try #require(DifferenceMode(rawValue: try Fixtures.require(r["mode"], as: String.self, "mode")))
+        let centered = try Fixtures.require(r["centered"], as: Bool.self, "centered")
+        let k = Int(try Fixtures.number(r["k"], "k"))
+        let s = ActivationSelection(position: Int(try Fixtures.number(r["position"], "position")))
+        let (basis, layers) = try Subspace.extract(
+            positive: Activations.open(Fixtures.vectors("real/smollm2_train_harmful.safetensors"), selection: s),
+            negative: Activations.open(Fixtures.vectors("real/smollm2_train_harmless.safetensors"), selection: s),
+            mode: mode, centered: centered, k: k, options: StreamOptions(workers: 2, tileBytes: 8192))
+        try Self.compare(layers, basis, r, k: k)
+        #expect(basis.metadata["steer.difference"] == mode.rawValue && basis.metadata["steer.kind"] == "basis")
+    }
+
+    @Test func syntheticToMeanMatchesNumpy() throws {
+        let r = try Self.reference("synthetic_p0_to_mean")
+        let s = ActivationSelection(position: 0)
+        let (basis, layers) = try Subspace.extract(
+            positive: Activations.open(Fixtures.vectors("synthetic/pos_f32.npy"), selection: s),
+            negative: Activations.open(Fixtures.vectors("synthetic/neg_f32.npy"), selection: s),
+            mode: .toMean, k: 3)
+        try Self.compare(layers, basis, r, k: 3)
+    }
+
+    @Test func stackedDirectionFilesMatchNumpy() throws {
+        let r = try Self.reference("real_p0_stack")
+        let layers = try Fixtures.records(r["layers"], "layers")
+        let dir = try Fixtures.temporaryDirectory()
+        var files: [String] = []
+        for j in 0..<3 {
+            let slots = try layers.map { Int(try Fixtures.number($0["layer"], "layer")) }
+            let vectors = try layers.map { try Fixtures.require($0["directions"], as: [[NSNumber]].self, "directions")[j].map(\.doubleValue) }
+            let path = dir + "/d\(j).safetensors"
+            try DirectionSet(slots: slots, vectors: vectors, metadata: ["steer.kind": "directions"]).write(to: path)
+            files.append(path)
+        }
+        let (basis, result) = try Subspace.stack(try files.map(DirectionSet.read), files: files, k: 2)
+        try Self.compare(result, basis, r, k: 2)
+    }
+
+    /// The sign rule on a hand-made case: the positive class projects higher on average.
+    @Test func signRule() throws {
+        let r = try Self.reference("sign_rule_check")
+        let rows = try Fixtures.require(r["D"], as: [[NSNumber]].self, "D").map { $0.map(\.doubleValue) }
+        let gram = GramMatrix(layers: 1, width: 2)
+        var state = gram.makeState()
+        gram.add(&state, layer: 0, rows: rows.count) { i, out in for j in 0..<2 { out[j] = rows[i][j] } }
+        let (vectors, layer) = try Subspace.layer(slot: 0, moments: gram.finish(state)[0], width: 2, centered: false, k: 2)
+        let expected = try Fixtures.require(r["basis"], as: [[NSNumber]].self, "basis").map { $0.map(\.doubleValue) }
+        for (v, e) in zip(vectors, expected) { #expect(zip(v, e).allSatisfy { abs($0 - $1) <= 1e-12 }, "\(v) vs \(e)") }
+        #expect(abs(layer.singularValues[0] - 10.0.squareRoot()) <= 1e-12 && abs(layer.singularValues[1] - 2) <= 1e-12)
+    }
+
+    @Test func basisFilesRoundTripAndThreadCountsAgree() throws {
+        let s = ActivationSelection(position: 0)
+        let pos = try Activations.open(Fixtures.vectors("real/smollm2_train_harmful.safetensors"), selection: s)
+        let neg = try Activations.open(Fixtures.vectors("real/smollm2_train_harmless.safetensors"), selection: s)
+        let one = try Subspace.extract(positive: pos, negative: neg, k: 3, options: StreamOptions(workers: 1, tileBytes: 4096))
+        let seven = try Subspace.extract(positive: pos, negative: neg, k: 3, options: StreamOptions(workers: 7, tileBytes: 4096))
+        #expect(one.basis == seven.basis && one.layers == seven.layers)
+        #expect(one.basis.metadata["steer.difference"] == "paired")  // equal row counts: paired by default
+        let path = try Fixtures.temporaryDirectory() + "/basis.safetensors"
+        try one.basis.write(to: path)
+        let back = try BasisSet.read(path)
+        #expect(back.slots == one.basis.slots && back.k == 3 && back.width == 576)
+        for (a, b) in zip(back.vectors, one.basis.vectors) { for (x, y) in zip(a, b) { #expect(Fixtures.relativeError(x, y) <= 1e-7) } }
+    }
+
+    @Test func badRequestsAreClearErrors() throws {
+        let s = ActivationSelection(position: 0)
+        let pos = try Activations.open(Fixtures.vectors("real/smollm2_train_harmful.safetensors"), selection: s)
+        let fewer = try Activations.open(Fixtures.vectors("real/smollm2_train_harmless.safetensors"), selection: .init(position: 0, rows: 0..<100))
+        let one = try Activations.open(Fixtures.vectors("real/smollm2_train_harmless.safetensors"), selection: .init(position: 0, rows: 0..<1))
+        #expect(throws: SteerError.self) { try Subspace.extract(positive: pos, negative: fewer, mode: .paired, k: 2) }
+        #expect(throws: SteerError.self) { try Subspace.extract(positive: pos, negative: fewer, k: 577) }
+        #expect(throws: SteerError.self) { try Subspace.extract(positive: pos, negative: fewer, k: 0) }
+        #expect(throws: SteerError.self) { try Subspace.extract(positive: one, negative: one, k: 1) }
+        #expect(try Subspace.extract(positive: pos, negative: fewer, k: 2).basis.metadata["steer.difference"] == "to_mean")
+    }
+}
