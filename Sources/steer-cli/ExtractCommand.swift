@@ -68,12 +68,13 @@ struct Extract: ParsableCommand {
 }
 
 /// The per-layer separation table of `extract` and `measure`, best layer marked.
-func separationTable(_ layers: [LayerSeparation], best: Int?) -> String {
+func separationTable(_ layers: [LayerSeparation], best: Int?, bestVector: Int? = nil) -> String {
     var table = TextTable(header: ["layer", "norm", "auroc", "cohen_d", "accuracy", ""])
     for layer in layers {
-        let note = layer.degenerate ? "degenerate: identical class means" : (layer.layer == best ? "← best" : "")
+        let isBest = layer.layer == best && layer.vector == bestVector
+        let note = layer.degenerate ? "degenerate: identical class means" : (isBest ? "← best" : "")
         table.rows.append([
-            String(layer.layer), fixed(layer.norm, 4),
+            layer.vector.map { "\(layer.layer) v\($0 + 1)" } ?? String(layer.layer), fixed(layer.norm, 4),
             layer.auroc.map { fixed($0, 4) } ?? "–", layer.cohenD.map { fixed($0, 3) } ?? "–",
             layer.accuracy.map { fixed($0, 4) } ?? "–", note,
         ])

@@ -20,15 +20,17 @@ struct Measure: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let set = try DirectionSet.read(directions)
-        let positive = try input.open(pos, for: set.inputs(file: directions))
-        let negative = try input.open(neg, for: set.inputs(file: directions))
+        let set = try BasisSet.read(directions)
+        let model = ModelInputs(
+            file: directions, slots: set.slots, position: try ModelInputs.position(in: set.metadata, file: directions), width: set.width)
+        let positive = try input.open(pos, for: model)
+        let negative = try input.open(neg, for: model)
         let report = try MeasurementReport.measure(set, file: directions, positive: positive, negative: negative, options: input.streamOptions)
         if json {
             try printJSON(report)
             return
         }
         print("steer measure: \(directions) on \(positive.rowCount) pos × \(negative.rowCount) neg rows\n")
-        print(separationTable(report.layers, best: report.bestLayer))
+        print(separationTable(report.layers, best: report.bestLayer, bestVector: report.bestVector))
     }
 }

@@ -25,6 +25,12 @@ import Testing
         let meta = (try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])?["metadata"] as? [String: String]
         #expect(meta?["steer.kind"] == "basis" && meta?["steer.k"] == "3" && meta?["steer.difference"] == "paired")
         #expect(try CLITests.steer(["inspect", out]).stdout.contains("[3, 576]"))
+        // A basis file is measured like a directions file, one row per basis vector.
+        let measured = try CLITests.steer(["measure", "--directions", out, "--pos", pos, "--neg", neg, "--json"])
+        #expect(measured.status == 0, "\(measured.stderr)")
+        let rows = try Fixtures.records((try JSONSerialization.jsonObject(with: Data(measured.stdout.utf8)) as? [String: Any])?["layers"], "layers")
+        #expect(rows.count == 12 && rows.map { $0["vector"] as? Int } == [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
+        #expect(try CLITests.steer(["measure", "--directions", out, "--pos", pos, "--neg", neg]).stdout.contains("18 v2"))
         // Directions from two halves, stacked.
         var files: [String] = []
         for (i, rows) in ["0-129", "130-259"].enumerated() {

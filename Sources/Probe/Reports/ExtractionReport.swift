@@ -52,10 +52,13 @@ public struct ExtractionReport: Sendable, Equatable, Codable {
 public struct MeasurementReport: Sendable, Equatable, Codable {
     public var layers: [LayerSeparation]
     public var bestLayer: Int?
+    /// For a basis, which vector of the best layer is best.
+    public var bestVector: Int?
 
     enum CodingKeys: String, CodingKey {
         case layers
         case bestLayer = "best_layer"
+        case bestVector = "best_vector"
     }
 
     /// Measures the directions of `set` at the slots the activations select.
@@ -63,8 +66,37 @@ public struct MeasurementReport: Sendable, Equatable, Codable {
         _ set: DirectionSet, file: String, positive: Activations, negative: Activations,
         options: StreamOptions = .init()
     ) throws -> MeasurementReport {
-        let subset = try set.selecting(slots: positive.slots, width: positive.width, file: file)
-        let results = try Separation.measure(subset, positive: positive, negative: negative, options: options)
-        return MeasurementReport(layers: results.map(LayerSeparation.init), bestLayer: Separation.best(results).map { results[$0].slot })
+        try measure(
+            BasisSet(slots: set.slots, vectors: set.vectors.map { [$0] }, metadata: set.metadata), file: file, positive: positive,
+            negative: negative, options: options)
+    }
+
+    /// Measures every vector of a basis (or, with one vector per slot, a direction set) at the slots
+    /// the activations select: one row per slot and vector, all from one pass over each file.
+    public static func measure(
+        _ basis: BasisSet, file: String, positive: Activations, negative: Activations,
+        options: StreamOptions = .init()
+    ) throws -> MeasurementReport {
+        var slots: [Int] = []
+        var vectors: [[Double]] = []
+        var index: [Int] = []
+        for slot in positive.slots {
+            guard let i = basis.slots.firstIndex(of: slot) else { throw SteerError(.shape, file: file, "has no direction for layer slot \(slot)") }
+            for (j, vector) in basis.vectors[i].enumerated() {
+                guard vector.count == positive.width else {
+                    throw SteerError(.shape, file: file, "direction width \(vector.count), but the activations have width \(positive.width)")
+                }
+                slots.append(slot)
+                vectors.append(vector)
+                index.append(j)
+            }
+        }
+        let results = try Separation.measure(
+            DirectionSet(slots: slots, vectors: vectors), positive: positive.selecting(slots: slots),
+            negative: negative.selecting(slots: slots), options: options)
+        var layers = results.map(LayerSeparation.init)
+        if basis.k > 1 { for i in layers.indices { layers[i].vector = index[i] } }
+        let best = Separation.best(results)
+        return MeasurementReport(layers: layers, bestLayer: best.map { results[$0].slot }, bestVector: basis.k > 1 ? best.map { index[$0] } : nil)
     }
 }

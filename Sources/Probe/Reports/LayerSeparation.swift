@@ -8,9 +8,11 @@ public struct LayerSeparation: Sendable, Equatable, Codable {
     public var accuracy: Double?
     /// The class means coincide: the direction is zero.
     public var degenerate: Bool
+    /// Which vector of the slot's basis this row measures (nil for a plain direction).
+    public var vector: Int?
 
     enum CodingKeys: String, CodingKey {
-        case layer, norm, auroc, accuracy, degenerate
+        case layer, norm, auroc, accuracy, degenerate, vector
         case cohenD = "cohen_d"
     }
 
