@@ -114,6 +114,15 @@ public struct ComparisonReport: Sendable, Equatable, Codable {
         self.layers = layers
     }
 
+    /// Compares two sets of per-slot bases (plain directions are `k = 1`) at their shared slots (or
+    /// `slots`): cosines, and principal angles where a basis has `k > 1`; without a bootstrap.
+    public static func compare(
+        bases a: [Comparison.Basis], file fileA: String, with b: [Comparison.Basis], file fileB: String, slots: [Int]? = nil
+    ) throws -> ComparisonReport {
+        let layers = try Comparison.compare(a, b, fileA: fileA, fileB: fileB, slots: slots)
+        return ComparisonReport(a: fileA, b: fileB, width: a.first?.width ?? 0, bootstrap: nil, layers: layers.map(Layer.init))
+    }
+
     /// Compares two direction sets at their shared slots (or `slots`); without a bootstrap.
     public static func compare(_ a: DirectionSet, file fileA: String, with b: DirectionSet, file fileB: String, slots: [Int]? = nil) throws
         -> ComparisonReport

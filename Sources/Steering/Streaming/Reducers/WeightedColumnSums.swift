@@ -28,13 +28,14 @@ public struct WeightedColumnSums: RowReducer {
         self.rows = rows
     }
 
-    /// The sums so far (`layers × count × width`) and room to widen a tile's rows.
+    /// The sums so far (per layer `count × width`, row-major) and room to widen a tile's rows.
+    /// One array per layer: no copy when finishing, and freed blocks of one layer's size are reused.
     public struct State {
-        var sums: [Double]
+        var sums: [[Double]]
         var scratch: [Double] = []
     }
 
-    public func makeState() -> State { State(sums: [Double](repeating: 0, count: layers * count * width)) }
+    public func makeState() -> State { State(sums: (0..<layers).map { _ in [Double](repeating: 0, count: count * width) }) }
 
     public func consume(_ state: inout State, layer: Int, block: RowBlock) {
         guard layer < layers, block.width == width, block.rows.lowerBound >= 0, block.rows.upperBound <= rows else { return }
@@ -47,23 +48,26 @@ public struct WeightedColumnSums: RowReducer {
             for (k, r) in block.rows.enumerated() { Kernels.convert(block.row(r), block.dtype, d, into: h + k * d) }
             weights.withUnsafeBufferPointer { w in
                 guard let wBase = w.baseAddress else { return }
-                state.sums.withUnsafeMutableBufferPointer { sums in
+                state.sums[layer].withUnsafeMutableBufferPointer { sums in
                     guard let s = sums.baseAddress else { return }
                     cblas_dgemm(
                         CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(d), Int32(n),
-                        1, wBase + block.rows.lowerBound, Int32(rows), h, Int32(d), 1, s + layer * count * d, Int32(d))
+                        1, wBase + block.rows.lowerBound, Int32(rows), h, Int32(d), 1, s, Int32(d))
                 }
             }
         }
     }
 
     public func merge(_ state: inout State, _ next: State) {
-        for i in state.sums.indices { state.sums[i] += next.sums[i] }
+        for l in state.sums.indices {
+            state.sums[l].withUnsafeMutableBufferPointer { sums in
+                next.sums[l].withUnsafeBufferPointer { more in
+                    for i in sums.indices { sums[i] += more[i] }
+                }
+            }
+        }
     }
 
     /// The sums, per layer one `count × width` row-major matrix.
-    public func finish(_ state: State) -> [[Double]] {
-        let size = count * width
-        return (0..<layers).map { Array(state.sums[($0 * size)..<(($0 + 1) * size)]) }
-    }
+    public func finish(_ state: State) -> [[Double]] { state.sums }
 }
