@@ -39,8 +39,9 @@ import Testing
         }
     }
 
-    @Test(arguments: ["real_p0_paired", "real_p0_to_mean", "real_p0_paired_centered", "real_p1_to_mean_centered"])
-    func realSubsetMatchesNumpy(name: String) throws {
+    /// Both sides of the eigenproblem: the streamed d × d Gram matrix and the n × n rows side.
+    @Test(arguments: ["real_p0_paired", "real_p0_to_mean", "real_p0_paired_centered", "real_p1_to_mean_centered"], [SubspaceSolver.gram, .rows])
+    func realSubsetMatchesNumpy(name: String, solver: SubspaceSolver) throws {
         let r = try Self.reference(name)
         let mode = try #require(DifferenceMode(rawValue: try Fixtures.require(r["mode"], as: String.self, "mode")))
         let centered = try Fixtures.require(r["centered"], as: Bool.self, "centered")
@@ -49,22 +50,24 @@ import Testing
         let (basis, layers) = try Subspace.extract(
             positive: Activations.open(Fixtures.vectors("real/smollm2_train_harmful.safetensors"), selection: s),
             negative: Activations.open(Fixtures.vectors("real/smollm2_train_harmless.safetensors"), selection: s),
-            mode: mode, centered: centered, k: k, options: StreamOptions(workers: 2, tileBytes: 8192))
+            mode: mode, centered: centered, k: k, solver: solver, options: StreamOptions(workers: 2, tileBytes: 8192))
         try Self.compare(layers, basis, r, k: k)
         #expect(basis.metadata["steer.difference"] == mode.rawValue && basis.metadata["steer.kind"] == "basis")
     }
 
-    @Test func syntheticToMeanMatchesNumpy() throws {
+    @Test(arguments: [SubspaceSolver.gram, .rows])
+    func syntheticToMeanMatchesNumpy(solver: SubspaceSolver) throws {
         let r = try Self.reference("synthetic_p0_to_mean")
         let s = ActivationSelection(position: 0)
         let (basis, layers) = try Subspace.extract(
             positive: Activations.open(Fixtures.vectors("synthetic/pos_f32.npy"), selection: s),
             negative: Activations.open(Fixtures.vectors("synthetic/neg_f32.npy"), selection: s),
-            mode: .toMean, k: 3)
+            mode: .toMean, k: 3, solver: solver)
         try Self.compare(layers, basis, r, k: 3)
     }
 
-    @Test func stackedDirectionFilesMatchNumpy() throws {
+    @Test(arguments: [SubspaceSolver.gram, .rows])
+    func stackedDirectionFilesMatchNumpy(solver: SubspaceSolver) throws {
         let r = try Self.reference("real_p0_stack")
         let layers = try Fixtures.records(r["layers"], "layers")
         let dir = try Fixtures.temporaryDirectory()
@@ -76,7 +79,7 @@ import Testing
             try DirectionSet(slots: slots, vectors: vectors, metadata: ["steer.kind": "directions"]).write(to: path)
             files.append(path)
         }
-        let (basis, result) = try Subspace.stack(try files.map(DirectionSet.read), files: files, k: 2)
+        let (basis, result) = try Subspace.stack(try files.map(DirectionSet.read), files: files, k: 2, solver: solver)
         try Self.compare(result, basis, r, k: 2)
     }
 

@@ -2,10 +2,15 @@ import CLinearAlgebra
 
 /// Thin, typed wrappers over the OpenBLAS and LAPACKE calls steer uses.
 public enum LinearAlgebra {
-    /// `C = Aᵀ A` (upper triangle) for a row-major `rows × columns` matrix `A` (BLAS dsyrk).
-    public static func gramUpper(_ a: [Double], rows: Int, columns: Int) -> [Double] {
+    /// `C = Aᵀ A` (upper triangle, `columns × columns`) for a row-major `rows × columns` matrix `A`, or,
+    /// `transposed`, `C = A Aᵀ` for the row-major `columns × rows` matrix `A` (BLAS dsyrk).
+    public static func gramUpper(_ a: [Double], rows: Int, columns: Int, transposed: Bool = false) -> [Double] {
         var c = [Double](repeating: 0, count: columns * columns)
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(columns), Int32(rows), 1, a, Int32(columns), 0, &c, Int32(columns))
+        if transposed {
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(columns), Int32(rows), 1, a, Int32(rows), 0, &c, Int32(columns))
+        } else {
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(columns), Int32(rows), 1, a, Int32(columns), 0, &c, Int32(columns))
+        }
         return c
     }
 

@@ -8,6 +8,16 @@ public enum DifferenceMode: String, Sendable, Codable, CaseIterable {
     case stack
 }
 
+/// Which side of the difference matrix `D` (`n × d`) the eigenproblem is solved on.
+public enum SubspaceSolver: String, Sendable, CaseIterable {
+    /// The rows side when there are fewer rows than the width, the Gram side otherwise.
+    case automatic
+    /// `DᵀD` (`d × d`), accumulated by the streaming engine: memory flat in `n`.
+    case gram
+    /// `D Dᵀ` (`n × n`) from the rows in memory, then `v = Dᵀu / σ`: far cheaper when `n ≪ d`.
+    case rows
+}
+
 /// What the SVD of one layer's difference rows gives.
 public struct SubspaceLayer: Sendable, Equatable, Codable {
     public var layer: Int
@@ -46,28 +56,33 @@ public enum Subspace {
     /// the row counts are equal, to-mean otherwise (the result's metadata says which).
     public static func extract(
         positive: Activations, negative: Activations, mode: DifferenceMode? = nil, centered: Bool = false, k: Int,
-        options: StreamOptions = .init()
+        solver: SubspaceSolver = .automatic, options: StreamOptions = .init()
     ) throws -> (basis: BasisSet, layers: [SubspaceLayer]) {
         try ClassMeans.checkCompatible(positive, negative)
         let mode = mode ?? (positive.rowCount == negative.rowCount ? .paired : .toMean)
-        let moments: [GramMatrix.Moments]
-        switch mode {
-        case .paired:
-            guard positive.rowCount == negative.rowCount else {
-                throw SteerError(
-                    .shape,
-                    "paired differences need equal row counts: \(positive.rowCount) in \(positive.path) vs \(negative.rowCount) in \(negative.path)")
-            }
-            moments = try positive.reduce(pairedWith: negative, PairedDifferences(layers: positive.layers.count, width: positive.width), options)
-        case .toMean:
-            let plus = try positive.reduce(GramMatrix(layers: positive.layers.count, width: positive.width), options)
-            let minus = try negative.means(options)
-            moments = zip(plus, minus).map { shifted($0, by: $1) }
-        case .stack:
-            throw SteerError(.argument, "stacked direction files go through Subspace.stack")
-        }
         let width = positive.width
-        let layers = try zip(positive.slots, moments).map { slot, m in try layer(slot: slot, moments: m, width: width, centered: centered, k: k) }
+        if mode == .paired, positive.rowCount != negative.rowCount {
+            throw SteerError(
+                .shape,
+                "paired differences need equal row counts: \(positive.rowCount) in \(positive.path) vs \(negative.rowCount) in \(negative.path)")
+        }
+        let byRows = solver == .rows || (solver == .automatic && positive.rowCount < width)
+        let layers: [(vectors: [[Double]], report: SubspaceLayer)]
+        if byRows, mode != .stack {
+            let negativeMeans = mode == .toMean ? try negative.means(options) : []
+            layers = try positive.slots.indices.map { l in
+                var d = try positive.matrix(layerIndex: l, options: options)
+                if mode == .paired {
+                    let minus = try negative.matrix(layerIndex: l, options: options)
+                    for i in d.indices { d[i] -= minus[i] }
+                } else {
+                    for i in d.indices { d[i] -= negativeMeans[l][i % width] }
+                }
+                return try layer(slot: positive.slots[l], rows: d, count: positive.rowCount, width: width, centered: centered, k: k)
+            }
+        } else {
+            layers = try gramLayers(positive: positive, negative: negative, mode: mode, centered: centered, k: k, options: options)
+        }
         var metadata = provenance(mode: mode, centered: centered, k: k, layers: layers, rows: positive.rowCount, width: width)
         metadata["steer.n_pos"] = String(positive.rowCount)
         metadata["steer.n_neg"] = String(negative.rowCount)
@@ -78,9 +93,27 @@ public enum Subspace {
         return (BasisSet(slots: positive.slots, vectors: layers.map(\.vectors), metadata: metadata), layers.map(\.report))
     }
 
+    /// Every layer from the streamed moments of its difference rows.
+    static func gramLayers(positive: Activations, negative: Activations, mode: DifferenceMode, centered: Bool, k: Int, options: StreamOptions)
+        throws -> [(vectors: [[Double]], report: SubspaceLayer)]
+    {
+        let moments: [GramMatrix.Moments]
+        switch mode {
+        case .paired:
+            moments = try positive.reduce(pairedWith: negative, PairedDifferences(layers: positive.layers.count, width: positive.width), options)
+        case .toMean:
+            let plus = try positive.reduce(GramMatrix(layers: positive.layers.count, width: positive.width), options)
+            let minus = try negative.means(options)
+            moments = zip(plus, minus).map { shifted($0, by: $1) }
+        case .stack:
+            throw SteerError(.argument, "stacked direction files go through Subspace.stack")
+        }
+        return try zip(positive.slots, moments).map { slot, m in try layer(slot: slot, moments: m, width: positive.width, centered: centered, k: k) }
+    }
+
     /// The shared subspace of several direction sets: per slot they hold in common, their vectors are
     /// the rows of `D`. `files` name the sets in errors and metadata.
-    public static func stack(_ sets: [DirectionSet], files: [String], centered: Bool = false, k: Int) throws -> (
+    public static func stack(_ sets: [DirectionSet], files: [String], centered: Bool = false, k: Int, solver: SubspaceSolver = .automatic) throws -> (
         basis: BasisSet, layers: [SubspaceLayer]
     ) {
         guard sets.count >= 2 else { throw SteerError(.argument, "stacking needs at least two direction files, not \(sets.count)") }
@@ -92,8 +125,11 @@ public enum Subspace {
         }
         let gram = GramMatrix(layers: 1, width: width)
         let layers = try shared.map { slot in
-            var state = gram.makeState()
             let rows = sets.compactMap { $0.vector(slot: slot) }
+            if solver == .rows || (solver == .automatic && rows.count < width) {
+                return try layer(slot: slot, rows: rows.flatMap { $0 }, count: rows.count, width: width, centered: centered, k: k)
+            }
+            var state = gram.makeState()
             gram.add(&state, layer: 0, rows: rows.count) { i, out in for j in 0..<width { out[j] = rows[i][j] } }
             return try layer(slot: slot, moments: gram.finish(state)[0], width: width, centered: centered, k: k)
         }
@@ -129,14 +165,60 @@ public enum Subspace {
         }
         let mean = m.sum.map { $0 / Double(n) }
         let energy = (0..<d).reduce(0.0) { $0 + max(0, scatter[$1 * d + $1]) }
-        guard energy > 0 else {
-            let zero = SubspaceLayer(
-                layer: slot, singularValues: [Double](repeating: 0, count: k), explained: [Double](repeating: 0, count: k),
-                effectiveRank: 0, cosineWithMeanDifference: 0, degenerate: true)
-            return ([[Double]](repeating: [Double](repeating: 0, count: d), count: k), zero)
-        }
+        guard energy > 0 else { return degenerate(slot: slot, width: d, k: k) }
         let (values, vectors) = try SymmetricEigen.largest(k, of: scatter, n: d)
-        let all = try SymmetricEigen.values(of: scatter, n: d).map { max(0, $0) }
+        let all = try SymmetricEigen.values(of: scatter, n: d)
+        return finish(slot: slot, values: values, vectors: vectors, all: all, mean: mean)
+    }
+
+    /// One layer from its `n × d` difference rows (row-major) in memory, through the `n × n` matrix
+    /// `K = D Dᵀ` (of the centered rows for PCA): its eigenpairs `(λ, u)` give `σ = √λ` and `v = Dᵀu / σ`.
+    /// Falls back to the Gram side when a needed eigenvalue is (numerically) zero.
+    static func layer(slot: Int, rows: [Double], count n: Int, width d: Int, centered: Bool, k: Int)
+        throws -> (vectors: [[Double]], report: SubspaceLayer)
+    {
+        guard n >= 2 else { throw SteerError(.value, "a subspace needs at least 2 difference rows, not \(n)") }
+        guard k >= 1, k <= min(n, d) else {
+            throw SteerError(.argument, "k \(k) is out of range: it must be between 1 and min(rows, width) = min(\(n), \(d))")
+        }
+        var mean = [Double](repeating: 0, count: d)
+        for r in 0..<n { for j in 0..<d { mean[j] += rows[r * d + j] } }
+        for j in 0..<d { mean[j] /= Double(n) }
+        var x = rows
+        if centered { for r in 0..<n { for j in 0..<d { x[r * d + j] -= mean[j] } } }
+        let kernel = LinearAlgebra.gramUpper(x, rows: d, columns: n, transposed: true)
+        let energy = (0..<n).reduce(0.0) { $0 + max(0, kernel[$1 * n + $1]) }
+        guard energy > 0 else { return degenerate(slot: slot, width: d, k: k) }
+        let (values, u) = try SymmetricEigen.largest(k, of: kernel, n: n)
+        guard let smallest = values.last, smallest > 1e-12 * max(values[0], 0) else {
+            // A zero singular value: its right vector is not determined by the rows; the Gram side picks one.
+            let gram = GramMatrix(layers: 1, width: d)
+            var state = gram.makeState()
+            gram.add(&state, layer: 0, rows: n) { r, out in for j in 0..<d { out[j] = rows[r * d + j] } }
+            return try layer(slot: slot, moments: gram.finish(state)[0], width: d, centered: centered, k: k)
+        }
+        let vectors = zip(values, u).map { lambda, ui -> [Double] in
+            var v = [Double](repeating: 0, count: d)
+            for r in 0..<n where ui[r] != 0 { for j in 0..<d { v[j] += x[r * d + j] * ui[r] } }
+            let norm = LinearAlgebra.norm(v)
+            return norm > 0 ? v.map { $0 / norm } : v
+        }
+        return finish(slot: slot, values: values, vectors: vectors, all: try SymmetricEigen.values(of: kernel, n: n), mean: mean)
+    }
+
+    /// A layer whose differences are all zero.
+    static func degenerate(slot: Int, width d: Int, k: Int) -> (vectors: [[Double]], report: SubspaceLayer) {
+        let zero = SubspaceLayer(
+            layer: slot, singularValues: [Double](repeating: 0, count: k), explained: [Double](repeating: 0, count: k),
+            effectiveRank: 0, cosineWithMeanDifference: 0, degenerate: true)
+        return ([[Double]](repeating: [Double](repeating: 0, count: d), count: k), zero)
+    }
+
+    /// Signs, figures and report from the top eigenpairs, every eigenvalue and the (uncentered) mean difference row.
+    static func finish(slot: Int, values: [Double], vectors: [[Double]], all eigenvalues: [Double], mean: [Double])
+        -> (vectors: [[Double]], report: SubspaceLayer)
+    {
+        let all = eigenvalues.map { max(0, $0) }
         let total = all.reduce(0, +)
         var cumulative = 0.0
         let rank =
