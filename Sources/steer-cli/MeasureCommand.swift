@@ -9,11 +9,13 @@ struct Measure: ParsableCommand {
         discussion: """
             Projects every row onto each unit direction r̂ of a directions file (from `steer extract`) and \
             reports norm, AUROC, Cohen's d and accuracy at the midpoint threshold, best layer marked: the \
-            same table as `steer extract`, on rows the directions were not fitted to.
+            same table as `steer extract`, on rows the directions were not fitted to. A basis file from \
+            `steer svd` is measured vector by vector: rows `18 v1`, `18 v2`, … (in --json, "vector" counts \
+            from 0 and "best_vector" names the best one).
             """
     )
 
-    @Option(help: ArgumentHelp("A directions file from `steer extract`.", valueName: "file")) var directions: String
+    @Option(help: ArgumentHelp("A directions file from `steer extract`, or a basis from `steer svd`.", valueName: "file")) var directions: String
     @Option(help: ArgumentHelp("Positive-class activations.", valueName: "file")) var pos: String
     @Option(help: ArgumentHelp("Negative-class activations.", valueName: "file")) var neg: String
     @OptionGroup var input: InputOptions

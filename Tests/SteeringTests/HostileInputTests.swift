@@ -99,6 +99,12 @@ import Testing
         #expect(describeSlots([4]) == "slot 4")
     }
 
+    /// Found in review: per-row Float64 state is sized by the width, so rows wider than 2^20 are refused.
+    @Test func rowsWiderThanTheLimitAreRefused() throws {
+        try expectError(
+            Self.npy("{'descr': '<f2', 'fortran_order': False, 'shape': (1, 2097152), }", data: 2 * 2_097_152), "wider than steer's limit")
+    }
+
     // MARK: - 5. .npy header lengths
 
     @Test func npyHeaderLengthIsCapped() throws {

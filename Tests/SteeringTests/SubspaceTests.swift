@@ -122,4 +122,32 @@ import Testing
         #expect(throws: SteerError.self) { try Subspace.extract(positive: one, negative: one, k: 1) }
         #expect(try Subspace.extract(positive: pos, negative: fewer, k: 2).basis.metadata["steer.difference"] == "to_mean")
     }
+
+    /// Found in review: two rows of width 60,000 used to allocate a 28.8 GB Gram matrix and trap. The rows
+    /// side handles them, completing the basis where the rows span less than `k` directions.
+    @Test func wideRowsNeverBuildTheWidthSquaredMatrix() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let width = 60_000
+        var paths: [String] = []
+        for (name, seed) in [("pos", 1), ("neg", 2)] {
+            let path = dir + "/\(name).npy"
+            try TensorWriter.write(to: path, format: .npy, tensors: [TensorSpec(name: "a", dtype: .float16, shape: [2, width])]) { writer in
+                try writer.append((0..<(2 * width)).map { Double(($0 * 7 + seed * 13) % 17) / 8 - 1 })
+            }
+            paths.append(path)
+        }
+        let pos = try Activations.open(paths[0])
+        let neg = try Activations.open(paths[1])
+        for centered in [false, true] {
+            let (basis, layers) = try Subspace.extract(positive: pos, negative: neg, centered: centered, k: 2)
+            let v = basis.vectors[0]
+            #expect(v.count == 2 && layers[0].singularValues.count == 2)
+            let dot = zip(v[0], v[1]).reduce(0) { $0 + $1.0 * $1.1 }
+            #expect(abs(dot) < 1e-9 && abs(LinearAlgebra.norm(v[0]) - 1) < 1e-9 && abs(LinearAlgebra.norm(v[1]) - 1) < 1e-9)
+        }
+        let directions = DirectionSet(slots: [0], vectors: [try pos.means()[0]])
+        let stacked = try Subspace.stack([directions, directions], files: ["a", "b"], k: 2)
+        #expect(stacked.layers[0].singularValues[1] < 1e-6 * stacked.layers[0].singularValues[0])
+        #expect(throws: SteerError.self) { try Subspace.extract(positive: pos, negative: neg, k: 2, solver: .gram) }
+    }
 }

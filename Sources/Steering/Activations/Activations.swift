@@ -111,6 +111,10 @@ public struct Activations: Sendable {
         layerConvention = LayerConvention.declared(by: file, names: candidates.map(\.info.name))
         guard rowCount > 0 else { throw SteerError.value(path, "has no rows") }
         guard width > 0 else { throw SteerError.shape(path, "has width 0") }
+        guard width <= Self.maxWidth else {
+            throw SteerError.shape(
+                path, "rows of \(width) values are wider than steer's limit of \(Self.maxWidth) (model widths are at most tens of thousands)")
+        }
         guard Set(self.layers.map { $0.rows.dtype }).count == 1 else {
             throw SteerError.shape(path, "layer tensors differ in dtype; steer needs one dtype per file")
         }
@@ -167,6 +171,9 @@ public struct Activations: Sendable {
         }
         throw SteerError.value(path, "\(result) at layer slot \(slot) overflowed Float64 (values too large)")
     }
+
+    /// The widest row steer reads: 2^20 values (per-layer Float64 state and read buffers are sized by it).
+    public static let maxWidth = 1 << 20
 
     /// The highest layer slot steer accepts, from a tensor name, a layer axis or `--layers`:
     /// models have at most a few hundred layers, and nothing is ever sized by a larger number.

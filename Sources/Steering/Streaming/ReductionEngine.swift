@@ -7,15 +7,15 @@ extension Activations {
     ///
     /// Workers take blocks of rows in turn, read each tile with checked `pread`s into their own
     /// buffer (memory is `workers × tile`, whatever the number of rows), and reduce the block into
-    /// a fresh state; finished states are merged strictly in block order, at most one per worker
-    /// waiting. The first error (a file that shrank, an I/O error) stops the pass and is rethrown.
+    /// a fresh state; finished states are merged strictly in block order, and no worker starts a block
+    /// more than two per worker ahead of the merge, so memory stays bounded by the states in flight. The first error (a file that shrank, an I/O error) stops the pass and is rethrown.
     public func reduce<R: RowReducer>(_ reducer: R, _ options: StreamOptions = .init()) throws -> R.Result {
         let blocks = blocks(options)
         let workers = max(1, min(options.workers, blocks.count))
         let capacity = max(1, blocks.lazy.flatMap { $0 }.map(bufferBytes).max() ?? 1)
         let buffers = UnsafeMutableRawPointer.allocate(byteCount: workers * capacity, alignment: 4096)
         defer { buffers.deallocate() }
-        let merger = OrderedMerger(reducer: reducer)
+        let merger = OrderedMerger(reducer: reducer, workers: workers)
         parallelFor(workers) { worker in
             let buffer = buffers + worker * capacity
             while let b = merger.take(below: blocks.count) {
@@ -68,7 +68,7 @@ extension Activations {
         let capacity = max(1, largest.map { max(bufferBytes($0), other.bufferBytes($0)) }.max() ?? 1)
         let buffers = UnsafeMutableRawPointer.allocate(byteCount: max(1, 2 * workers * capacity), alignment: 4096)
         defer { buffers.deallocate() }
-        let merger = OrderedMerger(reducer: reducer)
+        let merger = OrderedMerger(reducer: reducer, workers: workers)
         parallelFor(workers) { worker in
             let mine = buffers + 2 * worker * capacity
             let theirs = mine + capacity
@@ -97,18 +97,26 @@ extension Activations {
 private final class OrderedMerger<R: RowReducer>: @unchecked Sendable {
     private let reducer: R
     private var lock = pthread_mutex_t()
+    private var advanced = pthread_cond_t()
+    /// How far past the last merged block a worker may start: bounds the states alive at once.
+    private let window: Int
     private var next = 0
     private var merged = 0
     private var total: R.State?
     private var waiting: [Int: R.State] = [:]
     private var failure: (any Error)?
 
-    init(reducer: R) {
+    init(reducer: R, workers: Int) {
         self.reducer = reducer
+        window = 2 * max(1, workers)
         pthread_mutex_init(&lock, nil)
+        pthread_cond_init(&advanced, nil)
     }
 
-    deinit { pthread_mutex_destroy(&lock) }
+    deinit {
+        pthread_cond_destroy(&advanced)
+        pthread_mutex_destroy(&lock)
+    }
 
     private func locked<T>(_ body: () -> T) -> T {
         pthread_mutex_lock(&lock)
@@ -116,9 +124,12 @@ private final class OrderedMerger<R: RowReducer>: @unchecked Sendable {
         return body()
     }
 
-    /// The next block to reduce, or nil when there is none left or the pass failed.
+    /// The next block to reduce, or nil when there is none left or the pass failed. Waits while the
+    /// block would run more than `window` blocks ahead of the merge (a stalled block then holds the
+    /// others back instead of letting finished states pile up): at most `window` states are alive.
     func take(below count: Int) -> Int? {
         locked {
+            while failure == nil, next < count, next >= merged + window { pthread_cond_wait(&advanced, &lock) }
             guard failure == nil, next < count else { return nil }
             next += 1
             return next - 1
@@ -139,10 +150,16 @@ private final class OrderedMerger<R: RowReducer>: @unchecked Sendable {
                 }
                 merged += 1
             }
+            pthread_cond_broadcast(&advanced)
         }
     }
 
-    func fail(_ error: any Error) { locked { if failure == nil { failure = error } } }
+    func fail(_ error: any Error) {
+        locked {
+            if failure == nil { failure = error }
+            pthread_cond_broadcast(&advanced)
+        }
+    }
 
     /// The merged state of every block, or the first error.
     func result() throws -> R.State {

@@ -51,6 +51,9 @@ public struct SubspaceLayer: Sendable, Equatable, Codable {
 public enum Subspace {
     /// The fraction of the energy the effective rank must reach.
     public static let rankThreshold = 0.9
+    /// The most memory one reduction's Gram matrices may take (1 GiB): the `d × d` side is used up to
+    /// width 11,585, in chunks of layers; wider rows need the rows side (fewer rows than the width).
+    public static let maxGramBytes = 1 << 30
 
     /// Bases of `k` vectors per selected layer from two activation sets. `mode` nil picks paired when
     /// the row counts are equal, to-mean otherwise (the result's metadata says which).
@@ -59,6 +62,9 @@ public enum Subspace {
         solver: SubspaceSolver = .automatic, options: StreamOptions = .init()
     ) throws -> (basis: BasisSet, layers: [SubspaceLayer]) {
         try ClassMeans.checkCompatible(positive, negative)
+        for set in [positive, negative] where set.rowCount < 2 {
+            throw SteerError(.value, file: set.path, "has \(set.rowCount) row selected; a subspace needs at least 2")
+        }
         let mode = mode ?? (positive.rowCount == negative.rowCount ? .paired : .toMean)
         let width = positive.width
         if mode == .paired, positive.rowCount != negative.rowCount {
@@ -97,18 +103,32 @@ public enum Subspace {
     static func gramLayers(positive: Activations, negative: Activations, mode: DifferenceMode, centered: Bool, k: Int, options: StreamOptions)
         throws -> [(vectors: [[Double]], report: SubspaceLayer)]
     {
-        let moments: [GramMatrix.Moments]
-        switch mode {
-        case .paired:
-            moments = try positive.reduce(pairedWith: negative, PairedDifferences(layers: positive.layers.count, width: positive.width), options)
-        case .toMean:
-            let plus = try positive.reduce(GramMatrix(layers: positive.layers.count, width: positive.width), options)
-            let minus = try negative.means(options)
-            moments = zip(plus, minus).map { shifted($0, by: $1) }
-        case .stack:
-            throw SteerError(.argument, "stacked direction files go through Subspace.stack")
+        guard mode != .stack else { throw SteerError(.argument, "stacked direction files go through Subspace.stack") }
+        let d = positive.width
+        let (perLayer, overflow) = d.multipliedReportingOverflow(by: d * 8)
+        guard !overflow, perLayer <= maxGramBytes else {
+            throw SteerError(
+                .shape, file: positive.path,
+                "width \(d) needs a \(d) × \(d) Float64 Gram matrix per layer (\(overflow ? "over 8 EB" : "\(perLayer >> 20) MiB")), more than steer's \(maxGramBytes >> 20) MiB; with fewer rows than the width the rows side is used instead"
+            )
         }
-        return try zip(positive.slots, moments).map { slot, m in try layer(slot: slot, moments: m, width: positive.width, centered: centered, k: k) }
+        // Layers in chunks, so that one reduction's state stays within the bound.
+        let chunk = max(1, maxGramBytes / perLayer)
+        let negativeMeans = mode == .toMean ? try negative.means(options) : []
+        var layers: [(vectors: [[Double]], report: SubspaceLayer)] = []
+        for start in stride(from: 0, to: positive.slots.count, by: chunk) {
+            let slots = Array(positive.slots[start..<min(positive.slots.count, start + chunk)])
+            let plus = try positive.selecting(slots: slots)
+            let moments: [GramMatrix.Moments]
+            if mode == .paired {
+                moments = try plus.reduce(pairedWith: try negative.selecting(slots: slots), PairedDifferences(layers: slots.count, width: d), options)
+            } else {
+                let raw = try plus.reduce(GramMatrix(layers: slots.count, width: d), options)
+                moments = raw.indices.map { shifted(raw[$0], by: negativeMeans[start + $0]) }
+            }
+            layers += try zip(slots, moments).map { slot, m in try layer(slot: slot, moments: m, width: d, centered: centered, k: k) }
+        }
+        return layers
     }
 
     /// The shared subspace of several direction sets: per slot they hold in common, their vectors are
@@ -126,7 +146,7 @@ public enum Subspace {
         let gram = GramMatrix(layers: 1, width: width)
         let layers = try shared.map { slot in
             let rows = sets.compactMap { $0.vector(slot: slot) }
-            if solver == .rows || (solver == .automatic && rows.count < width) {
+            if solver == .rows || (solver == .automatic && rows.count < width) || width * width * 8 > maxGramBytes {
                 return try layer(slot: slot, rows: rows.flatMap { $0 }, count: rows.count, width: width, centered: centered, k: k)
             }
             var state = gram.makeState()
@@ -190,20 +210,47 @@ public enum Subspace {
         let energy = (0..<n).reduce(0.0) { $0 + max(0, kernel[$1 * n + $1]) }
         guard energy > 0 else { return degenerate(slot: slot, width: d, k: k) }
         let (values, u) = try SymmetricEigen.largest(k, of: kernel, n: n)
-        guard let smallest = values.last, smallest > 1e-12 * max(values[0], 0) else {
-            // A zero singular value: its right vector is not determined by the rows; the Gram side picks one.
-            let gram = GramMatrix(layers: 1, width: d)
-            var state = gram.makeState()
-            gram.add(&state, layer: 0, rows: n) { r, out in for j in 0..<d { out[j] = rows[r * d + j] } }
-            return try layer(slot: slot, moments: gram.finish(state)[0], width: d, centered: centered, k: k)
-        }
         let vectors = zip(values, u).map { lambda, ui -> [Double] in
             var v = [Double](repeating: 0, count: d)
             for r in 0..<n where ui[r] != 0 { for j in 0..<d { v[j] += x[r * d + j] * ui[r] } }
             let norm = LinearAlgebra.norm(v)
             return norm > 0 ? v.map { $0 / norm } : v
         }
-        return finish(slot: slot, values: values, vectors: vectors, all: try SymmetricEigen.values(of: kernel, n: n), mean: mean)
+        return finish(
+            slot: slot, values: values, vectors: completed(vectors, values: values, width: d), all: try SymmetricEigen.values(of: kernel, n: n),
+            mean: mean)
+    }
+
+    /// Right singular vectors for (numerically) zero singular values are not determined by the rows:
+    /// they are completed deterministically, each the first coordinate vector made orthogonal to the
+    /// vectors before it (Gram–Schmidt, twice), never by building the `d × d` matrix.
+    static func completed(_ vectors: [[Double]], values: [Double], width d: Int) -> [[Double]] {
+        let top = max(values.first ?? 0, 0)
+        var basis: [[Double]] = []
+        var coordinate = 0
+        for (v, lambda) in zip(vectors, values) {
+            if lambda > 1e-12 * top, LinearAlgebra.norm(v) > 0.5 {
+                basis.append(v)
+                continue
+            }
+            while coordinate < d {
+                var e = [Double](repeating: 0, count: d)
+                e[coordinate] = 1
+                coordinate += 1
+                for _ in 0..<2 {
+                    for b in basis {
+                        let dot = zip(e, b).reduce(0) { $0 + $1.0 * $1.1 }
+                        for j in 0..<d { e[j] -= dot * b[j] }
+                    }
+                }
+                let norm = LinearAlgebra.norm(e)
+                if norm > 0.5 {
+                    basis.append(e.map { $0 / norm })
+                    break
+                }
+            }
+        }
+        return basis
     }
 
     /// A layer whose differences are all zero.
