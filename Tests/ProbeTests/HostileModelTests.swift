@@ -47,6 +47,16 @@ import Testing
     }
 
     @Test func nonFiniteThresholdsAreRefused() throws {
+        var hex = try realGuard()
+        hex.metadata["steer.alpha"] = "0x10"  // Double("0x10") would read 16
+        let path = dir + "/hex.safetensors"
+        try hex.write(to: path)
+        // write() records α itself; put the hexadecimal text back the way a hostile file would have it.
+        let file = try TensorFile.open(path)
+        var metadata = file.metadata
+        metadata["steer.alpha"] = "0x10"
+        try TensorWriter.rewrite(file, to: path, addedMetadata: metadata, editing: []) { _, _, _ in }
+        #expect(throws: SteerError.self) { try LatentGuard.read(path) }
         var model = try realGuard()
         model.alpha = .infinity
         try expectReadError(model, "steer.alpha")

@@ -91,6 +91,16 @@ import Testing
         #expect(throws: SteerError.self) { try DirectionSet.read(path) }
     }
 
+    /// Found in review: `layer.-1` used to read as slot 1.
+    @Test func signedLayerNumbersAreRefused() throws {
+        for name in ["layer.-1", "layer.+1", "blocks.-3.hook_resid_post"] {
+            try expectError(
+                BadInputTests.safetensors("{\"\(name)\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}", data: 16), "have no sign")
+        }
+        #expect(Activations.signBeforeFirstNumber("model.layers.12") == nil && Activations.signBeforeFirstNumber("x-y.3") == nil)
+        #expect(Activations.signBeforeFirstNumber("layer_-2") == "-")
+    }
+
     @Test func slotListsAreDescribedWithoutBuildingRanges() {
         #expect(LayerSelection.describe([0, 1, 2, Int.max - 1, Int.max]) == "0–2, 9223372036854775806–9223372036854775807")
         #expect(LayerSelection.describe([3, 5, 7, 8, 9]) == "3, 5, 7–9")

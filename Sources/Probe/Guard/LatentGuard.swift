@@ -199,7 +199,9 @@ public struct LatentGuard: Sendable, Equatable {
     /// range, a valid `steer.position`, and at least one slot that is not degenerate.
     public static func read(_ path: String) throws -> LatentGuard {
         let file = try TensorFile.open(path, kind: "latent_guard", describedAs: "guard")
-        guard let alphaText = file.metadata["steer.alpha"], let alpha = Double(alphaText), alpha.isFinite else {
+        guard let alphaText = file.metadata["steer.alpha"], alphaText.allSatisfy({ "0123456789+-.eE".contains($0) }),
+            let alpha = Double(alphaText), alpha.isFinite
+        else {
             throw SteerError(.format, file: path, "steer.alpha is missing or not a finite number")
         }
         var positive: [Int: [Float]] = [:]

@@ -182,10 +182,32 @@ public struct Activations: Sendable {
     /// The layer slot a tensor's name gives, checked against ``maxSlot``; nil when the name has no number.
     package static func slot(of info: TensorInfo, in path: String) throws -> Int? {
         guard let slot = slotNumber(in: info.name) else { return nil }
+        if let sign = signBeforeFirstNumber(info.name) {
+            throw SteerError.shape(path, "tensor '\(info.name)' names layer \(sign)\(slot); layer numbers have no sign")
+        }
         guard slot <= maxSlot else {
             throw SteerError.shape(path, "tensor '\(info.name)' names layer \(slot); steer reads layer slots 0…\(maxSlot)")
         }
         return slot
+    }
+
+    /// The `-` or `+` right before the first all-digit component of a name (`layer.-1`), if any.
+    static func signBeforeFirstNumber(_ name: String) -> Character? {
+        let characters = Array(name)
+        var i = 0
+        while i < characters.count {
+            guard characters[i].isASCII, characters[i].isNumber, i == 0 || !(characters[i - 1].isLetter || characters[i - 1].isNumber) else {
+                i += 1
+                continue
+            }
+            var end = i
+            while end < characters.count, characters[end].isNumber { end += 1 }
+            if end == characters.count || !(characters[end].isLetter || characters[end].isNumber) {
+                return i > 0 && (characters[i - 1] == "-" || characters[i - 1] == "+") ? characters[i - 1] : nil
+            }
+            i = end
+        }
+        return nil
     }
 
     /// The float tensors that hold layers, with the slot their name gives (nil for one unnamed tensor).
