@@ -15,8 +15,7 @@ public struct GuardScore: RowReducer {
     private let negativeNorms: [Double]
     private let width: Int
     private let layers: Int
-    private let scores: UnsafeMutableBufferPointer<Double>
-    private let owner: ScoreBuffer
+    private let scores: Output
 
     /// `positive[i]`, `negative[i]` (length `width`) are the centroids of selected layer `i`.
     public init(positive: [[Double]], negative: [[Double]], width: Int, rows: Int) {
@@ -26,8 +25,7 @@ public struct GuardScore: RowReducer {
         negativeNorms = negative.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         self.width = width
         layers = positive.count
-        owner = ScoreBuffer(rows: rows)
-        scores = owner.values
+        scores = Output(count: rows, rows: rows)
     }
 
     public func makeState() {}
@@ -40,13 +38,13 @@ public struct GuardScore: RowReducer {
                 for r in block.rows {
                     let (hu, hv, hh) = block.dot2Norm(row: r, p + layer * width, n + layer * width)
                     guard hh.isFinite else {
-                        scores[r] = .nan
+                        scores.values[r] = .nan
                         continue
                     }
                     let norm = hh.squareRoot()
                     let cu = norm > 0 && nu > 0 ? hu / (norm * nu) : 0
                     let cv = norm > 0 && nv > 0 ? hv / (norm * nv) : 0
-                    scores[r] += cu - cv
+                    scores.values[r] += cu - cv
                 }
             }
         }
@@ -57,18 +55,6 @@ public struct GuardScore: RowReducer {
     /// The score of every row (NaN for a row with a non-finite value).
     public func finish(_ state: Void) -> [Double] {
         let scale = 1 / Double(max(1, layers))
-        return scores.map { $0 * scale }
+        return (scores.split().first ?? []).map { $0 * scale }
     }
-}
-
-/// Row scores written by the workers at disjoint rows.
-private final class ScoreBuffer: @unchecked Sendable {
-    let values: UnsafeMutableBufferPointer<Double>
-
-    init(rows: Int) {
-        values = .allocate(capacity: max(1, rows))
-        values.initialize(repeating: 0)
-    }
-
-    deinit { values.deallocate() }
 }

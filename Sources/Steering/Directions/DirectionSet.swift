@@ -48,26 +48,15 @@ public struct DirectionSet: Sendable, Equatable {
         }
     }
 
-    /// Reads a direction file: every 1-D float tensor whose name carries a layer number, all of
-    /// one width, one per slot, with a valid `steer.position` when it records one.
+    /// Reads a direction file: every 1-D float tensor (or `[1, d]`) whose name carries a layer number,
+    /// all of one width, one per slot, with a valid `steer.position` when it records one. The checks
+    /// are ``BasisSet/read(_:)``'s; a basis of more than one vector per slot is refused.
     public static func read(_ path: String) throws -> DirectionSet {
-        let file = try TensorFile.open(path)
-        var bySlot: [Int: (name: String, vector: [Double])] = [:]
-        for info in file.tensors {
-            guard info.dtype != nil, let slot = try Activations.slot(of: info, in: path) else { continue }
-            if let other = bySlot[slot] {
-                throw SteerError.shape(path, "tensors '\(other.name)' and '\(info.name)' both name layer \(slot)")
-            }
-            bySlot[slot] = (info.name, try file.vector(info))
+        let basis = try BasisSet.read(path)
+        guard basis.k == 1 else {
+            throw SteerError.shape(path, "is a basis of \(basis.k) vectors per slot; a directions file holds one vector per slot")
         }
-        guard !bySlot.isEmpty else { throw SteerError.shape(path, "holds no direction tensors (expected layer.N)") }
-        let slots = bySlot.keys.sorted()
-        let vectors = slots.map { bySlot[$0]?.vector ?? [] }
-        guard let width = vectors.first?.count, width > 0, vectors.allSatisfy({ $0.count == width }) else {
-            throw SteerError.shape(path, "direction tensors are empty or differ in width")
-        }
-        _ = try ModelInputs.position(in: file.metadata, file: path)
-        return DirectionSet(slots: slots, vectors: vectors, metadata: file.metadata)
+        return DirectionSet(slots: basis.slots, vectors: basis.vectors.compactMap(\.first), metadata: basis.metadata)
     }
 
     /// What the directions expect of the activations they are applied to.

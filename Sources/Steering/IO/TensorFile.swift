@@ -95,12 +95,21 @@ extension TensorFile {
 
     /// The values of a 1-D float tensor (or `[1, d]`) as Float64; throws on other shapes and on NaN or infinity.
     public func vector(_ info: TensorInfo) throws -> [Double] {
-        guard let dtype = info.dtype, info.shape.count == 1 || (info.shape.count == 2 && info.shape[0] == 1) else {
+        guard info.dtype != nil, info.shape.count == 1 || (info.shape.count == 2 && info.shape[0] == 1) else {
             throw SteerError.shape(path, "tensor '\(info.name)' is \(info.storedType) \(describeShape(info.shape)); expected a 1-D float vector")
         }
-        guard let count = info.shape.last, count <= Self.maxVectorLength else {
-            throw SteerError.shape(
-                path, "tensor '\(info.name)' has \(info.shape.last ?? 0) values; steer reads vectors of at most \(Self.maxVectorLength)")
+        return try values(info)
+    }
+
+    /// Every value of a float tensor of at most ``maxVectorLength`` elements as Float64, in C order,
+    /// read with one checked `pread`; throws on a larger or non-float tensor and on NaN or infinity.
+    public func values(_ info: TensorInfo) throws -> [Double] {
+        guard let dtype = info.dtype else {
+            throw SteerError.shape(path, "tensor '\(info.name)' is \(info.storedType), not a float tensor")
+        }
+        let count = info.elementCount
+        guard count <= Self.maxVectorLength else {
+            throw SteerError.shape(path, "tensor '\(info.name)' has \(count) values; steer reads model tensors of at most \(Self.maxVectorLength)")
         }
         let bytes = try storage.read(offset: info.offset, count: count * dtype.size) ?? []
         let values = [Double](unsafeUninitializedCapacity: count) { buffer, n in

@@ -30,7 +30,7 @@ public struct BasisSet: Sendable, Equatable {
         let file = try TensorFile.open(path)
         var bySlot: [Int: (name: String, rows: [[Double]])] = [:]
         for info in file.tensors {
-            guard let dtype = info.dtype, let slot = try Activations.slot(of: info, in: path) else { continue }
+            guard info.dtype != nil, let slot = try Activations.slot(of: info, in: path) else { continue }
             if let other = bySlot[slot] {
                 throw SteerError(.shape, file: path, "tensors '\(other.name)' and '\(info.name)' both name layer \(slot)")
             }
@@ -43,17 +43,7 @@ public struct BasisSet: Sendable, Equatable {
                     throw SteerError(
                         .shape, file: path, "tensor '\(info.name)' has shape \(describeShape(info.shape)); a basis is [k, d] with 1 ≤ k ≤ 4096")
                 }
-                let bytes = try file.storage.read(offset: info.offset, count: k * d * dtype.size) ?? []
-                var values = [Double](repeating: 0, count: k * d)
-                guard bytes.count == k * d * dtype.size else { throw SteerError(.format, file: path, "tensor '\(info.name)' lies outside the file") }
-                bytes.withUnsafeBytes { raw in
-                    values.withUnsafeMutableBufferPointer { out in
-                        if let source = raw.baseAddress, let base = out.baseAddress { Kernels.convert(source, dtype, k * d, into: base) }
-                    }
-                }
-                if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                    throw SteerError(.value, file: path, "non-finite value at index \(bad) of '\(info.name)'")
-                }
+                let values = try file.values(info)
                 rows = (0..<k).map { Array(values[($0 * d)..<(($0 + 1) * d)]) }
             default:
                 throw SteerError(.shape, file: path, "tensor '\(info.name)' has shape \(describeShape(info.shape)); expected [d] or [k, d]")
@@ -63,8 +53,8 @@ public struct BasisSet: Sendable, Equatable {
         guard !bySlot.isEmpty else { throw SteerError(.shape, file: path, "holds no basis or direction tensors (expected layer.N)") }
         let slots = bySlot.keys.sorted()
         let vectors = slots.map { bySlot[$0]?.rows ?? [] }
-        guard let width = vectors.first?.first?.count, vectors.allSatisfy({ $0.allSatisfy { $0.count == width } }) else {
-            throw SteerError(.shape, file: path, "basis vectors differ in width")
+        guard let width = vectors.first?.first?.count, width > 0, vectors.allSatisfy({ $0.allSatisfy { $0.count == width } }) else {
+            throw SteerError(.shape, file: path, "basis vectors are empty or differ in width")
         }
         _ = try ModelInputs.position(in: file.metadata, file: path)
         return BasisSet(slots: slots, vectors: vectors, metadata: file.metadata)

@@ -31,13 +31,13 @@ public struct Projections: RowReducer {
     public func finish(_ state: Void) -> [[Double]] { output.split() }
 }
 
-/// A per-row result buffer written by the workers at disjoint rows.
-final class Output: @unchecked Sendable {
-    let values: UnsafeMutablePointer<Double>
-    let count: Int
-    let rows: Int
+/// A per-row result buffer written by the workers at disjoint rows (reducers whose state is empty).
+package final class Output: @unchecked Sendable {
+    package let values: UnsafeMutablePointer<Double>
+    package let count: Int
+    package let rows: Int
 
-    init(count: Int, rows: Int) {
+    package init(count: Int, rows: Int) {
         values = .allocate(capacity: max(1, count))
         values.initialize(repeating: 0, count: max(1, count))
         self.count = count
@@ -47,7 +47,7 @@ final class Output: @unchecked Sendable {
     deinit { values.deallocate() }
 
     /// The values as `count / rows` arrays of `rows`.
-    func split() -> [[Double]] {
+    package func split() -> [[Double]] {
         stride(from: 0, to: count, by: max(1, rows)).map { Array(UnsafeBufferPointer(start: values + $0, count: rows)) }
     }
 }
