@@ -9,11 +9,12 @@ struct BenchSvd: ParsableCommand {
         abstract: "Time the top-k basis of paired differences against numpy's SVD and scikit-learn's randomized PCA.",
         discussion: """
             Generates (once, in --dir) two f32 .npy files of [rows, 1, width] (pos and neg, row i paired), \
-            then times `steer svd --paired --k K` as a child (best of --repeat; peak RSS at N and N/4 rows), \
-            numpy's np.linalg.svd of the stacked float64 differences, and scikit-learn's \
-            PCA(svd_solver="randomized") of the same rows (Benchmarks/numpy_svd.py). The largest principal \
-            angle between steer's basis and numpy's top-k right singular vectors is printed (0 when they \
-            span the same subspace). Defaults: 20000 × 4096, k = 16; --rows 2000 for a quick look.
+            then times `steer svd --paired --k K` and `steer svd --paired --k K --randomized` as children \
+            (best of --repeat; peak RSS at N and N/4 rows), numpy's np.linalg.svd of the stacked float64 \
+            differences, and scikit-learn's randomized_svd and PCA(svd_solver="randomized") of the same rows \
+            (Benchmarks/numpy_svd.py). Accuracy: the largest principal angle between each basis and numpy's \
+            top-k right singular vectors (0 when they span the same subspace). Defaults: 20000 × 4096, \
+            k = 16; --rows 2000 for a quick look.
             """
     )
 
@@ -26,8 +27,10 @@ struct BenchSvd: ParsableCommand {
     struct Report: Encodable {
         var rows: Int, width: Int, k: Int
         var steerS: Double, peakRssMb: Double, peakRssQuarterRowsMb: Double
-        var numpyS: Double?, numpyPeakRssMb: Double?, sklearnRandomizedS: Double?, largestAngleDegrees: Double?
-        var speedupVsNumpy: Double?
+        var randomizedS: Double, randomizedPeakRssMb: Double, randomizedPeakRssQuarterRowsMb: Double
+        var numpyS: Double?, numpyPeakRssMb: Double?, sklearnPcaRandomizedS: Double?, largestAngleDegrees: Double?
+        var sklearnRandomizedSvdS: Double?, sklearnRandomizedAngleDegrees: Double?, randomizedAngleDegrees: Double?
+        var speedupVsNumpy: Double?, randomizedSpeedupVsSklearn: Double?
     }
 
     func run() throws {
@@ -44,24 +47,35 @@ struct BenchSvd: ParsableCommand {
             }
         }
         let out = "\(dir)/svd_basis.safetensors"
-        func steer(_ n: Int) throws -> Child {
-            try Child.run(["svd", "--pos", name("pos", n), "--neg", name("neg", n), "--paired", "--k", String(k), "--out", out])
+        let randomizedOut = "\(dir)/svd_basis_randomized.safetensors"
+        func steer(_ n: Int, randomized: Bool) throws -> Child {
+            try Child.run(
+                ["svd", "--pos", name("pos", n), "--neg", name("neg", n), "--paired", "--k", String(k), "--out", randomized ? randomizedOut : out]
+                    + (randomized ? ["--randomized"] : []))
         }
-        var best: Child?
-        for _ in 0..<max(1, `repeat`) {
-            let run = try steer(rows)
-            if best.map({ run.seconds < $0.seconds }) ?? true { best = run }
+        func measure(randomized: Bool) throws -> (full: Child, quarter: Child)? {
+            var best: Child?
+            for _ in 0..<max(1, `repeat`) {
+                let run = try steer(rows, randomized: randomized)
+                if best.map({ run.seconds < $0.seconds }) ?? true { best = run }
+            }
+            guard let full = best else { return nil }
+            let quarter = try steer(rows / 4, randomized: randomized)
+            _ = try steer(rows, randomized: randomized)  // leave the full-size basis for the angle check
+            return (full, quarter)
         }
-        guard let full = best else { return }
-        let quarter = try steer(rows / 4)
-        _ = try steer(rows)  // leave the full-size basis for the angle check
-        let numpy = runPython(common.python, folder: common.scripts, "numpy_svd.py", [name("pos", rows), name("neg", rows), String(k), out])
+        guard let exact = try measure(randomized: false), let fast = try measure(randomized: true) else { return }
+        let full = exact.full
+        let numpy = runPython(
+            common.python, folder: common.scripts, "numpy_svd.py", [name("pos", rows), name("neg", rows), String(k), out, randomizedOut])
+        func value(_ i: Int) -> Double? { numpy.flatMap { $0.count > i && $0[i] >= 0 ? $0[i] : nil } }
         let report = Report(
             rows: rows, width: width, k: k, steerS: full.seconds, peakRssMb: Double(full.peakRSS) / 1e6,
-            peakRssQuarterRowsMb: Double(quarter.peakRSS) / 1e6, numpyS: numpy?.first,
-            numpyPeakRssMb: numpy.flatMap { $0.count > 1 ? $0[1] / 1e6 : nil },
-            sklearnRandomizedS: numpy.flatMap { $0.count > 2 && $0[2] >= 0 ? $0[2] : nil },
-            largestAngleDegrees: numpy.flatMap { $0.count > 3 ? $0[3] : nil }, speedupVsNumpy: numpy?.first.map { $0 / full.seconds })
+            peakRssQuarterRowsMb: Double(exact.quarter.peakRSS) / 1e6, randomizedS: fast.full.seconds,
+            randomizedPeakRssMb: Double(fast.full.peakRSS) / 1e6, randomizedPeakRssQuarterRowsMb: Double(fast.quarter.peakRSS) / 1e6,
+            numpyS: value(0), numpyPeakRssMb: value(1).map { $0 / 1e6 }, sklearnPcaRandomizedS: value(2), largestAngleDegrees: value(3),
+            sklearnRandomizedSvdS: value(4), sklearnRandomizedAngleDegrees: value(5), randomizedAngleDegrees: value(6),
+            speedupVsNumpy: value(0).map { $0 / full.seconds }, randomizedSpeedupVsSklearn: value(4).map { $0 / fast.full.seconds })
         if common.json {
             try printJSON(snakeCase: true, report)
             return
@@ -73,14 +87,25 @@ struct BenchSvd: ParsableCommand {
             "at N/4: \(Int(report.peakRssQuarterRowsMb)) MB",
         ])
         table.rows.append([
+            "steer svd --paired --randomized (7 power iterations)", fixed(report.randomizedS, 2) + " s",
+            "\(Int(report.randomizedPeakRssMb)) MB", "at N/4: \(Int(report.randomizedPeakRssQuarterRowsMb)) MB",
+        ])
+        table.rows.append([
             "numpy np.linalg.svd of the float64 differences", report.numpyS.map { fixed($0, 2) + " s" } ?? "n/a",
             report.numpyPeakRssMb.map { "\(Int($0)) MB" } ?? "", report.speedupVsNumpy.map { "steer \(fixed($0, 1))× faster" } ?? "",
         ])
         table.rows.append([
-            "scikit-learn PCA(svd_solver=\"randomized\")", report.sklearnRandomizedS.map { fixed($0, 2) + " s" } ?? "n/a", "",
+            "scikit-learn randomized_svd (n_iter 7, 10 extra)", report.sklearnRandomizedSvdS.map { fixed($0, 2) + " s" } ?? "n/a", "",
+            report.randomizedSpeedupVsSklearn.map { "steer --randomized \(fixed($0, 1))× faster" } ?? "",
+        ])
+        table.rows.append([
+            "scikit-learn PCA(svd_solver=\"randomized\")", report.sklearnPcaRandomizedS.map { fixed($0, 2) + " s" } ?? "n/a", "",
             "centered, approximate",
         ])
         print(table.render())
-        if let angle = report.largestAngleDegrees { print("largest principal angle, steer vs numpy top-\(k): \(String(format: "%.2e", angle))°") }
+        func angle(_ value: Double?) -> String { value.map { String(format: "%.2e°", $0) } ?? "n/a" }
+        print("largest principal angle to numpy's top-\(k): steer exact \(angle(report.largestAngleDegrees)), ", terminator: "")
+        print(
+            "steer --randomized \(angle(report.randomizedAngleDegrees)), scikit-learn randomized_svd \(angle(report.sklearnRandomizedAngleDegrees))")
     }
 }

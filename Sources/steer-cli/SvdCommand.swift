@@ -20,6 +20,12 @@ struct Svd: ParsableCommand {
             accumulated in one streamed pass, then its top-k eigenvectors come from LAPACK. Each \\
             vector's sign is fixed so that the positive class projects higher on average.
 
+            --randomized approximates instead (a randomized range finder, as scikit-learn's \\
+            randomized_svd): q + 1 streamed passes of Y = DᵀD Z and QR, then Rayleigh–Ritz, with \\
+            k + p vectors per layer and no width × width matrix. The error in vector i shrinks like \\
+            (σ_{k+p+1}/σ_i)^(2q); raise --power-iterations when the spectrum decays slowly. The \\
+            effective rank is then known only when the k + p values reach 90 % ("> k+p" otherwise).
+
             The file (safetensors) holds F32 layer.{slot} of shape [k, d] and __metadata__ \\
             (steer.kind=basis, steer.method, steer.difference, steer.k, singular values, explained \\
             variance, effective rank at 90 %). The table prints, per layer, the top singular values, \\
@@ -41,6 +47,12 @@ struct Svd: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Direction files to stack instead of --pos/--neg.", valueName: "file"))
     var stack: [String] = []
     @Option(help: ArgumentHelp("Basis vectors per layer.", valueName: "k")) var k: Int
+    @Flag(help: "Approximate with a randomized range finder: a few streamed passes, no width × width matrix.") var randomized = false
+    @Option(help: ArgumentHelp("With --randomized: power iterations (passes after the first).", valueName: "q"))
+    var powerIterations = RangeFinder().powerIterations
+    @Option(help: ArgumentHelp("With --randomized: extra vectors carried beside the k.", valueName: "p"))
+    var oversampling = RangeFinder().oversampling
+    @Option(help: ArgumentHelp("With --randomized: seed of the Gaussian start.", valueName: "n")) var seed: UInt64 = 0
     @Option(help: ArgumentHelp("Where to save the basis (.safetensors); written atomically.", valueName: "file")) var out: String?
     @OptionGroup var input: InputOptions
     @Flag(help: "Print one JSON object.") var json = false
@@ -56,6 +68,9 @@ struct Svd: ParsableCommand {
             guard stack.count >= 2 else { throw ValidationError("--stack needs at least two direction files") }
         }
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
+        guard (0...100).contains(powerIterations) else { throw ValidationError("--power-iterations must be between 0 and 100") }
+        guard (0...1000).contains(oversampling) else { throw ValidationError("--oversampling must be between 0 and 1000") }
+        if randomized, !stack.isEmpty { throw ValidationError("--randomized is for --pos/--neg rows; stacked direction files are solved exactly") }
     }
 
     struct Report: Encodable {
@@ -77,7 +92,8 @@ struct Svd: ParsableCommand {
             let negative = try Activations.open(neg, selection: selection)
             let mode: DifferenceMode? = paired ? .paired : toMean ? .toMean : nil
             (basis, layers) = try Subspace.extract(
-                positive: positive, negative: negative, mode: mode, centered: centered, k: k, options: input.streamOptions)
+                positive: positive, negative: negative, mode: mode, centered: centered, k: k, solver: randomized ? .randomized : .automatic,
+                rangeFinder: RangeFinder(powerIterations: powerIterations, oversampling: oversampling, seed: seed), options: input.streamOptions)
             position = positive.position
         } else {
             (basis, layers) = try Subspace.stack(try stack.map(DirectionSet.read), files: stack, centered: centered, k: k)
@@ -91,14 +107,16 @@ struct Svd: ParsableCommand {
         let what =
             difference == "paired"
             ? "paired differences h⁺_i − h⁻_i" : difference == "to_mean" ? "each positive row minus the negative mean" : "stacked direction files"
-        print("steer svd: \(layers.count) layer slots, k = \(k), \(centered ? "centered (PCA)" : "uncentered SVD") of \(what)")
+        let solver = randomized ? ", randomized (\(powerIterations) power iterations, \(oversampling) extra vectors, seed \(seed))" : ""
+        print("steer svd: \(layers.count) layer slots, k = \(k), \(centered ? "centered (PCA)" : "uncentered SVD") of \(what)\(solver)")
         print("")
         var table = TextTable(header: ["layer", "σ1", "σ2…", "explained", "rank@90%", "cos(v1, μ⁺−μ⁻)", ""])
         for l in layers {
             table.rows.append([
                 String(l.layer), fixed(l.singularValues.first ?? 0, 3),
                 l.singularValues.dropFirst().map { fixed($0, 3) }.joined(separator: " "),
-                l.explained.map { fixed($0, 3) }.joined(separator: " "), String(l.effectiveRank), fixed(l.cosineWithMeanDifference, 4),
+                l.explained.map { fixed($0, 3) }.joined(separator: " "), l.effectiveRank.map(String.init) ?? "> \(k + oversampling)",
+                fixed(l.cosineWithMeanDifference, 4),
                 l.degenerate ? "degenerate: no difference" : "",
             ])
         }

@@ -95,6 +95,11 @@ public enum Comparison {
             return basis.values.map { $0 / norm }
         }
         let (qa, qb) = (rows(a), rows(b))
+        return BLASThreads.exclusive { singularValues(qa, qb, m: m, n: n, d: d) }
+    }
+
+    /// The singular values of `A Bᵀ` (BLAS dgemm, then LAPACK dgesdd), clamped to [0, 1], descending.
+    private static func singularValues(_ qa: [Double], _ qb: [Double], m: Int, n: Int, d: Int) -> [Double]? {
         var product = [Double](repeating: 0, count: m * n)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(d), 1, qa, Int32(d), qb, Int32(d), 0, &product, Int32(n))
         var singular = [Double](repeating: 0, count: min(m, n))

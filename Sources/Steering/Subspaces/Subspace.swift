@@ -16,6 +16,9 @@ public enum SubspaceSolver: String, Sendable, CaseIterable {
     case gram
     /// `D Dᵀ` (`n × n`) from the rows in memory, then `v = Dᵀu / σ`: far cheaper when `n ≪ d`.
     case rows
+    /// A randomized range finder (``RangeFinder``): `q + 1` streamed passes, memory `l × width` per
+    /// layer, approximate (its accuracy is printed by `steer-bench svd`). Not for stacked direction files.
+    case randomized
 }
 
 /// What the SVD of one layer's difference rows gives.
@@ -25,8 +28,9 @@ public struct SubspaceLayer: Sendable, Equatable, Codable {
     public var singularValues: [Double]
     /// `σ_i² / Σ_all σ_j²` for the basis vectors.
     public var explained: [Double]
-    /// The smallest `r` whose top `r` singular values carry 90 % of the energy `Σ σ²`.
-    public var effectiveRank: Int
+    /// The smallest `r` whose top `r` singular values carry 90 % of the energy `Σ σ²`; nil when the
+    /// randomized solver cannot tell (its `k + oversampling` values carry less).
+    public var effectiveRank: Int?
     /// The cosine of the first basis vector with the mean-difference direction `mean(D)` (`μ⁺ − μ⁻`).
     public var cosineWithMeanDifference: Double
     /// `D` (centered or not) is zero: no direction at all; the basis is saved as zeros.
@@ -37,6 +41,17 @@ public struct SubspaceLayer: Sendable, Equatable, Codable {
         case singularValues = "singular_values"
         case effectiveRank = "effective_rank"
         case cosineWithMeanDifference = "cos_mean_diff"
+    }
+
+    /// Every key always present: an unknown effective rank is `null`, not a missing key.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(layer, forKey: .layer)
+        try container.encode(singularValues, forKey: .singularValues)
+        try container.encode(explained, forKey: .explained)
+        try container.encode(effectiveRank, forKey: .effectiveRank)
+        try container.encode(cosineWithMeanDifference, forKey: .cosineWithMeanDifference)
+        try container.encode(degenerate, forKey: .degenerate)
     }
 }
 
@@ -59,7 +74,7 @@ public enum Subspace {
     /// the row counts are equal, to-mean otherwise (the result's metadata says which).
     public static func extract(
         positive: Activations, negative: Activations, mode: DifferenceMode? = nil, centered: Bool = false, k: Int,
-        solver: SubspaceSolver = .automatic, options: StreamOptions = .init()
+        solver: SubspaceSolver = .automatic, rangeFinder: RangeFinder = .init(), options: StreamOptions = .init()
     ) throws -> (basis: BasisSet, layers: [SubspaceLayer]) {
         try ClassMeans.checkCompatible(positive, negative)
         for set in [positive, negative] where set.rowCount < 2 {
@@ -74,7 +89,12 @@ public enum Subspace {
         }
         let byRows = solver == .rows || (solver == .automatic && positive.rowCount < width)
         let layers: [(vectors: [[Double]], report: SubspaceLayer)]
-        if byRows, mode != .stack {
+        if solver == .randomized, mode != .stack {
+            layers = try singleThreadedBLAS {
+                try randomizedLayers(
+                    positive: positive, negative: negative, mode: mode, centered: centered, k: k, finder: rangeFinder, options: options)
+            }
+        } else if byRows, mode != .stack {
             let negativeMeans = mode == .toMean ? try negative.means(options) : []
             layers = try positive.slots.indices.map { l in
                 var d = try positive.matrix(layerIndex: l, options: options)
@@ -90,6 +110,12 @@ public enum Subspace {
             layers = try gramLayers(positive: positive, negative: negative, mode: mode, centered: centered, k: k, options: options)
         }
         var metadata = provenance(mode: mode, centered: centered, k: k, layers: layers, rows: positive.rowCount, width: width)
+        if solver == .randomized {
+            metadata["steer.solver"] = "randomized"
+            metadata["steer.power_iterations"] = String(rangeFinder.powerIterations)
+            metadata["steer.oversampling"] = String(rangeFinder.oversampling)
+            metadata["steer.seed"] = String(rangeFinder.seed)
+        }
         metadata["steer.n_pos"] = String(positive.rowCount)
         metadata["steer.n_neg"] = String(negative.rowCount)
         metadata["steer.source_pos"] = positive.path
@@ -146,7 +172,8 @@ public enum Subspace {
         let gram = GramMatrix(layers: 1, width: width)
         let layers = try shared.map { slot in
             let rows = sets.compactMap { $0.vector(slot: slot) }
-            if solver == .rows || (solver == .automatic && rows.count < width) || width * width * 8 > maxGramBytes {
+            let automatic = solver == .automatic || solver == .randomized  // a stack is small: always exact
+            if solver == .rows || (automatic && rows.count < width) || width * width * 8 > maxGramBytes {
                 return try layer(slot: slot, rows: rows.flatMap { $0 }, count: rows.count, width: width, centered: centered, k: k)
             }
             var state = gram.makeState()
@@ -186,8 +213,7 @@ public enum Subspace {
         let mean = m.sum.map { $0 / Double(n) }
         let energy = (0..<d).reduce(0.0) { $0 + max(0, scatter[$1 * d + $1]) }
         guard energy > 0 else { return degenerate(slot: slot, width: d, k: k) }
-        let (values, vectors) = try SymmetricEigen.largest(k, of: scatter, n: d)
-        let all = try SymmetricEigen.values(of: scatter, n: d)
+        let (all, values, vectors) = try SymmetricEigen.spectrum(of: scatter, n: d, top: k)
         return finish(slot: slot, values: values, vectors: vectors, all: all, mean: mean)
     }
 
@@ -209,7 +235,7 @@ public enum Subspace {
         let kernel = LinearAlgebra.gramUpper(x, rows: d, columns: n, transposed: true)
         let energy = (0..<n).reduce(0.0) { $0 + max(0, kernel[$1 * n + $1]) }
         guard energy > 0 else { return degenerate(slot: slot, width: d, k: k) }
-        let (values, u) = try SymmetricEigen.largest(k, of: kernel, n: n)
+        let (all, values, u) = try SymmetricEigen.spectrum(of: kernel, n: n, top: k)
         let vectors = zip(values, u).map { lambda, ui -> [Double] in
             var v = [Double](repeating: 0, count: d)
             for r in 0..<n where ui[r] != 0 { for j in 0..<d { v[j] += x[r * d + j] * ui[r] } }
@@ -217,8 +243,7 @@ public enum Subspace {
             return norm > 0 ? v.map { $0 / norm } : v
         }
         return finish(
-            slot: slot, values: values, vectors: completed(vectors, values: values, width: d), all: try SymmetricEigen.values(of: kernel, n: n),
-            mean: mean)
+            slot: slot, values: values, vectors: completed(vectors, values: values, width: d), all: all, mean: mean)
     }
 
     /// Right singular vectors for (numerically) zero singular values are not determined by the rows:
@@ -262,18 +287,20 @@ public enum Subspace {
     }
 
     /// Signs, figures and report from the top eigenpairs, every eigenvalue and the (uncentered) mean difference row.
-    static func finish(slot: Int, values: [Double], vectors: [[Double]], all eigenvalues: [Double], mean: [Double])
+    ///
+    /// `energy` is the total `Σ σ²` when `all` holds only some eigenvalues (the range finder's Ritz
+    /// values); the effective rank is then nil unless they reach 90 % of it.
+    static func finish(slot: Int, values: [Double], vectors: [[Double]], all eigenvalues: [Double], mean: [Double], energy: Double? = nil)
         -> (vectors: [[Double]], report: SubspaceLayer)
     {
         let all = eigenvalues.map { max(0, $0) }
-        let total = all.reduce(0, +)
+        let total = energy ?? all.reduce(0, +)
         var cumulative = 0.0
-        let rank =
-            1
-            + (all.firstIndex {
-                cumulative += $0
-                return cumulative >= rankThreshold * total
-            } ?? (all.count - 1))
+        let reached = all.firstIndex {
+            cumulative += $0
+            return cumulative >= rankThreshold * total
+        }
+        let rank = energy == nil ? 1 + (reached ?? (all.count - 1)) : reached.map { $0 + 1 }
         let meanNorm = LinearAlgebra.norm(mean)
         let signed = vectors.map { v -> [Double] in
             let projection = zip(v, mean).reduce(0) { $0 + $1.0 * $1.1 }
@@ -308,7 +335,7 @@ public enum Subspace {
             "steer.layers": layers.map { String($0.report.layer) }.joined(separator: ","),
             "steer.singular_values": perLayer { list($0.singularValues) },
             "steer.explained_variance": perLayer { list($0.explained) },
-            "steer.effective_rank": perLayer { String($0.effectiveRank) },
+            "steer.effective_rank": perLayer { $0.effectiveRank.map(String.init) ?? "null" },
             "steer.cos_mean_diff": perLayer { "\($0.cosineWithMeanDifference)" },
         ]
         let degenerate = layers.filter(\.report.degenerate).map { String($0.report.layer) }

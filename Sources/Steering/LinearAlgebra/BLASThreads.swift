@@ -1,0 +1,31 @@
+import CLinearAlgebra
+import Foundation
+
+/// OpenBLAS's thread count is one setting for the whole process, and LAPACK's results depend on it
+/// in the last bits (a multi-threaded `dsymv` sums its parts in another order). Steer lowers it to
+/// one while its own workers run BLAS (``single(_:)``) and runs its LAPACK solvers under the same
+/// lock (``exclusive(_:)``), so a solve on one thread never sees another thread's lowered count:
+/// results are the same whether or not other steer work runs beside them.
+///
+/// The lock is recursive (a solve inside a single-threaded section runs single-threaded, on the
+/// same thread); code running on a streaming worker thread must not call ``exclusive(_:)``.
+package enum BLASThreads {
+    private static let lock = NSRecursiveLock()
+
+    /// Runs `body` with OpenBLAS on one thread, restoring its count afterwards.
+    package static func single<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        let threads = openblas_get_num_threads()
+        if threads > 1 { openblas_set_num_threads(1) }
+        defer { if threads > 1 { openblas_set_num_threads(threads) } }
+        return try body()
+    }
+
+    /// Runs `body` (LAPACK calls) while no other thread can change OpenBLAS's thread count.
+    package static func exclusive<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}
