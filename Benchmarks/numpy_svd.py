@@ -23,8 +23,13 @@ hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(
 
 
 def largest_angle(q):
-    cosines = np.linalg.svd(q @ vt[:k].T, compute_uv=False)
-    return float(np.degrees(np.arccos(np.clip(cosines.min(), -1, 1))))
+    # From the sines (the part of each basis vector outside numpy's subspace), not arccos of cosines
+    # near 1, which would turn a 1e-9 rounding in the cosine into a 3e-3° angle. The rows are made
+    # orthonormal in float64 first: steer's basis files store F32, 6e-8 from unit length.
+    q = np.linalg.qr(q.T)[0].T
+    v = vt[:k].T
+    sines = np.linalg.svd(q - (q @ v) @ v.T, compute_uv=False)
+    return float(np.degrees(np.arcsin(np.clip(sines.max(), 0, 1))))
 
 
 def read_basis(path):

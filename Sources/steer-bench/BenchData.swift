@@ -62,13 +62,30 @@ struct BenchData {
         return z ^ (z >> 31)
     }
 
-    func writeNPY(_ path: String, rows: Int, shift: Float, seed: UInt64) throws {
+    /// Components planted by ``writeNPY(_:rows:shift:seed:planted:)``: how many, and the decay of their scales.
+    static let plantedComponents = 48
+    static let plantedDecay: Float = 0.85
+
+    /// `planted`: each row also gets `Σ_c a_rc · 4 · 0.85^c · u_c` for 48 fixed ±1 patterns `u_c` and
+    /// uniform `a_rc`, so that its spectrum decays as real activations' does (a subspace to find),
+    /// instead of the flat spectrum of uniform noise (where every top-k basis is as good as another).
+    func writeNPY(_ path: String, rows: Int, shift: Float, seed: UInt64, planted: Bool = false) throws {
         var values = [Float](repeating: 0, count: width)
+        let components = planted ? Self.plantedComponents : 0
+        let patterns = (0..<(components * width)).map { Float(mix(UInt64($0) &+ 0x5EED) & 1 == 0 ? 1 : -1) }
         try TensorWriter.write(to: path, format: .npy, tensors: [TensorSpec(name: "array", dtype: .float32, shape: [rows, layers, width])]) {
             writer in
             for r in 0..<rows {
                 for l in 0..<layers {
                     row(r, layer: l, shift: shift, seed: seed, into: &values)
+                    var state = mix(seed ^ 0xC0FF_EE00 ^ UInt64(r * layers + l))
+                    var scale: Float = 4
+                    for c in 0..<components {
+                        state = mix(state &+ 0x9E37_79B9_7F4A_7C15)
+                        let a = (Float(UInt32(truncatingIfNeeded: state >> 40)) * (1 / Float(1 << 23)) - 1) * scale
+                        for j in 0..<width { values[j] += a * patterns[c * width + j] }
+                        scale *= Self.plantedDecay
+                    }
                     try writer.append(values)
                 }
             }

@@ -8,7 +8,9 @@ struct BenchSvd: ParsableCommand {
         commandName: "svd",
         abstract: "Time the top-k basis of paired differences against numpy's SVD and scikit-learn's randomized PCA.",
         discussion: """
-            Generates (once, in --dir) two f32 .npy files of [rows, 1, width] (pos and neg, row i paired), \
+            Generates (once, in --dir) two f32 .npy files of [rows, 1, width] (pos and neg, row i paired; \
+            uniform noise plus 48 planted components with scales decaying by 0.85, so the spectrum decays \
+            as real activations' does), \
             then times `steer svd --paired --k K` and `steer svd --paired --k K --randomized` as children \
             (best of --repeat; peak RSS at N and N/4 rows), numpy's np.linalg.svd of the stacked float64 \
             differences, and scikit-learn's randomized_svd and PCA(svd_solver="randomized") of the same rows \
@@ -39,11 +41,11 @@ struct BenchSvd: ParsableCommand {
         let dir = common.dir
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let data = BenchData(rows: rows, layers: 1, width: width, dir: dir)
-        func name(_ cls: String, _ n: Int) -> String { "\(dir)/svd_\(cls)_\(n)x\(width).npy" }
+        func name(_ cls: String, _ n: Int) -> String { "\(dir)/svd_planted_\(cls)_\(n)x\(width).npy" }
         for n in [rows, rows / 4] {
             for (cls, shift, seed) in [("pos", Float(0.05), UInt64(5)), ("neg", Float(0), UInt64(6))] where !data.exists(name(cls, n)) {
                 common.log("steer-bench: writing \(name(cls, n))")
-                try data.writeNPY(name(cls, n), rows: n, shift: shift, seed: seed)
+                try data.writeNPY(name(cls, n), rows: n, shift: shift, seed: seed, planted: true)
             }
         }
         let out = "\(dir)/svd_basis.safetensors"
@@ -87,7 +89,7 @@ struct BenchSvd: ParsableCommand {
             "at N/4: \(Int(report.peakRssQuarterRowsMb)) MB",
         ])
         table.rows.append([
-            "steer svd --paired --randomized (7 power iterations)", fixed(report.randomizedS, 2) + " s",
+            "steer svd --paired --randomized (9 power iterations)", fixed(report.randomizedS, 2) + " s",
             "\(Int(report.randomizedPeakRssMb)) MB", "at N/4: \(Int(report.randomizedPeakRssQuarterRowsMb)) MB",
         ])
         table.rows.append([

@@ -7,10 +7,12 @@
 /// pass `Y = S Z` followed by QR, and a Rayleigh–Ritz step at the end.
 ///
 /// With `q` power iterations the basis spans `S^q Ω` for `l = k + oversampling` Gaussian vectors
-/// `Ω`, as scikit-learn's `randomized_svd` does with `n_iter = q` (its `(AᵀA)^q` subspace); the
-/// error in the `i`-th vector shrinks like `(σ_{l+1} / σ_i)^{2q}`. It reads the rows `q + 1`
+/// `Ω`; the error in the `i`-th vector shrinks like `(σ_{l+1} / σ_i)^{2q}`. It reads the rows `q + 1`
 /// times (one more for `--to-mean`), never holds more than `layers × l × width` values, and is
-/// deterministic for a given seed.
+/// deterministic for a given seed. The default `q = 9` is chosen against scikit-learn's
+/// `randomized_svd` at its defaults (`n_iter = 7`, 10 extra vectors, 17 products with the data):
+/// on the SmolLM2 differences of `vectors/real` (k = 3) every steer vector is closer to the exact
+/// one (largest angle 0.012° against 0.054°).
 public struct RangeFinder: Sendable, Equatable {
     /// Passes of `Z ← orth(S Z)` after the first product (scikit-learn's `n_iter`).
     public var powerIterations: Int
@@ -19,7 +21,7 @@ public struct RangeFinder: Sendable, Equatable {
     /// Seed of the Gaussian start (SplitMix64 and Box–Muller, mixed with the slot number).
     public var seed: UInt64
 
-    public init(powerIterations: Int = 7, oversampling: Int = 10, seed: UInt64 = 0) {
+    public init(powerIterations: Int = 9, oversampling: Int = 10, seed: UInt64 = 0) {
         self.powerIterations = powerIterations
         self.oversampling = oversampling
         self.seed = seed
