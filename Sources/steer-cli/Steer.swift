@@ -20,7 +20,9 @@ struct Steer: ParsableCommand {
             --position select. Exit codes: 0 success, 1 bad input, 2 usage.
             """,
         version: "0.1.0",
-        subcommands: [Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Guard.self, ProbeCommand.self]
+        subcommands: [
+            Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Guard.self, ProbeCommand.self,
+        ]
     )
 
     /// Parses, runs, and maps failures to exit codes: 1 for bad input, 2 for usage.
@@ -84,11 +86,12 @@ struct Steer: ParsableCommand {
 
 /// OpenBLAS 0.3.21 does not recognise Zen 5 and often falls back to AVX2 kernels;
 /// `OPENBLAS_CORETYPE=SkylakeX` doubles SGEMM there, but it is read when the library
-/// loads, before `main`. So for the BLAS-heavy commands (probe, svd, compare) on a CPU with
+/// loads, before `main`. So for the BLAS-heavy commands (probe, svd, compare, ablate, add, erase) on a CPU with
 /// `avx512f`, steer sets it and re-executes itself once (a user's own setting wins).
 enum OpenBLASCoreType {
     static func ensure(for arguments: [String]) {
-        guard let command = arguments.dropFirst().first, ["probe", "svd", "compare"].contains(command), getenv("OPENBLAS_CORETYPE") == nil,
+        guard let command = arguments.dropFirst().first, ["probe", "svd", "compare", "ablate", "add", "erase"].contains(command),
+            getenv("OPENBLAS_CORETYPE") == nil,
             let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
             info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ").contains("avx512f") == true
         else { return }

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Writes an edited copy of an activation file: the same format, dtype, shape, layout, tensor
+/// names and metadata (plus a record of the edit, safetensors only), with the rows of the chosen
+/// layer slots and positions edited and every other byte copied verbatim.
+///
+/// Rows are streamed in blocks (widened to Float64, edited with one GEMM pair per block, narrowed
+/// back to the file's dtype with round-to-nearest-even), so memory is flat in the file size; the
+/// output is atomic, and an existing file at the output path is untouched on any error.
+public enum ActivationEditor {
+    /// What was edited.
+    public struct Summary: Sendable, Equatable, Encodable {
+        public var input: String
+        public var output: String
+        public var slots: [Int]
+        /// Stored positions edited (empty: the file has no position axis).
+        public var positions: [Int]
+        public var rows: Int
+        public var format: String
+        public var dtype: String
+    }
+
+    /// Copies `sets[0].file` to `output` with `edits[i]` applied to selected layer `i` of every set in
+    /// `sets` (the same file, slots and rows, at the positions to edit: see ``Activations/atEveryPosition(layout:)``).
+    /// `metadata` is added to a safetensors file's `__metadata__`, with `steer.edit_slots` and
+    /// `steer.edit_positions`. Refuses to write over the input.
+    @discardableResult
+    public static func rewrite(
+        _ sets: [Activations], edits: [RowEdit], to output: String, metadata: [String: String] = [:], blockRows: Int = 256
+    ) throws -> Summary {
+        guard let first = sets.first else { throw SteerError(.argument, "nothing to edit") }
+        let file = first.file
+        guard sets.allSatisfy({ $0.file.storage === file.storage && $0.slots == first.slots }) else {
+            throw SteerError(.argument, "the rows to edit must come from one file and one set of slots")
+        }
+        guard edits.count == first.layers.count, edits.allSatisfy({ $0.width == first.width }) else {
+            throw SteerError(.shape, file: file.path, "needs one edit of width \(first.width) per selected layer slot (\(first.layers.count))")
+        }
+        try refuseSamePath(file.path, output)
+        let positions = sets.compactMap(\.position)
+        var added = metadata
+        added["steer.edit_slots"] = first.slots.map(String.init).joined(separator: ",")
+        added["steer.edit_positions"] = positions.isEmpty ? "none" : positions.map(String.init).joined(separator: ",")
+        let matrices = sets.flatMap { $0.layers.map(\.rows) }
+        let scratchRows = max(1, blockRows)
+        let rank = edits.map(\.rank).max() ?? 0
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: max(1, scratchRows * rank))
+        defer { scratch.deallocate() }
+        try TensorWriter.rewrite(file, to: output, addedMetadata: added, editing: matrices, blockRows: scratchRows) { index, rows, values in
+            edits[index % edits.count].apply(values, rows: rows.count, scratch: scratch)
+        }
+        return Summary(
+            input: file.path, output: output, slots: first.slots, positions: positions, rows: first.rowCount, format: file.format.rawValue,
+            dtype: first.dtype.rawValue)
+    }
+
+    /// Throws when `output` names the file at `input` (the same path, or a link to it).
+    static func refuseSamePath(_ input: String, _ output: String) throws {
+        var a = stat()
+        var b = stat()
+        guard stat(input, &a) == 0, stat(output, &b) == 0 else { return }  // no output yet: not the same file
+        if a.st_dev == b.st_dev && a.st_ino == b.st_ino {
+            throw SteerError(.argument, "\(output) is the input file \(input); write the edited copy elsewhere")
+        }
+    }
+}
+
+extension Activations {
+    /// The same file, slots and rows at every stored token position (this set alone when the file
+    /// has no position axis), for edits with `--all-positions`.
+    public func atEveryPosition(layout: Layout = .auto) throws -> [Activations] {
+        guard let count = positionCount else { return [self] }
+        return try (0..<count).map { p in
+            try Activations(
+                file: file,
+                selection: ActivationSelection(layers: .slots(slots), position: p, layout: layout, rows: rowOffset..<(rowOffset + rowCount)))
+        }
+    }
+}

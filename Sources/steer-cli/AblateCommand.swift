@@ -1,0 +1,76 @@
+import ArgumentParser
+import Steering
+import TerminalOutput
+
+struct Ablate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove directions from activations: h' = h − Q Qᵀ h per layer slot, written as a copy of the file.",
+        discussion: """
+            Q is the direction r̂ of each slot of a directions file (from `steer extract`), or the basis of a \
+            basis file (from `steer svd`). Directions that are not orthonormal are orthonormalized first \
+            (QR) and the output says so: ablating non-orthogonal directions one after another is not a \
+            projection. --from-slot S removes slot S's direction from every selected layer (the \
+            single-direction ablation of the refusal-direction study).
+
+            The copy keeps the input's format, dtype, shape, layout and tensor names; slots and positions \
+            not edited are copied byte for byte. A safetensors copy records the edit in its metadata \
+            (steer.edit=ablate, steer.edit_source, steer.edit_slots, steer.edit_positions).
+
+            Examples:
+              steer ablate --directions dirs.safetensors --acts test.safetensors --out ablated.safetensors
+              steer ablate --directions dirs.safetensors --from-slot 12 --all-positions \\
+                           --acts cache.npy --out cache_ablated.npy
+            """
+    )
+
+    @Option(help: ArgumentHelp("A directions file from `steer extract`, or a basis from `steer svd`.", valueName: "file")) var directions: String
+    @Option(help: ArgumentHelp("Remove this slot's direction from every selected layer.", valueName: "slot")) var fromSlot: Int?
+    @OptionGroup var edit: EditOptions
+    @OptionGroup var input: InputOptions
+    @Flag(help: "Print one JSON object.") var json = false
+
+    struct Report: Encodable {
+        var summary: ActivationEditor.Summary
+        var k: Int
+        var orthonormalized: [Int]
+        var fromSlot: Int?
+        enum CodingKeys: String, CodingKey {
+            case summary = "edit"
+            case k, orthonormalized
+            case fromSlot = "from_slot"
+        }
+    }
+
+    func run() throws {
+        let basis = try BasisSet.read(directions)
+        let sets = try EditTarget.open(
+            edit.acts, selection: input.selection(), directions: basis, file: directions, fromSlot: fromSlot, allPositions: edit.allPositions)
+        let rows = sets[0]
+        var orthonormalized: [Int] = []
+        let edits = try rows.slots.indices.map { index in
+            let ablation = try Ablation(directions: EditTarget.vectors(basis, for: rows, layer: index, fromSlot: fromSlot), file: directions)
+            if ablation.orthonormalized { orthonormalized.append(fromSlot ?? rows.slots[index]) }
+            return try ablation.edit
+        }
+        var metadata = ["steer.edit": "ablate", "steer.edit_source": directions, "steer.edit_k": String(basis.k)]
+        if let fromSlot { metadata["steer.edit_from_slot"] = String(fromSlot) }
+        let summary = try ActivationEditor.rewrite(sets, edits: edits, to: edit.out, metadata: metadata)
+        let unique = Array(Set(orthonormalized)).sorted()
+        if json {
+            try printJSON(Report(summary: summary, k: basis.k, orthonormalized: unique, fromSlot: fromSlot))
+            return
+        }
+        let what = basis.k == 1 ? "the direction" : "the \(basis.k)-dimensional subspace"
+        let source = fromSlot.map { "of slot \($0) " } ?? ""
+        print("steer ablate: removed \(what) \(source)of \(directions) from \(rows.summary)")
+        if !unique.isEmpty {
+            print(
+                "note: the directions at slot \(unique.map(String.init).joined(separator: ", ")) were not orthonormal; they were orthonormalized (QR) first"
+            )
+        }
+        if rows.file.format != .safetensors {
+            print("note: \(rows.file.format.rawValue) files hold no metadata; the edit is not recorded in the copy")
+        }
+        print(summary.line)
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Steering
+
+/// `steer project`, `steer ablate` and `steer add` as a user runs them, on the real SmolLM2 subset.
+@Suite struct EditingCLITests {
+    let pos = Fixtures.vectors("real/smollm2_train_harmful.safetensors")
+    let neg = Fixtures.vectors("real/smollm2_train_harmless.safetensors")
+
+    func json(_ run: CLITests.Run) throws -> [String: Any] {
+        try Fixtures.require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "JSON output")
+    }
+
+    /// Per-layer figures of a `--json` report, by slot.
+    func bySlot(_ report: [String: Any], _ key: String, _ field: String) throws -> [Int: Double] {
+        var out: [Int: Double] = [:]
+        for record in try Fixtures.records(report[key], key) {
+            out[Int(try Fixtures.number(record["layer"], "layer"))] = try Fixtures.number(record[field], field)
+        }
+        return out
+    }
+
+    /// The linear-guardedness check of the issue: after ablating the mean-difference direction of the
+    /// very rows (both classes), the class means are equal, so the optimal L2 logistic probe is the
+    /// constant one and `steer probe` gets chance-level training accuracy where the unedited rows give
+    /// 1.0; `steer measure` gives AUROC 0.5 up to the bf16 rounding left in the copy. Slots 18, 28, 30
+    /// (slot 0 holds token embeddings whose rows repeat, so the rounding residue is a function of the
+    /// token: see the README).
+    @Test func ablationLeavesNoLinearlyAvailableDifference() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let dirs = dir + "/dirs.safetensors"
+        #expect(try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--out", dirs, "--no-metrics"]).status == 0)
+        let (ablatedPos, ablatedNeg) = (dir + "/pos.safetensors", dir + "/neg.safetensors")
+        for (input, output) in [(pos, ablatedPos), (neg, ablatedNeg)] {
+            let run = try CLITests.steer(["ablate", "--directions", dirs, "--acts", input, "--out", output])
+            #expect(run.status == 0 && run.stdout.contains("260 rows edited at layer slots 0, 18, 28, 30 (position 0)"), "\(run.stderr)")
+        }
+        let slots = [18, 28, 30]
+        let before = try bySlot(
+            try json(CLITests.steer(["probe", "train", "--pos", pos, "--neg", neg, "--position", "0", "--json"])), "train", "accuracy")
+        let after = try bySlot(
+            try json(CLITests.steer(["probe", "train", "--pos", ablatedPos, "--neg", ablatedNeg, "--position", "0", "--json"])), "train", "accuracy")
+        for slot in slots {
+            #expect(before[slot] == 1, "slot \(slot) before: \(before[slot] ?? .nan)")
+            #expect(abs((after[slot] ?? .nan) - 0.5) <= 0.05, "slot \(slot) after: \(after[slot] ?? .nan)")
+        }
+        let measured = try bySlot(
+            try json(CLITests.steer(["measure", "--directions", dirs, "--pos", ablatedPos, "--neg", ablatedNeg, "--json"])), "layers", "auroc")
+        for slot in slots { #expect(abs((measured[slot] ?? .nan) - 0.5) <= 0.05, "slot \(slot): AUROC \(measured[slot] ?? .nan)") }
+        // Every edited row: no component left along r̂ beyond bf16 rounding, nothing changed across it.
+        let original = try Activations.open(pos, selection: .init(position: 0))
+        let edited = try Activations.open(ablatedPos, selection: .init(position: 0))
+        let directions = try DirectionSet.read(dirs)
+        for (index, slot) in original.slots.enumerated() {
+            guard let r = directions.vector(slot: slot) else { continue }
+            let unit = r.map { $0 / LinearAlgebra.norm(r) }
+            let a = try original.matrix(layerIndex: index)
+            let b = try edited.matrix(layerIndex: index)
+            let d = original.width
+            for row in 0..<original.rowCount {
+                let h = Array(a[(row * d)..<((row + 1) * d)])
+                let e = Array(b[(row * d)..<((row + 1) * d)])
+                let norm = LinearAlgebra.norm(h)
+                let left = zip(e, unit).reduce(0) { $0 + $1.0 * $1.1 }
+                #expect(abs(left) <= 0x1p-8 * norm, "slot \(slot) row \(row): \(left) of \(norm)")
+                let inside = zip(h, unit).reduce(0) { $0 + $1.0 * $1.1 }
+                let moved = (0..<d).map { e[$0] - (h[$0] - inside * unit[$0]) }
+                #expect(LinearAlgebra.norm(moved) <= 0x1p-8 * norm, "slot \(slot) row \(row): complement moved")
+            }
+        }
+    }
+
+    @Test func projectWritesNpySafetensorsAndJSONLines() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let dirs = dir + "/dirs.safetensors"
+        #expect(try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--out", dirs, "--no-metrics"]).status == 0)
+        let npy = try CLITests.steer(["project", "--directions", dirs, "--acts", pos, "--out", dir + "/p.npy"])
+        #expect(npy.status == 0 && npy.stdout.contains("Float64 [260, 4]; columns are layer slots 0, 18, 28, 30 in that order"), "\(npy.stderr)")
+        let file = try TensorFile.open(dir + "/p.npy")
+        #expect(file.tensors.first?.shape == [260, 4] && file.tensors.first?.dtype == .float64)
+        let basis = dir + "/basis.safetensors"
+        #expect(try CLITests.steer(["svd", "--pos", pos, "--neg", neg, "--position", "0", "--k", "3", "--out", basis]).status == 0)
+        let st = try CLITests.steer(["project", "--directions", basis, "--acts", neg, "--layers", "18,28", "--out", dir + "/p.safetensors"])
+        #expect(st.status == 0, "\(st.stderr)")
+        let projected = try TensorFile.open(dir + "/p.safetensors")
+        #expect(projected.tensors.map(\.name) == ["layer.18", "layer.28"] && projected.tensors.map(\.shape) == [[260, 3], [260, 3]])
+        #expect(projected.metadata["steer.kind"] == "projections")
+        let lines = try CLITests.steer(["project", "--directions", basis, "--acts", neg, "--layers", "18", "--rows", "10-12", "--jsonl"])
+        let rows = lines.stdout.split(separator: "\n")
+        #expect(rows.count == 3 && rows[0].hasPrefix("{\"row\":10,\"layers\":{\"18\":{\"projection\":["), "\(lines.stdout)")
+        // The .npy values are the rows' projections on the unit direction, read back independently.
+        let values = try file.values(try #require(file.tensors.first))
+        let directions = try DirectionSet.read(dirs)
+        let acts = try Activations.open(pos, selection: .init(layers: .slots([28]), position: 0))
+        let row = try acts.layers[0].rows.values(row: 7)
+        let r = try #require(directions.vector(slot: 28))
+        let expected = zip(row, r).reduce(0) { $0 + $1.0 * $1.1 } / LinearAlgebra.norm(r)
+        #expect(abs(values[7 * 4 + 2] - expected) <= 1e-9 * abs(expected))
+    }
+
+    @Test func addShiftsTheMeanProjectionByTheCoefficientTimesTheNorm() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let dirs = dir + "/dirs.safetensors"
+        #expect(try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--out", dirs, "--no-metrics"]).status == 0)
+        let out = dir + "/steered.safetensors"
+        let run = try CLITests.steer(["add", "--directions", dirs, "--coef", "-1", "--acts", pos, "--out", out, "--layers", "18"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let meta = try TensorFile.open(out).metadata
+        #expect(meta["steer.edit"] == "add" && meta["steer.edit_coef"] == "-1.0" && meta["steer.edit_slots"] == "18")
+        // h − r at slot 18 moves the harmful mean onto the harmless one: the mean difference is ~0.
+        let steered = try Activations.open(out, selection: .init(layers: .slots([18]), position: 0)).means()[0]
+        let harmless = try Activations.open(neg, selection: .init(layers: .slots([18]), position: 0)).means()[0]
+        let r = try #require(try DirectionSet.read(dirs).vector(slot: 18))
+        let gap = LinearAlgebra.norm(zip(steered, harmless).map { $0 - $1 })
+        #expect(gap <= 1e-2 * LinearAlgebra.norm(r), "gap \(gap) vs ‖r‖ \(LinearAlgebra.norm(r))")
+        // Slots not edited are copied exactly.
+        let a = try Activations.open(out, selection: .init(layers: .slots([28]), position: 0)).matrix(layerIndex: 0)
+        let b = try Activations.open(pos, selection: .init(layers: .slots([28]), position: 0)).matrix(layerIndex: 0)
+        #expect(a == b)
+    }
+
+    @Test func badInputIsOneLineAndNothingIsWritten() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let dirs = dir + "/dirs.safetensors"
+        #expect(try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--out", dirs, "--no-metrics"]).status == 0)
+        let narrow = Fixtures.vectors("editing/dirs.safetensors")  // width 27
+        let existing = dir + "/existing.safetensors"
+        try Fixtures.write(Array("keep me".utf8), to: existing)
+        let test = Fixtures.vectors("real/smollm2_test_harmful.slots18_28.npy")
+        let cases: [([String], Int32, String)] = [
+            (["ablate", "--directions", narrow, "--acts", pos, "--out", existing, "--layers", "0"], 1, "width 576 in \(pos) vs 27 in \(narrow)"),
+            (
+                ["ablate", "--directions", dirs, "--acts", test, "--out", existing], 1,
+                "lacks layer slots 18, 28, 30 that the directions in \(dirs) need"
+            ),
+            (["ablate", "--directions", dirs, "--acts", pos, "--out", existing, "--position", "0", "--all-positions"], 2, "not both"),
+            (["ablate", "--directions", dirs, "--acts", pos, "--out", pos], 2, "--out is --acts"),
+            (["ablate", "--directions", dirs, "--acts", pos, "--out", existing, "--from-slot", "7"], 1, "has no direction for layer slot 7"),
+            (["add", "--directions", dirs, "--acts", pos, "--out", existing, "--coef", "nan"], 2, "finite"),
+            (["project", "--directions", dirs, "--acts", pos, "--out", dir + "/p.csv"], 2, "must end in .npy or .safetensors"),
+        ]
+        for (arguments, status, text) in cases {
+            let run = try CLITests.steer(arguments)
+            #expect(run.status == status && run.stderr.contains(text), "\(arguments.joined(separator: " ")): \(run.status) \(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count <= 2)
+            #expect(try Fixtures.read(existing) == Array("keep me".utf8))
+        }
+        // The same file under another name (a hard link) is refused too.
+        let link = dir + "/link.safetensors"
+        let copy = dir + "/copy.safetensors"
+        try FileManager.default.copyItem(atPath: pos, toPath: copy)
+        try FileManager.default.linkItem(atPath: copy, toPath: link)
+        let run = try CLITests.steer(["ablate", "--directions", dirs, "--acts", copy, "--out", link])
+        #expect(run.status == 2 && run.stderr.contains("is the input file"), "\(run.stderr)")
+    }
+}
