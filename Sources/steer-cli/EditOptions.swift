@@ -20,7 +20,7 @@ struct EditOptions: ParsableArguments {
 extension ActivationEditor.Summary {
     /// `wrote OUT (safetensors, bf16): 520 rows edited at slots 0, 18 (position 0)`.
     var line: String {
-        let where_ =
+        let at =
             positions.isEmpty
             ? "" : positions.count == 1 ? " (position \(positions[0]))" : " (positions \(positions.map(String.init).joined(separator: ",")))"
         return "wrote \(output) (\(format), \(dtype)): \(rows) rows edited at layer slots \(slots.map(String.init).joined(separator: ", "))\(at)"
