@@ -48,9 +48,10 @@ struct Child {
         return steer
     }
 
-    /// `steer ARGUMENTS` as a grandchild, through a launcher; throws when steer fails.
-    static func run(_ arguments: [String]) throws -> Child {
-        let steer = try steerPath()
+    /// `steer ARGUMENTS` (or another `executable`, e.g. `/bin/cp` as a yardstick) as a grandchild,
+    /// through a launcher; throws when it fails.
+    static func run(_ arguments: [String], executable: String? = nil) throws -> Child {
+        let steer = try executable ?? steerPath()
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: me)
@@ -62,14 +63,14 @@ struct Child {
         process.waitUntilExit()
         // "seconds peak_rss_bytes rchar exit_status launcher_peak_bytes"
         let f = output.split(whereSeparator: \.isWhitespace).map(String.init)
-        let command = "steer " + arguments.joined(separator: " ")
+        let command = (executable ?? "steer") + " " + arguments.joined(separator: " ")
         guard process.terminationStatus == 0, f.count == 5, let seconds = Double(f[0]), let peak = Int(f[1]),
             let read = Int(f[2]), let status = Int32(f[3]), let floor = Int(f[4])
         else {
             throw SteerError(.io, file: steer, "benchmark launcher failed (\(output.isEmpty ? "no report" : output)): \(command)")
         }
         guard status == 0 else { throw SteerError(.io, file: steer, "benchmark child exited with \(status): \(command)") }
-        guard peak > floor else {
+        guard peak > floor || executable != nil else {
             throw SteerError(.io, file: steer, "peak RSS \(peak) B does not exceed the launcher's \(floor) B, so it is not steer's own: \(command)")
         }
         return Child(seconds: seconds, peakRSS: peak, bytesRead: read)

@@ -54,7 +54,7 @@ struct Ablate: ParsableCommand {
         }
         var metadata = ["steer.edit": "ablate", "steer.edit_source": directions, "steer.edit_k": String(basis.k)]
         if let fromSlot { metadata["steer.edit_from_slot"] = String(fromSlot) }
-        let summary = try ActivationEditor.rewrite(sets, edits: edits, to: edit.out, metadata: metadata)
+        let summary = try ActivationEditor.rewrite(sets, edits: edits, to: edit.out, metadata: metadata, options: input.streamOptions)
         let unique = Array(Set(orthonormalized)).sorted()
         if json {
             try printJSON(Report(summary: summary, k: basis.k, orthonormalized: unique, fromSlot: fromSlot))

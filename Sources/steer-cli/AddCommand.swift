@@ -36,7 +36,7 @@ struct Add: ParsableCommand {
             try Addition.edit(direction: EditTarget.vectors(basis, for: rows, layer: index).first ?? [], coefficient: coef)
         }
         let metadata = ["steer.edit": "add", "steer.edit_source": directions, "steer.edit_coef": "\(coef)"]
-        let summary = try ActivationEditor.rewrite(sets, edits: edits, to: edit.out, metadata: metadata)
+        let summary = try ActivationEditor.rewrite(sets, edits: edits, to: edit.out, metadata: metadata, options: input.streamOptions)
         if json {
             try printJSON(summary)
             return

@@ -98,4 +98,9 @@ size_t steer_count_nonfinite_path(int path, const void *x, int dtype, size_t n);
 void steer_from_f64_path(int path, const double *x, size_t n, int dtype, void *out);
 void steer_from_f32_path(int path, const float *x, size_t n, int dtype, void *out);
 
+/// copy_file_range(2): copies `count` bytes between files in the kernel, advancing both offsets.
+/// Returns the bytes copied, 0 at end of input, or -1 with errno set (ENOSYS, EXDEV, EINVAL: fall back).
+long steer_copy_file_range(int in_fd, long long *in_offset, int out_fd, long long *out_offset, unsigned long count);
+
 #endif
+

@@ -28,7 +28,8 @@ public enum ActivationEditor {
     /// `steer.edit_positions`. Refuses to write over the input.
     @discardableResult
     public static func rewrite(
-        _ sets: [Activations], edits: [RowEdit], to output: String, metadata: [String: String] = [:], blockRows: Int = 256
+        _ sets: [Activations], edits: [RowEdit], to output: String, metadata: [String: String] = [:], blockRows: Int = 64,
+        options: StreamOptions = .init()
     ) throws -> Summary {
         guard let first = sets.first else { throw SteerError(.argument, "nothing to edit") }
         let file = first.file
@@ -44,12 +45,12 @@ public enum ActivationEditor {
         added["steer.edit_slots"] = first.slots.map(String.init).joined(separator: ",")
         added["steer.edit_positions"] = positions.isEmpty ? "none" : positions.map(String.init).joined(separator: ",")
         let matrices = sets.flatMap { $0.layers.map(\.rows) }
-        let scratchRows = max(1, blockRows)
-        let rank = edits.map(\.rank).max() ?? 0
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: max(1, scratchRows * rank))
-        defer { scratch.deallocate() }
-        try TensorWriter.rewrite(file, to: output, addedMetadata: added, editing: matrices, blockRows: scratchRows) { index, rows, values in
-            edits[index % edits.count].apply(values, rows: rows.count, scratch: scratch)
+        try TensorWriter.rewrite(file, to: output, addedMetadata: added, editing: matrices, blockRows: blockRows, options: options) {
+            index, rows, values in
+            let edit = edits[index % edits.count]
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, rows.count * edit.rank)) { scratch in
+                if let scratch = scratch.baseAddress { edit.apply(values, rows: rows.count, scratch: scratch) }
+            }
         }
         return Summary(
             input: file.path, output: output, slots: first.slots, positions: positions, rows: first.rowCount, format: file.format.rawValue,

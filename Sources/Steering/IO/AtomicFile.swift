@@ -1,3 +1,5 @@
+import CKernels
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -84,6 +86,38 @@ public enum AtomicFile {
                     if errno == EINTR { continue }
                     throw SteerError.io(path, "cannot write: \(String(cString: strerror(errno)))")
                 }
+                done += n
+            }
+        }
+
+        /// Writes `count` bytes of `file` from `offset` at absolute `target`: by the kernel
+        /// (`copy_file_range`, no copy through user memory) where it can, else through a 4 MB buffer.
+        public func copy(from file: ReadOnlyFile, offset: Int, count: Int, at target: Int) throws {
+            guard offset >= 0, count >= 0, offset <= file.size, count <= file.size - offset else {
+                throw SteerError.io(file.path, "copy of \(count) bytes at offset \(offset) lies outside the file (\(file.size) bytes)")
+            }
+            var input = Int64(offset)
+            var output = Int64(target)
+            var done = 0
+            while done < count {
+                let n = steer_copy_file_range(file.descriptor, &input, fd, &output, UInt(count - done))
+                if n > 0 {
+                    done += n
+                    continue
+                }
+                if n < 0 && errno == EINTR { continue }
+                if n == 0 { throw SteerError.io(file.path, "file shrank while being copied") }
+                break  // not supported here: copy the rest through memory
+            }
+            guard done < count else { return }
+            let block = 4 << 20
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: min(block, max(1, count - done)), alignment: 4096)
+            defer { buffer.deallocate() }
+            var sink = self
+            while done < count {
+                let n = min(block, count - done)
+                try file.read(into: buffer, offset: offset + done, count: n)
+                try sink.write(UnsafeRawBufferPointer(start: buffer, count: n), at: target + done)
                 done += n
             }
         }

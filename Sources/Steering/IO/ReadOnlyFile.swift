@@ -20,7 +20,7 @@ public final class ReadOnlyFile: @unchecked Sendable {
     /// Size of the file in bytes when it was opened.
     public let size: Int
     /// Descriptor kept open for `pread`.
-    private let descriptor: Int32
+    let descriptor: Int32
     private let counter = Atomic<Int>(0)
 
     /// Bytes read from the file so far, by every thread (what a selective read saves shows here).

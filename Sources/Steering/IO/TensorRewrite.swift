@@ -1,16 +1,22 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension TensorWriter {
     /// Copies `source` to `path` in its own format, dtypes, layout, tensor names and metadata
     /// (plus `addedMetadata`, safetensors only), replacing the rows of `edits`.
     ///
-    /// Every byte outside the edited rows is copied verbatim. The rows of each edited matrix
-    /// (rows of `source`, as ``Activations`` selects them) are read in blocks of `blockRows`,
-    /// widened to Float64, handed to `edit(matrixIndex, rows, values)` to change in place
-    /// (`values` is `rows.count × width`, row-major), then narrowed back to the file's dtype
-    /// (round to nearest even) and written where they came from. Memory is flat in the file size;
-    /// the output is atomic (a failure leaves nothing at `path`).
+    /// Every byte outside the edited rows is copied verbatim (by the kernel, `copy_file_range`,
+    /// where it can). The rows of each edited matrix (rows of `source`, as ``Activations`` selects
+    /// them) are read in blocks of `blockRows`, widened to Float64, handed to
+    /// `edit(matrixIndex, rows, values)` to change in place (`values` is `rows.count × width`,
+    /// row-major), then narrowed back to the file's dtype (round to nearest even) and written where
+    /// they came from. Blocks are spread over `options.workers` threads, so `edit` is called
+    /// concurrently for disjoint rows (with OpenBLAS single-threaded). Memory is flat in the file
+    /// size; the output is atomic (a failure leaves nothing at `path`).
     public static func rewrite(
         _ source: TensorFile, to path: String, addedMetadata: [String: String] = [:],
-        editing edits: [RowMatrix], blockRows: Int = 256,
+        editing edits: [RowMatrix], blockRows: Int = 64, options: StreamOptions = .init(),
         _ edit: (_ matrix: Int, _ rows: Range<Int>, _ values: UnsafeMutablePointer<Double>) throws -> Void
     ) throws {
         guard edits.allSatisfy({ $0.storage === source.storage }) else {
@@ -29,41 +35,64 @@ extension TensorWriter {
         case .npy, .raw:
             header = try source.storage.read(offset: 0, count: source.dataStart) ?? []
         }
-        let dataBytes = source.storage.size - source.dataStart
         let shift = header.count - source.dataStart  // where a byte of source data lands in the output, relative
+        let blockRows = max(1, blockRows)
+        // Edited rows that lie back to back are not copied first: they are written once, edited.
+        let skipped = edits.filter { $0.rowStride == $0.width * $0.dtype.size }.map { $0.offset..<($0.offset + $0.rowCount * $0.rowStride) }
+        let blocks = edits.indices.flatMap { m in stride(from: 0, to: edits[m].rowCount, by: blockRows).map { (m, $0) } }
+        let widest = edits.map(\.width).max() ?? 0
+        let valueBytes = blockRows * widest * 8
         try AtomicFile.write(to: path) { sink in
             try sink.write(header)
-            try sink.copy(from: source.storage, offset: source.dataStart, count: dataBytes)
-            for (index, matrix) in edits.enumerated() {
-                try rewriteRows(matrix, index: index, shift: shift, blockRows: max(1, blockRows), sink: &sink, edit)
+            for range in gaps(in: source.dataStart..<source.storage.size, skipping: skipped) {
+                try sink.copy(from: source.storage, offset: range.lowerBound, count: range.count, at: range.lowerBound + shift)
+            }
+            let output = sink
+            try forEachShare(items: blocks.count, workers: options.workers, bufferBytes: 2 * valueBytes) { _, item, buffer in
+                let (m, lower) = blocks[item]
+                let matrix = edits[m]
+                let rows = lower..<min(matrix.rowCount, lower + blockRows)
+                let values = buffer.bindMemory(to: Double.self, capacity: rows.count * matrix.width)
+                try rewriteBlock(matrix, index: m, rows: rows, values: values, bytes: buffer + valueBytes, shift: shift, sink: output, edit)
             }
         }
     }
 
-    /// Reads, edits and writes back the rows of one matrix, a block at a time.
-    private static func rewriteRows(
-        _ matrix: RowMatrix, index: Int, shift: Int, blockRows: Int, sink: inout AtomicFile.Sink,
-        _ edit: (Int, Range<Int>, UnsafeMutablePointer<Double>) throws -> Void
+    /// Reads, edits and writes back one block of rows of one matrix.
+    private static func rewriteBlock(
+        _ matrix: RowMatrix, index: Int, rows: Range<Int>, values: UnsafeMutablePointer<Double>, bytes: UnsafeMutableRawPointer, shift: Int,
+        sink: AtomicFile.Sink, _ edit: (Int, Range<Int>, UnsafeMutablePointer<Double>) throws -> Void
     ) throws {
         let fragment = matrix.width * matrix.dtype.size
-        let rows = min(blockRows, matrix.rowCount)
-        let values = UnsafeMutablePointer<Double>.allocate(capacity: max(1, rows * matrix.width))
-        let bytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, fragment), alignment: 64)
-        defer {
-            values.deallocate()
-            bytes.deallocate()
+        let contiguous = matrix.rowStride == fragment
+        if contiguous {
+            try matrix.storage.read(into: bytes, offset: matrix.rowOffset(rows.lowerBound), count: rows.count * fragment)
+        } else {
+            for (k, r) in rows.enumerated() { try matrix.storage.read(into: bytes + k * fragment, offset: matrix.rowOffset(r), count: fragment) }
         }
-        for lower in stride(from: 0, to: matrix.rowCount, by: rows) {
-            let block = lower..<min(matrix.rowCount, lower + rows)
-            for (k, r) in block.enumerated() {
-                try matrix.storage.read(into: bytes, offset: matrix.rowOffset(r), count: fragment)
-                Kernels.convert(bytes, matrix.dtype, matrix.width, into: values + k * matrix.width)
-            }
-            try edit(index, block, values)
-            for (k, r) in block.enumerated() {
-                Kernels.narrow(values + k * matrix.width, count: matrix.width, to: matrix.dtype, into: bytes)
-                try sink.write(UnsafeRawBufferPointer(start: bytes, count: fragment), at: matrix.rowOffset(r) + shift)
+        Kernels.convert(bytes, matrix.dtype, rows.count * matrix.width, into: values)
+        try edit(index, rows, values)
+        Kernels.narrow(values, count: rows.count * matrix.width, to: matrix.dtype, into: bytes)
+        var output = sink
+        if contiguous {
+            try output.write(UnsafeRawBufferPointer(start: bytes, count: rows.count * fragment), at: matrix.rowOffset(rows.lowerBound) + shift)
+        } else {
+            for (k, r) in rows.enumerated() {
+                try output.write(UnsafeRawBufferPointer(start: bytes + k * fragment, count: fragment), at: matrix.rowOffset(r) + shift)
             }
         }
+    }
+
+    /// The parts of `whole` outside every range of `skipped`, in order.
+    static func gaps(in whole: Range<Int>, skipping skipped: [Range<Int>]) -> [Range<Int>] {
+        var gaps: [Range<Int>] = []
+        var start = whole.lowerBound
+        for range in skipped.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            let lower = max(range.lowerBound, whole.lowerBound)
+            if lower > start { gaps.append(start..<min(lower, whole.upperBound)) }
+            start = max(start, min(range.upperBound, whole.upperBound))
+        }
+        if start < whole.upperBound { gaps.append(start..<whole.upperBound) }
+        return gaps
     }
 }
