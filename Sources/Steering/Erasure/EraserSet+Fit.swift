@@ -35,10 +35,16 @@ extension EraserSet {
                 let reducer = ShiftedGram(shifts: chunkShifts, width: d)
                 let a = try positive.selecting(slots: slots).reduce(reducer, options)
                 let b = try negative.selecting(slots: slots).reduce(reducer, options)
-                for i in moments.indices {
-                    moments[i].shiftedSum = zip(a[i].sum, b[i].sum).map { $0 + $1 }
-                    moments[i].scatterUpper = zip(a[i].gramUpper, b[i].gramUpper).map { $0 + $1 }
-                    guard moments[i].scatterUpper.allSatisfy(\.isFinite) else {
+                guard a.count == moments.count, b.count == moments.count else {
+                    throw SteerError(
+                        .shape, file: positive.path, "the covariance pass returned \(a.count) and \(b.count) layers for \(moments.count)")
+                }
+                for (i, (p, q)) in zip(moments.indices, zip(a, b)) {
+                    var scatter = p.gramUpper
+                    for (k, value) in zip(scatter.indices, q.gramUpper) { scatter[k] += value }
+                    moments[i].shiftedSum = zip(p.sum, q.sum).map { $0 + $1 }
+                    moments[i].scatterUpper = scatter
+                    guard scatter.count == d * d, scatter.allSatisfy(\.isFinite) else {
                         throw SteerError(
                             .value, file: positive.path, "the covariance at layer slot \(slots[i]) overflowed Float64 (values too large)")
                     }
@@ -55,7 +61,9 @@ extension EraserSet {
         return EraserSet(slots: positive.slots, erasers: erasers, metadata: provenance(positive, negative, method: method, shrinkage: shrinkage))
     }
 
-    /// How many layers' `d × d` Float64 matrices one pass may hold, or an error when even one exceeds the bound.
+    /// How many layers one pass takes: the `d × d` Float64 matrices of both classes (the positive
+    /// ones are held while the negative file streams) fit ``Subspace/maxGramBytes``; an error when
+    /// even one layer's matrix exceeds the bound.
     static func layersPerPass(width d: Int, path: String) throws -> Int {
         let (perLayer, overflow) = d.multipliedReportingOverflow(by: d * 8)
         guard !overflow, perLayer <= Subspace.maxGramBytes else {
@@ -64,7 +72,7 @@ extension EraserSet {
                 "width \(d) needs a \(d) × \(d) Float64 covariance per layer (\(overflow ? "over 8 EB" : "\(perLayer >> 20) MiB")), more than steer's \(Subspace.maxGramBytes >> 20) MiB"
             )
         }
-        return max(1, Subspace.maxGramBytes / perLayer)
+        return max(1, Subspace.maxGramBytes / perLayer / 2)
     }
 
     /// The `steer.*` record of a fit.

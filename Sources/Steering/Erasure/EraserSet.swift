@@ -20,7 +20,8 @@ public struct EraserSet: Sendable, Equatable {
 
     /// The eraser of `slot`, if the set has one.
     public func eraser(slot: Int) -> LeaceEraser? {
-        slots.firstIndex(of: slot).map { erasers[$0] }
+        guard let index = slots.firstIndex(of: slot), index < erasers.count else { return nil }
+        return erasers[index]
     }
 
     /// Writes the set atomically; throws when slots and erasers do not pair up or the shapes disagree.
