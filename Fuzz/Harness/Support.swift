@@ -581,3 +581,23 @@ func parseFlags(layers: String?, rows: String?, dim: String?, dtype: String?, th
         return nil
     }
 }
+
+/// A LEACE eraser file: read strictly, one row erased per slot, and (oracle) an accepted file
+/// written back and read again gives the same erasers.
+func exerciseEraser(_ path: String) {
+    guard let set = try? EraserSet.read(path) else { return }
+    for eraser in set.erasers {
+        let row = (0..<eraser.width).map { Double($0 % 5) - 2 }
+        _ = eraser.erase(row)
+    }
+    guard oraclesOn else { return }
+    let copy = Scratch.folder + "/eraser-copy.safetensors"
+    Scratch.made.insert(copy)
+    do {
+        try set.write(to: copy)
+        let back = try EraserSet.read(copy)
+        oracle(back.erasers == set.erasers && back.slots == set.slots, "eraser file did not read back equal: \(path)")
+    } catch {
+        oracle(false, "eraser file accepted by read could not be written and read back: \(error)")
+    }
+}

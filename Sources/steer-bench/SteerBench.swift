@@ -14,10 +14,10 @@ struct SteerBench: ParsableCommand {
         abstract: "Measure steer against numpy and scikit-learn on the same data in the same run.",
         discussion: """
             Build both executables first (swift build -c release), then run .build/release/steer-bench \
-            extract|guard|probe. The numpy and scikit-learn sides are the scripts in Benchmarks/ \
+            extract|guard|probe|svd|leace. The numpy and scikit-learn sides are the scripts in Benchmarks/ \
             (--scripts); generated data is kept in --dir between runs. See Benchmarks/README.md.
             """,
-        subcommands: [BenchExtract.self, BenchGuard.self, BenchProbe.self, BenchSvd.self, BenchAblate.self]
+        subcommands: [BenchExtract.self, BenchGuard.self, BenchProbe.self, BenchSvd.self, BenchAblate.self, BenchLeace.self]
     )
 
     static func main() {
