@@ -16,7 +16,7 @@ enum PickleRebuild {
             let dict = PickleDict()
             if case .list(let list)? = args.first {
                 for item in list.items {
-                    guard case .tuple(let pair) = item, pair.count == 2 else { throw bad(name, path) }
+                    guard case .tuple(let pairTuple) = item, case let pair = pairTuple.items, pair.count == 2 else { throw bad(name, path) }
                     dict.pairs.append((pair[0], pair[1]))
                 }
             } else if !args.isEmpty {
@@ -53,7 +53,7 @@ enum PickleRebuild {
         switch target {
         case .dtype(let code):
             // (version, byte order, subarray, names, fields, elsize, alignment, flags)
-            guard case .tuple(let items) = state, items.count >= 2, case .string(let order) = items[1] else {
+            guard case .tuple(let itemsTuple) = state, case let items = itemsTuple.items, items.count >= 2, case .string(let order) = items[1] else {
                 throw SteerError.format(path, "pickle sets an unreadable numpy.dtype state")
             }
             if items.count >= 4, case .none = items[3] {} else if items.count >= 4 {
@@ -92,7 +92,7 @@ enum PickleRebuild {
 
     /// A tuple of at most ``maxRank`` ints (a torch.Size or a numpy shape).
     static func integers(_ value: PickleValue, path: String) throws -> [Int] {
-        guard case .tuple(let items) = value, items.count <= maxRank else {
+        guard case .tuple(let itemsTuple) = value, case let items = itemsTuple.items, items.count <= maxRank else {
             throw SteerError.format(path, "pickle has a \(value.kind) where a shape tuple belongs")
         }
         return try items.map { item in
@@ -103,7 +103,7 @@ enum PickleRebuild {
 
     /// numpy's `ndarray.__setstate__((version, shape, dtype, is_fortran, rawdata))`.
     private static func array(_ state: PickleValue, path: String) throws -> NumpyArray {
-        guard case .tuple(let items) = state, items.count == 5, case .dtype(let descr) = items[2], case .bool(let fortran) = items[3] else {
+        guard case .tuple(let itemsTuple) = state, case let items = itemsTuple.items, items.count == 5, case .dtype(let descr) = items[2], case .bool(let fortran) = items[3] else {
             throw SteerError.format(path, "pickle sets an unreadable numpy array state")
         }
         let shape = try integers(items[1], path: path)

@@ -7,7 +7,8 @@ indirect enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
+    /// A tuple; a class only so that a deep one is released without recursion (see ``release(_:)``).
+    case tuple(PickleTuple)
     /// A list; shared, since pickles append to a list after memoizing it.
     case list(PickleList)
     /// A dict or `collections.OrderedDict`, in insertion order; shared like lists.
@@ -42,14 +43,58 @@ indirect enum PickleValue {
     }
 }
 
+extension PickleValue {
+    /// A tuple of `items`.
+    static func tuple(_ items: [PickleValue]) -> PickleValue { .tuple(PickleTuple(items)) }
+
+    /// Releases the containers of `values` without recursion: each container about to die hands its
+    /// children to a work list first, so a pickle of 100,000 nested lists cannot overflow the stack
+    /// when it is freed. Shared containers are left to their last owner.
+    static func release(_ values: inout [PickleValue]) {
+        var pending = values
+        values = []
+        while var value = pending.popLast() {
+            var list: PickleList?
+            var dict: PickleDict?
+            var tuple: PickleTuple?
+            switch value {
+            case .list(let l): list = l
+            case .dict(let d): dict = d
+            case .tuple(let t): tuple = t
+            default: continue
+            }
+            // The switch's copy of `value` is gone; dropping `value` leaves `list` (or …) the only owner, unless shared.
+            value = .none
+            if isKnownUniquelyReferenced(&list), let l = list { pending += l.take() }
+            if isKnownUniquelyReferenced(&dict), let d = dict { pending += d.take() }
+            if isKnownUniquelyReferenced(&tuple), let t = tuple { pending += t.take() }
+        }
+    }
+}
+
+/// An immutable tuple.
+final class PickleTuple {
+    private(set) var items: [PickleValue]
+    init(_ items: [PickleValue]) { self.items = items }
+    func take() -> [PickleValue] { defer { items = [] }; return items }
+    deinit { PickleValue.release(&items) }
+}
+
 /// A mutable list shared between the stack and the memo.
 final class PickleList {
     var items: [PickleValue] = []
+    func take() -> [PickleValue] { defer { items = [] }; return items }
+    deinit { PickleValue.release(&items) }
 }
 
 /// A mutable dict shared between the stack and the memo; keys keep their first position.
 final class PickleDict {
     var pairs: [(key: PickleValue, value: PickleValue)] = []
+    func take() -> [PickleValue] { defer { pairs = [] }; return pairs.flatMap { [$0.key, $0.value] } }
+    deinit {
+        var values = take()
+        PickleValue.release(&values)
+    }
 }
 
 /// A storage as a persistent id names it: `('storage', torch.FloatStorage, key, location, numel)`.

@@ -123,7 +123,7 @@ enum TorchFile {
 
     /// The storage a persistent id names.
     private static func storageNamed(by pid: PickleValue, path: String, legacy: Bool) throws -> PickleValue {
-        guard case .tuple(let items) = pid, items.count >= 5, case .string("storage") = items[0], case .global(let typeName) = items[1] else {
+        guard case .tuple(let itemsTuple) = pid, case let items = itemsTuple.items, items.count >= 5, case .string("storage") = items[0], case .global(let typeName) = items[1] else {
             throw SteerError.format(path, "pickle has a persistent id that is not a torch storage")
         }
         let key: String

@@ -47,8 +47,8 @@ enum TorchLeaves {
                 }
             case .list(let list):
                 for (index, item) in list.items.enumerated() { try visit(item, name: join(name, String(index)), depth: depth + 1) }
-            case .tuple(let items):
-                for (index, item) in items.enumerated() { try visit(item, name: join(name, String(index)), depth: depth + 1) }
+            case .tuple(let tuple):
+                for (index, item) in tuple.items.enumerated() { try visit(item, name: join(name, String(index)), depth: depth + 1) }
             case .string(let text) where !name.isEmpty: metadata[name] = String(text.prefix(4096))
             case .int(let n) where !name.isEmpty: metadata[name] = String(n)
             case .float(let x) where !name.isEmpty: metadata[name] = String(x)

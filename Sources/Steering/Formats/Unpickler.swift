@@ -228,7 +228,7 @@ struct Unpickler {
         case 0x52:  // REDUCE
             let arguments = try pop(at)
             let callable = try pop(at)
-            guard case .global(let name) = callable, case .tuple(let args) = arguments else {
+            guard case .global(let name) = callable, case .tuple(let argsTuple) = arguments, case let args = argsTuple.items else {
                 throw malformed("REDUCE of a \(callable.kind) with \(arguments.kind) arguments", at)
             }
             stack.append(try PickleRebuild.call(name, args, path: path))

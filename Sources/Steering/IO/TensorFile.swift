@@ -21,6 +21,8 @@ public struct TensorFile: Sendable {
     /// The open file; for a deflated `.npz` or a `.pt` whose tensors cannot be read in place, an
     /// unlinked temporary file holding them (see ``SpillFile``).
     public let storage: ReadOnlyFile
+    /// Size of the file at `path` in bytes (``storage`` may be a temporary file of another size).
+    public let fileSize: Int
     /// Byte offset where the data section starts (after the header; 0 for raw, `.pt` and `.npz` files).
     public let dataStart: Int
 
@@ -45,32 +47,32 @@ public struct TensorFile: Sendable {
         let head = try storage.read(offset: 0, count: min(16, storage.size)) ?? []
         if NPY.matches(head) {
             let info = try NPY.parse(storage, options: options)
-            return TensorFile(path: path, format: .npy, tensors: [info], metadata: [:], storage: storage, dataStart: info.offset)
+            return TensorFile(path: path, format: .npy, tensors: [info], metadata: [:], storage: storage, fileSize: storage.size, dataStart: info.offset)
         }
         if Safetensors.matches(head) {
             let (tensors, metadata, dataStart) = try Safetensors.parse(storage)
-            return TensorFile(path: path, format: .safetensors, tensors: tensors, metadata: metadata, storage: storage, dataStart: dataStart)
+            return TensorFile(path: path, format: .safetensors, tensors: tensors, metadata: metadata, storage: storage, fileSize: storage.size, dataStart: dataStart)
         }
         if ZipArchive.matches(head) {
             let archive = try ZipArchive.read(storage)
             if TorchFile.picklePath(archive) != nil {
                 let (tensors, metadata, data) = try TorchFile.parseZip(storage, archive: archive)
-                return TensorFile(path: path, format: .pt, tensors: tensors, metadata: metadata, storage: data, dataStart: 0)
+                return TensorFile(path: path, format: .pt, tensors: tensors, metadata: metadata, storage: data, fileSize: storage.size, dataStart: 0)
             }
             let (tensors, data) = try NPZ.parse(storage, archive: archive, options: options)
-            return TensorFile(path: path, format: .npz, tensors: tensors, metadata: [:], storage: data, dataStart: 0)
+            return TensorFile(path: path, format: .npz, tensors: tensors, metadata: [:], storage: data, fileSize: storage.size, dataStart: 0)
         }
         if TorchFile.matchesLegacy(head) {
             let (tensors, metadata, data) = try TorchFile.parseLegacy(storage)
-            return TensorFile(path: path, format: .pt, tensors: tensors, metadata: metadata, storage: data, dataStart: 0)
+            return TensorFile(path: path, format: .pt, tensors: tensors, metadata: metadata, storage: data, fileSize: storage.size, dataStart: 0)
         }
         if GGUF.matches(head) {
             let (tensors, metadata) = try GGUF.parse(storage)
-            return TensorFile(path: path, format: .gguf, tensors: tensors, metadata: metadata, storage: storage, dataStart: 0)
+            return TensorFile(path: path, format: .gguf, tensors: tensors, metadata: metadata, storage: storage, fileSize: storage.size, dataStart: 0)
         }
         if let width = options.width {
             let info = try RawBinary.parse(storage, width: width, dtype: options.dtype)
-            return TensorFile(path: path, format: .raw, tensors: [info], metadata: [:], storage: storage, dataStart: 0)
+            return TensorFile(path: path, format: .raw, tensors: [info], metadata: [:], storage: storage, fileSize: storage.size, dataStart: 0)
         }
         throw SteerError.format(path, FormatSniffer.describeUnknown(head))
     }
