@@ -20,7 +20,9 @@ struct Steer: ParsableCommand {
             --position select. Exit codes: 0 success, 1 bad input, 2 usage.
             """,
         version: "0.1.0",
-        subcommands: [Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Guard.self, ProbeCommand.self]
+        subcommands: [
+            Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Guard.self, ProbeCommand.self, Export.self, Convert.self,
+        ]
     )
 
     /// Parses, runs, and maps failures to exit codes: 1 for bad input, 2 for usage.
