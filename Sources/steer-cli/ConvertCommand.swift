@@ -34,7 +34,9 @@ struct Convert: ParsableCommand {
             try printJSON(summary)
             return
         }
-        let names = summary.tensors.count > 4 ? "\(summary.tensors[0]) … \(summary.tensors[summary.tensors.count - 1])" : summary.tensors.joined(separator: ", ")
+        let names =
+            summary.tensors.count > 4
+            ? "\(summary.tensors[0]) … \(summary.tensors[summary.tensors.count - 1])" : summary.tensors.joined(separator: ", ")
         print("steer convert: \(input) → \(output) (\(summary.format), \(summary.dtype))")
         print("tensors     \(summary.tensors.count), each \(describe(summary.shape)): \(names)")
         print("convention  \(summary.layerConvention ?? "not stated")")

@@ -78,11 +78,15 @@ import Testing
         let missing = try CLITests.steer(["export", "--directions", Self.path("nested.pt"), "--gguf", out])
         #expect(missing.status == 2 && missing.stderr.contains("--convention"), "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
-        let given = try CLITests.steer(["export", "--directions", Self.path("nested.pt"), "--gguf", out, "--convention", "block_output", "--layers", "13"])
+        let given = try CLITests.steer([
+            "export", "--directions", Self.path("nested.pt"), "--gguf", out, "--convention", "block_output", "--layers", "13",
+        ])
         #expect(given.status == 0 && given.stdout.contains("slot 13 → direction.13") && !given.stdout.contains("slot 12"), "\(given.stderr)")
         let back = try CLITests.steer(["inspect", out, "--no-scan"])
         #expect(back.stdout.contains("layer.14") && back.stdout.contains("hf_hidden_states"))
-        let clash = try CLITests.steer(["export", "--directions", Self.path("repeng.gguf"), "--gguf", dir + "/x.gguf", "--convention", "block_output"])
+        let clash = try CLITests.steer([
+            "export", "--directions", Self.path("repeng.gguf"), "--gguf", dir + "/x.gguf", "--convention", "block_output",
+        ])
         #expect(clash.status == 2 && clash.stderr.contains("records layer convention hf_hidden_states"))
     }
 
@@ -95,9 +99,13 @@ import Testing
         #expect(inspect.stdout.contains("BF16") && inspect.stdout.contains("steer.layer_convention: block_output"))
         // .pt and .npz are inputs of extract like any other file.
         let dirs = dir + "/dirs.safetensors"
-        let extract = try CLITests.steer(["extract", "--pos", Self.path("layers_dict.pt"), "--neg", Self.path("acts_deflated.npz"), "--out", dirs, "--no-metrics"])
+        let extract = try CLITests.steer([
+            "extract", "--pos", Self.path("layers_dict.pt"), "--neg", Self.path("acts_deflated.npz"), "--out", dirs, "--no-metrics",
+        ])
         #expect(extract.status == 0, "\(extract.stderr)")
-        let measure = try CLITests.steer(["measure", "--directions", dirs, "--pos", Self.path("layers_legacy.pt"), "--neg", Self.path("acts_stored.npz")])
+        let measure = try CLITests.steer([
+            "measure", "--directions", dirs, "--pos", Self.path("layers_legacy.pt"), "--neg", Self.path("acts_stored.npz"),
+        ])
         #expect(measure.status == 0, "\(measure.stderr)")
         let inspectPt = try CLITests.steer(["inspect", Self.path("mean_diffs.pt")])
         #expect(inspectPt.stdout.contains("tensor: F64 [5, 6, 16]"))

@@ -35,7 +35,8 @@ import Testing
         let diffs = try TensorFile.open(Self.path("mean_diffs.pt"))
         #expect(diffs.tensors[0].dtype == .float64 && diffs.tensors[0].shape == [5, 6, 16])
         Self.expectClose(
-            try Self.values(diffs, "tensor"), try Fixtures.numbers(try Fixtures.reference("interchange/expected.json", "mean_diffs"), "m"), "mean_diffs")
+            try Self.values(diffs, "tensor"), try Fixtures.numbers(try Fixtures.reference("interchange/expected.json", "mean_diffs"), "m"),
+            "mean_diffs")
         for (name, dtype) in [("acts_bf16.pt", DType.bfloat16), ("acts_f16.pt", .float16)] {
             let file = try TensorFile.open(Self.path(name))
             #expect(file.tensors[0].dtype == dtype)
@@ -190,7 +191,9 @@ import Testing
             try TensorConvert.convert(embeddings, to: dir + "/x.safetensors", options: .init(toConvention: .blockOutput))
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/x.safetensors"))
-        #expect(throws: SteerError.self) { try TensorConvert.convert(Self.path("layers_dict.pt"), to: dir + "/y.safetensors", options: .init(toConvention: .blockOutput)) }
+        #expect(throws: SteerError.self) {
+            try TensorConvert.convert(Self.path("layers_dict.pt"), to: dir + "/y.safetensors", options: .init(toConvention: .blockOutput))
+        }
     }
 
     @Test func pickleReleasesDeepStructuresWithoutRecursion() throws {

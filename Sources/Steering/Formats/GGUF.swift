@@ -81,7 +81,8 @@ enum GGUF {
             guard shape.count == 1 || shape.dropFirst().allSatisfy({ $0 == 1 }), let width = checkedInt(shape[0]), width > 0,
                 width <= TensorFile.maxVectorLength
             else {
-                throw SteerError.shape(path, "tensor '\(name)' has shape \(shape); a direction is 1-D of at most \(TensorFile.maxVectorLength) values")
+                throw SteerError.shape(
+                    path, "tensor '\(name)' has shape \(shape); a direction is 1-D of at most \(TensorFile.maxVectorLength) values")
             }
             guard let (dtype, stored) = elementType(type) else {
                 throw SteerError.unsupported(path, "tensor '\(name)' has ggml type \(type) (steer reads F32, F16, BF16, F64)")
@@ -99,10 +100,13 @@ enum GGUF {
             guard seen.insert(t.block).inserted else { throw SteerError.format(path, "two tensors are named '\(t.name)'") }
             let bytes = t.width * t.dtype.size
             guard dataStart <= file.size, t.offset <= file.size - dataStart, bytes <= file.size - dataStart - t.offset else {
-                throw SteerError.format(path, "truncated: tensor '\(t.name)' (\(bytes) bytes at data offset \(t.offset)) runs past the end of the file")
+                throw SteerError.format(
+                    path, "truncated: tensor '\(t.name)' (\(bytes) bytes at data offset \(t.offset)) runs past the end of the file")
             }
             tensors.append(
-                TensorInfo(name: "layer.\(t.block + 1)", dtype: t.dtype, storedType: t.stored, shape: [t.width], offset: dataStart + t.offset, byteCount: bytes))
+                TensorInfo(
+                    name: "layer.\(t.block + 1)", dtype: t.dtype, storedType: t.stored, shape: [t.width], offset: dataStart + t.offset,
+                    byteCount: bytes))
         }
         guard !tensors.isEmpty else { throw SteerError.shape(path, "control vector holds no direction.N tensors") }
         var metadata = [
@@ -118,7 +122,8 @@ enum GGUF {
     static func directionIndex(_ name: String) -> Int? {
         guard name.hasPrefix("direction.") else { return nil }
         let digits = name.dropFirst("direction.".count)
-        guard !digits.isEmpty, digits.count <= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(digits), n < Activations.maxSlot else {
+        guard !digits.isEmpty, digits.count <= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(digits), n < Activations.maxSlot
+        else {
             return nil
         }
         return n
@@ -135,11 +140,19 @@ enum GGUF {
     private static func value(_ cursor: inout FileCursor, type: UInt64, key: String, depth: Int) throws -> String? {
         let path = cursor.file.path
         switch type {
-        case 0, 1, 7: let v = try cursor.unsigned(1, key); return type == 1 ? String(Int8(truncatingIfNeeded: v)) : String(v)
-        case 2, 3: let v = try cursor.unsigned(2, key); return type == 3 ? String(Int16(truncatingIfNeeded: v)) : String(v)
-        case 4, 5: let v = try cursor.unsigned(4, key); return type == 5 ? String(Int32(truncatingIfNeeded: v)) : String(v)
+        case 0, 1, 7:
+            let v = try cursor.unsigned(1, key)
+            return type == 1 ? String(Int8(truncatingIfNeeded: v)) : String(v)
+        case 2, 3:
+            let v = try cursor.unsigned(2, key)
+            return type == 3 ? String(Int16(truncatingIfNeeded: v)) : String(v)
+        case 4, 5:
+            let v = try cursor.unsigned(4, key)
+            return type == 5 ? String(Int32(truncatingIfNeeded: v)) : String(v)
         case 6: return String(Float(bitPattern: UInt32(try cursor.unsigned(4, key))))
-        case 10, 11: let v = try cursor.unsigned(8, key); return type == 11 ? String(Int64(bitPattern: v)) : String(v)
+        case 10, 11:
+            let v = try cursor.unsigned(8, key)
+            return type == 11 ? String(Int64(bitPattern: v)) : String(v)
         case 12: return String(Double(bitPattern: try cursor.unsigned(8, key)))
         case 8:
             let length = try cursor.unsigned(8, "the length of '\(key)'")
@@ -155,7 +168,9 @@ enum GGUF {
             guard depth < 4 else { throw SteerError.unsupported(path, "GGUF array '\(key)' nests deeper than 4 levels") }
             let elementType = try cursor.unsigned(4, key)
             let count = try cursor.unsigned(8, key)
-            guard count <= UInt64(cursor.remaining) else { throw SteerError.format(path, "truncated: GGUF array '\(key)' of \(count) values runs past the end") }
+            guard count <= UInt64(cursor.remaining) else {
+                throw SteerError.format(path, "truncated: GGUF array '\(key)' of \(count) values runs past the end")
+            }
             let fixed: [UInt64: Int] = [0: 1, 1: 1, 7: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 10: 8, 11: 8, 12: 8]
             if let size = fixed[elementType] {
                 let (bytes, overflow) = Int(count).multipliedReportingOverflow(by: size)

@@ -6,14 +6,16 @@
 /// so memory stays flat, and read from there. Tensor names are the member names without
 /// `.npy` (`layer.12`, `arr_0`); members that are not `.npy` are ignored.
 enum NPZ {
-    static func parse(_ file: ReadOnlyFile, archive: ZipArchive, options: TensorFile.ReadOptions) throws -> (tensors: [TensorInfo], storage: ReadOnlyFile)
-    {
+    static func parse(_ file: ReadOnlyFile, archive: ZipArchive, options: TensorFile.ReadOptions) throws -> (
+        tensors: [TensorInfo], storage: ReadOnlyFile
+    ) {
         let members = archive.entries.filter { $0.name.hasSuffix(".npy") }
         guard !members.isEmpty else {
             throw SteerError.format(file.path, "a ZIP archive holding neither a torch data.pkl nor .npy members (not a .pt or .npz)")
         }
         for member in members where member.method != 0 && member.method != 8 {
-            throw SteerError.unsupported(file.path, "member '\(member.name)' uses ZIP compression method \(member.method) (steer reads stored and deflated)")
+            throw SteerError.unsupported(
+                file.path, "member '\(member.name)' uses ZIP compression method \(member.method) (steer reads stored and deflated)")
         }
         let names = members.map { String($0.name.dropLast(4)) }
         if members.allSatisfy({ $0.method == 0 }) {

@@ -56,7 +56,8 @@ enum PickleRebuild {
             guard case .tuple(let itemsTuple) = state, case let items = itemsTuple.items, items.count >= 2, case .string(let order) = items[1] else {
                 throw SteerError.format(path, "pickle sets an unreadable numpy.dtype state")
             }
-            if items.count >= 4, case .none = items[3] {} else if items.count >= 4 {
+            if items.count >= 4, case .none = items[3] {
+            } else if items.count >= 4 {
                 throw SteerError.unsupported(path, "structured numpy dtype in a pickle (steer reads plain float arrays)")
             }
             return .dtype(order + code)
@@ -85,7 +86,8 @@ enum PickleRebuild {
         let shape = try integers(args[2], path: path)
         let strides = try integers(args[3], path: path)
         guard shape.count == strides.count, offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
-            throw SteerError.format(path, "tensor with storage offset \(offset), size \(describeShape(shape)) and stride \(describeShape(strides)) is not a valid view")
+            throw SteerError.format(
+                path, "tensor with storage offset \(offset), size \(describeShape(shape)) and stride \(describeShape(strides)) is not a valid view")
         }
         return TorchTensor(storage: storage, storageOffset: offset, shape: shape, strides: strides)
     }
@@ -103,7 +105,9 @@ enum PickleRebuild {
 
     /// numpy's `ndarray.__setstate__((version, shape, dtype, is_fortran, rawdata))`.
     private static func array(_ state: PickleValue, path: String) throws -> NumpyArray {
-        guard case .tuple(let itemsTuple) = state, case let items = itemsTuple.items, items.count == 5, case .dtype(let descr) = items[2], case .bool(let fortran) = items[3] else {
+        guard case .tuple(let itemsTuple) = state, case let items = itemsTuple.items, items.count == 5, case .dtype(let descr) = items[2],
+            case .bool(let fortran) = items[3]
+        else {
             throw SteerError.format(path, "pickle sets an unreadable numpy array state")
         }
         let shape = try integers(items[1], path: path)

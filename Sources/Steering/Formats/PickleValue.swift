@@ -76,21 +76,30 @@ extension PickleValue {
 final class PickleTuple {
     private(set) var items: [PickleValue]
     init(_ items: [PickleValue]) { self.items = items }
-    func take() -> [PickleValue] { defer { items = [] }; return items }
+    func take() -> [PickleValue] {
+        defer { items = [] }
+        return items
+    }
     deinit { PickleValue.release(&items) }
 }
 
 /// A mutable list shared between the stack and the memo.
 final class PickleList {
     var items: [PickleValue] = []
-    func take() -> [PickleValue] { defer { items = [] }; return items }
+    func take() -> [PickleValue] {
+        defer { items = [] }
+        return items
+    }
     deinit { PickleValue.release(&items) }
 }
 
 /// A mutable dict shared between the stack and the memo; keys keep their first position.
 final class PickleDict {
     var pairs: [(key: PickleValue, value: PickleValue)] = []
-    func take() -> [PickleValue] { defer { pairs = [] }; return pairs.flatMap { [$0.key, $0.value] } }
+    func take() -> [PickleValue] {
+        defer { pairs = [] }
+        return pairs.flatMap { [$0.key, $0.value] }
+    }
     deinit {
         var values = take()
         PickleValue.release(&values)

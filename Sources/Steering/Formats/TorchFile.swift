@@ -28,7 +28,9 @@ enum TorchFile {
     }
 
     /// Parses a torch zip file.
-    static func parseZip(_ file: ReadOnlyFile, archive: ZipArchive) throws -> (tensors: [TensorInfo], metadata: [String: String], storage: ReadOnlyFile) {
+    static func parseZip(_ file: ReadOnlyFile, archive: ZipArchive) throws -> (
+        tensors: [TensorInfo], metadata: [String: String], storage: ReadOnlyFile
+    ) {
         let path = file.path
         guard let pickleName = picklePath(archive), let pickle = archive.entry(pickleName) else {
             throw SteerError.format(path, "ZIP has no data.pkl: not a torch file")
@@ -123,7 +125,9 @@ enum TorchFile {
 
     /// The storage a persistent id names.
     private static func storageNamed(by pid: PickleValue, path: String, legacy: Bool) throws -> PickleValue {
-        guard case .tuple(let itemsTuple) = pid, case let items = itemsTuple.items, items.count >= 5, case .string("storage") = items[0], case .global(let typeName) = items[1] else {
+        guard case .tuple(let itemsTuple) = pid, case let items = itemsTuple.items, items.count >= 5, case .string("storage") = items[0],
+            case .global(let typeName) = items[1]
+        else {
             throw SteerError.format(path, "pickle has a persistent id that is not a torch storage")
         }
         let key: String
@@ -166,7 +170,8 @@ enum TorchFile {
             }
             let base = start + t.storageOffset * type.itemSize
             var result = view
-            result.content = bytes == 0 || isContiguous(t) ? .inPlace(offset: base) : .strided(base: base, strides: t.strides, itemSize: type.itemSize)
+            result.content =
+                bytes == 0 || isContiguous(t) ? .inPlace(offset: base) : .strided(base: base, strides: t.strides, itemSize: type.itemSize)
             return result
         case .ndarray(let array):
             let options = TensorFile.ReadOptions()
@@ -175,7 +180,8 @@ enum TorchFile {
                 throw SteerError.unsupported(path, "numpy array '\(name)' is in Fortran order; save np.ascontiguousarray(a)")
             }
             guard let bytes = checkedByteCount(array.shape, itemSize: itemSize), bytes == array.data.count else {
-                throw SteerError.format(path, "numpy array '\(name)' of shape \(describeShape(array.shape)) \(array.descr) holds \(array.data.count) bytes")
+                throw SteerError.format(
+                    path, "numpy array '\(name)' of shape \(describeShape(array.shape)) \(array.descr) holds \(array.data.count) bytes")
             }
             return TensorSource(name: name, dtype: dtype, storedType: array.descr, shape: array.shape, content: .bytes(array.data))
         default:

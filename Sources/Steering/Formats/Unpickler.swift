@@ -85,7 +85,9 @@ struct Unpickler {
 
     private mutating func count(items n: Int, _ at: Int) throws {
         items += n
-        guard items <= Self.maxItems else { throw SteerError.format(path, "pickle builds more than \(Self.maxItems) container items (a pickle bomb?)") }
+        guard items <= Self.maxItems else {
+            throw SteerError.format(path, "pickle builds more than \(Self.maxItems) container items (a pickle bomb?)")
+        }
     }
 
     private mutating func text(_ length: UInt64, _ at: Int) throws -> [UInt8] {
@@ -128,7 +130,9 @@ struct Unpickler {
         guard Self.allowed.contains(dotted) else {
             let shown = dotted.count > 120 ? String(dotted.prefix(120)) + "…" : dotted
             throw SteerError.unsupported(
-                path, "pickle refers to '\(shown)', which steer's safe loader does not allow (only tensors, numpy arrays and plain containers); nothing was run")
+                path,
+                "pickle refers to '\(shown)', which steer's safe loader does not allow (only tensors, numpy arrays and plain containers); nothing was run"
+            )
         }
         stack.append(.global(dotted))
     }
@@ -253,7 +257,8 @@ struct Unpickler {
             try fetch(key, at)
         default:
             let hex = String(op, radix: 16, uppercase: true)
-            throw SteerError.unsupported(path, "pickle opcode 0x\(hex.count == 1 ? "0" + hex : hex) at offset \(at) is unknown or not allowed in a tensor file")
+            throw SteerError.unsupported(
+                path, "pickle opcode 0x\(hex.count == 1 ? "0" + hex : hex) at offset \(at) is unknown or not allowed in a tensor file")
         }
     }
 
@@ -270,7 +275,9 @@ struct Unpickler {
     }
 
     private func long(_ bytes: [UInt8], _ at: Int) throws -> Int {
-        guard bytes.count <= 8 else { throw SteerError.unsupported(path, "pickle integer of \(bytes.count) bytes at offset \(at) (steer reads 64-bit integers)") }
+        guard bytes.count <= 8 else {
+            throw SteerError.unsupported(path, "pickle integer of \(bytes.count) bytes at offset \(at) (steer reads 64-bit integers)")
+        }
         guard let last = bytes.last else { return 0 }
         var value: UInt64 = last & 0x80 != 0 ? UInt64.max : 0
         for b in bytes.reversed() { value = value << 8 | UInt64(b) }

@@ -88,7 +88,8 @@ struct ZipArchive {
             (offset, size, count) = try zip64End(file, endAbsolute: tailStart + end)
         }
         guard let o = checkedInt(offset), let s = checkedInt(size), let c = checkedInt(count), o <= file.size, s <= file.size - o else {
-            throw SteerError.format(path, "truncated ZIP: the central directory (offset \(offset), \(size) bytes) lies outside the file (\(file.size) bytes)")
+            throw SteerError.format(
+                path, "truncated ZIP: the central directory (offset \(offset), \(size) bytes) lies outside the file (\(file.size) bytes)")
         }
         return (o, s, c)
     }

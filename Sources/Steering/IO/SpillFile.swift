@@ -80,7 +80,8 @@ final class SpillFile {
     func appendInflated(from file: ReadOnlyFile, offset: Int, compressed: Int, expected: Int, member: String) throws {
         let (bound, overflow) = compressed.multipliedReportingOverflow(by: 1032)
         guard overflow || expected <= bound + 1024 else {
-            throw SteerError.format(source, "ZIP member '\(member)' claims \(expected) bytes from \(compressed) compressed: more than deflate can encode")
+            throw SteerError.format(
+                source, "ZIP member '\(member)' claims \(expected) bytes from \(compressed) compressed: more than deflate can encode")
         }
         var stream = z_stream()
         guard inflateInit2_(&stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {

@@ -95,7 +95,8 @@ public enum TensorConvert {
         }
         return Summary(
             output: output, format: format.rawValue, tensors: specs.map(\.name), shape: specs.first?.shape ?? [], dtype: dtype.rawValue,
-            layerConvention: metadata["steer.layer_convention"], renumbered: options.toConvention == nil ? [] : zip(basis.slots, slots).map { [$0, $1] })
+            layerConvention: metadata["steer.layer_convention"],
+            renumbered: options.toConvention == nil ? [] : zip(basis.slots, slots).map { [$0, $1] })
     }
 
     private static func convertActivations(_ file: TensorFile, to output: String, format: TensorFile.Format, options: Options) throws -> Summary {
@@ -122,6 +123,7 @@ public enum TensorConvert {
         }
         return Summary(
             output: output, format: format.rawValue, tensors: specs.map(\.name), shape: specs.first?.shape ?? [], dtype: dtype.rawValue,
-            layerConvention: metadata["steer.layer_convention"], renumbered: options.toConvention == nil ? [] : zip(acts.slots, slots).map { [$0, $1] })
+            layerConvention: metadata["steer.layer_convention"],
+            renumbered: options.toConvention == nil ? [] : zip(acts.slots, slots).map { [$0, $1] })
     }
 }

@@ -47,11 +47,14 @@ public struct TensorFile: Sendable {
         let head = try storage.read(offset: 0, count: min(16, storage.size)) ?? []
         if NPY.matches(head) {
             let info = try NPY.parse(storage, options: options)
-            return TensorFile(path: path, format: .npy, tensors: [info], metadata: [:], storage: storage, fileSize: storage.size, dataStart: info.offset)
+            return TensorFile(
+                path: path, format: .npy, tensors: [info], metadata: [:], storage: storage, fileSize: storage.size, dataStart: info.offset)
         }
         if Safetensors.matches(head) {
             let (tensors, metadata, dataStart) = try Safetensors.parse(storage)
-            return TensorFile(path: path, format: .safetensors, tensors: tensors, metadata: metadata, storage: storage, fileSize: storage.size, dataStart: dataStart)
+            return TensorFile(
+                path: path, format: .safetensors, tensors: tensors, metadata: metadata, storage: storage, fileSize: storage.size, dataStart: dataStart
+            )
         }
         if ZipArchive.matches(head) {
             let archive = try ZipArchive.read(storage)

@@ -29,7 +29,8 @@ extension TensorWriter {
         case .npy, .raw:
             header = try source.storage.read(offset: 0, count: source.dataStart) ?? []
         case .pt, .npz, .gguf:
-            throw SteerError.unsupported(source.path, "steer rewrites .safetensors, .npy and raw files; convert this \(source.format.rawValue) file first (steer convert)")
+            throw SteerError.unsupported(
+                source.path, "steer rewrites .safetensors, .npy and raw files; convert this \(source.format.rawValue) file first (steer convert)")
         }
         let dataBytes = source.storage.size - source.dataStart
         let shift = header.count - source.dataStart  // where a byte of source data lands in the output, relative

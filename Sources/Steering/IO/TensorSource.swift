@@ -48,7 +48,8 @@ struct TensorSource {
         if inPlace {
             let infos = zip(sources, sizes).map { source, bytes in
                 guard case .inPlace(let offset) = source.content else { return nil as TensorInfo? }
-                return TensorInfo(name: source.name, dtype: source.dtype, storedType: source.storedType, shape: source.shape, offset: offset, byteCount: bytes)
+                return TensorInfo(
+                    name: source.name, dtype: source.dtype, storedType: source.storedType, shape: source.shape, offset: offset, byteCount: bytes)
             }
             return (file, infos.compactMap { $0 })
         }
@@ -63,7 +64,8 @@ struct TensorSource {
                 try spill.append(try gather(source, base: base, strides: strides, itemSize: itemSize, bytes: bytes, file: file))
             }
             infos.append(
-                TensorInfo(name: source.name, dtype: source.dtype, storedType: source.storedType, shape: source.shape, offset: offset, byteCount: bytes))
+                TensorInfo(
+                    name: source.name, dtype: source.dtype, storedType: source.storedType, shape: source.shape, offset: offset, byteCount: bytes))
         }
         return (try spill.finish(), infos)
     }

@@ -74,7 +74,9 @@ public struct TensorWriter {
             }
             return format == .npy ? NPY.header(dtype: only.dtype, shape: only.shape) : []
         case .pt, .npz, .gguf:
-            throw SteerError(.argument, "\(path): steer writes .safetensors, .npy and raw files (control vectors through ControlVector.write), not \(format.rawValue)")
+            throw SteerError(
+                .argument,
+                "\(path): steer writes .safetensors, .npy and raw files (control vectors through ControlVector.write), not \(format.rawValue)")
         }
     }
 
