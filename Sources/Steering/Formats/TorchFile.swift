@@ -46,8 +46,7 @@ enum TorchFile {
         var unpickler = Unpickler(file: file, start: pickle.dataOffset, end: pickle.dataOffset + pickle.compressedSize) { pid in
             try storageNamed(by: pid, path: path, legacy: false)
         }
-        let object = try unpickler.load()
-        let (leaves, metadata) = try TorchLeaves.collect(object, path: path)
+        let (leaves, metadata) = try unpickler.load { try TorchLeaves.collect($0, path: path) }
         let sources = try leaves.map { name, leaf in
             try source(name, leaf, path: path) { storage in
                 guard let record = archive.entry(prefix + "data/" + storage.key) else {
@@ -67,36 +66,46 @@ enum TorchFile {
     static func parseLegacy(_ file: ReadOnlyFile) throws -> (tensors: [TensorInfo], metadata: [String: String], storage: ReadOnlyFile) {
         let path = file.path
         var at = legacyMagic.count
-        func next(_ persistent: ((PickleValue) throws -> PickleValue)? = nil) throws -> PickleValue {
+        func next<T>(_ persistent: ((PickleValue) throws -> PickleValue)? = nil, _ use: (PickleValue) throws -> T) throws -> T {
             let refuse: (PickleValue) throws -> PickleValue = { _ in
                 throw SteerError.format(path, "legacy torch header pickle refers to a storage")
             }
             var unpickler = Unpickler(file: file, start: at, end: file.size, persistentLoad: persistent ?? refuse)
-            let value = try unpickler.load()
+            let value = try unpickler.load(use)
             at = unpickler.position
             return value
         }
-        guard case .int(1001) = try next() else { throw SteerError.unsupported(path, "legacy torch file of an unknown protocol version") }
-        guard case .dict(let info) = try next(),
-            info.pairs.contains(where: { if case .string("little_endian") = $0.key, case .bool(true) = $0.value { true } else { false } })
-        else {
+        guard try next(nil, { if case .int(1001) = $0 { true } else { false } }) else {
+            throw SteerError.unsupported(path, "legacy torch file of an unknown protocol version")
+        }
+        let isLittle = try next(nil) { value in
+            guard case .dict(let info) = value else { return false }
+            return info.pairs.contains { if case .string("little_endian") = $0.key, case .bool(true) = $0.value { true } else { false } }
+        }
+        guard isLittle else {
             throw SteerError.unsupported(path, "legacy torch file not saved little-endian")
         }
         var storages: [String: TorchStorage] = [:]
-        let object = try next { pid in
-            let value = try storageNamed(by: pid, path: path, legacy: true)
-            if case .storage(let s) = value {
-                if let seen = storages[s.key], seen != s {
-                    throw SteerError.format(path, "storage '\(s.key)' is described two ways")
+        let (leaves, metadata) = try next(
+            { pid in
+                let value = try storageNamed(by: pid, path: path, legacy: true)
+                if case .storage(let s) = value {
+                    if let seen = storages[s.key], seen != s {
+                        throw SteerError.format(path, "storage '\(s.key)' is described two ways")
+                    }
+                    storages[s.key] = s
                 }
-                storages[s.key] = s
-            }
-            return value
+                return value
+            },
+            { try TorchLeaves.collect($0, path: path) })
+        let keyList: [PickleValue]? = try next(nil) { value in
+            guard case .list(let list) = value else { return nil }
+            return list.items
         }
-        guard case .list(let keyList) = try next() else { throw SteerError.format(path, "legacy torch file lacks its storage key list") }
+        guard let keyList else { throw SteerError.format(path, "legacy torch file lacks its storage key list") }
         // Each storage: u64 LE element count, then its bytes, in key-list order.
         var records: [String: (offset: Int, bytes: Int)] = [:]
-        for item in keyList.items {
+        for item in keyList {
             guard case .string(let key) = item, let storage = storages[key] else {
                 throw SteerError.format(path, "legacy torch storage list names a storage the object never uses")
             }
@@ -110,7 +119,6 @@ enum TorchFile {
             records[key] = (at + 8, bytes)
             at += 8 + bytes
         }
-        let (leaves, metadata) = try TorchLeaves.collect(object, path: path)
         let sources = try leaves.map { name, leaf in
             try source(name, leaf, path: path) { storage in
                 guard let record = records[storage.key] else {

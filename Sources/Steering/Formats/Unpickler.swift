@@ -47,8 +47,38 @@ struct Unpickler {
     /// The offset right after the last STOP read.
     var position: Int { cursor.position }
 
-    /// Runs the pickle to its STOP and returns the object it builds.
-    mutating func load() throws -> PickleValue {
+    /// Runs the pickle to its STOP and hands the object it builds to `use`; afterwards every list
+    /// and dict it made is emptied, so a self-referencing pickle leaks nothing.
+    mutating func load<T>(_ use: (PickleValue) throws -> T) throws -> T {
+        defer { breakCycles() }
+        return try use(try load())
+    }
+
+    /// Empties every list and dict made so far (cycles among them would otherwise never be freed).
+    mutating func breakCycles() {
+        for list in lists { list.items = [] }
+        for dict in dicts { dict.pairs = [] }
+        lists = []
+        dicts = []
+    }
+
+    private var lists: [PickleList] = []
+    private var dicts: [PickleDict] = []
+
+    private mutating func made(_ list: PickleList, _ at: Int) throws -> PickleValue {
+        try count(items: 1, at)
+        lists.append(list)
+        return .list(list)
+    }
+
+    private mutating func made(_ dict: PickleDict, _ at: Int) throws -> PickleValue {
+        try count(items: 1, at)
+        dicts.append(dict)
+        return .dict(dict)
+    }
+
+    /// Runs the pickle to its STOP and returns the object it builds (call ``breakCycles()`` when done with it).
+    private mutating func load() throws -> PickleValue {
         stack.removeAll()
         marks.removeAll()
         memo.removeAll()
@@ -196,22 +226,22 @@ struct Unpickler {
             stack.removeLast(n)
             try count(items: n, at)
             stack.append(.tuple(values))
-        case 0x5D: stack.append(.list(PickleList()))  // EMPTY_LIST
+        case 0x5D: stack.append(try made(PickleList(), at))  // EMPTY_LIST
         case 0x6C:  // LIST
             let list = PickleList()
             list.items = try popToMark(at)
             try count(items: list.items.count, at)
-            stack.append(.list(list))
+            stack.append(try made(list, at))
         case 0x61:  // APPEND
             let value = try pop(at)
             try append([value], at)
         case 0x65: try append(try popToMark(at), at)  // APPENDS
-        case 0x7D: stack.append(.dict(PickleDict()))  // EMPTY_DICT
+        case 0x7D: stack.append(try made(PickleDict(), at))  // EMPTY_DICT
         case 0x64:  // DICT
             let values = try popToMark(at)
             let dict = PickleDict()
             try setItems(values, into: dict, at)
-            stack.append(.dict(dict))
+            stack.append(try made(dict, at))
         case 0x73:  // SETITEM
             let value = try pop(at)
             let key = try pop(at)
@@ -235,7 +265,9 @@ struct Unpickler {
             guard case .global(let name) = callable, case .tuple(let argsTuple) = arguments, case let args = argsTuple.items else {
                 throw malformed("REDUCE of a \(callable.kind) with \(arguments.kind) arguments", at)
             }
-            stack.append(try PickleRebuild.call(name, args, path: path))
+            let rebuilt = try PickleRebuild.call(name, args, path: path)
+            if case .dict(let dict) = rebuilt { dicts.append(dict) }
+            stack.append(rebuilt)
         case 0x62:  // BUILD
             let state = try pop(at)
             let target = try pop(at)
