@@ -35,8 +35,8 @@ enum GGUF {
         guard try cursor.bytes(4, "the GGUF magic") == magic else { throw SteerError.format(path, "not a GGUF file (wrong magic)") }
         let version = try cursor.unsigned(4, "the GGUF version")
         guard version == 2 || version == 3 else { throw SteerError.unsupported(path, "GGUF version \(version) (steer reads 2 and 3)") }
-        let tensorCount = try cursor.unsigned(8, "the tensor count")
-        let keyCount = try cursor.unsigned(8, "the key count")
+        let tensorCount = try cursor.unsigned(8, "the GGUF tensor count")
+        let keyCount = try cursor.unsigned(8, "the GGUF key count")
         guard tensorCount <= UInt64(file.size / 29) else {
             throw SteerError.format(path, "GGUF header says \(tensorCount) tensors, more than a \(file.size)-byte file can hold")
         }

@@ -77,7 +77,7 @@ struct ZipArchive {
             i -= 1
         }
         guard let end = found else {
-            throw SteerError.format(path, "truncated or damaged ZIP: no end-of-central-directory record (was the file cut short?)")
+            throw SteerError.format(path, "truncated or damaged ZIP archive: no end-of-central-directory record (was the file cut short?)")
         }
         func field(_ offset: Int, _ width: Int) -> UInt64 { littleEndian(tail, at: end + offset, width: width) ?? 0 }
         guard field(4, 2) == 0, field(6, 2) == 0 else { throw SteerError.unsupported(path, "split (multi-disk) ZIP archive") }
