@@ -19,9 +19,11 @@ let package = Package(
             path: "Sources/CLinearAlgebra",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // zlib (zlib.h) from Debian's zlib1g-dev: inflating deflated .npz members.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Hot loops in C: portable, AVX2+F16C and AVX-512 versions, picked at run time, one summation order.
         .target(name: "CKernels"),
-        .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels"], exclude: ["README.md"]),
+        .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels", "CZlib"], exclude: ["README.md"]),
         .target(name: "Probe", dependencies: ["Steering"], exclude: ["README.md"]),
         // Tables, numbers, JSON and stderr lines shared by the two executables.
         .target(name: "TerminalOutput"),

@@ -26,6 +26,23 @@ let targets: [Target] = [
         flags.selection.readOptions = TensorFile.ReadOptions(dtype: dtype, width: width)
         exerciseActivations(Scratch.write("input.bin", Array(bytes.dropFirst(3))), flags)
     },
+    // Interchange formats: torch .pt (zip or legacy), .npz, control-vector GGUF, as activations and as directions.
+    Target(name: "pt") { bytes in
+        let path = Scratch.write("input.pt", bytes)
+        exerciseActivations(path, plainFlags)
+        exerciseDirections(path, Flags(), positions: nil)
+    },
+    Target(name: "npz") { bytes in exerciseActivations(Scratch.write("input.npz", bytes), plainFlags) },
+    Target(name: "gguf") { bytes in
+        let path = Scratch.write("input.gguf", bytes)
+        exerciseDirections(path, Flags(), positions: nil)
+        exerciseControlVector(path)
+    },
+    // The bytes are the data.pkl of a torch zip (the zip is built here): the restricted unpickler alone.
+    Target(name: "pickle") { bytes in
+        let path = Scratch.write("input.pt", storedZip([("archive/data.pkl", bytes), ("archive/byteorder", Array("little".utf8))]))
+        exerciseActivations(path, plainFlags)
+    },
     // The bytes are the JSON header of a safetensors file (length prefix added here).
     Target(name: "json") { bytes in
         exerciseActivations(Scratch.write("input.safetensors", littleEndian(UInt64(bytes.count), 8) + bytes), plainFlags)

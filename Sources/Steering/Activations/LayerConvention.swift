@@ -22,4 +22,17 @@ public enum LayerConvention: String, Sendable, CaseIterable, Codable {
         if names.contains(where: { $0.contains("hook_resid_post") || $0.hasPrefix("model.layers.") }) { return .blockOutput }
         return nil
     }
+
+    /// Slot `slot` of this convention in `target`'s numbering, or nil where it has no counterpart
+    /// (HF slot 0, the embedding output, is no block's output). HF slot `i` is the input of block
+    /// `i` and the output of block `i − 1`.
+    public func slot(_ slot: Int, in target: LayerConvention) -> Int? {
+        let hidden = self == .blockOutput ? slot + 1 : slot
+        let result = target == .blockOutput ? hidden - 1 : hidden
+        return result >= 0 ? result : nil
+    }
+
+    /// The 0-based block whose *output* slot `slot` is (what llama.cpp's `direction.N` names), or nil
+    /// for the embedding output.
+    public func outputBlock(ofSlot slot: Int) -> Int? { self.slot(slot, in: .blockOutput) }
 }

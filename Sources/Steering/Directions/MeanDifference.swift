@@ -20,6 +20,7 @@ public enum MeanDifference {
             "steer.position": positive.position.map(String.init) ?? "none",
         ]
         if let count = positive.positionCount { metadata["steer.position_count"] = String(count) }
+        if let last = positive.availableSlots.last { metadata["steer.last_slot"] = String(last) }
         let degenerate = means.slots.indices.filter(means.isDegenerate).map { String(means.slots[$0]) }
         if !degenerate.isEmpty { metadata["steer.degenerate_layers"] = degenerate.joined(separator: ",") }
         if let convention = positive.layerConvention ?? negative.layerConvention {

@@ -14,11 +14,17 @@ public enum NPY {
     static func matches(_ head: [UInt8]) -> Bool { head.starts(with: magic) }
 
     /// Parses and validates the header of an opened .npy file.
-    static func parse(_ file: ReadOnlyFile, options: TensorFile.ReadOptions) throws -> TensorInfo {
-        let path = file.path
-        guard let preamble = try file.read(offset: 0, count: 8) else {
-            throw SteerError.format(path, "truncated .npy: \(file.size) bytes, too short for the 8-byte preamble")
+    /// A .npy held in bytes `start..<end` of a larger file (an `.npz` member) is parsed the same way;
+    /// `name` names its tensor.
+    static func parse(_ file: ReadOnlyFile, options: TensorFile.ReadOptions, start: Int = 0, end: Int? = nil, name: String = "array") throws
+        -> TensorInfo
+    {
+        let path = name == "array" ? file.path : "\(file.path) (member '\(name).npy')"
+        let end = min(end ?? file.size, file.size)
+        guard start >= 0, start <= end, let preamble = try file.read(offset: start, count: min(8, end - start)), preamble.count == 8 else {
+            throw SteerError.format(path, "truncated .npy: \(end - start) bytes, too short for the 8-byte preamble")
         }
+        guard preamble.starts(with: magic) else { throw SteerError.format(path, "not a .npy (no \\x93NUMPY magic)") }
         let major = preamble[6]
         let lengthBytes: Int
         switch major {
@@ -26,17 +32,17 @@ public enum NPY {
         case 2, 3: lengthBytes = 4
         default: throw SteerError.unsupported(path, ".npy format version \(major).\(preamble[7]) (steer reads 1, 2 and 3)")
         }
-        guard let raw = try file.read(offset: 8, count: lengthBytes) else {
+        guard 8 + lengthBytes <= end - start, let raw = try file.read(offset: start + 8, count: lengthBytes) else {
             throw SteerError.format(path, "truncated .npy: header length field missing")
         }
         let headerLength = raw.reversed().reduce(0) { $0 << 8 | Int($1) }
-        let headerStart = 8 + lengthBytes
+        let headerStart = start + 8 + lengthBytes
         guard headerLength <= maxHeaderLength else {
             throw SteerError.format(
                 path, ".npy header length \(headerLength) bytes exceeds steer's limit of \(maxHeaderLength) (a real header is about 128 bytes)")
         }
-        guard let headerBytes = try file.read(offset: headerStart, count: headerLength) else {
-            throw SteerError.format(path, "truncated .npy: header length \(headerLength) runs past the end of the file (\(file.size) bytes)")
+        guard headerLength <= end - headerStart, let headerBytes = try file.read(offset: headerStart, count: headerLength) else {
+            throw SteerError.format(path, "truncated .npy: header length \(headerLength) runs past the end of the file (\(end - start) bytes)")
         }
         // v1/v2 headers are latin-1, v3 UTF-8; the keys and values steer needs are ASCII, so the bytes are parsed as they are.
         let header = try parseHeader(headerBytes, path: path)
@@ -49,7 +55,7 @@ public enum NPY {
         guard let expected = checkedByteCount(header.shape, itemSize: itemSize) else {
             throw SteerError.format(path, "shape \(describeShape(header.shape)) is too large")
         }
-        let available = file.size - dataStart
+        let available = end - dataStart
         if available < expected {
             throw SteerError.format(
                 path,
@@ -62,7 +68,7 @@ public enum NPY {
                 "\(available - expected) unexpected bytes after the data (header says shape \(describeShape(header.shape)) \(header.descr) = \(expected) bytes)"
             )
         }
-        return TensorInfo(name: "array", dtype: dtype, storedType: header.descr, shape: header.shape, offset: dataStart, byteCount: expected)
+        return TensorInfo(name: name, dtype: dtype, storedType: header.descr, shape: header.shape, offset: dataStart, byteCount: expected)
     }
 
     struct Header {

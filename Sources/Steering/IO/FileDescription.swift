@@ -47,7 +47,7 @@ public struct FileDescription: Sendable, Equatable, Codable {
         if selection.position == nil { selection.position = 0 }
         self.file = file.path
         format = file.format
-        bytes = file.storage.size
+        bytes = file.fileSize
         tensors = file.tensors.map { Tensor(name: $0.name, dtype: $0.storedType, shape: $0.shape) }
         metadata = file.metadata
         do {

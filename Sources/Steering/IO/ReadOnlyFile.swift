@@ -51,6 +51,20 @@ public final class ReadOnlyFile: @unchecked Sendable {
         posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
     }
 
+    /// Adopts an open descriptor of a regular file (an unlinked temporary file steer filled:
+    /// see ``SpillFile``); `path` names it in errors. The descriptor is closed with this object.
+    init(adopting fd: Int32, path: String) throws {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw SteerError.io(path, "cannot stat a temporary file: \(reason)")
+        }
+        self.path = path
+        descriptor = fd
+        size = Int(info.st_size)
+    }
+
     deinit { close(descriptor) }
 
     private static func describeType(_ mode: mode_t) -> String {

@@ -4,20 +4,26 @@
 /// streamed (see ``Activations``). The format is detected from the bytes, never
 /// from the file name.
 public struct TensorFile: Sendable {
-    /// The container formats steer reads.
+    /// The container formats steer reads: `.npy`, safetensors and raw `.bin` (which it also
+    /// writes), torch `.pt` (zip and legacy, through a restricted unpickler), numpy `.npz`, and
+    /// llama.cpp control-vector GGUF (read as a directions file).
     public enum Format: String, Sendable, Codable {
-        case npy, safetensors, raw
+        case npy, safetensors, raw, pt, npz, gguf
     }
 
     public let path: String
     public let format: Format
     /// Tensors in the order the header lists them.
     public let tensors: [TensorInfo]
-    /// String metadata (safetensors `__metadata__`; empty for other formats).
+    /// String metadata (safetensors `__metadata__`; the scalars and strings of a `.pt`'s containers;
+    /// the `steer.*` keys a control vector reads as; empty for other formats).
     public let metadata: [String: String]
-    /// The open file.
+    /// The open file; for a deflated `.npz` or a `.pt` whose tensors cannot be read in place, an
+    /// unlinked temporary file holding them (see ``SpillFile``).
     public let storage: ReadOnlyFile
-    /// Byte offset where the data section starts (after the header; 0 for raw files).
+    /// Size of the file at `path` in bytes (``storage`` may be a temporary file of another size).
+    public let fileSize: Int
+    /// Byte offset where the data section starts (after the header; 0 for raw, `.pt` and `.npz` files).
     public let dataStart: Int
 
     /// How to read files that do not describe themselves fully.
@@ -41,15 +47,35 @@ public struct TensorFile: Sendable {
         let head = try storage.read(offset: 0, count: min(16, storage.size)) ?? []
         if NPY.matches(head) {
             let info = try NPY.parse(storage, options: options)
-            return TensorFile(path: path, format: .npy, tensors: [info], metadata: [:], storage: storage, dataStart: info.offset)
+            return TensorFile(
+                path: path, format: .npy, tensors: [info], metadata: [:], storage: storage, fileSize: storage.size, dataStart: info.offset)
         }
         if Safetensors.matches(head) {
             let (tensors, metadata, dataStart) = try Safetensors.parse(storage)
-            return TensorFile(path: path, format: .safetensors, tensors: tensors, metadata: metadata, storage: storage, dataStart: dataStart)
+            return TensorFile(
+                path: path, format: .safetensors, tensors: tensors, metadata: metadata, storage: storage, fileSize: storage.size, dataStart: dataStart
+            )
+        }
+        if ZipArchive.matches(head) {
+            let archive = try ZipArchive.read(storage)
+            if TorchFile.picklePath(archive) != nil {
+                let (tensors, metadata, data) = try TorchFile.parseZip(storage, archive: archive)
+                return TensorFile(path: path, format: .pt, tensors: tensors, metadata: metadata, storage: data, fileSize: storage.size, dataStart: 0)
+            }
+            let (tensors, data) = try NPZ.parse(storage, archive: archive, options: options)
+            return TensorFile(path: path, format: .npz, tensors: tensors, metadata: [:], storage: data, fileSize: storage.size, dataStart: 0)
+        }
+        if TorchFile.matchesLegacy(head) {
+            let (tensors, metadata, data) = try TorchFile.parseLegacy(storage)
+            return TensorFile(path: path, format: .pt, tensors: tensors, metadata: metadata, storage: data, fileSize: storage.size, dataStart: 0)
+        }
+        if GGUF.matches(head) {
+            let (tensors, metadata) = try GGUF.parse(storage)
+            return TensorFile(path: path, format: .gguf, tensors: tensors, metadata: metadata, storage: storage, fileSize: storage.size, dataStart: 0)
         }
         if let width = options.width {
             let info = try RawBinary.parse(storage, width: width, dtype: options.dtype)
-            return TensorFile(path: path, format: .raw, tensors: [info], metadata: [:], storage: storage, dataStart: 0)
+            return TensorFile(path: path, format: .raw, tensors: [info], metadata: [:], storage: storage, fileSize: storage.size, dataStart: 0)
         }
         throw SteerError.format(path, FormatSniffer.describeUnknown(head))
     }

@@ -34,6 +34,9 @@ extension TensorWriter {
             header = Safetensors.header(entries, metadata: source.metadata.merging(addedMetadata) { $1 })
         case .npy, .raw:
             header = try source.storage.read(offset: 0, count: source.dataStart) ?? []
+        case .pt, .npz, .gguf:
+            throw SteerError.unsupported(
+                source.path, "steer rewrites .safetensors, .npy and raw files; convert this \(source.format.rawValue) file first (steer convert)")
         }
         let shift = header.count - source.dataStart  // where a byte of source data lands in the output, relative
         let blockRows = max(1, blockRows)

@@ -73,6 +73,10 @@ public struct TensorWriter {
                 throw SteerError(.argument, "\(path): a \(format.rawValue) file holds exactly one tensor, not \(tensors.count)")
             }
             return format == .npy ? NPY.header(dtype: only.dtype, shape: only.shape) : []
+        case .pt, .npz, .gguf:
+            throw SteerError(
+                .argument,
+                "\(path): steer writes .safetensors, .npy and raw files (control vectors through ControlVector.write), not \(format.rawValue)")
         }
     }
 

@@ -1,0 +1,132 @@
+/// llama.cpp control vectors: directions written as GGUF v3 for `--control-vector`.
+///
+/// File layout (written by ``write(_:plan:modelHint:to:)``, atomically): `GGUF`, u32 3, u64
+/// tensor count, u64 key count; keys `general.architecture = "controlvector"`,
+/// `controlvector.model_hint` (string), `controlvector.layer_count` (u32, the tensors written),
+/// `steer.layer_convention = "block_output"` (what `N` of `direction.N` counts; llama.cpp ignores
+/// keys), each as (u64-length string, u32 type, value); then per tensor `direction.N` (u64-length
+/// name, u32 n_dims = 1, u64 width, u32 type F32 = 0, u64 offset into the data); zero padding to
+/// 32 bytes; then the F32 data, every tensor (the last included) padded to 32 bytes.
+///
+/// llama.cpp adds `direction.N × scale` to the output of 0-based block `N`, and aborts the whole
+/// run on `direction.0` or any other tensor name: so ``plan(_:convention:layers:includeFinalNormSlot:)``
+/// never maps a slot to block 0, and leaves out the last Hugging Face hidden state (taken after
+/// the model's final norm, about 14× smaller than the block output it would be added to) unless asked.
+public enum ControlVector {
+    /// One exported slot: the direction of `slot` becomes `direction.{block}`.
+    public struct Export: Sendable, Equatable, Codable {
+        public var slot: Int
+        public var block: Int
+    }
+
+    /// A slot left out, and why.
+    public struct Skip: Sendable, Equatable, Codable {
+        public var slot: Int
+        public var reason: String
+    }
+
+    /// What an export writes.
+    public struct Plan: Sendable, Equatable, Codable {
+        public var exports: [Export]
+        public var skipped: [Skip]
+        /// The 0-based blocks written, lowest and highest (for `--control-vector-layer-range`).
+        public var blockRange: ClosedRange<Int>? {
+            guard let low = exports.map(\.block).min(), let high = exports.map(\.block).max() else { return nil }
+            return low...high
+        }
+    }
+
+    /// The slot-to-block mapping for `directions` read in `convention`: every slot of `layers`
+    /// (all when nil) whose output block is 1 or more. With `hf_hidden_states`, the highest slot
+    /// of the set (`steer.last_slot` when recorded) is the final-norm slot, left out unless
+    /// `includeFinalNormSlot`. Throws naming `file` when a wanted slot is missing or nothing is left.
+    public static func plan(
+        _ directions: DirectionSet, convention: LayerConvention, layers: [Int]? = nil, includeFinalNormSlot: Bool = false, file: String
+    ) throws -> Plan {
+        let wanted = layers ?? directions.slots
+        let finalSlot = directions.metadata["steer.last_slot"].flatMap(Int.init) ?? directions.slots.max()
+        var plan = Plan(exports: [], skipped: [])
+        for slot in wanted.sorted() {
+            guard directions.vector(slot: slot) != nil else {
+                throw SteerError.shape(file, "has no direction for layer slot \(slot) (it holds \(describeSlots(directions.slots)))")
+            }
+            guard let block = convention.outputBlock(ofSlot: slot) else {
+                plan.skipped.append(Skip(slot: slot, reason: "the embedding output is no block's output"))
+                continue
+            }
+            if block == 0 {
+                plan.skipped.append(Skip(slot: slot, reason: "it would be direction.0, which makes llama.cpp abort the run"))
+                continue
+            }
+            if convention == .hfHiddenStates, slot == finalSlot, !includeFinalNormSlot {
+                plan.skipped.append(
+                    Skip(slot: slot, reason: "the last hidden state is taken after the final norm (give --include-final-norm-slot to export it)"))
+                continue
+            }
+            plan.exports.append(Export(slot: slot, block: block))
+        }
+        guard !plan.exports.isEmpty else { throw SteerError.shape(file, "leaves no slot to export as a control vector") }
+        return plan
+    }
+
+    /// Writes the directions of `plan` times `scale` as a control vector at `path`, atomically.
+    public static func write(_ directions: DirectionSet, plan: Plan, scale: Double = 1, modelHint: String, to path: String) throws {
+        let vectors = try plan.exports.map { export in
+            guard let vector = directions.vector(slot: export.slot) else { throw SteerError.shape(path, "no direction for slot \(export.slot)") }
+            return vector.map { Float($0 * scale) }
+        }
+        guard let width = vectors.first?.count, width > 0, vectors.allSatisfy({ $0.count == width }) else {
+            throw SteerError.shape(path, "directions are empty or differ in width")
+        }
+        if let bad = vectors.firstIndex(where: { $0.contains { !$0.isFinite } }) {
+            throw SteerError.value(path, "direction of slot \(plan.exports[bad].slot) times \(scale) is not finite in F32")
+        }
+        var out = GGUFBytes()
+        out.bytes(Array("GGUF".utf8))
+        out.u32(3)
+        out.u64(UInt64(vectors.count))
+        out.u64(4)
+        out.key("general.architecture", "controlvector")
+        out.key("controlvector.model_hint", modelHint)
+        out.string("controlvector.layer_count")
+        out.u32(4)  // GGUF type uint32
+        out.u32(UInt32(vectors.count))
+        out.key("steer.layer_convention", LayerConvention.blockOutput.rawValue)
+        let padded = (width * 4 + 31) / 32 * 32
+        for (k, export) in plan.exports.enumerated() {
+            out.string("direction.\(export.block)")
+            out.u32(1)
+            out.u64(UInt64(width))
+            out.u32(0)  // F32
+            out.u64(UInt64(k * padded))
+        }
+        out.pad(to: 32)
+        for vector in vectors {
+            for value in vector { out.u32(value.bitPattern) }
+            out.pad(to: 32)
+        }
+        try AtomicFile.write(out.data, to: path)
+    }
+}
+
+/// Little-endian GGUF encoding into a byte array.
+struct GGUFBytes {
+    var data: [UInt8] = []
+
+    mutating func bytes(_ b: [UInt8]) { data += b }
+    mutating func u32(_ v: UInt32) { data += (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+    mutating func u64(_ v: UInt64) { data += (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+    mutating func string(_ s: String) {
+        u64(UInt64(s.utf8.count))
+        data += Array(s.utf8)
+    }
+    /// A string-valued key (GGUF type 8).
+    mutating func key(_ name: String, _ value: String) {
+        string(name)
+        u32(8)
+        string(value)
+    }
+    mutating func pad(to alignment: Int) {
+        while data.count % alignment != 0 { data.append(0) }
+    }
+}

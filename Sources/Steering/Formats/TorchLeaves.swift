@@ -1,0 +1,62 @@
+/// The tensors and arrays of an unpickled object, named by their place in its containers.
+///
+/// Dict keys (strings or ints) and list or tuple indices are joined with `.`; a tensor or array
+/// at the top is `tensor` / `array`. Strings, numbers and booleans inside containers become
+/// metadata under their joined names. The walk is bounded (``maxDepth`` levels, ``maxVisits``
+/// values): a shared or cyclic container graph is refused, never walked forever.
+enum TorchLeaves {
+    static let maxDepth = 64
+    static let maxVisits = 1 << 20
+
+    static func collect(_ object: PickleValue, path: String) throws -> (leaves: [(String, PickleValue)], metadata: [String: String]) {
+        var walk = Walk(path: path)
+        try walk.visit(object, name: "", depth: 0)
+        return (walk.leaves, walk.metadata)
+    }
+
+    private struct Walk {
+        let path: String
+        var leaves: [(String, PickleValue)] = []
+        var names = Set<String>()
+        var metadata: [String: String] = [:]
+        var visits = 0
+
+        init(path: String) { self.path = path }
+
+        mutating func visit(_ value: PickleValue, name: String, depth: Int) throws {
+            visits += 1
+            guard visits <= maxVisits else { throw SteerError.unsupported(path, "pickle holds more than \(maxVisits) values (a pickle bomb?)") }
+            guard depth <= maxDepth else { throw SteerError.unsupported(path, "pickle nests containers deeper than \(maxDepth) levels") }
+            switch value {
+            case .tensor, .ndarray:
+                var leafName = name
+                if leafName.isEmpty {
+                    if case .tensor = value { leafName = "tensor" } else { leafName = "array" }
+                }
+                guard names.insert(leafName).inserted else { throw SteerError.format(path, "two tensors are named '\(leafName)'") }
+                leaves.append((leafName, value))
+            case .dict(let dict):
+                for (key, item) in dict.pairs {
+                    let part: String
+                    switch key {
+                    case .string(let text): part = text
+                    case .int(let n): part = String(n)
+                    default: continue
+                    }
+                    try visit(item, name: join(name, part), depth: depth + 1)
+                }
+            case .list(let list):
+                for (index, item) in list.items.enumerated() { try visit(item, name: join(name, String(index)), depth: depth + 1) }
+            case .tuple(let tuple):
+                for (index, item) in tuple.items.enumerated() { try visit(item, name: join(name, String(index)), depth: depth + 1) }
+            case .string(let text) where !name.isEmpty: metadata[name] = String(text.prefix(4096))
+            case .int(let n) where !name.isEmpty: metadata[name] = String(n)
+            case .float(let x) where !name.isEmpty: metadata[name] = String(x)
+            case .bool(let b) where !name.isEmpty: metadata[name] = b ? "true" : "false"
+            default: break
+            }
+        }
+
+        private func join(_ prefix: String, _ part: String) -> String { prefix.isEmpty ? part : prefix + "." + part }
+    }
+}

@@ -1,0 +1,129 @@
+/// `steer convert`: any readable input to safetensors or `.npy`, streamed row by row.
+///
+/// A direction or basis file (1-D or `[k, d]` tensors named by layer, a control-vector GGUF)
+/// becomes F32 (or `dtype`) `layer.{slot}` tensors with its metadata. Anything else is read as
+/// activations (``Activations``: `layers`, `position`, `layout` select) and written as one
+/// `layer.{slot}` `[N, d]` tensor per slot (safetensors) or one stacked `[N, L, d]` array (`.npy`;
+/// `[N, d]` for one slot), row by row, so memory stays flat. `toConvention` renumbers the slots
+/// from the file's declared convention (refusing slots with no counterpart); the output records
+/// `steer.layer_convention` whenever the convention is known.
+public enum TensorConvert {
+    public struct Options: Sendable {
+        public var dtype: DType?
+        public var selection: ActivationSelection
+        public var toConvention: LayerConvention?
+
+        public init(dtype: DType? = nil, selection: ActivationSelection = .init(), toConvention: LayerConvention? = nil) {
+            self.dtype = dtype
+            self.selection = selection
+            self.toConvention = toConvention
+        }
+    }
+
+    /// What was written.
+    public struct Summary: Sendable, Equatable, Codable {
+        public var output: String
+        public var format: String
+        public var tensors: [String]
+        public var shape: [Int]
+        public var dtype: String
+        public var layerConvention: String?
+        /// Input slot → output slot, when `toConvention` renumbered them.
+        public var renumbered: [[Int]]
+    }
+
+    /// The output format a path asks for: `.npy` or safetensors.
+    static func format(of path: String) throws -> TensorFile.Format {
+        if path.hasSuffix(".npy") { return .npy }
+        if path.hasSuffix(".safetensors") { return .safetensors }
+        throw SteerError.argument("\(path): the output must end in .safetensors or .npy")
+    }
+
+    public static func convert(_ input: String, to output: String, options: Options = .init()) throws -> Summary {
+        let format = try format(of: output)
+        let file = try TensorFile.open(input, options: options.selection.readOptions)
+        let layerTensors = try Activations.layerTensors(file)
+        let isBasis = layerTensors.allSatisfy { $0.slot != nil && ($0.info.shape.count == 1 || file.metadata["steer.kind"] == "basis") }
+        if isBasis, layerTensors.count >= 1, layerTensors.first?.info.shape.count ?? 0 <= 2, options.selection.position == nil {
+            return try convertBasis(input, file: file, to: output, format: format, options: options)
+        }
+        return try convertActivations(file, to: output, format: format, options: options)
+    }
+
+    /// Renumbers `slots` from `from` to `to`; throws naming `file` for a slot with no counterpart.
+    static func renumber(_ slots: [Int], from: LayerConvention?, to: LayerConvention?, file: String) throws -> [Int] {
+        guard let to else { return slots }
+        guard let from else {
+            throw SteerError(.argument, file: file, "does not record its layer convention; steer cannot renumber it to \(to.rawValue)")
+        }
+        return try slots.map { slot in
+            guard let mapped = from.slot(slot, in: to) else {
+                throw SteerError.shape(file, "layer slot \(slot) (\(from.rawValue)) has no counterpart in \(to.rawValue)")
+            }
+            return mapped
+        }
+    }
+
+    private static func convertBasis(_ input: String, file: TensorFile, to output: String, format: TensorFile.Format, options: Options) throws
+        -> Summary
+    {
+        var basis = try BasisSet.read(input)
+        if case .slots(let wanted) = options.selection.layers {
+            let missing = wanted.filter { !basis.slots.contains($0) }
+            guard missing.isEmpty else { throw SteerError.shape(input, "has no direction for layer \(describeSlots(missing))") }
+            let keep = basis.slots.indices.filter { wanted.contains(basis.slots[$0]) }
+            basis = BasisSet(slots: keep.map { basis.slots[$0] }, vectors: keep.map { basis.vectors[$0] }, metadata: basis.metadata)
+        }
+        let from = LayerConvention.declared(by: file, names: file.tensors.map(\.name))
+        let slots = try renumber(basis.slots, from: from, to: options.toConvention, file: input)
+        var metadata = basis.metadata
+        if let convention = options.toConvention ?? from { metadata["steer.layer_convention"] = convention.rawValue }
+        if metadata["steer.kind"] == nil { metadata["steer.kind"] = basis.k == 1 ? "directions" : "basis" }
+        metadata["steer.converted_from"] = input
+        let dtype = options.dtype ?? .float32
+        let oneVector = basis.vectors.allSatisfy { $0.count == 1 }
+        let specs: [TensorSpec]
+        if format == .npy {
+            specs = [TensorSpec(name: "array", dtype: dtype, shape: oneVector ? [slots.count, basis.width] : [slots.count, basis.k, basis.width])]
+        } else {
+            specs = zip(slots, basis.vectors).map { slot, rows in
+                TensorSpec(name: "layer.\(slot)", dtype: dtype, shape: oneVector ? [basis.width] : [rows.count, basis.width])
+            }
+        }
+        try TensorWriter.write(to: output, format: format, tensors: specs, metadata: format == .npy ? [:] : metadata) { writer in
+            for rows in basis.vectors { for row in rows { try writer.append(row) } }
+        }
+        return Summary(
+            output: output, format: format.rawValue, tensors: specs.map(\.name), shape: specs.first?.shape ?? [], dtype: dtype.rawValue,
+            layerConvention: metadata["steer.layer_convention"],
+            renumbered: options.toConvention == nil ? [] : zip(basis.slots, slots).map { [$0, $1] })
+    }
+
+    private static func convertActivations(_ file: TensorFile, to output: String, format: TensorFile.Format, options: Options) throws -> Summary {
+        let acts = try Activations(file: file, selection: options.selection)
+        let slots = try renumber(acts.slots, from: acts.layerConvention, to: options.toConvention, file: file.path)
+        let dtype = options.dtype ?? acts.dtype
+        var metadata: [String: String] = ["steer.converted_from": file.path]
+        if let convention = options.toConvention ?? acts.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
+        if let position = acts.position { metadata["steer.position"] = String(position) }
+        for (key, value) in file.metadata where !key.hasPrefix("steer.") { metadata[key] = value }
+        let specs: [TensorSpec]
+        if format == .npy {
+            let shape = acts.layers.count == 1 ? [acts.rowCount, acts.width] : [acts.rowCount, acts.layers.count, acts.width]
+            specs = [TensorSpec(name: "array", dtype: dtype, shape: shape)]
+        } else {
+            specs = slots.map { TensorSpec(name: "layer.\($0)", dtype: dtype, shape: [acts.rowCount, acts.width]) }
+        }
+        try TensorWriter.write(to: output, format: format, tensors: specs, metadata: format == .npy ? [:] : metadata) { writer in
+            if format == .npy {
+                for row in 0..<acts.rowCount { for layer in acts.layers { try writer.append(try layer.rows.values(row: row)) } }
+            } else {
+                for layer in acts.layers { for row in 0..<acts.rowCount { try writer.append(try layer.rows.values(row: row)) } }
+            }
+        }
+        return Summary(
+            output: output, format: format.rawValue, tensors: specs.map(\.name), shape: specs.first?.shape ?? [], dtype: dtype.rawValue,
+            layerConvention: metadata["steer.layer_convention"],
+            renumbered: options.toConvention == nil ? [] : zip(acts.slots, slots).map { [$0, $1] })
+    }
+}

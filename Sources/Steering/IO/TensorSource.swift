@@ -1,0 +1,114 @@
+/// One tensor of a container format (torch `.pt`) and where its bytes come from, before
+/// ``TensorSource/assemble(_:in:)`` turns a file's sources into ``TensorInfo``s over one storage.
+struct TensorSource {
+    var name: String
+    var dtype: DType?
+    var storedType: String
+    var shape: [Int]
+    var content: Content
+
+    enum Content {
+        /// C-contiguous bytes of the opened file: read in place, never copied.
+        case inPlace(offset: Int)
+        /// Bytes parsed out of a pickle (a numpy array saved by `torch.save`).
+        case bytes([UInt8])
+        /// A non-contiguous view: element `(i0, …)` sits at byte `base + Σ i_k strides[k] × itemSize`.
+        case strided(base: Int, strides: [Int], itemSize: Int)
+    }
+
+    /// The largest non-contiguous view steer copies into a contiguous temporary: 256 MiB (of the
+    /// view, and of the storage range it spans). Larger ones are refused: save them `.contiguous()`.
+    static let maxGatherBytes = 256 << 20
+
+    /// The bytes of the tensor, or nil when the shape overflows.
+    var byteCount: Int? { checkedByteCount(shape, itemSize: TensorSource.itemSize(storedType: storedType, dtype: dtype)) }
+
+    static func itemSize(storedType: String, dtype: DType?) -> Int {
+        if let dtype { return dtype.size }
+        switch storedType {
+        case "I64", "U64", "F64": return 8
+        case "I32", "U32": return 4
+        case "I16", "U16": return 2
+        default: return Int(storedType.drop { !$0.isNumber }) ?? 1
+        }
+    }
+
+    /// The tensors of `sources` over one storage: `file` itself when every tensor is in place
+    /// (zero copy), else an unlinked temporary file holding all of them, copied in blocks.
+    static func assemble(_ sources: [TensorSource], in file: ReadOnlyFile) throws -> (storage: ReadOnlyFile, tensors: [TensorInfo]) {
+        let path = file.path
+        var sizes: [Int] = []
+        for source in sources {
+            guard let bytes = source.byteCount else {
+                throw SteerError.format(path, "tensor '\(source.name)' shape \(describeShape(source.shape)) is too large")
+            }
+            sizes.append(bytes)
+        }
+        let inPlace = sources.allSatisfy { if case .inPlace = $0.content { true } else { false } }
+        if inPlace {
+            let infos = zip(sources, sizes).map { source, bytes in
+                guard case .inPlace(let offset) = source.content else { return nil as TensorInfo? }
+                return TensorInfo(
+                    name: source.name, dtype: source.dtype, storedType: source.storedType, shape: source.shape, offset: offset, byteCount: bytes)
+            }
+            return (file, infos.compactMap { $0 })
+        }
+        let spill = try SpillFile(for: path)
+        var infos: [TensorInfo] = []
+        for (source, bytes) in zip(sources, sizes) {
+            let offset = spill.size
+            switch source.content {
+            case .inPlace(let at): try spill.append(from: file, offset: at, count: bytes)
+            case .bytes(let data): try spill.append(data)
+            case .strided(let base, let strides, let itemSize):
+                try spill.append(try gather(source, base: base, strides: strides, itemSize: itemSize, bytes: bytes, file: file))
+            }
+            infos.append(
+                TensorInfo(
+                    name: source.name, dtype: source.dtype, storedType: source.storedType, shape: source.shape, offset: offset, byteCount: bytes))
+        }
+        return (try spill.finish(), infos)
+    }
+
+    /// The elements of a strided view in C order, read from the storage range it spans.
+    private static func gather(_ source: TensorSource, base: Int, strides: [Int], itemSize: Int, bytes: Int, file: ReadOnlyFile) throws -> [UInt8] {
+        let path = file.path
+        guard bytes > 0 else { return [] }
+        var span = 1
+        for (size, stride) in zip(source.shape, strides) {
+            let (reach, overflow) = (size - 1).multipliedReportingOverflow(by: stride)
+            guard !overflow, span <= Int.max - reach else { throw SteerError.format(path, "tensor '\(source.name)' has strides beyond any file") }
+            span += reach
+        }
+        let (spanBytes, overflow) = span.multipliedReportingOverflow(by: itemSize)
+        guard !overflow, spanBytes <= maxGatherBytes, bytes <= maxGatherBytes else {
+            throw SteerError.unsupported(
+                path,
+                "tensor '\(source.name)' is a non-contiguous view (stride \(describeShape(strides))) larger than \(maxGatherBytes >> 20) MiB; save it with .contiguous()"
+            )
+        }
+        guard let stored = try file.read(offset: base, count: spanBytes) else {
+            throw SteerError.format(path, "tensor '\(source.name)' lies outside the file")
+        }
+        var out = [UInt8](repeating: 0, count: bytes)
+        let count = bytes / itemSize
+        var index = [Int](repeating: 0, count: source.shape.count)
+        var at = 0
+        for element in 0..<count {
+            let from = at * itemSize
+            let to = element * itemSize
+            for b in 0..<itemSize { out[to + b] = stored[from + b] }
+            // Advance the multi-index in C order, keeping `at` = Σ index[k] × strides[k].
+            var k = source.shape.count - 1
+            while k >= 0 {
+                index[k] += 1
+                at += strides[k]
+                if index[k] < source.shape[k] { break }
+                at -= index[k] * strides[k]
+                index[k] = 0
+                k -= 1
+            }
+        }
+        return out
+    }
+}
