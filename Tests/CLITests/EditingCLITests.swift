@@ -133,7 +133,7 @@ import Testing
             (["ablate", "--directions", narrow, "--acts", pos, "--out", existing, "--layers", "0"], 1, "width 576 in \(pos) vs 27 in \(narrow)"),
             (
                 ["ablate", "--directions", dirs, "--acts", test, "--out", existing], 1,
-                "lacks layer slots 18, 28, 30 that the directions in \(dirs) need"
+                "lacks layer slots 18, 28, 30 that \(dirs) needs"
             ),
             (["ablate", "--directions", dirs, "--acts", pos, "--out", existing, "--position", "0", "--all-positions"], 2, "not both"),
             (["ablate", "--directions", dirs, "--acts", pos, "--out", pos], 2, "--out is --acts"),
