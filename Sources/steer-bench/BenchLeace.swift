@@ -58,7 +58,7 @@ struct BenchLeace: ParsableCommand {
         }
         print("steer-bench leace: LEACE eraser of \(2 * half) rows × \(width) (f32 files), \(StreamOptions().workers) cores")
         var table = TextTable(header: ["fit", "time", ""], leftAligned: [0])
-        table.rows.append(["steer EraserSet.fit (streamed, Float64, dsyevr)", fixed(seconds, 2) + " s", ""])
+        table.rows.append(["steer EraserSet.fit (streamed, Float64, Cholesky or dsyevr)", fixed(seconds, 2) + " s", ""])
         table.rows.append([
             "concept-erasure LeaceFitter, torch float64", report.torchFloat64S.map { fixed($0, 2) + " s" } ?? "n/a",
             report.speedupVsTorchFloat64.map { "steer \(fixed($0, 1))× faster" } ?? "",

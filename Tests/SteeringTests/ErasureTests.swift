@@ -47,7 +47,9 @@ import Testing
     /// shrinkage), 4.6e-16 (synthetic orth), 4.8e-14 (real leace), 1.2e-14 (real shrinkage), 4.1e-16
     /// (real orth). Relative to the size of the edit ‖x − x'‖ they are at most 3.2e-11 (tested to
     /// 1e-8). Means match to 1e-12; `left` and `right` to 1e-7 relative, measured 1.4e-9 (synthetic
-    /// slot 1, condition number 1e4), up to the sign of u, which the SVD leaves free.
+    /// slot 1, condition number 1e4), up to the sign of u, which the SVD leaves free. (Measured on the
+    /// eigendecomposition path; the synthetic set and shrunk covariances now take the Cholesky path,
+    /// which `choleskyAndEigenPathsAgree` holds to 1e-9 of it.)
     @Test(arguments: ["synthetic", "real"], ["leace", "shrinkage", "orth"])
     func erasedRowsMatchConceptErasure(part: String, option: String) throws {
         let c = try Case(part, option)
@@ -110,6 +112,38 @@ import Testing
             let after = LinearAlgebra.norm(zip(try means(c.positive, erased: true), try means(c.negative, erased: true)).map { $0 - $1 })
             #expect(before > 0 && after <= 1e-9 * before, "slot \(slot): gap \(after) after, \(before) before")
             print("erasure \(part) \(option) slot \(slot): class-mean gap \(after / before) of \(before) after erasure")
+        }
+    }
+
+    /// The Cholesky path (a well-conditioned covariance: the synthetic set, 520 rows × 24, and with
+    /// shrinkage the real slots too) gives the eigendecomposition's eraser to 1e-9 relative; without
+    /// shrinkage the real slots' covariance (520 rows × 576) is singular: the Cholesky path refuses and the
+    /// automatic choice is the eigendecomposition, bit for bit.
+    @Test(arguments: ["synthetic", "real"], ["leace", "shrinkage"])
+    func choleskyAndEigenPathsAgree(part: String, option: String) throws {
+        let c = try Case(part, option)
+        func fit(_ solver: LeaceEraser.Solver) throws -> EraserSet {
+            try EraserSet.fit(positive: c.positive, negative: c.negative, method: c.method, shrinkage: c.shrinkage, solver: solver, options: .init())
+        }
+        let eigen = try fit(.eigen)
+        if part == "real" && option == "leace" {
+            var refused = false
+            do { _ = try fit(.cholesky) } catch is SteerError { refused = true }
+            #expect(refused)
+            #expect(try fit(.automatic) == eigen)
+            return
+        }
+        let cholesky = try fit(.cholesky)
+        #expect(try fit(.automatic) == cholesky)
+        for (a, b) in zip(eigen.erasers, cholesky.erasers) {
+            for (x, y) in [(a.left, b.left), (a.right, b.right)] {
+                let (u, v) = (Array(x.joined()), Array(y.joined()))
+                let scale = max(LinearAlgebra.norm(u), 1e-300)
+                // u's sign is free in the SVD: compare up to it.
+                let same = zip(u, v).map { abs($0 - $1) }.max() ?? .infinity
+                let flipped = zip(u, v).map { abs($0 + $1) }.max() ?? .infinity
+                #expect(min(same, flipped) <= 1e-9 * scale, "\(part) \(option): \(min(same, flipped)) of \(scale)")
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 extension EraserSet {
     /// Fits one eraser per selected layer slot on a positive and a negative activation set (label
     /// 1 and 0), as concept-erasure's `LeaceFitter(method:, shrinkage:)` with its other defaults
-    /// (affine, `svd_tol` 0.01); see ``LeaceEraser/fit(_:method:shrinkage:)`` for the formulas.
+    /// (affine, `svd_tol` 0.01); see ``LeaceEraser/fit(_:method:shrinkage:solver:)`` for the formulas.
     ///
     /// Streamed, memory flat in the number of rows: one pass per file for the class means, then for
     /// LEACE one more pass per file accumulating `Σ (h − c)(h − c)ᵀ` about the pooled mean `c`
@@ -10,6 +10,14 @@ extension EraserSet {
     public static func fit(
         positive: Activations, negative: Activations, method: ErasureMethod = .leace, shrinkage: Bool = false,
         options: StreamOptions = .init()
+    ) throws -> EraserSet {
+        try fit(positive: positive, negative: negative, method: method, shrinkage: shrinkage, solver: .automatic, options: options)
+    }
+
+    /// ``fit(positive:negative:method:shrinkage:options:)`` with the factorization of `Σ` chosen (tests).
+    static func fit(
+        positive: Activations, negative: Activations, method: ErasureMethod, shrinkage: Bool, solver: LeaceEraser.Solver,
+        options: StreamOptions
     ) throws -> EraserSet {
         try ClassMeans.checkCompatible(positive, negative)
         for set in [positive, negative] where set.rowCount < 2 {
@@ -51,7 +59,7 @@ extension EraserSet {
                 }
             }
             for (slot, m) in zip(slots, moments) {
-                let eraser = try LeaceEraser.fit(m, method: method, shrinkage: shrinkage)
+                let eraser = try LeaceEraser.fit(m, method: method, shrinkage: shrinkage, solver: solver)
                 guard (eraser.mean + eraser.left.joined() + eraser.right.joined()).allSatisfy(\.isFinite) else {
                     throw SteerError(.value, file: positive.path, "the eraser at layer slot \(slot) came out non-finite (values too large)")
                 }
