@@ -23,6 +23,7 @@ extension ActivationEditor.Summary {
         let at =
             positions.isEmpty
             ? "" : positions.count == 1 ? " (position \(positions[0]))" : " (positions \(positions.map(String.init).joined(separator: ",")))"
-        return "wrote \(output) (\(format), \(dtype)): \(rows) rows edited at layer slot\(slots.count == 1 ? "" : "s") \(slots.map(String.init).joined(separator: ", "))\(at)"
+        let which = (slots.count == 1 ? "slot " : "slots ") + slots.map(String.init).joined(separator: ", ")
+        return "wrote \(output) (\(format), \(dtype)): \(rows) rows edited at layer \(which)\(at)"
     }
 }
