@@ -11,6 +11,10 @@ Writes
   vectors/real/           a bit-exact subset of ../shared/data (SmolLM2 train slots 0,18,28,30;
                           SmolLM2 test .npy slots 18,28; MiniLM train slot 4) and its expectations
   vectors/expected/       float64 reference directions for the full ../shared data (used when present)
+  and then runs the scripts of the later capabilities (see NUMPY_SCRIPTS and TORCH_SCRIPTS below):
+  vectors/subspace (SVD modes, sign rule), vectors/compare (principal angles, cross-layer matrix,
+  fixed-seed bootstrap), vectors/editing (projection, ablation, addition), vectors/json,
+  vectors/kernels, and with torch installed vectors/erasure (concept-erasure) and vectors/interchange.
 """
 import json, os, struct, sys
 import numpy as np
@@ -395,7 +399,27 @@ def real():
         json.dump(probes, f)
 
 
+# The references of later capabilities, each in its folder with its own script (run after the
+# files above, which some of them read). numpy only: subspaces and comparison (issue 8), editing
+# (issue 9), JSON and kernel cases. The erasure and interchange scripts need torch and are run
+# when it is installed (concept-erasure, gguf and repeng too).
+NUMPY_SCRIPTS = ["subspace/make_subspace_vectors.py", "compare/make_compare_vectors.py", "editing/make_editing_vectors.py",
+                 "json/make_json_cases.py", "kernels/make_kernel_vectors.py"]
+TORCH_SCRIPTS = ["erasure/make_erasure_vectors.py", "interchange/make_interchange_vectors.py"]
+
+
+def later_capabilities():
+    import importlib.util, subprocess
+    scripts = NUMPY_SCRIPTS + (TORCH_SCRIPTS if importlib.util.find_spec("torch") else [])
+    for script in scripts:
+        print("running", script)
+        subprocess.run([sys.executable, os.path.join(ROOT, script)], check=True, cwd=os.path.dirname(ROOT))
+    if not importlib.util.find_spec("torch"):
+        print("torch is not installed: skipped", ", ".join(TORCH_SCRIPTS))
+
+
 if __name__ == "__main__":
     synthetic()
     real()
+    later_capabilities()
     print("vectors written")
