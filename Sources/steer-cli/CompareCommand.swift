@@ -58,6 +58,11 @@ struct Compare: ParsableCommand {
 
     @Option(help: ArgumentHelp("Worker threads, 1-256 (default: all cores).", valueName: "n"))
     var threads: Int?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "For a file of one unnamed [positions, layers, width] tensor (a paper's mean_diffs.pt): the position to use.", valueName: "p"))
+    var position: Int?
 
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -82,14 +87,23 @@ struct Compare: ParsableCommand {
     func run() throws {
         var wanted: [Int]?
         if case .slots(let list) = try LayerSelection(parsing: layers) { wanted = list }
-        let a = try BasisSet.read(first)
+        var (a, singleA, usedA) = try BasisSet.read(first, position: position)
         if crossLayer {
+            if position != nil, !usedA { throw ValidationError("--position applies to a file of one unnamed [positions, layers, width] tensor") }
             let report = try CrossLayerReport.compute(try directions(a, first, "--cross-layer"), file: first, slots: wanted)
             if json { try printJSON(report) } else { printMatrix(report) }
             return
         }
         guard let second else { throw ValidationError("give two direction files A B, or one with --cross-layer") }
-        let b = try BasisSet.read(second)
+        var (b, singleB, usedB) = try BasisSet.read(second, position: position)
+        if position != nil, !usedA, !usedB {
+            throw ValidationError("--position applies to a file of one unnamed [positions, layers, width] tensor; neither file is one")
+        }
+        // A single unnamed direction (a paper's direction.pt) is compared with every slot of the other file.
+        if singleA && !singleB { a = a.broadcast(to: b.slots) } else if singleB && !singleA { b = b.broadcast(to: a.slots) }
+        let note =
+            singleA || singleB
+            ? "  \(singleA ? first : second) holds one unnamed direction: compared with the other file's vector at every slot" : nil
         let report: ComparisonReport
         if let bootstrap, let pos, let neg {
             let settings = try Bootstrap.Settings(resamples: bootstrap, seed: seed, confidence: confidence)
@@ -100,7 +114,7 @@ struct Compare: ParsableCommand {
         } else {
             report = try ComparisonReport.compare(bases: a.comparisonBases, file: first, with: b.comparisonBases, file: second, slots: wanted)
         }
-        if json { try printJSON(report) } else { printTable(report) }
+        if json { try printJSON(report) } else { printTable(report, note: note) }
     }
 
     /// The set as one direction per slot; a basis of k > 1 is refused naming the file and `what` needs it.
@@ -111,8 +125,9 @@ struct Compare: ParsableCommand {
         return DirectionSet(slots: set.slots, vectors: set.vectors.compactMap(\.first), metadata: set.metadata)
     }
 
-    private func printTable(_ report: ComparisonReport) {
+    private func printTable(_ report: ComparisonReport, note: String? = nil) {
         print("steer compare: \(report.a) vs \(report.b), \(report.layers.count) shared layer slots, width \(report.width)")
+        if let note { print(note) }
         if let info = report.bootstrap {
             let at = [info.positionA, info.positionB].map { $0.map { "position \($0)" } ?? "no position" }
             print(

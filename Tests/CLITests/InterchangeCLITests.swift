@@ -127,3 +127,32 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 }
+
+/// `steer compare` on directions as papers publish them: a single unnamed `[d]` direction and an
+/// unnamed `[P, L, d]` tensor of mean differences (the refusal-direction study's files).
+@Suite struct PublishedDirectionsCLITests {
+    static func path(_ name: String) -> String { Fixtures.vectors("interchange/" + name) }
+
+    @Test func aSingleDirectionIsComparedWithEverySlotOfAPosition() throws {
+        let expected = try Fixtures.require(try Fixtures.json(Self.path("expected.json")), as: [String: Any].self, "expected.json")
+        let direction = try Fixtures.numbers(expected["direction"], "direction")
+        let diffs = try Fixtures.numbers(expected["mean_diffs"], "mean_diffs")  // [5, 6, 16], C order
+        let (l, d) = (6, 16)
+        let run = try CLITests.steer(["compare", Self.path("direction.pt"), Self.path("mean_diffs.pt"), "--position", "-1", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try Fixtures.require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)), as: [String: Any].self, "report")
+        let layers = try Fixtures.records(report["layers"], "layers")
+        #expect(layers.count == l)
+        for record in layers {
+            let slot = Int(try Fixtures.number(record["layer"], "layer"))
+            let v = Array(diffs[((4 * l + slot) * d)..<((4 * l + slot + 1) * d)])
+            let dot = zip(direction, v).reduce(0) { $0 + $1.0 * $1.1 }
+            let cosine = dot / (direction.reduce(0) { $0 + $1 * $1 }.squareRoot() * v.reduce(0) { $0 + $1 * $1 }.squareRoot())
+            #expect(abs(try Fixtures.number(record["cosine"], "cosine") - cosine) <= 1e-6, "slot \(slot)")
+        }
+        let missing = try CLITests.steer(["compare", Self.path("direction.pt"), Self.path("mean_diffs.pt")])
+        #expect(missing.status == 2 && missing.stderr.contains("choose a position (0…4)"), "\(missing.stderr)")
+        let pointless = try CLITests.steer(["compare", Self.path("direction.pt"), Self.path("repeng.gguf"), "--position", "1"])
+        #expect(pointless.status == 2 && pointless.stderr.contains("neither file is one"), "\(pointless.stderr)")
+    }
+}
