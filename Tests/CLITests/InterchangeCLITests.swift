@@ -1,4 +1,5 @@
 import Foundation
+import Steering
 import TestSupport
 import Testing
 
@@ -154,5 +155,23 @@ import Testing
         #expect(missing.status == 2 && missing.stderr.contains("choose a position (0…4)"), "\(missing.stderr)")
         let pointless = try CLITests.steer(["compare", Self.path("direction.pt"), Self.path("repeng.gguf"), "--position", "1"])
         #expect(pointless.status == 2 && pointless.stderr.contains("neither file is one"), "\(pointless.stderr)")
+    }
+}
+
+/// `steer convert` without `--position` keeps every stored position.
+@Suite struct ConvertPositionsCLITests {
+    @Test func everyPositionIsKept() throws {
+        let input = Fixtures.vectors("real/smollm2_train_harmful.safetensors")
+        let out = try Fixtures.temporaryDirectory() + "/all.safetensors"
+        let run = try CLITests.steer(["convert", input, out, "--dtype", "f32", "--layers", "18,30"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let file = try TensorFile.open(out)
+        #expect(
+            file.tensors.map(\.name) == ["layer.18", "layer.30"] && file.tensors.allSatisfy { $0.shape == [260, 2, 576] && $0.dtype == .float32 })
+        for position in [0, 1] {
+            let a = try Activations.open(input, selection: .init(layers: .slots([18, 30]), position: position))
+            let b = try Activations.open(out, selection: .init(layers: .slots([18, 30]), position: position))
+            for l in 0..<2 { #expect(try a.matrix(layerIndex: l) == (try b.matrix(layerIndex: l)), "position \(position) layer \(l)") }
+        }
     }
 }

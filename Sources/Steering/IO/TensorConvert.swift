@@ -100,25 +100,35 @@ public enum TensorConvert {
     }
 
     private static func convertActivations(_ file: TensorFile, to output: String, format: TensorFile.Format, options: Options) throws -> Summary {
-        let acts = try Activations(file: file, selection: options.selection)
+        // Without a position, a file that stores several keeps them all: [N, P, d] per layer.
+        var selection = options.selection
+        let positions = selection.position == nil ? try Activations.positionCount(of: file, layout: selection.layout) ?? 1 : 1
+        if positions > 1 { selection.position = 0 }
+        let acts = try Activations(file: file, selection: selection)
+        let perPosition = positions > 1 ? try acts.atEveryPosition(layout: selection.layout) : [acts]
         let slots = try renumber(acts.slots, from: acts.layerConvention, to: options.toConvention, file: file.path)
         let dtype = options.dtype ?? acts.dtype
         var metadata: [String: String] = ["steer.converted_from": file.path]
         if let convention = options.toConvention ?? acts.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
-        if let position = acts.position { metadata["steer.position"] = String(position) }
+        if positions == 1, let position = acts.position { metadata["steer.position"] = String(position) }
         for (key, value) in file.metadata where !key.hasPrefix("steer.") { metadata[key] = value }
+        let inner = positions > 1 ? [positions, acts.width] : [acts.width]
         let specs: [TensorSpec]
         if format == .npy {
-            let shape = acts.layers.count == 1 ? [acts.rowCount, acts.width] : [acts.rowCount, acts.layers.count, acts.width]
+            let shape = acts.layers.count == 1 ? [acts.rowCount] + inner : [acts.rowCount, acts.layers.count] + inner
             specs = [TensorSpec(name: "array", dtype: dtype, shape: shape)]
         } else {
-            specs = slots.map { TensorSpec(name: "layer.\($0)", dtype: dtype, shape: [acts.rowCount, acts.width]) }
+            specs = slots.map { TensorSpec(name: "layer.\($0)", dtype: dtype, shape: [acts.rowCount] + inner) }
         }
         try TensorWriter.write(to: output, format: format, tensors: specs, metadata: format == .npy ? [:] : metadata) { writer in
             if format == .npy {
-                for row in 0..<acts.rowCount { for layer in acts.layers { try writer.append(try layer.rows.values(row: row)) } }
+                for row in 0..<acts.rowCount {
+                    for l in acts.layers.indices { for set in perPosition { try writer.append(try set.layers[l].rows.values(row: row)) } }
+                }
             } else {
-                for layer in acts.layers { for row in 0..<acts.rowCount { try writer.append(try layer.rows.values(row: row)) } }
+                for l in acts.layers.indices {
+                    for row in 0..<acts.rowCount { for set in perPosition { try writer.append(try set.layers[l].rows.values(row: row)) } }
+                }
             }
         }
         return Summary(
