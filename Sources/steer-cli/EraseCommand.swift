@@ -53,17 +53,30 @@ struct EraseFit: ParsableCommand {
 
     func run() throws {
         let selection = try input.selection()
-        let positive = try Activations.open(pos, selection: selection)
-        let negative = try Activations.open(neg, selection: selection)
-        let set = try EraserSet.fit(positive: positive, negative: negative, method: method, shrinkage: shrinkage, options: input.streamOptions)
+        let set: EraserSet
+        let summary: (rows: (Int, Int), width: Int, position: Int?)
+        switch (Statistics.isStatistics(pos), Statistics.isStatistics(neg)) {
+        case (true, true):
+            let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
+            let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
+            set = try EraserSet.fit(positive: positive, negative: negative, files: (pos, neg), method: method, shrinkage: shrinkage)
+            summary = ((positive.rows, negative.rows), positive.width, positive.position)
+        case (false, false):
+            let positive = try Activations.open(pos, selection: selection)
+            let negative = try Activations.open(neg, selection: selection)
+            set = try EraserSet.fit(positive: positive, negative: negative, method: method, shrinkage: shrinkage, options: input.streamOptions)
+            summary = ((positive.rowCount, negative.rowCount), positive.width, positive.position)
+        default:
+            throw ValidationError("give two statistics files (from steer stats --gram / steer merge) or two activation files, not one of each")
+        }
         try set.write(to: out)
         let layers = zip(set.slots, set.erasers).map { Report.Layer(layer: $0, rank: $1.rank) }
         if json {
-            try printJSON(Report(method: method.rawValue, shrinkage: shrinkage, out: out, position: positive.position, layers: layers))
+            try printJSON(Report(method: method.rawValue, shrinkage: shrinkage, out: out, position: summary.position, layers: layers))
             return
         }
         print(
-            "steer erase fit: \(method.rawValue)\(shrinkage ? " with shrinkage" : "") on \(positive.rowCount) pos × \(negative.rowCount) neg rows, width \(positive.width)"
+            "steer erase fit: \(method.rawValue)\(shrinkage ? " with shrinkage" : "") on \(summary.rows.0) pos × \(summary.rows.1) neg rows, width \(summary.width)"
         )
         var table = TextTable(header: ["layer", "rank", ""])
         for layer in layers { table.rows.append([String(layer.layer), String(layer.rank), layer.rank == 0 ? "no linear signal: identity" : ""]) }

@@ -42,6 +42,12 @@ struct Extract: ParsableCommand {
 
     func run() throws {
         let selection = try input.selection()
+        switch (Statistics.isStatistics(pos), Statistics.isStatistics(neg)) {
+        case (true, true): return try runOnStatistics(selection)
+        case (true, false), (false, true):
+            throw ValidationError("give two statistics files (from steer stats / steer merge) or two activation files, not one of each")
+        case (false, false): break
+        }
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
         let (report, directions) = try ExtractionReport.extract(
@@ -53,6 +59,26 @@ struct Extract: ParsableCommand {
         } else {
             printTable(report, positive: positive, negative: negative)
         }
+    }
+
+    /// Directions from statistics files: the means are exact, the metrics need rows and are skipped.
+    private func runOnStatistics(_ selection: ActivationSelection) throws {
+        let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
+        let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
+        let (report, directions) = try ExtractionReport.extract(positive: positive, negative: negative, files: (pos, neg), out: out)
+        if let out { try directions.write(to: out) }
+        if json {
+            try printJSON(report)
+            return
+        }
+        let reading = positive.position.map { "position \($0)" } ?? "one position"
+        print(
+            "steer extract: \(report.layers.count) layer slots, width \(report.width), \(reading), \(report.nPos) pos × \(report.nNeg) neg rows (statistics files)"
+        )
+        print("  separation metrics skipped: statistics files hold sums, not rows")
+        print("")
+        print(separationTable(report.layers, best: nil))
+        if let out { print("\nwrote \(out): \(report.layers.count) directions (F32, raw differences)") }
     }
 
     private func printTable(_ report: ExtractionReport, positive: Activations, negative: Activations) {

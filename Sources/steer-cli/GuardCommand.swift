@@ -65,6 +65,12 @@ struct GuardTrain: ParsableCommand {
 
     func run() throws {
         let selection = try input.selection()
+        switch (Statistics.isStatistics(pos), Statistics.isStatistics(neg)) {
+        case (true, true): return try runOnStatistics(selection)
+        case (true, false), (false, true):
+            throw ValidationError("give two statistics files (from steer stats / steer merge) or two activation files, not one of each")
+        case (false, false): break
+        }
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
         let options = input.streamOptions
@@ -97,6 +103,47 @@ struct GuardTrain: ParsableCommand {
         print("")
         print(evaluationTable([("train", train)] + (validation.map { [("validation", $0)] } ?? [])))
         print("\nwrote \(out)")
+    }
+
+    /// Centroids from statistics files; calibration (on held-out rows) works as usual, training metrics need rows.
+    private func runOnStatistics(_ selection: ActivationSelection) throws {
+        let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
+        let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
+        var model = try LatentGuard.fit(positive: positive, negative: negative, files: (pos, neg), alpha: alpha)
+        var validation: Evaluation?
+        if let method = calibrate, let valPos, let valNeg {
+            var valInput = input
+            valInput.rows = valRows
+            let vp = try valInput.open(valPos, for: model.inputs(file: pos))
+            let vn = try valInput.open(valNeg, for: model.inputs(file: pos))
+            validation = try model.calibrate(method, positive: vp, negative: vn, options: input.streamOptions)
+        }
+        try model.write(to: out)
+        if json {
+            try printJSON(
+                StatisticsGuardReport(
+                    out: out, alpha: model.alpha, slots: model.activeSlots, nPos: positive.rows, nNeg: negative.rows, validation: validation))
+            return
+        }
+        print(
+            "steer guard train: \(model.activeSlots.count) of \(model.slots.count) layer slots, width \(model.width), \(positive.rows) pos × \(negative.rows) neg rows (statistics files)"
+        )
+        print("  training metrics skipped: statistics files hold sums, not rows")
+        if let validation {
+            print(
+                "  calibrated α = \(fixed(model.alpha, 6)) on held-out rows: accuracy \(fixed(validation.accuracy, 4)), AUROC \(fixed(validation.auroc, 4))"
+            )
+        }
+        print("\nwrote \(out)")
+    }
+
+    struct StatisticsGuardReport: Encodable {
+        var out: String, alpha: Double, slots: [Int], nPos: Int, nNeg: Int, validation: Evaluation?
+        enum CodingKeys: String, CodingKey {
+            case out, alpha, slots, validation
+            case nPos = "n_pos"
+            case nNeg = "n_neg"
+        }
     }
 }
 

@@ -86,7 +86,19 @@ struct Svd: ParsableCommand {
         let basis: BasisSet
         let layers: [SubspaceLayer]
         var position: Int?
-        if stack.isEmpty, let pos, let neg {
+        if stack.isEmpty, let pos, let neg, Statistics.isStatistics(pos) || Statistics.isStatistics(neg) {
+            guard Statistics.isStatistics(pos), Statistics.isStatistics(neg) else {
+                throw ValidationError("give two statistics files (from steer stats / steer merge) or two activation files, not one of each")
+            }
+            guard !paired, !randomized else {
+                throw ValidationError("statistics files give --to-mean or --centered bases; --paired and --randomized need the rows")
+            }
+            let selection = try input.selection()
+            let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
+            let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
+            (basis, layers) = try Subspace.extract(positive: positive, negative: negative, files: (pos, neg), centered: centered, k: k)
+            position = positive.position
+        } else if stack.isEmpty, let pos, let neg {
             let selection = try input.selection()
             let positive = try Activations.open(pos, selection: selection)
             let negative = try Activations.open(neg, selection: selection)

@@ -102,5 +102,10 @@ void steer_from_f32_path(int path, const float *x, size_t n, int dtype, void *ou
 /// Returns the bytes copied, 0 at end of input, or -1 with errno set (ENOSYS, EXDEV, EINVAL: fall back).
 long steer_copy_file_range(int in_fd, long long *in_offset, int out_fd, long long *out_offset, unsigned long count);
 
+/// Compensated sums: hi[i] + lo[i] += x[i] (Knuth's TwoSum; the error of each addition is kept in lo).
+void steer_accumulate_compensated(const double *x, size_t n, double *hi, double *lo);
+/// Compensated merge: (hi, lo) += (hi2, lo2), renormalized so that |lo| ≤ ulp(hi)/2.
+void steer_merge_compensated(const double *hi2, const double *lo2, size_t n, double *hi, double *lo);
+
 #endif
 

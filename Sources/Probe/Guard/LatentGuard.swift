@@ -74,6 +74,12 @@ public struct LatentGuard: Sendable, Equatable {
     ) throws -> LatentGuard {
         guard alpha.isFinite else { throw SteerError(.argument, "the guard's threshold α must be a finite number, not \(alpha)") }
         let means = try ClassMeans.compute(positive: positive, negative: negative, options: options)
+        return try fit(means: means, positive: ClassProvenance(positive), negative: ClassProvenance(negative), alpha: alpha)
+    }
+
+    /// The guard of class means computed elsewhere (e.g. from statistics files, ``fit(positive:negative:files:alpha:)``).
+    public static func fit(means: ClassMeans, positive: ClassProvenance, negative: ClassProvenance, alpha: Double = 0) throws -> LatentGuard {
+        guard alpha.isFinite else { throw SteerError(.argument, "the guard's threshold α must be a finite number, not \(alpha)") }
         var guardModel = LatentGuard(
             slots: means.slots,
             positiveCentroids: means.positive.map { $0.map(Float.init) },
@@ -89,8 +95,8 @@ public struct LatentGuard: Sendable, Equatable {
             "steer.position": positive.position.map(String.init) ?? "none",
             "steer.alpha": String(alpha),
             "steer.calibration": "none",
-            "steer.n_pos": String(positive.rowCount),
-            "steer.n_neg": String(negative.rowCount),
+            "steer.n_pos": String(positive.rows),
+            "steer.n_neg": String(negative.rows),
             "steer.width": String(means.width),
             "steer.source_pos": positive.path,
             "steer.source_neg": negative.path,
@@ -101,6 +107,14 @@ public struct LatentGuard: Sendable, Equatable {
         }
         guardModel.metadata = metadata
         return guardModel
+    }
+
+    /// The guard of two statistics files (`steer stats`, `steer merge`; `files` name them): the same
+    /// centroids as from the rows they summarize. Calibration needs held-out rows, as always.
+    public static func fit(positive: Statistics, negative: Statistics, files: (String, String), alpha: Double = 0) throws -> LatentGuard {
+        let means = try ClassMeans.compute(positive: positive, negative: negative, files: files)
+        return try fit(
+            means: means, positive: ClassProvenance(positive, path: files.0), negative: ClassProvenance(negative, path: files.1), alpha: alpha)
     }
 
     /// Measures the guard at its current α on its training rows and records it as `steer.train_metrics`.

@@ -100,3 +100,21 @@ public struct MeasurementReport: Sendable, Equatable, Codable {
         return MeasurementReport(layers: layers, bestLayer: best.map { results[$0].slot }, bestVector: basis.k > 1 ? best.map { index[$0] } : nil)
     }
 }
+
+extension ExtractionReport {
+    /// Mean-difference directions from two statistics files (`steer stats`, `steer merge`): the same
+    /// directions as from the rows they summarize; the separation metrics need the rows, so every
+    /// layer reports its norm only.
+    public static func extract(positive: Statistics, negative: Statistics, files: (String, String), out: String? = nil) throws -> (
+        report: ExtractionReport, directions: DirectionSet
+    ) {
+        let means = try ClassMeans.compute(positive: positive, negative: negative, files: files)
+        let directions = MeanDifference.directions(
+            from: means, positive: ClassProvenance(positive, path: files.0), negative: ClassProvenance(negative, path: files.1))
+        let report = ExtractionReport(
+            pos: files.0, neg: files.1, nPos: positive.rows, nNeg: negative.rows, width: means.width, position: positive.position,
+            layerConvention: positive.layerConvention ?? negative.layerConvention, bestLayer: nil, out: out,
+            layers: zip(directions.slots, directions.norms).map { LayerSeparation(layer: $0, norm: $1) })
+        return (report, directions)
+    }
+}

@@ -50,13 +50,19 @@ public struct FileDescription: Sendable, Equatable, Codable {
         bytes = file.fileSize
         tensors = file.tensors.map { Tensor(name: $0.name, dtype: $0.storedType, shape: $0.shape) }
         metadata = file.metadata
-        do {
-            let acts = try Activations(file: file, selection: selection)
-            activations = View(
-                rows: acts.rowCount, width: acts.width, layers: acts.availableSlots, positions: acts.positionCount,
-                layerConvention: acts.layerConvention)
-        } catch let error as SteerError {
-            activationsError = error.message
+        if let kind = file.metadata["steer.kind"], kind != "directions", kind != "basis" {
+            // A model or statistics file steer wrote: say what it is rather than why it is not activations.
+            let what = ["stats": "statistics (steer stats): use with steer merge, extract, svd, guard train, erase fit"][kind]
+            activationsError = "a steer \(kind) file, not activations" + (what.map { "; \($0)" } ?? "")
+        } else {
+            do {
+                let acts = try Activations(file: file, selection: selection)
+                activations = View(
+                    rows: acts.rowCount, width: acts.width, layers: acts.availableSlots, positions: acts.positionCount,
+                    layerConvention: acts.layerConvention)
+            } catch let error as SteerError {
+                activationsError = error.message
+            }
         }
         nonFinite = scan ? try file.tensors.reduce(0) { $0 + (try file.nonFiniteCount($1, options: options)) } : nil
     }

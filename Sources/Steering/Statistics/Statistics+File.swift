@@ -1,0 +1,125 @@
+import Foundation
+
+extension Statistics {
+    /// Writes the statistics atomically (see the type's documentation for the layout).
+    public func write(to path: String) throws {
+        var specs: [TensorSpec] = []
+        for slot in slots {
+            specs.append(TensorSpec(name: "layer.\(slot).sum", dtype: .float64, shape: [width]))
+            specs.append(TensorSpec(name: "layer.\(slot).sum_lo", dtype: .float64, shape: [width]))
+            if hasGram {
+                specs.append(TensorSpec(name: "layer.\(slot).gram", dtype: .float64, shape: [Self.packedCount(width)]))
+                specs.append(TensorSpec(name: "layer.\(slot).gram_lo", dtype: .float64, shape: [Self.packedCount(width)]))
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var metadata = [
+            "steer.kind": "stats", "steer.rows": String(rows), "steer.width": String(width),
+            "steer.slots": slots.map(String.init).joined(separator: ","), "steer.gram": String(hasGram),
+            "steer.position": position.map(String.init) ?? "none", "steer.label": label ?? "none",
+            "steer.sources": String(decoding: try encoder.encode(sources), as: UTF8.self),
+        ]
+        if let layerConvention { metadata["steer.layer_convention"] = layerConvention.rawValue }
+        try TensorWriter.write(to: path, format: .safetensors, tensors: specs, metadata: metadata) { writer in
+            for i in slots.indices {
+                try writer.append(sumHi[i])
+                try writer.append(sumLo[i])
+                if hasGram {
+                    try writer.append(gramHi[i])
+                    try writer.append(gramLo[i])
+                }
+            }
+        }
+    }
+
+    /// Reads a statistics file, checking every field: one line naming the file for each problem.
+    public static func read(_ path: String) throws -> Statistics {
+        let file = try TensorFile.open(path, kind: "stats", describedAs: "statistics")
+        let meta = file.metadata
+        func field(_ key: String) throws -> String {
+            guard let value = meta[key] else { throw SteerError.format(path, "statistics file without \(key)") }
+            return value
+        }
+        guard let rows = Int(try field("steer.rows")), rows >= 0 else { throw SteerError.format(path, "steer.rows is not a row count") }
+        guard let width = Int(try field("steer.width")), (1...Activations.maxWidth).contains(width) else {
+            throw SteerError.format(path, "steer.width is not a width between 1 and \(Activations.maxWidth)")
+        }
+        let slotText = try field("steer.slots")
+        let slots = try slotText.split(separator: ",").map { text -> Int in
+            guard let slot = Int(text), (0...Activations.maxSlot).contains(slot) else {
+                throw SteerError.format(path, "steer.slots holds '\(text)', not a layer slot")
+            }
+            return slot
+        }
+        guard !slots.isEmpty, Set(slots).count == slots.count else { throw SteerError.format(path, "steer.slots must list distinct slots") }
+        let gram: Bool
+        switch try field("steer.gram") {
+        case "true": gram = true
+        case "false": gram = false
+        default: throw SteerError.format(path, "steer.gram is neither true nor false")
+        }
+        let label = try field("steer.label")
+        guard ["pos", "neg", "none"].contains(label) else { throw SteerError.format(path, "steer.label is '\(label)', not pos, neg or none") }
+        let position = try ModelInputs.position(in: meta, file: path)
+        var convention: LayerConvention?
+        if let text = meta["steer.layer_convention"] {
+            guard let known = LayerConvention(rawValue: text) else { throw SteerError.format(path, "unknown steer.layer_convention '\(text)'") }
+            convention = known
+        }
+        let sources: [SourceIdentity]
+        do {
+            sources = try JSONDecoder().decode([SourceIdentity].self, from: Data(try field("steer.sources").utf8))
+        } catch let error as SteerError {
+            throw error
+        } catch {
+            throw SteerError.format(path, "steer.sources is not a list of sources")
+        }
+        let byName = Dictionary(file.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        func tensor(_ name: String, count: Int) throws -> [Double] {
+            guard let info = byName[name] else { throw SteerError.format(path, "statistics file without tensor '\(name)'") }
+            guard info.dtype == .float64, info.shape == [count] else {
+                throw SteerError.shape(path, "tensor '\(name)' is \(info.storedType) \(describeShape(info.shape)); expected F64 [\(count)]")
+            }
+            return try file.float64(info)
+        }
+        var sumHi: [[Double]] = []
+        var sumLo: [[Double]] = []
+        var gramHi: [[Double]] = []
+        var gramLo: [[Double]] = []
+        for slot in slots {
+            sumHi.append(try tensor("layer.\(slot).sum", count: width))
+            sumLo.append(try tensor("layer.\(slot).sum_lo", count: width))
+            if gram {
+                gramHi.append(try tensor("layer.\(slot).gram", count: packedCount(width)))
+                gramLo.append(try tensor("layer.\(slot).gram_lo", count: packedCount(width)))
+            }
+        }
+        return Statistics(
+            label: label == "none" ? nil : label, position: position, slots: slots, width: width, rows: rows, layerConvention: convention,
+            sumHi: sumHi, sumLo: sumLo, gramHi: gramHi, gramLo: gramLo, sources: sources)
+    }
+
+    /// Whether `path` is a statistics file (`steer.kind=stats`), without reading its data.
+    public static func isStatistics(_ path: String) -> Bool {
+        (try? TensorFile.open(path))?.metadata["steer.kind"] == "stats"
+    }
+}
+
+extension TensorFile {
+    /// Every value of an F64 tensor of at most 2^27 values (1 GiB), read with checked `pread`s straight
+    /// into the result; throws on another dtype or size, and on NaN or infinity.
+    func float64(_ info: TensorInfo) throws -> [Double] {
+        guard info.dtype == .float64 else { throw SteerError.shape(path, "tensor '\(info.name)' is \(info.storedType), not F64") }
+        let count = info.elementCount
+        guard count <= 1 << 27 else { throw SteerError.shape(path, "tensor '\(info.name)' has \(count) values, more than steer reads (2^27)") }
+        var values = [Double](repeating: 0, count: count)
+        try values.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress, count > 0 else { return }
+            try storage.read(into: base, offset: info.offset, count: count * 8)
+        }
+        // Little-endian on disk; steer runs on little-endian machines only (x86-64, arm64).
+        if let bad = values.firstIndex(where: { !$0.isFinite }) { throw SteerError.value(path, "non-finite value at index \(bad) of '\(info.name)'") }
+        return values
+    }
+}

@@ -1,0 +1,29 @@
+extension Subspace {
+    /// Bases from two statistics files (`files` name them): the SVD of each positive row minus the
+    /// negative mean (`to-mean`), or with `centered` the PCA of the positive rows, from the positive
+    /// file's Gram matrices and the negative file's sums, exactly as ``extract(positive:negative:mode:centered:k:solver:rangeFinder:options:)``
+    /// computes them from the rows. Paired differences need the rows themselves.
+    public static func extract(positive: Statistics, negative: Statistics, files: (String, String), centered: Bool = false, k: Int) throws -> (
+        basis: BasisSet, layers: [SubspaceLayer]
+    ) {
+        let means = try ClassMeans.compute(positive: positive, negative: negative, files: files)
+        guard positive.hasGram else {
+            throw SteerError(.value, file: files.0, "holds no Gram matrices; make it with steer stats --gram for an SVD")
+        }
+        guard positive.rows >= 2, negative.rows >= 2 else {
+            throw SteerError(.value, "a subspace needs at least 2 rows per class: \(positive.rows) in \(files.0), \(negative.rows) in \(files.1)")
+        }
+        let layers = try positive.slots.indices.map { i -> (vectors: [[Double]], report: SubspaceLayer) in
+            guard let raw = positive.moments(i) else { throw SteerError(.value, file: files.0, "holds no Gram matrix for slot \(positive.slots[i])") }
+            return try layer(slot: positive.slots[i], moments: shifted(raw, by: means.negative[i]), width: positive.width, centered: centered, k: k)
+        }
+        var metadata = provenance(mode: .toMean, centered: centered, k: k, layers: layers, rows: positive.rows, width: positive.width)
+        metadata["steer.n_pos"] = String(positive.rows)
+        metadata["steer.n_neg"] = String(negative.rows)
+        metadata["steer.source_pos"] = files.0
+        metadata["steer.source_neg"] = files.1
+        metadata["steer.position"] = positive.position.map(String.init) ?? "none"
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
+        return (BasisSet(slots: positive.slots, vectors: layers.map(\.vectors), metadata: metadata), layers.map(\.report))
+    }
+}
