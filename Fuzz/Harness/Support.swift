@@ -601,3 +601,23 @@ func exerciseEraser(_ path: String) {
         oracle(false, "eraser file accepted by read could not be written and read back: \(error)")
     }
 }
+
+/// A statistics file: read strictly, its means and moments derived, merged with itself (refused:
+/// the same rows twice), and (oracle) an accepted file written back and read again is equal.
+func exerciseStatistics(_ path: String) {
+    guard let stats = try? Statistics.read(path) else { return }
+    for i in stats.slots.indices {
+        _ = stats.mean(i)
+        _ = stats.moments(i)
+    }
+    _ = try? Statistics.merge([stats, stats], files: ["a", "b"])
+    guard oraclesOn else { return }
+    let copy = Scratch.folder + "/stats-copy.safetensors"
+    Scratch.made.insert(copy)
+    do {
+        try stats.write(to: copy)
+        oracle(try Statistics.read(copy) == stats, "statistics file did not read back equal: \(path)")
+    } catch {
+        oracle(false, "statistics file accepted by read could not be written and read back: \(error)")
+    }
+}

@@ -53,6 +53,7 @@ let targets: [Target] = [
     Target(name: "probe") { bytes in exerciseProbe(Scratch.write("probe.safetensors", bytes), Flags(), positions: nil) },
     Target(name: "directions") { bytes in exerciseDirections(Scratch.write("directions.safetensors", bytes), Flags(), positions: nil) },
     Target(name: "eraser") { bytes in exerciseEraser(Scratch.write("eraser.safetensors", bytes)) },
+    Target(name: "stats") { bytes in exerciseStatistics(Scratch.write("stats.safetensors", bytes)) },
     // Option text: lines layers, rows, dim, dtype, threads, position, layout (an empty line: not given).
     Target(name: "flags") { bytes in
         var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

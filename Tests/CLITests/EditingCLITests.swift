@@ -156,3 +156,44 @@ import Testing
         #expect(run.status == 2 && run.stderr.contains("is the input file"), "\(run.stderr)")
     }
 }
+
+/// `steer stats` and `steer merge` as a user runs them: the map step on shards, the reduce step,
+/// and extract on the merged files equal to extract on the rows.
+@Suite struct StatisticsCLITests {
+    let pos = Fixtures.vectors("real/smollm2_train_harmful.safetensors")
+    let neg = Fixtures.vectors("real/smollm2_train_harmless.safetensors")
+
+    @Test func shardsMergeIntoTheSameDirections() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        for (label, input) in [("pos", pos), ("neg", neg)] {
+            var parts: [String] = []
+            for i in 0..<3 {
+                let out = dir + "/\(label)-\(i).safetensors"
+                let run = try CLITests.steer(["stats", "--acts", input, "--label", label, "--position", "0", "--shard", "\(i)/3", "--out", out])
+                #expect(run.status == 0 && run.stdout.contains("wrote \(out)"), "\(run.stderr)")
+                parts.append(out)
+            }
+            let merge = try CLITests.steer(["merge"] + parts.reversed() + ["--out", dir + "/\(label).safetensors"])
+            #expect(merge.status == 0 && merge.stdout.contains("3 files, 260 rows from 3 row ranges"), "\(merge.stderr)")
+            let twice = try CLITests.steer(["merge", parts[0], parts[0], "--out", dir + "/never.safetensors"])
+            #expect(twice.status == 1 && twice.stderr.contains("counted twice"), "\(twice.stderr)")
+        }
+        let fromStats = try CLITests.steer([
+            "extract", "--pos", dir + "/pos.safetensors", "--neg", dir + "/neg.safetensors", "--out", dir + "/a.safetensors",
+        ])
+        #expect(fromStats.status == 0 && fromStats.stdout.contains("separation metrics skipped"), "\(fromStats.stderr)")
+        #expect(
+            try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--out", dir + "/b.safetensors", "--no-metrics"]).status
+                == 0)
+        let a = try DirectionSet.read(dir + "/a.safetensors")
+        let b = try DirectionSet.read(dir + "/b.safetensors")
+        #expect(a.slots == b.slots)
+        for (x, y) in zip(a.vectors, b.vectors) { #expect(Fixtures.relativeError(x, y) <= 1e-6) }
+        let mixed = try CLITests.steer(["extract", "--pos", dir + "/pos.safetensors", "--neg", neg, "--position", "0"])
+        #expect(mixed.status == 2 && mixed.stderr.contains("not one of each"), "\(mixed.stderr)")
+        let swapped = try CLITests.steer(["extract", "--pos", dir + "/neg.safetensors", "--neg", dir + "/pos.safetensors"])
+        #expect(swapped.status == 1 && swapped.stderr.contains("holds neg statistics, given as the pos class"), "\(swapped.stderr)")
+        let badShard = try CLITests.steer(["stats", "--acts", pos, "--position", "0", "--shard", "3/3", "--out", dir + "/x.safetensors"])
+        #expect(badShard.status == 2 && badShard.stderr.contains("shard 3/3"), "\(badShard.stderr)")
+    }
+}

@@ -10,9 +10,12 @@ enum TorchLeaves {
 
     static func collect(_ object: PickleValue, path: String) throws -> (leaves: [(String, PickleValue)], metadata: [String: String]) {
         var walk = Walk(path: path)
-        try walk.visit(object, name: "", depth: 0)
+        try walk.visit(object, depth: 0)
         return (walk.leaves, walk.metadata)
     }
+
+    /// Scalars kept as metadata, at most (the rest are skipped, not refused).
+    static let maxMetadata = 4096
 
     private struct Walk {
         let path: String
@@ -20,10 +23,16 @@ enum TorchLeaves {
         var names = Set<String>()
         var metadata: [String: String] = [:]
         var visits = 0
+        /// The container keys and indices from the top to the value being visited: names are joined
+        /// only for the tensors and metadata kept, never for every container on the way (a pickle bomb
+        /// of shared lists costs one append per value, not a string per value).
+        var parts: [String] = []
 
         init(path: String) { self.path = path }
 
-        mutating func visit(_ value: PickleValue, name: String, depth: Int) throws {
+        var name: String { parts.joined(separator: ".") }
+
+        mutating func visit(_ value: PickleValue, depth: Int) throws {
             visits += 1
             guard visits <= maxVisits else { throw SteerError.unsupported(path, "pickle holds more than \(maxVisits) values (a pickle bomb?)") }
             guard depth <= maxDepth else { throw SteerError.unsupported(path, "pickle nests containers deeper than \(maxDepth) levels") }
@@ -43,20 +52,29 @@ enum TorchLeaves {
                     case .int(let n): part = String(n)
                     default: continue
                     }
-                    try visit(item, name: join(name, part), depth: depth + 1)
+                    try visit(item, part: part, depth: depth)
                 }
             case .list(let list):
-                for (index, item) in list.items.enumerated() { try visit(item, name: join(name, String(index)), depth: depth + 1) }
+                for (index, item) in list.items.enumerated() { try visit(item, part: String(index), depth: depth) }
             case .tuple(let tuple):
-                for (index, item) in tuple.items.enumerated() { try visit(item, name: join(name, String(index)), depth: depth + 1) }
-            case .string(let text) where !name.isEmpty: metadata[name] = String(text.prefix(4096))
-            case .int(let n) where !name.isEmpty: metadata[name] = String(n)
-            case .float(let x) where !name.isEmpty: metadata[name] = String(x)
-            case .bool(let b) where !name.isEmpty: metadata[name] = b ? "true" : "false"
+                for (index, item) in tuple.items.enumerated() { try visit(item, part: String(index), depth: depth) }
+            case .string(let text) where !parts.isEmpty: keep(String(text.prefix(4096)))
+            case .int(let n) where !parts.isEmpty: keep(String(n))
+            case .float(let x) where !parts.isEmpty: keep(String(x))
+            case .bool(let b) where !parts.isEmpty: keep(b ? "true" : "false")
             default: break
             }
         }
 
-        private func join(_ prefix: String, _ part: String) -> String { prefix.isEmpty ? part : prefix + "." + part }
+        private mutating func visit(_ item: PickleValue, part: String, depth: Int) throws {
+            parts.append(part)
+            defer { parts.removeLast() }
+            try visit(item, depth: depth + 1)
+        }
+
+        private mutating func keep(_ text: String) {
+            guard metadata.count < maxMetadata else { return }
+            metadata[name] = text
+        }
     }
 }
