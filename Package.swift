@@ -11,7 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // OpenBLAS (cblas.h) and LAPACKE (lapacke.h) from Debian's libopenblas-dev and liblapacke-dev.
@@ -24,9 +23,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Hot loops in C: portable, AVX2+F16C and AVX-512 versions, picked at run time, one summation order.
         .target(name: "CKernels"),
-        .target(
-            name: "Steering", dependencies: ["CLinearAlgebra", "CKernels", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
-            exclude: ["README.md"]),
+        // OpenSSL's libcrypto (openssl/sha.h) from Debian's libssl-dev: SHA-256 (the fuzz build compiles these sources with swiftc alone).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
+        .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels", "CZlib", "COpenSSL"], exclude: ["README.md"]),
         .target(name: "Probe", dependencies: ["Steering"], exclude: ["README.md"]),
         // Tables, numbers, JSON and stderr lines shared by the two executables.
         .target(name: "TerminalOutput"),

@@ -79,6 +79,15 @@ import Testing
         #expect(orderMatters, "the data must be hard enough that plain sums depend on the order")
     }
 
+    /// The source identity against Python's hashlib over the same bytes (header, u64 size, first and
+    /// last 64 KiB of data) of the committed file: `a92ace93…` computed by
+    /// `hashlib.sha256(d[:start] + struct.pack('<Q', size) + d[start:start+65536] + d[size-65536:])`.
+    @Test func sourceIdentityMatchesHashlib() throws {
+        let file = try TensorFile.open(Self.pos)
+        #expect(try SourceIdentity.hash(of: file) == "a92ace933948b89ee9160326d7e01f94afb7350373f79e59c0c559c345db9392")
+        #expect(try SourceIdentity.hash(of: TensorFile.open(Self.neg)) != (try SourceIdentity.hash(of: file)))
+    }
+
     @Test func shardsCoverEveryRowOnce() throws {
         for (count, n) in [(260, 7), (5, 5), (3, 4), (1_000_003, 1000)] {
             var next = 0

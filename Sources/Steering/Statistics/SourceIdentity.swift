@@ -1,4 +1,4 @@
-import Crypto
+import COpenSSL
 
 /// Which file (and which of its rows) a statistics file was computed from, so that merging can
 /// refuse to count the same rows twice.
@@ -30,18 +30,23 @@ public struct SourceIdentity: Sendable, Equatable, Codable {
 
     /// The identity of `file` (its header, size and the two ends of its data).
     public static func hash(of file: TensorFile) throws -> String {
-        var hasher = SHA256()
+        var context = SHA256_CTX()
+        SHA256_Init(&context)
+        func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { raw in _ = SHA256_Update(&context, raw.baseAddress, raw.count) } }
         let size = file.storage.size
         let start = min(max(0, file.dataStart), size)
-        if start > 0 { hasher.update(data: try file.storage.read(offset: 0, count: start) ?? []) }
-        withUnsafeBytes(of: UInt64(size).littleEndian) { hasher.update(bufferPointer: $0) }
+        if start > 0 { update(try file.storage.read(offset: 0, count: start) ?? []) }
+        withUnsafeBytes(of: UInt64(size).littleEndian) { raw in _ = SHA256_Update(&context, raw.baseAddress, raw.count) }
         let edge = 64 << 10
         let dataBytes = size - start
-        hasher.update(data: try file.storage.read(offset: start, count: min(edge, dataBytes)) ?? [])
+        update(try file.storage.read(offset: start, count: min(edge, dataBytes)) ?? [])
         if dataBytes > edge {
-            hasher.update(data: try file.storage.read(offset: size - min(edge, dataBytes - edge), count: min(edge, dataBytes - edge)) ?? [])
+            let tail = min(edge, dataBytes - edge)
+            update(try file.storage.read(offset: size - tail, count: tail) ?? [])
         }
-        return hasher.finalize().map { byte in String(byte, radix: 16).leftPadded(to: 2) }.joined()
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        SHA256_Final(&digest, &context)
+        return digest.map { byte in String(byte, radix: 16).leftPadded(to: 2) }.joined()
     }
 
     /// Whether the two cover a common row of the same file.
