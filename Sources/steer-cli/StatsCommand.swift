@@ -92,7 +92,7 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
-        let merged = try Statistics.merge(try files.map(Statistics.read), files: files)
+        let merged = try Statistics.merge(files: files)
         try merged.write(to: out)
         if json {
             try printJSON(["out": out, "files": String(files.count), "rows": String(merged.rows), "sources": String(merged.sources.count)])
