@@ -104,6 +104,8 @@ long steer_copy_file_range(int in_fd, long long *in_offset, int out_fd, long lon
 
 /// Compensated sums: hi[i] + lo[i] += x[i] (Knuth's TwoSum; the error of each addition is kept in lo).
 void steer_accumulate_compensated(const double *x, size_t n, double *hi, double *lo);
+/// The same for four rows x0…x3, added in that order (the same bits as four calls).
+void steer_accumulate_compensated4(const double *x0, const double *x1, const double *x2, const double *x3, size_t n, double *hi, double *lo);
 /// Compensated merge: (hi, lo) += (hi2, lo2), renormalized so that |lo| ≤ ulp(hi)/2.
 void steer_merge_compensated(const double *hi2, const double *lo2, size_t n, double *hi, double *lo);
 

@@ -57,7 +57,15 @@ public struct CompensatedMoments: RowReducer {
             state.sumHi.withUnsafeMutableBufferPointer { hi in
                 state.sumLo.withUnsafeMutableBufferPointer { lo in
                     guard let hi = hi.baseAddress, let lo = lo.baseAddress else { return }
-                    for k in 0..<rows { steer_accumulate_compensated(a + k * d, d, hi + layer * d, lo + layer * d) }
+                    var k = 0
+                    while k + 4 <= rows {
+                        steer_accumulate_compensated4(a + k * d, a + (k + 1) * d, a + (k + 2) * d, a + (k + 3) * d, d, hi + layer * d, lo + layer * d)
+                        k += 4
+                    }
+                    while k < rows {
+                        steer_accumulate_compensated(a + k * d, d, hi + layer * d, lo + layer * d)
+                        k += 1
+                    }
                 }
             }
             if gram {
