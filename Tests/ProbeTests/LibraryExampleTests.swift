@@ -70,4 +70,36 @@ import Testing
         let reloaded = try ProbeSet.read(probePath)
         #expect(sweep.count == 2 && reloaded == probes)
     }
+
+    @Test func readmeEditingExampleRuns() throws {
+        let harmfulPath = Fixtures.vectors("real/smollm2_train_harmful.safetensors")
+        let harmlessPath = Fixtures.vectors("real/smollm2_train_harmless.safetensors")
+        let dir = try Fixtures.temporaryDirectory()
+        let dirsPath = dir + "/dirs.safetensors"
+        let ablatedPath = dir + "/ablated.safetensors"
+        let harmful = try Activations.open(harmfulPath, selection: .init(position: 0))
+        let harmless = try Activations.open(harmlessPath, selection: .init(position: 0))
+        try MeanDifference.extract(positive: harmful, negative: harmless).directions.write(to: dirsPath)
+
+        // --- README editing example begins
+        let basis = try BasisSet.read(dirsPath)  // directions, or a basis from Subspace.extract
+        let rows = try EditTarget.open(harmfulPath, selection: .init(position: 0), directions: basis, file: dirsPath)
+        let edits = try rows[0].slots.indices.map { i in
+            try Ablation(directions: EditTarget.vectors(basis, for: rows[0], layer: i)).edit  // h − QQᵀh
+        }
+        try ActivationEditor.rewrite(rows, edits: edits, to: ablatedPath)  // same format, dtype and names
+        let scores = try rows[0].project(on: basis, file: dirsPath)  // h·r̂ and ‖Qᵀh‖²/‖h‖² per row and slot
+        let eraser = try EraserSet.fit(positive: harmful, negative: harmless)  // LEACE, as concept-erasure
+
+        let shards = try (0..<4).map { i in  // map: statistics of four shards of the rows
+            let part = ActivationSelection(position: 0, rows: try Statistics.shard(i, of: 4, rows: 260))
+            return try Statistics.compute(Activations.open(harmfulPath, selection: part), label: "pos")
+        }
+        let merged = try Statistics.merge(shards, files: ["0", "1", "2", "3"])  // reduce: exact
+        // --- README editing example ends
+
+        #expect(scores.rows == 260 && scores.k == 1 && eraser.slots == [0, 18, 28, 30])
+        let edited = try TensorFile.open(ablatedPath)
+        #expect(merged.rows == 260 && edited.metadata["steer.edit_slots"] == "0,18,28,30")
+    }
 }
