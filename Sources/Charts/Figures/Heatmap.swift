@@ -47,7 +47,7 @@ public struct Heatmap: Sendable, Equatable {
         let labelEvery = max(1, Int((12 / cell).rounded(.up)))
 
         var body: [SVGElement] = []
-        var cells = SVGElement("g", [("class", "cells")])
+        var cells = SVGElement("g", [("class", "cells"), ("shape-rendering", "crispEdges")])
         for r in 0..<rows {
             for k in 0..<columns {
                 let value = r < values.count && k < values[r].count ? values[r][k] : nil

@@ -6,14 +6,14 @@ import Steering
 public enum PromptTexts {
     /// The candidates for `path`: each shorter stem (`a.b.npy` → `a.b.prompts.json`, `a.prompts.json`).
     public static func candidates(for path: String) -> [String] {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        var stem = url.lastPathComponent
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        var stem = slash.map { String(path[path.index(after: $0)...]) } ?? path
         var out: [String] = []
         while let dot = stem.lastIndex(of: ".") {
             stem = String(stem[..<dot])
             guard !stem.isEmpty else { break }
-            out.append(folder + "/" + stem + ".prompts.json")
+            out.append(folder + stem + ".prompts.json")
         }
         return out
     }

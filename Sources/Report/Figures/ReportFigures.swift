@@ -151,7 +151,11 @@ public enum ReportFigures {
         for (i, point) in section.operatingPoints.enumerated() {
             var style = ruleStyles[i % ruleStyles.count]
             style.dash = style.dash ?? (i == 0 ? nil : "6 3")
-            marks.append(.rule(ReferenceLine(.vertical, at: point.threshold, label: "\(point.label): α = \(fixed(point.threshold))", style: style)))
+            marks.append(
+                .rule(
+                    ReferenceLine(
+                        .vertical, at: point.threshold,
+                        label: point.name == "alpha_0" ? point.label : "\(point.label): α = \(fixed(point.threshold))", style: style)))
         }
         let histogram = XYChart(
             id: "guard-histogram", title: "Latent Guard scores on the \(section.scoredRows) rows",

@@ -17,7 +17,7 @@ enum PageStyle {
         th, td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
         th { background: #f3f3f3; font-weight: 600; }
         td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-        td.path { word-break: break-all; }
+        td.text { overflow-wrap: anywhere; }
         ul.notes { font-size: 0.88rem; color: #5a3b00; background: #fff6e0; padding: 6px 10px 6px 28px; }
         .skipped { color: #555; font-style: italic; }
         nav ol { columns: 2; font-size: 0.9rem; padding-left: 1.4rem; }

@@ -6,18 +6,17 @@ import Steering
 
 extension ReportPage {
     static func inputs(_ report: AnalysisReport) -> [Node<HTML.BodyContext>] {
-        let rows = report.inputs.map { file in
+        let files = report.inputs.map { file in [file.role, file.path, file.prompts ?? "none beside it"] }
+        let shapes = report.inputs.map { file in
             [
-                file.role, file.path, "\(file.format), \(file.dtype)",
-                file.firstRow == 0 ? "\(file.rows)" : "\(file.rows) (from row \(file.firstRow))",
+                file.role, "\(file.format), \(file.dtype)", file.firstRow == 0 ? "\(file.rows)" : "\(file.rows) (from row \(file.firstRow))",
                 String(file.width), slotList(file.slots), file.positions.map(String.init) ?? "–", file.layerConvention ?? "not stated",
-                String(file.nonFinite), file.prompts.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "–",
+                String(file.nonFinite),
             ]
         }
         var nodes: [Node<HTML.BodyContext>] = [
-            table(
-                ["role", "file", "format", "rows", "width", "slots", "positions", "layer convention", "non-finite", "prompts"], rows,
-                numeric: [3, 4, 6, 8])
+            table(["role", "file", "prompts file"], files),
+            table(["role", "format", "rows", "width", "slots", "positions", "layer convention", "non-finite"], shapes, numeric: [2, 3, 5, 7]),
         ]
         if !report.notes.isEmpty { nodes.append(.ul(.class("notes"), .group(report.notes.map { .li(.safe($0)) }))) }
         return nodes

@@ -22,7 +22,7 @@ public enum ReportPage {
             .head(
                 .meta(.charset(.utf8)),
                 .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
-                .title("steer report"),
+                .element(named: "title", text: "steer report"),
                 .style(PageStyle.css)
             ),
             .body(
@@ -40,7 +40,7 @@ public enum ReportPage {
                             .element(
                                 named: "ol",
                                 nodes: sections.map { number, id, title, _ in
-                                    Node<HTML.BodyContext>.element(named: "li", nodes: [.a(.href("#" + id), .text("\(number). \(title)"))])
+                                    Node<HTML.BodyContext>.element(named: "li", nodes: [.a(.href("#" + id), .text(title))])
                                 })
                         ]),
                     .group(
@@ -72,7 +72,7 @@ public enum ReportPage {
                 .group(
                     rows.map { row in
                         .tr(
-                            .group(row.enumerated().map { i, cell in .td(.class(numeric.contains(i) ? "num" : (i == 1 ? "path" : "")), .safe(cell)) })
+                            .group(row.enumerated().map { i, cell in .td(.class(numeric.contains(i) ? "num" : "text"), .safe(cell)) })
                         )
                     })))
     }
