@@ -1,6 +1,8 @@
 /// Point marker shapes, distinct without colour.
 public enum Marker: String, Sendable, Equatable, CaseIterable {
     case circle, square, triangle, diamond, cross
+    /// An unfilled circle: marks a point on top of another series without hiding it.
+    case ring
 
     /// The marker centred on `(x, y)` with half-size `r`, as an SVG element of class `cls`.
     public func element(x: Double, y: Double, r: Double, colour: String, filled: Bool = true, cls: String = "point") -> SVGElement {
@@ -19,6 +21,9 @@ public enum Marker: String, Sendable, Equatable, CaseIterable {
         case .diamond:
             let h = r * 1.25
             return SVGElement("path", [("d", "M\(c(x)),\(c(y - h))L\(c(x + h)),\(c(y))L\(c(x)),\(c(y + h))L\(c(x - h)),\(c(y))Z")] + paint)
+        case .ring:
+            return SVGElement(
+                "circle", [("cx", c(x)), ("cy", c(y)), ("r", c(r)), ("class", cls), ("fill", "none"), ("stroke", colour), ("stroke-width", "2")])
         case .cross:
             let h = r
             return SVGElement(

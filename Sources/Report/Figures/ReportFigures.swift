@@ -32,7 +32,7 @@ public enum ReportFigures {
             return marks
         }
         var best: [Mark] = []
-        for position in report.separation {
+        for (i, position) in report.separation.enumerated() {
             let layers = position.heldOut ?? position.train
             guard let slot = position.heldOut == nil ? position.bestTrainLayer : position.bestHeldOutLayer,
                 let layer = layers.first(where: { $0.layer == slot }), let auroc = layer.auroc
@@ -43,7 +43,7 @@ public enum ReportFigures {
                     ScatterSeries(
                         name: "best \(short) slot (\(slot))",
                         points: [.init(x: Double(slot), y: auroc, title: "best \(short) slot \(slot): AUROC \(fixed(auroc))")],
-                        style: SeriesStyle(colour: "#000000", marker: .cross), radius: 7)))
+                        style: SeriesStyle(colour: "#000000", marker: i == 0 ? .cross : .ring), radius: 7)))
         }
         let x = Axis("layer slot", ticks: .integers)
         let auroc = XYChart(
@@ -169,7 +169,8 @@ public enum ReportFigures {
                 LineSeries(name: "ROC curve", points: section.roc.map { (x: $0.fpr, y: Optional($0.tpr)) }, style: Palette.style(0), markers: false)),
         ]
         for (i, point) in section.operatingPoints.enumerated() {
-            let style = SeriesStyle(colour: ruleStyles[i % ruleStyles.count].colour, marker: Marker.allCases[(i + 1) % Marker.allCases.count])
+            let style = SeriesStyle(
+                colour: ruleStyles[i % ruleStyles.count].colour, marker: [Marker.square, .triangle, .diamond, .cross, .circle][i % 5])
             let title = "\(point.label) (α = \(fixed(point.threshold))): FPR \(fixed(point.metrics.fpr)), TPR \(fixed(point.metrics.recall))"
             rocMarks.append(
                 .scatter(

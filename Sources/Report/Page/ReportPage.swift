@@ -39,7 +39,7 @@ public enum ReportPage {
                         nodes: [
                             .element(
                                 named: "ol",
-                                nodes: sections.map { number, id, title, _ in
+                                nodes: sections.map { _, id, title, _ in
                                     Node<HTML.BodyContext>.element(named: "li", nodes: [.a(.href("#" + id), .text(title))])
                                 })
                         ]),
