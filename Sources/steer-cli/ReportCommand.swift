@@ -49,7 +49,6 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the page (.html); written atomically.", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("Also write every number as JSON.", valueName: "file")) var json: String?
     @Option(help: ArgumentHelp("Also write each figure as its own .svg in this directory.", valueName: "dir")) var svgDir: String?
-    @Flag(help: "Print nothing on success.") var quiet = false
     @OptionGroup var input: InputOptions
 
     func validate() throws {
@@ -73,7 +72,7 @@ struct ReportCommand: ParsableCommand {
             command: Self.commandLine(CommandLine.arguments), version: Steer.configuration.version)
         let report = try AnalysisReport.run(request, options: input.streamOptions)
         let bytes = try ReportOutput.write(report, html: out, json: json, svgDirectory: svgDir)
-        guard !quiet else { return }
+        guard !input.quiet else { return }
         let figures = ReportFigures.all(report).count
         print("steer report: wrote \(out) (\(humanBytes(bytes)), \(figures) figures) in \(fixed(report.seconds, 2)) s")
         if let json { print("  json  \(json)") }
