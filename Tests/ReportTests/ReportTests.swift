@@ -162,4 +162,19 @@ import Testing
         slot.scatterSlot = 5
         #expect(throws: SteerError.self) { try AnalysisReport.run(slot) }
     }
+
+    /// The README's library example, verbatim but for the paths.
+    @Test func readmeLibraryExample() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (trainHarmful, trainHarmless) = (Self.pos, Self.neg)
+        let (testHarmful, testHarmless) = (Self.pos, Self.neg)
+        let report = try AnalysisReport.run(
+            ReportRequest(
+                pos: trainHarmful, neg: trainHarmless,
+                valPos: testHarmful, valNeg: testHarmless, bootstrap: 1000))
+        try ReportOutput.write(report, html: "\(dir)/report.html", json: "\(dir)/report.json", svgDirectory: "\(dir)/figures")
+        let figures = ReportFigures.all(report)
+        #expect(figures.count == 13 && FileManager.default.fileExists(atPath: "\(dir)/report.json"))
+    }
 }

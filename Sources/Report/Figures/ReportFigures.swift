@@ -95,7 +95,11 @@ public enum ReportFigures {
             id: "cosine", title: "Harmfulness vs refusal: cosine between the two directions per slot",
             caption:
                 "Near 0 the model keeps harmfulness and refusal in separate directions (the paper's finding); a narrow band means the cosine is not sampling noise"
-                + (degenerate.isEmpty ? "." : "; slots \(degenerate.joined(separator: ", ")) have no point because a direction there is zero."),
+                + (degenerate.isEmpty
+                    ? "."
+                    : degenerate.count == 1
+                        ? "; slot \(degenerate[0]) has no point because a direction there is zero."
+                        : "; slots \(degenerate.joined(separator: ", ")) have no point because a direction there is zero."),
             x: Axis("layer slot", ticks: .integers), y: Axis("cosine similarity (unitless)", ticks: .numeric(include: [0])), marks: marks)
         var figures = [ReportFigure(section: 3, cosine)]
         for (i, cross) in section.crossLayer.enumerated() {
