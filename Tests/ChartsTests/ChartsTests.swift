@@ -88,4 +88,17 @@ import Testing
         let document = try Self.parse(chart(marks: []).render())
         #expect(try Self.count(document, "//*[@class='axis x-axis']") == 1)
     }
+
+    @Test func extremeValuesNeverTrap() throws {
+        for (low, high) in [(-1e308, 1e308), (-Double.greatestFiniteMagnitude, Double.greatestFiniteMagnitude), (1e-320, 2e-320), (5, 5)] {
+            let ticks = NiceTicks(low: low, high: high)
+            #expect(!ticks.values.isEmpty && ticks.values.count <= 1001, "\(low)…\(high)")
+        }
+        let (_, counts) = HistogramSeries.bin([1e300, -1e300, .infinity, 0.5], low: 0, high: 1, bins: 4)
+        #expect(counts == [1, 0, 1, 1])
+        let points = [(x: -1e308, y: Optional(1e308)), (x: 1e308, y: Optional(-1e308)), (x: 0, y: Optional(Double.nan))]
+        let svg = chart(marks: [.line(LineSeries(name: "wild", points: points, style: Palette.style(0)))]).render()
+        _ = try Self.parse(svg)
+        #expect(!svg.contains("nan") && !svg.contains("inf"))
+    }
 }

@@ -22,7 +22,7 @@ public struct HistogramSeries: Sendable, Equatable {
         var counts = [Int](repeating: 0, count: n)
         for value in values where value.isFinite {
             let raw = (value - low) / span * Double(n)
-            let index = raw.isFinite ? max(0, min(n - 1, Int(raw.rounded(.down)))) : 0
+            let index = raw.isFinite ? Int(min(Double(n - 1), max(0, raw.rounded(.down)))) : (raw > 0 ? n - 1 : 0)
             counts[index] += 1
         }
         return (edges, counts)

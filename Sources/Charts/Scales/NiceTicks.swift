@@ -15,10 +15,12 @@ public struct NiceTicks: Sendable, Equatable {
             let pad = a == 0 ? 1 : abs(a) * 0.1
             (a, b) = (a - pad, b + pad)
         }
-        let step = NiceTicks.niceStep((b - a) / Double(max(1, count - 1)))
+        // Halved bounds keep b − a finite for any finite inputs (−1e308…1e308).
+        let step = NiceTicks.niceStep((b / 2 - a / 2) / Double(max(1, count - 1)) * 2)
         let start = (a / step).rounded(.down) * step
         let end = (b / step).rounded(.up) * step
-        let n = max(1, min(1000, Int(((end - start) / step).rounded())))
+        let steps = ((end / 2 - start / 2) / step * 2).rounded()
+        let n = steps.isFinite ? Int(min(1000, max(1, steps))) : 1
         self.step = step
         self.domain = start...(start + Double(n) * step)
         self.values = (0...n).map { start + Double($0) * step }

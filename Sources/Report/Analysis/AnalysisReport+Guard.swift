@@ -57,7 +57,8 @@ extension AnalysisReport {
         let edges = (0...bins).map { low + span * Double($0) / Double(bins) }
         var counts = [Int](repeating: 0, count: bins)
         for value in values where value.isFinite {
-            let index = max(0, min(bins - 1, Int(((value - low) / span * Double(bins)).rounded(.down))))
+            let raw = ((value - low) / span * Double(bins)).rounded(.down)
+            let index = raw.isFinite ? Int(min(Double(bins - 1), max(0, raw))) : 0
             counts[index] += 1
         }
         return (edges, counts)
