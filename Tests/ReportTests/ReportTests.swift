@@ -177,4 +177,17 @@ import Testing
         let figures = ReportFigures.all(report)
         #expect(figures.count == 13 && FileManager.default.fileExists(atPath: "\(dir)/report.json"))
     }
+
+    /// A file without a position axis (raw [N, d]): no comparison and no scatter, and the page says why.
+    @Test func oneSlotWithoutPositions() throws {
+        let request = ReportRequest(
+            pos: Fixtures.vectors("real/minilm_train_harmful.layer4.f32le.bin"), neg: Fixtures.vectors("real/minilm_train_harmless.layer4.f32le.bin"),
+            readOptions: TensorFile.ReadOptions(dtype: .float32, width: 384))
+        let report = try AnalysisReport.run(request)
+        #expect(report.comparison == nil && report.scatter == nil && report.detectors == nil)
+        #expect(report.separation.count == 1 && report.separation[0].position == nil && report.separation[0].train.count == 1)
+        let page = ReportPage.render(report, figures: ReportFigures.all(report))
+        #expect(page.contains("Needs a second token position") && !page.contains("best the"))
+        _ = try Self.parse(page)
+    }
 }

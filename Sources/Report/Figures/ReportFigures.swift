@@ -11,13 +11,18 @@ public enum ReportFigures {
 
     static func fixed(_ value: Double?, _ decimals: Int = 3) -> String { value.map { NumberFormat.fixed($0, decimals) } ?? "–" }
 
+    /// `t_inst` from `t_inst (position 0)`; empty for files without a position axis.
+    static func short(_ name: String) -> String {
+        name.hasPrefix("the only") ? "" : name.components(separatedBy: " ").first ?? name
+    }
+
     /// Section 2: AUROC, Cohen's d and norm per slot, one line per position and split.
     static func separation(_ report: AnalysisReport) -> [ReportFigure] {
         guard !report.separation.isEmpty else { return [] }
         func lines(_ value: (LayerSeparation) -> Double?, heldOut: Bool = true) -> [Mark] {
             var marks: [Mark] = []
             for (i, position) in report.separation.enumerated() {
-                let short = position.name.components(separatedBy: " ").first ?? position.name
+                let tag = Self.short(position.name)
                 let splits: [(String, [LayerSeparation])] =
                     [("train", position.train)] + (heldOut ? position.heldOut.map { [("held-out", $0)] } ?? [] : [])
                 for (j, (split, layers)) in splits.enumerated() {
@@ -25,8 +30,11 @@ public enum ReportFigures {
                     style.dash = j == 0 ? nil : "6 3"
                     if j == 1 { style.marker = i == 0 ? .square : .diamond }
                     let points = layers.map { (x: Double($0.layer), y: $0.degenerate ? nil : value($0)) }
-                    let titles = layers.map { "\(short) \(split), slot \($0.layer): \(fixed(value($0)))" }
-                    marks.append(.line(LineSeries(name: "\(short) \(split)", points: points, style: style, titles: titles)))
+                    let titles = layers.map { "\(tag) \(split), slot \($0.layer): \(fixed(value($0)))" }
+                    marks.append(
+                        .line(
+                            LineSeries(
+                                name: [tag, split].filter { !$0.isEmpty }.joined(separator: " "), points: points, style: style, titles: titles)))
                 }
             }
             return marks
@@ -37,12 +45,12 @@ public enum ReportFigures {
             guard let slot = position.heldOut == nil ? position.bestTrainLayer : position.bestHeldOutLayer,
                 let layer = layers.first(where: { $0.layer == slot }), let auroc = layer.auroc
             else { continue }
-            let short = position.name.components(separatedBy: " ").first ?? position.name
+            let tag = Self.short(position.name)
             best.append(
                 .scatter(
                     ScatterSeries(
-                        name: "best \(short) slot (\(slot))",
-                        points: [.init(x: Double(slot), y: auroc, title: "best \(short) slot \(slot): AUROC \(fixed(auroc))")],
+                        name: ["best", tag, "slot (\(slot))"].filter { !$0.isEmpty }.joined(separator: " "),
+                        points: [.init(x: Double(slot), y: auroc, title: "best \(tag) slot \(slot): AUROC \(fixed(auroc))")],
                         style: SeriesStyle(colour: "#000000", marker: i == 0 ? .cross : .ring), radius: 7)))
         }
         let x = Axis("layer slot", ticks: .integers)
@@ -239,7 +247,7 @@ public enum ReportFigures {
     /// Section 7: the 2-D scatter of prompts.
     static func scatter(_ report: AnalysisReport) -> [ReportFigure] {
         guard let section = report.scatter else { return [] }
-        let names = report.separation.map { $0.name.components(separatedBy: " ").first ?? $0.name }
+        let names = report.separation.map { short($0.name) }
         let xName = names.first ?? "position A"
         let yName = names.count > 1 ? names[1] : "position B"
         let series: [Mark] = [("harmful", 3, Marker.triangle), ("harmless", 0, Marker.circle)].map { label, colour, marker in
