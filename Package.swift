@@ -6,11 +6,14 @@ let package = Package(
     products: [
         .library(name: "Steering", targets: ["Steering"]),
         .library(name: "Probe", targets: ["Probe"]),
+        .library(name: "Charts", targets: ["Charts"]),
+        .library(name: "Report", targets: ["Report"]),
         .executable(name: "steer", targets: ["steer-cli"]),
         .executable(name: "steer-bench", targets: ["steer-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
     ],
     targets: [
         // OpenBLAS (cblas.h) and LAPACKE (lapacke.h) from Debian's libopenblas-dev and liblapacke-dev.
@@ -27,12 +30,20 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
         .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels", "CZlib", "COpenSSL"], exclude: ["README.md"]),
         .target(name: "Probe", dependencies: ["Steering"], exclude: ["README.md"]),
+        // Typed SVG charts (axes, lines, bands, histograms, scatter, heatmap): no dependency, reusable alone.
+        .target(name: "Charts", exclude: ["README.md"]),
+        // `steer report`: the whole analysis as one Codable value and one self-contained HTML page.
+        .target(
+            name: "Report",
+            dependencies: ["Steering", "Probe", "Charts", .product(name: "Plot", package: "Plot")],
+            exclude: ["README.md"]
+        ),
         // Tables, numbers, JSON and stderr lines shared by the two executables.
         .target(name: "TerminalOutput"),
         .executableTarget(
             name: "steer-cli",
             dependencies: [
-                "Steering", "Probe", "TerminalOutput",
+                "Steering", "Probe", "Report", "TerminalOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,5 +59,7 @@ let package = Package(
         .testTarget(name: "SteeringTests", dependencies: ["Steering", "TestSupport"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["steer-cli", "TestSupport"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Charts", "Probe", "Steering", "TestSupport"]),
     ]
 )

@@ -36,6 +36,9 @@ struct BenchExtract: ParsableCommand {
         var bytes: Int
         var readS: Double
         var steerS: Double
+        /// The same with a progress meter drawing (to a no-op sink) after every block, as on a terminal.
+        var steerWithProgressS: Double
+        var progressOverhead: Double
         var steerWithMetricsS: Double
         var numpyS: Double?
         var numpyFloat32S: Double?
@@ -107,6 +110,13 @@ struct BenchExtract: ParsableCommand {
             let n = try Activations.open(pair.1)
             try MeanDifference.extract(positive: p, negative: n).directions.write(to: out)
         }
+        let meter = ProgressMeter(label: "bench", delay: 0) { _ in }
+        let withProgress = try bestTime(`repeat`) {
+            let options = StreamOptions(progress: meter)
+            let p = try Activations.open(pair.0)
+            let n = try Activations.open(pair.1)
+            try MeanDifference.extract(positive: p, negative: n, options: options).directions.write(to: out)
+        }
         let steerMetrics = try (0..<`repeat`).map { _ in
             try Child.run(["extract", "--pos", pair.0, "--neg", pair.1, "--out", out, "--json"]).seconds
         }
@@ -119,7 +129,8 @@ struct BenchExtract: ParsableCommand {
         let numpy = fields.flatMap { $0.count == 3 ? (float32: $0[0], float64: $0[1], maxRSS: Int($0[2])) : nil }
         let numpyBest = [numpy?.float32, numpy?.float64].compactMap { $0 }.min()
         return Line(
-            format: format, bytes: bytes, readS: read, steerS: steer, steerWithMetricsS: steerMetrics.min() ?? .nan,
+            format: format, bytes: bytes, readS: read, steerS: steer, steerWithProgressS: withProgress,
+            progressOverhead: (withProgress - steer) / steer, steerWithMetricsS: steerMetrics.min() ?? .nan,
             numpyS: numpyBest, numpyFloat32S: numpy?.float32, numpyFloat64S: numpy?.float64,
             speedupVsNumpy: numpyBest.map { $0 / steer }, ratioToRead: steer / read,
             steerSecondsPerGb: steer / (Double(bytes) / 1e9),
@@ -173,6 +184,11 @@ struct BenchExtract: ParsableCommand {
         if lines.count == 2 {
             let perByte = lines[1].steerSecondsPerGb / lines[0].steerSecondsPerGb
             print("bf16 time per byte vs f32: \(fixed(perByte, 2))×")
+        }
+        for l in lines {
+            print(
+                "progress line (\(l.format)): \(fixed(l.steerWithProgressS, 3)) s with it, \(fixed(l.steerS, 3)) s without (\(fixed(100 * l.progressOverhead, 2)) %)"
+            )
         }
         print(
             "numpy: best of float32 and float64 accumulation (steer always accumulates in float64); +metrics: full `steer extract` as a child process, including its second pass"

@@ -65,6 +65,7 @@ struct Compare: ParsableCommand {
     var position: Int?
 
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "No progress line on stderr during --bootstrap (it is drawn only when stderr is a terminal).") var quiet = false
 
     func validate() throws {
         if crossLayer && second != nil { throw ValidationError("--cross-layer compares the layers of one file; give A alone") }
@@ -107,7 +108,8 @@ struct Compare: ParsableCommand {
         let report: ComparisonReport
         if let bootstrap, let pos, let neg {
             let settings = try Bootstrap.Settings(resamples: bootstrap, seed: seed, confidence: confidence)
-            let options = threads.map { StreamOptions(workers: $0) } ?? StreamOptions()
+            var options = threads.map { StreamOptions(workers: $0) } ?? StreamOptions()
+            options.progress = ProgressMeter.terminal(label: "steer compare", quiet: quiet)
             report = try ComparisonReport.compare(
                 try directions(a, first, "--bootstrap"), file: first, with: try directions(b, second, "--bootstrap"), file: second,
                 slots: wanted, pos: pos, neg: neg, settings: settings, options: options)

@@ -32,6 +32,9 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Worker threads, 1-256 (default: all cores).", valueName: "n"))
     var threads: Int?
 
+    @Flag(help: "No progress line on stderr (it is drawn only when stderr is a terminal).")
+    var quiet = false
+
     func validate() throws {
         if let threads, !(1...StreamOptions.maxWorkers).contains(threads) {
             throw ValidationError("--threads must be between 1 and \(StreamOptions.maxWorkers), not \(threads)")
@@ -45,8 +48,16 @@ struct InputOptions: ParsableArguments {
             readOptions: TensorFile.ReadOptions(dtype: dtype, width: dim), rows: try rows.map(ActivationSelection.parseRows))
     }
 
+    /// Threads as asked, and a progress line on stderr when it is a terminal and not `--quiet`.
     var streamOptions: StreamOptions {
-        threads.map { StreamOptions(workers: $0) } ?? StreamOptions()
+        var options = threads.map { StreamOptions(workers: $0) } ?? StreamOptions()
+        options.progress = ProgressMeter.terminal(label: Self.commandName, quiet: quiet)
+        return options
+    }
+
+    /// `steer extract`, `steer guard eval`: the command being run, for the progress line.
+    static var commandName: String {
+        Steer.commandPath(CommandLine.arguments.dropFirst())
     }
 }
 

@@ -16,6 +16,10 @@ extension Activations {
         let buffers = UnsafeMutableRawPointer.allocate(byteCount: workers * capacity, alignment: 4096)
         defer { buffers.deallocate() }
         let merger = OrderedMerger(reducer: reducer, workers: workers)
+        let fragment = width * dtype.size
+        let progress = options.progress
+        progress?.begin(bytes: blocks.reduce(0) { $0 + $1.reduce(0) { $0 + $1.rows.count * $1.layers.count * fragment } })
+        defer { progress?.end() }
         parallelFor(workers) { worker in
             let buffer = buffers + worker * capacity
             while let b = merger.take(below: blocks.count) {
@@ -31,6 +35,7 @@ extension Activations {
                     return
                 }
                 merger.deliver(block: b, state)
+                progress?.advance(blocks[b].reduce(0) { $0 + $1.rows.count * $1.layers.count * fragment })
             }
         }
         return try reducer.finish(try merger.result())
@@ -69,6 +74,10 @@ extension Activations {
         let buffers = UnsafeMutableRawPointer.allocate(byteCount: max(1, 2 * workers * capacity), alignment: 4096)
         defer { buffers.deallocate() }
         let merger = OrderedMerger(reducer: reducer, workers: workers)
+        let progress = options.progress
+        let pairBytes = layers.count * rowBytes
+        progress?.begin(bytes: rowCount * pairBytes)
+        defer { progress?.end() }
         parallelFor(workers) { worker in
             let mine = buffers + 2 * worker * capacity
             let theirs = mine + capacity
@@ -87,6 +96,7 @@ extension Activations {
                     return
                 }
                 merger.deliver(block: b, state)
+                progress?.advance(blocks[b].count * pairBytes)
             }
         }
         return try reducer.finish(try merger.result())

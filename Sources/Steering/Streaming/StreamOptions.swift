@@ -13,11 +13,14 @@ public struct StreamOptions: Sendable {
     public var workers: Int
     /// Bytes each worker reads at a time, 4 KB…64 MB (default 512 KB, about an L2 cache).
     public var tileBytes: Int
+    /// Where passes report the bytes they have read (nil: nowhere). Never changes a result.
+    public var progress: ProgressMeter?
 
     /// Out-of-range values are clamped, so no setting can make a pass allocate without bound.
-    public init(workers: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), tileBytes: Int = 512 << 10) {
+    public init(workers: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), tileBytes: Int = 512 << 10, progress: ProgressMeter? = nil) {
         self.workers = min(Self.maxWorkers, max(1, workers))
         self.tileBytes = min(64 << 20, max(4096, tileBytes))
+        self.progress = progress
     }
 
     /// Input bytes reduced as one block (by one worker, into one state): 64 tiles.

@@ -1,0 +1,66 @@
+import Foundation
+import Probe
+import Steering
+
+extension AnalysisReport {
+    /// Section 5: the guard (loaded, or fitted on the training rows at the harmfulness position)
+    /// scored on the held-out rows; also returns its held-out metrics at α = 0 for section 6.
+    static func latentGuard(_ request: ReportRequest, files: OpenedFiles, options: StreamOptions) throws -> (GuardSection?, Evaluation?) {
+        let model: LatentGuard
+        let scored: ClassPair
+        if let path = request.guardPath {
+            model = try LatentGuard.read(path)
+            let inputs = model.inputs(file: path)
+            let (pos, neg, rows) =
+                request.valPos.flatMap { p in request.valNeg.map { (p, $0, request.valRows) } } ?? (request.pos, request.neg, request.rows)
+            let selection = ActivationSelection(layout: request.layout, readOptions: request.readOptions, rows: rows)
+            scored = ClassPair(
+                positive: try Activations.open(pos, selection: selection, for: inputs),
+                negative: try Activations.open(neg, selection: selection, for: inputs))
+        } else {
+            let train = files.train.atP
+            model = try LatentGuard.fit(positive: train.positive, negative: train.negative, options: options)
+            scored = files.heldOut?.atP ?? train
+        }
+        let plus = try model.score(scored.positive, options: options)
+        let minus = try model.score(scored.negative, options: options)
+        guard !plus.isEmpty, !minus.isEmpty else { return (nil, nil) }
+        var thresholds: [(String, String, Double)] = [("alpha_0", "α = 0", 0)]
+        if request.guardPath != nil, model.alpha != 0 { thresholds.append(("saved", "saved α", model.alpha)) }
+        thresholds += [
+            ("max_f1", "max-F1", try Metrics.threshold(.maxF1, positive: plus, negative: minus)),
+            ("youden", "Youden's J", try Metrics.threshold(.youden, positive: plus, negative: minus)),
+            ("fpr_1pct", "FPR ≤ 1 %", try Metrics.threshold(.fpr(0.01), positive: plus, negative: minus)),
+        ]
+        let points = try thresholds.filter { $0.2.isFinite }.map { name, label, threshold in
+            OperatingPoint(
+                name: name, label: label, threshold: threshold, metrics: try Evaluation(positive: plus, negative: minus, threshold: threshold))
+        }
+        let all = plus + minus
+        let (low, high) = (all.min() ?? 0, all.max() ?? 1)
+        let bins = 40
+        let (edges, positive) = Self.bin(plus, low: low, high: high, bins: bins)
+        let negative = Self.bin(minus, low: low, high: high, bins: bins).counts
+        let roc = try Metrics.roc(positive: plus, negative: minus).map {
+            GuardSection.RocPoint(threshold: $0.threshold, fpr: $0.fpr, tpr: $0.tpr)
+        }
+        let section = GuardSection(
+            file: request.guardPath, position: scored.positive.position, slots: model.slots, skippedSlots: model.skippedSlots,
+            scoredRows: files.heldOut == nil && request.valPos == nil ? "train" : "held-out", nPos: plus.count, nNeg: minus.count,
+            operatingPoints: points, histogram: .init(edges: edges, positive: positive, negative: negative), roc: roc)
+        return (section, points.first?.metrics)
+    }
+
+    /// `bins` equal bins over `low…high` (the last one closed).
+    static func bin(_ values: [Double], low: Double, high: Double, bins: Int) -> (edges: [Double], counts: [Int]) {
+        let span = high > low ? high - low : 1
+        let edges = (0...bins).map { low + span * Double($0) / Double(bins) }
+        var counts = [Int](repeating: 0, count: bins)
+        for value in values where value.isFinite {
+            let raw = ((value - low) / span * Double(bins)).rounded(.down)
+            let index = raw.isFinite ? Int(min(Double(bins - 1), max(0, raw))) : 0
+            counts[index] += 1
+        }
+        return (edges, counts)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Probe
+import Steering
+
+extension AnalysisReport {
+    /// Runs every section whose inputs `request` gives: opens the files once per position,
+    /// extracts and measures both directions, compares them (with the bootstrap), and scores
+    /// the guard, the probes and the scatter on the held-out rows (the training rows without them).
+    public static func run(_ request: ReportRequest, options: StreamOptions = .init()) throws -> AnalysisReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var notes: [String] = []
+        let files = try OpenedFiles(request, notes: &notes)
+        let (p, q) = (files.position, files.vsPosition)
+        let count = files.positionCount
+
+        // 1. Inputs.
+        var inputs: [InputFile] = []
+        for (role, path, side, split) in [
+            ("train pos", request.pos, true, files.train), ("train neg", request.neg, false, files.train),
+            ("held-out pos", request.valPos, true, files.heldOut), ("held-out neg", request.valNeg, false, files.heldOut),
+        ] {
+            guard let path, let split else { continue }
+            let sets = [split.atP, split.atQ].compactMap { $0 }.map { side ? $0.positive : $0.negative }
+            inputs.append(try InputFile(role: role, activations: sets, prompts: try PromptTexts.load(for: path)?.file, options: options))
+        }
+
+        // 2. Separation per position.
+        var separation: [PositionSeparation] = []
+        var directions: [DirectionSet] = []
+        for (position, train, heldOut) in [(p, files.train.atP, files.heldOut?.atP), (q, files.train.atQ, files.heldOut?.atQ)] {
+            guard let train else { continue }
+            let (report, set) = try ExtractionReport.extract(positive: train.positive, negative: train.negative, measure: true, options: options)
+            let measured = try heldOut.map {
+                try MeasurementReport.measure(set, file: "the training directions", positive: $0.positive, negative: $0.negative, options: options)
+            }
+            separation.append(
+                PositionSeparation(
+                    position: position, name: positionName(position, count: count), train: report.layers, heldOut: measured?.layers,
+                    bestTrainLayer: report.bestLayer, bestHeldOutLayer: measured?.bestLayer))
+            directions.append(set)
+        }
+
+        let comparison = try compare(request, files: files, directions: directions, options: options)
+        let subspace = try subspace(files.train.atP, options: options)
+        let (guardSection, guardHeldOut) = try latentGuard(request, files: files, options: options)
+        let detectors = try detectors(request, files: files, separation: separation.first, guardHeldOut: guardHeldOut, options: options)
+        let scatter = try scatter(request, files: files, directions: directions, separation: separation, notes: &notes, options: options)
+
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return AnalysisReport(
+            command: request.command, version: request.version, generated: ISO8601DateFormatter().string(from: Date()), seconds: seconds,
+            inputs: inputs, notes: notes, separation: separation, comparison: comparison, subspace: subspace, latentGuard: guardSection,
+            detectors: detectors, scatter: scatter)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Probe
+import Steering
+
+extension AnalysisReport {
+    /// Section 3: cosines of the two positions' directions, with the bootstrap band, and each
+    /// direction's cross-layer matrix. Nil without a second position.
+    static func compare(_ request: ReportRequest, files: OpenedFiles, directions: [DirectionSet], options: StreamOptions) throws
+        -> ComparisonSection?
+    {
+        guard directions.count == 2, let trainQ = files.train.atQ else { return nil }
+        let names = [files.position, files.vsPosition].map { positionName($0, count: files.positionCount) }
+        var report = try ComparisonReport.compare(directions[0], file: names[0], with: directions[1], file: names[1])
+        if let resamples = request.bootstrap {
+            let settings = try Bootstrap.Settings(resamples: resamples, seed: request.seed)
+            let train = files.train.atP
+            let intervals = try Bootstrap.cosineIntervals(
+                a: (train.positive, train.negative), b: (trainQ.positive, trainQ.negative), settings: settings, options: options)
+            for (index, interval) in intervals.enumerated() where index < report.layers.count && !report.layers[index].degenerate {
+                report.layers[index].ciLow = interval?.low
+                report.layers[index].ciHigh = interval?.high
+            }
+            report.bootstrap = ComparisonReport.BootstrapInfo(
+                resamples: resamples, seed: request.seed, confidence: settings.confidence, pos: train.positive.path, neg: train.negative.path,
+                nPos: train.positive.rowCount, nNeg: train.negative.rowCount, positionA: files.position, positionB: files.vsPosition)
+        }
+        let cross = try zip(directions, names).map { try CrossLayerReport.compute($0, file: $1) }
+        return ComparisonSection(positionA: files.position, positionB: files.vsPosition, cosines: report, crossLayer: cross)
+    }
+
+    /// Section 4: the spectrum of the training difference rows at the harmfulness position.
+    static func subspace(_ train: ClassPair, options: StreamOptions) throws -> SubspaceSection? {
+        let rows = min(train.positive.rowCount, train.negative.rowCount)
+        guard rows >= 2 else { return nil }
+        let k = min(8, rows, train.positive.width)
+        let (_, layers) = try Subspace.extract(positive: train.positive, negative: train.negative, k: k, options: options)
+        let mode = train.positive.rowCount == train.negative.rowCount ? DifferenceMode.paired : .toMean
+        let live = layers.filter { !$0.degenerate }.map(\.layer)
+        var picks: [Int] = []
+        if let first = live.first { picks.append(first) }
+        if !live.isEmpty { picks.append(live[live.count / 3]) }
+        if !live.isEmpty { picks.append(live[(2 * live.count) / 3]) }
+        if let last = live.last { picks.append(last) }
+        var seen = Set<Int>()
+        let spectrum = picks.filter { seen.insert($0).inserted }
+        return SubspaceSection(
+            position: train.positive.position, mode: mode.rawValue, components: k, threshold: Subspace.rankThreshold, spectrumSlots: spectrum,
+            layers: layers)
+    }
+
+    /// Section 6: probe, projection and guard per slot on the held-out rows (nil without them).
+    static func detectors(
+        _ request: ReportRequest, files: OpenedFiles, separation: PositionSeparation?, guardHeldOut: Evaluation?, options: StreamOptions
+    ) throws -> DetectorSection? {
+        guard let heldOut = files.heldOut, let separation, let projection = separation.heldOut else { return nil }
+        var probeScores: [ProbeSet.Score] = []
+        var probeName: String?
+        if let path = request.probePath {
+            let probes = try ProbeSet.read(path)
+            let model = probes.inputs(file: path)
+            let selection = ActivationSelection(layout: request.layout, readOptions: request.readOptions, rows: request.valRows)
+            guard let valPos = request.valPos, let valNeg = request.valNeg else { return nil }
+            probeScores = try probes.evaluate(
+                positive: Activations.open(valPos, selection: selection, for: model),
+                negative: Activations.open(valNeg, selection: selection, for: model),
+                options: options)
+            probeName = path
+        } else if request.trainProbes {
+            let train = files.train.atP
+            let probes = try ProbeSet.train(positive: train.positive, negative: train.negative, c: 1, options: options)
+            probeScores = try probes.evaluate(positive: heldOut.atP.positive, negative: heldOut.atP.negative, options: options)
+            probeName = "trained here (C = 1)"
+        }
+        let rows = projection.map { layer in
+            let probe = probeScores.first { $0.layer == layer.layer }
+            return DetectorSection.Row(
+                layer: layer.layer, probeAccuracy: probe?.accuracy, probeAuroc: probe?.auroc, projectionAccuracy: layer.accuracy,
+                projectionAuroc: layer.auroc)
+        }
+        return DetectorSection(
+            position: separation.position, probe: probeName, layers: rows, guardAccuracy: guardHeldOut?.accuracy, guardAuroc: guardHeldOut?.auroc)
+    }
+}
