@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Steering
+import TerminalOutput
+
+struct Orthogonalize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Bake directional ablation into a model's weights: every residual-stream writer W' = W − λ u uᵀ W, written as a new model directory.",
+        discussion: """
+            MODEL is a Hugging Face model directory (config.json, and model.safetensors or the shards of \
+            model.safetensors.index.json; F32, F16, BF16). Its model_type names the tensors that write into the \
+            residual stream and their orientation (never guessed from shapes): Llama, Mistral, Qwen2, Qwen3 \
+            (embed_tokens rows, o_proj and down_proj [d, in], their biases); Gemma 2 and 3 (the same, but the \
+            attention and MLP outputs pass through a (1 + γ) norm before the residual add, so those are projected \
+            against u = normalize((1 + γ) ⊙ r̂), which keeps the stream's component along r̂ zero); GPT-2 (wte and \
+            wpe rows, Conv1D c_proj stored [in, d] edited on their rows, and their biases). Any other model_type \
+            is refused.
+
+            --layer S removes slot S's direction from every writer (the refusal-direction study's method). \
+            --per-layer edits block N's writers with the direction of the slot that is block N's output (HF slot \
+            N + 1 in hf_hidden_states, slot N in block_output) and the embeddings with the embedding-output \
+            slot's (HF slot 0); writers whose slot the file lacks are left as they are. Slots are read in the \
+            directions file's recorded steer.layer_convention; a file that records none is refused.
+
+            With tied embeddings (tie_word_embeddings), the embedding is edited and the output head written \
+            apart, unedited, as lm_head.weight (config.json then says tie_word_embeddings: false).
+
+            Everything else is copied byte for byte; the output directory gets steer-recipe.json (directions \
+            file SHA-256, variant, strength, every edited tensor with its self-check, SHA-256 of every shard in \
+            and out) and steer-recipe-directions.safetensors (the vectors used). The self-check is, per tensor, \
+            the part of what it writes that lies along u, relative to its norm (‖uᵀW'‖ / ‖W‖), measured on \
+            the values as written: about the dtype's rounding at strength 1.
+
+            Examples:
+              steer orthogonalize --model Llama-3.2-1B --directions dirs.safetensors --layer 8 --out Llama-3.2-1B-ortho
+              steer orthogonalize --model gpt2 --directions dirs.safetensors --per-layer --strength 0.5 --out gpt2-half
+            """
+    )
+
+    @Option(help: ArgumentHelp("A Hugging Face model directory.", valueName: "dir")) var model: String
+    @Option(help: ArgumentHelp("A directions file from `steer extract`.", valueName: "file")) var directions: String
+    @Option(help: ArgumentHelp("Remove this slot's direction from every writer.", valueName: "slot")) var layer: Int?
+    @Flag(help: "Edit each block's writers with the direction of its own output slot.") var perLayer = false
+    @Option(help: ArgumentHelp("λ in W' = W − λ u uᵀ W: 1 removes the direction, below 0 adds it.", valueName: "λ")) var strength: Double = 1
+    @Option(help: ArgumentHelp("The output model directory (never the model's own).", valueName: "dir")) var out: String
+    @Flag(help: "Replace an existing output directory (written beside it, then renamed).") var force = false
+    @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var threads: Int?
+    @Flag(help: "Print the recipe as one JSON object.") var json = false
+
+    func validate() throws {
+        guard (layer != nil) != perLayer else { throw ValidationError("give exactly one of --layer S and --per-layer") }
+        guard strength.isFinite else { throw ValidationError("--strength must be a finite number") }
+    }
+
+    func run() throws {
+        let choice: DirectionChoice = layer.map { .slot($0) } ?? .perLayer
+        let options = WeightOrthogonalizer.Options(
+            strength: strength, force: force, version: Steer.configuration.version,
+            stream: threads.map { StreamOptions(workers: $0) } ?? StreamOptions())
+        let recipe = try WeightOrthogonalizer.run(model: model, directions: directions, choice: choice, out: out, options: options)
+        if json {
+            try printJSON(recipe)
+            return
+        }
+        print(summary(recipe))
+    }
+
+    /// The human report: what was edited, the per-tensor check and the worst tensor.
+    func summary(_ recipe: OrthogonalizationRecipe) -> String {
+        let what =
+            recipe.layer.map { "the direction of slot \($0)" }
+            ?? "each block's own direction (slots \(recipe.slots.map(String.init).joined(separator: ", ")))"
+        var lines = [
+            "steer orthogonalize: removed \(what) of \(recipe.directionsFile) (\(recipe.layerConvention.rawValue)) from \(recipe.tensors.count) tensors of \(recipe.model) (\(recipe.modelType)), strength \(recipe.strength), variant \(recipe.variant)"
+        ]
+        let table = TextTable(
+            header: ["tensor", "block", "slot", "before", "after", "norm ratio"],
+            rows: recipe.tensors.map { t in
+                [
+                    t.name + (t.normCorrected ? " (1+γ)" : ""), t.block.map(String.init) ?? "-", String(t.slot), sci(t.before), sci(t.residual),
+                    fixed(t.normRatio, 6),
+                ]
+            }, leftAligned: [0])
+        lines.append(table.render())
+        if let worst = recipe.worst { lines.append("self-check: largest ‖uᵀW'‖/‖W‖ is \(sci(worst.residual)) (\(worst.name))") }
+        if recipe.untiedOutputHead {
+            lines.append(
+                "note: the embedding was tied to the output head; the head is written apart, unedited (lm_head.weight, tie_word_embeddings: false)")
+        }
+        if !recipe.unedited.isEmpty {
+            lines.append("note: no direction for \(recipe.unedited.count) writers, left as they were: \(recipe.unedited.joined(separator: ", "))")
+        }
+        lines.append("wrote \(out) (\(recipe.shards.count) shard\(recipe.shards.count == 1 ? "" : "s"), steer-recipe.json)")
+        return lines.joined(separator: "\n")
+    }
+
+    private func sci(_ value: Double) -> String { String(format: "%.2e", value) }
+}
