@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Reference fixtures for `steer orthogonalize` (weight orthogonalization), made with transformers.
+
+Run from the repository root:  python3 vectors/orthogonalize/make_ortho_vectors.py
+Needs torch, transformers, safetensors, numpy. Everything it writes is committed (well under 2 MB).
+
+Writes, under vectors/orthogonalize/:
+  models/llama/                 LlamaForCausalLM, F32, one model.safetensors, untied
+  models/qwen2_tied_sharded/    Qwen2ForCausalLM, F32, tied embeddings, saved in shards (index)
+  models/gemma3_bf16/           Gemma3ForCausalLM (gemma3_text), BF16, tied, random (1+γ) norms
+  models/gpt2/                  GPT2LMHeadModel, F32 (Conv1D [in, out] weights, wpe, biases), tied
+  directions.safetensors        steer's directions layout: F32 `layer.{slot}` [32], slots 0..3,
+                                steer.kind=directions, steer.layer_convention=hf_hidden_states
+  expected/<model>_<choice>.safetensors   (choice: layer1 = `--layer 1`; per_layer for the 3-block models)
+                                the edited residual writers in the model's dtype, computed in float64
+                                from the stored values (plain variant, strength 1) and rounded once
+  ortho.json                    per model and choice: the largest |h · r̂| / ‖h‖ over tokens at the
+                                output of every block, for the original model and for the edited
+                                one loaded back in transformers (and, for Gemma, edited without the
+                                (1 + γ) correction, which must not be ~0)
+"""
+import json, os, shutil
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+import transformers as tf
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+D = 32
+torch.manual_seed(0)
+rng = np.random.default_rng(0)
+
+DIRECTIONS = {s: rng.standard_normal(D) for s in range(4)}
+
+
+def write_directions(path):
+    tensors = {f"layer.{s}": torch.tensor(v, dtype=torch.float32) for s, v in DIRECTIONS.items()}
+    save_file(tensors, path, metadata={"steer.kind": "directions", "steer.layer_convention": "hf_hidden_states"})
+
+
+def unit(v):
+    v = np.asarray(v, dtype=np.float64)
+    return v / np.linalg.norm(v)
+
+
+def stored_direction(slot):
+    """The direction as steer reads it: the F32 value widened."""
+    return unit(torch.tensor(DIRECTIONS[slot], dtype=torch.float32).double().numpy())
+
+
+# ------------------------------------------------------------------ which tensors write, and how
+def writers(kind, state, layers):
+    """(name, block or None, orientation, gemma norm name or None) for every residual writer."""
+    out = []
+    if kind == "gpt2":
+        out += [("transformer.wte.weight", None, "rows", None), ("transformer.wpe.weight", None, "rows", None)]
+        for n in range(layers):
+            for part in ("attn", "mlp"):
+                out += [(f"transformer.h.{n}.{part}.c_proj.weight", n, "rows", None), (f"transformer.h.{n}.{part}.c_proj.bias", n, "rows", None)]
+        return out
+    out.append(("model.embed_tokens.weight", None, "rows", None))
+    for n in range(layers):
+        for name, norm in ((f"model.layers.{n}.self_attn.o_proj.weight", f"model.layers.{n}.post_attention_layernorm.weight"),
+                           (f"model.layers.{n}.mlp.down_proj.weight", f"model.layers.{n}.post_feedforward_layernorm.weight")):
+            out.append((name, n, "output_rows", norm if kind == "gemma" else None))
+            bias = name[: -len("weight")] + "bias"
+            if bias in state:
+                out.append((bias, n, "rows", None))
+    return out
+
+
+def edit(state, kind, layers, choice, correct=True):
+    """The plain edit (strength 1) in float64 from the stored values, rounded once to the stored dtype."""
+    result = {}
+    for name, block, orientation, norm in writers(kind, state, layers):
+        slot = choice if isinstance(choice, int) else (0 if block is None else block + 1)
+        r = torch.tensor(stored_direction(slot))
+        u = r
+        if norm is not None and correct:
+            gamma = state[norm].double()
+            u = (1 + gamma) * r
+            u = u / u.norm()
+        w = state[name].double()
+        if orientation == "output_rows":
+            w2 = w - torch.outer(u, u @ w)
+        else:
+            w2 = w - torch.outer(w.reshape(-1, w.shape[-1]) @ u, u).reshape(w.shape)
+        result[name] = w2.to(state[name].dtype).contiguous()
+    return result
+
+
+# ------------------------------------------------------------------ the models
+def make_models():
+    common = dict(vocab_size=64, hidden_size=D, intermediate_size=48, num_attention_heads=4, num_key_value_heads=2,
+                  max_position_embeddings=32)
+    specs = {
+        "llama": ("llama", tf.LlamaForCausalLM(tf.LlamaConfig(num_hidden_layers=2, tie_word_embeddings=False, **common)), torch.float32, None),
+        "qwen2_tied_sharded": ("llama", tf.Qwen2ForCausalLM(tf.Qwen2Config(num_hidden_layers=3, tie_word_embeddings=True, **common)), torch.float32, "40KB"),
+        "gemma3_bf16": ("gemma", tf.Gemma3ForCausalLM(tf.Gemma3TextConfig(num_hidden_layers=2, head_dim=8, sliding_window=8, **common)), torch.bfloat16, None),
+        "gpt2": ("gpt2", tf.GPT2LMHeadModel(tf.GPT2Config(vocab_size=64, n_embd=D, n_layer=3, n_head=4, n_positions=32, bos_token_id=0, eos_token_id=0)), torch.float32, None),
+    }
+    for name, (kind, model, dtype, shard) in specs.items():
+        with torch.no_grad():
+            for pname, p in model.named_parameters():
+                if "norm" in pname and kind == "gemma":
+                    p.copy_(torch.randn_like(p) * 0.5)  # (1 + γ) far from 1: the correction matters
+                elif "bias" in pname:
+                    p.copy_(torch.randn_like(p) * 0.1)
+        model = model.to(dtype).eval()
+        path = os.path.join(ROOT, "models", name)
+        shutil.rmtree(path, ignore_errors=True)
+        kwargs = {"max_shard_size": shard} if shard else {}
+        model.save_pretrained(path, **kwargs)
+        yield name, kind, model.config, path
+
+
+def load_state(path):
+    state = {}
+    for f in sorted(os.listdir(path)):
+        if f.endswith(".safetensors"):
+            state.update(load_file(os.path.join(path, f)))
+    return state
+
+
+def components(path, layers, kind):
+    """max over tokens of |h · r̂| / ‖h‖ at the output of each block, with the direction of slot 1."""
+    model = tf.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    r = torch.tensor(stored_direction(1), dtype=torch.float32)
+    blocks = model.transformer.h if kind == "gpt2" else model.model.layers
+    outs = []
+    hooks = [b.register_forward_hook(lambda m, i, o: outs.append((o[0] if isinstance(o, tuple) else o).detach())) for b in blocks]
+    ids = torch.tensor([[1, 5, 9, 17, 33, 2, 60, 7]])
+    with torch.no_grad():
+        model(ids)
+    for h in hooks:
+        h.remove()
+    return [float(((h @ r).abs() / h.norm(dim=-1)).max()) for h in outs]
+
+
+def main():
+    os.makedirs(os.path.join(ROOT, "expected"), exist_ok=True)
+    write_directions(os.path.join(ROOT, "directions.safetensors"))
+    report = {}
+    for name, kind, config, path in make_models():
+        state = load_state(path)
+        layers = config.num_hidden_layers if kind != "gpt2" else config.n_layer
+        entry = {"kind": kind, "layers": layers, "original": components(path, layers, kind)}
+        for choice, label in ((1, "layer1"), ("per_layer", "per_layer")):
+            if choice == "per_layer" and layers != 3:
+                continue  # the directions have slots 0..3: per layer needs a 3-block model
+            edited = edit(state, kind, layers, choice)
+            save_file(edited, os.path.join(ROOT, "expected", f"{name}_{label}.safetensors"))
+            if choice == 1:
+                tied = getattr(config, "tie_word_embeddings", False)
+                # An untied head keeps the original embedding: override every writer but leave lm_head as it was.
+                entry["edited"] = components_edited(path, edited, kind, tied)
+                if kind == "gemma":
+                    entry["edited_uncorrected"] = components_edited(path, edit(state, kind, layers, 1, correct=False), kind, tied)
+        report[name] = entry
+    with open(os.path.join(ROOT, "ortho.json"), "w") as f:
+        json.dump(report, f, indent=1, sort_keys=True)
+    print(json.dumps(report, indent=1, sort_keys=True))
+
+
+def components_edited(path, edited, kind, tied):
+    """Hidden-state components of the model with `edited` writers (and, when tied, an untied unedited head)."""
+    model = tf.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    if tied:
+        model.config.tie_word_embeddings = False
+        model.lm_head.weight = torch.nn.Parameter(model.lm_head.weight.detach().clone())
+    sd = model.state_dict()
+    with torch.no_grad():
+        for k, v in edited.items():
+            sd[k].copy_(v.float())
+    r = torch.tensor(stored_direction(1), dtype=torch.float32)
+    blocks = model.transformer.h if kind == "gpt2" else model.model.layers
+    outs = []
+    hooks = [b.register_forward_hook(lambda m, i, o: outs.append((o[0] if isinstance(o, tuple) else o).detach())) for b in blocks]
+    with torch.no_grad():
+        model(torch.tensor([[1, 5, 9, 17, 33, 2, 60, 7]]))
+    for h in hooks:
+        h.remove()
+    return [float(((h @ r).abs() / h.norm(dim=-1)).max()) for h in outs]
+
+
+def check_steer(steer):
+    """With --steer BINARY: runs steer orthogonalize on every model, loads each output in transformers
+    and prints the hidden-state components and the largest difference from the expected tensors
+    (nothing is written: the Swift tests compare against the fixtures themselves)."""
+    import subprocess, tempfile
+    directions = os.path.join(ROOT, "directions.safetensors")
+    for name in sorted(os.listdir(os.path.join(ROOT, "models"))):
+        path = os.path.join(ROOT, "models", name)
+        kind = "gpt2" if name == "gpt2" else "gemma" if name.startswith("gemma") else "llama"
+        for flag, label in ((["--layer", "1"], "layer1"), (["--per-layer"], "per_layer")):
+            if not os.path.exists(os.path.join(ROOT, "expected", f"{name}_{label}.safetensors")):
+                continue
+            out = tempfile.mkdtemp() + "/out"
+            subprocess.run([steer, "orthogonalize", "--model", path, "--directions", directions, *flag, "--out", out, "--json"],
+                           check=True, capture_output=True)
+            expected = load_file(os.path.join(ROOT, "expected", f"{name}_{label}.safetensors"))
+            got = load_state(out)
+            worst = max(float((got[k].double() - v.double()).abs().max()) for k, v in expected.items())
+            line = f"{name} {label}: max |steer - expected| = {worst:.3g}"
+            if label == "layer1":
+                model = tf.AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
+                r = torch.tensor(stored_direction(1), dtype=torch.float32)
+                blocks = model.transformer.h if kind == "gpt2" else model.model.layers
+                outs = []
+                hooks = [b.register_forward_hook(lambda m, i, o: outs.append((o[0] if isinstance(o, tuple) else o).detach())) for b in blocks]
+                with torch.no_grad():
+                    model(torch.tensor([[1, 5, 9, 17, 33, 2, 60, 7]]))
+                line += "; loaded in transformers, |h.r|/|h| per block: " + ", ".join(f"{float(((h @ r).abs() / h.norm(dim=-1)).max()):.2e}" for h in outs)
+            print(line)
+
+
+if __name__ == "__main__":
+    import sys
+    if "--steer" in sys.argv:
+        check_steer(sys.argv[sys.argv.index("--steer") + 1])
+    else:
+        main()
