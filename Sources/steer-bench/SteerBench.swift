@@ -17,7 +17,7 @@ struct SteerBench: ParsableCommand {
             extract|guard|probe|svd|leace. The numpy and scikit-learn sides are the scripts in Benchmarks/ \
             (--scripts); generated data is kept in --dir between runs. See Benchmarks/README.md.
             """,
-        subcommands: [BenchExtract.self, BenchGuard.self, BenchProbe.self, BenchSvd.self, BenchAblate.self, BenchLeace.self]
+        subcommands: [BenchExtract.self, BenchGuard.self, BenchProbe.self, BenchSvd.self, BenchAblate.self, BenchLeace.self, BenchOrthogonalize.self]
     )
 
     static func main() {
