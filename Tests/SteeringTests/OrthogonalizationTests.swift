@@ -33,10 +33,12 @@ import Testing
 
     /// Runs the orthogonalization of `model` and checks it against `expected`: edited tensors within
     /// one rounding, every other tensor byte for byte, the untied head equal to the old embedding.
-    func check(_ model: String, choice: DirectionChoice, expected: String, tied: Bool, workers: Int = 2) throws -> OrthogonalizationRecipe {
+    func check(
+        _ model: String, choice: DirectionChoice, expected: String, tied: Bool, workers: Int = 2, directions: String = Self.directions
+    ) throws -> OrthogonalizationRecipe {
         let out = try Fixtures.temporaryDirectory() + "/out"
         let recipe = try WeightOrthogonalizer.run(
-            model: Self.model(model), directions: Self.directions, choice: choice, out: out, options: .init(stream: StreamOptions(workers: workers)))
+            model: Self.model(model), directions: directions, choice: choice, out: out, options: .init(stream: StreamOptions(workers: workers)))
         let reference = try TensorFile.open(Self.expected(expected))
         let written = try Self.tensors(out)
         let original = try Self.tensors(Self.model(model))
@@ -120,6 +122,15 @@ import Testing
         #expect(recipe.tensors.contains { $0.name == "transformer.wpe.weight" })
         #expect(recipe.tensors.filter { $0.name.hasSuffix(".bias") }.count == 6)
         _ = try check("gpt2", choice: .perLayer, expected: "gpt2_per_layer", tied: true)
+    }
+
+    /// A rank-2 basis (steer svd's layout) removed as `I − QQᵀ`, Gemma's against a basis of `(1 + γ) ⊙ q`.
+    @Test func basisOfTwoDirectionsMatchesTorch() throws {
+        let basis = Fixtures.vectors("orthogonalize/basis.safetensors")
+        let llama = try check("llama", choice: .slot(1), expected: "llama_basis2", tied: false, directions: basis)
+        #expect(try llama.k == 2 && #require(llama.worst).residual < 1e-7)
+        let gemma = try check("gemma3_bf16", choice: .slot(1), expected: "gemma3_bf16_basis2", tied: true, directions: basis)
+        #expect(try gemma.k == 2 && #require(gemma.worst).residual < 2e-3)
     }
 
     /// What transformers measured on the edited models (the fixture script loads them back): the

@@ -14,6 +14,8 @@ Writes, under vectors/orthogonalize/:
   expected/<model>_<choice>.safetensors   (choice: layer1 = `--layer 1`; per_layer for the 3-block models)
                                 the edited residual writers in the model's dtype, computed in float64
                                 from the stored values (plain variant, strength 1) and rounded once
+  basis.safetensors             a rank-2 basis at slot 1 (steer svd's layout: F32 `layer.1` [2, 32], steer.kind=basis)
+  expected/{llama,gemma3_bf16}_basis2.safetensors   the edit with that basis (`--layer 1`, I − QQᵀ)
   ortho.json                    per model and choice: the largest |h · r̂| / ‖h‖ over tokens at the
                                 output of every block, for the original model and for the edited
                                 one loaded back in transformers (and, for Gemma, edited without the
@@ -31,11 +33,22 @@ torch.manual_seed(0)
 rng = np.random.default_rng(0)
 
 DIRECTIONS = {s: rng.standard_normal(D) for s in range(4)}
+BASIS = np.ascontiguousarray(np.linalg.qr(rng.standard_normal((D, 2)))[0].T)  # slot 1, k = 2 (rows orthonormal before F32 rounding)
 
 
 def write_directions(path):
     tensors = {f"layer.{s}": torch.tensor(v, dtype=torch.float32) for s, v in DIRECTIONS.items()}
     save_file(tensors, path, metadata={"steer.kind": "directions", "steer.layer_convention": "hf_hidden_states"})
+
+
+def write_basis(path):
+    save_file({"layer.1": torch.tensor(BASIS, dtype=torch.float32)}, path,
+              metadata={"steer.kind": "basis", "steer.layer_convention": "hf_hidden_states"})
+
+
+def orthonormal_rows(rows):
+    """An orthonormal basis (rows) of the span of `rows` (float64); the projector does not depend on which."""
+    return torch.linalg.qr(torch.as_tensor(rows, dtype=torch.float64).T)[0].T
 
 
 def unit(v):
@@ -70,21 +83,26 @@ def writers(kind, state, layers):
 
 
 def edit(state, kind, layers, choice, correct=True):
-    """The plain edit (strength 1) in float64 from the stored values, rounded once to the stored dtype."""
+    """The plain edit (strength 1) in float64 from the stored values, rounded once to the stored dtype:
+    W' = W − Uᵀ(U W) for [d, in] matrices, e' = e − Uᵀ(U e) per row, with U = r̂ (one direction) or an
+    orthonormal basis of the F32-stored basis rows (choice "basis2"), and for Gemma's normed writers an
+    orthonormal basis of (1 + γ) ⊙ those rows."""
     result = {}
     for name, block, orientation, norm in writers(kind, state, layers):
-        slot = choice if isinstance(choice, int) else (0 if block is None else block + 1)
-        r = torch.tensor(stored_direction(slot))
-        u = r
+        if choice == "basis2":
+            q = orthonormal_rows(torch.tensor(BASIS, dtype=torch.float32).double())
+        else:
+            slot = choice if isinstance(choice, int) else (0 if block is None else block + 1)
+            q = torch.tensor(stored_direction(slot)).reshape(1, -1)
+        u = q
         if norm is not None and correct:
-            gamma = state[norm].double()
-            u = (1 + gamma) * r
-            u = u / u.norm()
+            u = orthonormal_rows((1 + state[norm].double()) * q)
         w = state[name].double()
         if orientation == "output_rows":
-            w2 = w - torch.outer(u, u @ w)
+            w2 = w - u.T @ (u @ w)
         else:
-            w2 = w - torch.outer(w.reshape(-1, w.shape[-1]) @ u, u).reshape(w.shape)
+            flat = w.reshape(-1, w.shape[-1])
+            w2 = (flat - (flat @ u.T) @ u).reshape(w.shape)
         result[name] = w2.to(state[name].dtype).contiguous()
     return result
 
@@ -140,6 +158,7 @@ def components(path, layers, kind):
 def main():
     os.makedirs(os.path.join(ROOT, "expected"), exist_ok=True)
     write_directions(os.path.join(ROOT, "directions.safetensors"))
+    write_basis(os.path.join(ROOT, "basis.safetensors"))
     report = {}
     for name, kind, config, path in make_models():
         state = load_state(path)
@@ -156,6 +175,8 @@ def main():
                 entry["edited"] = components_edited(path, edited, kind, tied)
                 if kind == "gemma":
                     entry["edited_uncorrected"] = components_edited(path, edit(state, kind, layers, 1, correct=False), kind, tied)
+        if name in ("llama", "gemma3_bf16"):
+            save_file(edit(state, kind, layers, "basis2"), os.path.join(ROOT, "expected", f"{name}_basis2.safetensors"))
         report[name] = entry
     with open(os.path.join(ROOT, "ortho.json"), "w") as f:
         json.dump(report, f, indent=1, sort_keys=True)
@@ -192,11 +213,12 @@ def check_steer(steer):
     for name in sorted(os.listdir(os.path.join(ROOT, "models"))):
         path = os.path.join(ROOT, "models", name)
         kind = "gpt2" if name == "gpt2" else "gemma" if name.startswith("gemma") else "llama"
-        for flag, label in ((["--layer", "1"], "layer1"), (["--per-layer"], "per_layer")):
+        for flag, label in ((["--layer", "1"], "layer1"), (["--per-layer"], "per_layer"), (["--layer", "1"], "basis2")):
             if not os.path.exists(os.path.join(ROOT, "expected", f"{name}_{label}.safetensors")):
                 continue
             out = tempfile.mkdtemp() + "/out"
-            subprocess.run([steer, "orthogonalize", "--model", path, "--directions", directions, *flag, "--out", out, "--json"],
+            source = os.path.join(ROOT, "basis.safetensors") if label == "basis2" else directions
+            subprocess.run([steer, "orthogonalize", "--model", path, "--directions", source, *flag, "--out", out, "--json"],
                            check=True, capture_output=True)
             expected = load_file(os.path.join(ROOT, "expected", f"{name}_{label}.safetensors"))
             got = load_state(out)

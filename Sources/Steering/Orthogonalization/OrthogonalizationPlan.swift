@@ -1,16 +1,18 @@
 /// What ``WeightOrthogonalizer`` will do to a model: for each residual writer it edits, the
-/// direction `r̂` (a unit vector), the vector `u` it projects against (`r̂`, or for Gemma's
-/// normed outputs `normalize((1 + γ) ⊙ r̂)`) and the strength `λ`.
+/// orthonormal basis `Q` of the removed directions (`k × d`; one unit `r̂` for a directions file),
+/// the orthonormal basis `U` it projects against (`Q`, or for Gemma's normed outputs an orthonormal
+/// basis of the rows `(1 + γ) ⊙ q`) and the strength `λ`.
 public struct OrthogonalizationPlan: Sendable {
-    /// One edited tensor: `W' = W − λ u (uᵀ W)` (output rows) or `e' = e − λ (e · u) u` (rows).
+    /// One edited tensor: `W' = W − λ Uᵀ (U W)` (output rows) or `e' = e − λ Uᵀ (U e)` (rows); for
+    /// one direction, `W' = W − λ u (uᵀ W)` and `e' = e − λ (e · u) u`.
     public struct Edit: Sendable {
         public let writer: ResidualWriter
-        /// The directions file's slot whose direction is removed.
+        /// The directions file's slot whose directions are removed.
         public let slot: Int
-        /// `r̂`, unit.
-        public let direction: [Double]
-        /// `u`, unit: what the tensor is projected against.
-        public let u: [Double]
+        /// `Q`: `k` orthonormal rows of `d`.
+        public let directions: [[Double]]
+        /// `U`: `k` orthonormal rows of `d`, what the tensor is projected against.
+        public let basis: [[Double]]
         public let strength: Double
     }
 
@@ -19,12 +21,14 @@ public struct OrthogonalizationPlan: Sendable {
     public let unedited: [ResidualWriter]
     /// The directions file's layer convention.
     public let convention: LayerConvention
+    /// Directions per slot (1 for a directions file, `k` for a basis from `steer svd`).
+    public let k: Int
 
-    /// The plan for `model` with the directions of `file` chosen by `choice`. Throws naming the
-    /// directions file for an unrecorded layer convention, a width other than the model's, a slot
-    /// that maps to no block of the model, or a zero direction.
+    /// The plan for `model` with the directions (or bases) of `file` chosen by `choice`. Throws
+    /// naming the directions file for an unrecorded layer convention, a width other than the
+    /// model's, a slot that maps to no block of the model, or a zero or degenerate direction.
     public static func make(
-        model: ModelDirectory, directions: DirectionSet, file: String, choice: DirectionChoice, strength: Double
+        model: ModelDirectory, directions: BasisSet, file: String, choice: DirectionChoice, strength: Double
     ) throws -> OrthogonalizationPlan {
         guard strength.isFinite else { throw SteerError.argument("the strength must be a finite number") }
         guard let recorded = directions.metadata["steer.layer_convention"] else {
@@ -34,69 +38,70 @@ public struct OrthogonalizationPlan: Sendable {
             throw SteerError.format(file, "records steer.layer_convention '\(recorded)', which steer does not know")
         }
         let d = model.config.hiddenSize
-        if let width = directions.vectors.first?.count, width != d {
-            throw SteerError.shape(file, "direction width \(width), but \(model.configPath) has d_model \(d)")
+        guard directions.width == d else {
+            throw SteerError.shape(file, "direction width \(directions.width), but \(model.configPath) has d_model \(d)")
         }
-        // Each used slot's target: nil is the embedding output, else a block. Per layer uses every
-        // slot of the file, so each must map into the model; one slot everywhere needs only its own.
-        var target: [Int: Int?] = [:]
-        let used: [Int]
-        switch choice {
-        case .slot(let s):
-            guard directions.vector(slot: s) != nil else { throw SteerError.shape(file, "has no direction for layer slot \(s)") }
-            used = [s]
-        case .perLayer: used = directions.slots
+        let target = try targets(of: directions, choice: choice, convention: convention, blocks: model.config.blockCount, file: file)
+        var bases: [Int: [[Double]]] = [:]
+        for slot in target.keys {
+            guard let index = directions.slots.firstIndex(of: slot) else { continue }
+            bases[slot] = try Ablation(directions: directions.vectors[index], file: file).basis
         }
-        for slot in used {
-            let block = convention.outputBlock(ofSlot: slot)
-            if let block, block >= model.config.blockCount {
-                throw SteerError.shape(
-                    file, "slot \(slot) (\(convention.rawValue)) is the output of block \(block), but the model has \(model.config.blockCount) blocks"
-                )
-            }
-            target[slot] = block
-        }
-        let writers = try model.residualWriters()
         var edits: [Edit] = []
         var unedited: [ResidualWriter] = []
-        for writer in writers {
+        for writer in try model.residualWriters() {
             let slot: Int?
             switch choice {
             case .slot(let s): slot = s
-            case .perLayer:
-                slot = target.first(where: { $0.value == writer.block })?.key
+            case .perLayer: slot = target.first(where: { $0.value == writer.block })?.key
             }
-            guard let slot, let raw = directions.vector(slot: slot) else {
+            guard let slot, let q = bases[slot] else {
                 unedited.append(writer)
                 continue
             }
-            let direction = try unit(raw, what: "the direction at slot \(slot)", file: file)
-            let u = try projectionVector(direction, writer: writer, model: model)
-            edits.append(Edit(writer: writer, slot: slot, direction: direction, u: u, strength: strength))
+            let u = try projectionBasis(q, writer: writer, model: model)
+            edits.append(Edit(writer: writer, slot: slot, directions: q, basis: u, strength: strength))
         }
-        return OrthogonalizationPlan(edits: edits, unedited: unedited, convention: convention)
+        return OrthogonalizationPlan(edits: edits, unedited: unedited, convention: convention, k: directions.k)
     }
 
-    /// `v / ‖v‖`; throws for a zero or non-finite vector.
-    static func unit(_ v: [Double], what: String, file: String) throws -> [Double] {
-        let norm = LinearAlgebra.norm(v)
-        guard norm.isFinite, norm > 0 else { throw SteerError.value(file, "\(what) is zero or not finite") }
-        return v.map { $0 / norm }
+    /// Each used slot's target (nil: the embedding output; else a block). Per layer uses every slot of
+    /// the file, so each must map into the model; one slot everywhere needs only its own.
+    static func targets(
+        of directions: BasisSet, choice: DirectionChoice, convention: LayerConvention, blocks: Int, file: String
+    ) throws -> [Int: Int?] {
+        let used: [Int]
+        switch choice {
+        case .slot(let s):
+            guard directions.slots.contains(s) else { throw SteerError.shape(file, "has no direction for layer slot \(s)") }
+            used = [s]
+        case .perLayer: used = directions.slots
+        }
+        var target: [Int: Int?] = [:]
+        for slot in used {
+            let block = convention.outputBlock(ofSlot: slot)
+            if let block, block >= blocks {
+                throw SteerError.shape(
+                    file, "slot \(slot) (\(convention.rawValue)) is the output of block \(block), but the model has \(blocks) blocks")
+            }
+            target[slot] = block
+        }
+        return target
     }
 
-    /// `r̂`, or for a writer whose output passes through a `(1 + γ)` norm, `normalize((1 + γ) ⊙ r̂)`:
-    /// the norm maps the writer's output `y` to `(1 + γ) ⊙ y / rms(y)`, whose component along `r̂`
-    /// is `((1 + γ) ⊙ r̂) · y / rms(y)`, zero exactly when `u · y = 0`.
-    static func projectionVector(_ direction: [Double], writer: ResidualWriter, model: ModelDirectory) throws -> [Double] {
-        guard let normName = writer.outputNorm else { return direction }
+    /// `Q`, or for a writer whose output passes through a `(1 + γ)` norm, an orthonormal basis of the
+    /// rows `(1 + γ) ⊙ q`: the norm maps the writer's output `y` to `(1 + γ) ⊙ y / rms(y)`, whose
+    /// component along `q` is `((1 + γ) ⊙ q) · y / rms(y)`, zero for every `q` exactly when `U y = 0`.
+    static func projectionBasis(_ q: [[Double]], writer: ResidualWriter, model: ModelDirectory) throws -> [[Double]] {
+        guard let normName = writer.outputNorm else { return q }
         guard let location = model.locations[normName] else {
             throw SteerError.format(model.path, "has no '\(normName)', the norm after '\(writer.name)' in a \(model.config.modelType) model")
         }
         let shard = model.shards[location.shard]
         let gamma = try shard.vector(location.info)
-        guard gamma.count == direction.count else {
-            throw SteerError.shape(shard.path, "'\(normName)' has \(gamma.count) values; d_model is \(direction.count)")
+        guard gamma.count == model.config.hiddenSize else {
+            throw SteerError.shape(shard.path, "'\(normName)' has \(gamma.count) values; d_model is \(model.config.hiddenSize)")
         }
-        return try unit(zip(gamma, direction).map { (1 + $0) * $1 }, what: "(1 + γ) ⊙ r̂ for '\(writer.name)'", file: shard.path)
+        return try Ablation(directions: q.map { row in zip(gamma, row).map { (1 + $0) * $1 } }, file: shard.path).basis
     }
 }

@@ -34,6 +34,9 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
     public let directionsFile: String
     public let directionsSHA256: String
     public let layerConvention: LayerConvention
+    /// Directions removed per slot (1 for a directions file; `k` for a basis from `steer svd`, removed
+    /// as the rank-`k` projector `I − QQᵀ`).
+    public let k: Int
     /// Slots whose directions were used (saved in ``directionsName``).
     public let slots: [Int]
     /// Whether the embedding was tied to the output head, which is now written apart, unedited.
@@ -47,7 +50,7 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
     public var worst: TensorCheck? { tensors.max { $0.residual < $1.residual } }
 
     enum CodingKeys: String, CodingKey {
-        case variant, model, architecture, layer, strength, slots, tensors, unedited, shards
+        case variant, model, architecture, layer, strength, slots, tensors, unedited, shards, k
         case steerVersion = "steer_version"
         case modelType = "model_type"
         case perLayer = "per_layer"

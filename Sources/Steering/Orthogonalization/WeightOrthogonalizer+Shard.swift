@@ -2,7 +2,7 @@ import CLinearAlgebra
 import Foundation
 
 extension WeightOrthogonalizer {
-    /// Rows of a `[d, in]` matrix read at a time by ``leftProduct(_:u:workers:)``: a fixed number
+    /// Rows of a `[d, in]` matrix read at a time by ``leftProduct(_:u:k:workers:)``: a fixed number
     /// (about 4 MB of Float64), so the summation order is the same for every thread count.
     static func chunkRows(width: Int) -> Int { max(1, (1 << 19) / max(1, width)) }
 
@@ -14,12 +14,14 @@ extension WeightOrthogonalizer {
         var matrices: [RowMatrix] = []
         var products: [[Double]] = []
         var tallies: [CheckTally] = []
-        for edit in edits {
+        let bases = edits.map { $0.basis.flatMap { $0 } }  // U, k × d row-major
+        for (edit, u) in zip(edits, bases) {
             let info = try location(edit.writer.name, in: shard)
             let matrix = try rowMatrix(info, in: shard)
             matrices.append(matrix)
-            tallies.append(CheckTally(width: matrix.width))
-            products.append(edit.writer.orientation == .outputRows ? try leftProduct(matrix, u: edit.u, workers: options.stream.workers) : [])
+            tallies.append(CheckTally(width: edit.basis.count * matrix.width))
+            products.append(
+                edit.writer.orientation == .outputRows ? try leftProduct(matrix, u: u, k: edit.basis.count, workers: options.stream.workers) : [])
         }
         if edits.isEmpty && appending.isEmpty {
             try AtomicFile.write(to: path) { sink in try sink.copy(from: shard.storage, offset: 0, count: shard.storage.size, at: 0) }
@@ -28,16 +30,17 @@ extension WeightOrthogonalizer {
         try TensorWriter.rewrite(shard, to: path, appending: appending, editing: matrices, options: options.stream) { m, rows, values in
             let edit = edits[m]
             let width = matrices[m].width
+            let (u, k) = (bases[m], edit.basis.count)
             let scratch = UnsafeMutableRawPointer.allocate(byteCount: rows.count * width * 8, alignment: 64)
             defer { scratch.deallocate() }
             switch edit.writer.orientation {
             case .outputRows:
                 editOutputRows(
-                    values, rows: rows, width: width, u: edit.u, v: products[m], strength: edit.strength, dtype: matrices[m].dtype, scratch: scratch,
+                    values, rows: rows, width: width, u: u, k: k, v: products[m], strength: edit.strength, dtype: matrices[m].dtype, scratch: scratch,
                     tally: tallies[m])
             case .rows:
                 editRows(
-                    values, count: rows.count, width: width, u: edit.u, strength: edit.strength, dtype: matrices[m].dtype, scratch: scratch,
+                    values, count: rows.count, width: width, u: u, k: k, strength: edit.strength, dtype: matrices[m].dtype, scratch: scratch,
                     tally: tallies[m])
             }
         }
@@ -71,16 +74,19 @@ extension WeightOrthogonalizer {
         return RowMatrix(storage: shard.storage, dtype: dtype, rowCount: rows, width: width, offset: info.offset, rowStride: width * dtype.size)
     }
 
-    /// `uᵀ W` for a `[d, in]` matrix: chunks of ``chunkRows(width:)`` rows in parallel, each
-    /// `Σ_i u_i W_i` by one `dgemv`, the chunk sums added in chunk order (the same result for any
-    /// thread count). Waves of at most 64 chunks bound the memory.
-    static func leftProduct(_ matrix: RowMatrix, u: [Double], workers: Int) throws -> [Double] {
+    /// `V = U W` (`k × in`, row-major) for a `[d, in]` matrix and `U` (`k × d`, row-major): chunks of
+    /// ``chunkRows(width:)`` rows in parallel, each `U[:, rows] W[rows, :]` by one `dgemm`, the chunk
+    /// sums added in chunk order (the same result for any thread count). Waves of at most 64 chunks
+    /// bound the memory.
+    static func leftProduct(_ matrix: RowMatrix, u: [Double], k: Int, workers: Int) throws -> [Double] {
         let width = matrix.width
+        let d = matrix.rowCount
         let chunk = chunkRows(width: width)
         let chunks = (matrix.rowCount + chunk - 1) / chunk
-        var total = [Double](repeating: 0, count: width)
+        let size = k * width
+        var total = [Double](repeating: 0, count: size)
         let wave = 64
-        var partials = [Double](repeating: 0, count: wave * width)
+        var partials = [Double](repeating: 0, count: wave * size)
         for start in stride(from: 0, to: chunks, by: wave) {
             let count = min(wave, chunks - start)
             try partials.withUnsafeMutableBufferPointer { partials in
@@ -94,72 +100,81 @@ extension WeightOrthogonalizer {
                     Kernels.convert(bytes, matrix.dtype, rows * width, into: values)
                     u.withUnsafeBufferPointer { u in
                         guard let u = u.baseAddress else { return }
-                        cblas_dgemv(
-                            CblasRowMajor, CblasTrans, Int32(rows), Int32(width), 1, values, Int32(width), u + lower, 1, 0, base + item * width, 1)
+                        cblas_dgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(k), Int32(width), Int32(rows), 1, u + lower, Int32(d), values,
+                            Int32(width), 0, base + item * size, Int32(width))
                     }
                 }
             }
-            for item in 0..<count { for j in 0..<width { total[j] += partials[item * width + j] } }
+            for item in 0..<count { for j in 0..<size { total[j] += partials[item * size + j] } }
         }
         return total
     }
 
-    /// `W' = W − λ u (uᵀW)` on rows `rows` of a `[d, in]` matrix (`v = uᵀ W`), rounded to `dtype`,
-    /// with `‖W‖²`, `‖W'‖²` and this block's share of `uᵀ W'` added to `tally`.
+    /// `W' = W − λ Uᵀ V` on rows `rows` of a `[d, in]` matrix (`V = U W`, `k × in`), rounded to
+    /// `dtype`, with `‖W‖²`, `‖W'‖²` and this block's share of `U W'` added to `tally`.
     static func editOutputRows(
-        _ values: UnsafeMutablePointer<Double>, rows: Range<Int>, width: Int, u: [Double], v: [Double], strength: Double, dtype: DType,
+        _ values: UnsafeMutablePointer<Double>, rows: Range<Int>, width: Int, u: [Double], k: Int, v: [Double], strength: Double, dtype: DType,
         scratch: UnsafeMutableRawPointer, tally: CheckTally
     ) {
+        let d = u.count / max(1, k)
         var before2 = 0.0
-        for k in 0..<(rows.count * width) { before2 += values[k] * values[k] }
-        for (k, r) in rows.enumerated() {
-            let c = strength * u[r]
-            let row = values + k * width
-            for j in 0..<width { row[j] -= c * v[j] }
+        for e in 0..<(rows.count * width) { before2 += values[e] * values[e] }
+        for (i, r) in rows.enumerated() {
+            let row = values + i * width
+            for c in 0..<k {
+                let coefficient = strength * u[c * d + r]
+                for j in 0..<width { row[j] -= coefficient * v[c * width + j] }
+            }
         }
         roundTrip(values, count: rows.count * width, dtype: dtype, scratch: scratch)
         var after2 = 0.0
-        var along = [Double](repeating: 0, count: width)
-        for (k, r) in rows.enumerated() {
-            let row = values + k * width
-            for j in 0..<width {
-                after2 += row[j] * row[j]
-                along[j] += u[r] * row[j]
+        var along = [Double](repeating: 0, count: k * width)
+        for (i, r) in rows.enumerated() {
+            let row = values + i * width
+            for j in 0..<width { after2 += row[j] * row[j] }
+            for c in 0..<k {
+                let weight = u[c * d + r]
+                for j in 0..<width { along[c * width + j] += weight * row[j] }
             }
         }
         tally.add(before2: before2, after2: after2, alongAfter: along)
     }
 
-    /// `e' = e − λ (e · u) u` on each of `count` rows, rounded to `dtype`, with the norms and the
-    /// components along `u` before and after added to `tally`.
+    /// `e' = e − λ Uᵀ (U e)` on each of `count` rows (`U`: `k × width`), rounded to `dtype`, with the
+    /// norms and `‖U e‖²` before and after added to `tally`.
     static func editRows(
-        _ values: UnsafeMutablePointer<Double>, count: Int, width: Int, u: [Double], strength: Double, dtype: DType,
+        _ values: UnsafeMutablePointer<Double>, count: Int, width: Int, u: [Double], k: Int, strength: Double, dtype: DType,
         scratch: UnsafeMutableRawPointer, tally: CheckTally
     ) {
         var before2 = 0.0
         var along2 = 0.0
-        for k in 0..<count {
-            let row = values + k * width
-            var dot = 0.0
-            for j in 0..<width {
-                before2 += row[j] * row[j]
-                dot += row[j] * u[j]
+        var a = [Double](repeating: 0, count: k)
+        for i in 0..<count {
+            let row = values + i * width
+            for j in 0..<width { before2 += row[j] * row[j] }
+            for c in 0..<k {
+                var dot = 0.0
+                for j in 0..<width { dot += row[j] * u[c * width + j] }
+                a[c] = dot
+                along2 += dot * dot
             }
-            along2 += dot * dot
-            let c = strength * dot
-            for j in 0..<width { row[j] -= c * u[j] }
+            for c in 0..<k {
+                let coefficient = strength * a[c]
+                for j in 0..<width { row[j] -= coefficient * u[c * width + j] }
+            }
         }
         roundTrip(values, count: count * width, dtype: dtype, scratch: scratch)
         var after2 = 0.0
         var alongAfter2 = 0.0
-        for k in 0..<count {
-            let row = values + k * width
-            var dot = 0.0
-            for j in 0..<width {
-                after2 += row[j] * row[j]
-                dot += row[j] * u[j]
+        for i in 0..<count {
+            let row = values + i * width
+            for j in 0..<width { after2 += row[j] * row[j] }
+            for c in 0..<k {
+                var dot = 0.0
+                for j in 0..<width { dot += row[j] * u[c * width + j] }
+                alongAfter2 += dot * dot
             }
-            alongAfter2 += dot * dot
         }
         tally.add(before2: before2, after2: after2, along2: along2, alongAfter2: alongAfter2)
     }

@@ -36,7 +36,7 @@ public enum WeightOrthogonalizer {
         model path: String, directions directionsFile: String, choice: DirectionChoice, out: String, options: Options = .init()
     ) throws -> OrthogonalizationRecipe {
         let model = try ModelDirectory.open(path)
-        let directions = try DirectionSet.read(directionsFile)
+        let directions = try BasisSet.read(directionsFile)
         let plan = try OrthogonalizationPlan.make(
             model: model, directions: directions, file: directionsFile, choice: choice, strength: options.strength)
         let output = try OutputDirectory.create(out, force: options.force, model: path)
@@ -53,7 +53,7 @@ public enum WeightOrthogonalizer {
 
     /// Writes everything into `output`'s temporary directory.
     private static func write(
-        model: ModelDirectory, plan: OrthogonalizationPlan, directions: DirectionSet, directionsFile: String, choice: DirectionChoice,
+        model: ModelDirectory, plan: OrthogonalizationPlan, directions: BasisSet, directionsFile: String, choice: DirectionChoice,
         to output: OutputDirectory, options: Options
     ) throws -> OrthogonalizationRecipe {
         let head = model.config.architecture.outputHeadName
@@ -73,13 +73,17 @@ public enum WeightOrthogonalizer {
         }
         try copyFiles(model: model, untie: untie, head: headSource.map { (head, model.shardNames[$0.shard], $0.info.byteCount) }, to: output)
         let used = Array(Set(plan.edits.map(\.slot))).sorted()
-        try DirectionSet(slots: used, vectors: used.compactMap { directions.vector(slot: $0) }, metadata: directions.metadata)
-            .write(to: output.file(OrthogonalizationRecipe.directionsName))
+        try BasisSet(
+            slots: used, vectors: used.compactMap { slot in directions.slots.firstIndex(of: slot).map { directions.vectors[$0] } },
+            metadata: directions.metadata
+        )
+        .write(to: output.file(OrthogonalizationRecipe.directionsName))
         let layer: Int? = if case .slot(let s) = choice { s } else { nil }
         let recipe = OrthogonalizationRecipe(
             steerVersion: options.version, variant: "plain", model: model.path, modelType: model.config.modelType,
             architecture: model.config.architecture, layer: layer, perLayer: layer == nil, strength: options.strength,
             directionsFile: directionsFile, directionsSHA256: try SHA256.hexDigest(ofFile: directionsFile), layerConvention: plan.convention,
+            k: plan.k,
             slots: used, untiedOutputHead: untie, tensors: checks, unedited: plan.unedited.map(\.name), shards: shards)
         try AtomicFile.write(try recipe.json(), to: output.file(OrthogonalizationRecipe.fileName))
         return recipe
