@@ -161,18 +161,23 @@ import Testing
         for t in recipe.tensors { #expect(abs(t.residual - 0.5 * t.before) < 1e-6 * t.before, "\(t.name)") }
     }
 
-    @Test func sha256MatchesKnownDigests() {
-        var empty = SHA256()
-        #expect(empty.hexDigest() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        var abc = SHA256()
-        abc.update(Array("abc".utf8))
-        #expect(abc.hexDigest() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        var long = SHA256()
-        for piece in ["abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", ""] { long.update(Array(piece.utf8)) }
-        #expect(long.hexDigest() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        var million = SHA256()
-        let chunk = [UInt8](repeating: 0x61, count: 1000)
-        for _ in 0..<1000 { million.update(chunk) }
-        #expect(million.hexDigest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    /// FIPS 180-4 examples, through the SHA extensions (where the CPU has them) and the portable rounds.
+    @Test(arguments: [false, true]) func sha256MatchesKnownDigests(portable: Bool) {
+        func digest(_ pieces: [[UInt8]]) -> String {
+            var hasher = SHA256(portable: portable)
+            for piece in pieces { hasher.update(piece) }
+            return hasher.hexDigest()
+        }
+        #expect(digest([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(digest([Array("abc".utf8)]) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            digest([Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)])
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            digest([[UInt8]](repeating: [UInt8](repeating: 0x61, count: 1000), count: 1000))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(
+            digest([[0x61], [UInt8](repeating: 0x61, count: 127), [UInt8](repeating: 0x61, count: 999_872)])
+                == digest([[UInt8](repeating: 0x61, count: 1_000_000)]))
     }
 }

@@ -100,6 +100,10 @@ void steer_from_f32_path(int path, const float *x, size_t n, int dtype, void *ou
 
 /// copy_file_range(2): copies `count` bytes between files in the kernel, advancing both offsets.
 /// Returns the bytes copied, 0 at end of input, or -1 with errno set (ENOSYS, EXDEV, EINVAL: fall back).
+// SHA-256 of `blocks` 64-byte blocks into `state` with the x86 SHA extensions; returns 0 (and
+// does nothing) where the CPU lacks them.
+int steer_sha256_blocks(unsigned int state[8], const unsigned char *data, unsigned long blocks);
+
 long steer_copy_file_range(int in_fd, long long *in_offset, int out_fd, long long *out_offset, unsigned long count);
 
 #endif

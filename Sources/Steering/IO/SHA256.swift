@@ -1,5 +1,8 @@
+import CKernels
+
 /// SHA-256 (FIPS 180-4) of bytes and of whole files, for the recipes that name the files they
-/// read and wrote. Streams a file in 4 MB reads, so memory is flat in the file size.
+/// read and wrote. Streams a file in 4 MB reads, so memory is flat in the file size. Uses the x86
+/// SHA extensions where the CPU has them (`steer_sha256_blocks`), else the portable Swift rounds.
 public struct SHA256: Sendable {
     private var state: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
@@ -18,7 +21,12 @@ public struct SHA256: Sendable {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    public init() {}
+    /// Whether to skip the SHA extensions (so tests check the portable rounds on any machine).
+    let portable: Bool
+
+    public init() { portable = false }
+
+    init(portable: Bool) { self.portable = portable }
 
     /// Adds `bytes` to the message.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
@@ -31,12 +39,13 @@ public struct SHA256: Sendable {
             if pending.count == 64 {
                 let block = pending
                 pending = []
-                block.withUnsafeBytes { compress($0) }
+                block.withUnsafeBytes { compress($0, blocks: 1) }
             }
         }
-        while bytes.count - start >= 64 {
-            compress(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + 64)]))
-            start += 64
+        let whole = (bytes.count - start) / 64
+        if whole > 0 {
+            compress(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + 64 * whole)]), blocks: whole)
+            start += 64 * whole
         }
         if start < bytes.count { pending += bytes[start...] }
     }
@@ -78,30 +87,54 @@ public struct SHA256: Sendable {
         return hasher.hexDigest()
     }
 
-    /// One 64-byte block.
-    private mutating func compress(_ block: UnsafeRawBufferPointer) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            w[i] =
-                UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
+    /// `blocks` consecutive 64-byte blocks (the message schedule in a stack buffer, no allocation per block).
+    private mutating func compress(_ data: UnsafeRawBufferPointer, blocks: Int) {
+        guard let base = data.baseAddress, data.count >= 64 * blocks else { return }
+        let done =
+            portable
+            ? 0
+            : state.withUnsafeMutableBufferPointer { state in
+                state.baseAddress.map { steer_sha256_blocks($0, base.assumingMemoryBound(to: UInt8.self), UInt(blocks)) } ?? 0
+            }
+        if done != 0 { return }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            Self.k.withUnsafeBufferPointer { k in
+                state.withUnsafeMutableBufferPointer { state in
+                    for b in 0..<blocks {
+                        let block = base + 64 * b
+                        for i in 0..<16 {
+                            w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+                        }
+                        for i in 16..<64 {
+                            let s0 = rotate(w[i - 15], 7) ^ rotate(w[i - 15], 18) ^ (w[i - 15] >> 3)
+                            let s1 = rotate(w[i - 2], 17) ^ rotate(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+                        }
+                        var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
+                        for i in 0..<64 {
+                            let s1 = rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)
+                            let choice = (e & f) ^ (~e & g)
+                            let t1 = h &+ s1 &+ choice &+ k[i] &+ w[i]
+                            let s0 = rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)
+                            let majority = (a & b) ^ (a & c) ^ (b & c)
+                            let t2 = s0 &+ majority
+                            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                        }
+                        state[0] &+= a
+                        state[1] &+= b
+                        state[2] &+= c
+                        state[3] &+= d
+                        state[4] &+= e
+                        state[5] &+= f
+                        state[6] &+= g
+                        state[7] &+= h
+                    }
+                }
+            }
         }
-        for i in 16..<64 {
-            let s0 = rotate(w[i - 15], 7) ^ rotate(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotate(w[i - 2], 17) ^ rotate(w[i - 2], 19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
-        for i in 0..<64 {
-            let s1 = rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)
-            let choice = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ choice &+ Self.k[i] &+ w[i]
-            let s0 = rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)
-            let majority = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ majority
-            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-        }
-        for (i, value) in [a, b, c, d, e, f, g, h].enumerated() { state[i] &+= value }
     }
 
-    private func rotate(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 }
+
+/// `x` rotated right by `n` bits (0 < n < 32).
+@inline(__always) private func rotate(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 &- n)) }

@@ -61,15 +61,15 @@ public enum WeightOrthogonalizer {
         let embedding = plan.edits.first { $0.writer.role == .embedding }?.writer.name
         let headSource = untie && model.locations[head] == nil ? embedding.flatMap { model.locations[$0] } : nil
         var checks: [TensorCheck] = []
-        var shards: [OrthogonalizationRecipe.Shard] = []
         for (s, name) in model.shardNames.enumerated() {
             let edits = plan.edits.filter { model.locations[$0.writer.name]?.shard == s }
             let appending = headSource.flatMap { $0.shard == s ? [(name: head, tensor: $0.info)] : nil } ?? []
             checks += try edit(model.shards[s], shardName: name, edits: edits, appending: appending, to: output.file(name), options: options)
-            shards.append(
-                .init(
-                    file: name, inputSHA256: try SHA256.hexDigest(ofFile: model.shards[s].path),
-                    outputSHA256: try SHA256.hexDigest(ofFile: output.file(name))))
+        }
+        let digests = try digests(of: model.shards.map(\.path) + model.shardNames.map(output.file), workers: options.stream.workers)
+        let count = model.shardNames.count
+        let shards = model.shardNames.enumerated().map { s, name in
+            OrthogonalizationRecipe.Shard(file: name, inputSHA256: digests[s], outputSHA256: digests[count + s])
         }
         try copyFiles(model: model, untie: untie, head: headSource.map { (head, model.shardNames[$0.shard], $0.info.byteCount) }, to: output)
         let used = Array(Set(plan.edits.map(\.slot))).sorted()
@@ -87,6 +87,18 @@ public enum WeightOrthogonalizer {
             slots: used, untiedOutputHead: untie, tensors: checks, unedited: plan.unedited.map(\.name), shards: shards)
         try AtomicFile.write(try recipe.json(), to: output.file(OrthogonalizationRecipe.fileName))
         return recipe
+    }
+
+    /// The SHA-256 of each file, several files at a time.
+    static func digests(of paths: [String], workers: Int) throws -> [String] {
+        var digests = [String](repeating: "", count: paths.count)
+        try digests.withUnsafeMutableBufferPointer { digests in
+            guard let base = digests.baseAddress else { return }
+            try forEachShare(items: paths.count, workers: workers, bufferBytes: 1) { _, item, _ in
+                (base + item).pointee = try SHA256.hexDigest(ofFile: paths[item])
+            }
+        }
+        return digests
     }
 
     /// Copies `config.json` (untied when the head is written apart), the index (with the head added
