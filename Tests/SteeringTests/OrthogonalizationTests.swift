@@ -161,6 +161,18 @@ import Testing
         for t in recipe.tensors { #expect(abs(t.residual - 0.5 * t.before) < 1e-6 * t.before, "\(t.name)") }
     }
 
+    /// The README's library example, verbatim apart from paths and the slot.
+    @Test func readmeExampleRuns() throws {
+        let (model, directions, out) = (Self.model("llama"), Self.directions, try Fixtures.temporaryDirectory() + "/ortho")
+        // --- README orthogonalization example begins
+        let recipe = try WeightOrthogonalizer.run(
+            model: model, directions: directions, choice: .slot(1), out: out,
+            options: .init(strength: 1))
+        print(recipe.worst?.name ?? "", recipe.worst?.residual ?? 0)  // the self-check's worst tensor
+        // --- README orthogonalization example ends
+        #expect(try #require(recipe.worst).residual < 1e-7)
+    }
+
     /// FIPS 180-4 examples, through the SHA extensions (where the CPU has them) and the portable rounds.
     @Test(arguments: [false, true]) func sha256MatchesKnownDigests(portable: Bool) {
         func digest(_ pieces: [[UInt8]]) -> String {
