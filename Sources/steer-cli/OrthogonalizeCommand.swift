@@ -30,35 +30,74 @@ struct Orthogonalize: ParsableCommand {
             file SHA-256, variant, strength, every edited tensor with its self-check, SHA-256 of every shard in \
             and out) and steer-recipe-directions.safetensors (the vectors used). The self-check is, per tensor, \
             the part of what it writes that lies along u, relative to its norm (‖uᵀW'‖ / ‖W‖), measured on \
-            the values as written: about the dtype's rounding at strength 1.
+            the values as written: about the dtype's rounding at strength 1. --recipe R replays a recipe on the \
+            same input shards (checked by SHA-256), with its own saved directions, and fails unless every shard \
+            written is byte-identical to the recipe's; --verify DIR re-checks an edited directory's shards.
 
             Examples:
               steer orthogonalize --model Llama-3.2-1B --directions dirs.safetensors --layer 8 --out Llama-3.2-1B-ortho
               steer orthogonalize --model gpt2 --directions dirs.safetensors --per-layer --strength 0.5 --out gpt2-half
+              steer orthogonalize --recipe Llama-3.2-1B-ortho/steer-recipe.json --model Llama-3.2-1B --out again
+              steer orthogonalize --verify Llama-3.2-1B-ortho
             """
     )
 
-    @Option(help: ArgumentHelp("A Hugging Face model directory.", valueName: "dir")) var model: String
-    @Option(help: ArgumentHelp("A directions file from `steer extract`.", valueName: "file")) var directions: String
+    @Option(help: ArgumentHelp("A Hugging Face model directory.", valueName: "dir")) var model: String?
+    @Option(help: ArgumentHelp("A directions file from `steer extract`, or a basis from `steer svd`.", valueName: "file")) var directions: String?
     @Option(help: ArgumentHelp("Remove this slot's direction from every writer.", valueName: "slot")) var layer: Int?
     @Flag(help: "Edit each block's writers with the direction of its own output slot.") var perLayer = false
     @Option(help: ArgumentHelp("λ in W' = W − λ u uᵀ W: 1 removes the direction, below 0 adds it.", valueName: "λ")) var strength: Double = 1
-    @Option(help: ArgumentHelp("The output model directory (never the model's own).", valueName: "dir")) var out: String
+    @Option(help: ArgumentHelp("The output model directory (never the model's own).", valueName: "dir")) var out: String?
+    @Option(help: ArgumentHelp("Replay this steer-recipe.json on --model (the same input shards), byte-identically.", valueName: "file"))
+    var recipe: String?
+    @Option(help: ArgumentHelp("Check an edited model directory's shards against its steer-recipe.json, and nothing else.", valueName: "dir"))
+    var verify: String?
     @Flag(help: "Replace an existing output directory (written beside it, then renamed).") var force = false
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var threads: Int?
     @Flag(help: "Print the recipe as one JSON object.") var json = false
 
     func validate() throws {
+        if verify != nil {
+            guard model == nil, directions == nil, out == nil, recipe == nil, layer == nil, !perLayer else {
+                throw ValidationError("--verify DIR takes no other input")
+            }
+            return
+        }
+        guard model != nil, out != nil else { throw ValidationError("give --model DIR and --out DIR") }
+        if recipe != nil {
+            guard directions == nil, layer == nil, !perLayer else {
+                throw ValidationError("--recipe takes its directions, slots and strength from the recipe")
+            }
+            return
+        }
+        guard directions != nil else { throw ValidationError("give --directions FILE (or --recipe R)") }
         guard (layer != nil) != perLayer else { throw ValidationError("give exactly one of --layer S and --per-layer") }
         guard strength.isFinite else { throw ValidationError("--strength must be a finite number") }
     }
 
     func run() throws {
-        let choice: DirectionChoice = layer.map { .slot($0) } ?? .perLayer
-        let options = WeightOrthogonalizer.Options(
-            strength: strength, force: force, version: Steer.configuration.version,
-            stream: threads.map { StreamOptions(workers: $0) } ?? StreamOptions())
-        let recipe = try WeightOrthogonalizer.run(model: model, directions: directions, choice: choice, out: out, options: options)
+        let stream = threads.map { StreamOptions(workers: $0) } ?? StreamOptions()
+        if let verify {
+            let recipe = try WeightOrthogonalizer.verify(verify, workers: stream.workers)
+            if json {
+                try printJSON(recipe)
+                return
+            }
+            print(
+                "steer orthogonalize: \(verify) is what its recipe says: \(recipe.shards.count) shard\(recipe.shards.count == 1 ? "" : "s"), SHA-256 checked"
+            )
+            return
+        }
+        guard let model, let out else { throw ValidationError("give --model DIR and --out DIR") }
+        let options = WeightOrthogonalizer.Options(strength: strength, force: force, version: Steer.configuration.version, stream: stream)
+        let recipe: OrthogonalizationRecipe
+        if let path = self.recipe {
+            recipe = try WeightOrthogonalizer.replay(recipe: path, model: model, out: out, options: options)
+        } else {
+            guard let directions else { throw ValidationError("give --directions FILE") }
+            let choice: DirectionChoice = layer.map { .slot($0) } ?? .perLayer
+            recipe = try WeightOrthogonalizer.run(model: model, directions: directions, choice: choice, out: out, options: options)
+        }
         if json {
             try printJSON(recipe)
             return
@@ -91,7 +130,8 @@ struct Orthogonalize: ParsableCommand {
         if !recipe.unedited.isEmpty {
             lines.append("note: no direction for \(recipe.unedited.count) writers, left as they were: \(recipe.unedited.joined(separator: ", "))")
         }
-        lines.append("wrote \(out) (\(recipe.shards.count) shard\(recipe.shards.count == 1 ? "" : "s"), steer-recipe.json)")
+        if let path = self.recipe { lines.append("replayed \(path): every shard is byte-identical to the recipe's output") }
+        lines.append("wrote \(out ?? "") (\(recipe.shards.count) shard\(recipe.shards.count == 1 ? "" : "s"), steer-recipe.json)")
         return lines.joined(separator: "\n")
     }
 

@@ -171,4 +171,35 @@ import Testing
         #expect(both.status == 2)
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    @Test func recipeReplaysByteIdenticallyAndVerifies() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let (first, second) = (dir + "/first", dir + "/second")
+        let made = try CLITests.steer([
+            "orthogonalize", "--model", Self.model("qwen2_tied_sharded"), "--directions", Self.directions, "--per-layer", "--strength", "0.75",
+            "--out", first,
+        ])
+        #expect(made.status == 0, "\(made.stderr)")
+        let replayed = try CLITests.steer([
+            "orthogonalize", "--recipe", first + "/steer-recipe.json", "--model", Self.model("qwen2_tied_sharded"), "--out", second,
+        ])
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        #expect(replayed.stdout.contains("byte-identical"))
+        for shard in ["model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors"] {
+            #expect(try Fixtures.read(first + "/" + shard) == Fixtures.read(second + "/" + shard), "\(shard)")
+        }
+        let verified = try CLITests.steer(["orthogonalize", "--verify", second])
+        #expect(verified.status == 0 && verified.stdout.contains("3 shards, SHA-256 checked"), "\(verified.stderr)")
+        // One byte changed: --verify names the shard.
+        let shard = second + "/model-00002-of-00003.safetensors"
+        var bytes = try Fixtures.read(shard)
+        bytes[bytes.count - 1] ^= 1
+        try Fixtures.write(bytes, to: shard)
+        let tampered = try CLITests.steer(["orthogonalize", "--verify", second])
+        #expect(tampered.status == 1 && tampered.stderr.contains(shard) && tampered.stderr.split(separator: "\n").count == 1, "\(tampered.stderr)")
+        // A recipe replayed on another model: refused before anything is written.
+        try refuses(
+            ["--recipe", first + "/steer-recipe.json", "--model", Self.model("llama")], out: dir + "/third", naming: Self.model("llama"),
+            "other model")
+    }
 }

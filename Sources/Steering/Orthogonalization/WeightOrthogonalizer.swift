@@ -35,6 +35,15 @@ public enum WeightOrthogonalizer {
     public static func run(
         model path: String, directions directionsFile: String, choice: DirectionChoice, out: String, options: Options = .init()
     ) throws -> OrthogonalizationRecipe {
+        try run(model: path, directions: directionsFile, choice: choice, out: out, options: options, expecting: nil)
+    }
+
+    /// ``run(model:directions:choice:out:options:)``; with `expecting`, the shards written must have
+    /// those SHA-256 digests, or nothing is left at `out`.
+    static func run(
+        model path: String, directions directionsFile: String, choice: DirectionChoice, out: String, options: Options,
+        expecting: [OrthogonalizationRecipe.Shard]?
+    ) throws -> OrthogonalizationRecipe {
         let model = try ModelDirectory.open(path)
         let directions = try BasisSet.read(directionsFile)
         let plan = try OrthogonalizationPlan.make(
@@ -43,6 +52,13 @@ public enum WeightOrthogonalizer {
         do {
             let recipe = try write(
                 model: model, plan: plan, directions: directions, directionsFile: directionsFile, choice: choice, to: output, options: options)
+            if let expecting {
+                for (want, got) in zip(expecting, recipe.shards) where want != got || expecting.count != recipe.shards.count {
+                    throw SteerError.value(
+                        out + "/" + got.file, "the replay differs from the recipe (SHA-256 \(got.outputSHA256), the recipe says \(want.outputSHA256))"
+                    )
+                }
+            }
             try output.commit()
             return recipe
         } catch {
