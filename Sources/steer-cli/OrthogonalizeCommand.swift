@@ -23,6 +23,11 @@ struct Orthogonalize: ParsableCommand {
             slot's (HF slot 0); writers whose slot the file lacks are left as they are. Slots are read in the \
             directions file's recorded steer.layer_convention; a file that records none is refused.
 
+            --norm-preserve columns rescales, after the projection, what each input unit writes (each column of \
+            o_proj / down_proj, each embedding or Conv1D row) to its old norm, which keeps uᵀW' = 0 exact; \
+            --norm-preserve rows rescales each output unit (each row of o_proj / down_proj as torch stores it), \
+            as other tools do, and does NOT keep uᵀW' = 0 (the self-check shows what comes back).
+
             With tied embeddings (tie_word_embeddings), the embedding is edited and the output head written \
             apart, unedited, as lm_head.weight (config.json then says tie_word_embeddings: false).
 
@@ -47,6 +52,11 @@ struct Orthogonalize: ParsableCommand {
     @Option(help: ArgumentHelp("Remove this slot's direction from every writer.", valueName: "slot")) var layer: Int?
     @Flag(help: "Edit each block's writers with the direction of its own output slot.") var perLayer = false
     @Option(help: ArgumentHelp("λ in W' = W − λ u uᵀ W: 1 removes the direction, below 0 adds it.", valueName: "λ")) var strength: Double = 1
+    @Option(
+        help: ArgumentHelp(
+            "Rescale to the old norms after projecting: columns (what each input unit writes; keeps uᵀW' = 0) or rows (other tools' choice: each output unit; does NOT keep uᵀW' = 0).",
+            valueName: "columns|rows"))
+    var normPreserve: String?
     @Option(help: ArgumentHelp("The output model directory (never the model's own).", valueName: "dir")) var out: String?
     @Option(help: ArgumentHelp("Replay this steer-recipe.json on --model (the same input shards), byte-identically.", valueName: "file"))
     var recipe: String?
@@ -65,7 +75,7 @@ struct Orthogonalize: ParsableCommand {
         }
         guard model != nil, out != nil else { throw ValidationError("give --model DIR and --out DIR") }
         if recipe != nil {
-            guard directions == nil, layer == nil, !perLayer else {
+            guard directions == nil, layer == nil, !perLayer, normPreserve == nil else {
                 throw ValidationError("--recipe takes its directions, slots and strength from the recipe")
             }
             return
@@ -73,6 +83,7 @@ struct Orthogonalize: ParsableCommand {
         guard directions != nil else { throw ValidationError("give --directions FILE (or --recipe R)") }
         guard (layer != nil) != perLayer else { throw ValidationError("give exactly one of --layer S and --per-layer") }
         guard strength.isFinite else { throw ValidationError("--strength must be a finite number") }
+        guard normPreserve.map({ ["columns", "rows"].contains($0) }) ?? true else { throw ValidationError("--norm-preserve is columns or rows") }
     }
 
     func run() throws {
@@ -89,7 +100,9 @@ struct Orthogonalize: ParsableCommand {
             return
         }
         guard let model, let out else { throw ValidationError("give --model DIR and --out DIR") }
-        let options = WeightOrthogonalizer.Options(strength: strength, force: force, version: Steer.configuration.version, stream: stream)
+        let preservation = normPreserve.flatMap(NormPreservation.init(rawValue:)) ?? NormPreservation.none
+        let options = WeightOrthogonalizer.Options(
+            strength: strength, normPreservation: preservation, force: force, version: Steer.configuration.version, stream: stream)
         let recipe: OrthogonalizationRecipe
         if let path = self.recipe {
             recipe = try WeightOrthogonalizer.replay(recipe: path, model: model, out: out, options: options)

@@ -177,7 +177,7 @@ import Testing
         let (first, second) = (dir + "/first", dir + "/second")
         let made = try CLITests.steer([
             "orthogonalize", "--model", Self.model("qwen2_tied_sharded"), "--directions", Self.directions, "--per-layer", "--strength", "0.75",
-            "--out", first,
+            "--norm-preserve", "columns", "--out", first,
         ])
         #expect(made.status == 0, "\(made.stderr)")
         let replayed = try CLITests.steer([

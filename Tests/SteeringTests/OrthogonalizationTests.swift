@@ -34,11 +34,13 @@ import Testing
     /// Runs the orthogonalization of `model` and checks it against `expected`: edited tensors within
     /// one rounding, every other tensor byte for byte, the untied head equal to the old embedding.
     func check(
-        _ model: String, choice: DirectionChoice, expected: String, tied: Bool, workers: Int = 2, directions: String = Self.directions
+        _ model: String, choice: DirectionChoice, expected: String, tied: Bool, workers: Int = 2, directions: String = Self.directions,
+        preservation: NormPreservation = .none
     ) throws -> OrthogonalizationRecipe {
         let out = try Fixtures.temporaryDirectory() + "/out"
         let recipe = try WeightOrthogonalizer.run(
-            model: Self.model(model), directions: directions, choice: choice, out: out, options: .init(stream: StreamOptions(workers: workers)))
+            model: Self.model(model), directions: directions, choice: choice, out: out,
+            options: .init(normPreservation: preservation, stream: StreamOptions(workers: workers)))
         let reference = try TensorFile.open(Self.expected(expected))
         let written = try Self.tensors(out)
         let original = try Self.tensors(Self.model(model))
@@ -131,6 +133,21 @@ import Testing
         #expect(try llama.k == 2 && #require(llama.worst).residual < 1e-7)
         let gemma = try check("gemma3_bf16", choice: .slot(1), expected: "gemma3_bf16_basis2", tied: true, directions: basis)
         #expect(try gemma.k == 2 && #require(gemma.worst).residual < 2e-3)
+    }
+
+    /// Norm-preserving variants against torch's direct computation (rescale each slice to its old
+    /// norm): column-wise keeps `uᵀW' = 0` and every norm; row-wise keeps the norms only.
+    @Test(arguments: ["llama", "gpt2"]) func normPreservingVariantsMatchTorch(model: String) throws {
+        let tied = model == "gpt2"
+        let columns = try check(model, choice: .slot(1), expected: "\(model)_np_columns", tied: tied, preservation: .columns)
+        #expect(columns.variant == "norm_preserving_columns")
+        for t in columns.tensors {
+            #expect(t.residual < 1e-7 && abs(t.normRatio - 1) < 1e-6, "\(t.name): \(t.residual), \(t.normRatio)")
+        }
+        let rows = try check(model, choice: .slot(1), expected: "\(model)_np_rows", tied: tied, preservation: .rows)
+        #expect(rows.variant == "norm_preserving_rows")
+        #expect(rows.tensors.allSatisfy { abs($0.normRatio - 1) < 1e-6 })
+        #expect(try #require(rows.worst).residual > 1e-3)  // row-wise rescaling brings part of the direction back
     }
 
     /// What transformers measured on the edited models (the fixture script loads them back): the

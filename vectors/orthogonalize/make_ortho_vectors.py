@@ -16,6 +16,7 @@ Writes, under vectors/orthogonalize/:
                                 from the stored values (plain variant, strength 1) and rounded once
   basis.safetensors             a rank-2 basis at slot 1 (steer svd's layout: F32 `layer.1` [2, 32], steer.kind=basis)
   expected/{llama,gemma3_bf16}_basis2.safetensors   the edit with that basis (`--layer 1`, I − QQᵀ)
+  expected/{llama,gpt2}_np_{columns,rows}.safetensors   `--layer 1 --norm-preserve columns|rows`
   ortho.json                    per model and choice: the largest |h · r̂| / ‖h‖ over tokens at the
                                 output of every block, for the original model and for the edited
                                 one loaded back in transformers (and, for Gemma, edited without the
@@ -82,7 +83,13 @@ def writers(kind, state, layers):
     return out
 
 
-def edit(state, kind, layers, choice, correct=True):
+def rescaled(w, w2, dim):
+    """w2 with each slice along `dim` (0: columns, 1: rows) rescaled to its norm in w (zero slices kept)."""
+    before, after = w.norm(dim=dim, keepdim=True), w2.norm(dim=dim, keepdim=True)
+    return w2 * torch.where((after > 1e-150) & (before > 0), before / after, torch.ones_like(after))
+
+
+def edit(state, kind, layers, choice, correct=True, preserve=None):
     """The plain edit (strength 1) in float64 from the stored values, rounded once to the stored dtype:
     W' = W − Uᵀ(U W) for [d, in] matrices, e' = e − Uᵀ(U e) per row, with U = r̂ (one direction) or an
     orthonormal basis of the F32-stored basis rows (choice "basis2"), and for Gemma's normed writers an
@@ -100,9 +107,16 @@ def edit(state, kind, layers, choice, correct=True):
         w = state[name].double()
         if orientation == "output_rows":
             w2 = w - u.T @ (u @ w)
+            # columns: what input unit j writes (column j) keeps its norm; rows: each output unit (row).
+            if preserve:
+                w2 = rescaled(w, w2, 0 if preserve == "columns" else 1)
         else:
             flat = w.reshape(-1, w.shape[-1])
-            w2 = (flat - (flat @ u.T) @ u).reshape(w.shape)
+            w2 = flat - (flat @ u.T) @ u
+            # columns: each stored row (what a token or input unit writes); rows: each output unit (stored column).
+            if preserve:
+                w2 = rescaled(flat, w2, 1 if preserve == "columns" else 0)
+            w2 = w2.reshape(w.shape)
         result[name] = w2.to(state[name].dtype).contiguous()
     return result
 
@@ -175,6 +189,9 @@ def main():
                 entry["edited"] = components_edited(path, edited, kind, tied)
                 if kind == "gemma":
                     entry["edited_uncorrected"] = components_edited(path, edit(state, kind, layers, 1, correct=False), kind, tied)
+        if name in ("llama", "gpt2"):
+            for preserve in ("columns", "rows"):
+                save_file(edit(state, kind, layers, 1, preserve=preserve), os.path.join(ROOT, "expected", f"{name}_np_{preserve}.safetensors"))
         if name in ("llama", "gemma3_bf16"):
             save_file(edit(state, kind, layers, "basis2"), os.path.join(ROOT, "expected", f"{name}_basis2.safetensors"))
         report[name] = entry
@@ -213,7 +230,8 @@ def check_steer(steer):
     for name in sorted(os.listdir(os.path.join(ROOT, "models"))):
         path = os.path.join(ROOT, "models", name)
         kind = "gpt2" if name == "gpt2" else "gemma" if name.startswith("gemma") else "llama"
-        for flag, label in ((["--layer", "1"], "layer1"), (["--per-layer"], "per_layer"), (["--layer", "1"], "basis2")):
+        for flag, label in ((["--layer", "1"], "layer1"), (["--per-layer"], "per_layer"), (["--layer", "1"], "basis2"),
+                            (["--layer", "1", "--norm-preserve", "columns"], "np_columns"), (["--layer", "1", "--norm-preserve", "rows"], "np_rows")):
             if not os.path.exists(os.path.join(ROOT, "expected", f"{name}_{label}.safetensors")):
                 continue
             out = tempfile.mkdtemp() + "/out"

@@ -22,7 +22,7 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
     }
 
     public let steerVersion: String
-    /// `plain` (`W' = W − λ u uᵀ W`).
+    /// `plain` (`W' = W − λ u uᵀ W`), `norm_preserving_columns` or `norm_preserving_rows` (``NormPreservation``).
     public let variant: String
     public let model: String
     public let modelType: String

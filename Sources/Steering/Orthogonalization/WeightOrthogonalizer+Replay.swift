@@ -24,7 +24,7 @@ extension WeightOrthogonalizer {
         -> OrthogonalizationRecipe
     {
         let recipe = try readRecipe(recipePath)
-        guard recipe.variant == "plain" else {
+        guard let preservation = NormPreservation(variant: recipe.variant) else {
             throw SteerError.unsupported(recipePath, "variant '\(recipe.variant)' cannot be replayed by this steer")
         }
         let directions = URL(fileURLWithPath: recipePath).deletingLastPathComponent().appendingPathComponent(OrthogonalizationRecipe.directionsName)
@@ -42,6 +42,7 @@ extension WeightOrthogonalizer {
         }
         var options = options
         options.strength = recipe.strength
+        options.normPreservation = preservation
         let choice: DirectionChoice = recipe.layer.map { .slot($0) } ?? .perLayer
         return try run(model: path, directions: directions, choice: choice, out: out, options: options, expecting: recipe.shards)
     }

@@ -16,14 +16,20 @@ public enum WeightOrthogonalizer {
     public struct Options: Sendable {
         /// `λ`: 1 removes the direction, values below 0 add it.
         public var strength: Double
+        /// Rescaling to the old norms after the projection (the variant).
+        public var normPreservation: NormPreservation
         /// Replace an existing output directory.
         public var force: Bool
         /// The version recorded in the recipe.
         public var version: String
         public var stream: StreamOptions
 
-        public init(strength: Double = 1, force: Bool = false, version: String = "0.1.0", stream: StreamOptions = .init()) {
+        public init(
+            strength: Double = 1, normPreservation: NormPreservation = .none, force: Bool = false, version: String = "0.1.0",
+            stream: StreamOptions = .init()
+        ) {
             self.strength = strength
+            self.normPreservation = normPreservation
             self.force = force
             self.version = version
             self.stream = stream
@@ -96,7 +102,7 @@ public enum WeightOrthogonalizer {
         .write(to: output.file(OrthogonalizationRecipe.directionsName))
         let layer: Int? = if case .slot(let s) = choice { s } else { nil }
         let recipe = OrthogonalizationRecipe(
-            steerVersion: options.version, variant: "plain", model: model.path, modelType: model.config.modelType,
+            steerVersion: options.version, variant: options.normPreservation.variant, model: model.path, modelType: model.config.modelType,
             architecture: model.config.architecture, layer: layer, perLayer: layer == nil, strength: options.strength,
             directionsFile: directionsFile, directionsSHA256: try SHA256.hexDigest(ofFile: directionsFile), layerConvention: plan.convention,
             k: plan.k,
