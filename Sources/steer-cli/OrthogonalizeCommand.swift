@@ -23,6 +23,10 @@ struct Orthogonalize: ParsableCommand {
             slot's (HF slot 0); writers whose slot the file lacks are left as they are. Slots are read in the \
             directions file's recorded steer.layer_convention; a file that records none is refused.
 
+            --kernel max=…,peak=…,min=…,width=… gives the blocks' writers a strength that falls linearly from max \
+            at block peak to min at distance width, and 0 beyond (those writers are left as they are); \
+            --mlp-kernel gives the MLP writers their own. The embeddings keep --strength.
+
             --norm-preserve columns rescales, after the projection, what each input unit writes (each column of \
             o_proj / down_proj, each embedding or Conv1D row) to its old norm, which keeps uᵀW' = 0 exact; \
             --norm-preserve rows rescales each output unit (each row of o_proj / down_proj as torch stores it), \
@@ -54,6 +58,13 @@ struct Orthogonalize: ParsableCommand {
     @Option(help: ArgumentHelp("λ in W' = W − λ u uᵀ W: 1 removes the direction, below 0 adds it.", valueName: "λ")) var strength: Double = 1
     @Option(
         help: ArgumentHelp(
+            "Per-block strength of the attention and MLP writers instead of --strength: max at block peak, falling linearly to min at distance width, 0 beyond.",
+            valueName: "max=…,peak=…,min=…,width=…"))
+    var kernel: String?
+    @Option(help: ArgumentHelp("A kernel for the MLP writers alone (overrides --kernel for them).", valueName: "max=…,peak=…,min=…,width=…"))
+    var mlpKernel: String?
+    @Option(
+        help: ArgumentHelp(
             "Rescale to the old norms after projecting: columns (what each input unit writes; keeps uᵀW' = 0) or rows (other tools' choice: each output unit; does NOT keep uᵀW' = 0).",
             valueName: "columns|rows"))
     var normPreserve: String?
@@ -75,7 +86,7 @@ struct Orthogonalize: ParsableCommand {
         }
         guard model != nil, out != nil else { throw ValidationError("give --model DIR and --out DIR") }
         if recipe != nil {
-            guard directions == nil, layer == nil, !perLayer, normPreserve == nil else {
+            guard directions == nil, layer == nil, !perLayer, normPreserve == nil, kernel == nil, mlpKernel == nil else {
                 throw ValidationError("--recipe takes its directions, slots and strength from the recipe")
             }
             return
@@ -101,8 +112,10 @@ struct Orthogonalize: ParsableCommand {
         }
         guard let model, let out else { throw ValidationError("give --model DIR and --out DIR") }
         let preservation = normPreserve.flatMap(NormPreservation.init(rawValue:)) ?? NormPreservation.none
+        let attention = try kernel.map(StrengthKernel.init(parsing:))
         let options = WeightOrthogonalizer.Options(
-            strength: strength, normPreservation: preservation, force: force, version: Steer.configuration.version, stream: stream)
+            strength: strength, attentionKernel: attention, mlpKernel: try mlpKernel.map(StrengthKernel.init(parsing:)) ?? attention,
+            normPreservation: preservation, force: force, version: Steer.configuration.version, stream: stream)
         let recipe: OrthogonalizationRecipe
         if let path = self.recipe {
             recipe = try WeightOrthogonalizer.replay(recipe: path, model: model, out: out, options: options)
@@ -120,17 +133,19 @@ struct Orthogonalize: ParsableCommand {
 
     /// The human report: what was edited, the per-tensor check and the worst tensor.
     func summary(_ recipe: OrthogonalizationRecipe) -> String {
+        let kernels = [recipe.attentionKernel.map { "attention kernel \($0)" }, recipe.mlpKernel.map { "MLP kernel \($0)" }].compactMap { $0 }
         let what =
             recipe.layer.map { "the direction of slot \($0)" }
             ?? "each block's own direction (slots \(recipe.slots.map(String.init).joined(separator: ", ")))"
         var lines = [
-            "steer orthogonalize: removed \(what) of \(recipe.directionsFile) (\(recipe.layerConvention.rawValue)) from \(recipe.tensors.count) tensors of \(recipe.model) (\(recipe.modelType)), strength \(recipe.strength), variant \(recipe.variant)"
+            "steer orthogonalize: removed \(what) of \(recipe.directionsFile) (\(recipe.layerConvention.rawValue)) from \(recipe.tensors.count) tensors of \(recipe.model) (\(recipe.modelType)), strength \(recipe.strength)\(kernels.isEmpty ? "" : " (" + kernels.joined(separator: ", ") + ")"), variant \(recipe.variant)"
         ]
         let table = TextTable(
-            header: ["tensor", "block", "slot", "before", "after", "norm ratio"],
+            header: ["tensor", "block", "slot", "λ", "before", "after", "norm ratio"],
             rows: recipe.tensors.map { t in
                 [
-                    t.name + (t.normCorrected ? " (1+γ)" : ""), t.block.map(String.init) ?? "-", String(t.slot), sci(t.before), sci(t.residual),
+                    t.name + (t.normCorrected ? " (1+γ)" : ""), t.block.map(String.init) ?? "-", String(t.slot), String(format: "%.3g", t.strength),
+                    sci(t.before), sci(t.residual),
                     fixed(t.normRatio, 6),
                 ]
             }, leftAligned: [0])
@@ -141,7 +156,9 @@ struct Orthogonalize: ParsableCommand {
                 "note: the embedding was tied to the output head; the head is written apart, unedited (lm_head.weight, tie_word_embeddings: false)")
         }
         if !recipe.unedited.isEmpty {
-            lines.append("note: no direction for \(recipe.unedited.count) writers, left as they were: \(recipe.unedited.joined(separator: ", "))")
+            lines.append(
+                "note: \(recipe.unedited.count) writers left as they were (no direction for their slot, or strength 0): \(recipe.unedited.joined(separator: ", "))"
+            )
         }
         if let path = self.recipe { lines.append("replayed \(path): every shard is byte-identical to the recipe's output") }
         lines.append("wrote \(out ?? "") (\(recipe.shards.count) shard\(recipe.shards.count == 1 ? "" : "s"), steer-recipe.json)")

@@ -190,6 +190,38 @@ import Testing
         #expect(try #require(recipe.worst).residual < 1e-7)
     }
 
+    @Test func strengthKernelFallsLinearly() throws {
+        let kernel = try StrengthKernel(parsing: "max=1, peak=4, min=0.2, width=2")
+        let got = [2, 3, 4, 5, 6, 7, 1].map { kernel.strength(block: $0) }
+        #expect(zip(got, [0.2, 0.6, 1, 0.6, 0.2, 0, 0]).allSatisfy { abs($0 - $1) < 1e-12 }, "\(got)")
+        #expect(try StrengthKernel(parsing: "max=2,peak=0,min=0,width=0").strength(block: 0) == 2)
+        for bad in ["max=1,peak=4,min=0", "max=1,peak=4,min=0,width=-1", "max=1,max=2,peak=0,min=0,width=1", "max=x,peak=0,min=0,width=1", ""] {
+            #expect(throws: SteerError.self, "\(bad)") { try StrengthKernel(parsing: bad) }
+        }
+    }
+
+    /// Per-block kernels: each writer's λ is its kernel's at its block, the removed part scales with
+    /// it (`after ≈ |1 − λ| · before`), and writers at strength 0 are copied as they were.
+    @Test func kernelsSetEachBlocksStrength() throws {
+        let out = try Fixtures.temporaryDirectory() + "/kernel"
+        let attention = try StrengthKernel(max: 1, peak: 1, min: 0.5, width: 1)
+        let mlp = try StrengthKernel(max: 0.8, peak: 0, min: 0, width: 1)
+        let recipe = try WeightOrthogonalizer.run(
+            model: Self.model("qwen2_tied_sharded"), directions: Self.directions, choice: .slot(1), out: out,
+            options: .init(strength: 1, attentionKernel: attention, mlpKernel: mlp))
+        for t in recipe.tensors {
+            let want = t.role == .attention ? attention.strength(block: t.block ?? -9) : t.role == .mlp ? mlp.strength(block: t.block ?? -9) : 1
+            #expect(t.strength == want, "\(t.name)")
+            #expect(abs(t.residual - abs(1 - want) * t.before) < 1e-6, "\(t.name)")
+        }
+        #expect(Set(recipe.unedited) == ["model.layers.1.mlp.down_proj.weight", "model.layers.2.mlp.down_proj.weight"])
+        let original = try Self.tensors(Self.model("qwen2_tied_sharded"))
+        let written = try Self.tensors(out)
+        for name in recipe.unedited {
+            #expect(try Self.bytes(try #require(written[name])) == Self.bytes(try #require(original[name])))
+        }
+    }
+
     /// FIPS 180-4 examples, through the SHA extensions (where the CPU has them) and the portable rounds.
     @Test(arguments: [false, true]) func sha256MatchesKnownDigests(portable: Bool) {
         func digest(_ pieces: [[UInt8]]) -> String {

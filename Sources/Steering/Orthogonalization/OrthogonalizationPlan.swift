@@ -17,7 +17,7 @@ public struct OrthogonalizationPlan: Sendable {
     }
 
     public let edits: [Edit]
-    /// Writers left as they are (``DirectionChoice/perLayer`` with no direction for their slot).
+    /// Writers left as they are (``DirectionChoice/perLayer`` with no direction for their slot, or strength 0).
     public let unedited: [ResidualWriter]
     /// The directions file's layer convention.
     public let convention: LayerConvention
@@ -28,9 +28,9 @@ public struct OrthogonalizationPlan: Sendable {
     /// naming the directions file for an unrecorded layer convention, a width other than the
     /// model's, a slot that maps to no block of the model, or a zero or degenerate direction.
     public static func make(
-        model: ModelDirectory, directions: BasisSet, file: String, choice: DirectionChoice, strength: Double
+        model: ModelDirectory, directions: BasisSet, file: String, choice: DirectionChoice, strengths: OrthogonalizationStrengths
     ) throws -> OrthogonalizationPlan {
-        guard strength.isFinite else { throw SteerError.argument("the strength must be a finite number") }
+        guard strengths.uniform.isFinite else { throw SteerError.argument("the strength must be a finite number") }
         guard let recorded = directions.metadata["steer.layer_convention"] else {
             throw SteerError.format(file, "records no steer.layer_convention; slots cannot be mapped to blocks without it")
         }
@@ -55,7 +55,8 @@ public struct OrthogonalizationPlan: Sendable {
             case .slot(let s): slot = s
             case .perLayer: slot = target.first(where: { $0.value == writer.block })?.key
             }
-            guard let slot, let q = bases[slot] else {
+            let strength = strengths.strength(for: writer)
+            guard let slot, let q = bases[slot], strength != 0 else {
                 unedited.append(writer)
                 continue
             }

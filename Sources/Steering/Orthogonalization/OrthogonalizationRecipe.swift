@@ -30,7 +30,11 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
     /// The slot of ``DirectionChoice/slot(_:)``; nil for per-layer.
     public let layer: Int?
     public let perLayer: Bool
+    /// `λ` of the embeddings, and of the blocks' writers without a kernel.
     public let strength: Double
+    /// Per-block strengths of the attention and MLP writers, when given.
+    public let attentionKernel: StrengthKernel?
+    public let mlpKernel: StrengthKernel?
     public let directionsFile: String
     public let directionsSHA256: String
     public let layerConvention: LayerConvention
@@ -58,6 +62,8 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
         case directionsSHA256 = "directions_sha256"
         case layerConvention = "layer_convention"
         case untiedOutputHead = "untied_output_head"
+        case attentionKernel = "attention_kernel"
+        case mlpKernel = "mlp_kernel"
     }
 
     /// The recipe as pretty, key-sorted JSON.

@@ -43,6 +43,8 @@ extension WeightOrthogonalizer {
         var options = options
         options.strength = recipe.strength
         options.normPreservation = preservation
+        options.attentionKernel = recipe.attentionKernel
+        options.mlpKernel = recipe.mlpKernel
         let choice: DirectionChoice = recipe.layer.map { .slot($0) } ?? .perLayer
         return try run(model: path, directions: directions, choice: choice, out: out, options: options, expecting: recipe.shards)
     }

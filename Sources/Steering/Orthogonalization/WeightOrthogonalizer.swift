@@ -16,6 +16,10 @@ public enum WeightOrthogonalizer {
     public struct Options: Sendable {
         /// `λ`: 1 removes the direction, values below 0 add it.
         public var strength: Double
+        /// Per-block strengths of the attention writers (instead of ``strength``).
+        public var attentionKernel: StrengthKernel?
+        /// Per-block strengths of the MLP writers (instead of ``strength``).
+        public var mlpKernel: StrengthKernel?
         /// Rescaling to the old norms after the projection (the variant).
         public var normPreservation: NormPreservation
         /// Replace an existing output directory.
@@ -25,10 +29,12 @@ public enum WeightOrthogonalizer {
         public var stream: StreamOptions
 
         public init(
-            strength: Double = 1, normPreservation: NormPreservation = .none, force: Bool = false, version: String = "0.1.0",
-            stream: StreamOptions = .init()
+            strength: Double = 1, attentionKernel: StrengthKernel? = nil, mlpKernel: StrengthKernel? = nil,
+            normPreservation: NormPreservation = .none, force: Bool = false, version: String = "0.1.0", stream: StreamOptions = .init()
         ) {
             self.strength = strength
+            self.attentionKernel = attentionKernel
+            self.mlpKernel = mlpKernel
             self.normPreservation = normPreservation
             self.force = force
             self.version = version
@@ -53,7 +59,8 @@ public enum WeightOrthogonalizer {
         let model = try ModelDirectory.open(path)
         let directions = try BasisSet.read(directionsFile)
         let plan = try OrthogonalizationPlan.make(
-            model: model, directions: directions, file: directionsFile, choice: choice, strength: options.strength)
+            model: model, directions: directions, file: directionsFile, choice: choice,
+            strengths: OrthogonalizationStrengths(uniform: options.strength, attention: options.attentionKernel, mlp: options.mlpKernel))
         let output = try OutputDirectory.create(out, force: options.force, model: path)
         do {
             let recipe = try write(
@@ -104,6 +111,7 @@ public enum WeightOrthogonalizer {
         let recipe = OrthogonalizationRecipe(
             steerVersion: options.version, variant: options.normPreservation.variant, model: model.path, modelType: model.config.modelType,
             architecture: model.config.architecture, layer: layer, perLayer: layer == nil, strength: options.strength,
+            attentionKernel: options.attentionKernel, mlpKernel: options.mlpKernel,
             directionsFile: directionsFile, directionsSHA256: try SHA256.hexDigest(ofFile: directionsFile), layerConvention: plan.convention,
             k: plan.k,
             slots: used, untiedOutputHead: untie, tensors: checks, unedited: plan.unedited.map(\.name), shards: shards)
