@@ -126,6 +126,14 @@ import Testing
         _ = try check("gpt2", choice: .perLayer, expected: "gpt2_per_layer", tied: true)
     }
 
+    /// Mixture of experts: the down_proj of each of the 4 experts and of the shared expert, per block.
+    @Test func qwen2MixtureOfExpertsMatchesTorch() throws {
+        let recipe = try check("qwen2_moe", choice: .slot(1), expected: "qwen2_moe_layer1", tied: false)
+        #expect(recipe.tensors.count == 1 + 2 * (1 + 4 + 1))
+        #expect(recipe.tensors.filter { $0.name.contains(".experts.") }.count == 8)
+        #expect(recipe.tensors.filter { $0.name.contains(".shared_expert.down_proj") }.count == 2)
+    }
+
     /// A rank-2 basis (steer svd's layout) removed as `I − QQᵀ`, Gemma's against a basis of `(1 + γ) ⊙ q`.
     @Test func basisOfTwoDirectionsMatchesTorch() throws {
         let basis = Fixtures.vectors("orthogonalize/basis.safetensors")
@@ -154,7 +162,7 @@ import Testing
     /// component of every block's output along r̂ is ~0 (F32 ≤ 1e-6, Gemma BF16 ≤ 2e-3), and for
     /// Gemma only with the (1 + γ) correction (without it ≥ 1e-2).
     @Test func hiddenStatesLoseTheDirectionInTransformers() throws {
-        for model in ["llama", "qwen2_tied_sharded", "gpt2", "gemma3_bf16"] {
+        for model in ["llama", "qwen2_tied_sharded", "gpt2", "gemma3_bf16", "qwen2_moe"] {
             let entry = try Fixtures.require(Fixtures.reference("orthogonalize/ortho.json", model), as: [String: Any].self, model)
             let edited = try Fixtures.numbers(entry["edited"], "\(model).edited")
             let original = try Fixtures.numbers(entry["original"], "\(model).original")

@@ -8,6 +8,7 @@ Writes, under vectors/orthogonalize/:
   models/llama/                 LlamaForCausalLM, F32, one model.safetensors, untied
   models/qwen2_tied_sharded/    Qwen2ForCausalLM, F32, tied embeddings, saved in shards (index)
   models/gemma3_bf16/           Gemma3ForCausalLM (gemma3_text), BF16, tied, random (1+γ) norms
+  models/qwen2_moe/             Qwen2MoeForCausalLM, F32: 4 experts and a shared expert per block (their down_proj edited)
   models/gpt2/                  GPT2LMHeadModel, F32 (Conv1D [in, out] weights, wpe, biases), tied
   directions.safetensors        steer's directions layout: F32 `layer.{slot}` [32], slots 0..3,
                                 steer.kind=directions, steer.layer_convention=hf_hidden_states
@@ -74,8 +75,13 @@ def writers(kind, state, layers):
         return out
     out.append(("model.embed_tokens.weight", None, "rows", None))
     for n in range(layers):
+        experts = sorted(k for k in state if k.startswith(f"model.layers.{n}.mlp.") and
+                         (".experts." in k or ".shared_expert." in k) and k.endswith(".down_proj.weight"))
         for name, norm in ((f"model.layers.{n}.self_attn.o_proj.weight", f"model.layers.{n}.post_attention_layernorm.weight"),
-                           (f"model.layers.{n}.mlp.down_proj.weight", f"model.layers.{n}.post_feedforward_layernorm.weight")):
+                           (f"model.layers.{n}.mlp.down_proj.weight", f"model.layers.{n}.post_feedforward_layernorm.weight"),
+                           *((e, None) for e in experts)):
+            if name not in state:
+                continue
             out.append((name, n, "output_rows", norm if kind == "gemma" else None))
             bias = name[: -len("weight")] + "bias"
             if bias in state:
@@ -130,8 +136,14 @@ def make_models():
         "qwen2_tied_sharded": ("llama", tf.Qwen2ForCausalLM(tf.Qwen2Config(num_hidden_layers=3, tie_word_embeddings=True, **common)), torch.float32, "40KB"),
         "gemma3_bf16": ("gemma", tf.Gemma3ForCausalLM(tf.Gemma3TextConfig(num_hidden_layers=2, head_dim=8, sliding_window=8, **common)), torch.bfloat16, None),
         "gpt2": ("gpt2", tf.GPT2LMHeadModel(tf.GPT2Config(vocab_size=64, n_embd=D, n_layer=3, n_head=4, n_positions=32, bos_token_id=0, eos_token_id=0)), torch.float32, None),
+        # made last, from its own seed, so that adding it changed none of the models above
+        "qwen2_moe": ("llama", lambda: tf.Qwen2MoeForCausalLM(tf.Qwen2MoeConfig(num_hidden_layers=2, moe_intermediate_size=16, shared_expert_intermediate_size=24,
+                                                                         num_experts=4, num_experts_per_tok=2, tie_word_embeddings=False, **common)), torch.float32, None),
     }
     for name, (kind, model, dtype, shard) in specs.items():
+        if callable(model) and not isinstance(model, torch.nn.Module):
+            torch.manual_seed(1)
+            model = model()
         with torch.no_grad():
             for pname, p in model.named_parameters():
                 if "norm" in pname and kind == "gemma":
@@ -201,15 +213,22 @@ def main():
 
 
 def components_edited(path, edited, kind, tied):
-    """Hidden-state components of the model with `edited` writers (and, when tied, an untied unedited head)."""
-    model = tf.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    """Hidden-state components of the model with `edited` writers (and, when tied, an untied unedited
+    head), saved as a model directory and loaded by transformers as any checkpoint (experts included)."""
+    import tempfile
+    state = load_state(path)
     if tied:
-        model.config.tie_word_embeddings = False
-        model.lm_head.weight = torch.nn.Parameter(model.lm_head.weight.detach().clone())
-    sd = model.state_dict()
-    with torch.no_grad():
-        for k, v in edited.items():
-            sd[k].copy_(v.float())
+        embedding = "transformer.wte.weight" if kind == "gpt2" else "model.embed_tokens.weight"
+        state["lm_head.weight"] = state[embedding].clone()
+    state.update(edited)
+    folder = tempfile.mkdtemp()
+    save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
+    with open(os.path.join(path, "config.json")) as f:
+        config = json.load(f)
+    config["tie_word_embeddings"] = False if tied else config.get("tie_word_embeddings", False)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f)
+    model = tf.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
     r = torch.tensor(stored_direction(1), dtype=torch.float32)
     blocks = model.transformer.h if kind == "gpt2" else model.model.layers
     outs = []
@@ -218,6 +237,7 @@ def components_edited(path, edited, kind, tied):
         model(torch.tensor([[1, 5, 9, 17, 33, 2, 60, 7]]))
     for h in hooks:
         h.remove()
+    shutil.rmtree(folder, ignore_errors=True)
     return [float(((h @ r).abs() / h.norm(dim=-1)).max()) for h in outs]
 
 

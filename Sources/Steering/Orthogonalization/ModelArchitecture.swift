@@ -1,8 +1,11 @@
 /// The model families steer orthogonalizes, and which of their tensors write into the residual
 /// stream. Names and orientation come from the family (`model_type`), never from shapes.
 ///
-/// - `llama` (Llama, Mistral, Qwen2, Qwen3): `embed_tokens` rows; `layers.N.self_attn.o_proj`
-///   and `layers.N.mlp.down_proj` stored `[out = d, in]` (`y = W x`), and their biases.
+/// - `llama` (Llama, Mistral, Qwen2, Qwen3, and the mixtures of experts Mixtral, Qwen2-MoE,
+///   Qwen3-MoE): `embed_tokens` rows; `layers.N.self_attn.o_proj` and `layers.N.mlp.down_proj`
+///   stored `[out = d, in]` (`y = W x`), and their biases; the `down_proj` of every expert
+///   (`mlp.experts.E.down_proj`, Mixtral's `block_sparse_moe.experts.E.w2`) and of the shared
+///   expert (`mlp.shared_expert.down_proj`), whose outputs are summed with scalar router weights.
 /// - `gemma` (Gemma 2, Gemma 3): as Llama, but the attention and MLP outputs pass through
 ///   `post_attention_layernorm` / `post_feedforward_layernorm` (`y ⊙ (1 + γ) / rms(y)`) before the
 ///   residual add, so those writers are projected against `u = normalize((1 + γ) ⊙ r̂)`.
@@ -12,12 +15,14 @@ public enum ModelArchitecture: String, Sendable, CaseIterable, Codable {
     case llama, gemma, gpt2
 
     /// Every `model_type` accepted, sorted.
-    public static let supportedModelTypes = ["gemma2", "gemma3", "gemma3_text", "gpt2", "llama", "mistral", "qwen2", "qwen3"]
+    public static let supportedModelTypes = [
+        "gemma2", "gemma3", "gemma3_text", "gpt2", "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe",
+    ]
 
     /// The family of a `model_type`, or nil for one steer does not know.
     public init?(modelType: String) {
         switch modelType {
-        case "llama", "mistral", "qwen2", "qwen3": self = .llama
+        case "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe": self = .llama
         case "gemma2", "gemma3", "gemma3_text": self = .gemma
         case "gpt2": self = .gpt2
         default: return nil
@@ -39,7 +44,7 @@ public enum ModelArchitecture: String, Sendable, CaseIterable, Codable {
     /// The name of the untied output head transformers loads for this family.
     var outputHeadName: String { "lm_head.weight" }
 
-    /// Templates of the residual writers (`{N}` a block number) with what each is.
+    /// Templates of the residual writers (`{N}` a block number, `{E}` an expert's) with what each is.
     var templates: [(template: String, role: ResidualWriter.Role, orientation: ResidualWriter.Orientation)] {
         switch self {
         case .llama, .gemma:
@@ -49,6 +54,9 @@ public enum ModelArchitecture: String, Sendable, CaseIterable, Codable {
                 ("layers.{N}.self_attn.o_proj.bias", .attention, .rows),
                 ("layers.{N}.mlp.down_proj.weight", .mlp, .outputRows),
                 ("layers.{N}.mlp.down_proj.bias", .mlp, .rows),
+                ("layers.{N}.mlp.experts.{E}.down_proj.weight", .mlp, .outputRows),
+                ("layers.{N}.mlp.shared_expert.down_proj.weight", .mlp, .outputRows),
+                ("layers.{N}.block_sparse_moe.experts.{E}.w2.weight", .mlp, .outputRows),
             ]
         case .gpt2:
             [
@@ -84,12 +92,12 @@ public enum ModelArchitecture: String, Sendable, CaseIterable, Codable {
                 var block: Int?
                 var matches = true
                 for (part, piece) in zip(parts, rest) {
-                    if part == "{N}" {
+                    if part == "{N}" || part == "{E}" {
                         guard piece.count <= 9, !piece.isEmpty, piece.allSatisfy(\.isASCII), let n = Int(piece), String(n) == piece else {
                             matches = false
                             break
                         }
-                        block = n
+                        if part == "{N}" { block = n }
                     } else if part != piece {
                         matches = false
                         break
