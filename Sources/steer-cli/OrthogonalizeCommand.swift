@@ -69,6 +69,11 @@ struct Orthogonalize: ParsableCommand {
             valueName: "columns|rows"))
     var normPreserve: String?
     @Option(help: ArgumentHelp("The output model directory (never the model's own).", valueName: "dir")) var out: String?
+    @Option(
+        help: ArgumentHelp(
+            "Instead of --out, write the plain edit as a PEFT LoRA adapter directory (B = −λ Uᵀ, A = U W per edited matrix; Llama-family and Gemma, no biases or experts).",
+            valueName: "dir"))
+    var asLora: String?
     @Option(help: ArgumentHelp("Replay this steer-recipe.json on --model (the same input shards), byte-identically.", valueName: "file"))
     var recipe: String?
     @Option(help: ArgumentHelp("Check an edited model directory's shards against its steer-recipe.json, and nothing else.", valueName: "dir"))
@@ -84,9 +89,9 @@ struct Orthogonalize: ParsableCommand {
             }
             return
         }
-        guard model != nil, out != nil else { throw ValidationError("give --model DIR and --out DIR") }
+        guard model != nil, (out != nil) != (asLora != nil) else { throw ValidationError("give --model DIR and one of --out DIR and --as-lora DIR") }
         if recipe != nil {
-            guard directions == nil, layer == nil, !perLayer, normPreserve == nil, kernel == nil, mlpKernel == nil else {
+            guard directions == nil, layer == nil, !perLayer, normPreserve == nil, kernel == nil, mlpKernel == nil, asLora == nil else {
                 throw ValidationError("--recipe takes its directions, slots and strength from the recipe")
             }
             return
@@ -110,12 +115,24 @@ struct Orthogonalize: ParsableCommand {
             )
             return
         }
-        guard let model, let out else { throw ValidationError("give --model DIR and --out DIR") }
+        guard let model else { throw ValidationError("give --model DIR") }
         let preservation = normPreserve.flatMap(NormPreservation.init(rawValue:)) ?? NormPreservation.none
         let attention = try kernel.map(StrengthKernel.init(parsing:))
         let options = WeightOrthogonalizer.Options(
             strength: strength, attentionKernel: attention, mlpKernel: try mlpKernel.map(StrengthKernel.init(parsing:)) ?? attention,
             normPreservation: preservation, force: force, version: Steer.configuration.version, stream: stream)
+        if let asLora {
+            guard let directions else { throw ValidationError("give --directions FILE") }
+            let choice: DirectionChoice = layer.map { .slot($0) } ?? .perLayer
+            let (plan, modules) = try WeightOrthogonalizer.writeLora(
+                model: model, directions: directions, choice: choice, out: asLora, options: options)
+            print(
+                "steer orthogonalize: wrote a PEFT LoRA adapter (rank \(plan.k), lora_alpha \(plan.k)) for \(modules.count) modules of \(model) to \(asLora)"
+            )
+            print("load it on the original model: PeftModel.from_pretrained(model, \"\(asLora)\")")
+            return
+        }
+        guard let out else { throw ValidationError("give --out DIR") }
         let recipe: OrthogonalizationRecipe
         if let path = self.recipe {
             recipe = try WeightOrthogonalizer.replay(recipe: path, model: model, out: out, options: options)
@@ -161,7 +178,7 @@ struct Orthogonalize: ParsableCommand {
             )
         }
         if let path = self.recipe { lines.append("replayed \(path): every shard is byte-identical to the recipe's output") }
-        lines.append("wrote \(out ?? "") (\(recipe.shards.count) shard\(recipe.shards.count == 1 ? "" : "s"), steer-recipe.json)")
+        lines.append("wrote \(out ?? asLora ?? "") (\(recipe.shards.count) shard\(recipe.shards.count == 1 ? "" : "s"), steer-recipe.json)")
         return lines.joined(separator: "\n")
     }
 

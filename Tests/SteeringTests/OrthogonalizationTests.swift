@@ -134,6 +134,46 @@ import Testing
         #expect(recipe.tensors.filter { $0.name.contains(".shared_expert.down_proj") }.count == 2)
     }
 
+    /// `--as-lora`: PEFT's tensors against the float64 `A = U W`, `B = −Uᵀ` (F32 files: within two
+    /// roundings of the largest value; measured ≤ 6e-8). The merged adapter was checked with PEFT
+    /// (make_ortho_vectors.py --steer … --lora: merged weights within 5.4e-8 of the float64 edit).
+    @Test(arguments: ["llama", "gemma3_bf16"]) func loraAdapterMatchesTorch(model: String) throws {
+        let out = try Fixtures.temporaryDirectory() + "/lora"
+        let (plan, modules) = try WeightOrthogonalizer.writeLora(model: Self.model(model), directions: Self.directions, choice: .slot(1), out: out)
+        #expect(modules.count == 5 && plan.k == 1)
+        let reference = try TensorFile.open(Self.expected(model + "_lora"))
+        let written = try TensorFile.open(out + "/adapter_model.safetensors")
+        #expect(Set(written.tensors.map(\.name)) == Set(reference.tensors.map(\.name)))
+        for info in reference.tensors {
+            let want = try reference.values(info)
+            let entry = try #require(written.tensors.first { $0.name == info.name })
+            #expect(entry.shape == info.shape, "\(info.name)")
+            let got = try written.values(entry)
+            let scale = want.map(abs).max() ?? 0
+            for (a, b) in zip(got, want) { #expect(abs(a - b) <= 2 * 0x1p-24 * scale, "\(info.name): \(a) vs \(b)") }
+        }
+        let config = try #require(try Fixtures.json(out + "/adapter_config.json") as? [String: Any])
+        #expect(config["r"] as? Int == 1 && config["lora_alpha"] as? Int == 1 && config["peft_type"] as? String == "LORA")
+        let pattern = try #require(config["target_modules"] as? String)
+        #expect(pattern.contains("model\\.layers\\.1\\.mlp\\.down_proj"))
+    }
+
+    @Test func loraRefusesWhatItCannotHold() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        #expect(throws: SteerError.self) {
+            try WeightOrthogonalizer.writeLora(model: Self.model("gpt2"), directions: Self.directions, choice: .slot(1), out: dir + "/a")
+        }
+        #expect(throws: SteerError.self) {
+            try WeightOrthogonalizer.writeLora(model: Self.model("qwen2_moe"), directions: Self.directions, choice: .slot(1), out: dir + "/b")
+        }
+        #expect(throws: SteerError.self) {
+            try WeightOrthogonalizer.writeLora(
+                model: Self.model("llama"), directions: Self.directions, choice: .slot(1), out: dir + "/c", options: .init(normPreservation: .columns)
+            )
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
     /// A rank-2 basis (steer svd's layout) removed as `I − QQᵀ`, Gemma's against a basis of `(1 + γ) ⊙ q`.
     @Test func basisOfTwoDirectionsMatchesTorch() throws {
         let basis = Fixtures.vectors("orthogonalize/basis.safetensors")

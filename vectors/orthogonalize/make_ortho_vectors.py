@@ -17,6 +17,7 @@ Writes, under vectors/orthogonalize/:
                                 from the stored values (plain variant, strength 1) and rounded once
   basis.safetensors             a rank-2 basis at slot 1 (steer svd's layout: F32 `layer.1` [2, 32], steer.kind=basis)
   expected/{llama,gemma3_bf16}_basis2.safetensors   the edit with that basis (`--layer 1`, I − QQᵀ)
+  expected/{llama,gemma3_bf16}_lora.safetensors    the `--layer 1 --as-lora` adapter tensors (PEFT names, F64)
   expected/{llama,gpt2}_np_{columns,rows}.safetensors   `--layer 1 --norm-preserve columns|rows`
   ortho.json                    per model and choice: the largest |h · r̂| / ‖h‖ over tokens at the
                                 output of every block, for the original model and for the edited
@@ -87,6 +88,24 @@ def writers(kind, state, layers):
             if bias in state:
                 out.append((bias, n, "rows", None))
     return out
+
+
+def lora(state, kind, layers):
+    """The `--layer 1 --as-lora` adapter in PEFT's names, float64: B = −Uᵀ, A = U W (lora_A/lora_B for
+    the [d, in] writers; lora_embedding_A = U Eᵀ, lora_embedding_B = −Uᵀ for the embedding)."""
+    result = {}
+    q = torch.tensor(stored_direction(1)).reshape(1, -1)
+    for name, block, orientation, norm in writers(kind, state, layers):
+        u = orthonormal_rows((1 + state[norm].double()) * q) if norm else q
+        w = state[name].double()
+        module = "base_model.model." + name[: -len(".weight")]
+        if orientation == "output_rows":
+            result[module + ".lora_A.weight"] = (u @ w).contiguous()
+            result[module + ".lora_B.weight"] = (-u.T).contiguous()
+        else:
+            result[module + ".lora_embedding_A"] = (u @ w.T).contiguous()
+            result[module + ".lora_embedding_B"] = (-u.T).contiguous()
+    return result
 
 
 def rescaled(w, w2, dim):
@@ -205,6 +224,7 @@ def main():
             for preserve in ("columns", "rows"):
                 save_file(edit(state, kind, layers, 1, preserve=preserve), os.path.join(ROOT, "expected", f"{name}_np_{preserve}.safetensors"))
         if name in ("llama", "gemma3_bf16"):
+            save_file(lora(state, kind, layers), os.path.join(ROOT, "expected", f"{name}_lora.safetensors"))
             save_file(edit(state, kind, layers, "basis2"), os.path.join(ROOT, "expected", f"{name}_basis2.safetensors"))
         report[name] = entry
     with open(os.path.join(ROOT, "ortho.json"), "w") as f:
@@ -274,9 +294,51 @@ def check_steer(steer):
             print(line)
 
 
+def check_lora(steer):
+    """With --steer BINARY --lora: writes `--as-lora` adapters for the Llama and Gemma models, loads
+    each on the original model with PEFT, and prints the merged weights' largest difference from the
+    float64 edit (relative to the tensor's largest value) and the hidden-state components."""
+    import subprocess, tempfile
+    from peft import PeftModel
+    directions = os.path.join(ROOT, "directions.safetensors")
+    for name, kind in (("llama", "llama"), ("gemma3_bf16", "gemma"), ("qwen2_tied_sharded", "llama")):
+        path = os.path.join(ROOT, "models", name)
+        out = tempfile.mkdtemp() + "/lora"
+        subprocess.run([steer, "orthogonalize", "--model", path, "--directions", directions, "--layer", "1", "--as-lora", out],
+                       check=True, capture_output=True)
+        base = tf.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        model = PeftModel.from_pretrained(base, out).eval()
+        r = torch.tensor(stored_direction(1), dtype=torch.float32)
+        outs = []
+        hooks = [b.register_forward_hook(lambda m, i, o: outs.append((o[0] if isinstance(o, tuple) else o).detach()))
+                 for b in model.base_model.model.model.layers]
+        with torch.no_grad():
+            model(torch.tensor([[1, 5, 9, 17, 33, 2, 60, 7]]))
+        for h in hooks:
+            h.remove()
+        merged = model.merge_and_unload().state_dict()
+        state = load_state(path)
+        exact = {}
+        for wname, block, orientation, norm in writers(kind, state, config_layers(path)):
+            q = torch.tensor(stored_direction(1)).reshape(1, -1)
+            u = orthonormal_rows((1 + state[norm].double()) * q) if norm else q
+            w = state[wname].double()
+            exact[wname] = w - u.T @ (u @ w) if orientation == "output_rows" else w - (w @ u.T) @ u
+        worst = max(float((merged[k].double() - v).abs().max() / v.abs().max()) for k, v in exact.items())
+        print(f"{name} --as-lora: merged vs float64 edit {worst:.2g} of the largest value; |h.r|/|h| per block: "
+              + ", ".join(f"{float(((h @ r).abs() / h.norm(dim=-1)).max()):.2e}" for h in outs))
+
+
+def config_layers(path):
+    with open(os.path.join(path, "config.json")) as f:
+        return json.load(f)["num_hidden_layers"]
+
+
 if __name__ == "__main__":
     import sys
-    if "--steer" in sys.argv:
+    if "--steer" in sys.argv and "--lora" in sys.argv:
+        check_lora(sys.argv[sys.argv.index("--steer") + 1])
+    elif "--steer" in sys.argv:
         check_steer(sys.argv[sys.argv.index("--steer") + 1])
     else:
         main()
