@@ -118,9 +118,10 @@ struct Orthogonalize: ParsableCommand {
         guard let model else { throw ValidationError("give --model DIR") }
         let preservation = normPreserve.flatMap(NormPreservation.init(rawValue:)) ?? NormPreservation.none
         let attention = try kernel.map(StrengthKernel.init(parsing:))
-        let options = WeightOrthogonalizer.Options(
+        var options = WeightOrthogonalizer.Options(
             strength: strength, attentionKernel: attention, mlpKernel: try mlpKernel.map(StrengthKernel.init(parsing:)) ?? attention,
             normPreservation: preservation, force: force, version: Steer.configuration.version, stream: stream)
+        if !json { options.progress = { line in standardError("steer orthogonalize: " + line) } }
         if let asLora {
             guard let directions else { throw ValidationError("give --directions FILE") }
             let choice: DirectionChoice = layer.map { .slot($0) } ?? .perLayer

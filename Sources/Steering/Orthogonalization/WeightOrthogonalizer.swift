@@ -27,6 +27,8 @@ public enum WeightOrthogonalizer {
         /// The version recorded in the recipe.
         public var version: String
         public var stream: StreamOptions
+        /// Told a line of progress before each shard is written and before the digests (nil: silent).
+        public var progress: (@Sendable (String) -> Void)?
 
         public init(
             strength: Double = 1, attentionKernel: StrengthKernel? = nil, mlpKernel: StrengthKernel? = nil,
@@ -39,6 +41,7 @@ public enum WeightOrthogonalizer {
             self.force = force
             self.version = version
             self.stream = stream
+            self.progress = nil
         }
     }
 
@@ -93,8 +96,10 @@ public enum WeightOrthogonalizer {
         for (s, name) in model.shardNames.enumerated() {
             let edits = plan.edits.filter { model.locations[$0.writer.name]?.shard == s }
             let appending = headSource.flatMap { $0.shard == s ? [(name: head, tensor: $0.info)] : nil } ?? []
+            options.progress?("shard \(s + 1) of \(model.shardNames.count): \(name), \(edits.count) tensors to edit")
             checks += try edit(model.shards[s], shardName: name, edits: edits, appending: appending, to: output.file(name), options: options)
         }
+        options.progress?("SHA-256 of \(2 * model.shardNames.count) shards (in and out) for the recipe")
         let digests = try digests(of: model.shards.map(\.path) + model.shardNames.map(output.file), workers: options.stream.workers)
         let count = model.shardNames.count
         let shards = model.shardNames.enumerated().map { s, name in
