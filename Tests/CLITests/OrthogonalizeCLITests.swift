@@ -141,6 +141,17 @@ import Testing
         #expect(run.stderr.contains("'mamba'") && run.stderr.contains(supported))
     }
 
+    @Test func refusesAConfigThatDisagreesWithTheTensors() throws {
+        let model = try Self.copy("llama")
+        let text = try String(contentsOfFile: model + "/config.json", encoding: .utf8).replacingOccurrences(
+            of: "\"hidden_size\": 32", with: "\"hidden_size\": 24")
+        try Fixtures.write(Array(text.utf8), to: model + "/config.json")
+        let narrow = model + "-dirs.safetensors"
+        try Self.writeDirections(narrow, slots: [1], width: 24, metadata: ["steer.kind": "directions", "steer.layer_convention": "hf_hidden_states"])
+        try refuses(
+            ["--model", model, "--directions", narrow, "--layer", "1"], out: model + "-out", naming: "model.safetensors", "d_model 24 vs tensors")
+    }
+
     @Test func refusesAMissingShard() throws {
         let model = try Self.copy("qwen2_tied_sharded")
         try FileManager.default.removeItem(atPath: model + "/model-00002-of-00003.safetensors")

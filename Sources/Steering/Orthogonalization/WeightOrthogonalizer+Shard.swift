@@ -81,6 +81,10 @@ extension WeightOrthogonalizer {
                 shard.path, "tensor '\(info.name)' is \(info.storedType) \(describeShape(info.shape)); expected a float matrix or vector")
         }
         let rows = info.shape.count == 2 ? info.shape[0] : 1
+        guard width < Int(Int32.max) / 2, rows < Int(Int32.max) / 2 else {
+            throw SteerError.unsupported(
+                shard.path, "tensor '\(info.name)' is \(describeShape(info.shape)); a dimension past 2³⁰ is beyond BLAS's 32-bit sizes")
+        }
         return RowMatrix(storage: shard.storage, dtype: dtype, rowCount: rows, width: width, offset: info.offset, rowStride: width * dtype.size)
     }
 
