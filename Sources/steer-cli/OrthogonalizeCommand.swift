@@ -11,7 +11,8 @@ struct Orthogonalize: ParsableCommand {
             MODEL is a Hugging Face model directory (config.json, and model.safetensors or the shards of \
             model.safetensors.index.json; F32, F16, BF16). Its model_type names the tensors that write into the \
             residual stream and their orientation (never guessed from shapes): Llama, Mistral, Qwen2, Qwen3 \
-            (embed_tokens rows, o_proj and down_proj [d, in], their biases); Gemma 2 and 3 (the same, but the \
+            (embed_tokens rows, o_proj and down_proj [d, in], their biases) and the mixtures of experts Mixtral, \
+            Qwen2-MoE, Qwen3-MoE (also every expert's down_proj and the shared expert's); Gemma 2 and 3 (the same, but the \
             attention and MLP outputs pass through a (1 + γ) norm before the residual add, so those are projected \
             against u = normalize((1 + γ) ⊙ r̂), which keeps the stream's component along r̂ zero); GPT-2 (wte and \
             wpe rows, Conv1D c_proj stored [in, d] edited on their rows, and their biases). Any other model_type \
