@@ -126,6 +126,11 @@ import Testing
         _ = try check("gpt2", choice: .perLayer, expected: "gpt2_per_layer", tied: true)
     }
 
+    @Test func mistralF16MatchesTorch() throws {
+        let recipe = try check("mistral_f16", choice: .slot(1), expected: "mistral_f16_layer1", tied: false)
+        #expect(try #require(recipe.worst).residual < 2e-4)  // f16 rounding
+    }
+
     /// Mixture of experts: the down_proj of each of the 4 experts and of the shared expert, per block.
     @Test func qwen2MixtureOfExpertsMatchesTorch() throws {
         let recipe = try check("qwen2_moe", choice: .slot(1), expected: "qwen2_moe_layer1", tied: false)
@@ -199,14 +204,14 @@ import Testing
     }
 
     /// What transformers measured on the edited models (the fixture script loads them back): the
-    /// component of every block's output along r̂ is ~0 (F32 ≤ 1e-6, Gemma BF16 ≤ 2e-3), and for
+    /// component of every block's output along r̂ is ~0 (F32 ≤ 1e-6, Mistral F16 ≤ 2e-4, Gemma BF16 ≤ 2e-3), and for
     /// Gemma only with the (1 + γ) correction (without it ≥ 1e-2).
     @Test func hiddenStatesLoseTheDirectionInTransformers() throws {
-        for model in ["llama", "qwen2_tied_sharded", "gpt2", "gemma3_bf16", "qwen2_moe"] {
+        for model in ["llama", "qwen2_tied_sharded", "gpt2", "gemma3_bf16", "qwen2_moe", "mistral_f16"] {
             let entry = try Fixtures.require(Fixtures.reference("orthogonalize/ortho.json", model), as: [String: Any].self, model)
             let edited = try Fixtures.numbers(entry["edited"], "\(model).edited")
             let original = try Fixtures.numbers(entry["original"], "\(model).original")
-            let bound = model == "gemma3_bf16" ? 2e-3 : 1e-6
+            let bound = model == "gemma3_bf16" ? 2e-3 : model == "mistral_f16" ? 2e-4 : 1e-6
             #expect(edited.allSatisfy { $0 < bound } && original.allSatisfy { $0 > 0.05 }, "\(model): \(edited) vs \(original)")
         }
         let gemma = try Fixtures.require(Fixtures.reference("orthogonalize/ortho.json", "gemma3_bf16"), as: [String: Any].self, "gemma")

@@ -9,6 +9,7 @@ Writes, under vectors/orthogonalize/:
   models/qwen2_tied_sharded/    Qwen2ForCausalLM, F32, tied embeddings, saved in shards (index)
   models/gemma3_bf16/           Gemma3ForCausalLM (gemma3_text), BF16, tied, random (1+γ) norms
   models/qwen2_moe/             Qwen2MoeForCausalLM, F32: 4 experts and a shared expert per block (their down_proj edited)
+  models/mistral_f16/           MistralForCausalLM, F16
   models/gpt2/                  GPT2LMHeadModel, F32 (Conv1D [in, out] weights, wpe, biases), tied
   directions.safetensors        steer's directions layout: F32 `layer.{slot}` [32], slots 0..3,
                                 steer.kind=directions, steer.layer_convention=hf_hidden_states
@@ -158,6 +159,8 @@ def make_models():
         # made last, from its own seed, so that adding it changed none of the models above
         "qwen2_moe": ("llama", lambda: tf.Qwen2MoeForCausalLM(tf.Qwen2MoeConfig(num_hidden_layers=2, moe_intermediate_size=16, shared_expert_intermediate_size=24,
                                                                          num_experts=4, num_experts_per_tok=2, tie_word_embeddings=False, **common)), torch.float32, None),
+        "mistral_f16": ("llama", lambda: tf.MistralForCausalLM(tf.MistralConfig(num_hidden_layers=2, tie_word_embeddings=False, **common)),
+                        torch.float16, None),
     }
     for name, (kind, model, dtype, shard) in specs.items():
         if callable(model) and not isinstance(model, torch.nn.Module):
