@@ -21,8 +21,8 @@ struct Steer: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Erase.self, Stats.self, Merge.self,
-            Guard.self, ProbeCommand.self, ReportCommand.self,
+            Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Erase.self, Orthogonalize.self,
+            Stats.self, Merge.self, Guard.self, ProbeCommand.self, ReportCommand.self,
             Export.self, Convert.self,
         ]
     )
@@ -92,7 +92,8 @@ struct Steer: ParsableCommand {
 /// `avx512f`, steer sets it and re-executes itself once (a user's own setting wins).
 enum OpenBLASCoreType {
     static func ensure(for arguments: [String]) {
-        guard let command = arguments.dropFirst().first, ["probe", "svd", "compare", "ablate", "add", "erase", "report"].contains(command),
+        guard let command = arguments.dropFirst().first,
+            ["probe", "svd", "compare", "ablate", "add", "erase", "report", "orthogonalize"].contains(command),
             getenv("OPENBLAS_CORETYPE") == nil,
             let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
             info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ").contains("avx512f") == true

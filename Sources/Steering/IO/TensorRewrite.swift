@@ -16,8 +16,12 @@ extension TensorWriter {
     /// they came from. Blocks are spread over `options.workers` threads, so `edit` is called
     /// concurrently for disjoint rows (with OpenBLAS single-threaded). Memory is flat in the file
     /// size; the output is atomic (a failure leaves nothing at `path`).
+    ///
+    /// `appending` (safetensors only) adds tensors after the source's: each a verbatim copy of a
+    /// tensor of `source` under a new name (an untied output head is its embedding's copy).
     public static func rewrite(
         _ source: TensorFile, to path: String, addedMetadata: [String: String] = [:],
+        appending: [(name: String, tensor: TensorInfo)] = [],
         editing edits: [RowMatrix], blockRows: Int = 64, options: StreamOptions = .init(),
         _ edit: (_ matrix: Int, _ rows: Range<Int>, _ values: UnsafeMutablePointer<Double>) throws -> Void
     ) throws {
@@ -25,16 +29,23 @@ extension TensorWriter {
             throw SteerError(.argument, "\(path): rows to edit must come from the file being rewritten (\(source.path))")
         }
         let header: [UInt8]
+        let sourceBuffer = source.storage.size - source.dataStart
         switch source.format {
         case .safetensors:
-            let entries = source.tensors.map { info in
+            var entries = source.tensors.map { info in
                 (
                     name: info.name, dtype: info.storedType, shape: info.shape, begin: info.offset - source.dataStart,
                     end: info.offset - source.dataStart + info.byteCount
                 )
             }
+            var end = sourceBuffer
+            for (name, info) in appending {
+                entries.append((name: name, dtype: info.storedType, shape: info.shape, begin: end, end: end + info.byteCount))
+                end += info.byteCount
+            }
             header = Safetensors.header(entries, metadata: source.metadata.merging(addedMetadata) { $1 })
         case .npy, .raw:
+            guard appending.isEmpty else { throw SteerError.argument("\(path): only a safetensors file can gain tensors") }
             header = try source.storage.read(offset: 0, count: source.dataStart) ?? []
         case .pt, .npz, .gguf:
             throw SteerError.unsupported(
@@ -51,6 +62,11 @@ extension TensorWriter {
             try sink.write(header)
             for range in gaps(in: source.dataStart..<source.storage.size, skipping: skipped) {
                 try sink.copy(from: source.storage, offset: range.lowerBound, count: range.count, at: range.lowerBound + shift)
+            }
+            var appended = source.storage.size + shift
+            for (_, info) in appending {
+                try sink.copy(from: source.storage, offset: info.offset, count: info.byteCount, at: appended)
+                appended += info.byteCount
             }
             let output = sink
             // One write at a time: concurrent pwrites to one file serialize on its inode lock in the

@@ -1,5 +1,3 @@
-import COpenSSL
-
 /// Which file (and which of its rows) a statistics file was computed from, so that merging can
 /// refuse to count the same rows twice.
 ///
@@ -30,31 +28,23 @@ public struct SourceIdentity: Sendable, Equatable, Codable {
 
     /// The identity of `file` (its header, size and the two ends of its data).
     public static func hash(of file: TensorFile) throws -> String {
-        var context = SHA256_CTX()
-        SHA256_Init(&context)
-        func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { raw in _ = SHA256_Update(&context, raw.baseAddress, raw.count) } }
+        var hasher = SHA256()
         let size = file.storage.size
         let start = min(max(0, file.dataStart), size)
-        if start > 0 { update(try file.storage.read(offset: 0, count: start) ?? []) }
-        withUnsafeBytes(of: UInt64(size).littleEndian) { raw in _ = SHA256_Update(&context, raw.baseAddress, raw.count) }
+        if start > 0 { hasher.update(try file.storage.read(offset: 0, count: start) ?? []) }
+        withUnsafeBytes(of: UInt64(size).littleEndian) { hasher.update($0) }
         let edge = 64 << 10
         let dataBytes = size - start
-        update(try file.storage.read(offset: start, count: min(edge, dataBytes)) ?? [])
+        hasher.update(try file.storage.read(offset: start, count: min(edge, dataBytes)) ?? [])
         if dataBytes > edge {
             let tail = min(edge, dataBytes - edge)
-            update(try file.storage.read(offset: size - tail, count: tail) ?? [])
+            hasher.update(try file.storage.read(offset: size - tail, count: tail) ?? [])
         }
-        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        SHA256_Final(&digest, &context)
-        return digest.map { byte in String(byte, radix: 16).leftPadded(to: 2) }.joined()
+        return hasher.hexDigest()
     }
 
     /// Whether the two cover a common row of the same file.
     func overlaps(_ other: SourceIdentity) -> Bool {
         sha256 == other.sha256 && rowStart < other.rowEnd && other.rowStart < rowEnd
     }
-}
-
-extension String {
-    fileprivate func leftPadded(to length: Int) -> String { count >= length ? self : String(repeating: "0", count: length - count) + self }
 }

@@ -1,0 +1,51 @@
+import Foundation
+
+/// A model directory being written: a temporary directory beside the target, renamed into place
+/// when complete, so a failure never leaves a half-written model (nor clobbers an existing one).
+struct OutputDirectory {
+    /// The final path.
+    let path: String
+    /// Where the files are written meanwhile.
+    let temporary: String
+    let force: Bool
+
+    /// Refuses an existing `path` unless `force`, and never the model itself.
+    static func create(_ path: String, force: Bool, model: String) throws -> OutputDirectory {
+        let target = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        let source = URL(fileURLWithPath: model).standardizedFileURL.resolvingSymlinksInPath().path
+        guard target != source else { throw SteerError.argument("\(path): the output directory is the model itself; steer never edits in place") }
+        if FileManager.default.fileExists(atPath: path), !force {
+            throw SteerError.io(path, "exists; give another output directory, or --force to replace it")
+        }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let base = URL(fileURLWithPath: path).lastPathComponent
+        let temporary = parent + "/." + base + ".steer-tmp-" + UUID().uuidString.prefix(8)
+        do {
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+        } catch {
+            throw SteerError.io(path, "cannot create a directory in '\(parent)'")
+        }
+        return OutputDirectory(path: path, temporary: temporary, force: force)
+    }
+
+    /// A file of the output, as written meanwhile.
+    func file(_ name: String) -> String { temporary + "/" + name }
+
+    /// Moves the finished directory into place (an existing one, with `force`, is removed after).
+    func commit() throws {
+        var old: String?
+        if FileManager.default.fileExists(atPath: path) {
+            let aside = temporary + "-old"
+            guard rename(path, aside) == 0 else { throw SteerError.io(path, "cannot move the existing directory aside") }
+            old = aside
+        }
+        guard rename(temporary, path) == 0 else {
+            if let old { _ = rename(old, path) }
+            throw SteerError.io(path, "cannot rename the finished directory into place")
+        }
+        if let old { try? FileManager.default.removeItem(atPath: old) }
+    }
+
+    /// Removes the temporary directory (after a failure).
+    func discard() { try? FileManager.default.removeItem(atPath: temporary) }
+}

@@ -1,0 +1,27 @@
+/// The self-check of one edited tensor, measured on the values as written (after rounding to the
+/// file's dtype): how much of what it writes lies along `u`, before and after, relative to its size.
+///
+/// For output rows (`[d, in]`): `before = ‖uᵀW‖ / ‖W‖_F`, `residual = ‖uᵀW'‖ / ‖W‖_F`; for rows
+/// (`[n, d]`, biases): `before = ‖E u‖ / ‖E‖_F`, `residual = ‖E' u‖ / ‖E‖_F`; and
+/// `normRatio = ‖W'‖_F / ‖W‖_F`. With strength 1 the residual is the dtype's rounding (about 1e-3
+/// for bf16, 1e-7 for F32); with strength λ it is about `|1 − λ| · before`.
+public struct TensorCheck: Sendable, Codable, Equatable {
+    public let name: String
+    public let shard: String
+    public let role: ResidualWriter.Role
+    public let block: Int?
+    public let orientation: ResidualWriter.Orientation
+    public let slot: Int
+    public let strength: Double
+    /// Whether `u` is Gemma's `(1 + γ)`-corrected direction rather than `r̂`.
+    public let normCorrected: Bool
+    public let before: Double
+    public let residual: Double
+    public let normRatio: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, shard, role, block, orientation, slot, strength, before, residual
+        case normCorrected = "norm_corrected"
+        case normRatio = "norm_ratio"
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+extension WeightOrthogonalizer {
+    /// The largest recipe read (one entry per edited tensor: a few hundred kilobytes for large models).
+    public static let maxRecipeBytes = 64 << 20
+
+    /// Reads a `steer-recipe.json`; throws naming it when it is not one.
+    public static func readRecipe(_ path: String) throws -> OrthogonalizationRecipe {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw SteerError.io(path, "cannot open") }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: maxRecipeBytes + 1)) ?? Data()
+        guard data.count <= maxRecipeBytes else { throw SteerError.format(path, "is over \(maxRecipeBytes >> 20) MB; not a recipe") }
+        guard let recipe = try? JSONDecoder().decode(OrthogonalizationRecipe.self, from: data) else {
+            throw SteerError.format(path, "is not a steer orthogonalize recipe (steer-recipe.json)")
+        }
+        return recipe
+    }
+
+    /// Replays the recipe at `recipePath` on the model at `model`, writing `out`: the model's shards
+    /// must be the recipe's inputs (SHA-256), the directions are the recipe's own
+    /// (`steer-recipe-directions.safetensors` beside it), and the shards written must be
+    /// byte-identical to the recipe's outputs, or nothing is left at `out`.
+    public static func replay(recipe recipePath: String, model path: String, out: String, options: Options = .init()) throws
+        -> OrthogonalizationRecipe
+    {
+        let recipe = try readRecipe(recipePath)
+        guard let preservation = NormPreservation(variant: recipe.variant) else {
+            throw SteerError.unsupported(recipePath, "variant '\(recipe.variant)' cannot be replayed by this steer")
+        }
+        let directions = URL(fileURLWithPath: recipePath).deletingLastPathComponent().appendingPathComponent(OrthogonalizationRecipe.directionsName)
+            .path
+        let model = try ModelDirectory.open(path)
+        guard model.shardNames == recipe.shards.map(\.file) else {
+            throw SteerError.value(
+                path,
+                "holds shards \(model.shardNames.joined(separator: ", ")); \(recipePath) was made from \(recipe.shards.map(\.file).joined(separator: ", "))"
+            )
+        }
+        let inputs = try digests(of: model.shards.map(\.path), workers: options.stream.workers)
+        for (shard, digest) in zip(recipe.shards, inputs) where shard.inputSHA256 != digest {
+            throw SteerError.value(path + "/" + shard.file, "is not the recipe's input (SHA-256 \(digest), \(recipePath) says \(shard.inputSHA256))")
+        }
+        var options = options
+        options.strength = recipe.strength
+        options.normPreservation = preservation
+        options.attentionKernel = recipe.attentionKernel
+        options.mlpKernel = recipe.mlpKernel
+        let choice: DirectionChoice = recipe.layer.map { .slot($0) } ?? .perLayer
+        return try run(model: path, directions: directions, choice: choice, out: out, options: options, expecting: recipe.shards)
+    }
+
+    /// Checks an edited model directory against its `steer-recipe.json`: every shard's SHA-256 must
+    /// be the one recorded. Returns the recipe; throws naming the first shard that differs.
+    public static func verify(_ directory: String, workers: Int = StreamOptions().workers) throws -> OrthogonalizationRecipe {
+        let recipe = try readRecipe(directory + "/" + OrthogonalizationRecipe.fileName)
+        let paths = recipe.shards.map { directory + "/" + $0.file }
+        for path in paths where !FileManager.default.fileExists(atPath: path) {
+            throw SteerError.io(path, "is missing (the recipe lists it)")
+        }
+        for (shard, digest) in zip(recipe.shards, try digests(of: paths, workers: workers)) where shard.outputSHA256 != digest {
+            throw SteerError.value(directory + "/" + shard.file, "is not what steer wrote (SHA-256 \(digest), the recipe says \(shard.outputSHA256))")
+        }
+        return recipe
+    }
+}

@@ -1,0 +1,291 @@
+import CLinearAlgebra
+import Foundation
+
+extension WeightOrthogonalizer {
+    /// Rows of a `[d, in]` matrix read at a time by ``leftProduct(_:u:k:workers:)``: a fixed number
+    /// (about 4 MB of Float64), so the summation order is the same for every thread count.
+    static func chunkRows(width: Int) -> Int { max(1, (1 << 19) / max(1, width)) }
+
+    /// Writes `shard` edited by `edits` (plus `appending`) to `path`, returning each edit's self-check.
+    static func edit(
+        _ shard: TensorFile, shardName: String, edits: [OrthogonalizationPlan.Edit], appending: [(name: String, tensor: TensorInfo)],
+        to path: String, options: Options
+    ) throws -> [TensorCheck] {
+        var matrices: [RowMatrix] = []
+        var products: [[Double]] = []
+        var columnScales: [[Double]] = []
+        var tallies: [CheckTally] = []
+        let bases = edits.map { $0.basis.flatMap { $0 } }  // U, k × d row-major
+        for (edit, u) in zip(edits, bases) {
+            let info = try location(edit.writer.name, in: shard)
+            let matrix = try rowMatrix(info, in: shard)
+            matrices.append(matrix)
+            tallies.append(CheckTally(width: edit.basis.count * matrix.width))
+            let k = edit.basis.count
+            let product = edit.writer.orientation == .outputRows ? try leftProduct(matrix, u: u, k: k, workers: options.stream.workers) : []
+            products.append(Array(product.prefix(k * matrix.width)))
+            columnScales.append(
+                try columnScale(
+                    matrix, orientation: edit.writer.orientation, product: product, u: u, k: k, strength: edit.strength,
+                    preservation: options.normPreservation, workers: options.stream.workers))
+        }
+        if edits.isEmpty && appending.isEmpty {
+            try AtomicFile.write(to: path) { sink in try sink.copy(from: shard.storage, offset: 0, count: shard.storage.size, at: 0) }
+            return []
+        }
+        try TensorWriter.rewrite(shard, to: path, appending: appending, editing: matrices, options: options.stream) { m, rows, values in
+            let edit = edits[m]
+            let width = matrices[m].width
+            let (u, k) = (bases[m], edit.basis.count)
+            let rescale = options.normPreservation.rescalesStoredRows(edit.writer.orientation)
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: rows.count * width * 8, alignment: 64)
+            defer { scratch.deallocate() }
+            switch edit.writer.orientation {
+            case .outputRows:
+                editOutputRows(
+                    values, rows: rows, width: width, u: u, k: k, v: products[m], strength: edit.strength, columnScale: columnScales[m],
+                    rescaleRows: rescale,
+                    dtype: matrices[m].dtype, scratch: scratch,
+                    tally: tallies[m])
+            case .rows:
+                editRows(
+                    values, count: rows.count, width: width, u: u, k: k, strength: edit.strength, columnScale: columnScales[m], rescaleRows: rescale,
+                    dtype: matrices[m].dtype, scratch: scratch,
+                    tally: tallies[m])
+            }
+        }
+        return zip(edits, zip(matrices, zip(products, tallies))).map { edit, rest in
+            let (_, (v, tally)) = rest
+            let norm = tally.before2.squareRoot()
+            let scale = norm > 0 ? 1 / norm : 0
+            let before = edit.writer.orientation == .outputRows ? LinearAlgebra.norm(v) : tally.along2.squareRoot()
+            let after = edit.writer.orientation == .outputRows ? LinearAlgebra.norm(tally.alongAfter) : tally.alongAfter2.squareRoot()
+            return TensorCheck(
+                name: edit.writer.name, shard: shardName, role: edit.writer.role, block: edit.writer.block, orientation: edit.writer.orientation,
+                slot: edit.slot, strength: edit.strength, normCorrected: edit.writer.outputNorm != nil, before: before * scale,
+                residual: after * scale,
+                normRatio: tally.after2.squareRoot() * scale)
+        }
+    }
+
+    /// The entry of `name` in `shard`.
+    private static func location(_ name: String, in shard: TensorFile) throws -> TensorInfo {
+        guard let info = shard.tensors.first(where: { $0.name == name }) else { throw SteerError.format(shard.path, "has no tensor '\(name)'") }
+        return info
+    }
+
+    /// A 2-D tensor as its rows, a 1-D one as one row.
+    static func rowMatrix(_ info: TensorInfo, in shard: TensorFile) throws -> RowMatrix {
+        guard let dtype = info.dtype, let width = info.shape.last, width > 0, info.shape.count <= 2 else {
+            throw SteerError.unsupported(
+                shard.path, "tensor '\(info.name)' is \(info.storedType) \(describeShape(info.shape)); expected a float matrix or vector")
+        }
+        let rows = info.shape.count == 2 ? info.shape[0] : 1
+        guard width < Int(Int32.max) / 2, rows < Int(Int32.max) / 2 else {
+            throw SteerError.unsupported(
+                shard.path, "tensor '\(info.name)' is \(describeShape(info.shape)); a dimension past 2³⁰ is beyond BLAS's 32-bit sizes")
+        }
+        return RowMatrix(storage: shard.storage, dtype: dtype, rowCount: rows, width: width, offset: info.offset, rowStride: width * dtype.size)
+    }
+
+    /// `V = U W` (`k × in`, row-major) for a `[d, in]` matrix and `U` (`k × d`, row-major), followed
+    /// by the squared column norms `Σ_i W_ij²` (`in` more values): one `dgemm` per chunk.
+    static func leftProduct(_ matrix: RowMatrix, u: [Double], k: Int, workers: Int) throws -> [Double] {
+        let width = matrix.width
+        let d = matrix.rowCount
+        return try chunkedSums(matrix, size: (k + 1) * width, scratch: 0, workers: workers) { values, rows, lower, partial, _ in
+            u.withUnsafeBufferPointer { u in
+                guard let u = u.baseAddress else { return }
+                cblas_dgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(k), Int32(width), Int32(rows), 1, u + lower, Int32(d), values,
+                    Int32(width), 0, partial, Int32(width))
+            }
+            let squares = partial + k * width
+            for j in 0..<width { squares[j] = 0 }
+            for i in 0..<rows { for j in 0..<width { squares[j] += values[i * width + j] * values[i * width + j] } }
+        }
+    }
+
+    /// For row-stored tensors `E` (`[n, d]`) and `A = E Uᵀ`: the squared column norms `Σ_r E_rj²`
+    /// (`d`), `G = Eᵀ A` (`d × k`) and `AᵀA` (`k × k`), what the column norms of the edited tensor
+    /// follow from: `‖c'_j‖² = ‖c_j‖² − 2λ (G Uⱼ) + λ² Uⱼᵀ (AᵀA) Uⱼ` with `Uⱼ` column `j` of `U`.
+    static func rowStatistics(_ matrix: RowMatrix, u: [Double], k: Int, workers: Int) throws -> [Double] {
+        let width = matrix.width
+        let chunk = chunkRows(width: width)
+        return try chunkedSums(matrix, size: width + width * k + k * k, scratch: chunk * k, workers: workers) { values, rows, _, partial, a in
+            for j in 0..<width { partial[j] = 0 }
+            for i in 0..<rows { for j in 0..<width { partial[j] += values[i * width + j] * values[i * width + j] } }
+            u.withUnsafeBufferPointer { u in
+                guard let u = u.baseAddress else { return }
+                cblas_dgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(k), Int32(width), 1, values, Int32(width), u, Int32(width), 0, a,
+                    Int32(k))
+            }
+            cblas_dgemm(
+                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(width), Int32(k), Int32(rows), 1, values, Int32(width), a, Int32(k), 0,
+                partial + width, Int32(k))
+            cblas_dgemm(
+                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(k), Int32(rows), 1, a, Int32(k), a, Int32(k), 0,
+                partial + width + width * k, Int32(k))
+        }
+    }
+
+    /// `Σ_chunks body(chunk)` of `size` values over chunks of ``chunkRows(width:)`` rows read in
+    /// parallel (`body(values, rows, firstRow, partial, scratch)` fills `partial`), added in chunk
+    /// order: the same result for any thread count. Waves of at most 64 chunks bound the memory.
+    static func chunkedSums(
+        _ matrix: RowMatrix, size: Int, scratch: Int, workers: Int,
+        _ body: (UnsafeMutablePointer<Double>, Int, Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+    ) throws -> [Double] {
+        let width = matrix.width
+        let chunk = chunkRows(width: width)
+        let chunks = (matrix.rowCount + chunk - 1) / chunk
+        var total = [Double](repeating: 0, count: size)
+        let wave = 64
+        var partials = [Double](repeating: 0, count: wave * size)
+        let doubles = chunk * width + scratch
+        for start in stride(from: 0, to: chunks, by: wave) {
+            let count = min(wave, chunks - start)
+            try partials.withUnsafeMutableBufferPointer { partials in
+                guard let base = partials.baseAddress else { return }
+                try forEachShare(items: count, workers: workers, bufferBytes: doubles * 8 + chunk * width * matrix.dtype.size) { _, item, buffer in
+                    let lower = (start + item) * chunk
+                    let rows = min(chunk, matrix.rowCount - lower)
+                    let values = buffer.bindMemory(to: Double.self, capacity: doubles)
+                    let bytes = buffer + doubles * 8
+                    try matrix.storage.read(into: bytes, offset: matrix.rowOffset(lower), count: rows * width * matrix.dtype.size)
+                    Kernels.convert(bytes, matrix.dtype, rows * width, into: values)
+                    body(values, rows, lower, base + item * size, values + chunk * width)
+                }
+            }
+            for item in 0..<count { for j in 0..<size { total[j] += partials[item * size + j] } }
+        }
+        return total
+    }
+
+    /// The factor each stored column is multiplied by after the projection (empty: none). Columns
+    /// of `[d, in]` matrices (what input unit `j` writes) keep their norm under ``NormPreservation/columns``:
+    /// `s_j = ‖w_j‖ / ‖w'_j‖` with `‖w'_j‖² = ‖w_j‖² − (2λ − λ²) ‖V_j‖²`; columns of row-stored tensors
+    /// (output unit `j` of the equivalent `[d, n]` matrix) keep theirs under ``NormPreservation/rows``.
+    /// A column the projection leaves at zero keeps factor 1.
+    static func columnScale(
+        _ matrix: RowMatrix, orientation: ResidualWriter.Orientation, product: [Double], u: [Double], k: Int, strength: Double,
+        preservation: NormPreservation, workers: Int
+    ) throws -> [Double] {
+        let width = matrix.width
+        let lambda = strength
+        func ratio(_ before: Double, _ after: Double) -> Double { after > 1e-300 && before > 0 ? (before / after).squareRoot() : 1 }
+        switch (preservation, orientation) {
+        case (.columns, .outputRows):
+            return (0..<width).map { j in
+                let v2 = (0..<k).reduce(0.0) { $0 + product[$1 * width + j] * product[$1 * width + j] }
+                let before = product[k * width + j]
+                return ratio(before, max(0, before - (2 * lambda - lambda * lambda) * v2))
+            }
+        case (.rows, .rows):
+            let stats = try rowStatistics(matrix, u: u, k: k, workers: workers)
+            return (0..<width).map { j in
+                var cross = 0.0
+                var quadratic = 0.0
+                for c in 0..<k {
+                    cross += stats[width + j * k + c] * u[c * width + j]
+                    for e in 0..<k { quadratic += u[c * width + j] * stats[width + width * k + c * k + e] * u[e * width + j] }
+                }
+                let before = stats[j]
+                return ratio(before, max(0, before - 2 * lambda * cross + lambda * lambda * quadratic))
+            }
+        default: return []
+        }
+    }
+
+    /// `W' = W − λ Uᵀ V` on rows `rows` of a `[d, in]` matrix (`V = U W`, `k × in`), rounded to
+    /// `dtype`, with `‖W‖²`, `‖W'‖²` and this block's share of `U W'` added to `tally`.
+    static func editOutputRows(
+        _ values: UnsafeMutablePointer<Double>, rows: Range<Int>, width: Int, u: [Double], k: Int, v: [Double], strength: Double,
+        columnScale: [Double], rescaleRows: Bool, dtype: DType, scratch: UnsafeMutableRawPointer, tally: CheckTally
+    ) {
+        let d = u.count / max(1, k)
+        var before2 = 0.0
+        for e in 0..<(rows.count * width) { before2 += values[e] * values[e] }
+        for (i, r) in rows.enumerated() {
+            let row = values + i * width
+            let old2 = rescaleRows ? (0..<width).reduce(0.0) { $0 + row[$1] * row[$1] } : 0
+            for c in 0..<k {
+                let coefficient = strength * u[c * d + r]
+                for j in 0..<width { row[j] -= coefficient * v[c * width + j] }
+            }
+            scale(row, width: width, columns: columnScale, toNorm2: rescaleRows ? old2 : nil)
+        }
+        roundTrip(values, count: rows.count * width, dtype: dtype, scratch: scratch)
+        var after2 = 0.0
+        var along = [Double](repeating: 0, count: k * width)
+        for (i, r) in rows.enumerated() {
+            let row = values + i * width
+            for j in 0..<width { after2 += row[j] * row[j] }
+            for c in 0..<k {
+                let weight = u[c * d + r]
+                for j in 0..<width { along[c * width + j] += weight * row[j] }
+            }
+        }
+        tally.add(before2: before2, after2: after2, alongAfter: along)
+    }
+
+    /// `e' = e − λ Uᵀ (U e)` on each of `count` rows (`U`: `k × width`), rounded to `dtype`, with the
+    /// norms and `‖U e‖²` before and after added to `tally`.
+    static func editRows(
+        _ values: UnsafeMutablePointer<Double>, count: Int, width: Int, u: [Double], k: Int, strength: Double, columnScale: [Double],
+        rescaleRows: Bool, dtype: DType, scratch: UnsafeMutableRawPointer, tally: CheckTally
+    ) {
+        var before2 = 0.0
+        var along2 = 0.0
+        var a = [Double](repeating: 0, count: k)
+        for i in 0..<count {
+            let row = values + i * width
+            var old2 = 0.0
+            for j in 0..<width { old2 += row[j] * row[j] }
+            before2 += old2
+            for c in 0..<k {
+                var dot = 0.0
+                for j in 0..<width { dot += row[j] * u[c * width + j] }
+                a[c] = dot
+                along2 += dot * dot
+            }
+            for c in 0..<k {
+                let coefficient = strength * a[c]
+                for j in 0..<width { row[j] -= coefficient * u[c * width + j] }
+            }
+            scale(row, width: width, columns: columnScale, toNorm2: rescaleRows ? old2 : nil)
+        }
+        roundTrip(values, count: count * width, dtype: dtype, scratch: scratch)
+        var after2 = 0.0
+        var alongAfter2 = 0.0
+        for i in 0..<count {
+            let row = values + i * width
+            for j in 0..<width { after2 += row[j] * row[j] }
+            for c in 0..<k {
+                var dot = 0.0
+                for j in 0..<width { dot += row[j] * u[c * width + j] }
+                alongAfter2 += dot * dot
+            }
+        }
+        tally.add(before2: before2, after2: after2, along2: along2, alongAfter2: alongAfter2)
+    }
+
+    /// Multiplies `row` by the column factors (when given), or rescales it to squared norm `toNorm2`
+    /// (when given and the row is not zero).
+    static func scale(_ row: UnsafeMutablePointer<Double>, width: Int, columns: [Double], toNorm2: Double?) {
+        if columns.count == width { for j in 0..<width { row[j] *= columns[j] } }
+        guard let target = toNorm2 else { return }
+        let now = (0..<width).reduce(0.0) { $0 + row[$1] * row[$1] }
+        guard now > 1e-300, target > 0 else { return }
+        let factor = (target / now).squareRoot()
+        for j in 0..<width { row[j] *= factor }
+    }
+
+    /// Rounds `values` to `dtype` and back (what the file will hold), so the check measures the written values.
+    static func roundTrip(_ values: UnsafeMutablePointer<Double>, count: Int, dtype: DType, scratch: UnsafeMutableRawPointer) {
+        guard dtype != .float64 else { return }
+        Kernels.narrow(values, count: count, to: dtype, into: scratch)
+        Kernels.convert(scratch, dtype, count, into: values)
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+
+/// Weight orthogonalization ("abliteration"): bakes directional ablation into a model's weights.
+///
+/// Every tensor that writes into the residual stream is projected against its plan's unit vector
+/// `u` with strength `λ`: `W' = W − λ u (uᵀ W)` for `[d, in]` matrices (attention and MLP output
+/// projections), `e' = e − λ (e · u) u` for each row of row-stored writers (embeddings, GPT-2's
+/// `Conv1D` `[in, d]` weights) and for biases. Edits are computed in Float64 from the stored values
+/// and rounded once to the file's dtype (nearest even). Everything else is copied byte for byte,
+/// shards keep their metadata, and the model is written to a new directory, atomically.
+///
+/// Memory is flat in the model size: tensors are streamed in row blocks (a `[d, in]` matrix twice:
+/// once for `uᵀ W`, summed in a fixed order so the output never depends on the thread count, once
+/// to edit).
+public enum WeightOrthogonalizer {
+    public struct Options: Sendable {
+        /// `λ`: 1 removes the direction, values below 0 add it.
+        public var strength: Double
+        /// Per-block strengths of the attention writers (instead of ``strength``).
+        public var attentionKernel: StrengthKernel?
+        /// Per-block strengths of the MLP writers (instead of ``strength``).
+        public var mlpKernel: StrengthKernel?
+        /// Rescaling to the old norms after the projection (the variant).
+        public var normPreservation: NormPreservation
+        /// Replace an existing output directory.
+        public var force: Bool
+        /// The version recorded in the recipe.
+        public var version: String
+        public var stream: StreamOptions
+        /// Told a line of progress before each shard is written and before the digests (nil: silent).
+        public var progress: (@Sendable (String) -> Void)?
+
+        public init(
+            strength: Double = 1, attentionKernel: StrengthKernel? = nil, mlpKernel: StrengthKernel? = nil,
+            normPreservation: NormPreservation = .none, force: Bool = false, version: String = "0.1.0", stream: StreamOptions = .init()
+        ) {
+            self.strength = strength
+            self.attentionKernel = attentionKernel
+            self.mlpKernel = mlpKernel
+            self.normPreservation = normPreservation
+            self.force = force
+            self.version = version
+            self.stream = stream
+            self.progress = nil
+        }
+    }
+
+    /// Orthogonalizes the model at `model` against `directions` (read from `directionsFile`),
+    /// writing the edited model, its `steer-recipe.json` and the directions used to `out`.
+    public static func run(
+        model path: String, directions directionsFile: String, choice: DirectionChoice, out: String, options: Options = .init()
+    ) throws -> OrthogonalizationRecipe {
+        try run(model: path, directions: directionsFile, choice: choice, out: out, options: options, expecting: nil)
+    }
+
+    /// ``run(model:directions:choice:out:options:)``; with `expecting`, the shards written must have
+    /// those SHA-256 digests, or nothing is left at `out`.
+    static func run(
+        model path: String, directions directionsFile: String, choice: DirectionChoice, out: String, options: Options,
+        expecting: [OrthogonalizationRecipe.Shard]?
+    ) throws -> OrthogonalizationRecipe {
+        let model = try ModelDirectory.open(path)
+        let directions = try BasisSet.read(directionsFile)
+        let plan = try OrthogonalizationPlan.make(
+            model: model, directions: directions, file: directionsFile, choice: choice,
+            strengths: OrthogonalizationStrengths(uniform: options.strength, attention: options.attentionKernel, mlp: options.mlpKernel))
+        let output = try OutputDirectory.create(out, force: options.force, model: path)
+        do {
+            let recipe = try write(
+                model: model, plan: plan, directions: directions, directionsFile: directionsFile, choice: choice, to: output, options: options)
+            if let expecting {
+                for (want, got) in zip(expecting, recipe.shards) where want != got || expecting.count != recipe.shards.count {
+                    throw SteerError.value(
+                        out + "/" + got.file, "the replay differs from the recipe (SHA-256 \(got.outputSHA256), the recipe says \(want.outputSHA256))"
+                    )
+                }
+            }
+            try output.commit()
+            return recipe
+        } catch {
+            output.discard()
+            throw error
+        }
+    }
+
+    /// Writes everything into `output`'s temporary directory.
+    private static func write(
+        model: ModelDirectory, plan: OrthogonalizationPlan, directions: BasisSet, directionsFile: String, choice: DirectionChoice,
+        to output: OutputDirectory, options: Options
+    ) throws -> OrthogonalizationRecipe {
+        let head = model.config.architecture.outputHeadName
+        let untie = model.config.tiedEmbeddings && plan.edits.contains { $0.writer.role == .embedding }
+        let embedding = plan.edits.first { $0.writer.role == .embedding }?.writer.name
+        let headSource = untie && model.locations[head] == nil ? embedding.flatMap { model.locations[$0] } : nil
+        var checks: [TensorCheck] = []
+        for (s, name) in model.shardNames.enumerated() {
+            let edits = plan.edits.filter { model.locations[$0.writer.name]?.shard == s }
+            let appending = headSource.flatMap { $0.shard == s ? [(name: head, tensor: $0.info)] : nil } ?? []
+            options.progress?("shard \(s + 1) of \(model.shardNames.count): \(name), \(edits.count) tensors to edit")
+            checks += try edit(model.shards[s], shardName: name, edits: edits, appending: appending, to: output.file(name), options: options)
+        }
+        options.progress?("SHA-256 of \(2 * model.shardNames.count) shards (in and out) for the recipe")
+        let digests = try digests(of: model.shards.map(\.path) + model.shardNames.map(output.file), workers: options.stream.workers)
+        let count = model.shardNames.count
+        let shards = model.shardNames.enumerated().map { s, name in
+            OrthogonalizationRecipe.Shard(file: name, inputSHA256: digests[s], outputSHA256: digests[count + s])
+        }
+        try copyFiles(model: model, untie: untie, head: headSource.map { (head, model.shardNames[$0.shard], $0.info.byteCount) }, to: output)
+        let used = Array(Set(plan.edits.map(\.slot))).sorted()
+        try BasisSet(
+            slots: used, vectors: used.compactMap { slot in directions.slots.firstIndex(of: slot).map { directions.vectors[$0] } },
+            metadata: directions.metadata
+        )
+        .write(to: output.file(OrthogonalizationRecipe.directionsName))
+        let layer: Int? = if case .slot(let s) = choice { s } else { nil }
+        let recipe = OrthogonalizationRecipe(
+            steerVersion: options.version, variant: options.normPreservation.variant, model: model.path, modelType: model.config.modelType,
+            architecture: model.config.architecture, layer: layer, perLayer: layer == nil, strength: options.strength,
+            attentionKernel: options.attentionKernel, mlpKernel: options.mlpKernel,
+            directionsFile: directionsFile, directionsSHA256: try SHA256.hexDigest(ofFile: directionsFile), layerConvention: plan.convention,
+            k: plan.k,
+            slots: used, untiedOutputHead: untie, tensors: checks, unedited: plan.unedited.map(\.name), shards: shards)
+        try AtomicFile.write(try recipe.json(), to: output.file(OrthogonalizationRecipe.fileName))
+        return recipe
+    }
+
+    /// The SHA-256 of each file, several files at a time.
+    static func digests(of paths: [String], workers: Int) throws -> [String] {
+        var digests = [String](repeating: "", count: paths.count)
+        try digests.withUnsafeMutableBufferPointer { digests in
+            guard let base = digests.baseAddress else { return }
+            try forEachShare(items: paths.count, workers: workers, bufferBytes: 1) { _, item, _ in
+                (base + item).pointee = try SHA256.hexDigest(ofFile: paths[item])
+            }
+        }
+        return digests
+    }
+
+    /// Copies `config.json` (untied when the head is written apart), the index (with the head added
+    /// when it was appended) and every other file.
+    private static func copyFiles(model: ModelDirectory, untie: Bool, head: (name: String, shard: String, bytes: Int)?, to output: OutputDirectory)
+        throws
+    {
+        let config = try Data(contentsOf: URL(fileURLWithPath: model.configPath))
+        let configText = String(decoding: config, as: UTF8.self)
+        try AtomicFile.write(
+            Array((untie ? ModelConfig.untying(configText, states: model.config.statesTying) : configText).utf8),
+            to: output.file(ModelDirectory.configName))
+        if let index = model.index {
+            let bytes =
+                try head.map {
+                    try indexAdding($0.name, shard: $0.shard, bytes: $0.bytes, to: index, path: model.path + "/" + ModelDirectory.indexName)
+                } ?? Array(index)
+            try AtomicFile.write(bytes, to: output.file(ModelDirectory.indexName))
+        }
+        for name in model.otherFiles {
+            let source = try ReadOnlyFile(path: model.path + "/" + name)
+            try AtomicFile.write(to: output.file(name)) { sink in try sink.copy(from: source, offset: 0, count: source.size, at: 0) }
+        }
+    }
+
+    /// The index with `tensor` placed in `shard` and `metadata.total_size` grown by `bytes`.
+    private static func indexAdding(_ tensor: String, shard: String, bytes: Int, to index: Data, path: String) throws -> [UInt8] {
+        guard var root = (try? JSONSerialization.jsonObject(with: index)) as? [String: Any], var map = root["weight_map"] as? [String: Any] else {
+            throw SteerError.format(path, "is not a shard index")
+        }
+        map[tensor] = shard
+        root["weight_map"] = map
+        if var metadata = root["metadata"] as? [String: Any], let total = metadata["total_size"] as? NSNumber {
+            metadata["total_size"] = total.intValue + bytes
+            root["metadata"] = metadata
+        }
+        return Array(try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys])) + [0x0A]
+    }
+}
