@@ -48,14 +48,7 @@ struct BenchAblate: ParsableCommand {
             .write(to: basisPath)
         let out = "\(dir)/ablate_out.safetensors"
         func steer(_ n: Int) throws -> Child { try Child.run(["ablate", "--directions", basisPath, "--acts", name(n), "--out", out]) }
-        func best(_ body: () throws -> Child) rethrows -> Child? {
-            var best: Child?
-            for _ in 0..<max(1, `repeat`) {
-                let run = try body()
-                if best.map({ run.seconds < $0.seconds }) ?? true { best = run }
-            }
-            return best
-        }
+        func best(_ body: () throws -> Child) rethrows -> Child? { try bestChild(`repeat`, body) }
         guard let full = try best({ try steer(rows) }), let copy = try best({ try Child.run([name(rows), out], executable: "/bin/cp") })
         else { return }
         let quarter = try steer(rows / 4)

@@ -50,14 +50,7 @@ struct BenchOrthogonalize: ParsableCommand {
         func steer(_ model: String) throws -> Child {
             try Child.run(["orthogonalize", "--model", model, "--directions", directions, "--layer", "1", "--out", out, "--force"])
         }
-        func best(_ body: () throws -> Child) rethrows -> Child? {
-            var best: Child?
-            for _ in 0..<max(1, `repeat`) {
-                let run = try body()
-                if best.map({ run.seconds < $0.seconds }) ?? true { best = run }
-            }
-            return best
-        }
+        func best(_ body: () throws -> Child) rethrows -> Child? { try bestChild(`repeat`, body) }
         let copyTarget = "\(dir)/ortho_copy"
         guard let timed = try best({ try steer(full) }),
             let copy = try best({

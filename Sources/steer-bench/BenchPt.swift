@@ -34,14 +34,7 @@ struct BenchPt: ParsableCommand {
             }
         }
         if !FileManager.default.fileExists(atPath: st) { _ = try Child.run(["convert", pt, st]) }
-        func best(_ arguments: [String]) throws -> Child? {
-            var best: Child?
-            for _ in 0..<max(1, `repeat`) {
-                let run = try Child.run(arguments)
-                if best.map({ run.seconds < $0.seconds }) ?? true { best = run }
-            }
-            return best
-        }
+        func best(_ arguments: [String]) throws -> Child? { try bestChild(`repeat`) { try Child.run(arguments) } }
         print(
             "steer-bench pt: \(layers) layer tensors of [\(rows), \(width)] f32 (\(humanBytes(fileSize(pt))) .pt), \(StreamOptions().workers) cores, best of \(`repeat`)"
         )

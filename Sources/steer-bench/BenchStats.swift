@@ -29,14 +29,7 @@ struct BenchStats: ParsableCommand {
         let dir = common.dir
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let data = try BenchData(rows: rows, layers: layers, width: width, dir: dir).ensure(log: common.log)
-        func best(_ body: () throws -> Child) rethrows -> Child? {
-            var best: Child?
-            for _ in 0..<max(1, `repeat`) {
-                let run = try body()
-                if best.map({ run.seconds < $0.seconds }) ?? true { best = run }
-            }
-            return best
-        }
+        func best(_ body: () throws -> Child) rethrows -> Child? { try bestChild(`repeat`, body) }
         print("steer-bench stats: \(StreamOptions().workers) cores, best of \(`repeat`)")
         var table = TextTable(header: ["run", "input", "time", "read(2) of it", "vs read", "peak RSS"], leftAligned: [0, 1])
         for (name, file) in [("f32 npy", data.npy.0), ("bf16 safetensors", data.bf16.0)] {

@@ -68,9 +68,6 @@ struct Ablate: ParsableCommand {
                 "note: the directions at slot \(unique.map(String.init).joined(separator: ", ")) were not orthonormal; they were orthonormalized (QR) first"
             )
         }
-        if rows.file.format != .safetensors {
-            print("note: \(rows.file.format.rawValue) files hold no metadata; the edit is not recorded in the copy")
-        }
-        print(summary.line)
+        summary.printNotes(for: rows)
     }
 }

@@ -42,9 +42,6 @@ struct Add: ParsableCommand {
             return
         }
         print("steer add: \(coef) × the directions of \(directions) added to \(rows.summary)")
-        if rows.file.format != .safetensors {
-            print("note: \(rows.file.format.rawValue) files hold no metadata; the edit is not recorded in the copy")
-        }
-        print(summary.line)
+        summary.printNotes(for: rows)
     }
 }

@@ -26,4 +26,12 @@ extension ActivationEditor.Summary {
         let which = (slots.count == 1 ? "slot " : "slots ") + slots.map(String.init).joined(separator: ", ")
         return "wrote \(output) (\(format), \(dtype)): \(rows) rows edited at layer \(which)\(at)"
     }
+
+    /// The note for formats without metadata, then ``line``.
+    func printNotes(for rows: Activations) {
+        if rows.file.format != .safetensors {
+            print("note: \(rows.file.format.rawValue) files hold no metadata; the edit is not recorded in the copy")
+        }
+        print(line)
+    }
 }

@@ -119,9 +119,6 @@ struct EraseApply: ParsableCommand {
             return
         }
         print("steer erase apply: \(eraser) on \(rows.summary)")
-        if rows.file.format != .safetensors {
-            print("note: \(rows.file.format.rawValue) files hold no metadata; the edit is not recorded in the copy")
-        }
-        print(summary.line)
+        summary.printNotes(for: rows)
     }
 }

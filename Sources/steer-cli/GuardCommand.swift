@@ -75,14 +75,7 @@ struct GuardTrain: ParsableCommand {
         let negative = try Activations.open(neg, selection: selection)
         let options = input.streamOptions
         var model = try LatentGuard.fit(positive: positive, negative: negative, alpha: alpha, options: options)
-        var validation: Evaluation?
-        if let method = calibrate, let valPos, let valNeg {
-            var valInput = input
-            valInput.rows = valRows
-            let vp = try valInput.open(valPos, for: model.inputs(file: pos))
-            let vn = try valInput.open(valNeg, for: model.inputs(file: pos))
-            validation = try model.calibrate(method, positive: vp, negative: vn, options: options)
-        }
+        let validation = try calibrateIfAsked(&model)
         // Training metrics at the final α: the training rows are scored once.
         let train = try model.recordTrainingMetrics(positive: positive, negative: negative, options: options)
         try model.write(to: out)
@@ -105,19 +98,22 @@ struct GuardTrain: ParsableCommand {
         print("\nwrote \(out)")
     }
 
+    /// With --calibrate, α from the held-out rows (--val-pos, --val-neg, --val-rows) and their evaluation.
+    private func calibrateIfAsked(_ model: inout LatentGuard) throws -> Evaluation? {
+        guard let method = calibrate, let valPos, let valNeg else { return nil }
+        var valInput = input
+        valInput.rows = valRows
+        let vp = try valInput.open(valPos, for: model.inputs(file: pos))
+        let vn = try valInput.open(valNeg, for: model.inputs(file: pos))
+        return try model.calibrate(method, positive: vp, negative: vn, options: input.streamOptions)
+    }
+
     /// Centroids from statistics files; calibration (on held-out rows) works as usual, training metrics need rows.
     private func runOnStatistics(_ selection: ActivationSelection) throws {
         let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
         let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
         var model = try LatentGuard.fit(positive: positive, negative: negative, files: (pos, neg), alpha: alpha)
-        var validation: Evaluation?
-        if let method = calibrate, let valPos, let valNeg {
-            var valInput = input
-            valInput.rows = valRows
-            let vp = try valInput.open(valPos, for: model.inputs(file: pos))
-            let vn = try valInput.open(valNeg, for: model.inputs(file: pos))
-            validation = try model.calibrate(method, positive: vp, negative: vn, options: input.streamOptions)
-        }
+        let validation = try calibrateIfAsked(&model)
         try model.write(to: out)
         if json {
             try printJSON(
