@@ -48,7 +48,9 @@ struct Ablate: ParsableCommand {
         let rows = sets[0]
         var orthonormalized: [Int] = []
         let edits = try rows.slots.indices.map { index in
-            let ablation = try Ablation(directions: EditTarget.vectors(basis, for: rows, layer: index, fromSlot: fromSlot), file: directions)
+            let ablation = try Ablation(
+                directions: EditTarget.vectors(basis, for: rows, layer: index, fromSlot: fromSlot), file: directions,
+                slot: fromSlot ?? rows.slots[index])
             if ablation.orthonormalized { orthonormalized.append(fromSlot ?? rows.slots[index]) }
             return try ablation.edit
         }

@@ -7,10 +7,10 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Copy any readable input (.pt, .npz, .npy, safetensors, raw, control-vector GGUF) to safetensors or .npy.",
         discussion: """
-            --dtype sets the output element type (default: the input's). Streamed row by row: memory stays flat in the file size. Activations become one \\
-            layer.{slot} [N, d] tensor per slot (safetensors) or one [N, L, d] array (.npy); direction \\
-            and basis files stay layer.{slot} vectors. --to-convention renumbers the slots from the \\
-            file's recorded layer convention (HF slot i is block_output i − 1 and block_input i) and \\
+            --dtype sets the output element type (default: the input's). Streamed row by row: memory stays flat in the file size. Activations become one \
+            layer.{slot} [N, d] tensor per slot (safetensors) or one [N, L, d] array (.npy); direction \
+            and basis files stay layer.{slot} vectors. --to-convention renumbers the slots from the \
+            file's recorded layer convention (HF slot i is block_output i − 1 and block_input i) and \
             refuses a slot with no counterpart. The output records steer.layer_convention.
 
             Examples:

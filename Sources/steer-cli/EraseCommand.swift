@@ -8,10 +8,10 @@ struct Erase: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "LEACE concept erasure: fit an eraser on labelled rows, then apply it to activation files.",
         discussion: """
-            LEACE (Belrose et al. 2023) removes every linearly available trace of the class label while \\
-            moving the rows the least in mean squared distance: x' = x − W⁺ P W (x − μ), with μ the pooled \\
-            mean, W = (Σ^½)⁺ the whitening of the pooled covariance and P the projector onto W Σ_xz. \\
-            After it no linear classifier beats a constant on the label; mean-difference ablation does \\
+            LEACE (Belrose et al. 2023) removes every linearly available trace of the class label while \
+            moving the rows the least in mean squared distance: x' = x − W⁺ P W (x − μ), with μ the pooled \
+            mean, W = (Σ^½)⁺ the whitening of the pooled covariance and P the projector onto W Σ_xz. \
+            After it no linear classifier beats a constant on the label; mean-difference ablation does \
             not guarantee that. Conventions follow EleutherAI's concept-erasure (LeaceFitter).
 
             Examples:
@@ -28,11 +28,11 @@ struct EraseFit: ParsableCommand {
         commandName: "fit",
         abstract: "Fit one LEACE eraser per layer slot from two labelled activation files.",
         discussion: """
-            Streams the class means and the pooled covariance in Float64 (memory flat in the rows; one \\
-            width × width matrix per class and layer), eigendecomposes it with LAPACK (eigenvalues at or \\
-            below λ_max · d · ε count as zero) and saves, per slot, F64 layer.{slot}.mean, .left and \\
-            .right (steer.kind=leace_eraser). --method orth skips the whitening (W = I: an orthogonal \\
-            projection, the mean-difference ablation about the mean); --shrinkage uses concept-erasure's \\
+            Streams the class means and the pooled covariance in Float64 (memory flat in the rows; one \
+            width × width matrix per class and layer), eigendecomposes it with LAPACK (eigenvalues at or \
+            below λ_max · d · ε count as zero) and saves, per slot, F64 layer.{slot}.mean, .left and \
+            .right (steer.kind=leace_eraser). --method orth skips the whitening (W = I: an orthogonal \
+            projection, the mean-difference ablation about the mean); --shrinkage uses concept-erasure's \
             linear shrinkage of the covariance.
             """
     )
@@ -90,9 +90,9 @@ struct EraseApply: ParsableCommand {
         commandName: "apply",
         abstract: "Apply a LEACE eraser to activations, written as a copy of the file.",
         discussion: """
-            Edits x' = x − Lᵀ R (x − μ) at every slot of the eraser (or --layers), at --position, else the \\
-            position the eraser was fitted at, or at every position (--all-positions). The copy keeps the \\
-            input's format, dtype, shape, layout and tensor names; what is not edited is copied byte for \\
+            Edits x' = x − Lᵀ R (x − μ) at every slot of the eraser (or --layers), at --position, else the \
+            position the eraser was fitted at, or at every position (--all-positions). The copy keeps the \
+            input's format, dtype, shape, layout and tensor names; what is not edited is copied byte for \
             byte, and a safetensors copy records steer.edit=erase and steer.edit_source.
             """
     )

@@ -7,11 +7,11 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write directions as a llama.cpp control vector (GGUF) for --control-vector.",
         discussion: """
-            llama.cpp adds direction.N × scale to the output of 0-based block N. The slot of each \\
-            direction maps to its block through the file's layer convention (steer.layer_convention, \\
-            or --convention when the file does not record one): HF hidden-state slot i is the output \\
-            of block i − 1, so it becomes direction.(i − 1). llama.cpp aborts the whole run on \\
-            direction.0, so the slot that would become it is never written, and the last HF slot \\
+            llama.cpp adds direction.N × scale to the output of 0-based block N. The slot of each \
+            direction maps to its block through the file's layer convention (steer.layer_convention, \
+            or --convention when the file does not record one): HF hidden-state slot i is the output \
+            of block i − 1, so it becomes direction.(i − 1). llama.cpp aborts the whole run on \
+            direction.0, so the slot that would become it is never written, and the last HF slot \
             (taken after the model's final norm) is left out unless --include-final-norm-slot.
 
             Examples:

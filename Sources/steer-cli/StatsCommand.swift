@@ -7,13 +7,13 @@ struct Stats: ParsableCommand {
         commandName: "stats",
         abstract: "Mergeable statistics of activation rows (count, Float64 sums, optionally Gram matrices): the map step.",
         discussion: """
-            Writes, per selected layer slot, the row count, the sum of rows and with --gram the Gram \\
-            matrix Σ h hᵀ (packed upper triangle), all in compensated Float64, plus what they came from \\
-            (a SHA-256 identity of the file and the rows covered). `steer merge` adds such files exactly; \\
-            `steer extract`, `steer svd --to-mean/--centered`, `steer guard train` and `steer erase fit` \\
+            Writes, per selected layer slot, the row count, the sum of rows and with --gram the Gram \
+            matrix Σ h hᵀ (packed upper triangle), all in compensated Float64, plus what they came from \
+            (a SHA-256 identity of the file and the rows covered). `steer merge` adds such files exactly; \
+            `steer extract`, `steer svd --to-mean/--centered`, `steer guard train` and `steer erase fit` \
             accept them wherever a class's activations go.
 
-            --shard i/n takes the i-th (from 0) of n equal row ranges of the file, so one big file can be \\
+            --shard i/n takes the i-th (from 0) of n equal row ranges of the file, so one big file can be \
             split across tasks without copying it (scripts/slurm/steer-stats.sbatch does this per array task).
 
             Examples:
@@ -77,9 +77,10 @@ struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Add statistics files of disjoint rows (same label, slots, position, width): the reduce step.",
         discussion: """
-            Counts add; sums and Gram matrices add in compensated Float64, so the result does not depend \\
-            on how the rows were sharded or in which order the files are merged (to one unit in the last \\
-            place for the sums). Files that count the same rows of the same source twice are refused.
+            Counts add; sums and Gram matrices add in compensated Float64, so the sums do not depend on \
+            how the rows were sharded or in which order the files are merged (to one unit in the last \
+            place); Gram matrices agree to BLAS rounding within a block of rows (about 1e-15 of the \
+            largest entry). Files that count the same rows of the same source twice are refused.
             """
     )
 

@@ -88,12 +88,13 @@ struct Steer: ParsableCommand {
 
 /// OpenBLAS 0.3.21 does not recognise Zen 5 and often falls back to AVX2 kernels;
 /// `OPENBLAS_CORETYPE=SkylakeX` doubles SGEMM there, but it is read when the library
-/// loads, before `main`. So for the BLAS-heavy commands (probe, svd, compare, ablate, add, erase) on a CPU with
+/// loads, before `main`. So for the BLAS-heavy commands (probe, svd, compare, ablate, add, erase, report,
+/// orthogonalize, stats) on a CPU with
 /// `avx512f`, steer sets it and re-executes itself once (a user's own setting wins).
 enum OpenBLASCoreType {
     static func ensure(for arguments: [String]) {
         guard let command = arguments.dropFirst().first,
-            ["probe", "svd", "compare", "ablate", "add", "erase", "report", "orthogonalize"].contains(command),
+            ["probe", "svd", "compare", "ablate", "add", "erase", "report", "orthogonalize", "stats"].contains(command),
             getenv("OPENBLAS_CORETYPE") == nil,
             let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
             info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ").contains("avx512f") == true

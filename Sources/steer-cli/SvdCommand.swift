@@ -10,26 +10,26 @@ struct Svd: ParsableCommand {
         commandName: "svd",
         abstract: "A k-dimensional basis per layer from the SVD of difference vectors (or PCA of them).",
         discussion: """
-            The rows D are difference vectors: with --paired, h⁺_i − h⁻_i (row i of each file belong \\
-            together); with --to-mean, each positive row minus the negative mean. Default: paired when \\
-            the row counts are equal, else to-mean. Uncentered SVD by default (its first vector is the \\
-            shared direction); --centered gives PCA of the differences (how they vary). With --stack, \\
+            The rows D are difference vectors: with --paired, h⁺_i − h⁻_i (row i of each file belong \
+            together); with --to-mean, each positive row minus the negative mean. Default: paired when \
+            the row counts are equal, else to-mean. Uncentered SVD by default (its first vector is the \
+            shared direction); --centered gives PCA of the differences (how they vary). With --stack, \
             the rows are the vectors of several direction files at each slot they share.
 
-            Exact for any number of rows with memory flat in it: the Float64 Gram matrix DᵀD is \\
-            accumulated in one streamed pass, then its top-k eigenvectors come from LAPACK. Each \\
+            Exact for any number of rows with memory flat in it: the Float64 Gram matrix DᵀD is \
+            accumulated in one streamed pass, then its top-k eigenvectors come from LAPACK. Each \
             vector's sign is fixed so that the positive class projects higher on average.
 
-            --randomized approximates instead (a randomized range finder, as scikit-learn's \\
-            randomized_svd): q + 1 streamed passes of Y = DᵀD Z and QR, then Rayleigh–Ritz, with \\
-            k + p vectors per layer and no width × width matrix. The error in vector i shrinks like \\
-            (σ_{k+p+1}/σ_i)^(2q); raise --power-iterations when the spectrum decays slowly. The \\
+            --randomized approximates instead (a randomized range finder, as scikit-learn's \
+            randomized_svd): q + 1 streamed passes of Y = DᵀD Z and QR, then Rayleigh–Ritz, with \
+            k + p vectors per layer and no width × width matrix. The error in vector i shrinks like \
+            (σ_{k+p+1}/σ_i)^(2q); raise --power-iterations when the spectrum decays slowly. The \
             effective rank is then known only when the k + p values reach 90 % ("> k+p" otherwise).
 
-            The file (safetensors) holds F32 layer.{slot} of shape [k, d] and __metadata__ \\
-            (steer.kind=basis, steer.method, steer.difference, steer.k, singular values, explained \\
-            variance, effective rank at 90 %). The table prints, per layer, the top singular values, \\
-            the explained fractions, the effective rank and the cosine of the first vector with the \\
+            The file (safetensors) holds F32 layer.{slot} of shape [k, d] and __metadata__ \
+            (steer.kind=basis, steer.method, steer.difference, steer.k, singular values, explained \
+            variance, effective rank at 90 %). The table prints, per layer, the top singular values, \
+            the explained fractions, the effective rank and the cosine of the first vector with the \
             mean-difference direction of the same rows.
 
             Examples:

@@ -197,3 +197,49 @@ import Testing
         #expect(badShard.status == 2 && badShard.stderr.contains("shard 3/3"), "\(badShard.stderr)")
     }
 }
+
+/// Found in review: outputs must never replace an input, a device, a FIFO or a symbolic link
+/// itself, and an edit that overflows the file's type must not be written.
+@Suite struct OutputSafetyCLITests {
+    @Test func outputsNeverReplaceInputsOrSpecialFiles() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let acts = dir + "/acts.safetensors"
+        try FileManager.default.copyItem(atPath: Fixtures.vectors("real/smollm2_train_harmful.safetensors"), toPath: acts)
+        let before = try Fixtures.read(acts)
+        for command in [
+            ["stats", "--acts", acts, "--position", "0", "--out", acts],
+            ["project", "--directions", Fixtures.vectors("editing/dirs.safetensors"), "--acts", acts, "--out", acts],
+        ] {
+            let run = try CLITests.steer(command)
+            #expect(run.status != 0, "\(command[0]) replaced its input")
+            #expect(try Fixtures.read(acts) == before)
+        }
+        let same = try CLITests.steer(["stats", "--acts", acts, "--position", "0", "--out", acts])
+        #expect(same.stderr.contains("is the input file"), "\(same.stderr)")
+        // A FIFO at --out is refused (renaming over it would replace it); a symlink's target is written.
+        let fifo = dir + "/fifo"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let piped = try CLITests.steer(["stats", "--acts", acts, "--position", "0", "--out", fifo])
+        #expect(piped.status == 1 && piped.stderr.contains("is not a regular file (a named pipe)"), "\(piped.stderr)")
+        let link = dir + "/link.safetensors"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "target.safetensors")
+        #expect(try CLITests.steer(["stats", "--acts", acts, "--position", "0", "--out", link]).status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "target.safetensors")
+        #expect(Statistics.isStatistics(dir + "/target.safetensors"))
+    }
+
+    @Test func overflowingEditsAreRefusedAndNearDuplicateDirectionsToo() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let out = dir + "/o.npy"
+        let run = try CLITests.steer([
+            "add", "--directions", Fixtures.vectors("editing/dirs.safetensors"), "--coef", "1e300", "--acts",
+            Fixtures.vectors("synthetic/pos_f16.npy"),
+            "--position", "1", "--out", out,
+        ])
+        #expect(run.status == 1 && run.stderr.contains("NaN or infinite in f16") && !FileManager.default.fileExists(atPath: out), "\(run.stderr)")
+        var generator = SplitMix64(seed: 5)
+        let v = (0..<64).map { _ in Double(generator.next() >> 11) * 0x1p-53 - 0.5 }
+        let near = v.map { $0 * (1 + 1e-6 * (Double(generator.next() >> 11) * 0x1p-53 - 0.5)) }
+        #expect(throws: SteerError.self) { try Ablation(directions: [v, near], slot: 3) }
+    }
+}

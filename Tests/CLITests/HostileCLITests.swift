@@ -143,7 +143,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
         try Fixtures.write([1, 2, 3], to: target + "/keep")
         let run = try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--position", "0", "--no-metrics", "--out", target])
-        expectOneLine(run, status: 1, containing: "cannot rename into place", "--out a directory")
+        expectOneLine(run, status: 1, containing: "is not a regular file (a directory)", "--out a directory")
         #expect(try Fixtures.read(target + "/keep") == [1, 2, 3])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.contains("steer-tmp") })
     }

@@ -55,8 +55,10 @@ import Testing
         let file = try TensorFile.open(path)
         var metadata = file.metadata
         metadata["steer.alpha"] = "0x10"
-        try TensorWriter.rewrite(file, to: path, addedMetadata: metadata, editing: []) { _, _, _ in }
-        #expect(throws: SteerError.self) { try LatentGuard.read(path) }
+        let hostile = dir + "/hex-hostile.safetensors"  // never over the file being read: steer refuses that
+        try TensorWriter.rewrite(file, to: hostile, addedMetadata: metadata, editing: []) { _, _, _ in }
+        #expect(throws: SteerError.self) { try LatentGuard.read(hostile) }
+        #expect(throws: SteerError.self) { try TensorWriter.rewrite(file, to: path, editing: []) { _, _, _ in } }
         var model = try realGuard()
         model.alpha = .infinity
         try expectReadError(model, "steer.alpha")

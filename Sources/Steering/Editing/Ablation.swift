@@ -16,21 +16,29 @@ public struct Ablation: Sendable, Equatable {
     /// is about 1e-7 from it); they are made exactly orthonormal in Float64 either way.
     public static let orthonormalTolerance = 1e-5
 
+    /// Tolerance on the part of a direction outside the span of those before it, relative to its norm:
+    /// below it, the direction is (nearly) a combination of the others. 1e-5 is far above the rounding
+    /// of directions stored in F32 (about 1e-7), so a duplicated direction never passes as a new one.
+    public static let independenceTolerance = 1e-5
+
     /// The ablation of the span of `directions` (raw vectors of one width). Throws when one is zero,
-    /// not finite, or (nearly) a combination of the others.
-    public init(directions: [[Double]], file: String? = nil) throws {
+    /// not finite, or (nearly) a combination of the others; `file` and `slot` name them in errors.
+    public init(directions: [[Double]], file: String? = nil, slot: Int? = nil) throws {
+        let at = slot.map { " at layer slot \($0)" } ?? ""
         guard let width = directions.first?.count, width > 0, directions.allSatisfy({ $0.count == width }) else {
-            throw SteerError(.shape, file: file, "directions to ablate must be non-empty and of one width")
+            throw SteerError(.shape, file: file, "directions to ablate\(at) must be non-empty and of one width")
         }
         guard directions.count <= width else {
-            throw SteerError(.shape, file: file, "\(directions.count) directions of width \(width) span at most \(width) dimensions")
+            throw SteerError(.shape, file: file, "\(directions.count) directions of width \(width)\(at) span at most \(width) dimensions")
         }
         guard directions.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
-            throw SteerError(.value, file: file, "a direction has a NaN or infinite value")
+            throw SteerError(.value, file: file, "a direction\(at) has a NaN or infinite value")
         }
         let norms = directions.map(LinearAlgebra.norm)
         guard let smallest = norms.min(), smallest > 0 else {
-            throw SteerError(.value, file: file, "a direction is zero (a degenerate slot): it spans nothing to project on or remove")
+            throw SteerError(
+                .value, file: file,
+                "the direction\(at) is zero (a degenerate slot): it spans nothing to project on or remove; leave the slot out with --layers")
         }
         var error = 0.0
         for i in directions.indices {
@@ -40,8 +48,9 @@ public struct Ablation: Sendable, Equatable {
             }
         }
         let (q, diagonal) = try LinearAlgebra.orthonormalize(directions.flatMap { $0 }, count: directions.count, width: width)
-        for (i, r) in diagonal.enumerated() where abs(r) <= 1e-10 * norms[i] {
-            throw SteerError(.value, file: file, "direction \(i + 1) of \(directions.count) is a combination of the ones before it; drop it")
+        for (i, r) in diagonal.enumerated() where abs(r) <= Self.independenceTolerance * norms[i] {
+            throw SteerError(
+                .value, file: file, "direction \(i + 1) of \(directions.count)\(at) is (nearly) a combination of the ones before it; drop it")
         }
         // Householder QR may flip a vector: keep each pointing the way its direction does.
         basis = (0..<directions.count).map { i in

@@ -46,7 +46,7 @@ extension Activations {
             guard vectors.count <= width else {
                 throw SteerError.shape(file, "has \(vectors.count) basis vectors at slot \(slot), more than the width \(width)")
             }
-            let ablation = try Ablation(directions: vectors, file: file)
+            let ablation = try Ablation(directions: vectors, file: file, slot: slot)
             if ablation.orthonormalized { orthonormalized.append(slot) }
             return ablation.basis
         }

@@ -18,7 +18,13 @@ public enum AtomicFile {
     }
 
     /// Streams output through `body` into a temporary file, then renames it to `path`.
+    ///
+    /// The output must be a regular file or not exist yet: a device, a FIFO or a directory at `path`
+    /// is refused (renaming over `/dev/null` would replace the device), a symbolic link is followed
+    /// (its target is written, the link kept), and a file this process has open for reading (an
+    /// input) is never replaced.
     public static func write(to path: String, _ body: (inout Sink) throws -> Void) throws {
+        let path = try target(of: path)
         let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : "."
         let base = path.split(separator: "/").last.map(String.init) ?? path
         var template = Array("\(directory.isEmpty ? "/" : directory)/.\(base).steer-tmp-XXXXXX".utf8CString)
@@ -35,6 +41,7 @@ public enum AtomicFile {
             fchmod(fd, 0o666 & ~currentUmask())  // what open(2) would have given; mkstemp makes 0600
             open = false
             guard close(fd) == 0 else { throw SteerError.io(path, "cannot write: \(String(cString: strerror(errno)))") }
+            _ = try target(of: path)  // still not an input, device or directory (the body may have opened more)
             guard rename(temporary, path) == 0 else {
                 throw SteerError.io(path, "cannot rename into place: \(String(cString: strerror(errno)))")
             }
@@ -43,6 +50,39 @@ public enum AtomicFile {
             unlink(temporary)
             throw error
         }
+    }
+
+    /// Where to write for `path`: the path itself, or a symbolic link's target; throws for anything
+    /// but a regular file, and for a file this process reads.
+    static func target(of path: String) throws -> String {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return path }  // nothing there yet
+        var resolved = path
+        if (info.st_mode & S_IFMT) == S_IFLNK {
+            guard let real = realpath(path, nil) else { return try danglingTarget(path) }
+            resolved = String(cString: real)
+            free(real)
+            guard stat(resolved, &info) == 0 else { return resolved }
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SteerError.io(
+                path, "is not a regular file (\(ReadOnlyFile.describeType(info.st_mode))); steer writes its outputs to regular files only")
+        }
+        if let input = OpenInputs.path(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) {
+            throw SteerError.argument("\(path) is the input file \(input); write the output elsewhere")
+        }
+        return resolved
+    }
+
+    /// The file a dangling symbolic link names (relative to the link's folder), to be created there.
+    private static func danglingTarget(_ link: String) throws -> String {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let n = readlink(link, &buffer, 4096)
+        guard n > 0 else { throw SteerError.io(link, "cannot read the symbolic link: \(String(cString: strerror(errno)))") }
+        let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard !target.hasPrefix("/") else { return target }
+        let folder = link.contains("/") ? String(link[..<(link.lastIndex(of: "/") ?? link.endIndex)]) + "/" : ""
+        return folder + target
     }
 
     /// The process's file-creation mask (read by setting it and putting it back).

@@ -21,6 +21,8 @@ public final class ReadOnlyFile: @unchecked Sendable {
     public let size: Int
     /// Descriptor kept open for `pread`.
     let descriptor: Int32
+    /// Device and inode of a file opened by path (registered in ``OpenInputs`` while open).
+    private var identity: (UInt64, UInt64)?
     private let counter = Atomic<Int>(0)
 
     /// Bytes read from the file so far, by every thread (what a selective read saves shows here).
@@ -49,6 +51,8 @@ public final class ReadOnlyFile: @unchecked Sendable {
         descriptor = fd
         size = Int(info.st_size)
         posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
+        identity = (UInt64(info.st_dev), UInt64(info.st_ino))
+        OpenInputs.add(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), path: path)
     }
 
     /// Adopts an open descriptor of a regular file (an unlinked temporary file steer filled:
@@ -65,9 +69,12 @@ public final class ReadOnlyFile: @unchecked Sendable {
         size = Int(info.st_size)
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        if let (device, inode) = identity { OpenInputs.remove(device: device, inode: inode) }
+        close(descriptor)
+    }
 
-    private static func describeType(_ mode: mode_t) -> String {
+    static func describeType(_ mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFDIR: "a directory"
         case S_IFIFO: "a named pipe"

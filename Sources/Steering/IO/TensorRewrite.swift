@@ -103,6 +103,13 @@ extension TensorWriter {
         Kernels.convert(bytes, matrix.dtype, rows.count * matrix.width, into: values)
         try edit(index, rows, values)
         Kernels.narrow(values, count: rows.count * matrix.width, to: matrix.dtype, into: bytes)
+        // An edit that overflows the file's type (or a NaN in the rows) must not be written as if it were data.
+        if Kernels.nonFiniteCount(bytes, matrix.dtype, rows.count * matrix.width) > 0 {
+            throw SteerError.value(
+                matrix.storage.path,
+                "edited rows \(rows.lowerBound)-\(rows.upperBound - 1) come out NaN or infinite in \(matrix.dtype.rawValue) (the edit is too large for the file's type, or the rows hold NaN); nothing was written"
+            )
+        }
         var output = sink
         lock.lock()
         defer { lock.unlock() }

@@ -45,7 +45,7 @@ public struct OrthogonalizationPlan: Sendable {
         var bases: [Int: [[Double]]] = [:]
         for slot in target.keys {
             guard let index = directions.slots.firstIndex(of: slot) else { continue }
-            bases[slot] = try Ablation(directions: directions.vectors[index], file: file).basis
+            bases[slot] = try Ablation(directions: directions.vectors[index], file: file, slot: slot).basis
         }
         var edits: [Edit] = []
         var unedited: [ResidualWriter] = []

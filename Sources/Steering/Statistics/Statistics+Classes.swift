@@ -26,6 +26,11 @@ extension Statistics {
         if let recorded = stats.label, recorded != label {
             throw SteerError(.value, file: path, "holds \(recorded) statistics, given as the \(label) class")
         }
+        if let position, position < 0 {
+            throw SteerError.argument(
+                "\(path): statistics record only the position they were taken at (\(stats.position.map(String.init) ?? "none")); give it as an index from 0, not \(position)",
+                setting: .position)
+        }
         if let position, position != stats.position {
             throw SteerError.argument(
                 "\(path): statistics of position \(stats.position.map(String.init) ?? "none"), not \(position)", setting: .position)

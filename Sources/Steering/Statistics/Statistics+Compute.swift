@@ -49,11 +49,11 @@ extension Statistics {
     /// The `i`-th of `n` equal row ranges of `count` rows (`i` from 0): rows `⌊i·count/n⌋ ..< ⌊(i+1)·count/n⌋`.
     public static func shard(_ i: Int, of n: Int, rows count: Int) throws -> Range<Int> {
         guard n >= 1, n <= 1_000_000, i >= 0, i < n else {
-            throw SteerError.argument("shard \(i)/\(n): give i/n with 0 ≤ i < n ≤ 1000000", setting: .rows)
+            throw SteerError.argument("--shard \(i)/\(n): give i/n with 0 ≤ i < n ≤ 1000000")
         }
         let (a, overflowA) = i.multipliedReportingOverflow(by: count)
         let (b, overflowB) = (i + 1).multipliedReportingOverflow(by: count)
-        guard !overflowA, !overflowB else { throw SteerError.argument("shard \(i)/\(n) of \(count) rows overflows", setting: .rows) }
+        guard !overflowA, !overflowB else { throw SteerError.argument("--shard \(i)/\(n) of \(count) rows overflows") }
         return (a / n)..<(b / n)
     }
 }
