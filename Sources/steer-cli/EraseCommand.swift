@@ -55,19 +55,16 @@ struct EraseFit: ParsableCommand {
         let selection = try input.selection()
         let set: EraserSet
         let summary: (rows: (Int, Int), width: Int, position: Int?)
-        switch (Statistics.isStatistics(pos), Statistics.isStatistics(neg)) {
-        case (true, true):
+        if try classInputsAreStatistics(pos, neg, maker: "steer stats --gram") {
             let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
             let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
             set = try EraserSet.fit(positive: positive, negative: negative, files: (pos, neg), method: method, shrinkage: shrinkage)
             summary = ((positive.rows, negative.rows), positive.width, positive.position)
-        case (false, false):
+        } else {
             let positive = try Activations.open(pos, selection: selection)
             let negative = try Activations.open(neg, selection: selection)
             set = try EraserSet.fit(positive: positive, negative: negative, method: method, shrinkage: shrinkage, options: input.streamOptions)
             summary = ((positive.rowCount, negative.rowCount), positive.width, positive.position)
-        default:
-            throw ValidationError("give two statistics files (from steer stats --gram / steer merge) or two activation files, not one of each")
         }
         try set.write(to: out)
         let layers = zip(set.slots, set.erasers).map { Report.Layer(layer: $0, rank: $1.rank) }

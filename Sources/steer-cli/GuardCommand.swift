@@ -65,12 +65,7 @@ struct GuardTrain: ParsableCommand {
 
     func run() throws {
         let selection = try input.selection()
-        switch (Statistics.isStatistics(pos), Statistics.isStatistics(neg)) {
-        case (true, true): return try runOnStatistics(selection)
-        case (true, false), (false, true):
-            throw ValidationError("give two statistics files (from steer stats / steer merge) or two activation files, not one of each")
-        case (false, false): break
-        }
+        if try classInputsAreStatistics(pos, neg) { return try runOnStatistics(selection) }
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
         let options = input.streamOptions

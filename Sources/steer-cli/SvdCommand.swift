@@ -86,10 +86,7 @@ struct Svd: ParsableCommand {
         let basis: BasisSet
         let layers: [SubspaceLayer]
         var position: Int?
-        if stack.isEmpty, let pos, let neg, Statistics.isStatistics(pos) || Statistics.isStatistics(neg) {
-            guard Statistics.isStatistics(pos), Statistics.isStatistics(neg) else {
-                throw ValidationError("give two statistics files (from steer stats / steer merge) or two activation files, not one of each")
-            }
+        if stack.isEmpty, let pos, let neg, try classInputsAreStatistics(pos, neg) {
             guard !paired, !randomized else {
                 throw ValidationError("statistics files give --to-mean or --centered bases; --paired and --randomized need the rows")
             }

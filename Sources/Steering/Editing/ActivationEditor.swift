@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Writes an edited copy of an activation file: the same format, dtype, shape, layout, tensor
 /// names and metadata (plus a record of the edit, safetensors only), with the rows of the chosen
 /// layer slots and positions edited and every other byte copied verbatim.
@@ -25,7 +21,7 @@ public enum ActivationEditor {
     /// Copies `sets[0].file` to `output` with `edits[i]` applied to selected layer `i` of every set in
     /// `sets` (the same file, slots and rows, at the positions to edit: see ``Activations/atEveryPosition(layout:)``).
     /// `metadata` is added to a safetensors file's `__metadata__`, with `steer.edit_slots` and
-    /// `steer.edit_positions`. Refuses to write over the input.
+    /// `steer.edit_positions`. Refuses to write over the input (as every output does: ``AtomicFile``).
     @discardableResult
     public static func rewrite(
         _ sets: [Activations], edits: [RowEdit], to output: String, metadata: [String: String] = [:], blockRows: Int = 64,
@@ -39,7 +35,6 @@ public enum ActivationEditor {
         guard edits.count == first.layers.count, edits.allSatisfy({ $0.width == first.width }) else {
             throw SteerError(.shape, file: file.path, "needs one edit of width \(first.width) per selected layer slot (\(first.layers.count))")
         }
-        try refuseSamePath(file.path, output)
         let positions = sets.compactMap(\.position)
         var added = metadata
         added["steer.edit_slots"] = first.slots.map(String.init).joined(separator: ",")
@@ -55,16 +50,6 @@ public enum ActivationEditor {
         return Summary(
             input: file.path, output: output, slots: first.slots, positions: positions, rows: first.rowCount, format: file.format.rawValue,
             dtype: first.dtype.rawValue)
-    }
-
-    /// Throws when `output` names the file at `input` (the same path, or a link to it).
-    static func refuseSamePath(_ input: String, _ output: String) throws {
-        var a = stat()
-        var b = stat()
-        guard stat(input, &a) == 0, stat(output, &b) == 0 else { return }  // no output yet: not the same file
-        if a.st_dev == b.st_dev && a.st_ino == b.st_ino {
-            throw SteerError(.argument, "\(output) is the input file \(input); write the edited copy elsewhere")
-        }
     }
 }
 

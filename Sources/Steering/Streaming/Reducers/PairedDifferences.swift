@@ -10,17 +10,7 @@ public struct PairedDifferences: PairedRowReducer {
 
     public func consume(_ state: inout GramMatrix.State, layer: Int, positive: RowBlock, negative: RowBlock) {
         guard layer < gram.layers, positive.width == gram.width, negative.width == gram.width else { return }
-        let width = gram.width
-        var minus = [Double](repeating: 0, count: width)
-        minus.withUnsafeMutableBufferPointer { b in
-            guard let b = b.baseAddress else { return }
-            gram.add(&state, layer: layer, rows: positive.rows.count) { k, out in
-                let r = positive.rows.lowerBound + k
-                Kernels.convert(positive.row(r), positive.dtype, width, into: out)
-                Kernels.convert(negative.row(r), negative.dtype, width, into: b)
-                for j in 0..<width { out[j] -= b[j] }
-            }
-        }
+        positive.withDifferences(minus: negative) { fill in gram.add(&state, layer: layer, rows: positive.rows.count, fill) }
     }
 
     public func merge(_ state: inout GramMatrix.State, _ next: GramMatrix.State) { gram.merge(&state, next) }

@@ -125,17 +125,7 @@ public struct PairedScatterProducts: PairedRowReducer {
 
     public func consume(_ state: inout ScatterProducts.State, layer: Int, positive: RowBlock, negative: RowBlock) {
         guard layer < products.layers, positive.width == products.width, negative.width == products.width else { return }
-        let width = products.width
-        var minus = [Double](repeating: 0, count: width)
-        minus.withUnsafeMutableBufferPointer { b in
-            guard let b = b.baseAddress else { return }
-            products.add(&state, layer: layer, rows: positive.rows.count) { k, out in
-                let r = positive.rows.lowerBound + k
-                Kernels.convert(positive.row(r), positive.dtype, width, into: out)
-                Kernels.convert(negative.row(r), negative.dtype, width, into: b)
-                for j in 0..<width { out[j] -= b[j] }
-            }
-        }
+        positive.withDifferences(minus: negative) { fill in products.add(&state, layer: layer, rows: positive.rows.count, fill) }
     }
 
     public func merge(_ state: inout ScatterProducts.State, _ next: ScatterProducts.State) { products.merge(&state, next) }
