@@ -80,6 +80,10 @@ struct Orthogonalize: ParsableCommand {
     @Option(help: ArgumentHelp("Check an edited model directory's shards against its steer-recipe.json, and nothing else.", valueName: "dir"))
     var verify: String?
     @Flag(help: "Replace an existing output directory (written beside it, then renamed).") var force = false
+    @Flag(
+        help: ArgumentHelp(
+            "Skip the SHA-256 of every shard in and out (a pass over each, about 1.6 GB/s per core); the recipe then records none, so --verify and a checked --recipe replay are not possible."
+        )) var noDigests = false
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var threads: Int?
     @Flag(help: "Print the recipe as one JSON object.") var json = false
 
@@ -92,8 +96,8 @@ struct Orthogonalize: ParsableCommand {
         }
         guard model != nil, (out != nil) != (asLora != nil) else { throw ValidationError("give --model DIR and one of --out DIR and --as-lora DIR") }
         if recipe != nil {
-            guard directions == nil, layer == nil, !perLayer, normPreserve == nil, kernel == nil, mlpKernel == nil, asLora == nil else {
-                throw ValidationError("--recipe takes its directions, slots and strength from the recipe")
+            guard directions == nil, layer == nil, !perLayer, normPreserve == nil, kernel == nil, mlpKernel == nil, asLora == nil, !noDigests else {
+                throw ValidationError("--recipe takes its directions, slots, strength and digests from the recipe")
             }
             return
         }
@@ -121,7 +125,7 @@ struct Orthogonalize: ParsableCommand {
         let attention = try kernel.map(StrengthKernel.init(parsing:))
         var options = WeightOrthogonalizer.Options(
             strength: strength, attentionKernel: attention, mlpKernel: try mlpKernel.map(StrengthKernel.init(parsing:)) ?? attention,
-            normPreservation: preservation, force: force, version: Steer.configuration.version, stream: stream)
+            normPreservation: preservation, force: force, digests: !noDigests, version: Steer.configuration.version, stream: stream)
         if !json { options.progress = { line in standardError("steer orthogonalize: " + line) } }
         if let asLora {
             guard let directions else { throw ValidationError("give --directions FILE") }
@@ -179,7 +183,14 @@ struct Orthogonalize: ParsableCommand {
                 "note: \(recipe.unedited.count) writers left as they were (no direction for their slot, or strength 0): \(recipe.unedited.joined(separator: ", "))"
             )
         }
-        if let path = self.recipe { lines.append("replayed \(path): every shard is byte-identical to the recipe's output") }
+        if let path = self.recipe {
+            lines.append(
+                recipe.shards.allSatisfy { $0.outputSHA256 != nil }
+                    ? "replayed \(path): every shard is byte-identical to the recipe's output"
+                    : "replayed \(path); it records no SHA-256 (--no-digests), so the shards were not compared")
+        } else if recipe.shards.contains(where: { $0.outputSHA256 == nil }) {
+            lines.append("no SHA-256 recorded (--no-digests): --verify cannot check this directory")
+        }
         lines.append("wrote \(out ?? asLora ?? "") (\(recipe.shards.count) shard\(recipe.shards.count == 1 ? "" : "s"), steer-recipe.json)")
         return lines.joined(separator: "\n")
     }

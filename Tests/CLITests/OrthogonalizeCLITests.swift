@@ -214,4 +214,30 @@ import Testing
             ["--recipe", first + "/steer-recipe.json", "--model", Self.model("llama")], out: dir + "/third", naming: Self.model("llama"),
             "other model")
     }
+
+    @Test func noDigestsWritesTheSameModelAndSaysVerifyCannotCheckIt() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let (hashed, fast, again) = (dir + "/hashed", dir + "/fast", dir + "/again")
+        let arguments = ["orthogonalize", "--model", Self.model("qwen2_tied_sharded"), "--directions", Self.directions, "--layer", "1"]
+        let made = try CLITests.steer(arguments + ["--out", hashed])
+        let quick = try CLITests.steer(arguments + ["--out", fast, "--no-digests"])
+        #expect(made.status == 0 && quick.status == 0, "\(made.stderr) \(quick.stderr)")
+        #expect(quick.stdout.contains("no SHA-256 recorded"))
+        for shard in ["model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors"] {
+            #expect(try Fixtures.read(hashed + "/" + shard) == Fixtures.read(fast + "/" + shard), "\(shard)")
+        }
+        let recipe = try #require(try Fixtures.json(fast + "/steer-recipe.json") as? [String: Any])
+        let shards = try #require(recipe["shards"] as? [[String: Any]])
+        #expect(shards.count == 3 && shards.allSatisfy { $0["input_sha256"] == nil && $0["output_sha256"] == nil })
+        let verified = try CLITests.steer(["orthogonalize", "--verify", fast])
+        #expect(
+            verified.status == 1 && verified.stderr.contains("--no-digests") && verified.stderr.split(separator: "\n").count == 1,
+            "\(verified.stderr)")
+        // Replayed without the comparison, and said so; the shards are still the same.
+        let replayed = try CLITests.steer([
+            "orthogonalize", "--recipe", fast + "/steer-recipe.json", "--model", Self.model("qwen2_tied_sharded"), "--out", again,
+        ])
+        #expect(replayed.status == 0 && replayed.stdout.contains("not compared"), "\(replayed.stderr)")
+        #expect(try Fixtures.read(again + "/model-00002-of-00003.safetensors") == Fixtures.read(hashed + "/model-00002-of-00003.safetensors"))
+    }
 }

@@ -98,6 +98,13 @@ size_t steer_count_nonfinite_path(int path, const void *x, int dtype, size_t n);
 void steer_from_f64_path(int path, const double *x, size_t n, int dtype, void *out);
 void steer_from_f32_path(int path, const float *x, size_t n, int dtype, void *out);
 
+/// A thread that starts the writeback of `fd`'s dirty pages every 50 ms (sync_file_range,
+/// without waiting) until stopped; NULL when no thread could be made (then there is none to stop).
+struct steer_writeback;
+struct steer_writeback *steer_writeback_start(int fd);
+/// Stops and frees the thread (NULL: nothing).
+void steer_writeback_stop(struct steer_writeback *w);
+
 /// copy_file_range(2): copies `count` bytes between files in the kernel, advancing both offsets.
 /// Returns the bytes copied, 0 at end of input, or -1 with errno set (ENOSYS, EXDEV, EINVAL: fall back).
 long steer_copy_file_range(int in_fd, long long *in_offset, int out_fd, long long *out_offset, unsigned long count);

@@ -8,8 +8,8 @@ import CKernels
 
 /// Writes files so that a reader never sees half of one.
 ///
-/// The bytes go to a temporary file beside the target, are flushed to disk, and
-/// the temporary file is renamed over the target. On any failure the temporary
+/// The bytes go to a temporary file beside the target, are flushed to disk (their writeback
+/// started every 50 ms while they are written), and the temporary file is renamed over the target. On any failure the temporary
 /// file is removed and an existing target is left as it was.
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically.
@@ -36,7 +36,15 @@ public enum AtomicFile {
         var sink = Sink(fd: fd, path: path)
         var open = true
         do {
-            try body(&sink)
+            // Written pages go to disk while the body computes, so the fsync below waits for little.
+            let writeback = steer_writeback_start(fd)
+            do {
+                try body(&sink)
+            } catch {
+                steer_writeback_stop(writeback)
+                throw error
+            }
+            steer_writeback_stop(writeback)
             guard fsync(fd) == 0 else { throw SteerError.io(path, "cannot flush: \(String(cString: strerror(errno)))") }
             fchmod(fd, 0o666 & ~currentUmask())  // what open(2) would have given; mkstemp makes 0600
             open = false

@@ -14,7 +14,10 @@ final class CheckTally: @unchecked Sendable {
 
     init(width: Int) { alongAfter = [Double](repeating: 0, count: width) }
 
-    func add(before2: Double, after2: Double, along2: Double = 0, alongAfter2: Double = 0, alongAfter partial: [Double] = []) {
+    func add(
+        before2: Double, after2: Double, along2: Double = 0, alongAfter2: Double = 0,
+        alongAfter partial: UnsafeBufferPointer<Double> = .init(start: nil, count: 0)
+    ) {
         lock.lock()
         defer { lock.unlock() }
         self.before2 += before2

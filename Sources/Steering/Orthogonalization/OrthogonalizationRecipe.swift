@@ -9,11 +9,12 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
     public static let fileName = "steer-recipe.json"
     public static let directionsName = "steer-recipe-directions.safetensors"
 
-    /// A shard in and out.
+    /// A shard in and out, with the SHA-256 of each (nil when the model was written with
+    /// ``WeightOrthogonalizer/Options/digests`` off).
     public struct Shard: Sendable, Codable, Equatable {
         public let file: String
-        public let inputSHA256: String
-        public let outputSHA256: String
+        public let inputSHA256: String?
+        public let outputSHA256: String?
         enum CodingKeys: String, CodingKey {
             case file
             case inputSHA256 = "input_sha256"

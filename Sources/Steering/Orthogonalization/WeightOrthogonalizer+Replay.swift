@@ -19,7 +19,8 @@ extension WeightOrthogonalizer {
     /// Replays the recipe at `recipePath` on the model at `model`, writing `out`: the model's shards
     /// must be the recipe's inputs (SHA-256), the directions are the recipe's own
     /// (`steer-recipe-directions.safetensors` beside it), and the shards written must be
-    /// byte-identical to the recipe's outputs, or nothing is left at `out`.
+    /// byte-identical to the recipe's outputs, or nothing is left at `out`. A recipe written without
+    /// digests is replayed without these two checks.
     public static func replay(recipe recipePath: String, model path: String, out: String, options: Options = .init()) throws
         -> OrthogonalizationRecipe
     {
@@ -36,29 +37,40 @@ extension WeightOrthogonalizer {
                 "holds shards \(model.shardNames.joined(separator: ", ")); \(recipePath) was made from \(recipe.shards.map(\.file).joined(separator: ", "))"
             )
         }
-        let inputs = try digests(of: model.shards.map(\.path), workers: options.stream.workers)
-        for (shard, digest) in zip(recipe.shards, inputs) where shard.inputSHA256 != digest {
-            throw SteerError.value(path + "/" + shard.file, "is not the recipe's input (SHA-256 \(digest), \(recipePath) says \(shard.inputSHA256))")
+        let recorded = recipe.shards.allSatisfy { $0.inputSHA256 != nil && $0.outputSHA256 != nil }
+        if recorded {
+            let inputs = try digests(of: model.shards.map(\.path), workers: options.stream.workers)
+            for (shard, digest) in zip(recipe.shards, inputs) where shard.inputSHA256 != digest {
+                throw SteerError.value(
+                    path + "/" + shard.file, "is not the recipe's input (SHA-256 \(digest), \(recipePath) says \(shard.inputSHA256 ?? "none"))")
+            }
         }
         var options = options
+        options.digests = recorded
         options.strength = recipe.strength
         options.normPreservation = preservation
         options.attentionKernel = recipe.attentionKernel
         options.mlpKernel = recipe.mlpKernel
         let choice: DirectionChoice = recipe.layer.map { .slot($0) } ?? .perLayer
-        return try run(model: path, directions: directions, choice: choice, out: out, options: options, expecting: recipe.shards)
+        return try run(model: path, directions: directions, choice: choice, out: out, options: options, expecting: recorded ? recipe.shards : nil)
     }
 
     /// Checks an edited model directory against its `steer-recipe.json`: every shard's SHA-256 must
     /// be the one recorded. Returns the recipe; throws naming the first shard that differs.
     public static func verify(_ directory: String, workers: Int = StreamOptions().workers) throws -> OrthogonalizationRecipe {
         let recipe = try readRecipe(directory + "/" + OrthogonalizationRecipe.fileName)
+        guard recipe.shards.allSatisfy({ $0.outputSHA256 != nil }) else {
+            throw SteerError.value(
+                directory + "/" + OrthogonalizationRecipe.fileName,
+                "records no SHA-256 of its shards (written with --no-digests); there is nothing to verify against")
+        }
         let paths = recipe.shards.map { directory + "/" + $0.file }
         for path in paths where !FileManager.default.fileExists(atPath: path) {
             throw SteerError.io(path, "is missing (the recipe lists it)")
         }
         for (shard, digest) in zip(recipe.shards, try digests(of: paths, workers: workers)) where shard.outputSHA256 != digest {
-            throw SteerError.value(directory + "/" + shard.file, "is not what steer wrote (SHA-256 \(digest), the recipe says \(shard.outputSHA256))")
+            throw SteerError.value(
+                directory + "/" + shard.file, "is not what steer wrote (SHA-256 \(digest), the recipe says \(shard.outputSHA256 ?? "none"))")
         }
         return recipe
     }

@@ -22,7 +22,9 @@ extension WeightOrthogonalizer {
             matrices.append(matrix)
             tallies.append(CheckTally(width: edit.basis.count * matrix.width))
             let k = edit.basis.count
-            let product = edit.writer.orientation == .outputRows ? try leftProduct(matrix, u: u, k: k, workers: options.stream.workers) : []
+            let product =
+                edit.writer.orientation == .outputRows
+                ? try leftProduct(matrix, u: u, k: k, squares: options.normPreservation == .columns, workers: options.stream.workers) : []
             products.append(Array(product.prefix(k * matrix.width)))
             columnScales.append(
                 try columnScale(
@@ -36,22 +38,28 @@ extension WeightOrthogonalizer {
         try TensorWriter.rewrite(shard, to: path, appending: appending, editing: matrices, options: options.stream) { m, rows, values in
             let edit = edits[m]
             let width = matrices[m].width
-            let (u, k) = (bases[m], edit.basis.count)
+            let k = edit.basis.count
             let rescale = options.normPreservation.rescalesStoredRows(edit.writer.orientation)
-            let scratch = UnsafeMutableRawPointer.allocate(byteCount: rows.count * width * 8, alignment: 64)
+            // One row's worth of the file's bytes (the rounding) and of the check's products.
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: width * 8, alignment: 64)
             defer { scratch.deallocate() }
-            switch edit.writer.orientation {
-            case .outputRows:
-                editOutputRows(
-                    values, rows: rows, width: width, u: u, k: k, v: products[m], strength: edit.strength, columnScale: columnScales[m],
-                    rescaleRows: rescale,
-                    dtype: matrices[m].dtype, scratch: scratch,
-                    tally: tallies[m])
-            case .rows:
-                editRows(
-                    values, count: rows.count, width: width, u: u, k: k, strength: edit.strength, columnScale: columnScales[m], rescaleRows: rescale,
-                    dtype: matrices[m].dtype, scratch: scratch,
-                    tally: tallies[m])
+            bases[m].withUnsafeBufferPointer { u in
+                products[m].withUnsafeBufferPointer { v in
+                    columnScales[m].withUnsafeBufferPointer { columns in
+                        let d = u.count / max(1, k)
+                        guard let u = u.baseAddress else { return }
+                        let block = BlockEdit(
+                            u: u, k: k, strength: edit.strength, columns: columns.count == width ? columns.baseAddress : nil,
+                            rescaleRows: rescale, dtype: matrices[m].dtype, scratch: scratch)
+                        switch edit.writer.orientation {
+                        case .outputRows:
+                            guard let v = v.baseAddress else { return }
+                            block.editOutputRows(values, rows: rows, width: width, d: d, v: v, tally: tallies[m])
+                        case .rows:
+                            block.editRows(values, count: rows.count, width: width, tally: tallies[m])
+                        }
+                    }
+                }
             }
         }
         return zip(edits, zip(matrices, zip(products, tallies))).map { edit, rest in
@@ -88,21 +96,22 @@ extension WeightOrthogonalizer {
         return RowMatrix(storage: shard.storage, dtype: dtype, rowCount: rows, width: width, offset: info.offset, rowStride: width * dtype.size)
     }
 
-    /// `V = U W` (`k × in`, row-major) for a `[d, in]` matrix and `U` (`k × d`, row-major), followed
-    /// by the squared column norms `Σ_i W_ij²` (`in` more values): one `dgemm` per chunk.
-    static func leftProduct(_ matrix: RowMatrix, u: [Double], k: Int, workers: Int) throws -> [Double] {
+    /// `V = U W` (`k × in`, row-major) for a `[d, in]` matrix and `U` (`k × d`, row-major), followed,
+    /// with `squares`, by the squared column norms `Σ_i W_ij²` (`in` more values): one `dgemm` per chunk.
+    static func leftProduct(_ matrix: RowMatrix, u: [Double], k: Int, squares: Bool = false, workers: Int) throws -> [Double] {
         let width = matrix.width
         let d = matrix.rowCount
-        return try chunkedSums(matrix, size: (k + 1) * width, scratch: 0, workers: workers) { values, rows, lower, partial, _ in
+        return try chunkedSums(matrix, size: (squares ? k + 1 : k) * width, scratch: 0, workers: workers) { values, rows, lower, partial, _ in
             u.withUnsafeBufferPointer { u in
                 guard let u = u.baseAddress else { return }
                 cblas_dgemm(
                     CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(k), Int32(width), Int32(rows), 1, u + lower, Int32(d), values,
                     Int32(width), 0, partial, Int32(width))
             }
-            let squares = partial + k * width
-            for j in 0..<width { squares[j] = 0 }
-            for i in 0..<rows { for j in 0..<width { squares[j] += values[i * width + j] * values[i * width + j] } }
+            guard squares else { return }
+            let sums = partial + k * width
+            for j in 0..<width { sums[j] = 0 }
+            for i in 0..<rows { for j in 0..<width { sums[j] += values[i * width + j] * values[i * width + j] } }
         }
     }
 
@@ -196,96 +205,5 @@ extension WeightOrthogonalizer {
             }
         default: return []
         }
-    }
-
-    /// `W' = W − λ Uᵀ V` on rows `rows` of a `[d, in]` matrix (`V = U W`, `k × in`), rounded to
-    /// `dtype`, with `‖W‖²`, `‖W'‖²` and this block's share of `U W'` added to `tally`.
-    static func editOutputRows(
-        _ values: UnsafeMutablePointer<Double>, rows: Range<Int>, width: Int, u: [Double], k: Int, v: [Double], strength: Double,
-        columnScale: [Double], rescaleRows: Bool, dtype: DType, scratch: UnsafeMutableRawPointer, tally: CheckTally
-    ) {
-        let d = u.count / max(1, k)
-        var before2 = 0.0
-        for e in 0..<(rows.count * width) { before2 += values[e] * values[e] }
-        for (i, r) in rows.enumerated() {
-            let row = values + i * width
-            let old2 = rescaleRows ? (0..<width).reduce(0.0) { $0 + row[$1] * row[$1] } : 0
-            for c in 0..<k {
-                let coefficient = strength * u[c * d + r]
-                for j in 0..<width { row[j] -= coefficient * v[c * width + j] }
-            }
-            scale(row, width: width, columns: columnScale, toNorm2: rescaleRows ? old2 : nil)
-        }
-        roundTrip(values, count: rows.count * width, dtype: dtype, scratch: scratch)
-        var after2 = 0.0
-        var along = [Double](repeating: 0, count: k * width)
-        for (i, r) in rows.enumerated() {
-            let row = values + i * width
-            for j in 0..<width { after2 += row[j] * row[j] }
-            for c in 0..<k {
-                let weight = u[c * d + r]
-                for j in 0..<width { along[c * width + j] += weight * row[j] }
-            }
-        }
-        tally.add(before2: before2, after2: after2, alongAfter: along)
-    }
-
-    /// `e' = e − λ Uᵀ (U e)` on each of `count` rows (`U`: `k × width`), rounded to `dtype`, with the
-    /// norms and `‖U e‖²` before and after added to `tally`.
-    static func editRows(
-        _ values: UnsafeMutablePointer<Double>, count: Int, width: Int, u: [Double], k: Int, strength: Double, columnScale: [Double],
-        rescaleRows: Bool, dtype: DType, scratch: UnsafeMutableRawPointer, tally: CheckTally
-    ) {
-        var before2 = 0.0
-        var along2 = 0.0
-        var a = [Double](repeating: 0, count: k)
-        for i in 0..<count {
-            let row = values + i * width
-            var old2 = 0.0
-            for j in 0..<width { old2 += row[j] * row[j] }
-            before2 += old2
-            for c in 0..<k {
-                var dot = 0.0
-                for j in 0..<width { dot += row[j] * u[c * width + j] }
-                a[c] = dot
-                along2 += dot * dot
-            }
-            for c in 0..<k {
-                let coefficient = strength * a[c]
-                for j in 0..<width { row[j] -= coefficient * u[c * width + j] }
-            }
-            scale(row, width: width, columns: columnScale, toNorm2: rescaleRows ? old2 : nil)
-        }
-        roundTrip(values, count: count * width, dtype: dtype, scratch: scratch)
-        var after2 = 0.0
-        var alongAfter2 = 0.0
-        for i in 0..<count {
-            let row = values + i * width
-            for j in 0..<width { after2 += row[j] * row[j] }
-            for c in 0..<k {
-                var dot = 0.0
-                for j in 0..<width { dot += row[j] * u[c * width + j] }
-                alongAfter2 += dot * dot
-            }
-        }
-        tally.add(before2: before2, after2: after2, along2: along2, alongAfter2: alongAfter2)
-    }
-
-    /// Multiplies `row` by the column factors (when given), or rescales it to squared norm `toNorm2`
-    /// (when given and the row is not zero).
-    static func scale(_ row: UnsafeMutablePointer<Double>, width: Int, columns: [Double], toNorm2: Double?) {
-        if columns.count == width { for j in 0..<width { row[j] *= columns[j] } }
-        guard let target = toNorm2 else { return }
-        let now = (0..<width).reduce(0.0) { $0 + row[$1] * row[$1] }
-        guard now > 1e-300, target > 0 else { return }
-        let factor = (target / now).squareRoot()
-        for j in 0..<width { row[j] *= factor }
-    }
-
-    /// Rounds `values` to `dtype` and back (what the file will hold), so the check measures the written values.
-    static func roundTrip(_ values: UnsafeMutablePointer<Double>, count: Int, dtype: DType, scratch: UnsafeMutableRawPointer) {
-        guard dtype != .float64 else { return }
-        Kernels.narrow(values, count: count, to: dtype, into: scratch)
-        Kernels.convert(scratch, dtype, count, into: values)
     }
 }
