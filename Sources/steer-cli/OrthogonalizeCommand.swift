@@ -15,8 +15,13 @@ struct Orthogonalize: ParsableCommand {
             Qwen2-MoE, Qwen3-MoE (also every expert's down_proj and the shared expert's); Gemma 2 and 3 (the same, but the \
             attention and MLP outputs pass through a (1 + γ) norm before the residual add, so those are projected \
             against u = normalize((1 + γ) ⊙ r̂), which keeps the stream's component along r̂ zero); GPT-2 (wte and \
-            wpe rows, Conv1D c_proj stored [in, d] edited on their rows, and their biases). Any other model_type \
-            is refused.
+            wpe rows, Conv1D c_proj stored [in, d] edited on their rows, and their biases); gpt-oss (embed_tokens, \
+            o_proj and its bias, the fused experts mlp.experts.down_proj [E, in, d] on their rows and \
+            down_proj_bias [E, d]); Llama 4 (llama4_text, llama4: o_proj, the dense layers' down_proj, the fused \
+            feed_forward.experts.down_proj [E, in, d], the shared expert's down_proj). A fused expert tensor is \
+            edited expert by expert, each slice [e] as its own tensor (Mixtral's and Qwen-MoE's fused \
+            mlp.experts.down_proj [E, d, in] too); MXFP4-quantized experts and 3-D tensors of other shapes are \
+            refused. Any other model_type is refused.
 
             --layer S removes slot S's direction from every writer (the refusal-direction study's method). \
             --per-layer edits block N's writers with the direction of the slot that is block N's output (HF slot \

@@ -137,7 +137,7 @@ import Testing
         try Fixtures.write(Array(text.utf8), to: model + "/config.json")
         try refuses(["--model", model, "--directions", Self.directions, "--layer", "1"], out: model + "-out", naming: "config.json", "unknown type")
         let run = try CLITests.steer(["orthogonalize", "--model", model, "--directions", Self.directions, "--layer", "1", "--out", model + "-out"])
-        let supported = "gemma2, gemma3, gemma3_text, gpt2, llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe"
+        let supported = "gemma2, gemma3, gemma3_text, gpt2, gpt_oss, llama, llama4, llama4_text, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe"
         #expect(run.stderr.contains("'mamba'") && run.stderr.contains(supported))
     }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Reference fixtures for `steer orthogonalize` (weight orthogonalization), made with transformers.
 
-Run from the repository root:  python3 vectors/orthogonalize/make_ortho_vectors.py
+Run from the repository root:  python3 vectors/orthogonalize/make_ortho_vectors.py [MODEL ...]
+(with model names, only those models, their expected tensors and their ortho.json entries are
+(re)written; the directions, the basis and the other models are left as they are)
 Needs torch, transformers, safetensors, numpy. Everything it writes is committed (well under 2 MB).
 
 Writes, under vectors/orthogonalize/:
@@ -11,6 +13,12 @@ Writes, under vectors/orthogonalize/:
   models/qwen2_moe/             Qwen2MoeForCausalLM, F32: 4 experts and a shared expert per block (their down_proj edited)
   models/mistral_f16/           MistralForCausalLM, F16
   models/gpt2/                  GPT2LMHeadModel, F32 (Conv1D [in, out] weights, wpe, biases), tied
+  models/gpt_oss_bf16/          GptOssForCausalLM, BF16: fused experts mlp.experts.down_proj [E, in, d]
+                                (x @ W[e], rows) and down_proj_bias [E, d], o_proj bias, sinks
+  models/llama4_text/           Llama4ForCausalLM, F32, 3 blocks (0 and 2 MoE: fused feed_forward.experts.down_proj
+                                [E, in, d] (bmm, rows) and shared_expert.down_proj; 1 dense feed_forward.down_proj)
+  models/qwen2_moe_fused/       Qwen2MoeForCausalLM saved with save_original_format=False: mlp.experts.down_proj
+                                fused [E, d, in] (F.linear per expert, output rows)
   directions.safetensors        steer's directions layout: F32 `layer.{slot}` [32], slots 0..3,
                                 steer.kind=directions, steer.layer_convention=hf_hidden_states
   expected/<model>_<choice>.safetensors   (choice: layer1 = `--layer 1`; per_layer for the 3-block models)
@@ -19,7 +27,8 @@ Writes, under vectors/orthogonalize/:
   basis.safetensors             a rank-2 basis at slot 1 (steer svd's layout: F32 `layer.1` [2, 32], steer.kind=basis)
   expected/{llama,gemma3_bf16}_basis2.safetensors   the edit with that basis (`--layer 1`, I − QQᵀ)
   expected/{llama,gemma3_bf16}_lora.safetensors    the `--layer 1 --as-lora` adapter tensors (PEFT names, F64)
-  expected/{llama,gpt2}_np_{columns,rows}.safetensors   `--layer 1 --norm-preserve columns|rows`
+  expected/{llama,gpt2}_np_{columns,rows}, gpt_oss_bf16_np_rows, qwen2_moe_fused_np_columns   `--layer 1 --norm-preserve columns|rows`
+                                (fused expert tensors: each expert's slice as its own tensor)
   ortho.json                    per model and choice: the largest |h · r̂| / ‖h‖ over tokens at the
                                 output of every block, for the original model and for the edited
                                 one loaded back in transformers (and, for Gemma, edited without the
@@ -76,11 +85,12 @@ def writers(kind, state, layers):
                 out += [(f"transformer.h.{n}.{part}.c_proj.weight", n, "rows", None), (f"transformer.h.{n}.{part}.c_proj.bias", n, "rows", None)]
         return out
     out.append(("model.embed_tokens.weight", None, "rows", None))
+    mlp = "feed_forward" if kind == "llama4" else "mlp"
     for n in range(layers):
-        experts = sorted(k for k in state if k.startswith(f"model.layers.{n}.mlp.") and
+        experts = sorted(k for k in state if k.startswith(f"model.layers.{n}.{mlp}.") and
                          (".experts." in k or ".shared_expert." in k) and k.endswith(".down_proj.weight"))
         for name, norm in ((f"model.layers.{n}.self_attn.o_proj.weight", f"model.layers.{n}.post_attention_layernorm.weight"),
-                           (f"model.layers.{n}.mlp.down_proj.weight", f"model.layers.{n}.post_feedforward_layernorm.weight"),
+                           (f"model.layers.{n}.{mlp}.down_proj.weight", f"model.layers.{n}.post_feedforward_layernorm.weight"),
                            *((e, None) for e in experts)):
             if name not in state:
                 continue
@@ -88,7 +98,20 @@ def writers(kind, state, layers):
             bias = name[: -len("weight")] + "bias"
             if bias in state:
                 out.append((bias, n, "rows", None))
+        # Fused experts, the orientation from the architecture's forward (transformers 5.24):
+        # gpt-oss `x @ down_proj[e] + down_proj_bias[e]` and Llama 4 `bmm(x, down_proj)`: [E, in, d], rows;
+        # Mixtral / Qwen2-MoE / Qwen3-MoE `F.linear(x, down_proj[e])`: [E, d, in], output rows.
+        fused = f"model.layers.{n}.{mlp}.experts.down_proj"
+        if fused in state:
+            out.append((fused, n, "rows" if kind in ("gpt_oss", "llama4") else "output_rows", None))
+        if fused + "_bias" in state:
+            out.append((fused + "_bias", n, "rows", None))
     return out
+
+
+def is_fused(name):
+    """Whether `name` is a fused expert tensor (the expert on its leading dimension)."""
+    return name.endswith(".experts.down_proj") or name.endswith(".experts.down_proj_bias")
 
 
 def lora(state, kind, layers):
@@ -131,24 +154,41 @@ def edit(state, kind, layers, choice, correct=True, preserve=None):
         if norm is not None and correct:
             u = orthonormal_rows((1 + state[norm].double()) * q)
         w = state[name].double()
-        if orientation == "output_rows":
-            w2 = w - u.T @ (u @ w)
-            # columns: what input unit j writes (column j) keeps its norm; rows: each output unit (row).
-            if preserve:
-                w2 = rescaled(w, w2, 0 if preserve == "columns" else 1)
-        else:
-            flat = w.reshape(-1, w.shape[-1])
-            w2 = flat - (flat @ u.T) @ u
-            # columns: each stored row (what a token or input unit writes); rows: each output unit (stored column).
-            if preserve:
-                w2 = rescaled(flat, w2, 1 if preserve == "columns" else 0)
-            w2 = w2.reshape(w.shape)
-        result[name] = w2.to(state[name].dtype).contiguous()
+        # A fused expert tensor: each expert's slice [e] edited as that expert's own tensor.
+        slices = list(w) if is_fused(name) else [w]
+        result[name] = rounded(torch.stack([edit_one(x, orientation, u, preserve) for x in slices]).reshape(w.shape), state[name].dtype)
     return result
 
 
+def rounded(w, dtype):
+    """float64 → dtype rounded once to nearest even. torch goes float64 → float32 → bfloat16, which can
+    round twice; rounding to odd in float32 first makes the second rounding the correct one."""
+    if dtype != torch.bfloat16:
+        return w.to(dtype).contiguous()
+    f = w.float()
+    toward_zero = torch.where(f.double().abs() > w.abs(), torch.nextafter(f, torch.zeros_like(f)), f)
+    bits = toward_zero.view(torch.int32)
+    odd = torch.where(toward_zero.double() != w, bits | 1, bits).view(torch.float32)
+    return odd.to(torch.bfloat16).contiguous()
+
+
+def edit_one(w, orientation, u, preserve):
+    if orientation == "output_rows":
+        w2 = w - u.T @ (u @ w)
+        # columns: what input unit j writes (column j) keeps its norm; rows: each output unit (row).
+        if preserve:
+            w2 = rescaled(w, w2, 0 if preserve == "columns" else 1)
+        return w2
+    flat = w.reshape(-1, w.shape[-1])
+    w2 = flat - (flat @ u.T) @ u
+    # columns: each stored row (what a token or input unit writes); rows: each output unit (stored column).
+    if preserve:
+        w2 = rescaled(flat, w2, 1 if preserve == "columns" else 0)
+    return w2.reshape(w.shape)
+
+
 # ------------------------------------------------------------------ the models
-def make_models():
+def make_models(only=None):
     common = dict(vocab_size=64, hidden_size=D, intermediate_size=48, num_attention_heads=4, num_key_value_heads=2,
                   max_position_embeddings=32)
     specs = {
@@ -161,21 +201,37 @@ def make_models():
                                                                          num_experts=4, num_experts_per_tok=2, tie_word_embeddings=False, **common)), torch.float32, None),
         "mistral_f16": ("llama", lambda: tf.MistralForCausalLM(tf.MistralConfig(num_hidden_layers=2, tie_word_embeddings=False, **common)),
                         torch.float16, None),
+        # fused expert tensors, each from its own seed
+        "gpt_oss_bf16": ("gpt_oss", lambda: tf.GptOssForCausalLM(tf.GptOssConfig(
+            num_hidden_layers=2, head_dim=8, num_local_experts=4, num_experts_per_tok=2, sliding_window=4,
+            rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, tie_word_embeddings=False,
+            **{**common, "intermediate_size": 16})), torch.bfloat16, None),
+        "llama4_text": ("llama4", lambda: tf.Llama4ForCausalLM(tf.Llama4TextConfig(
+            num_hidden_layers=3, head_dim=8, num_local_experts=4, num_experts_per_tok=1, moe_layers=[0, 2], intermediate_size_mlp=24,
+            tie_word_embeddings=False, **{**common, "intermediate_size": 16})), torch.float32, None),
+        "qwen2_moe_fused": ("llama", lambda: tf.Qwen2MoeForCausalLM(tf.Qwen2MoeConfig(
+            num_hidden_layers=2, moe_intermediate_size=16, shared_expert_intermediate_size=24, num_experts=4, num_experts_per_tok=2,
+            tie_word_embeddings=False, **common)), torch.float32, None),
     }
+    seeds = {"gpt_oss_bf16": 2, "llama4_text": 3, "qwen2_moe_fused": 4}
     for name, (kind, model, dtype, shard) in specs.items():
+        if only and name not in only:
+            continue
         if callable(model) and not isinstance(model, torch.nn.Module):
-            torch.manual_seed(1)
+            torch.manual_seed(seeds.get(name, 1))
             model = model()
         with torch.no_grad():
             for pname, p in model.named_parameters():
-                if "norm" in pname and kind == "gemma":
+                if ("norm" in pname and kind == "gemma") or pname.endswith("sinks"):
                     p.copy_(torch.randn_like(p) * 0.5)  # (1 + γ) far from 1: the correction matters
-                elif "bias" in pname:
+                elif "bias" in pname:  # gpt-oss down_proj_bias too
                     p.copy_(torch.randn_like(p) * 0.1)
         model = model.to(dtype).eval()
         path = os.path.join(ROOT, "models", name)
         shutil.rmtree(path, ignore_errors=True)
         kwargs = {"max_shard_size": shard} if shard else {}
+        if name == "qwen2_moe_fused":
+            kwargs["save_original_format"] = False  # transformers' own fused layout, [E, d, in]
         model.save_pretrained(path, **kwargs)
         yield name, kind, model.config, path
 
@@ -203,12 +259,16 @@ def components(path, layers, kind):
     return [float(((h @ r).abs() / h.norm(dim=-1)).max()) for h in outs]
 
 
-def main():
+def main(only=None):
     os.makedirs(os.path.join(ROOT, "expected"), exist_ok=True)
-    write_directions(os.path.join(ROOT, "directions.safetensors"))
-    write_basis(os.path.join(ROOT, "basis.safetensors"))
     report = {}
-    for name, kind, config, path in make_models():
+    if only:
+        with open(os.path.join(ROOT, "ortho.json")) as f:
+            report = json.load(f)
+    else:
+        write_directions(os.path.join(ROOT, "directions.safetensors"))
+        write_basis(os.path.join(ROOT, "basis.safetensors"))
+    for name, kind, config, path in make_models(only):
         state = load_state(path)
         layers = config.num_hidden_layers if kind != "gpt2" else config.n_layer
         entry = {"kind": kind, "layers": layers, "original": components(path, layers, kind)}
@@ -223,8 +283,11 @@ def main():
                 entry["edited"] = components_edited(path, edited, kind, tied)
                 if kind == "gemma":
                     entry["edited_uncorrected"] = components_edited(path, edit(state, kind, layers, 1, correct=False), kind, tied)
-        if name in ("llama", "gpt2"):
-            for preserve in ("columns", "rows"):
+        # Fused experts: the variant where each expert's slice differs from the whole tensor (columns of
+        # each [d, in] slice for output rows, the columns of each [in, d] slice for rows).
+        variants = {"llama": ("columns", "rows"), "gpt2": ("columns", "rows"), "gpt_oss_bf16": ("rows",), "qwen2_moe_fused": ("columns",)}
+        if name in variants:
+            for preserve in variants[name]:
                 save_file(edit(state, kind, layers, 1, preserve=preserve), os.path.join(ROOT, "expected", f"{name}_np_{preserve}.safetensors"))
         if name in ("llama", "gemma3_bf16"):
             save_file(lora(state, kind, layers), os.path.join(ROOT, "expected", f"{name}_lora.safetensors"))
@@ -272,7 +335,7 @@ def check_steer(steer):
     directions = os.path.join(ROOT, "directions.safetensors")
     for name in sorted(os.listdir(os.path.join(ROOT, "models"))):
         path = os.path.join(ROOT, "models", name)
-        kind = "gpt2" if name == "gpt2" else "gemma" if name.startswith("gemma") else "llama"
+        kind = "gpt2" if name == "gpt2" else "gemma" if name.startswith("gemma") else name.split("_bf16")[0] if name.startswith("gpt_oss") else "llama4" if name.startswith("llama4") else "llama"
         for flag, label in ((["--layer", "1"], "layer1"), (["--per-layer"], "per_layer"), (["--layer", "1"], "basis2"),
                             (["--layer", "1", "--norm-preserve", "columns"], "np_columns"), (["--layer", "1", "--norm-preserve", "rows"], "np_rows")):
             if not os.path.exists(os.path.join(ROOT, "expected", f"{name}_{label}.safetensors")):
@@ -344,4 +407,4 @@ if __name__ == "__main__":
     elif "--steer" in sys.argv:
         check_steer(sys.argv[sys.argv.index("--steer") + 1])
     else:
-        main()
+        main([a for a in sys.argv[1:] if not a.startswith("-")] or None)

@@ -7,7 +7,8 @@ import Foundation
 /// transformers and PEFT load it on the original model (`PeftModel.from_pretrained`).
 ///
 /// What a LoRA cannot hold is refused: biases (GPT-2), the norm-preserving variants (not low
-/// rank) and mixture-of-experts writers (not `nn.Linear` modules once transformers loads them).
+/// rank) and mixture-of-experts writers (not `nn.Linear` modules once transformers loads them;
+/// fused `[E, …]` expert tensors are one parameter for all experts).
 /// A tied output head stays unedited by construction (the adapter changes the embedding lookup only).
 public enum LoraAdapter {
     public static let configName = "adapter_config.json"
@@ -22,6 +23,11 @@ public enum LoraAdapter {
             if edit.writer.name.hasSuffix(".bias") {
                 throw SteerError.unsupported(
                     model.path, "'\(edit.writer.name)' is a bias, which a LoRA adapter cannot edit; write full weights instead")
+            }
+            if edit.writer.expert != nil {
+                throw SteerError.unsupported(
+                    model.path,
+                    "'\(edit.writer.name)' holds the experts fused in one tensor, which no PEFT LoRA module adapts; write full weights instead")
             }
             if edit.writer.name.contains(".experts.") || edit.writer.name.contains(".shared_expert.") {
                 throw SteerError.unsupported(model.path, "'\(edit.writer.name)' is a mixture-of-experts weight; write full weights instead")

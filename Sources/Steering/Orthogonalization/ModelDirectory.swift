@@ -109,32 +109,43 @@ public struct ModelDirectory: Sendable {
 
     /// The residual writers of this model, checked complete: an embedding, and an attention and an
     /// MLP output weight in every block `0..<blockCount`, each of a float dtype and of a shape that
-    /// fits `d_model` and its orientation. Throws naming the shard (or `config.json`) at fault.
+    /// fits `d_model` and its orientation; a fused expert tensor (`[E, d, in]`, `[E, in, d]`, `[E, d]`
+    /// as the architecture says) gives one writer per expert. Throws naming the shard (or
+    /// `config.json`) at fault, and for a quantized expert tensor (MXFP4 `_blocks`/`_scales`).
     public func residualWriters() throws -> [ResidualWriter] {
         let architecture = config.architecture
         let d = config.hiddenSize
         var writers: [ResidualWriter] = []
         for name in locations.keys.sorted() {
-            guard let (prefix, block, role, orientation) = architecture.classify(name), let location = locations[name] else { continue }
+            guard let location = locations[name] else { continue }
             let file = shards[location.shard].path
             let info = location.info
+            if architecture.isQuantizedWriter(name) {
+                throw SteerError.unsupported(
+                    file,
+                    "tensor '\(name)' is quantized (\(info.storedType) MXFP4 blocks and scales); steer edits F32, F16, BF16 and F64 weights: dequantize the model first (a BF16 checkpoint)"
+                )
+            }
+            guard let (prefix, block, template) = architecture.classify(name) else { continue }
             if let block, block >= config.blockCount {
                 throw SteerError.shape(file, "has '\(name)' of block \(block), but \(configPath) has \(config.blockCount) blocks")
             }
             guard info.dtype != nil else {
                 throw SteerError.unsupported(file, "tensor '\(name)' is \(info.storedType); steer edits F32, F16, BF16 and F64")
             }
-            let fits: Bool
-            switch orientation {
-            case .outputRows: fits = info.shape.count == 2 && info.shape[0] == d && info.shape[1] > 0
-            case .rows: fits = (info.shape.count == 2 && info.shape[1] == d && info.shape[0] > 0) || info.shape == [d]
+            guard let experts = template.experts(shape: info.shape, d: d) else {
+                throw SteerError.shape(
+                    file,
+                    "tensor '\(name)' is \(describeShape(info.shape)); a \(config.modelType) \(template.role.rawValue) writer of d_model \(d) is \(template.expectedShape(d: d))"
+                )
             }
-            guard fits else {
-                let side = orientation == .outputRows ? "[\(d), in]" : "[n, \(d)] or [\(d)]"
-                throw SteerError.shape(file, "tensor '\(name)' is \(describeShape(info.shape)); a \(role.rawValue) writer of d_model \(d) is \(side)")
+            let norm = block.flatMap { architecture.outputNorm(prefix: prefix, block: $0, role: template.role) }
+            for e in 0..<experts {
+                writers.append(
+                    ResidualWriter(
+                        name: name, block: block, role: template.role, orientation: template.orientation, outputNorm: norm,
+                        expert: template.fused ? e : nil, bias: template.bias))
             }
-            let norm = block.flatMap { architecture.outputNorm(prefix: prefix, block: $0, role: role) }
-            writers.append(ResidualWriter(name: name, block: block, role: role, orientation: orientation, outputNorm: norm))
         }
         try checkComplete(writers)
         return writers
@@ -145,9 +156,11 @@ public struct ModelDirectory: Sendable {
 
     /// Throws when a block lacks its attention or MLP output weight or the model its embedding.
     private func checkComplete(_ writers: [ResidualWriter]) throws {
-        let weights = writers.filter { $0.name.hasSuffix(".weight") }
+        let weights = writers.filter { !$0.bias }
         guard weights.contains(where: { $0.role == .embedding }) else {
-            throw SteerError.format(path, "has no token embedding of a \(config.modelType) model (\(config.architecture.templates[0].template))")
+            throw SteerError.format(
+                path,
+                "has no token embedding of a \(config.modelType) model (\(config.architecture.templates.first?.template ?? "embed_tokens.weight"))")
         }
         for block in 0..<config.blockCount {
             for role in [ResidualWriter.Role.attention, .mlp] where !weights.contains(where: { $0.block == block && $0.role == role }) {

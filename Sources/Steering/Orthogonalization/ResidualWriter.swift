@@ -29,4 +29,12 @@ public struct ResidualWriter: Sendable, Equatable {
     public let orientation: Orientation
     /// Gemma's `(1 + γ)` norm its output passes through before the residual add, when there is one.
     public let outputNorm: String?
+    /// For a fused expert tensor (the expert on its leading dimension), the expert `e` whose slice
+    /// `[e]` this writer is, edited as that expert's own tensor; nil for a whole tensor.
+    public var expert: Int? = nil
+    /// A writer that is a bias rather than a weight.
+    public var bias = false
+
+    /// The tensor's name, with `[e]` appended for one expert's slice of a fused tensor.
+    public var label: String { expert.map { "\(name)[\($0)]" } ?? name }
 }

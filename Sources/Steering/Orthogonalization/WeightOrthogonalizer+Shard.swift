@@ -18,7 +18,7 @@ extension WeightOrthogonalizer {
         let bases = edits.map { $0.basis.flatMap { $0 } }  // U, k × d row-major
         for (edit, u) in zip(edits, bases) {
             let info = try location(edit.writer.name, in: shard)
-            let matrix = try rowMatrix(info, in: shard)
+            let matrix = try writerMatrix(edit.writer, info, in: shard)
             matrices.append(matrix)
             tallies.append(CheckTally(width: edit.basis.count * matrix.width))
             let k = edit.basis.count
@@ -69,7 +69,7 @@ extension WeightOrthogonalizer {
             let before = edit.writer.orientation == .outputRows ? LinearAlgebra.norm(v) : tally.along2.squareRoot()
             let after = edit.writer.orientation == .outputRows ? LinearAlgebra.norm(tally.alongAfter) : tally.alongAfter2.squareRoot()
             return TensorCheck(
-                name: edit.writer.name, shard: shardName, role: edit.writer.role, block: edit.writer.block, orientation: edit.writer.orientation,
+                name: edit.writer.label, shard: shardName, role: edit.writer.role, block: edit.writer.block, orientation: edit.writer.orientation,
                 slot: edit.slot, strength: edit.strength, normCorrected: edit.writer.outputNorm != nil, before: before * scale,
                 residual: after * scale,
                 normRatio: tally.after2.squareRoot() * scale)
@@ -82,13 +82,19 @@ extension WeightOrthogonalizer {
         return info
     }
 
-    /// A 2-D tensor as its rows, a 1-D one as one row.
+    /// A tensor as its rows of the last dimension: a 1-D one as one row, `[n, w]` as `n` rows,
+    /// `[a, b, w]` (fused experts) as `a·b` rows.
     static func rowMatrix(_ info: TensorInfo, in shard: TensorFile) throws -> RowMatrix {
-        guard let dtype = info.dtype, let width = info.shape.last, width > 0, info.shape.count <= 2 else {
+        guard let dtype = info.dtype, let width = info.shape.last, width > 0, info.shape.count <= 3 else {
             throw SteerError.unsupported(
-                shard.path, "tensor '\(info.name)' is \(info.storedType) \(describeShape(info.shape)); expected a float matrix or vector")
+                shard.path,
+                "tensor '\(info.name)' is \(info.storedType) \(describeShape(info.shape)); expected a float tensor of at most 3 dimensions")
         }
-        let rows = info.shape.count == 2 ? info.shape[0] : 1
+        let (rows, overflow) = info.shape.dropLast().reduce((1, false)) { total, n in
+            let (product, over) = total.0.multipliedReportingOverflow(by: n)
+            return (product, total.1 || over || n < 0)
+        }
+        guard !overflow else { throw SteerError.shape(shard.path, "tensor '\(info.name)' has shape \(describeShape(info.shape)), too large") }
         guard width < Int(Int32.max) / 2, rows < Int(Int32.max) / 2 else {
             throw SteerError.unsupported(
                 shard.path, "tensor '\(info.name)' is \(describeShape(info.shape)); a dimension past 2³⁰ is beyond BLAS's 32-bit sizes")

@@ -95,9 +95,10 @@ public enum WeightOrthogonalizer {
         model: ModelDirectory, plan: OrthogonalizationPlan, directions: BasisSet, directionsFile: String, choice: DirectionChoice,
         to output: OutputDirectory, options: Options
     ) throws -> OrthogonalizationRecipe {
-        let head = model.config.architecture.outputHeadName
         let untie = model.config.tiedEmbeddings && plan.edits.contains { $0.writer.role == .embedding }
         let embedding = plan.edits.first { $0.writer.role == .embedding }?.writer.name
+        let architecture = model.config.architecture
+        let head = architecture.outputHeadName(prefix: embedding.flatMap { architecture.classify($0)?.prefix } ?? "")
         let headSource = untie && model.locations[head] == nil ? embedding.flatMap { model.locations[$0] } : nil
         var checks: [TensorCheck] = []
         for (s, name) in model.shardNames.enumerated() {
@@ -129,7 +130,7 @@ public enum WeightOrthogonalizer {
             attentionKernel: options.attentionKernel, mlpKernel: options.mlpKernel,
             directionsFile: directionsFile, directionsSHA256: try SHA256.hexDigest(ofFile: directionsFile), layerConvention: plan.convention,
             k: plan.k,
-            slots: used, untiedOutputHead: untie, tensors: checks, unedited: plan.unedited.map(\.name), shards: shards)
+            slots: used, untiedOutputHead: untie, tensors: checks, unedited: plan.unedited.map(\.label), shards: shards)
         try AtomicFile.write(try recipe.json(), to: output.file(OrthogonalizationRecipe.fileName))
         return recipe
     }
