@@ -155,7 +155,7 @@ struct Orthogonalize: ParsableCommand {
             let (plan, modules) = try WeightOrthogonalizer.writeLora(
                 model: model, directions: directions, choice: choice, out: asLora, options: options)
             print(
-                "steer orthogonalize: wrote a PEFT LoRA adapter (rank \(plan.k), lora_alpha \(plan.k)) for \(modules.count) modules of \(model) to \(asLora)"
+                "steer orthogonalize: wrote a PEFT LoRA adapter (rank \(plan.k), lora_alpha \(plan.k), direction variant \(plan.variant.rawValue)) for \(modules.count) modules of \(model) to \(asLora)"
             )
             print("load it on the original model: PeftModel.from_pretrained(model, \"\(asLora)\")")
             return
