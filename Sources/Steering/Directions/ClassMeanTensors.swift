@@ -22,8 +22,8 @@ public struct ClassMeanTensors: Sendable, Equatable {
     /// Both means of every slot of `means`.
     public init(_ means: ClassMeans) {
         self.init(
-            positive: Dictionary(uniqueKeysWithValues: zip(means.slots, means.positive)),
-            negative: Dictionary(uniqueKeysWithValues: zip(means.slots, means.negative)))
+            positive: Dictionary(zip(means.slots, means.positive), uniquingKeysWith: { first, _ in first }),
+            negative: Dictionary(zip(means.slots, means.negative), uniquingKeysWith: { first, _ in first }))
     }
 
     public var isEmpty: Bool { positive.isEmpty && negative.isEmpty }
