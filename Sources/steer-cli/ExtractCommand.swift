@@ -10,7 +10,10 @@ struct Extract: ParsableCommand {
             Means are accumulated in Float64 whatever the input dtype. The output is a safetensors \
             file with one F32 tensor layer.{slot} per slot holding the raw difference (its norm is \
             the steering scale) and __metadata__ recording steer.kind=directions, steer.method=mean_diff, \
-            the position, the row counts, the sources and the layer convention.
+            the position, the row counts, the sources and the layer convention. With --keep-means it \
+            also holds each slot's class means, F32 mean.positive.{slot} (μ⁺) and mean.negative.{slot} \
+            (μ⁻, the harmless mean), recorded as steer.class_means; every command that reads directions \
+            skips them, and steer orthogonalize --direction-variant projected|biprojected needs them.
 
             The table measures each direction on the training rows: norm, AUROC of the projections \
             h·r̂, Cohen's d and the accuracy at the midpoint threshold; the best layer is marked. \
@@ -40,15 +43,25 @@ struct Extract: ParsableCommand {
     @Flag(help: "Skip the second pass that measures each direction (norms only).")
     var noMetrics = false
 
+    @Flag(
+        help:
+            "Also save each slot's class means (F32 mean.positive.{slot}, mean.negative.{slot}) in --out, for steer orthogonalize --direction-variant projected|biprojected."
+    )
+    var keepMeans = false
+
+    func validate() throws {
+        guard !keepMeans || out != nil else { throw ValidationError("--keep-means saves the means in --out FILE; give --out") }
+    }
+
     func run() throws {
         let selection = try input.selection()
         if try classInputsAreStatistics(pos, neg) { return try runOnStatistics(selection) }
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
-        let (report, directions) = try ExtractionReport.extract(
+        let (report, directions, means) = try ExtractionReport.extract(
             positive: positive, negative: negative, measure: !noMetrics, out: out,
             options: input.streamOptions)
-        if let out { try directions.write(to: out) }
+        if let out { try directions.write(to: out, means: keepMeans ? ClassMeanTensors(means) : nil) }
         if json {
             try printJSON(report)
         } else {
@@ -60,8 +73,8 @@ struct Extract: ParsableCommand {
     private func runOnStatistics(_ selection: ActivationSelection) throws {
         let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
         let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
-        let (report, directions) = try ExtractionReport.extract(positive: positive, negative: negative, files: (pos, neg), out: out)
-        if let out { try directions.write(to: out) }
+        let (report, directions, means) = try ExtractionReport.extract(positive: positive, negative: negative, files: (pos, neg), out: out)
+        if let out { try directions.write(to: out, means: keepMeans ? ClassMeanTensors(means) : nil) }
         if json {
             try printJSON(report)
             return
@@ -73,8 +86,11 @@ struct Extract: ParsableCommand {
         print("  separation metrics skipped: statistics files hold sums, not rows")
         print("")
         print(separationTable(report.layers, best: nil))
-        if let out { print("\nwrote \(out): \(report.layers.count) directions (F32, raw differences)") }
+        if let out { print("\nwrote \(out): \(report.layers.count) directions (F32, raw differences)\(keptNote)") }
     }
+
+    /// What the "wrote" line adds for --keep-means.
+    private var keptNote: String { keepMeans ? " and their class means (mean.positive.N, mean.negative.N)" : "" }
 
     private func printTable(_ report: ExtractionReport, positive: Activations, negative: Activations) {
         let reading = positive.position.map { "position \($0) of \(positive.positionCount ?? 1)" } ?? "one position"
@@ -84,7 +100,7 @@ struct Extract: ParsableCommand {
         if let convention = report.layerConvention { print("  layer convention: \(convention.rawValue)") }
         print("")
         print(separationTable(report.layers, best: report.bestLayer))
-        if let out = report.out { print("\nwrote \(out): \(report.layers.count) directions (F32, raw differences)") }
+        if let out = report.out { print("\nwrote \(out): \(report.layers.count) directions (F32, raw differences)\(keptNote)") }
     }
 }
 

@@ -38,6 +38,19 @@ struct Orthogonalize: ParsableCommand {
             --norm-preserve rows rescales each output unit (each row of o_proj / down_proj as torch stores it), \
             as other tools do, and does NOT keep uᵀW' = 0 (the self-check shows what comes back).
 
+            --direction-variant refines r̂ against the harmless (negative-class) mean before projecting, â \
+            its unit vector: plain (default) removes r̂ as it is; projected removes r̂ ← normalize(r̂ − (r̂·â)â) \
+            with â the harmless mean of the direction's own slot, so what harmless prompts write along r̂ is \
+            kept (harmless behaviour stays closer to the original); biprojected does the same against the \
+            harmless mean of each target block (block N's writers against the slot that is block N's output, \
+            the embeddings against the embedding output; with --per-layer it equals projected). Both need \
+            the class means in the directions file: extract it with steer extract --keep-means. A basis from \
+            steer svd has every vector projected and is orthonormalized again. Gemma's (1 + γ) correction is \
+            applied to the refined direction. The table's slot column reads S⊥M: slot S's direction with slot \
+            M's harmless mean projected out. The recipe records direction_variant (and each tensor's \
+            mean_slot) and steer-recipe-directions.safetensors keeps the harmless means used, so --recipe \
+            replays it.
+
             With tied embeddings (tie_word_embeddings), the embedding is edited and the output head written \
             apart, unedited, as lm_head.weight (config.json then says tie_word_embeddings: false).
 
@@ -52,6 +65,8 @@ struct Orthogonalize: ParsableCommand {
             Examples:
               steer orthogonalize --model Llama-3.2-1B --directions dirs.safetensors --layer 8 --out Llama-3.2-1B-ortho
               steer orthogonalize --model gpt2 --directions dirs.safetensors --per-layer --strength 0.5 --out gpt2-half
+              steer extract --pos harmful.safetensors --neg harmless.safetensors --keep-means --out dirs.safetensors
+              steer orthogonalize --model Llama-3.2-1B --directions dirs.safetensors --layer 8 --direction-variant biprojected --out ortho-bp
               steer orthogonalize --recipe Llama-3.2-1B-ortho/steer-recipe.json --model Llama-3.2-1B --out again
               steer orthogonalize --verify Llama-3.2-1B-ortho
             """
@@ -74,6 +89,11 @@ struct Orthogonalize: ParsableCommand {
             "Rescale to the old norms after projecting: columns (what each input unit writes; keeps uᵀW' = 0) or rows (other tools' choice: each output unit; does NOT keep uᵀW' = 0).",
             valueName: "columns|rows"))
     var normPreserve: String?
+    @Option(
+        help: ArgumentHelp(
+            "Refine r̂ against the harmless mean â first: plain (as it is), projected (r̂ − (r̂·â)â, â of its own slot) or biprojected (â of each target block's slot). Needs steer extract --keep-means.",
+            valueName: "plain|projected|biprojected"))
+    var directionVariant: String?
     @Option(help: ArgumentHelp("The output model directory (never the model's own).", valueName: "dir")) var out: String?
     @Option(
         help: ArgumentHelp(
@@ -94,14 +114,16 @@ struct Orthogonalize: ParsableCommand {
 
     func validate() throws {
         if verify != nil {
-            guard model == nil, directions == nil, out == nil, recipe == nil, layer == nil, !perLayer else {
+            guard model == nil, directions == nil, out == nil, recipe == nil, layer == nil, !perLayer, directionVariant == nil else {
                 throw ValidationError("--verify DIR takes no other input")
             }
             return
         }
         guard model != nil, (out != nil) != (asLora != nil) else { throw ValidationError("give --model DIR and one of --out DIR and --as-lora DIR") }
         if recipe != nil {
-            guard directions == nil, layer == nil, !perLayer, normPreserve == nil, kernel == nil, mlpKernel == nil, asLora == nil, !noDigests else {
+            guard directions == nil, layer == nil, !perLayer, normPreserve == nil, kernel == nil, mlpKernel == nil, asLora == nil,
+                directionVariant == nil, !noDigests
+            else {
                 throw ValidationError("--recipe takes its directions, slots, strength and digests from the recipe")
             }
             return
@@ -110,6 +132,9 @@ struct Orthogonalize: ParsableCommand {
         guard (layer != nil) != perLayer else { throw ValidationError("give exactly one of --layer S and --per-layer") }
         guard strength.isFinite else { throw ValidationError("--strength must be a finite number") }
         guard normPreserve.map({ ["columns", "rows"].contains($0) }) ?? true else { throw ValidationError("--norm-preserve is columns or rows") }
+        guard directionVariant.map({ DirectionVariant(rawValue: $0) != nil }) ?? true else {
+            throw ValidationError("--direction-variant is plain, projected or biprojected")
+        }
     }
 
     func run() throws {
@@ -130,7 +155,8 @@ struct Orthogonalize: ParsableCommand {
         let attention = try kernel.map(StrengthKernel.init(parsing:))
         var options = WeightOrthogonalizer.Options(
             strength: strength, attentionKernel: attention, mlpKernel: try mlpKernel.map(StrengthKernel.init(parsing:)) ?? attention,
-            normPreservation: preservation, force: force, digests: !noDigests, version: Steer.configuration.version, stream: stream)
+            normPreservation: preservation, directionVariant: directionVariant.flatMap(DirectionVariant.init(rawValue:)) ?? .plain, force: force,
+            digests: !noDigests, version: Steer.configuration.version, stream: stream)
         if !json { options.progress = { line in standardError("steer orthogonalize: " + line) } }
         if let asLora {
             guard let directions else { throw ValidationError("give --directions FILE") }
@@ -138,7 +164,7 @@ struct Orthogonalize: ParsableCommand {
             let (plan, modules) = try WeightOrthogonalizer.writeLora(
                 model: model, directions: directions, choice: choice, out: asLora, options: options)
             print(
-                "steer orthogonalize: wrote a PEFT LoRA adapter (rank \(plan.k), lora_alpha \(plan.k)) for \(modules.count) modules of \(model) to \(asLora)"
+                "steer orthogonalize: wrote a PEFT LoRA adapter (rank \(plan.k), lora_alpha \(plan.k), direction variant \(plan.variant.rawValue)) for \(modules.count) modules of \(model) to \(asLora)"
             )
             print("load it on the original model: PeftModel.from_pretrained(model, \"\(asLora)\")")
             return
@@ -162,17 +188,25 @@ struct Orthogonalize: ParsableCommand {
     /// The human report: what was edited, the per-tensor check and the worst tensor.
     func summary(_ recipe: OrthogonalizationRecipe) -> String {
         let kernels = [recipe.attentionKernel.map { "attention kernel \($0)" }, recipe.mlpKernel.map { "MLP kernel \($0)" }].compactMap { $0 }
+        let direction = recipe.directionVariant ?? .plain
         let what =
-            recipe.layer.map { "the direction of slot \($0)" }
-            ?? "each block's own direction (slots \(recipe.slots.map(String.init).joined(separator: ", ")))"
+            recipe.layer.map { "the \(direction == .plain ? "" : direction.rawValue + " ")direction of slot \($0)" }
+            ?? "each block's own \(direction == .plain ? "" : direction.rawValue + " ")direction (slots \(recipe.slots.map(String.init).joined(separator: ", ")))"
         var lines = [
-            "steer orthogonalize: removed \(what) of \(recipe.directionsFile) (\(recipe.layerConvention.rawValue)) from \(recipe.tensors.count) tensors of \(recipe.model) (\(recipe.modelType)), strength \(recipe.strength)\(kernels.isEmpty ? "" : " (" + kernels.joined(separator: ", ") + ")"), variant \(recipe.variant)"
+            "steer orthogonalize: removed \(what) of \(recipe.directionsFile) (\(recipe.layerConvention.rawValue)) from \(recipe.tensors.count) tensors of \(recipe.model) (\(recipe.modelType)), strength \(recipe.strength)\(kernels.isEmpty ? "" : " (" + kernels.joined(separator: ", ") + ")"), variant \(recipe.variant), direction variant \(direction.rawValue)"
         ]
+        if direction != .plain {
+            let slots = Set(recipe.tensors.compactMap(\.meanSlot)).sorted().map(String.init).joined(separator: ", ")
+            lines.append(
+                "\(direction.rawValue): r̂ ← normalize(r̂ − (r̂·â)â), â the unit harmless mean of \(direction == .projected ? "its own slot" : "each target block's slot") (slots \(slots))"
+            )
+        }
         let table = TextTable(
             header: ["tensor", "block", "slot", "λ", "before", "after", "norm ratio"],
             rows: recipe.tensors.map { t in
                 [
-                    t.name + (t.normCorrected ? " (1+γ)" : ""), t.block.map(String.init) ?? "-", String(t.slot), String(format: "%.3g", t.strength),
+                    t.name + (t.normCorrected ? " (1+γ)" : ""), t.block.map(String.init) ?? "-",
+                    String(t.slot) + (t.meanSlot.map { "⊥" + String($0) } ?? ""), String(format: "%.3g", t.strength),
                     sci(t.before), sci(t.residual),
                     fixed(t.normRatio, 6),
                 ]

@@ -35,12 +35,12 @@ import Testing
     /// one rounding, every other tensor byte for byte, the untied head equal to the old embedding.
     func check(
         _ model: String, choice: DirectionChoice, expected: String, tied: Bool, workers: Int = 2, directions: String = Self.directions,
-        preservation: NormPreservation = .none
+        preservation: NormPreservation = .none, variant: DirectionVariant = .plain
     ) throws -> OrthogonalizationRecipe {
         let out = try Fixtures.temporaryDirectory() + "/out"
         let recipe = try WeightOrthogonalizer.run(
             model: Self.model(model), directions: directions, choice: choice, out: out,
-            options: .init(normPreservation: preservation, stream: StreamOptions(workers: workers)))
+            options: .init(normPreservation: preservation, directionVariant: variant, stream: StreamOptions(workers: workers)))
         let reference = try TensorFile.open(Self.expected(expected))
         let written = try Self.tensors(out)
         let original = try Self.tensors(Self.model(model))

@@ -29,6 +29,14 @@ Writes, under vectors/orthogonalize/:
   expected/{llama,gemma3_bf16}_lora.safetensors    the `--layer 1 --as-lora` adapter tensors (PEFT names, F64)
   expected/{llama,gpt2}_np_{columns,rows}, gpt_oss_bf16_np_rows, qwen2_moe_fused_np_columns   `--layer 1 --norm-preserve columns|rows`
                                 (fused expert tensors: each expert's slice as its own tensor)
+  directions_means.safetensors  the same directions plus the class means `steer extract --keep-means` keeps:
+                                F32 `mean.positive.{slot}` / `mean.negative.{slot}` [32], slots 0..3 (deterministic
+                                random harmless means with a large component along each direction), steer.class_means
+  expected/{llama,gemma3_bf16}_{projected,biprojected}.safetensors   `--layer 1 --direction-variant projected|biprojected`:
+                                r̂ ← normalize(r̂ − (r̂·â)â), â the unit harmless mean of slot 1 (projected) or of
+                                each writer's block-output slot (biprojected: embedding 0, block N N + 1)
+  expected/llama_basis2_projected.safetensors   the rank-2 basis, each row projected off â of slot 1, re-orthonormalized
+  (`--variants` writes only these, from the committed models, changing nothing else)
   ortho.json                    per model and choice: the largest |h · r̂| / ‖h‖ over tokens at the
                                 output of every block, for the original model and for the edited
                                 one loaded back in transformers (and, for Gemma, edited without the
@@ -47,11 +55,39 @@ rng = np.random.default_rng(0)
 
 DIRECTIONS = {s: rng.standard_normal(D) for s in range(4)}
 BASIS = np.ascontiguousarray(np.linalg.qr(rng.standard_normal((D, 2)))[0].T)  # slot 1, k = 2 (rows orthonormal before F32 rounding)
+# Class means for the projected variants, from their own generator (nothing above changes): the harmless
+# mean has a large component along the direction (cos ~ 0.5), the harmful one is it plus the direction.
+_means_rng = np.random.default_rng(11)
+HARMLESS = {s: _means_rng.standard_normal(D) + 0.8 * DIRECTIONS[s] for s in range(4)}
+HARMFUL = {s: HARMLESS[s] + DIRECTIONS[s] for s in range(4)}
 
 
 def write_directions(path):
     tensors = {f"layer.{s}": torch.tensor(v, dtype=torch.float32) for s, v in DIRECTIONS.items()}
     save_file(tensors, path, metadata={"steer.kind": "directions", "steer.layer_convention": "hf_hidden_states"})
+
+
+def write_directions_means(path):
+    tensors = {f"layer.{s}": torch.tensor(v, dtype=torch.float32) for s, v in DIRECTIONS.items()}
+    tensors.update({f"mean.positive.{s}": torch.tensor(v, dtype=torch.float32) for s, v in HARMFUL.items()})
+    tensors.update({f"mean.negative.{s}": torch.tensor(v, dtype=torch.float32) for s, v in HARMLESS.items()})
+    save_file(tensors, path, metadata={"steer.kind": "directions", "steer.layer_convention": "hf_hidden_states",
+                                       "steer.class_means": "mean.positive.{slot},mean.negative.{slot}"})
+
+
+def stored_harmless(slot):
+    """The unit harmless mean â as steer reads it: the F32 value widened."""
+    return unit(torch.tensor(HARMLESS[slot], dtype=torch.float32).double().numpy())
+
+
+def projected_rows(q, slot):
+    """Each row of q with â (the harmless mean of `slot`) projected out, re-orthonormalized:
+    r̂ ← normalize(r̂ − (r̂·â)â) for one row; an orthonormal basis of (I − ââᵀ)Qᵀ for several."""
+    a = torch.tensor(stored_harmless(slot)).reshape(1, -1)
+    p = q - (q @ a.T) @ a
+    if p.shape[0] == 1:
+        return p / p.norm()
+    return orthonormal_rows(p)
 
 
 def write_basis(path):
@@ -138,18 +174,25 @@ def rescaled(w, w2, dim):
     return w2 * torch.where((after > 1e-150) & (before > 0), before / after, torch.ones_like(after))
 
 
-def edit(state, kind, layers, choice, correct=True, preserve=None):
+def edit(state, kind, layers, choice, correct=True, preserve=None, variant=None):
     """The plain edit (strength 1) in float64 from the stored values, rounded once to the stored dtype:
     W' = W − Uᵀ(U W) for [d, in] matrices, e' = e − Uᵀ(U e) per row, with U = r̂ (one direction) or an
     orthonormal basis of the F32-stored basis rows (choice "basis2"), and for Gemma's normed writers an
-    orthonormal basis of (1 + γ) ⊙ those rows."""
+    orthonormal basis of (1 + γ) ⊙ those rows. With variant "projected" the rows are first projected
+    off the harmless mean of the direction's slot (slot 1 for "basis2"), with "biprojected" off that of
+    the writer's block-output slot (HF: embedding 0, block N N + 1)."""
     result = {}
     for name, block, orientation, norm in writers(kind, state, layers):
         if choice == "basis2":
+            slot = 1
             q = orthonormal_rows(torch.tensor(BASIS, dtype=torch.float32).double())
         else:
             slot = choice if isinstance(choice, int) else (0 if block is None else block + 1)
             q = torch.tensor(stored_direction(slot)).reshape(1, -1)
+        if variant == "projected":
+            q = projected_rows(q, slot)
+        elif variant == "biprojected":
+            q = projected_rows(q, 0 if block is None else block + 1)
         u = q
         if norm is not None and correct:
             u = orthonormal_rows((1 + state[norm].double()) * q)
@@ -293,9 +336,24 @@ def main(only=None):
             save_file(lora(state, kind, layers), os.path.join(ROOT, "expected", f"{name}_lora.safetensors"))
             save_file(edit(state, kind, layers, "basis2"), os.path.join(ROOT, "expected", f"{name}_basis2.safetensors"))
         report[name] = entry
+    write_variants()
     with open(os.path.join(ROOT, "ortho.json"), "w") as f:
         json.dump(report, f, indent=1, sort_keys=True)
     print(json.dumps(report, indent=1, sort_keys=True))
+
+
+def write_variants():
+    """The projected and biprojected fixtures, from the models as saved (`--variants` runs only this)."""
+    write_directions_means(os.path.join(ROOT, "directions_means.safetensors"))
+    for name, kind in (("llama", "llama"), ("gemma3_bf16", "gemma")):
+        path = os.path.join(ROOT, "models", name)
+        state = load_state(path)
+        layers = config_layers(path)
+        for variant in ("projected", "biprojected"):
+            save_file(edit(state, kind, layers, 1, variant=variant), os.path.join(ROOT, "expected", f"{name}_{variant}.safetensors"))
+        if name == "llama":
+            save_file(edit(state, kind, layers, "basis2", variant="projected"),
+                      os.path.join(ROOT, "expected", f"{name}_basis2_projected.safetensors"))
 
 
 def components_edited(path, edited, kind, tied):
@@ -402,7 +460,9 @@ def config_layers(path):
 
 if __name__ == "__main__":
     import sys
-    if "--steer" in sys.argv and "--lora" in sys.argv:
+    if "--variants" in sys.argv:
+        write_variants()
+    elif "--steer" in sys.argv and "--lora" in sys.argv:
         check_lora(sys.argv[sys.argv.index("--steer") + 1])
     elif "--steer" in sys.argv:
         check_steer(sys.argv[sys.argv.index("--steer") + 1])

@@ -24,12 +24,13 @@ public struct ExtractionReport: Sendable, Equatable, Codable {
     }
 
     /// Extracts mean-difference directions from `positive` and `negative` and, when `measure`,
-    /// scores them on the same rows (a second pass). `out` is recorded, not written.
+    /// scores them on the same rows (a second pass). `out` is recorded, not written. Also returns
+    /// the class means the directions were taken from.
     public static func extract(
         positive: Activations, negative: Activations, measure: Bool, out: String? = nil,
         options: StreamOptions = .init()
-    ) throws -> (report: ExtractionReport, directions: DirectionSet) {
-        let directions = try MeanDifference.extract(positive: positive, negative: negative, options: options).directions
+    ) throws -> (report: ExtractionReport, directions: DirectionSet, means: ClassMeans) {
+        let (means, directions) = try MeanDifference.extract(positive: positive, negative: negative, options: options)
         var layers: [LayerSeparation]
         var best: Int?
         if measure {
@@ -44,7 +45,7 @@ public struct ExtractionReport: Sendable, Equatable, Codable {
             width: positive.width, position: positive.position,
             layerConvention: positive.layerConvention ?? negative.layerConvention,
             bestLayer: best, out: out, layers: layers)
-        return (report, directions)
+        return (report, directions, means)
     }
 }
 
@@ -104,9 +105,9 @@ public struct MeasurementReport: Sendable, Equatable, Codable {
 extension ExtractionReport {
     /// Mean-difference directions from two statistics files (`steer stats`, `steer merge`): the same
     /// directions as from the rows they summarize; the separation metrics need the rows, so every
-    /// layer reports its norm only.
+    /// layer reports its norm only. Also returns the class means.
     public static func extract(positive: Statistics, negative: Statistics, files: (String, String), out: String? = nil) throws -> (
-        report: ExtractionReport, directions: DirectionSet
+        report: ExtractionReport, directions: DirectionSet, means: ClassMeans
     ) {
         let means = try ClassMeans.compute(positive: positive, negative: negative, files: files)
         let directions = MeanDifference.directions(
@@ -115,6 +116,6 @@ extension ExtractionReport {
             pos: files.0, neg: files.1, nPos: positive.rows, nNeg: negative.rows, width: means.width, position: positive.position,
             layerConvention: positive.layerConvention ?? negative.layerConvention, bestLayer: nil, out: out,
             layers: zip(directions.slots, directions.norms).map { LayerSeparation(layer: $0, norm: $1) })
-        return (report, directions)
+        return (report, directions, means)
     }
 }

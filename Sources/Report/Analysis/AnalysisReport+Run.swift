@@ -30,7 +30,7 @@ extension AnalysisReport {
         var directions: [DirectionSet] = []
         for (position, train, heldOut) in [(p, files.train.atP, files.heldOut?.atP), (q, files.train.atQ, files.heldOut?.atQ)] {
             guard let train else { continue }
-            let (report, set) = try ExtractionReport.extract(positive: train.positive, negative: train.negative, measure: true, options: options)
+            let (report, set, _) = try ExtractionReport.extract(positive: train.positive, negative: train.negative, measure: true, options: options)
             let measured = try heldOut.map {
                 try MeasurementReport.measure(set, file: "the training directions", positive: $0.positive, negative: $0.negative, options: options)
             }

@@ -210,9 +210,10 @@ public struct Activations: Sendable {
         return nil
     }
 
-    /// The float tensors that hold layers, with the slot their name gives (nil for one unnamed tensor).
+    /// The float tensors that hold layers, with the slot their name gives (nil for one unnamed tensor);
+    /// class means kept in a directions file (``ClassMeanTensors``) are not layers.
     static func layerTensors(_ file: TensorFile) throws -> [(slot: Int?, info: TensorInfo)] {
-        let floats = file.tensors.filter { $0.dtype != nil }
+        let floats = file.tensors.filter { $0.dtype != nil && !ClassMeanTensors.isMeanTensor($0.name) }
         if floats.count == 1, let only = floats.first {
             return [(try slot(of: only, in: file.path), only)]
         }

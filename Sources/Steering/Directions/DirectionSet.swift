@@ -40,11 +40,15 @@ public struct DirectionSet: Sendable, Equatable {
         slots.firstIndex(of: slot).map { vectors[$0] }
     }
 
-    /// Saves as safetensors: one F32 tensor `layer.{slot}` per slot plus `__metadata__`, written atomically.
-    public func write(to path: String) throws {
+    /// Saves as safetensors: one F32 tensor `layer.{slot}` per slot plus `__metadata__`, written
+    /// atomically; with `means`, their tensors after the directions (``ClassMeanTensors``), recorded
+    /// as `steer.class_means`.
+    public func write(to path: String, means: ClassMeanTensors? = nil) throws {
+        let means = means ?? ClassMeanTensors()
         let specs = zip(slots, vectors).map { TensorSpec(name: "layer.\($0)", dtype: .float32, shape: [$1.count]) }
-        try TensorWriter.write(to: path, format: .safetensors, tensors: specs, metadata: metadata) { writer in
+        try TensorWriter.write(to: path, format: .safetensors, tensors: specs + means.specs, metadata: means.recorded(in: metadata)) { writer in
             for vector in vectors { try writer.append(vector) }
+            try means.append(to: &writer)
         }
     }
 

@@ -77,6 +77,7 @@ public enum TensorConvert {
         let from = LayerConvention.declared(by: file, names: file.tensors.map(\.name))
         let slots = try renumber(basis.slots, from: from, to: options.toConvention, file: input)
         var metadata = basis.metadata
+        metadata[ClassMeanTensors.metadataKey] = nil  // kept class means are not converted
         if let convention = options.toConvention ?? from { metadata["steer.layer_convention"] = convention.rawValue }
         if metadata["steer.kind"] == nil { metadata["steer.kind"] = basis.k == 1 ? "directions" : "basis" }
         metadata["steer.converted_from"] = input

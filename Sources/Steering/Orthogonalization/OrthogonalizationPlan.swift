@@ -1,7 +1,8 @@
 /// What ``WeightOrthogonalizer`` will do to a model: for each residual writer it edits, the
-/// orthonormal basis `Q` of the removed directions (`k × d`; one unit `r̂` for a directions file),
-/// the orthonormal basis `U` it projects against (`Q`, or for Gemma's normed outputs an orthonormal
-/// basis of the rows `(1 + γ) ⊙ q`) and the strength `λ`.
+/// orthonormal basis `Q` of the removed directions (`k × d`; one unit `r̂` for a directions file,
+/// refined against a harmless mean by the ``DirectionVariant``), the orthonormal basis `U` it
+/// projects against (`Q`, or for Gemma's normed outputs an orthonormal basis of the rows
+/// `(1 + γ) ⊙ q`) and the strength `λ`.
 public struct OrthogonalizationPlan: Sendable {
     /// One edited tensor: `W' = W − λ Uᵀ (U W)` (output rows) or `e' = e − λ Uᵀ (U e)` (rows); for
     /// one direction, `W' = W − λ u (uᵀ W)` and `e' = e − λ (e · u) u`.
@@ -9,7 +10,9 @@ public struct OrthogonalizationPlan: Sendable {
         public let writer: ResidualWriter
         /// The directions file's slot whose directions are removed.
         public let slot: Int
-        /// `Q`: `k` orthonormal rows of `d`.
+        /// The slot whose harmless mean was projected out of the direction (nil for ``DirectionVariant/plain``).
+        public let meanSlot: Int?
+        /// `Q`: `k` orthonormal rows of `d` (after the variant's refinement).
         public let directions: [[Double]]
         /// `U`: `k` orthonormal rows of `d`, what the tensor is projected against.
         public let basis: [[Double]]
@@ -23,13 +26,24 @@ public struct OrthogonalizationPlan: Sendable {
     public let convention: LayerConvention
     /// Directions per slot (1 for a directions file, `k` for a basis from `steer svd`).
     public let k: Int
+    /// How the directions were refined against the harmless means.
+    public let variant: DirectionVariant
+    /// The harmless means used (``DirectionVariant/projected`` and ``DirectionVariant/biprojected``), by slot.
+    public let harmlessMeans: [Int: [Double]]
 
-    /// The plan for `model` with the directions (or bases) of `file` chosen by `choice`. Throws
-    /// naming the directions file for an unrecorded layer convention, a width other than the
-    /// model's, a slot that maps to no block of the model, or a zero or degenerate direction.
+    /// The plan for `model` with the directions (or bases) of `file` chosen by `choice`, refined by
+    /// `variant` against the harmless (negative-class) means of `means`. Throws naming the directions
+    /// file for an unrecorded layer convention, a width other than the model's, a slot that maps to
+    /// no block of the model, a zero or degenerate direction, and (projected, biprojected) missing
+    /// class means, a missing or zero harmless mean of a needed slot, or a direction along it.
     public static func make(
-        model: ModelDirectory, directions: BasisSet, file: String, choice: DirectionChoice, strengths: OrthogonalizationStrengths
+        model: ModelDirectory, directions: BasisSet, file: String, choice: DirectionChoice, strengths: OrthogonalizationStrengths,
+        variant: DirectionVariant = .plain, means: ClassMeanTensors = .init()
     ) throws -> OrthogonalizationPlan {
+        if variant != .plain, means.negative.isEmpty {
+            throw SteerError.format(
+                file, "has no class means; extract it with --keep-means to use the \(variant.rawValue) variant (it needs the harmless means)")
+        }
         guard strengths.uniform.isFinite else { throw SteerError.argument("the strength must be a finite number") }
         guard let recorded = directions.metadata["steer.layer_convention"] else {
             throw SteerError.format(file, "records no steer.layer_convention; slots cannot be mapped to blocks without it")
@@ -47,6 +61,8 @@ public struct OrthogonalizationPlan: Sendable {
             guard let index = directions.slots.firstIndex(of: slot) else { continue }
             bases[slot] = try Ablation(directions: directions.vectors[index], file: file, slot: slot).basis
         }
+        var refined: [[Int]: [[Double]]] = [:]
+        var used: [Int: [Double]] = [:]
         var edits: [Edit] = []
         var unedited: [ResidualWriter] = []
         for writer in try model.residualWriters() {
@@ -56,14 +72,44 @@ public struct OrthogonalizationPlan: Sendable {
             case .perLayer: slot = target.first(where: { $0.value == writer.block })?.key
             }
             let strength = strengths.strength(for: writer)
-            guard let slot, let q = bases[slot], strength != 0 else {
+            guard let slot, var q = bases[slot], strength != 0 else {
                 unedited.append(writer)
                 continue
             }
+            var meanSlot: Int?
+            if variant != .plain {
+                let m = try harmlessSlot(variant, slot: slot, writer: writer, convention: convention, file: file)
+                guard let mean = means.negative[m] else {
+                    throw SteerError.shape(
+                        file, "has no harmless mean for slot \(m) (mean.negative.\(m)), which the \(variant.rawValue) variant needs")
+                }
+                if let done = refined[[slot, m]] {
+                    q = done
+                } else {
+                    q = try DirectionVariant.refine(q, against: mean, file: file, slot: slot, meanSlot: m)
+                    refined[[slot, m]] = q
+                }
+                used[m] = mean
+                meanSlot = m
+            }
             let u = try projectionBasis(q, writer: writer, model: model)
-            edits.append(Edit(writer: writer, slot: slot, directions: q, basis: u, strength: strength))
+            edits.append(Edit(writer: writer, slot: slot, meanSlot: meanSlot, directions: q, basis: u, strength: strength))
         }
-        return OrthogonalizationPlan(edits: edits, unedited: unedited, convention: convention, k: directions.k)
+        return OrthogonalizationPlan(
+            edits: edits, unedited: unedited, convention: convention, k: directions.k, variant: variant, harmlessMeans: used)
+    }
+
+    /// The slot whose harmless mean refines slot `slot`'s direction for `writer`; throws naming `file`
+    /// when the embedding output has no slot in `convention` (biprojected `block_output` embeddings).
+    static func harmlessSlot(_ variant: DirectionVariant, slot: Int, writer: ResidualWriter, convention: LayerConvention, file: String) throws -> Int
+    {
+        guard let m = variant.meanSlot(direction: slot, block: writer.block, convention: convention) else {
+            throw SteerError.shape(
+                file,
+                "the embedding output has no slot in \(convention.rawValue), so '\(writer.name)' has no harmless mean for the \(variant.rawValue) variant"
+            )
+        }
+        return m
     }
 
     /// Each used slot's target (nil: the embedding output; else a block). Per layer uses every slot of

@@ -25,6 +25,9 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
     public let steerVersion: String
     /// `plain` (`W' = W − λ u uᵀ W`), `norm_preserving_columns` or `norm_preserving_rows` (``NormPreservation``).
     public let variant: String
+    /// How the direction was refined against the harmless means: `plain`, `projected` or
+    /// `biprojected` (``DirectionVariant``). Recipes written before it existed lack it: plain.
+    public let directionVariant: DirectionVariant?
     public let model: String
     public let modelType: String
     public let architecture: ModelArchitecture
@@ -57,6 +60,7 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case variant, model, architecture, layer, strength, slots, tensors, unedited, shards, k
         case steerVersion = "steer_version"
+        case directionVariant = "direction_variant"
         case modelType = "model_type"
         case perLayer = "per_layer"
         case directionsFile = "directions_file"

@@ -12,6 +12,9 @@ public struct TensorCheck: Sendable, Codable, Equatable {
     public let block: Int?
     public let orientation: ResidualWriter.Orientation
     public let slot: Int
+    /// The slot whose harmless mean was projected out of the direction (projected and biprojected
+    /// variants; absent for plain).
+    public private(set) var meanSlot: Int? = nil
     public let strength: Double
     /// Whether `u` is Gemma's `(1 + γ)`-corrected direction rather than `r̂`.
     public let normCorrected: Bool
@@ -21,7 +24,15 @@ public struct TensorCheck: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, shard, role, block, orientation, slot, strength, before, residual
+        case meanSlot = "mean_slot"
         case normCorrected = "norm_corrected"
         case normRatio = "norm_ratio"
+    }
+
+    /// This check with ``meanSlot`` set.
+    func withMeanSlot(_ slot: Int?) -> TensorCheck {
+        var check = self
+        check.meanSlot = slot
+        return check
     }
 }

@@ -17,8 +17,8 @@ extension WeightOrthogonalizer {
     }
 
     /// Replays the recipe at `recipePath` on the model at `model`, writing `out`: the model's shards
-    /// must be the recipe's inputs (SHA-256), the directions are the recipe's own
-    /// (`steer-recipe-directions.safetensors` beside it), and the shards written must be
+    /// must be the recipe's inputs (SHA-256), the directions (and the harmless means of a projected or
+    /// biprojected recipe) are the recipe's own (`steer-recipe-directions.safetensors` beside it), and the shards written must be
     /// byte-identical to the recipe's outputs, or nothing is left at `out`. A recipe written without
     /// digests is replayed without these two checks.
     public static func replay(recipe recipePath: String, model path: String, out: String, options: Options = .init()) throws
@@ -49,6 +49,7 @@ extension WeightOrthogonalizer {
         options.digests = recorded
         options.strength = recipe.strength
         options.normPreservation = preservation
+        options.directionVariant = recipe.directionVariant ?? .plain
         options.attentionKernel = recipe.attentionKernel
         options.mlpKernel = recipe.mlpKernel
         let choice: DirectionChoice = recipe.layer.map { .slot($0) } ?? .perLayer

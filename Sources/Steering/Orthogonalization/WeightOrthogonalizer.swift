@@ -22,6 +22,8 @@ public enum WeightOrthogonalizer {
         public var mlpKernel: StrengthKernel?
         /// Rescaling to the old norms after the projection (the variant).
         public var normPreservation: NormPreservation
+        /// The refinement of the direction against the harmless means (``DirectionVariant``).
+        public var directionVariant: DirectionVariant
         /// Replace an existing output directory.
         public var force: Bool
         /// The SHA-256 of every shard read and written, for the recipe (a pass over each at about
@@ -36,13 +38,15 @@ public enum WeightOrthogonalizer {
 
         public init(
             strength: Double = 1, attentionKernel: StrengthKernel? = nil, mlpKernel: StrengthKernel? = nil,
-            normPreservation: NormPreservation = .none, force: Bool = false, digests: Bool = true, version: String = "0.1.0",
+            normPreservation: NormPreservation = .none, directionVariant: DirectionVariant = .plain, force: Bool = false, digests: Bool = true,
+            version: String = "0.1.0",
             stream: StreamOptions = .init()
         ) {
             self.strength = strength
             self.attentionKernel = attentionKernel
             self.mlpKernel = mlpKernel
             self.normPreservation = normPreservation
+            self.directionVariant = directionVariant
             self.force = force
             self.digests = digests
             self.version = version
@@ -66,10 +70,7 @@ public enum WeightOrthogonalizer {
         expecting: [OrthogonalizationRecipe.Shard]?
     ) throws -> OrthogonalizationRecipe {
         let model = try ModelDirectory.open(path)
-        let directions = try BasisSet.read(directionsFile)
-        let plan = try OrthogonalizationPlan.make(
-            model: model, directions: directions, file: directionsFile, choice: choice,
-            strengths: OrthogonalizationStrengths(uniform: options.strength, attention: options.attentionKernel, mlp: options.mlpKernel))
+        let (directions, plan) = try plan(model: model, directionsFile: directionsFile, choice: choice, options: options)
         let output = try OutputDirectory.create(out, force: options.force, model: path)
         do {
             let recipe = try write(
@@ -118,14 +119,13 @@ public enum WeightOrthogonalizer {
         }
         try copyFiles(model: model, untie: untie, head: headSource.map { (head, model.shardNames[$0.shard], $0.info.byteCount) }, to: output)
         let used = Array(Set(plan.edits.map(\.slot))).sorted()
-        try BasisSet(
-            slots: used, vectors: used.compactMap { slot in directions.slots.firstIndex(of: slot).map { directions.vectors[$0] } },
-            metadata: directions.metadata
-        )
-        .write(to: output.file(OrthogonalizationRecipe.directionsName))
+        try saveDirectionsUsed(by: plan, from: directions, to: output.file(OrthogonalizationRecipe.directionsName))
+        let meanSlots = Dictionary(plan.edits.map { ($0.writer.name, $0.meanSlot) }, uniquingKeysWith: { first, _ in first })
+        checks = checks.map { check in check.withMeanSlot(meanSlots[check.name] ?? nil) }
         let layer: Int? = if case .slot(let s) = choice { s } else { nil }
         let recipe = OrthogonalizationRecipe(
-            steerVersion: options.version, variant: options.normPreservation.variant, model: model.path, modelType: model.config.modelType,
+            steerVersion: options.version, variant: options.normPreservation.variant, directionVariant: options.directionVariant, model: model.path,
+            modelType: model.config.modelType,
             architecture: model.config.architecture, layer: layer, perLayer: layer == nil, strength: options.strength,
             attentionKernel: options.attentionKernel, mlpKernel: options.mlpKernel,
             directionsFile: directionsFile, directionsSHA256: try SHA256.hexDigest(ofFile: directionsFile), layerConvention: plan.convention,

@@ -16,20 +16,24 @@ public struct BasisSet: Sendable, Equatable {
     public var k: Int { vectors.map(\.count).max() ?? 0 }
     public var width: Int { vectors.first?.first?.count ?? 0 }
 
-    /// Writes the basis atomically: F32 `layer.{slot}` `[k, d]` per slot, and `metadata`.
-    public func write(to path: String) throws {
+    /// Writes the basis atomically: F32 `layer.{slot}` `[k, d]` per slot, and `metadata`; with
+    /// `means`, their tensors after the bases (``ClassMeanTensors``), recorded as `steer.class_means`.
+    public func write(to path: String, means: ClassMeanTensors? = nil) throws {
+        let means = means ?? ClassMeanTensors()
         let specs = zip(slots, vectors).map { TensorSpec(name: "layer.\($0)", dtype: .float32, shape: [$1.count, $1.first?.count ?? 0]) }
-        try TensorWriter.write(to: path, format: .safetensors, tensors: specs, metadata: metadata) { writer in
+        try TensorWriter.write(to: path, format: .safetensors, tensors: specs + means.specs, metadata: means.recorded(in: metadata)) { writer in
             for basis in vectors { for vector in basis { try writer.append(vector) } }
+            try means.append(to: &writer)
         }
     }
 
     /// Reads a basis file, or a directions file as a basis of one vector per slot: every float tensor
-    /// named with a layer number, `[d]` or `[k, d]`, all of one width, one per slot.
+    /// named with a layer number, `[d]` or `[k, d]`, all of one width, one per slot. Class means kept
+    /// beside the directions (``ClassMeanTensors``) are not directions and are skipped.
     public static func read(_ path: String) throws -> BasisSet {
         let file = try TensorFile.open(path)
         var bySlot: [Int: (name: String, rows: [[Double]])] = [:]
-        for info in file.tensors {
+        for info in file.tensors where !ClassMeanTensors.isMeanTensor(info.name) {
             guard info.dtype != nil, let slot = try Activations.slot(of: info, in: path) else { continue }
             if let other = bySlot[slot] {
                 throw SteerError(.shape, file: path, "tensors '\(other.name)' and '\(info.name)' both name layer \(slot)")
@@ -73,7 +77,7 @@ extension BasisSet {
     /// `position` is used only by a `[P, L, d]` tensor (`usedPosition` says whether it was).
     public static func read(_ path: String, position: Int?) throws -> (set: BasisSet, single: Bool, usedPosition: Bool) {
         let file = try TensorFile.open(path)
-        let floats = file.tensors.filter { $0.dtype != nil }
+        let floats = file.tensors.filter { $0.dtype != nil && !ClassMeanTensors.isMeanTensor($0.name) }
         let named = try floats.contains { try Activations.slot(of: $0, in: path) != nil }
         guard !named, floats.count == 1, let info = floats.first else { return (try read(path), false, false) }
         let values = try file.values(info)
