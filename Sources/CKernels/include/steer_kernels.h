@@ -98,6 +98,10 @@ size_t steer_count_nonfinite_path(int path, const void *x, int dtype, size_t n);
 void steer_from_f64_path(int path, const double *x, size_t n, int dtype, void *out);
 void steer_from_f32_path(int path, const float *x, size_t n, int dtype, void *out);
 
+/// Whether this thread runs a steer worker's iteration (thread-local; parallelFor sets it).
+int steer_on_worker(void);
+void steer_set_on_worker(int value);
+
 /// A thread that starts the writeback of `fd`'s dirty pages every 50 ms (sync_file_range,
 /// without waiting) until stopped; NULL when no thread could be made (then there is none to stop).
 struct steer_writeback;

@@ -1,3 +1,4 @@
+import CKernels
 import CLinearAlgebra
 import Foundation
 
@@ -8,12 +9,14 @@ import Foundation
 /// results are the same whether or not other steer work runs beside them.
 ///
 /// The lock is recursive (a solve inside a single-threaded section runs single-threaded, on the
-/// same thread); code running on a streaming worker thread must not call ``exclusive(_:)``.
+/// same thread). A streaming worker's thread (inside `parallelFor`) takes neither: the section
+/// that started the workers holds the lock, with the count at one, until they have all finished.
 package enum BLASThreads {
     private static let lock = NSRecursiveLock()
 
     /// Runs `body` with OpenBLAS on one thread, restoring its count afterwards.
     package static func single<T>(_ body: () throws -> T) rethrows -> T {
+        if steer_on_worker() != 0 { return try body() }
         lock.lock()
         defer { lock.unlock() }
         let threads = openblas_get_num_threads()
@@ -24,6 +27,7 @@ package enum BLASThreads {
 
     /// Runs `body` (LAPACK calls) while no other thread can change OpenBLAS's thread count.
     package static func exclusive<T>(_ body: () throws -> T) rethrows -> T {
+        if steer_on_worker() != 0 { return try body() }
         lock.lock()
         defer { lock.unlock() }
         return try body()

@@ -110,9 +110,18 @@ extension WeightOrthogonalizer {
         return try chunkedSums(matrix, size: (squares ? k + 1 : k) * width, scratch: 0, workers: workers) { values, rows, lower, partial, _ in
             u.withUnsafeBufferPointer { u in
                 guard let u = u.baseAddress else { return }
-                cblas_dgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(k), Int32(width), Int32(rows), 1, u + lower, Int32(d), values,
-                    Int32(width), 0, partial, Int32(width))
+                if k <= 4 {
+                    // A few vectors: one pass of `Wᵀ u_c` each (dgemm would first copy the whole chunk into its own layout).
+                    for c in 0..<k {
+                        cblas_dgemv(
+                            CblasRowMajor, CblasTrans, Int32(rows), Int32(width), 1, values, Int32(width), u + c * d + lower, 1, 0,
+                            partial + c * width, 1)
+                    }
+                } else {
+                    cblas_dgemm(
+                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(k), Int32(width), Int32(rows), 1, u + lower, Int32(d), values,
+                        Int32(width), 0, partial, Int32(width))
+                }
             }
             guard squares else { return }
             let sums = partial + k * width

@@ -69,6 +69,16 @@ public enum WeightOrthogonalizer {
         model path: String, directions directionsFile: String, choice: DirectionChoice, out: String, options: Options,
         expecting: [OrthogonalizationRecipe.Shard]?
     ) throws -> OrthogonalizationRecipe {
+        // Every BLAS call here is small or already on a worker: OpenBLAS's own threads would only spin.
+        try singleThreadedBLAS {
+            try runSingleThreaded(model: path, directions: directionsFile, choice: choice, out: out, options: options, expecting: expecting)
+        }
+    }
+
+    private static func runSingleThreaded(
+        model path: String, directions directionsFile: String, choice: DirectionChoice, out: String, options: Options,
+        expecting: [OrthogonalizationRecipe.Shard]?
+    ) throws -> OrthogonalizationRecipe {
         let model = try ModelDirectory.open(path)
         let (directions, plan) = try plan(model: model, directionsFile: directionsFile, choice: choice, options: options)
         let output = try OutputDirectory.create(out, force: options.force, model: path)
@@ -101,21 +111,33 @@ public enum WeightOrthogonalizer {
         let architecture = model.config.architecture
         let head = architecture.outputHeadName(prefix: embedding.flatMap { architecture.classify($0)?.prefix } ?? "")
         let headSource = untie && model.locations[head] == nil ? embedding.flatMap { model.locations[$0] } : nil
-        var checks: [TensorCheck] = []
-        for (s, name) in model.shardNames.enumerated() {
-            let edits = plan.edits.filter { model.locations[$0.writer.name]?.shard == s }
-            let appending = headSource.flatMap { $0.shard == s ? [(name: head, tensor: $0.info)] : nil } ?? []
-            options.progress?("shard \(s + 1) of \(model.shardNames.count): \(name), \(edits.count) tensors to edit")
-            checks += try edit(model.shards[s], shardName: name, edits: edits, appending: appending, to: output.file(name), options: options)
-        }
+        // Shards are written side by side (each file's writes serialize in the kernel, so two files
+        // keep two cores writing), the workers shared among them; each is hashed, in and out, as soon
+        // as it is written, while its pages are still in memory.
         let count = model.shardNames.count
-        var digests = [String?](repeating: nil, count: 2 * count)
-        if options.digests {
-            options.progress?("SHA-256 of \(2 * count) shards (in and out) for the recipe")
-            digests = try self.digests(of: model.shards.map(\.path) + model.shardNames.map(output.file), workers: options.stream.workers)
+        let concurrent = max(1, min(options.stream.workers, count))
+        var inner = options
+        inner.stream.workers = max(1, options.stream.workers / concurrent)
+        var results = [(checks: [TensorCheck], input: String?, output: String?)](repeating: ([], nil, nil), count: count)
+        try results.withUnsafeMutableBufferPointer { results in
+            guard let base = results.baseAddress else { return }
+            try forEachItem(items: count, workers: concurrent, bufferBytes: 1) { _, s, _ in
+                let name = model.shardNames[s]
+                let edits = plan.edits.filter { model.locations[$0.writer.name]?.shard == s }
+                let appending = headSource.flatMap { $0.shard == s ? [(name: head, tensor: $0.info)] : nil } ?? []
+                options.progress?("shard \(s + 1) of \(count): \(name), \(edits.count) tensors to edit")
+                let checks = try edit(model.shards[s], shardName: name, edits: edits, appending: appending, to: output.file(name), options: inner)
+                var digests: [String?] = [nil, nil]
+                if options.digests {
+                    options.progress?("shard \(s + 1) of \(count): SHA-256 of \(name) in and out, for the recipe")
+                    digests = try self.digests(of: [model.shards[s].path, output.file(name)], workers: inner.stream.workers)
+                }
+                (base + s).pointee = (checks, digests[0], digests[1])
+            }
         }
+        var checks = results.flatMap(\.checks)
         let shards = model.shardNames.enumerated().map { s, name in
-            OrthogonalizationRecipe.Shard(file: name, inputSHA256: digests[s], outputSHA256: digests[count + s])
+            OrthogonalizationRecipe.Shard(file: name, inputSHA256: results[s].input, outputSHA256: results[s].output)
         }
         try copyFiles(model: model, untie: untie, head: headSource.map { (head, model.shardNames[$0.shard], $0.info.byteCount) }, to: output)
         let used = Array(Set(plan.edits.map(\.slot))).sorted()

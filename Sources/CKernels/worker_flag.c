@@ -1,0 +1,9 @@
+// Whether the current thread is one of steer's streaming workers (a thread-local flag, which
+// Swift has no direct spelling for): set by parallelFor around each iteration.
+#include "steer_kernels.h"
+
+static _Thread_local int on_worker;
+
+int steer_on_worker(void) { return on_worker; }
+
+void steer_set_on_worker(int value) { on_worker = value; }
