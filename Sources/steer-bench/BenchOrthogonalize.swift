@@ -12,7 +12,8 @@ struct BenchOrthogonalize: ParsableCommand {
             weights (embed_tokens, and per block q/k/v/o_proj, gate/up/down_proj and two norms), saved in two \
             shards with an index, and a directions file; then times `steer orthogonalize --layer 1` as a child \
             (best of --repeat, peak RSS; also at a quarter of the blocks, for the flat-memory check), the same \
-            with --no-digests (no SHA-256 of the shards for the recipe), and `cp -r` of the directory. Each \
+            with --no-digests (no SHA-256 of the shards for the recipe), and `cp -r` of the directory (also \
+            followed by `sync` of the copy: steer's files are flushed to disk when it ends, cp's are not). Each \
             output directory is removed before its run, outside the timing. Defaults: d = 2048, 8 blocks, MLP 5632, vocab 32000 (about 1 GB).
             """
     )
@@ -28,7 +29,7 @@ struct BenchOrthogonalize: ParsableCommand {
         var width: Int, blocks: Int, modelMb: Double
         var steerS: Double, peakRssMb: Double, peakRssQuarterBlocksMb: Double
         var steerNoDigestsS: Double
-        var cpS: Double, ratioToCp: Double, ratioNoDigestsToCp: Double
+        var cpS: Double, cpSyncS: Double, ratioToCp: Double, ratioNoDigestsToCp: Double
     }
 
     func run() throws {
@@ -62,13 +63,21 @@ struct BenchOrthogonalize: ParsableCommand {
                 return try Child.run(["-r", full, copyTarget], executable: "/bin/cp")
             })
         else { return }
+        // What steer guarantees and cp does not: the copy on disk (steer fsyncs every file it writes).
+        guard
+            let synced = try best({
+                try? FileManager.default.removeItem(atPath: copyTarget)
+                return try Child.run(["-c", "cp -r \"$0\" \"$1\" && sync \"$1\"/*", full, copyTarget], executable: "/bin/sh")
+            })
+        else { return }
+        try? FileManager.default.removeItem(atPath: copyTarget)
         let small = try steer(quarter)
         let size = try FileManager.default.contentsOfDirectory(atPath: full).reduce(0) { total, name in
             total + ((try FileManager.default.attributesOfItem(atPath: full + "/" + name)[.size] as? Int) ?? 0)
         }
         let report = Report(
             width: width, blocks: blocks, modelMb: Double(size) / 1e6, steerS: timed.seconds, peakRssMb: Double(timed.peakRSS) / 1e6,
-            peakRssQuarterBlocksMb: Double(small.peakRSS) / 1e6, steerNoDigestsS: fast.seconds, cpS: copy.seconds,
+            peakRssQuarterBlocksMb: Double(small.peakRSS) / 1e6, steerNoDigestsS: fast.seconds, cpS: copy.seconds, cpSyncS: synced.seconds,
             ratioToCp: timed.seconds / copy.seconds, ratioNoDigestsToCp: fast.seconds / copy.seconds)
         if common.json {
             try printJSON(snakeCase: true, report)
@@ -87,6 +96,7 @@ struct BenchOrthogonalize: ParsableCommand {
             "steer at \(fixed(report.ratioNoDigestsToCp, 2))× of cp",
         ])
         table.rows.append(["cp -r of the same directory", fixed(copy.seconds, 2) + " s", "", ""])
+        table.rows.append(["cp -r, then sync of the copy", fixed(synced.seconds, 2) + " s", "", "(steer's files are on disk when it ends)"])
         print(table.render())
     }
 
