@@ -22,7 +22,7 @@ static void *pace(void *argument) {
     pthread_mutex_lock(&w->lock);
     while (!w->stop) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_nsec += 50 * 1000 * 1000;
         if (until.tv_nsec >= 1000000000) { until.tv_sec += 1; until.tv_nsec -= 1000000000; }
         pthread_cond_timedwait(&w->wake, &w->lock, &until);
@@ -40,7 +40,11 @@ struct steer_writeback *steer_writeback_start(int fd) {
     if (!w) return NULL;
     w->fd = fd;
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, NULL);
+    pthread_condattr_t attributes;
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);  // a wall-clock step must not stall the pacing
+    pthread_cond_init(&w->wake, &attributes);
+    pthread_condattr_destroy(&attributes);
     if (pthread_create(&w->thread, NULL, pace, w) != 0) {
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->wake);

@@ -114,12 +114,15 @@ struct Orthogonalize: ParsableCommand {
 
     func validate() throws {
         if verify != nil {
-            guard model == nil, directions == nil, out == nil, recipe == nil, layer == nil, !perLayer, directionVariant == nil else {
-                throw ValidationError("--verify DIR takes no other input")
+            guard model == nil, directions == nil, out == nil, recipe == nil, layer == nil, !perLayer, directionVariant == nil, asLora == nil,
+                normPreserve == nil, kernel == nil, mlpKernel == nil, !force, !noDigests
+            else {
+                throw ValidationError("--verify DIR takes no other input (only --threads and --json)")
             }
             return
         }
         guard model != nil, (out != nil) != (asLora != nil) else { throw ValidationError("give --model DIR and one of --out DIR and --as-lora DIR") }
+        guard asLora == nil || !noDigests else { throw ValidationError("--no-digests is for --out: a LoRA adapter records no digests") }
         if recipe != nil {
             guard directions == nil, layer == nil, !perLayer, normPreserve == nil, kernel == nil, mlpKernel == nil, asLora == nil,
                 directionVariant == nil, !noDigests

@@ -233,6 +233,9 @@ import Testing
         #expect(
             verified.status == 1 && verified.stderr.contains("--no-digests") && verified.stderr.split(separator: "\n").count == 1,
             "\(verified.stderr)")
+        // Options --verify would ignore are refused, as is --no-digests for a LoRA adapter.
+        #expect(try CLITests.steer(["orthogonalize", "--verify", fast, "--no-digests"]).status != 0)
+        #expect(try CLITests.steer(arguments + ["--as-lora", dir + "/lora", "--no-digests"]).status != 0)
         // Replayed without the comparison, and said so; the shards are still the same.
         let replayed = try CLITests.steer([
             "orthogonalize", "--recipe", fast + "/steer-recipe.json", "--model", Self.model("qwen2_tied_sharded"), "--out", again,

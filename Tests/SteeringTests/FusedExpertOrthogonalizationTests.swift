@@ -172,4 +172,16 @@ import Testing
         #expect(ModelArchitecture.gptOss.outputHeadName(prefix: "model.") == "lm_head.weight")
         #expect(ModelArchitecture(modelType: "llama4_text") == .llama4 && ModelArchitecture(modelType: "gpt_oss") == .gptOss)
     }
+
+    /// Each expert's check carries the harmless-mean slot of its block (a fused tensor's checks are
+    /// named `name[e]`, so the slot must come from the edit, not be looked up by tensor name).
+    @Test func fusedExpertsRecordTheirMeanSlot() throws {
+        let out = try Fixtures.temporaryDirectory() + "/bp"
+        let recipe = try WeightOrthogonalizer.run(
+            model: OrthogonalizationTests.model("gpt_oss_bf16"), directions: OrthogonalizationVariantTests.withMeans, choice: .slot(1),
+            out: out, options: .init(directionVariant: .biprojected))
+        let experts = Self.experts(recipe, "model.layers.1.mlp.experts.down_proj")
+        #expect(experts.count == 4)
+        for t in recipe.tensors { #expect(t.meanSlot == (t.block.map { $0 + 1 } ?? 0), "\(t.name)") }
+    }
 }

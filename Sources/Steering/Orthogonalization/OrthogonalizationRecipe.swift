@@ -1,10 +1,10 @@
 import Foundation
 
 /// What `steer orthogonalize` did, saved as `steer-recipe.json` in the output directory (and
-/// returned by ``WeightOrthogonalizer/run(model:directions:directionsFile:choice:out:options:)``):
+/// returned by ``WeightOrthogonalizer/run(model:directions:choice:out:options:)``):
 /// the directions (their file's SHA-256, and the vectors used in `steer-recipe-directions.safetensors`
 /// beside it), the variant and strength, every edited tensor with its self-check, and the SHA-256
-/// of every shard read and written.
+/// of every shard read and written (unless written with ``WeightOrthogonalizer/Options/digests`` off).
 public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
     public static let fileName = "steer-recipe.json"
     public static let directionsName = "steer-recipe-directions.safetensors"

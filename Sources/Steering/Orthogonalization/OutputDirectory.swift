@@ -32,7 +32,10 @@ struct OutputDirectory {
     func file(_ name: String) -> String { temporary + "/" + name }
 
     /// Moves the finished directory into place (an existing one, with `force`, is removed after).
+    /// Its files are on disk already (``AtomicFile`` flushes each); the directory's entries are
+    /// flushed before the rename and the parent's after, so the model is there after a crash too.
     func commit() throws {
+        try Self.flushDirectory(temporary, naming: path)
         var old: String?
         if FileManager.default.fileExists(atPath: path) {
             let aside = temporary + "-old"
@@ -44,6 +47,17 @@ struct OutputDirectory {
             throw SteerError.io(path, "cannot rename the finished directory into place")
         }
         if let old { try? FileManager.default.removeItem(atPath: old) }
+        try Self.flushDirectory(URL(fileURLWithPath: path).deletingLastPathComponent().path, naming: path)
+    }
+
+    /// `fsync` of a directory (its entries); file systems that cannot (EINVAL) are let be.
+    static func flushDirectory(_ directory: String, naming path: String) throws {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        guard fsync(fd) == 0 || errno == EINVAL else {
+            throw SteerError.io(path, "cannot flush the directory '\(directory)': \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Removes the temporary directory (after a failure).

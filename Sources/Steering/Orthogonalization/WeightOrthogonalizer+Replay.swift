@@ -37,7 +37,7 @@ extension WeightOrthogonalizer {
                 "holds shards \(model.shardNames.joined(separator: ", ")); \(recipePath) was made from \(recipe.shards.map(\.file).joined(separator: ", "))"
             )
         }
-        let recorded = recipe.shards.allSatisfy { $0.inputSHA256 != nil && $0.outputSHA256 != nil }
+        let recorded = try digestsRecorded(recipe, path: recipePath)
         if recorded {
             let inputs = try digests(of: model.shards.map(\.path), workers: options.stream.workers)
             for (shard, digest) in zip(recipe.shards, inputs) where shard.inputSHA256 != digest {
@@ -60,7 +60,7 @@ extension WeightOrthogonalizer {
     /// be the one recorded. Returns the recipe; throws naming the first shard that differs.
     public static func verify(_ directory: String, workers: Int = StreamOptions().workers) throws -> OrthogonalizationRecipe {
         let recipe = try readRecipe(directory + "/" + OrthogonalizationRecipe.fileName)
-        guard recipe.shards.allSatisfy({ $0.outputSHA256 != nil }) else {
+        guard try digestsRecorded(recipe, path: directory + "/" + OrthogonalizationRecipe.fileName) else {
             throw SteerError.value(
                 directory + "/" + OrthogonalizationRecipe.fileName,
                 "records no SHA-256 of its shards (written with --no-digests); there is nothing to verify against")
@@ -74,5 +74,14 @@ extension WeightOrthogonalizer {
                 directory + "/" + shard.file, "is not what steer wrote (SHA-256 \(digest), the recipe says \(shard.outputSHA256 ?? "none"))")
         }
         return recipe
+    }
+
+    /// Whether the recipe records the SHA-256 of every shard in and out (false: of none, written with
+    /// ``Options/digests`` off); throws naming it when only some are there.
+    static func digestsRecorded(_ recipe: OrthogonalizationRecipe, path: String) throws -> Bool {
+        let all = recipe.shards.flatMap { [$0.inputSHA256, $0.outputSHA256] }
+        if all.allSatisfy({ $0 != nil }) { return true }
+        if all.allSatisfy({ $0 == nil }) { return false }
+        throw SteerError.format(path, "records the SHA-256 of some shards and not of others; it was edited by hand")
     }
 }

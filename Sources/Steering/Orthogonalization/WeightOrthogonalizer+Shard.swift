@@ -2,7 +2,7 @@ import CLinearAlgebra
 import Foundation
 
 extension WeightOrthogonalizer {
-    /// Rows of a `[d, in]` matrix read at a time by ``leftProduct(_:u:k:workers:)``: a fixed number
+    /// Rows of a `[d, in]` matrix read at a time by ``leftProduct(_:u:k:squares:workers:)``: a fixed number
     /// (about 4 MB of Float64), so the summation order is the same for every thread count.
     static func chunkRows(width: Int) -> Int { max(1, (1 << 19) / max(1, width)) }
 
@@ -72,7 +72,9 @@ extension WeightOrthogonalizer {
                 name: edit.writer.label, shard: shardName, role: edit.writer.role, block: edit.writer.block, orientation: edit.writer.orientation,
                 slot: edit.slot, strength: edit.strength, normCorrected: edit.writer.outputNorm != nil, before: before * scale,
                 residual: after * scale,
-                normRatio: tally.after2.squareRoot() * scale)
+                normRatio: tally.after2.squareRoot() * scale
+            )
+            .withMeanSlot(edit.meanSlot)
         }
     }
 
@@ -103,30 +105,32 @@ extension WeightOrthogonalizer {
     }
 
     /// `V = U W` (`k × in`, row-major) for a `[d, in]` matrix and `U` (`k × d`, row-major), followed,
-    /// with `squares`, by the squared column norms `Σ_i W_ij²` (`in` more values): one `dgemm` per chunk.
+    /// with `squares`, by the squared column norms `Σ_i W_ij²` (`in` more values). Within a chunk,
+    /// `V[c, :] += U[c, i] W[i, :]` row after row, in this order on every machine (a BLAS kernel's
+    /// order depends on the CPU it picks, and a recipe must replay byte-identically anywhere).
     static func leftProduct(_ matrix: RowMatrix, u: [Double], k: Int, squares: Bool = false, workers: Int) throws -> [Double] {
         let width = matrix.width
         let d = matrix.rowCount
         return try chunkedSums(matrix, size: (squares ? k + 1 : k) * width, scratch: 0, workers: workers) { values, rows, lower, partial, _ in
             u.withUnsafeBufferPointer { u in
                 guard let u = u.baseAddress else { return }
-                if k <= 4 {
-                    // A few vectors: one pass of `Wᵀ u_c` each (dgemm would first copy the whole chunk into its own layout).
-                    for c in 0..<k {
-                        cblas_dgemv(
-                            CblasRowMajor, CblasTrans, Int32(rows), Int32(width), 1, values, Int32(width), u + c * d + lower, 1, 0,
-                            partial + c * width, 1)
+                for c in 0..<k {
+                    let sums = partial + c * width
+                    sums.initialize(repeating: 0, count: width)
+                    for i in 0..<rows {
+                        let weight = u[c * d + lower + i]
+                        let row = values + i * width
+                        for j in 0..<width { sums[j] += weight * row[j] }
                     }
-                } else {
-                    cblas_dgemm(
-                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(k), Int32(width), Int32(rows), 1, u + lower, Int32(d), values,
-                        Int32(width), 0, partial, Int32(width))
                 }
             }
             guard squares else { return }
             let sums = partial + k * width
-            for j in 0..<width { sums[j] = 0 }
-            for i in 0..<rows { for j in 0..<width { sums[j] += values[i * width + j] * values[i * width + j] } }
+            sums.initialize(repeating: 0, count: width)
+            for i in 0..<rows {
+                let row = values + i * width
+                for j in 0..<width { sums[j] += row[j] * row[j] }
+            }
         }
     }
 

@@ -33,7 +33,8 @@ public enum WeightOrthogonalizer {
         /// The version recorded in the recipe.
         public var version: String
         public var stream: StreamOptions
-        /// Told a line of progress before each shard is written and before the digests (nil: silent).
+        /// Told a line of progress before each shard is written and before its digests (nil: silent);
+        /// shards are written side by side, so it is called from their threads, in any order.
         public var progress: (@Sendable (String) -> Void)?
 
         public init(
@@ -66,16 +67,6 @@ public enum WeightOrthogonalizer {
     /// ``run(model:directions:choice:out:options:)``; with `expecting`, the shards written must have
     /// those SHA-256 digests, or nothing is left at `out`.
     static func run(
-        model path: String, directions directionsFile: String, choice: DirectionChoice, out: String, options: Options,
-        expecting: [OrthogonalizationRecipe.Shard]?
-    ) throws -> OrthogonalizationRecipe {
-        // Every BLAS call here is small or already on a worker: OpenBLAS's own threads would only spin.
-        try singleThreadedBLAS {
-            try runSingleThreaded(model: path, directions: directionsFile, choice: choice, out: out, options: options, expecting: expecting)
-        }
-    }
-
-    private static func runSingleThreaded(
         model path: String, directions directionsFile: String, choice: DirectionChoice, out: String, options: Options,
         expecting: [OrthogonalizationRecipe.Shard]?
     ) throws -> OrthogonalizationRecipe {
@@ -112,16 +103,16 @@ public enum WeightOrthogonalizer {
         let head = architecture.outputHeadName(prefix: embedding.flatMap { architecture.classify($0)?.prefix } ?? "")
         let headSource = untie && model.locations[head] == nil ? embedding.flatMap { model.locations[$0] } : nil
         // Shards are written side by side (each file's writes serialize in the kernel, so two files
-        // keep two cores writing), the workers shared among them; each is hashed, in and out, as soon
-        // as it is written, while its pages are still in memory.
+        // keep two cores writing), each with every worker (the system shares the cores, and gives a
+        // shard's cores to the others when it ends); each is hashed, in and out, as soon as it is
+        // written, while its pages are still in memory.
         let count = model.shardNames.count
         let concurrent = max(1, min(options.stream.workers, count))
-        var inner = options
-        inner.stream.workers = max(1, options.stream.workers / concurrent)
+        let inner = options
         var results = [(checks: [TensorCheck], input: String?, output: String?)](repeating: ([], nil, nil), count: count)
         try results.withUnsafeMutableBufferPointer { results in
             guard let base = results.baseAddress else { return }
-            try forEachItem(items: count, workers: concurrent, bufferBytes: 1) { _, s, _ in
+            try forEachItemOnThreads(items: count, workers: concurrent) { s in
                 let name = model.shardNames[s]
                 let edits = plan.edits.filter { model.locations[$0.writer.name]?.shard == s }
                 let appending = headSource.flatMap { $0.shard == s ? [(name: head, tensor: $0.info)] : nil } ?? []
@@ -135,15 +126,13 @@ public enum WeightOrthogonalizer {
                 (base + s).pointee = (checks, digests[0], digests[1])
             }
         }
-        var checks = results.flatMap(\.checks)
+        let checks = results.flatMap(\.checks)
         let shards = model.shardNames.enumerated().map { s, name in
             OrthogonalizationRecipe.Shard(file: name, inputSHA256: results[s].input, outputSHA256: results[s].output)
         }
         try copyFiles(model: model, untie: untie, head: headSource.map { (head, model.shardNames[$0.shard], $0.info.byteCount) }, to: output)
         let used = Array(Set(plan.edits.map(\.slot))).sorted()
         try saveDirectionsUsed(by: plan, from: directions, to: output.file(OrthogonalizationRecipe.directionsName))
-        let meanSlots = Dictionary(plan.edits.map { ($0.writer.name, $0.meanSlot) }, uniquingKeysWith: { first, _ in first })
-        checks = checks.map { check in check.withMeanSlot(meanSlots[check.name] ?? nil) }
         let layer: Int? = if case .slot(let s) = choice { s } else { nil }
         let recipe = OrthogonalizationRecipe(
             steerVersion: options.version, variant: options.normPreservation.variant, directionVariant: options.directionVariant, model: model.path,

@@ -1,11 +1,13 @@
 import CKernels
 import CLinearAlgebra
 import Dispatch
+import Foundation
 import Synchronization
 
 /// Runs `body(i)` for every `i < iterations` on the available cores and waits.
 ///
-/// The one place steer crosses threads: callers give each iteration disjoint
+/// Where steer's work crosses threads (with ``forEachItemOnThreads(items:workers:_:)``; the only
+/// other thread is `AtomicFile`'s writeback pacer, which touches no Swift memory): callers give each iteration disjoint
 /// memory to write (per-worker accumulators, disjoint output ranges), which is
 /// what makes the unchecked hand-over below sound.
 ///
@@ -69,8 +71,9 @@ func forEachShare(
 }
 
 /// Calls `body(worker, item, buffer)` for each of `items`, handed out one at a time to whichever
-/// worker is free (for items of unequal cost), with one `bufferBytes` buffer per worker. After the
-/// first error no new item starts; that error is rethrown once all workers have stopped.
+/// worker is free (for items of unequal cost), with one `bufferBytes` buffer per worker. After an
+/// error, workers take no new item (one already taken may still run); the error of the lowest
+/// failed item is rethrown once all have stopped, so the message does not depend on timing.
 func forEachItem(
     items: Int, workers: Int, bufferBytes: Int,
     _ body: (_ worker: Int, _ item: Int, _ buffer: UnsafeMutableRawPointer) throws -> Void
@@ -81,7 +84,7 @@ func forEachItem(
     defer { buffers.deallocate() }
     let next = Atomic<Int>(0)
     let failed = Atomic<Bool>(false)
-    var failures = [(any Error)?](repeating: nil, count: workers)
+    var failures = [(item: Int, error: any Error)?](repeating: nil, count: workers)
     failures.withUnsafeMutableBufferPointer { failures in
         parallelFor(workers) { worker in
             while !failed.load(ordering: .relaxed) {
@@ -90,13 +93,73 @@ func forEachItem(
                 do {
                     try body(worker, item, buffers + worker * capacity)
                 } catch {
-                    failures[worker] = error
+                    failures[worker] = (item, error)
                     failed.store(true, ordering: .relaxed)
                 }
             }
         }
     }
-    if let failure = failures.compactMap({ $0 }).first { throw failure }
+    if let first = failures.compactMap({ $0 }).min(by: { $0.item < $1.item }) { throw first.error }
+}
+
+/// ``forEachItem(items:workers:bufferBytes:_:)`` on `workers` threads of its own instead of the
+/// dispatch pool, each marked as a worker, with OpenBLAS single-threaded: a `parallelFor` inside
+/// an item then runs at full width (the pool would run it serially, as a nested apply), so when
+/// one item ends early its cores go to the others'. For a few long items (the shards of a model).
+func forEachItemOnThreads(items: Int, workers: Int, _ body: @escaping (_ item: Int) throws -> Void) throws {
+    let workers = max(1, min(workers, items))
+    guard workers > 1 else {
+        for item in 0..<items { try singleThreadedBLAS { try body(item) } }
+        return
+    }
+    let state = ItemThreads(items: items)
+    let box = UncheckedSendable(body)
+    try singleThreadedBLAS {
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<workers {
+            let thread = Thread {
+                asWorker { state.run(box.value) }
+                done.signal()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        for _ in 0..<workers { done.wait() }
+        if let first = state.firstFailure { throw first }
+    }
+}
+
+/// The shared state of ``forEachItemOnThreads(items:workers:_:)``: the next item, and each worker's failure.
+private final class ItemThreads: @unchecked Sendable {
+    let items: Int
+    private let next = Atomic<Int>(0)
+    private let failed = Atomic<Bool>(false)
+    private let lock = NSLock()
+    private var failures: [(item: Int, error: any Error)] = []
+
+    init(items: Int) { self.items = items }
+
+    func run(_ body: (Int) throws -> Void) {
+        while !failed.load(ordering: .relaxed) {
+            let item = next.add(1, ordering: .relaxed).oldValue
+            guard item < items else { return }
+            do {
+                try body(item)
+            } catch {
+                lock.lock()
+                failures.append((item, error))
+                lock.unlock()
+                failed.store(true, ordering: .relaxed)
+            }
+        }
+    }
+
+    /// The error of the lowest failed item.
+    var firstFailure: (any Error)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return failures.min { $0.item < $1.item }?.error
+    }
 }
 
 private struct UncheckedSendable<T>: @unchecked Sendable {
