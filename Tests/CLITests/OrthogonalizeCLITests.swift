@@ -243,4 +243,17 @@ import Testing
         #expect(replayed.status == 0 && replayed.stdout.contains("not compared"), "\(replayed.stderr)")
         #expect(try Fixtures.read(again + "/model-00002-of-00003.safetensors") == Fixtures.read(hashed + "/model-00002-of-00003.safetensors"))
     }
+
+    /// A fused tensor's experts share one row of the table (the worst shown), so a model with
+    /// thousands of experts prints a table of its tensors, not of their slices.
+    @Test func fusedExpertsShareOneRow() throws {
+        let out = try Fixtures.temporaryDirectory() + "/fused"
+        let run = try CLITests.steer([
+            "orthogonalize", "--model", Self.model("gpt_oss_bf16"), "--directions", Self.directions, "--layer", "1", "--out", out,
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("from 9 tensors (21 with each expert apart)"))
+        #expect(run.stdout.contains("model.layers.1.mlp.experts.down_proj[0–3] "))
+        #expect(!run.stdout.contains("down_proj[2]"))
+    }
 }
