@@ -51,23 +51,31 @@ func forEachShare(
     items: Int, workers: Int, bufferBytes: Int,
     _ body: (_ worker: Int, _ item: Int, _ buffer: UnsafeMutableRawPointer) throws -> Void
 ) throws {
+    try withWorkerBuffers(items: items, workers: workers, bufferBytes: bufferBytes) { workers, buffer in
+        var failures = [(any Error)?](repeating: nil, count: workers)
+        failures.withUnsafeMutableBufferPointer { failures in
+            parallelFor(workers) { worker in
+                do {
+                    for item in (items * worker / workers)..<(items * (worker + 1) / workers) { try body(worker, item, buffer(worker)) }
+                } catch {
+                    failures[worker] = error
+                }
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+    }
+}
+
+/// Calls `body(workers, buffer)` with the number of workers for `items` (at most `workers`, at
+/// least one) and `buffer(w)`, worker `w`'s own `bufferBytes` bytes.
+private func withWorkerBuffers(
+    items: Int, workers: Int, bufferBytes: Int, _ body: (_ workers: Int, _ buffer: (Int) -> UnsafeMutableRawPointer) throws -> Void
+) throws {
     let workers = max(1, min(workers, items))
     let capacity = max(1, bufferBytes)
     let buffers = UnsafeMutableRawPointer.allocate(byteCount: workers * capacity, alignment: 4096)
     defer { buffers.deallocate() }
-    var failures = [(any Error)?](repeating: nil, count: workers)
-    failures.withUnsafeMutableBufferPointer { failures in
-        parallelFor(workers) { worker in
-            do {
-                for item in (items * worker / workers)..<(items * (worker + 1) / workers) {
-                    try body(worker, item, buffers + worker * capacity)
-                }
-            } catch {
-                failures[worker] = error
-            }
-        }
-    }
-    if let failure = failures.compactMap({ $0 }).first { throw failure }
+    try body(workers) { buffers + $0 * capacity }
 }
 
 /// Calls `body(worker, item, buffer)` for each of `items`, handed out one at a time to whichever
@@ -78,28 +86,11 @@ func forEachItem(
     items: Int, workers: Int, bufferBytes: Int,
     _ body: (_ worker: Int, _ item: Int, _ buffer: UnsafeMutableRawPointer) throws -> Void
 ) throws {
-    let workers = max(1, min(workers, items))
-    let capacity = max(1, bufferBytes)
-    let buffers = UnsafeMutableRawPointer.allocate(byteCount: workers * capacity, alignment: 4096)
-    defer { buffers.deallocate() }
-    let next = Atomic<Int>(0)
-    let failed = Atomic<Bool>(false)
-    var failures = [(item: Int, error: any Error)?](repeating: nil, count: workers)
-    failures.withUnsafeMutableBufferPointer { failures in
-        parallelFor(workers) { worker in
-            while !failed.load(ordering: .relaxed) {
-                let item = next.add(1, ordering: .relaxed).oldValue
-                guard item < items else { return }
-                do {
-                    try body(worker, item, buffers + worker * capacity)
-                } catch {
-                    failures[worker] = (item, error)
-                    failed.store(true, ordering: .relaxed)
-                }
-            }
-        }
+    try withWorkerBuffers(items: items, workers: workers, bufferBytes: bufferBytes) { workers, buffer in
+        let queue = ItemQueue(items: items)
+        parallelFor(workers) { worker in queue.run { item in try body(worker, item, buffer(worker)) } }
+        if let failure = queue.firstFailure { throw failure }
     }
-    if let first = failures.compactMap({ $0 }).min(by: { $0.item < $1.item }) { throw first.error }
 }
 
 /// ``forEachItem(items:workers:bufferBytes:_:)`` on `workers` threads of its own instead of the
@@ -112,25 +103,25 @@ func forEachItemOnThreads(items: Int, workers: Int, _ body: @escaping (_ item: I
         for item in 0..<items { try singleThreadedBLAS { try body(item) } }
         return
     }
-    let state = ItemThreads(items: items)
+    let queue = ItemQueue(items: items)
     let box = UncheckedSendable(body)
     try singleThreadedBLAS {
         let done = DispatchSemaphore(value: 0)
         for _ in 0..<workers {
             let thread = Thread {
-                asWorker { state.run(box.value) }
+                asWorker { queue.run(box.value) }
                 done.signal()
             }
             thread.stackSize = 8 << 20
             thread.start()
         }
         for _ in 0..<workers { done.wait() }
-        if let first = state.firstFailure { throw first }
+        if let first = queue.firstFailure { throw first }
     }
 }
 
-/// The shared state of ``forEachItemOnThreads(items:workers:_:)``: the next item, and each worker's failure.
-private final class ItemThreads: @unchecked Sendable {
+/// Items handed out one at a time to the workers that call ``run(_:)``, and their failures.
+private final class ItemQueue: @unchecked Sendable {
     let items: Int
     private let next = Atomic<Int>(0)
     private let failed = Atomic<Bool>(false)
@@ -139,6 +130,7 @@ private final class ItemThreads: @unchecked Sendable {
 
     init(items: Int) { self.items = items }
 
+    /// Runs `body` on the next item until none is left or an item has failed (on any worker).
     func run(_ body: (Int) throws -> Void) {
         while !failed.load(ordering: .relaxed) {
             let item = next.add(1, ordering: .relaxed).oldValue
