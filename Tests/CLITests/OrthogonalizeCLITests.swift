@@ -256,4 +256,13 @@ import Testing
         #expect(run.stdout.contains("model.layers.1.mlp.experts.down_proj[0–3] "))
         #expect(!run.stdout.contains("down_proj[2]"))
     }
+
+    /// A recipe that is not one says which key is missing or unknown, in one line.
+    @Test func brokenRecipeNamesTheKey() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        try Fixtures.write(Array(#"{"steer_version": "0.1.0"}"#.utf8), to: dir + "/steer-recipe.json")
+        let run = try CLITests.steer(["orthogonalize", "--verify", dir])
+        #expect(run.status == 1 && run.stderr.contains("steer-recipe.json") && run.stderr.contains("is missing"), "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1)
+    }
 }

@@ -10,10 +10,11 @@ extension WeightOrthogonalizer {
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: maxRecipeBytes + 1)) ?? Data()
         guard data.count <= maxRecipeBytes else { throw SteerError.format(path, "is over \(maxRecipeBytes >> 20) MB; not a recipe") }
-        guard let recipe = try? JSONDecoder().decode(OrthogonalizationRecipe.self, from: data) else {
-            throw SteerError.format(path, "is not a steer orthogonalize recipe (steer-recipe.json)")
+        do {
+            return try JSONDecoder().decode(OrthogonalizationRecipe.self, from: data)
+        } catch {
+            throw SteerError.format(path, "is not a steer orthogonalize recipe (steer-recipe.json)\(problem(error))")
         }
-        return recipe
     }
 
     /// Replays the recipe at `recipePath` on the model at `model`, writing `out`: the model's shards
@@ -83,5 +84,18 @@ extension WeightOrthogonalizer {
         if all.allSatisfy({ $0 != nil }) { return true }
         if all.allSatisfy({ $0 == nil }) { return false }
         throw SteerError.format(path, "records the SHA-256 of some shards and not of others; it was edited by hand")
+    }
+
+    /// What a decoding error says about the recipe, as `: 'key' is missing` (empty for text that is not JSON).
+    private static func problem(_ error: any Error) -> String {
+        func at(_ path: [any CodingKey]) -> String { path.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined() }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?: return ": '\(at(context.codingPath + [key]).drop { $0 == "." })' is missing"
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+            return ": '\(at(context.codingPath).drop { $0 == "." })' has the wrong type"
+        case .dataCorrupted(let context)? where !context.codingPath.isEmpty:
+            return ": '\(at(context.codingPath).drop { $0 == "." })' has a value this steer does not know"
+        default: return ""
+        }
     }
 }
