@@ -27,6 +27,106 @@ import Testing
         if tied { #expect(biprojected.tensors.filter(\.normCorrected).count == 4) }
     }
 
+    /// What transformers measured with the projected edit (`--layer 1 --direction-variant projected`,
+    /// the float64 torch edit of `expected/<model>_projected` loaded back; make_ortho_vectors.py
+    /// `--variant-check`): the largest `|h · d| / ‖h‖` over tokens at every block's output.
+    /// Along the refined direction `d = normalize(r̂ − (r̂·â)â)` it is ~0 at every block (all writers
+    /// are edited, the embedding included), bounds as for the plain variant; measured llama 3.2e-8,
+    /// 3.8e-8 (F32), gemma3_bf16 4.6e-4, 8.8e-4 (BF16). Along `r̂` itself it is not: the edit keeps
+    /// `r̂`'s part along `â` (cos(r̂, d) = 0.774); measured llama 0.177, 0.160, gemma3_bf16 0.232, 0.171.
+    /// The unedited model has a clear component along `d` (llama 0.182, 0.188; gemma 0.301, 0.213), so
+    /// the ~0 is the edit's doing. The script's `d` is checked against the directions file's own.
+    @Test(arguments: ["llama", "gemma3_bf16"]) func projectedHiddenStatesLoseTheRefinedDirectionInTransformers(model: String) throws {
+        let entry = try Fixtures.require(Fixtures.reference("orthogonalize/ortho.json", model), as: [String: Any].self, model)
+        let layers = try Fixtures.require(entry["layers"], as: Int.self, "\(model).layers")
+        let refined = try Fixtures.numbers(entry["projected_refined"], "\(model).projected_refined")
+        let original = try Fixtures.numbers(entry["projected_original"], "\(model).projected_original")
+        let unedited = try Fixtures.numbers(entry["original_refined"], "\(model).original_refined")
+        #expect(refined.count == layers && original.count == layers && unedited.count == layers)
+        let bound = model == "gemma3_bf16" ? 2e-3 : 1e-6
+        #expect(refined.allSatisfy { $0 < bound }, "\(model): \(refined)")
+        #expect(unedited.allSatisfy { $0 > 0.05 }, "\(model): \(unedited)")
+        #expect(original.contains { $0 > 0.05 }, "\(model): \(original)")
+        // The refined direction the script measured along is the one steer derives from the file.
+        let r = try #require(try DirectionSet.read(Self.withMeans).vector(slot: 1))
+        let a = try #require(try ClassMeanTensors.read(Self.withMeans).negative[1])
+        func unit(_ v: [Double]) -> [Double] {
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / norm }
+        }
+        let (rHat, aHat) = (unit(r), unit(a))
+        let along = zip(rHat, aHat).reduce(0) { $0 + $1.0 * $1.1 }
+        let d = unit(zip(rHat, aHat).map { $0 - along * $1 })
+        let cosine = zip(d, rHat).reduce(0) { $0 + $1.0 * $1.1 }
+        #expect(abs(cosine - (try Fixtures.number(entry["refined_cosine"], "\(model).refined_cosine"))) < 1e-12)
+        #expect(cosine < 0.9)  // d is not r̂: the contrast above means something
+    }
+
+    /// `--as-lora --direction-variant projected` on llama: each module's merged delta (`B A`, for the
+    /// embedding `(B A)ᵀ`) against the float64 torch edit `expected/llama_projected` minus the original
+    /// weights. Tolerance as ``OrthogonalizationTests/loraAdapterMatchesTorch(model:)`` (two F32
+    /// roundings of the delta's largest value, A and B being F32), plus one rounding of the expected
+    /// weight itself (it is F32, so `W' − W` carries its rounding, which dominates); measured: the
+    /// worst difference 1.9e-7 of the delta's largest value (0.55 of its tolerance; 4.7e-8 of the
+    /// largest weight, as PEFT's merge of the plain adapter). The plain adapter misses the projected
+    /// delta by 0.76 of its largest value: the comparison tells the variants apart.
+    @Test func projectedLoraAdapterMatchesTheProjectedEdit() throws {
+        let out = try Fixtures.temporaryDirectory() + "/lora"
+        let model = OrthogonalizationTests.model("llama")
+        let (plan, modules) = try WeightOrthogonalizer.writeLora(
+            model: model, directions: Self.withMeans, choice: .slot(1), out: out, options: .init(directionVariant: .projected))
+        #expect(modules.count == 5 && plan.k == 1 && plan.variant == .projected)
+        #expect(plan.edits.allSatisfy { $0.meanSlot == 1 })
+        let adapter = try TensorFile.open(out + "/adapter_model.safetensors")
+        let plainOut = try Fixtures.temporaryDirectory() + "/plain"
+        _ = try WeightOrthogonalizer.writeLora(model: model, directions: Self.withMeans, choice: .slot(1), out: plainOut)
+        let plain = try TensorFile.open(plainOut + "/adapter_model.safetensors")
+        let reference = try TensorFile.open(OrthogonalizationTests.expected("llama_projected"))
+        let original = try OrthogonalizationTests.tensors(model)
+        #expect(Set(modules.map { $0 + ".weight" }) == Set(reference.tensors.map(\.name)))
+        var plainGap = 0.0
+        for info in reference.tensors {
+            let after = try reference.values(info)
+            let entry = try #require(original[info.name], "\(info.name) missing from the model")
+            let before = try entry.0.values(entry.1)
+            let want = zip(after, before).map { $0 - $1 }
+            let got = try Self.mergedDelta(adapter, module: String(info.name.dropLast(".weight".count)), shape: info.shape)
+            let gotPlain = try Self.mergedDelta(plain, module: String(info.name.dropLast(".weight".count)), shape: info.shape)
+            #expect(got.count == want.count, "\(info.name)")
+            let scale = want.map(abs).max() ?? 0
+            for (i, (a, b)) in zip(got, want).enumerated() {
+                #expect(abs(a - b) <= 2 * 0x1p-24 * scale + 0x1p-24 * abs(after[i]), "\(info.name)[\(i)]: \(a) vs \(b)")
+            }
+            plainGap = max(plainGap, zip(gotPlain, want).map { abs($0 - $1) / scale }.max() ?? 0)
+        }
+        #expect(plainGap > 0.1, "\(plainGap)")
+    }
+
+    /// The merged delta of one module of a PEFT adapter (alpha / r = 1), in the base weight's layout:
+    /// `B A` (`[d, in]`) for `lora_A`/`lora_B`, `(B A)ᵀ` (`[vocab, d]`) for the embedding's.
+    static func mergedDelta(_ adapter: TensorFile, module: String, shape: [Int]) throws -> [Double] {
+        func tensor(_ suffix: String) throws -> (values: [Double], shape: [Int]) {
+            let name = "base_model.model." + module + suffix
+            let info = try #require(adapter.tensors.first { $0.name == name }, "\(name) missing from the adapter")
+            return (try adapter.values(info), info.shape)
+        }
+        let embedding = adapter.tensors.contains { $0.name == "base_model.model." + module + ".lora_embedding_A" }
+        let (a, b) =
+            embedding
+            ? (try tensor(".lora_embedding_A"), try tensor(".lora_embedding_B")) : (try tensor(".lora_A.weight"), try tensor(".lora_B.weight"))
+        let (k, n, d) = (a.shape[0], a.shape[1], b.shape[0])
+        #expect(b.shape == [d, k] && shape == (embedding ? [n, d] : [d, n]), "\(module): \(a.shape) \(b.shape) \(shape)")
+        var delta = [Double](repeating: 0, count: d * n)
+        for i in 0..<d {
+            for j in 0..<n {
+                var sum = 0.0
+                for c in 0..<k { sum += b.values[i * k + c] * a.values[c * n + j] }
+                delta[embedding ? j * d + i : i * n + j] = sum
+            }
+        }
+        return delta
+    }
+
     /// A rank-2 basis: each row projected off `â`, the rows orthonormalized again.
     @Test func projectedBasisMatchesTorch() throws {
         let basis = try BasisSet.read(Fixtures.vectors("orthogonalize/basis.safetensors"))

@@ -36,11 +36,16 @@ Writes, under vectors/orthogonalize/:
                                 r̂ ← normalize(r̂ − (r̂·â)â), â the unit harmless mean of slot 1 (projected) or of
                                 each writer's block-output slot (biprojected: embedding 0, block N N + 1)
   expected/llama_basis2_projected.safetensors   the rank-2 basis, each row projected off â of slot 1, re-orthonormalized
-  (`--variants` writes only these, from the committed models, changing nothing else)
+  (`--variants` writes only these, from the committed models, changing nothing else but ortho.json's
+  projected_* keys; `--variant-check` writes only those keys)
   ortho.json                    per model and choice: the largest |h · r̂| / ‖h‖ over tokens at the
                                 output of every block, for the original model and for the edited
                                 one loaded back in transformers (and, for Gemma, edited without the
-                                (1 + γ) correction, which must not be ~0)
+                                (1 + γ) correction, which must not be ~0); for llama and gemma3_bf16 also
+                                the projected edit loaded back: projected_refined, along the refined unit
+                                direction normalize(r̂ − (r̂·â)â) (â of slot 1; must be ~0), and
+                                projected_original, along r̂ itself (the edit keeps r̂'s part along â: not ~0),
+                                and original_refined, the unedited model along the refined direction
 """
 import json, os, shutil
 import numpy as np
@@ -287,10 +292,11 @@ def load_state(path):
     return state
 
 
-def components(path, layers, kind):
-    """max over tokens of |h · r̂| / ‖h‖ at the output of each block, with the direction of slot 1."""
+def components(path, layers, kind, direction=None):
+    """max over tokens of |h · r̂| / ‖h‖ at the output of each block, with the direction of slot 1
+    (or the unit float64 `direction`, rounded to F32)."""
     model = tf.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    r = torch.tensor(stored_direction(1), dtype=torch.float32)
+    r = torch.tensor(stored_direction(1) if direction is None else direction, dtype=torch.float32)
     blocks = model.transformer.h if kind == "gpt2" else model.model.layers
     outs = []
     hooks = [b.register_forward_hook(lambda m, i, o: outs.append((o[0] if isinstance(o, tuple) else o).detach())) for b in blocks]
@@ -306,8 +312,7 @@ def main(only=None):
     os.makedirs(os.path.join(ROOT, "expected"), exist_ok=True)
     report = {}
     if only:
-        with open(os.path.join(ROOT, "ortho.json")) as f:
-            report = json.load(f)
+        report = read_report()
     else:
         write_directions(os.path.join(ROOT, "directions.safetensors"))
         write_basis(os.path.join(ROOT, "basis.safetensors"))
@@ -336,14 +341,24 @@ def main(only=None):
             save_file(lora(state, kind, layers), os.path.join(ROOT, "expected", f"{name}_lora.safetensors"))
             save_file(edit(state, kind, layers, "basis2"), os.path.join(ROOT, "expected", f"{name}_basis2.safetensors"))
         report[name] = entry
-    write_variants()
+    write_variants(report)
+    write_report(report)
+
+
+def read_report():
+    with open(os.path.join(ROOT, "ortho.json")) as f:
+        return json.load(f)
+
+
+def write_report(report):
     with open(os.path.join(ROOT, "ortho.json"), "w") as f:
         json.dump(report, f, indent=1, sort_keys=True)
     print(json.dumps(report, indent=1, sort_keys=True))
 
 
-def write_variants():
-    """The projected and biprojected fixtures, from the models as saved (`--variants` runs only this)."""
+def write_variants(report):
+    """The projected and biprojected fixtures, from the models as saved (`--variants` runs only this),
+    and their transformers check into `report` (variant_check)."""
     write_directions_means(os.path.join(ROOT, "directions_means.safetensors"))
     for name, kind in (("llama", "llama"), ("gemma3_bf16", "gemma")):
         path = os.path.join(ROOT, "models", name)
@@ -354,11 +369,39 @@ def write_variants():
         if name == "llama":
             save_file(edit(state, kind, layers, "basis2", variant="projected"),
                       os.path.join(ROOT, "expected", f"{name}_basis2_projected.safetensors"))
+    variant_check(report)
 
 
-def components_edited(path, edited, kind, tied):
+def refined_direction(slot=1):
+    """The projected variant's unit direction for `slot`: normalize(r̂ − (r̂·â)â), float64."""
+    return projected_rows(torch.tensor(stored_direction(slot)).reshape(1, -1), slot)[0].numpy()
+
+
+def variant_check(report):
+    """The `--layer 1 --direction-variant projected` edit of llama and gemma3_bf16 loaded back in
+    transformers (`--variant-check` runs only this): the largest |h · d| / ‖h‖ over tokens at each
+    block's output, d the refined direction (projected_refined, ~0) and r̂ itself (projected_original:
+    the edit keeps r̂'s part along â, so not ~0), and the unedited model along d (original_refined)."""
+    refined = refined_direction(1)
+    for name, kind in (("llama", "llama"), ("gemma3_bf16", "gemma")):
+        path = os.path.join(ROOT, "models", name)
+        state = load_state(path)
+        layers = config_layers(path)
+        with open(os.path.join(path, "config.json")) as f:
+            tied = json.load(f).get("tie_word_embeddings", False)
+        edited = edit(state, kind, layers, 1, variant="projected")
+        along_refined, along_original = components_edited(path, edited, kind, tied, [refined, stored_direction(1)])
+        entry = report.setdefault(name, {})
+        entry["projected_refined"] = along_refined
+        entry["projected_original"] = along_original
+        entry["original_refined"] = components(path, layers, kind, refined)
+        entry["refined_cosine"] = float(refined @ stored_direction(1))
+
+
+def components_edited(path, edited, kind, tied, directions=None):
     """Hidden-state components of the model with `edited` writers (and, when tied, an untied unedited
-    head), saved as a model directory and loaded by transformers as any checkpoint (experts included)."""
+    head), saved as a model directory and loaded by transformers as any checkpoint (experts included):
+    along r̂ of slot 1, or, given a list of unit float64 `directions`, one list per direction."""
     import tempfile
     state = load_state(path)
     if tied:
@@ -373,7 +416,6 @@ def components_edited(path, edited, kind, tied):
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(config, f)
     model = tf.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
-    r = torch.tensor(stored_direction(1), dtype=torch.float32)
     blocks = model.transformer.h if kind == "gpt2" else model.model.layers
     outs = []
     hooks = [b.register_forward_hook(lambda m, i, o: outs.append((o[0] if isinstance(o, tuple) else o).detach())) for b in blocks]
@@ -382,7 +424,13 @@ def components_edited(path, edited, kind, tied):
     for h in hooks:
         h.remove()
     shutil.rmtree(folder, ignore_errors=True)
-    return [float(((h @ r).abs() / h.norm(dim=-1)).max()) for h in outs]
+
+    def along(direction):
+        r = torch.tensor(direction, dtype=torch.float32)
+        return [float(((h @ r).abs() / h.norm(dim=-1)).max()) for h in outs]
+    if directions is None:
+        return along(stored_direction(1))
+    return [along(d) for d in directions]
 
 
 def check_steer(steer):
@@ -461,7 +509,13 @@ def config_layers(path):
 if __name__ == "__main__":
     import sys
     if "--variants" in sys.argv:
-        write_variants()
+        report = read_report()
+        write_variants(report)
+        write_report(report)
+    elif "--variant-check" in sys.argv:
+        report = read_report()
+        variant_check(report)
+        write_report(report)
     elif "--steer" in sys.argv and "--lora" in sys.argv:
         check_lora(sys.argv[sys.argv.index("--steer") + 1])
     elif "--steer" in sys.argv:
