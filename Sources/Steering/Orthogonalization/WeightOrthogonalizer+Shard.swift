@@ -111,24 +111,31 @@ extension WeightOrthogonalizer {
     static func leftProduct(_ matrix: RowMatrix, u: [Double], k: Int, squares: Bool = false, workers: Int) throws -> [Double] {
         let width = matrix.width
         let d = matrix.rowCount
-        return try chunkedSums(matrix, size: (squares ? k + 1 : k) * width, scratch: 0, workers: workers) { values, rows, lower, partial, _ in
+        let dtype = matrix.dtype
+        // Without the squares, the rows are added straight from the file's bytes (no widened copy).
+        return try chunkedSums(matrix, size: (squares ? k + 1 : k) * width, scratch: 0, widen: squares, workers: workers) { chunk, partial in
+            let stride = width * dtype.size
             u.withUnsafeBufferPointer { u in
                 guard let u = u.baseAddress else { return }
                 for c in 0..<k {
                     let sums = partial + c * width
                     sums.initialize(repeating: 0, count: width)
-                    for i in 0..<rows {
-                        let weight = u[c * d + lower + i]
-                        let row = values + i * width
-                        for j in 0..<width { sums[j] += weight * row[j] }
+                    for i in 0..<chunk.rows {
+                        let weight = u[c * d + chunk.firstRow + i]
+                        if squares {
+                            let row = chunk.values + i * width
+                            for j in 0..<width { sums[j] += weight * row[j] }
+                        } else {
+                            Kernels.axpy(chunk.bytes + i * stride, dtype, width, weight, into: sums)
+                        }
                     }
                 }
             }
             guard squares else { return }
             let sums = partial + k * width
             sums.initialize(repeating: 0, count: width)
-            for i in 0..<rows {
-                let row = values + i * width
+            for i in 0..<chunk.rows {
+                let row = chunk.values + i * width
                 for j in 0..<width { sums[j] += row[j] * row[j] }
             }
         }
@@ -140,7 +147,8 @@ extension WeightOrthogonalizer {
     static func rowStatistics(_ matrix: RowMatrix, u: [Double], k: Int, workers: Int) throws -> [Double] {
         let width = matrix.width
         let chunk = chunkRows(width: width)
-        return try chunkedSums(matrix, size: width + width * k + k * k, scratch: chunk * k, workers: workers) { values, rows, _, partial, a in
+        return try chunkedSums(matrix, size: width + width * k + k * k, scratch: chunk * k, workers: workers) { chunk, partial in
+            let (values, rows, a) = (chunk.values, chunk.rows, chunk.scratch)
             for j in 0..<width { partial[j] = 0 }
             for i in 0..<rows { for j in 0..<width { partial[j] += values[i * width + j] * values[i * width + j] } }
             u.withUnsafeBufferPointer { u in
@@ -158,12 +166,22 @@ extension WeightOrthogonalizer {
         }
     }
 
-    /// `Σ_chunks body(chunk)` of `size` values over chunks of ``chunkRows(width:)`` rows read in
-    /// parallel (`body(values, rows, firstRow, partial, scratch)` fills `partial`), added in chunk
-    /// order: the same result for any thread count. Waves of at most 64 chunks bound the memory.
+    /// Rows `firstRow ..< firstRow + rows` of a matrix, as stored and (when asked) widened to Float64,
+    /// with `scratch` doubles of the caller's.
+    struct MatrixChunk {
+        let bytes: UnsafeRawPointer
+        let values: UnsafeMutablePointer<Double>
+        let rows: Int
+        let firstRow: Int
+        let scratch: UnsafeMutablePointer<Double>
+    }
+
+    /// `Σ_chunks body(chunk, partial)` of `size` values over chunks of ``chunkRows(width:)`` rows read
+    /// in parallel (`body` fills `partial`), added in chunk order: the same result for any thread
+    /// count. Without `widen` the chunk's `values` are not filled. Waves of at most 64 chunks bound the memory.
     static func chunkedSums(
-        _ matrix: RowMatrix, size: Int, scratch: Int, workers: Int,
-        _ body: (UnsafeMutablePointer<Double>, Int, Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+        _ matrix: RowMatrix, size: Int, scratch: Int, widen: Bool = true, workers: Int,
+        _ body: (MatrixChunk, UnsafeMutablePointer<Double>) -> Void
     ) throws -> [Double] {
         let width = matrix.width
         let chunk = chunkRows(width: width)
@@ -171,7 +189,8 @@ extension WeightOrthogonalizer {
         var total = [Double](repeating: 0, count: size)
         let wave = 64
         var partials = [Double](repeating: 0, count: wave * size)
-        let doubles = chunk * width + scratch
+        let widened = widen ? chunk * width : 0
+        let doubles = widened + scratch
         for start in stride(from: 0, to: chunks, by: wave) {
             let count = min(wave, chunks - start)
             try partials.withUnsafeMutableBufferPointer { partials in
@@ -179,11 +198,13 @@ extension WeightOrthogonalizer {
                 try forEachShare(items: count, workers: workers, bufferBytes: doubles * 8 + chunk * width * matrix.dtype.size) { _, item, buffer in
                     let lower = (start + item) * chunk
                     let rows = min(chunk, matrix.rowCount - lower)
-                    let values = buffer.bindMemory(to: Double.self, capacity: doubles)
+                    let values = buffer.bindMemory(to: Double.self, capacity: max(1, doubles))
                     let bytes = buffer + doubles * 8
                     try matrix.storage.read(into: bytes, offset: matrix.rowOffset(lower), count: rows * width * matrix.dtype.size)
-                    Kernels.convert(bytes, matrix.dtype, rows * width, into: values)
-                    body(values, rows, lower, base + item * size, values + chunk * width)
+                    if widen { Kernels.convert(bytes, matrix.dtype, rows * width, into: values) }
+                    body(
+                        MatrixChunk(bytes: UnsafeRawPointer(bytes), values: values, rows: rows, firstRow: lower, scratch: values + widened),
+                        base + item * size)
                 }
             }
             for item in 0..<count { for j in 0..<size { total[j] += partials[item * size + j] } }
