@@ -33,6 +33,7 @@ struct Steer: ParsableCommand {
     /// saying which `--help` to read.
     static func main() {
         OpenBLASCoreType.ensure(for: CommandLine.arguments)
+        BLASThreads.stopIdleThreads()  // they spin a core for 0.1 s at start; made again when a call wants them
         do {
             var command = try parseAsRoot()
             try command.run()

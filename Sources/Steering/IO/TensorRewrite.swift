@@ -25,6 +25,23 @@ extension TensorWriter {
         editing edits: [RowMatrix], blockRows: Int = 64, options: StreamOptions = .init(),
         _ edit: (_ matrix: Int, _ rows: Range<Int>, _ values: UnsafeMutablePointer<Double>) throws -> Void
     ) throws {
+        try rewrite(source, to: path, addedMetadata: addedMetadata, appending: appending, editing: edits, blockRows: blockRows, options: options) {
+            m, rows, values, _ in
+            try edit(m, rows, values)
+            return false
+        }
+    }
+
+    /// ``rewrite(_:to:addedMetadata:appending:editing:blockRows:options:_:)`` whose `edit` may also
+    /// store the rows itself: given `stored` (room for the block's `rows.count × width` values in
+    /// the file's dtype), it returns true when it has written the edited values there, rounded as
+    /// ``Kernels/narrow(_:count:to:into:path:)`` rounds (then they are not narrowed again).
+    package static func rewrite(
+        _ source: TensorFile, to path: String, addedMetadata: [String: String] = [:],
+        appending: [(name: String, tensor: TensorInfo)] = [],
+        editing edits: [RowMatrix], blockRows: Int = 64, options: StreamOptions = .init(),
+        storing edit: (_ matrix: Int, _ rows: Range<Int>, _ values: UnsafeMutablePointer<Double>, _ stored: UnsafeMutableRawPointer) throws -> Bool
+    ) throws {
         guard edits.allSatisfy({ $0.storage === source.storage }) else {
             throw SteerError(.argument, "\(path): rows to edit must come from the file being rewritten (\(source.path))")
         }
@@ -91,7 +108,7 @@ extension TensorWriter {
     /// Reads, edits and writes back one block of rows of one matrix.
     private static func rewriteBlock(
         _ matrix: RowMatrix, index: Int, rows: Range<Int>, values: UnsafeMutablePointer<Double>, bytes: UnsafeMutableRawPointer, shift: Int,
-        sink: AtomicFile.Sink, lock: NSLock, _ edit: (Int, Range<Int>, UnsafeMutablePointer<Double>) throws -> Void
+        sink: AtomicFile.Sink, lock: NSLock, _ edit: (Int, Range<Int>, UnsafeMutablePointer<Double>, UnsafeMutableRawPointer) throws -> Bool
     ) throws {
         let fragment = matrix.width * matrix.dtype.size
         let contiguous = matrix.rowStride == fragment
@@ -101,8 +118,7 @@ extension TensorWriter {
             for (k, r) in rows.enumerated() { try matrix.storage.read(into: bytes + k * fragment, offset: matrix.rowOffset(r), count: fragment) }
         }
         Kernels.convert(bytes, matrix.dtype, rows.count * matrix.width, into: values)
-        try edit(index, rows, values)
-        Kernels.narrow(values, count: rows.count * matrix.width, to: matrix.dtype, into: bytes)
+        if try !edit(index, rows, values, bytes) { Kernels.narrow(values, count: rows.count * matrix.width, to: matrix.dtype, into: bytes) }
         // An edit that overflows the file's type (or a NaN in the rows) must not be written as if it were data.
         if Kernels.nonFiniteCount(bytes, matrix.dtype, rows.count * matrix.width) > 0 {
             throw SteerError.value(

@@ -32,4 +32,16 @@ package enum BLASThreads {
         defer { lock.unlock() }
         return try body()
     }
+
+    /// Stops OpenBLAS's idle server threads. OpenBLAS starts them when it loads, and each spins on
+    /// a core for about 0.1 s (2²⁸ cycles) before it sleeps, at the start of every process: on two
+    /// cores that is half the machine while steer begins its work. OpenBLAS makes them again, on
+    /// demand, for its next multi-threaded call. For a process's start, before other threads use
+    /// BLAS; a no-op for a BLAS without `blas_thread_shutdown_`.
+    package static func stopIdleThreads() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let symbol = dlsym(nil, "blas_thread_shutdown_") else { return }  // RTLD_DEFAULT: every loaded library
+        _ = unsafeBitCast(symbol, to: (@convention(c) () -> Int32).self)()
+    }
 }

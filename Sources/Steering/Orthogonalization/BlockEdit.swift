@@ -1,6 +1,7 @@
 /// The edit of one block of rows of a residual writer, in Float64, in place, each row in one
-/// pass: projected, rescaled (when the variant says so), rounded to the file's dtype and back
-/// (so the self-check measures what is written), then added to the tensor's check.
+/// pass: projected, rescaled (when the variant says so), rounded to the file's dtype into
+/// `stored` (what the file gets) and read back (so the self-check measures what is written),
+/// then added to the tensor's check.
 struct BlockEdit {
     /// `U`: `k` orthonormal rows of the residual width, row-major.
     let u: UnsafePointer<Double>
@@ -12,8 +13,11 @@ struct BlockEdit {
     /// Whether each stored row is rescaled to its old norm.
     let rescaleRows: Bool
     let dtype: DType
-    /// At least one row of bytes (8 per value).
-    let scratch: UnsafeMutableRawPointer
+    /// The block's rows as the file stores them (filled when ``stores``).
+    let stored: UnsafeMutableRawPointer
+
+    /// Whether the edit writes `stored` (a Float64 file's rows are written from the values as they are).
+    var stores: Bool { dtype != .float64 }
 
     /// `W' = W − λ Uᵀ V` on rows `rows` of a `[d, in]` matrix (`V = U W`, `k × in`): row `r` loses
     /// `λ Σ_c U[c, r] V[c, :]`. Adds `‖W‖²`, `‖W'‖²` and this block's share of `U W'` to `tally`.
@@ -27,14 +31,23 @@ struct BlockEdit {
         along.initialize(repeating: 0, count: k * width)
         for (i, r) in rows.enumerated() {
             let row = values + i * width
-            let old2 = Self.dot(row, row, width)
-            for c in 0..<k {
-                let coefficient = strength * u[c * d + r]
-                let vc = v + c * width
-                for j in 0..<width { row[j] -= coefficient * vc[j] }
+            let old2: Double
+            if k == 1 {
+                old2 = Self.squaresThenSubtract(row, strength * u[r], v, width)
+            } else {
+                old2 = Self.dot(row, row, width)
+                for c in 0..<k {
+                    let coefficient = strength * u[c * d + r]
+                    let vc = v + c * width
+                    for j in 0..<width { row[j] -= coefficient * vc[j] }
+                }
             }
             before2 += old2
-            finish(row, width: width, old2: old2)
+            finish(row, index: i, width: width, old2: old2)
+            if k == 1 {
+                after2 += Self.squaresThenAccumulate(row, u[r], into: along, width)
+                continue
+            }
             after2 += Self.dot(row, row, width)
             for c in 0..<k {
                 let weight = u[c * d + r]
@@ -56,18 +69,30 @@ struct BlockEdit {
         defer { dots.deallocate() }
         for i in 0..<count {
             let row = values + i * width
-            let old2 = Self.dot(row, row, width)
-            before2 += old2
-            for c in 0..<k {
-                dots[c] = Self.dot(row, u + c * width, width)
-                along2 += dots[c] * dots[c]
+            let old2: Double
+            if k == 1 {
+                (old2, dots[0]) = Self.dot2(row, u, width)
+                along2 += dots[0] * dots[0]
+            } else {
+                old2 = Self.dot(row, row, width)
+                for c in 0..<k {
+                    dots[c] = Self.dot(row, u + c * width, width)
+                    along2 += dots[c] * dots[c]
+                }
             }
+            before2 += old2
             for c in 0..<k {
                 let coefficient = strength * dots[c]
                 let uc = u + c * width
                 for j in 0..<width { row[j] -= coefficient * uc[j] }
             }
-            finish(row, width: width, old2: old2)
+            finish(row, index: i, width: width, old2: old2)
+            if k == 1 {
+                let (squares, dot) = Self.dot2(row, u, width)
+                after2 += squares
+                alongAfter2 += dot * dot
+                continue
+            }
             after2 += Self.dot(row, row, width)
             for c in 0..<k {
                 let dot = Self.dot(row, u + c * width, width)
@@ -78,8 +103,8 @@ struct BlockEdit {
     }
 
     /// Applies the column factors, or rescales the row to squared norm `old2` (when it is not
-    /// zero), then rounds the row to the file's dtype and back.
-    private func finish(_ row: UnsafeMutablePointer<Double>, width: Int, old2: Double) {
+    /// zero), then rounds the row (row `index` of the block) to the file's dtype into `stored` and back.
+    private func finish(_ row: UnsafeMutablePointer<Double>, index: Int, width: Int, old2: Double) {
         if let columns { for j in 0..<width { row[j] *= columns[j] } }
         if rescaleRows {
             let now = Self.dot(row, row, width)
@@ -88,9 +113,10 @@ struct BlockEdit {
                 for j in 0..<width { row[j] *= factor }
             }
         }
-        guard dtype != .float64 else { return }
-        Kernels.narrow(row, count: width, to: dtype, into: scratch)
-        Kernels.convert(scratch, dtype, width, into: row)
+        guard stores else { return }
+        let bytes = stored + index * width * dtype.size
+        Kernels.narrow(row, count: width, to: dtype, into: bytes)
+        Kernels.convert(bytes, dtype, width, into: row)
     }
 
     /// `Σ a[j] b[j]` in Float64 over eight interleaved partial sums (`j mod 8`), added pairwise at
@@ -111,8 +137,85 @@ struct BlockEdit {
             tail += a[j] * b[j]
             j += 1
         }
+        return total(sums, tail)
+    }
+
+    /// The eight partial sums of ``dot(_:_:_:)`` added as it adds them.
+    @inline(__always)
+    private static func total(_ sums: SIMD8<Double>, _ tail: Double) -> Double {
         let four = sums.lowHalf + sums.highHalf
         let two = four.lowHalf + four.highHalf
         return (two[0] + two[1]) + tail
+    }
+
+    /// `(Σ a[j]², Σ a[j] b[j])` in one pass, each exactly as ``dot(_:_:_:)`` sums it.
+    @inline(__always)
+    static func dot2(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> (Double, Double) {
+        var squares = SIMD8<Double>()
+        var products = SIMD8<Double>()
+        var j = 0
+        let rawA = UnsafeRawPointer(a)
+        let rawB = UnsafeRawPointer(b)
+        while j + 8 <= count {
+            let x = rawA.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            squares += x * x
+            products += x * rawB.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            j += 8
+        }
+        var (tailSquares, tailProducts) = (0.0, 0.0)
+        while j < count {
+            tailSquares += a[j] * a[j]
+            tailProducts += a[j] * b[j]
+            j += 1
+        }
+        return (total(squares, tailSquares), total(products, tailProducts))
+    }
+
+    /// `Σ a[j]²` (as ``dot(_:_:_:)`` sums it), then `a[j] −= c · b[j]`, in one pass.
+    @inline(__always)
+    static func squaresThenSubtract(_ a: UnsafeMutablePointer<Double>, _ c: Double, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
+        var squares = SIMD8<Double>()
+        var j = 0
+        let rawA = UnsafeMutableRawPointer(a)
+        let rawB = UnsafeRawPointer(b)
+        let scale = SIMD8<Double>(repeating: c)
+        while j + 8 <= count {
+            let x = rawA.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            squares += x * x
+            rawA.storeBytes(
+                of: x - scale * rawB.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self), toByteOffset: j * 8, as: SIMD8<Double>.self)
+            j += 8
+        }
+        var tail = 0.0
+        while j < count {
+            tail += a[j] * a[j]
+            a[j] -= c * b[j]
+            j += 1
+        }
+        return total(squares, tail)
+    }
+
+    /// `Σ a[j]²` (as ``dot(_:_:_:)`` sums it), and `sums[j] += w · a[j]`, in one pass.
+    @inline(__always)
+    static func squaresThenAccumulate(_ a: UnsafePointer<Double>, _ w: Double, into sums: UnsafeMutablePointer<Double>, _ count: Int) -> Double {
+        var squares = SIMD8<Double>()
+        var j = 0
+        let rawA = UnsafeRawPointer(a)
+        let rawSums = UnsafeMutableRawPointer(sums)
+        let weight = SIMD8<Double>(repeating: w)
+        while j + 8 <= count {
+            let x = rawA.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            squares += x * x
+            let old = rawSums.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self)
+            rawSums.storeBytes(of: old + weight * x, toByteOffset: j * 8, as: SIMD8<Double>.self)
+            j += 8
+        }
+        var tail = 0.0
+        while j < count {
+            tail += a[j] * a[j]
+            sums[j] += w * a[j]
+            j += 1
+        }
+        return total(squares, tail)
     }
 }

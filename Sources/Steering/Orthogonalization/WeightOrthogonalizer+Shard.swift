@@ -35,29 +35,27 @@ extension WeightOrthogonalizer {
             try AtomicFile.write(to: path) { sink in try sink.copy(from: shard.storage, offset: 0, count: shard.storage.size, at: 0) }
             return []
         }
-        try TensorWriter.rewrite(shard, to: path, appending: appending, editing: matrices, options: options.stream) { m, rows, values in
+        try TensorWriter.rewrite(shard, to: path, appending: appending, editing: matrices, options: options.stream) { m, rows, values, stored in
             let edit = edits[m]
             let width = matrices[m].width
             let k = edit.basis.count
             let rescale = options.normPreservation.rescalesStoredRows(edit.writer.orientation)
-            // One row's worth of the file's bytes (the rounding) and of the check's products.
-            let scratch = UnsafeMutableRawPointer.allocate(byteCount: width * 8, alignment: 64)
-            defer { scratch.deallocate() }
-            bases[m].withUnsafeBufferPointer { u in
+            return bases[m].withUnsafeBufferPointer { u in
                 products[m].withUnsafeBufferPointer { v in
                     columnScales[m].withUnsafeBufferPointer { columns in
                         let d = u.count / max(1, k)
-                        guard let u = u.baseAddress else { return }
+                        guard let u = u.baseAddress else { return false }
                         let block = BlockEdit(
                             u: u, k: k, strength: edit.strength, columns: columns.count == width ? columns.baseAddress : nil,
-                            rescaleRows: rescale, dtype: matrices[m].dtype, scratch: scratch)
+                            rescaleRows: rescale, dtype: matrices[m].dtype, stored: stored)
                         switch edit.writer.orientation {
                         case .outputRows:
-                            guard let v = v.baseAddress else { return }
+                            guard let v = v.baseAddress else { return false }
                             block.editOutputRows(values, rows: rows, width: width, d: d, v: v, tally: tallies[m])
                         case .rows:
                             block.editRows(values, count: rows.count, width: width, tally: tallies[m])
                         }
+                        return block.stores
                     }
                 }
             }
@@ -187,11 +185,11 @@ extension WeightOrthogonalizer {
         let chunk = chunkRows(width: width)
         let chunks = (matrix.rowCount + chunk - 1) / chunk
         var total = [Double](repeating: 0, count: size)
-        let wave = 64
-        var partials = [Double](repeating: 0, count: wave * size)
+        let wave = min(64, chunks)
+        var partials = [Double](repeating: 0, count: max(1, wave) * size)
         let widened = widen ? chunk * width : 0
         let doubles = widened + scratch
-        for start in stride(from: 0, to: chunks, by: wave) {
+        for start in stride(from: 0, to: chunks, by: max(1, wave)) {
             let count = min(wave, chunks - start)
             try partials.withUnsafeMutableBufferPointer { partials in
                 guard let base = partials.baseAddress else { return }
