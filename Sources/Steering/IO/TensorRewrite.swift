@@ -32,7 +32,8 @@ extension TensorWriter {
         }
     }
 
-    /// ``rewrite(_:to:addedMetadata:appending:editing:blockRows:options:_:)`` whose `edit` may also
+    /// ``rewrite(_:to:addedMetadata:appending:editing:blockRows:options:_:)`` with `prepare` (what the
+    /// edits need first) run beside the copy of the unedited bytes, and whose `edit` may also
     /// store the rows itself: given `stored` (room for the block's `rows.count × width` values in
     /// the file's dtype), it returns true when it has written the edited values there, rounded as
     /// ``Kernels/narrow(_:count:to:into:path:)`` rounds (then they are not narrowed again).
@@ -40,6 +41,7 @@ extension TensorWriter {
         _ source: TensorFile, to path: String, addedMetadata: [String: String] = [:],
         appending: [(name: String, tensor: TensorInfo)] = [],
         editing edits: [RowMatrix], blockRows: Int = 64, options: StreamOptions = .init(),
+        preparing prepare: (() throws -> Void)? = nil,
         storing edit: (_ matrix: Int, _ rows: Range<Int>, _ values: UnsafeMutablePointer<Double>, _ stored: UnsafeMutableRawPointer) throws -> Bool
     ) throws {
         guard edits.allSatisfy({ $0.storage === source.storage }) else {
@@ -77,13 +79,28 @@ extension TensorWriter {
         let valueBytes = blockRows * widest * 8
         try AtomicFile.write(to: path) { sink in
             try sink.write(header)
-            for range in gaps(in: source.dataStart..<source.storage.size, skipping: skipped) {
-                try sink.copy(from: source.storage, offset: range.lowerBound, count: range.count, at: range.lowerBound + shift)
+            let copying = sink
+            func copyUnedited() throws {
+                for range in gaps(in: source.dataStart..<source.storage.size, skipping: skipped) {
+                    try copying.copy(from: source.storage, offset: range.lowerBound, count: range.count, at: range.lowerBound + shift)
+                }
+                var appended = source.storage.size + shift
+                for (_, info) in appending {
+                    try copying.copy(from: source.storage, offset: info.offset, count: info.byteCount, at: appended)
+                    appended += info.byteCount
+                }
             }
-            var appended = source.storage.size + shift
-            for (_, info) in appending {
-                try sink.copy(from: source.storage, offset: info.offset, count: info.byteCount, at: appended)
-                appended += info.byteCount
+            if let prepare {
+                // The kernel copies while `prepare` computes (two threads), before any block is edited.
+                var failures: [(any Error)?] = [nil, nil]
+                failures.withUnsafeMutableBufferPointer { failures in
+                    parallelFor(2) { i in
+                        do { try i == 0 ? copyUnedited() : prepare() } catch { failures[i] = error }
+                    }
+                }
+                if let failure = failures.compactMap({ $0 }).first { throw failure }
+            } else {
+                try copyUnedited()
             }
             let output = sink
             // One write at a time: concurrent pwrites to one file serialize on its inode lock in the

@@ -12,30 +12,34 @@ extension WeightOrthogonalizer {
         to path: String, options: Options
     ) throws -> [TensorCheck] {
         var matrices: [RowMatrix] = []
-        var products: [[Double]] = []
-        var columnScales: [[Double]] = []
         var tallies: [CheckTally] = []
         let bases = edits.map { $0.basis.flatMap { $0 } }  // U, k × d row-major
-        for (edit, u) in zip(edits, bases) {
-            let info = try location(edit.writer.name, in: shard)
-            let matrix = try writerMatrix(edit.writer, info, in: shard)
+        for edit in edits {
+            let matrix = try writerMatrix(edit.writer, try location(edit.writer.name, in: shard), in: shard)
             matrices.append(matrix)
             tallies.append(CheckTally(width: edit.basis.count * matrix.width))
-            let k = edit.basis.count
-            let product =
-                edit.writer.orientation == .outputRows
-                ? try leftProduct(matrix, u: u, k: k, squares: options.normPreservation == .columns, workers: options.stream.workers) : []
-            products.append(Array(product.prefix(k * matrix.width)))
-            columnScales.append(
-                try columnScale(
-                    matrix, orientation: edit.writer.orientation, product: product, u: u, k: k, strength: edit.strength,
-                    preservation: options.normPreservation, workers: options.stream.workers))
         }
         if edits.isEmpty && appending.isEmpty {
             try AtomicFile.write(to: path) { sink in try sink.copy(from: shard.storage, offset: 0, count: shard.storage.size, at: 0) }
             return []
         }
-        try TensorWriter.rewrite(shard, to: path, appending: appending, editing: matrices, options: options.stream) { m, rows, values, stored in
+        // `U W` of each `[d, in]` matrix and the column factors: computed while the unedited bytes are copied.
+        var products = [[Double]](repeating: [], count: edits.count)
+        var columnScales = [[Double]](repeating: [], count: edits.count)
+        func prepare() throws {
+            for (m, (edit, u)) in zip(edits, bases).enumerated() {
+                let k = edit.basis.count
+                let product =
+                    edit.writer.orientation == .outputRows
+                    ? try leftProduct(matrices[m], u: u, k: k, squares: options.normPreservation == .columns, workers: options.stream.workers) : []
+                products[m] = Array(product.prefix(k * matrices[m].width))
+                columnScales[m] = try columnScale(
+                    matrices[m], orientation: edit.writer.orientation, product: product, u: u, k: k, strength: edit.strength,
+                    preservation: options.normPreservation, workers: options.stream.workers)
+            }
+        }
+        try TensorWriter.rewrite(shard, to: path, appending: appending, editing: matrices, options: options.stream, preparing: prepare) {
+            m, rows, values, stored in
             let edit = edits[m]
             let width = matrices[m].width
             let k = edit.basis.count
