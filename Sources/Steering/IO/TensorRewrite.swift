@@ -91,14 +91,8 @@ extension TensorWriter {
                 }
             }
             if let prepare {
-                // The kernel copies while `prepare` computes (two threads), before any block is edited.
-                var failures: [(any Error)?] = [nil, nil]
-                failures.withUnsafeMutableBufferPointer { failures in
-                    parallelFor(2) { i in
-                        do { try i == 0 ? copyUnedited() : prepare() } catch { failures[i] = error }
-                    }
-                }
-                if let failure = failures.compactMap({ $0 }).first { throw failure }
+                // The kernel copies while `prepare` computes, before any block is edited.
+                try forEachItem(items: 2, workers: options.workers, bufferBytes: 1) { _, item, _ in try item == 0 ? copyUnedited() : prepare() }
             } else {
                 try copyUnedited()
             }

@@ -5,6 +5,7 @@
 struct BlockEdit {
     /// `U`: `k` orthonormal rows of the residual width, row-major.
     let u: UnsafePointer<Double>
+    /// At least 1 (a plan's basis is never empty: ``Ablation`` refuses one).
     let k: Int
     /// `λ`.
     let strength: Double
@@ -31,25 +32,17 @@ struct BlockEdit {
         along.initialize(repeating: 0, count: k * width)
         for (i, r) in rows.enumerated() {
             let row = values + i * width
-            let old2: Double
-            if k == 1 {
-                old2 = Self.squaresThenSubtract(row, strength * u[r], v, width)
-            } else {
-                old2 = Self.dot(row, row, width)
-                for c in 0..<k {
-                    let coefficient = strength * u[c * d + r]
-                    let vc = v + c * width
-                    for j in 0..<width { row[j] -= coefficient * vc[j] }
-                }
+            // The first direction's pass also takes the row's squared norm, before and after.
+            let old2 = Self.squaresThenSubtract(row, strength * u[r], v, width)
+            for c in 1..<k {
+                let coefficient = strength * u[c * d + r]
+                let vc = v + c * width
+                for j in 0..<width { row[j] -= coefficient * vc[j] }
             }
             before2 += old2
             finish(row, index: i, width: width, old2: old2)
-            if k == 1 {
-                after2 += Self.squaresThenAccumulate(row, u[r], into: along, width)
-                continue
-            }
-            after2 += Self.dot(row, row, width)
-            for c in 0..<k {
+            after2 += Self.squaresThenAccumulate(row, u[r], into: along, width)
+            for c in 1..<k {
                 let weight = u[c * d + r]
                 let sums = along + c * width
                 for j in 0..<width { sums[j] += weight * row[j] }
@@ -69,17 +62,11 @@ struct BlockEdit {
         defer { dots.deallocate() }
         for i in 0..<count {
             let row = values + i * width
+            // The first direction's dot product also takes the row's squared norm, before and after.
             let old2: Double
-            if k == 1 {
-                (old2, dots[0]) = Self.dot2(row, u, width)
-                along2 += dots[0] * dots[0]
-            } else {
-                old2 = Self.dot(row, row, width)
-                for c in 0..<k {
-                    dots[c] = Self.dot(row, u + c * width, width)
-                    along2 += dots[c] * dots[c]
-                }
-            }
+            (old2, dots[0]) = Self.dot2(row, u, width)
+            for c in 1..<k { dots[c] = Self.dot(row, u + c * width, width) }
+            for c in 0..<k { along2 += dots[c] * dots[c] }
             before2 += old2
             for c in 0..<k {
                 let coefficient = strength * dots[c]
@@ -87,14 +74,10 @@ struct BlockEdit {
                 for j in 0..<width { row[j] -= coefficient * uc[j] }
             }
             finish(row, index: i, width: width, old2: old2)
-            if k == 1 {
-                let (squares, dot) = Self.dot2(row, u, width)
-                after2 += squares
-                alongAfter2 += dot * dot
-                continue
-            }
-            after2 += Self.dot(row, row, width)
-            for c in 0..<k {
+            let (squares, first) = Self.dot2(row, u, width)
+            after2 += squares
+            alongAfter2 += first * first
+            for c in 1..<k {
                 let dot = Self.dot(row, u + c * width, width)
                 alongAfter2 += dot * dot
             }

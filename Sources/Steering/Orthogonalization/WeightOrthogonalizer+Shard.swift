@@ -114,7 +114,7 @@ extension WeightOrthogonalizer {
         let width = matrix.width
         let d = matrix.rowCount
         let dtype = matrix.dtype
-        // Without the squares, the rows are added straight from the file's bytes (no widened copy).
+        // The rows are added straight from the file's bytes; only the squares need them widened.
         return try chunkedSums(matrix, size: (squares ? k + 1 : k) * width, scratch: 0, widen: squares, workers: workers) { chunk, partial in
             let stride = width * dtype.size
             u.withUnsafeBufferPointer { u in
@@ -122,15 +122,7 @@ extension WeightOrthogonalizer {
                 for c in 0..<k {
                     let sums = partial + c * width
                     sums.initialize(repeating: 0, count: width)
-                    for i in 0..<chunk.rows {
-                        let weight = u[c * d + chunk.firstRow + i]
-                        if squares {
-                            let row = chunk.values + i * width
-                            for j in 0..<width { sums[j] += weight * row[j] }
-                        } else {
-                            Kernels.axpy(chunk.bytes + i * stride, dtype, width, weight, into: sums)
-                        }
-                    }
+                    for i in 0..<chunk.rows { Kernels.axpy(chunk.bytes + i * stride, dtype, width, u[c * d + chunk.firstRow + i], into: sums) }
                 }
             }
             guard squares else { return }

@@ -108,7 +108,6 @@ public enum WeightOrthogonalizer {
         // written, while its pages are still in memory.
         let count = model.shardNames.count
         let concurrent = max(1, min(options.stream.workers, count))
-        let inner = options
         var results = [(checks: [TensorCheck], input: String?, output: String?)](repeating: ([], nil, nil), count: count)
         try results.withUnsafeMutableBufferPointer { results in
             guard let base = results.baseAddress else { return }
@@ -117,11 +116,11 @@ public enum WeightOrthogonalizer {
                 let edits = plan.edits.filter { model.locations[$0.writer.name]?.shard == s }
                 let appending = headSource.flatMap { $0.shard == s ? [(name: head, tensor: $0.info)] : nil } ?? []
                 options.progress?("shard \(s + 1) of \(count): \(name), \(edits.count) tensors to edit")
-                let checks = try edit(model.shards[s], shardName: name, edits: edits, appending: appending, to: output.file(name), options: inner)
+                let checks = try edit(model.shards[s], shardName: name, edits: edits, appending: appending, to: output.file(name), options: options)
                 var digests: [String?] = [nil, nil]
                 if options.digests {
                     options.progress?("shard \(s + 1) of \(count): SHA-256 of \(name) in and out, for the recipe")
-                    digests = try self.digests(of: [model.shards[s].path, output.file(name)], workers: inner.stream.workers)
+                    digests = try self.digests(of: [model.shards[s].path, output.file(name)], workers: options.stream.workers)
                 }
                 (base + s).pointee = (checks, digests[0], digests[1])
             }
