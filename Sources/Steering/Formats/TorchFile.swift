@@ -69,7 +69,9 @@ enum TorchFile {
     }
 
     /// Parses a legacy (non-zip) torch file.
-    static func parseLegacy(_ file: ReadOnlyFile, options: TensorFile.ReadOptions = .init()) throws -> (tensors: [TensorInfo], metadata: [String: String], storage: ReadOnlyFile) {
+    static func parseLegacy(_ file: ReadOnlyFile, options: TensorFile.ReadOptions = .init()) throws -> (
+        tensors: [TensorInfo], metadata: [String: String], storage: ReadOnlyFile
+    ) {
         let path = file.path
         var at = legacyMagic.count
         func next<T>(_ persistent: ((PickleValue) throws -> PickleValue)? = nil, _ use: (PickleValue) throws -> T) throws -> T {

@@ -121,7 +121,8 @@ public enum TensorConvert {
         }
         if let bad = row.indices.first(where: { row[$0].isFinite && !back[$0].isFinite }) {
             throw SteerError.value(
-                file, "tensor '\(tensor)' would hold \(row[bad]), beyond the range of \(dtype.rawValue); convert to a wider --dtype (nothing was written)")
+                file,
+                "tensor '\(tensor)' would hold \(row[bad]), beyond the range of \(dtype.rawValue); convert to a wider --dtype (nothing was written)")
         }
         return row
     }
