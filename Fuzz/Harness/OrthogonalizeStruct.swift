@@ -54,7 +54,8 @@ enum OrthoStruct {
         let index = model + "/model.safetensors.index.json"
         if sharded, c.bool() {
             let total = c.int("total_size")
-            let map = #"{"model.embed_tokens.weight": "model-00001-of-00002.safetensors", "model.layers.0.self_attn.o_proj.weight": "model-00001-of-00002.safetensors", "model.layers.0.mlp.down_proj.weight": "model-00002-of-00002.safetensors"}"#
+            let map =
+                #"{"model.embed_tokens.weight": "model-00001-of-00002.safetensors", "model.layers.0.self_attn.o_proj.weight": "model-00001-of-00002.safetensors", "model.layers.0.mlp.down_proj.weight": "model-00002-of-00002.safetensors"}"#
             try? Data("{\"metadata\": {\"total_size\": \(total)}, \"weight_map\": \(map)}".utf8).write(to: URL(fileURLWithPath: index))
         }
         // Links and pipes.

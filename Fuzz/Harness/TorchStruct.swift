@@ -257,7 +257,8 @@ func exerciseStructuredArchive(_ path: String) {
     else { return }
     func nonFinite(_ file: TensorFile) -> Int { file.tensors.reduce(0) { $0 &+ ((try? file.nonFiniteCount($1, options: Limits.stream)) ?? 0) } }
     let (written, read) = (nonFinite(converted), nonFinite(input))
-    oracle(written <= read, "convert --dtype f16 wrote \(written) non-finite values from \(read) in the input (finite values out of range became ±inf)")
+    oracle(
+        written <= read, "convert --dtype f16 wrote \(written) non-finite values from \(read) in the input (finite values out of range became ±inf)")
 }
 
 func fileSize(_ path: String) -> Int? {
