@@ -129,3 +129,43 @@ extension ModelDiffTests {
         }
     }
 }
+
+/// `steer diff` on edits made as other abliteration tools make them (torch, float32 arithmetic, a
+/// direction of their own): vectors/diff/make_diff_vectors.py. The same bars as for steer's own
+/// edits; a tool that ignores Gemma's `(1 + γ)` is reported uncorrected; dense noise is no direction.
+@Suite struct ExternalEditDiffTests {
+    static let expected = Fixtures.vectors("diff/expected.json")
+
+    @Test(arguments: ["llama_plain", "llama_np_columns", "llama_np_rows", "llama_noise", "gemma_bf16_low", "gemma_bf16_np_columns"])
+    func recovered(variant: String) throws {
+        let all = try #require(try Fixtures.json(Self.expected) as? [String: Any])
+        let want = try #require(all[variant] as? [String: Any])
+        let base = OrthogonalizationTests.model(try #require(want["base"] as? String))
+        let report = try ModelDiff.run(base: base, edited: Fixtures.vectors("diff/models/" + variant))
+        let direction = try Fixtures.numbers(want["direction"], "direction")
+        let lambda = try Fixtures.number(want["lambda"], "lambda")
+        let forms = try #require(want["forms"] as? [String: String])
+        let other = Set(try #require(want["other"] as? [String]))
+        let cosine = variant.contains("bf16") ? 0.9999 : 0.99999
+        for tensor in report.tensors {
+            if let form = forms[tensor.name] {
+                #expect(tensor.status == .changed && tensor.variant?.rawValue == form, "\(tensor.name): \(String(describing: tensor.variant))")
+                guard form != "not_a_projection_edit" else {
+                    #expect(tensor.direction == nil && tensor.slot == nil && tensor.lambda == nil, "\(tensor.name)")
+                    #expect(try #require(tensor.residual) > 0.5, "\(tensor.name): dense noise leaves about all of ΔW")
+                    continue
+                }
+                let u = try #require(tensor.direction, "\(tensor.name)")
+                #expect(abs(LinearAlgebra.dot(u, direction)) >= cosine, "\(tensor.name): |cos| \(abs(LinearAlgebra.dot(u, direction)))")
+                let got = try #require(tensor.lambda, "\(tensor.name)")
+                #expect(abs(got - lambda) <= 1e-3 * lambda, "\(tensor.name): λ \(got) vs \(lambda)")
+                #expect(tensor.normCorrected == false, "\(tensor.name): a tool that ignores (1 + γ)")
+            } else if other.contains(tensor.name) {
+                #expect(tensor.status == .changed && !tensor.writer && (tensor.relativeChange ?? 0) > 0, "\(tensor.name)")
+            } else {
+                #expect(tensor.status == .unchanged, "\(tensor.name)")
+            }
+        }
+        for slot in report.slots { #expect(abs(LinearAlgebra.dot(slot.direction, direction)) >= cosine, "slot \(slot.slot)") }
+    }
+}
