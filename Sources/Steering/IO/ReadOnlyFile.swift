@@ -98,7 +98,7 @@ public final class ReadOnlyFile: @unchecked Sendable {
     ///
     /// Throws when the range lies outside the file as opened, when the file is now shorter
     /// (it shrank after it was opened), or when the read fails.
-    func read(into buffer: UnsafeMutableRawPointer, offset: Int, count: Int) throws {
+    package func read(into buffer: UnsafeMutableRawPointer, offset: Int, count: Int) throws {
         guard offset >= 0, count >= 0, offset <= size, count <= size - offset else {
             throw SteerError.io(path, "read of \(count) bytes at offset \(offset) lies outside the file (\(size) bytes)")
         }
