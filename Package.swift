@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "steer-bench",
             dependencies: [
-                "Steering", "Probe", "TerminalOutput",
+                "Steering", "Probe", "Runtime", "TerminalOutput", "CLinearAlgebra",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
