@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "steer-bench",
             dependencies: [
-                "Steering", "Probe", "TerminalOutput", "Tokenization",
+                "Steering", "Probe", "Runtime", "TerminalOutput", "Tokenization", "CLinearAlgebra",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
