@@ -197,24 +197,30 @@ struct GuardEval: ParsableCommand {
     @Option(help: ArgumentHelp("Harmless activations.", valueName: "file")) var neg: String
     @OptionGroup var input: InputOptions
     @OptionGroup var evaluationOptions: EvaluationOptions
+    @OptionGroup var confounds: ConfoundOptions
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let model = try LatentGuard.read(`guard`)
-        let positive = try input.open(pos, for: model.inputs(file: `guard`))
-        let negative = try input.open(neg, for: model.inputs(file: `guard`))
-        let evaluation = try model.evaluate(
-            positive: positive, negative: negative, bootstrap: evaluationOptions.settings(), options: input.streamOptions)
+        let inputs = model.inputs(file: `guard`)
+        let positive = try input.open(pos, for: inputs)
+        let negative = try input.open(neg, for: inputs)
+        let bootstrap = try evaluationOptions.settings()
+        let report = try GuardEvaluationReport.evaluate(
+            model, positive: positive, negative: negative, confounds: confounds.request(input, model: inputs, metadata: model.metadata),
+            bootstrap: bootstrap, options: input.streamOptions)
         if json {
-            try printJSON(evaluation)
+            try printJSON(report)
             return
         }
         print(
             "steer guard eval: \(`guard`) (α = \(model.alpha), \(model.activeSlots.count) layer slots) on \(positive.rowCount) pos × \(negative.rowCount) neg rows"
         )
         print("")
-        print(evaluationTable([("eval", evaluation)]))
-        if let settings = try evaluationOptions.settings() { print("\n" + intervalNote(settings)) }
+        print(evaluationTable([("eval", report.evaluation)] + (report.baseline?["length"].map { [("length only", $0)] } ?? [])))
+        if let residualized = report.residualized { print("\n" + residualizedLine(residualized, own: report.evaluation.auroc)) }
+        if let groups = report.groups { print("\n" + groupTable(groups, leaveOneOut: report.leaveOneGroupOut ?? [], field: confounds.groupBy ?? "")) }
+        if let bootstrap { print("\n" + intervalNote(bootstrap)) }
     }
 }
 
