@@ -53,11 +53,6 @@ public struct PromptRecords: Sendable {
         return PromptRecords(file: file, records: records)
     }
 
-    private init(file: String, records: [[String: JSONScalar]]) {
-        self.file = file
-        self.records = records
-    }
-
     private static func scalar(_ value: Any) -> JSONScalar {
         switch value {
         case is NSNull: return .null
