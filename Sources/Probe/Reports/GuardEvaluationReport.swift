@@ -33,7 +33,7 @@ public struct GuardEvaluationReport: Sendable, Equatable, Encodable {
         bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
     ) throws -> GuardEvaluationReport {
         let scores = (positive: try model.score(positive, options: options), negative: try model.score(negative, options: options))
-        let ranked = try RankedScores(positive: scores.positive, negative: scores.negative, threshold: model.alpha)
+        let ranked = try model.ranked(positive: scores.positive, negative: scores.negative)
         var report = GuardEvaluationReport(
             evaluation: try Evaluation.evaluate([ranked], bootstrap: bootstrap, workers: options.workers)[0],
             bootstrap: bootstrap.map(BootstrapSummary.init))
