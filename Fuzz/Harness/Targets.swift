@@ -54,6 +54,7 @@ let targets: [Target] = [
     Target(name: "directions") { bytes in exerciseDirections(Scratch.write("directions.safetensors", bytes), Flags(), positions: nil) },
     Target(name: "eraser") { bytes in exerciseEraser(Scratch.write("eraser.safetensors", bytes)) },
     Target(name: "stats") { bytes in exerciseStatistics(Scratch.write("stats.safetensors", bytes)) },
+    Target(name: "prompts") { bytes in exercisePrompts(Scratch.write("rows.prompts.json", bytes)) },
     // A model directory's config.json or shard index, or an edited copy's recipe (byte 0 picks), orthogonalized.
     Target(name: "ortho") { bytes in exerciseOrthogonalize(bytes) },
     // Option text: lines layers, rows, dim, dtype, threads, position, layout (an empty line: not given).
