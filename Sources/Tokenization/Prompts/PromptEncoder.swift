@@ -78,10 +78,16 @@ public struct PromptEncoder: Sendable {
 
     /// The text and the instruction's byte span in it.
     func locate(_ instruction: String) throws -> (text: String, span: Range<Int>) {
-        guard let chat else { return (instruction, 0..<instruction.utf8.count) }
-        func messages(_ content: String) -> [ChatMessage] {
+        guard chat != nil else { return (instruction, 0..<instruction.utf8.count) }
+        return try locate(instruction) { content in
             (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: content)]
         }
+    }
+
+    /// The rendering of `messages(instruction)` and the instruction's byte span in it, found by
+    /// rendering `messages(marker)` as well.
+    func locate(_ instruction: String, in messages: (String) -> [ChatMessage]) throws -> (text: String, span: Range<Int>) {
+        guard let chat else { throw SteerError(.argument, "\(tokenizer.source): a conversation needs a chat template, not --template none") }
         let tokens = tokenizer.config.specialTokens
         do {
             let text = try chat.render(messages(instruction), specialTokens: tokens)
@@ -111,7 +117,27 @@ public struct PromptEncoder: Sendable {
 
     /// The prompt for `instruction`.
     public func encode(_ instruction: String) throws -> EncodedPrompt {
-        let (text, span) = try locate(instruction)
+        try encode(instruction, located: try locate(instruction))
+    }
+
+    /// The prompt of a conversation rendered by the chat template, its instruction being the content
+    /// of the last `user` message (`t_inst` = that message's last token).
+    public func encode(messages: [ChatMessage]) throws -> EncodedPrompt {
+        guard let last = messages.lastIndex(where: { $0.role == "user" }) else {
+            throw SteerError(.value, "the conversation has no user message")
+        }
+        let instruction = messages[last].content
+        return try encode(
+            instruction,
+            located: try locate(instruction) { content in
+                var copy = messages
+                copy[last].content = content
+                return copy
+            })
+    }
+
+    private func encode(_ instruction: String, located: (text: String, span: Range<Int>)) throws -> EncodedPrompt {
+        let (text, span) = located
         let encoding = try tokenizer.encode(text, addSpecialTokens: chat == nil)
         guard !encoding.ids.isEmpty else {
             throw SteerError(.value, file: tokenizer.source, "the prompt \(JSONReader.quoted(instruction)) has no tokens")
