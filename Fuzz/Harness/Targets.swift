@@ -128,6 +128,26 @@ let targets: [Target] = [
         describe(c)
         exerciseProbe(plan.write("probe.safetensors"), flags, positions: positions)
     },
+    // A torch file (zip or legacy) written opcode by opcode: shared references, stride-0 and empty views
+    // at huge offsets, long keys reused at every level, thousands of tensors, ZIP entries sharing bytes.
+    Target(name: "pt-struct") { bytes in
+        var c = Choices(bytes)
+        let plan = c.torchPlan()
+        describe(c)
+        exerciseStructuredArchive(Scratch.write("input.pt", plan.bytes()))
+    },
+    // An .npz of stored and deflated members, with directory entries that reuse one member's bytes.
+    Target(name: "npz-struct") { bytes in
+        var c = Choices(bytes)
+        let archive = c.npzArchive()
+        describe(c)
+        exerciseStructuredArchive(Scratch.write("input.npz", archive))
+    },
+    // A model directory, its directions and --out arranged from choices, orthogonalized and verified.
+    Target(name: "ortho-struct") { bytes in
+        var c = Choices(bytes)
+        OrthoStruct.run(&c)
+    },
     Target(name: "directions-struct") { bytes in
         var c = Choices(bytes)
         var plan = structuredDirections(&c)

@@ -12,10 +12,8 @@ public enum PromptTexts {
     /// is there but unreadable throws naming it.
     public static func load(for path: String) throws -> (file: String, texts: [String?])? {
         guard let file = candidates(for: path).first(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-            throw SteerError(.io, file: file, "cannot be read: \(error.localizedDescription)")
-        }
+        // Read like every other input: a named pipe or a directory is refused in one line, never blocks.
+        let data = Data(try ReadOnlyFile.contents(of: file, limit: 1 << 30, what: "a prompts file"))
         guard let list = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
             throw SteerError(.format, file: file, "is not a JSON list of prompt records")
         }
