@@ -81,7 +81,7 @@ struct ConfoundOptions: ParsableArguments {
 func residualizedLine(_ r: Residualized, own: Double) -> String {
     let ci = r.aurocCI.map { $0.count == 2 ? " [\(fixed($0[0], 4)), \(fixed($0[1], 4))]" : "" } ?? ""
     return "AUROC with length regressed out: \(fixed(r.auroc, 4))\(ci) (the detector's own: \(fixed(own, 4)); "
-        + "fit on the training rows: score = \(String(format: "%.4g", r.fit.intercept)) + \(String(format: "%.4g", r.fit.slope))·n_tokens)"
+        + "fit on the training rows: score = \(String(format: "%.4g", r.fit.intercept)) \(r.fit.slope < 0 ? "−" : "+") \(String(format: "%.4g", abs(r.fit.slope)))·n_tokens)"
 }
 
 /// Per group: rows, AUROC and accuracy, and the same after a leave-one-group-out refit.
