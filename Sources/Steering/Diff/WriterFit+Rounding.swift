@@ -1,6 +1,6 @@
 extension WriterFit {
     /// The most rounds of the rounding-aware refinement (each: `c = Aᵀu`, then `s = λu` against the
-    /// intervals; they stop when the direction moves less than `1 − |cos| ≤ 1e-10`), and the Newton
+    /// intervals; they stop when the direction moves less than `1 − |cos| ≤ 1e-9`), and the Newton
     /// passes per round of a row-stored writer (its columns are summed over every row): more for a
     /// small tensor, where passes are cheap and each value weighs more; fewer for a large one, whose
     /// many values pin the fit in fewer steps.
@@ -31,7 +31,7 @@ extension WriterFit {
             guard along != 0, along.isFinite else { break }
             u = Self.unit(s).map { along < 0 ? -$0 : $0 }
             lambda = LinearAlgebra.norm(s) * (along < 0 ? -1 : 1)
-            if 1 - abs(LinearAlgebra.dot(previous, u)) <= 1e-10 { break }
+            if 1 - abs(LinearAlgebra.dot(previous, u)) <= 1e-9 { break }
         }
         let (c, ce) = try products(u, k: 1)
         var (dot, cc) = (0.0, 0.0)
@@ -64,21 +64,22 @@ extension WriterFit {
     }
 
     /// `argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])²`: the middle of the range of `s` that puts every
-    /// value inside its interval when there is one, else the root of the nondecreasing
-    /// piecewise-linear derivative, by Newton steps kept inside a bracket (bisection when a step leaves it).
+    /// value inside its interval when there is one, else damped Newton steps on the convex piecewise
+    /// quadratic from `start` (a step that does not lower it is halved, at most 12 evaluations).
     static func intervalScalar(
         base w: UnsafePointer<Double>, lo: UnsafePointer<Double>, hi: UnsafePointer<Double>, c: UnsafePointer<Double>, count: Int, start: Double
     ) -> Double {
-        /// Half the derivative, and the curvature of the piece.
-        func slope(_ s: Double) -> (g: Double, h: Double) {
-            var (g, h) = (0.0, 0.0)
+        /// The cost, half its derivative, and the curvature of the piece.
+        func cost(_ s: Double) -> (f: Double, g: Double, h: Double) {
+            var (f, g, h) = (0.0, 0.0, 0.0)
             for j in 0..<count {
                 let x = w[j] - s * c[j]
                 let r = x < lo[j] ? x - lo[j] : (x > hi[j] ? x - hi[j] : 0)
+                f += r * r
                 g -= c[j] * r
                 h += r != 0 ? c[j] * c[j] : 0
             }
-            return (g, h)
+            return (f, g, h)
         }
         // Every value inside its interval for s in [lower, upper]: the middle of that range.
         var (lower, upper) = (-Double.infinity, Double.infinity)
@@ -89,27 +90,18 @@ extension WriterFit {
         }
         if lower <= upper, lower.isFinite, upper.isFinite { return (lower + upper) / 2 }
         var s = start
-        var (g, h) = slope(s)
-        if g == 0 { return s }
-        // A bracket [low, high] with g(low) ≤ 0 ≤ g(high).
-        var step = max(abs(s) * 1e-3, 1e-12)
-        var (low, high) = (s, s)
-        for _ in 0..<80 {
-            let probe = g > 0 ? low - step : high + step
-            let value = slope(probe).g
-            if g > 0 { low = probe } else { high = probe }
-            if (g > 0 && value <= 0) || (g < 0 && value >= 0) { break }
-            step *= 2
-        }
-        if g > 0 { high = s } else { low = s }
-        for _ in 0..<40 {
-            var next = h > 0 ? s - g / h : (low + high) / 2
-            if !(next > low && next < high) { next = (low + high) / 2 }
-            s = next
-            (g, h) = slope(s)
-            if g == 0 { break }
-            if g > 0 { high = s } else { low = s }
-            if high - low <= 1e-10 * max(abs(s), 1e-300) { break }
+        var current = cost(s)
+        var step = current.h > 0 ? -current.g / current.h : 0
+        for _ in 0..<12 where step != 0 && current.g != 0 {
+            let next = cost(s + step)
+            if next.f < current.f {
+                s += step
+                current = next
+                if abs(step) <= 1e-10 * abs(s) { break }
+                step = current.h > 0 ? -current.g / current.h : 0
+            } else {
+                step /= 2
+            }
         }
         return s
     }
