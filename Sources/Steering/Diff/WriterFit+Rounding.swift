@@ -6,7 +6,7 @@ extension WriterFit {
     /// many values pin the fit in fewer steps.
     var refinement: (rounds: Int, newtonPasses: Int) {
         let small = pair.rows * pair.width < 1 << 20
-        return orientation == .outputRows ? (small ? 6 : 3, 0) : (small ? 4 : 2, small ? 3 : 2)
+        return orientation == .outputRows ? (small ? 6 : 2, 0) : (small ? 4 : 2, small ? 3 : 2)
     }
 
     /// The plain edit of a 16-bit tensor, fitted against the rounding: each stored `w'` stands for
@@ -33,6 +33,7 @@ extension WriterFit {
             lambda = LinearAlgebra.norm(s) * (along < 0 ? -1 : 1)
             if 1 - abs(LinearAlgebra.dot(previous, u)) <= 1e-9 { break }
         }
+        if orientation == .rows { lambda = try intervalLambda(u: u, start: lambda) }
         let (c, ce) = try products(u, k: 1)
         var (dot, cc) = (0.0, 0.0)
         for j in c.indices {
@@ -181,5 +182,42 @@ extension WriterFit {
             step /= 10
         }
         return center
+    }
+
+    /// For a row-stored writer, `λ` alone against the intervals with `u` fixed (`e'_r = e_r − λ (e_r·u) u`),
+    /// by three damped Newton passes: the columns' own fits leave `‖s‖` off by their noise.
+    func intervalLambda(u: [Double], start: Double) throws -> Double {
+        let (width, grid) = (pair.width, grid)
+        var (lambda, step, best) = (start, 0.0, Double.infinity)
+        var bestLambda = start
+        for _ in 0..<4 {
+            let trial = lambda + step
+            let sums = try u.withUnsafeBufferPointer { u in
+                try pair.pass(size: 3, workers: workers) { chunk, partial in
+                    for i in 0..<chunk.rows {
+                        let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
+                        var c = 0.0
+                        for j in 0..<width { c += w[j] * u[j] }
+                        for j in 0..<width {
+                            let product = c * u[j]
+                            let x = w[j] - trial * product
+                            let (lo, hi) = grid.interval(e[j])
+                            let r = x < lo ? x - lo : (x > hi ? x - hi : 0)
+                            partial[0] += r * r
+                            partial[1] -= product * r
+                            partial[2] += r != 0 ? product * product : 0
+                        }
+                    }
+                }
+            }
+            if sums[0] < best {
+                (best, bestLambda, lambda) = (sums[0], trial, trial)
+                step = sums[2] > 0 ? -sums[1] / sums[2] : 0
+            } else {
+                step /= 2
+            }
+            if step == 0 { break }
+        }
+        return bestLambda
     }
 }
