@@ -1,8 +1,5 @@
+import CKernels
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Recovers what an edit removed from a model: the base model and its edited copy compared tensor
 /// by tensor, streamed, and every changed residual writer explained (``WriterFit``): the rank of
@@ -31,12 +28,9 @@ public enum ModelDiff {
     /// different `model_type`, or a tensor both hold with a different dtype or shape.
     public static func run(base basePath: String, edited editedPath: String, options: Options = .init()) throws -> DiffReport {
         guard options.rankMax >= 1, options.rankMax <= 64 else { throw SteerError.argument("the rank limit must be between 1 and 64") }
-        #if canImport(Glibc)
-            // Each pass allocates buffers sized by its tensor's rows; from the heap, freed buffers
-            // of ever other sizes pile up (a peak of 60–190 MB on SmolLM2, from run to run). Mapped
-            // and unmapped, they leave nothing behind.
-            _ = mallopt(M_MMAP_THRESHOLD, 1 << 20)
-        #endif
+        // Each pass allocates buffers sized by its tensor's rows; from the heap, freed buffers of
+        // ever other sizes piled up (a peak of 60–190 MB on SmolLM2, from run to run).
+        steer_map_large_allocations()
         let base = try ModelDirectory.open(basePath)
         let edited = try ModelDirectory.open(editedPath)
         guard base.config.modelType == edited.config.modelType else {
