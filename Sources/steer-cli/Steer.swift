@@ -22,6 +22,7 @@ struct Steer: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Erase.self, Orthogonalize.self,
+            Diff.self,
             Stats.self, Merge.self, Guard.self, ProbeCommand.self, ReportCommand.self,
             Export.self, Convert.self,
         ]
@@ -34,6 +35,7 @@ struct Steer: ParsableCommand {
     static func main() {
         OpenBLASCoreType.ensure(for: CommandLine.arguments)
         BLASThreads.stopIdleThreads()  // they spin a core for 0.1 s at start; made again when a call wants them
+        OpenInputs.rememberClosedInputs()  // one command per process: no output may replace anything it read
         do {
             var command = try parseAsRoot()
             try command.run()
