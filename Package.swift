@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Charts", targets: ["Charts"]),
         .library(name: "Report", targets: ["Report"]),
+        .library(name: "Tokenization", targets: ["Tokenization"]),
         .executable(name: "steer", targets: ["steer-cli"]),
         .executable(name: "steer-bench", targets: ["steer-bench"]),
     ],
@@ -33,6 +34,8 @@ let package = Package(
         .target(name: "Probe", dependencies: ["Steering"], exclude: ["README.md"]),
         // The forward pass of Hugging Face decoder models on the CPU (OpenBLAS sgemm, C kernels), with hooks on the residual stream.
         .target(name: "Runtime", dependencies: ["Steering", "CLinearAlgebra", "CKernels"]),
+        // Hugging Face tokenizers (tokenizer.json) and chat templates (a Jinja subset): exact token ids, t_inst and t_post.
+        .target(name: "Tokenization", dependencies: ["Steering"], exclude: ["README.md"]),
         // Typed SVG charts (axes, lines, bands, histograms, scatter, heatmap): no dependency, reusable alone.
         .target(name: "Charts", exclude: ["README.md"]),
         // `steer report`: the whole analysis as one Codable value and one self-contained HTML page.
@@ -46,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "steer-cli",
             dependencies: [
-                "Steering", "Probe", "Report", "TerminalOutput",
+                "Steering", "Probe", "Report", "TerminalOutput", "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "steer-bench",
             dependencies: [
-                "Steering", "Probe", "Runtime", "TerminalOutput", "CLinearAlgebra",
+                "Steering", "Probe", "Runtime", "TerminalOutput", "Tokenization", "CLinearAlgebra",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +66,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Steering", "TestSupport"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["steer-cli", "TestSupport"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Steering", "TestSupport"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Charts", "Probe", "Steering", "TestSupport"]),
     ]

@@ -38,6 +38,9 @@ struct GuardTrain: ParsableCommand {
               max-f1     the highest F1
               youden     the highest TPR − FPR
               fpr=0.01   the highest TPR at a false-positive rate of at most 1 %
+              platt      fit p = 1 / (1 + e^−(a·score + b)) (Platt scaling, as scikit-learn's sigmoid \
+            calibration) and set α where p = ½; the guard then outputs probabilities (guard score --jsonl \
+            "probability"; ECE, Brier and log loss in guard eval), a and b recorded in the file
             Hold part of a file out with --val-rows (and train on the rest with --rows).
             """
     )
@@ -46,7 +49,7 @@ struct GuardTrain: ParsableCommand {
     @Option(help: ArgumentHelp("Harmless training activations.", valueName: "file")) var neg: String
     @Option(help: ArgumentHelp("Where to save the guard (.safetensors); written atomically.", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("Decision threshold when not calibrating.", valueName: "α")) var alpha: Double = 0
-    @Option(help: ArgumentHelp("Pick α on held-out rows: max-f1, youden or fpr=RATE.", valueName: "method")) var calibrate: Calibration?
+    @Option(help: ArgumentHelp("Pick α on held-out rows: max-f1, youden, fpr=RATE or platt.", valueName: "method")) var calibrate: Calibration?
     @Option(help: ArgumentHelp("Harmful held-out activations for --calibrate.", valueName: "file")) var valPos: String?
     @Option(help: ArgumentHelp("Harmless held-out activations for --calibrate.", valueName: "file")) var valNeg: String?
     @Option(help: ArgumentHelp("Rows of the validation files to use (a-b, inclusive).", valueName: "a-b")) var valRows: String?
@@ -144,7 +147,7 @@ struct GuardScore: ParsableCommand {
         abstract: "Score every row of an activation file with a saved guard.",
         discussion: """
             Prints `row  score  verdict` per row, or with --jsonl one JSON object per line with keys row, \
-            score and harmful. A summary (rows flagged) goes to stderr. The guard's position is used \
+            score (and probability, for a guard calibrated with platt) and harmful. A summary (rows flagged) goes to stderr. The guard's position is used \
             unless --position is given; the file must hold the guard's layer slots and width.
             """
     )
@@ -163,9 +166,11 @@ struct GuardScore: ParsableCommand {
         var out = ""
         out.reserveCapacity(scores.count * 48)
         if !jsonl { out += "row\tscore\tverdict\n" }
+        let platt = model.platt
         for (i, (score, harmful)) in zip(scores, verdicts).enumerated() {
             if jsonl {
-                out += "{\"row\":\(i + first),\"score\":\(score),\"harmful\":\(harmful)}\n"
+                let probability = platt.map { ",\"probability\":\($0.probability(score))" } ?? ""
+                out += "{\"row\":\(i + first),\"score\":\(score)\(probability),\"harmful\":\(harmful)}\n"
             } else {
                 out += "\(i + first)\t\(fixed(score, 6))\t\(harmful ? "harmful" : "harmless")\n"
             }
@@ -197,24 +202,30 @@ struct GuardEval: ParsableCommand {
     @Option(help: ArgumentHelp("Harmless activations.", valueName: "file")) var neg: String
     @OptionGroup var input: InputOptions
     @OptionGroup var evaluationOptions: EvaluationOptions
+    @OptionGroup var confounds: ConfoundOptions
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let model = try LatentGuard.read(`guard`)
-        let positive = try input.open(pos, for: model.inputs(file: `guard`))
-        let negative = try input.open(neg, for: model.inputs(file: `guard`))
-        let evaluation = try model.evaluate(
-            positive: positive, negative: negative, bootstrap: evaluationOptions.settings(), options: input.streamOptions)
+        let inputs = model.inputs(file: `guard`)
+        let positive = try input.open(pos, for: inputs)
+        let negative = try input.open(neg, for: inputs)
+        let bootstrap = try evaluationOptions.settings()
+        let report = try GuardEvaluationReport.evaluate(
+            model, positive: positive, negative: negative, confounds: confounds.request(input, model: inputs, metadata: model.metadata),
+            bootstrap: bootstrap, options: input.streamOptions)
         if json {
-            try printJSON(evaluation)
+            try printJSON(report)
             return
         }
         print(
             "steer guard eval: \(`guard`) (α = \(model.alpha), \(model.activeSlots.count) layer slots) on \(positive.rowCount) pos × \(negative.rowCount) neg rows"
         )
         print("")
-        print(evaluationTable([("eval", evaluation)]))
-        if let settings = try evaluationOptions.settings() { print("\n" + intervalNote(settings)) }
+        print(evaluationTable([("eval", report.evaluation)] + (report.baseline?["length"].map { [("length only", $0)] } ?? [])))
+        if let residualized = report.residualized { print("\n" + residualizedLine(residualized, own: report.evaluation.auroc)) }
+        if let groups = report.groups { print("\n" + groupTable(groups, leaveOneOut: report.leaveOneGroupOut ?? [], field: confounds.groupBy ?? "")) }
+        if let bootstrap { print("\n" + intervalNote(bootstrap)) }
     }
 }
 
