@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels", "CZlib", "COpenSSL"], exclude: ["README.md"]),
         .target(name: "Probe", dependencies: ["Steering"], exclude: ["README.md"]),
         // The forward pass of Hugging Face decoder models on the CPU (OpenBLAS sgemm, C kernels), with hooks on the residual stream.
-        .target(name: "Runtime", dependencies: ["Steering", "CLinearAlgebra", "CKernels"]),
+        .target(name: "Runtime", dependencies: ["Steering", "CLinearAlgebra", "CKernels"], exclude: ["README.md"]),
         // Hugging Face tokenizers (tokenizer.json) and chat templates (a Jinja subset): exact token ids, t_inst and t_post.
         .target(name: "Tokenization", dependencies: ["Steering"], exclude: ["README.md"]),
         // Typed SVG charts (axes, lines, bands, histograms, scatter, heatmap): no dependency, reusable alone.
@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "steer-cli",
             dependencies: [
-                "Steering", "Probe", "Report", "TerminalOutput", "Tokenization",
+                "Steering", "Probe", "Report", "Runtime", "TerminalOutput", "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
