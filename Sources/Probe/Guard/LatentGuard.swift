@@ -123,7 +123,15 @@ public struct LatentGuard: Sendable, Equatable {
         positive: Activations, negative: Activations,
         options: StreamOptions = .init()
     ) throws -> Evaluation {
-        let evaluation = try evaluate(positive: positive, negative: negative, options: options)
+        try recordTrainingMetrics(
+            positiveScores: try score(positive, options: options), negativeScores: try score(negative, options: options), workers: options.workers)
+    }
+
+    /// Records the metrics at the current α of training rows already scored (the guard on text).
+    @discardableResult
+    public mutating func recordTrainingMetrics(positiveScores: [Double], negativeScores: [Double], workers: Int = 1) throws -> Evaluation {
+        let evaluation = try Evaluation.evaluate([try ranked(positive: positiveScores, negative: negativeScores)], bootstrap: nil, workers: workers)[
+            0]
         metadata["steer.train_metrics"] = try Self.json(evaluation)
         return evaluation
     }
