@@ -83,7 +83,7 @@ struct Svd: ParsableCommand {
     }
 
     func run() throws {
-        let basis: BasisSet
+        let basis: DirectionSet
         let layers: [SubspaceLayer]
         var position: Int?
         if stack.isEmpty, let pos, let neg, try classInputsAreStatistics(pos, neg) {
@@ -105,10 +105,11 @@ struct Svd: ParsableCommand {
                 rangeFinder: RangeFinder(powerIterations: powerIterations, oversampling: oversampling, seed: seed), options: input.streamOptions)
             position = positive.position
         } else {
-            (basis, layers) = try Subspace.stack(try stack.map(DirectionSet.read), files: stack, centered: centered, k: k)
+            (basis, layers) = try Subspace.stack(
+                try stack.map { try DirectionSet.read($0).oneVectorPerSlot(file: $0) }, files: stack, centered: centered, k: k)
         }
         if let out { try basis.write(to: out) }
-        let difference = basis.metadata["steer.difference"] ?? ""
+        let difference = basis.metadata[SteerMetadata.Key.difference] ?? ""
         if json {
             try printJSON(Report(difference: difference, centered: centered, k: k, position: position, out: out, layers: layers))
             return

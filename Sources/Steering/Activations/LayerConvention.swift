@@ -13,7 +13,7 @@ public enum LayerConvention: String, Sendable, CaseIterable, Codable {
     /// The convention a file declares, through steer's own key, a recognisable `layer_convention`
     /// text, or its tensor names; nil when it does not say (steer never guesses).
     static func declared(by file: TensorFile, names: [String]) -> LayerConvention? {
-        if let own = file.metadata["steer.layer_convention"].flatMap(LayerConvention.init(rawValue:)) { return own }
+        if let own = file.metadata[SteerMetadata.Key.layerConvention].flatMap(LayerConvention.init(rawValue:)) { return own }
         if let text = file.metadata["layer_convention"] {
             if let known = LayerConvention(rawValue: text) { return known }
             if text.contains("output_hidden_states") { return .hfHiddenStates }

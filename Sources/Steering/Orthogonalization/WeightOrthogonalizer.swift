@@ -94,7 +94,7 @@ public enum WeightOrthogonalizer {
 
     /// Writes everything into `output`'s temporary directory.
     private static func write(
-        model: ModelDirectory, plan: OrthogonalizationPlan, directions: BasisSet, directionsFile: String, choice: DirectionChoice,
+        model: ModelDirectory, plan: OrthogonalizationPlan, directions: DirectionSet, directionsFile: String, choice: DirectionChoice,
         to output: OutputDirectory, options: Options
     ) throws -> OrthogonalizationRecipe {
         let untie = model.config.tiedEmbeddings && plan.edits.contains { $0.writer.role == .embedding }
