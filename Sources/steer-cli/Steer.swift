@@ -34,6 +34,7 @@ struct Steer: ParsableCommand {
     static func main() {
         OpenBLASCoreType.ensure(for: CommandLine.arguments)
         BLASThreads.stopIdleThreads()  // they spin a core for 0.1 s at start; made again when a call wants them
+        SteerNotes.setHandler { standardError("steer: note: " + $0) }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -47,4 +47,34 @@ import Testing
             #expect(named.status == 1 && named.stderr.contains("zero"), "\(named.stderr)")
         }
     }
+
+    /// Before: `np.savez(path, arr)`'s lone member `arr_0` was read as layer 0, so an [N, L, d]
+    /// array became L positions of one slot and needed --position. Now it is the whole array.
+    @Test func aLoneSavezMemberIsTheWholeArray() throws {
+        let out = dir + "/whole.safetensors"
+        let run = try CLITests.steer(["convert", Fixtures.vectors("newcomer/savez_whole.npz"), out])
+        #expect(run.status == 0, "\(run.stderr)")
+        let file = try TensorFile.open(out)
+        #expect(file.tensors.map(\.name) == ["layer.0", "layer.1", "layer.2"] && file.tensors.allSatisfy { $0.shape == [6, 4] })
+    }
+
+    /// Before: an .npz with the prompts saved beside the activations was refused whole (an object
+    /// member, and a wrong size for `<U`). Now non-numeric members are skipped with a note.
+    @Test func nonNumericNpzMembersAreSkippedWithANote() throws {
+        let out = dir + "/acts.safetensors"
+        let run = try CLITests.steer(["convert", Fixtures.vectors("newcomer/with_prompts.npz"), out])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("skipped member 'prompts' (<U8)") && run.stderr.contains("skipped member 'meta' (|O)"), "\(run.stderr)")
+        #expect(try TensorFile.open(out).tensors.count == 3)
+    }
+
+    /// Before: a layers-first [L, N, d] tensor was read as [N, L, d] without a word.
+    @Test func fewerRowsThanLayersSaysHowTheAxesWereRead() throws {
+        let file = Fixtures.vectors("newcomer/layers_first.npy")
+        let guessed = try CLITests.steer(["convert", file, dir + "/guessed.safetensors"])
+        #expect(guessed.status == 0 && guessed.stderr.contains("[3, 8, 4] as [rows, layers, width]"), "\(guessed.stderr)")
+        #expect(guessed.stderr.contains("--layout lnd"))
+        let told = try CLITests.steer(["convert", file, dir + "/told.safetensors", "--layout", "lnd"])
+        #expect(told.status == 0 && told.stderr.isEmpty, "\(told.stderr)")
+    }
 }

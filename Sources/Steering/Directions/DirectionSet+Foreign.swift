@@ -10,8 +10,8 @@ extension DirectionSet {
     /// `position` is used only by a `[P, L, d]` tensor (`usedPosition` says whether it was).
     public static func read(_ path: String, position: Int?) throws -> (set: DirectionSet, single: Bool, usedPosition: Bool) {
         let file = try TensorFile.open(path)
-        let floats = file.tensors.filter { $0.dtype != nil && !ClassMeanTensors.isMeanTensor($0.name) }
-        let named = try floats.contains { try Activations.slot(of: $0, in: path) != nil }
+        let floats = Activations.floatTensors(file)
+        let named = try floats.contains { try Activations.slot(of: $0, in: path) != nil && !Activations.isLoneUnnamedMember($0, of: file) }
         guard !named, floats.count == 1, let info = floats.first else { return (try read(path), false, false) }
         let values = try file.values(info)
         let shape = info.shape
