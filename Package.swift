@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Steering", targets: ["Steering"]),
         .library(name: "Probe", targets: ["Probe"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Charts", targets: ["Charts"]),
         .library(name: "Report", targets: ["Report"]),
         .executable(name: "steer", targets: ["steer-cli"]),
@@ -30,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
         .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels", "CZlib", "COpenSSL"], exclude: ["README.md"]),
         .target(name: "Probe", dependencies: ["Steering"], exclude: ["README.md"]),
+        // The forward pass of Hugging Face decoder models on the CPU (OpenBLAS sgemm, C kernels), with hooks on the residual stream.
+        .target(name: "Runtime", dependencies: ["Steering", "CLinearAlgebra", "CKernels"]),
         // Typed SVG charts (axes, lines, bands, histograms, scatter, heatmap): no dependency, reusable alone.
         .target(name: "Charts", exclude: ["README.md"]),
         // `steer report`: the whole analysis as one Codable value and one self-contained HTML page.
@@ -57,6 +60,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SteeringTests", dependencies: ["Steering", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Steering", "TestSupport"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["steer-cli", "TestSupport"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),

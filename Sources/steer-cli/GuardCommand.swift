@@ -180,9 +180,15 @@ struct GuardEval: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a saved guard on labelled rows.",
         discussion: """
-            Reports accuracy, precision, recall, F1, AUROC, FPR, TPR at 1 % FPR and the confusion matrix \
-            at the guard's α. --json uses the keys accuracy, precision, recall, f1, auroc, fpr, \
-            tpr_at_1pct_fpr and confusion ({tp, fp, tn, fn}).
+            Reports accuracy, precision, recall, F1, AUROC, FPR and the confusion matrix at the guard's α, \
+            and the operating points a deployment asks for: the TPR at 1 % and 0.1 % FPR, the FPR at 99 % \
+            and 95 % TPR (the smallest FPR over thresholds that catch that share of harmful rows), each \
+            with its threshold. Every figure has a 95 % bootstrap interval (--bootstrap N resamples of \
+            n_pos harmful and n_neg harmless rows with replacement, scores and α fixed; --bootstrap 0 \
+            for none). --json keys: accuracy, precision, recall, f1, auroc, fpr, tpr_at_1pct_fpr, \
+            tpr_at_0_1pct_fpr, fpr_at_99tpr, fpr_at_95tpr, each M with M_ci [lo, hi]; confusion \
+            ({tp, fp, tn, fn}), threshold, thresholds (per operating point), roc_hull ([{fpr, tpr, \
+            threshold}], the ROC's convex hull).
             """
     )
 
@@ -190,13 +196,15 @@ struct GuardEval: ParsableCommand {
     @Option(help: ArgumentHelp("Harmful activations.", valueName: "file")) var pos: String
     @Option(help: ArgumentHelp("Harmless activations.", valueName: "file")) var neg: String
     @OptionGroup var input: InputOptions
+    @OptionGroup var evaluationOptions: EvaluationOptions
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let model = try LatentGuard.read(`guard`)
         let positive = try input.open(pos, for: model.inputs(file: `guard`))
         let negative = try input.open(neg, for: model.inputs(file: `guard`))
-        let evaluation = try model.evaluate(positive: positive, negative: negative, options: input.streamOptions)
+        let evaluation = try model.evaluate(
+            positive: positive, negative: negative, bootstrap: evaluationOptions.settings(), options: input.streamOptions)
         if json {
             try printJSON(evaluation)
             return
@@ -206,20 +214,19 @@ struct GuardEval: ParsableCommand {
         )
         print("")
         print(evaluationTable([("eval", evaluation)]))
+        if let settings = try evaluationOptions.settings() { print("\n" + intervalNote(settings)) }
     }
 }
 
-/// A table of evaluations, one column per named set.
+/// A table of evaluations, one column per named set: each figure with its interval when drawn.
 func evaluationTable(_ sets: [(String, Evaluation)]) -> String {
     var table = TextTable(header: ["metric"] + sets.map(\.0) + [""], leftAligned: [0])
-    func row(_ name: String, _ value: (Evaluation) -> String) { table.rows.append([name] + sets.map { value($0.1) } + [""]) }
-    row("accuracy") { fixed($0.accuracy, 4) }
-    row("precision") { fixed($0.precision, 4) }
-    row("recall") { fixed($0.recall, 4) }
-    row("f1") { fixed($0.f1, 4) }
-    row("auroc") { fixed($0.auroc, 4) }
-    row("fpr") { fixed($0.fpr, 4) }
-    row("tpr@1%fpr") { fixed($0.tprAt1pctFPR, 4) }
-    row("tp fp tn fn") { "\($0.confusion.tp) \($0.confusion.fp) \($0.confusion.tn) \($0.confusion.fn)" }
+    let labels: [DetectorFigure: String] = [
+        .tprAt1pctFPR: "tpr@1%fpr", .tprAt01pctFPR: "tpr@0.1%fpr", .fprAt99TPR: "fpr@99%tpr", .fprAt95TPR: "fpr@95%tpr", .logLoss: "log loss",
+    ]
+    for f in DetectorFigure.allCases where sets.contains(where: { $0.1[f] != nil }) {
+        table.rows.append([labels[f] ?? f.name] + sets.map { figure($0.1, f) } + [""])
+    }
+    table.rows.append(["tp fp tn fn"] + sets.map { "\($0.1.confusion.tp) \($0.1.confusion.fp) \($0.1.confusion.tn) \($0.1.confusion.fn)" } + [""])
     return table.render()
 }

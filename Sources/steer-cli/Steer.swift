@@ -22,6 +22,7 @@ struct Steer: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Erase.self, Orthogonalize.self,
+            Diff.self,
             Stats.self, Merge.self, Guard.self, ProbeCommand.self, ReportCommand.self,
             Export.self, Convert.self,
         ]
@@ -35,6 +36,7 @@ struct Steer: ParsableCommand {
         OpenBLASCoreType.ensure(for: CommandLine.arguments)
         BLASThreads.stopIdleThreads()  // they spin a core for 0.1 s at start; made again when a call wants them
         SteerNotes.setHandler { standardError("steer: note: " + $0) }
+        OpenInputs.rememberClosedInputs()  // one command per process: no output may replace anything it read
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -185,9 +185,14 @@ public struct LatentGuard: SteerArtifact, Equatable {
     /// Whether each row is flagged harmful (`score ≥ alpha`).
     public func verdicts(_ scores: [Double]) -> [Bool] { scores.map { $0 >= alpha } }
 
-    /// Accuracy, precision, recall, F1, AUROC, FPR, TPR at 1 % FPR and the confusion matrix on labelled rows.
-    public func evaluate(positive: Activations, negative: Activations, options: StreamOptions = .init()) throws -> Evaluation {
-        try Evaluation(positive: try score(positive, options: options), negative: try score(negative, options: options), threshold: alpha)
+    /// Every detector figure on labelled rows at α (accuracy, precision, recall, F1, AUROC, FPR, the
+    /// operating points, the confusion matrix, the ROC hull), with `bootstrap` their intervals.
+    public func evaluate(
+        positive: Activations, negative: Activations, bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
+    ) throws -> Evaluation {
+        let ranked = try RankedScores(
+            positive: try score(positive, options: options), negative: try score(negative, options: options), threshold: alpha)
+        return try Evaluation.evaluate([ranked], bootstrap: bootstrap, workers: options.workers)[0]
     }
 
     // MARK: - Files

@@ -125,7 +125,11 @@ public enum Metrics {
 
     /// Accuracy at the midpoint of the two class means of the scores.
     public static func midpointAccuracy(positive: [Double], negative: [Double]) -> Double {
-        let threshold = (meanAndVariance(positive).mean + meanAndVariance(negative).mean) / 2
-        return confusion(positive: positive, negative: negative, threshold: threshold).accuracy
+        confusion(positive: positive, negative: negative, threshold: midpoint(positive: positive, negative: negative)).accuracy
+    }
+
+    /// The midpoint of the two class means of the scores, `(mean⁺ + mean⁻) / 2`.
+    public static func midpoint(positive: [Double], negative: [Double]) -> Double {
+        (meanAndVariance(positive).mean + meanAndVariance(negative).mean) / 2
     }
 }

@@ -78,6 +78,7 @@ public struct SteerMetadata: Sendable, Equatable {
         public static let explainedVariance = "steer.explained_variance"
         public static let effectiveRank = "steer.effective_rank"
         public static let cosMeanDiff = "steer.cos_mean_diff"
+        public static let midpoints = "steer.midpoints"
         public static let eigengaps = "steer.eigengaps"
         public static let powerIterations = "steer.power_iterations"
         public static let oversampling = "steer.oversampling"

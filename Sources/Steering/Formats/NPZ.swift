@@ -20,7 +20,8 @@ enum NPZ {
         let names = members.map { String($0.name.dropLast(4)) }
         if members.allSatisfy({ $0.method == 0 }) {
             let tensors = try zip(members, names).map { member, name in
-                try NPY.parse(file, options: options, start: member.dataOffset, end: member.dataOffset + member.compressedSize, name: name, member: true)
+                try NPY.parse(
+                    file, options: options, start: member.dataOffset, end: member.dataOffset + member.compressedSize, name: name, member: true)
             }
             return (tensors, file)
         }

@@ -95,12 +95,22 @@ extension Statistics: SteerArtifact {
         var sumLo: [[Double]] = []
         var gramHi: [[Double]] = []
         var gramLo: [[Double]] = []
+        /// The two halves of a compensated sum, each finite, must add to a finite value too.
+        func halves(_ name: String, count: Int) throws -> ([Double], [Double]) {
+            let (hi, lo) = (try tensor(name, count: count), try tensor(name + "_lo", count: count))
+            if let bad = hi.indices.first(where: { !(hi[$0] + lo[$0]).isFinite }) {
+                throw SteerError.format(path, "'\(name)' and '\(name)_lo' add to a non-finite value at index \(bad)")
+            }
+            return (hi, lo)
+        }
         for slot in slots {
-            sumHi.append(try tensor("layer.\(slot).sum", count: width))
-            sumLo.append(try tensor("layer.\(slot).sum_lo", count: width))
+            let (hi, lo) = try halves("layer.\(slot).sum", count: width)
+            sumHi.append(hi)
+            sumLo.append(lo)
             if gram {
-                gramHi.append(try tensor("layer.\(slot).gram", count: packedCount(width)))
-                gramLo.append(try tensor("layer.\(slot).gram_lo", count: packedCount(width)))
+                let (hi, lo) = try halves("layer.\(slot).gram", count: packedCount(width))
+                gramHi.append(hi)
+                gramLo.append(lo)
             }
         }
         return Statistics(

@@ -1,0 +1,162 @@
+import Foundation
+
+/// Recovers what an edit removed from a model: the base model and its edited copy compared tensor
+/// by tensor, streamed, and every changed residual writer explained (``WriterFit``): the rank of
+/// `ΔW`, the unit direction `u`, the strength `λ` and the form (``EditForm``), with each block's
+/// writers gathered into the layer slot their output is (`hf_hidden_states`: block `N` → `N + 1`).
+///
+/// Both directories are read through ``ModelDirectory`` (the code `steer orthogonalize` uses), and
+/// only one tensor pair is read at a time, in chunks of rows: resident memory is a few chunks and a
+/// few vectors per tensor, flat in the model's size.
+public enum ModelDiff {
+    public struct Options: Sendable {
+        /// The largest rank of `ΔW` measured (and of a plain edit's basis).
+        public var rankMax: Int
+        public var stream: StreamOptions
+        /// Told the name of each tensor before it is compared (nil: silent).
+        public var progress: (@Sendable (String) -> Void)?
+
+        public init(rankMax: Int = 4, stream: StreamOptions = .init()) {
+            self.rankMax = rankMax
+            self.stream = stream
+            progress = nil
+        }
+    }
+
+    /// Compares the model directory `base` with `edited`. Throws naming the file at fault for a
+    /// different `model_type`, or a tensor both hold with a different dtype or shape.
+    public static func run(base basePath: String, edited editedPath: String, options: Options = .init()) throws -> DiffReport {
+        guard options.rankMax >= 1, options.rankMax <= 64 else { throw SteerError.argument("the rank limit must be between 1 and 64") }
+        let base = try ModelDirectory.open(basePath)
+        let edited = try ModelDirectory.open(editedPath)
+        guard base.config.modelType == edited.config.modelType else {
+            throw SteerError.format(
+                edited.configPath, "has model_type '\(edited.config.modelType)', but \(base.configPath) has '\(base.config.modelType)'")
+        }
+        let shared = base.locations.keys.filter { edited.locations[$0] != nil }.sorted()
+        for name in shared {
+            guard let a = base.locations[name], let b = edited.locations[name] else { continue }
+            guard a.info.storedType == b.info.storedType, a.info.shape == b.info.shape else {
+                throw SteerError.shape(
+                    edited.shards[b.shard].path,
+                    "tensor '\(name)' is \(b.info.storedType) \(describeShape(b.info.shape)), but in \(base.shards[a.shard].path) it is \(a.info.storedType) \(describeShape(a.info.shape))"
+                )
+            }
+        }
+        let writers = Dictionary(grouping: try base.residualWriters(), by: \.name)
+        var tensors: [DiffReport.Tensor] = []
+        for name in shared {
+            options.progress?(name)
+            tensors += try compare(name, base: base, edited: edited, writers: writers[name], options: options)
+        }
+        tensors += base.locations.keys.filter { edited.locations[$0] == nil }.sorted().map { .init(name: $0, status: .removed) }
+        tensors += edited.locations.keys.filter { base.locations[$0] == nil }.sorted().map { .init(name: $0, status: .added) }
+        try correctNorms(&tensors, base: base, writers: writers)
+        // The slots from the weights; each bias then along its slot's direction.
+        let isBias = Set(writers.values.joined().filter(\.bias).map(\.label))
+        let slots = slots(of: tensors.filter { !isBias.contains($0.name) })
+        try refitBiases(&tensors, slots: slots, base: base, edited: edited, writers: writers)
+        var summary = DiffReport.Summary(base: base.path, edited: edited.path, modelType: base.config.modelType)
+        for tensor in tensors {
+            switch tensor.status {
+            case .unchanged: summary.unchanged += 1
+            case .changed: summary.changed += 1
+            case .added: summary.added += 1
+            case .removed: summary.removed += 1
+            }
+            guard tensor.status == .changed else { continue }
+            guard tensor.writer else {
+                summary.otherChanged += 1
+                continue
+            }
+            summary.writersChanged += 1
+            if tensor.variant?.isProjection == true { summary.projectionEdits += 1 }
+            if tensor.variant == .additive { summary.additive += 1 }
+            if tensor.variant == .notAProjectionEdit { summary.notProjectionEdits += 1 }
+        }
+        let head = base.config.architecture.outputHeadName(prefix: "")
+        summary.untiedOutputHead = base.config.tiedEmbeddings && tensors.contains { $0.status == .added && $0.name.hasSuffix(head) }
+        return DiffReport(tensors: tensors, slots: slots, summary: summary)
+    }
+
+    /// The comparison of one tensor both models hold: one entry, or one per expert of a fused writer.
+    static func compare(
+        _ name: String, base: ModelDirectory, edited: ModelDirectory, writers: [ResidualWriter]?, options: Options
+    ) throws -> [DiffReport.Tensor] {
+        guard let a = base.locations[name], let b = edited.locations[name] else { return [] }
+        let (baseShard, editedShard) = (base.shards[a.shard], edited.shards[b.shard])
+        guard a.info.dtype != nil, a.info.shape.count <= 3, !a.info.shape.contains(0) else {
+            let same = try sameBytes(baseShard.storage, a.info, editedShard.storage, b.info, workers: options.stream.workers)
+            return [.init(name: name, status: same ? .unchanged : .changed)]
+        }
+        let whole = TensorPair(
+            base: try WeightOrthogonalizer.rowMatrix(a.info, in: baseShard), edited: try WeightOrthogonalizer.rowMatrix(b.info, in: editedShard))
+        guard let writers, let first = writers.first else {
+            let sums = try WriterFit(pair: whole, orientation: .rows, workers: options.stream.workers).sums(p: 0)
+            var tensor = DiffReport.Tensor(name: name, status: sums.identical ? .unchanged : .changed)
+            if !sums.identical { tensor.relativeChange = relative(sums.delta2.squareRoot(), sums.base2.squareRoot()) }
+            return [tensor]
+        }
+        let perExpert = whole.rows / writers.count
+        var results: [DiffReport.Tensor] = []
+        for writer in writers {
+            let pair =
+                writer.expert.map { e in
+                    TensorPair(
+                        base: whole.base.subrange((e * perExpert)..<((e + 1) * perExpert)),
+                        edited: whole.edited.subrange((e * perExpert)..<((e + 1) * perExpert)))
+                } ?? whole
+            let fit = try WriterFit(pair: pair, orientation: writer.orientation, workers: options.stream.workers).fit(rankMax: options.rankMax)
+            results.append(entry(writer, fit))
+        }
+        // A fused tensor unchanged in every expert is one unchanged tensor.
+        if first.expert != nil, results.allSatisfy({ $0.status == .unchanged }) {
+            var tensor = DiffReport.Tensor(name: name, status: .unchanged, writer: true)
+            (tensor.role, tensor.block) = (first.role, first.block)
+            return [tensor]
+        }
+        return results
+    }
+
+    /// The report entry of one writer's fit.
+    static func entry(_ writer: ResidualWriter, _ fit: WriterFit.Result) -> DiffReport.Tensor {
+        var tensor = DiffReport.Tensor(name: writer.label, status: fit.identical ? .unchanged : .changed, writer: true)
+        tensor.role = writer.role
+        tensor.block = writer.block
+        guard !fit.identical else { return tensor }
+        tensor.rank = fit.rank
+        tensor.variant = fit.form
+        tensor.residual = fit.residual
+        tensor.floor = relative(fit.floor, fit.deltaNorm)
+        tensor.relativeChange = relative(fit.deltaNorm, fit.baseNorm)
+        tensor.normCorrected = writer.outputNorm == nil ? false : nil
+        if fit.form.isProjection {
+            tensor.slot = writer.block.map { $0 + 1 } ?? 0
+            tensor.lambda = fit.lambda
+        }
+        if fit.basis.count == 1 {
+            tensor.direction = fit.basis[0]
+        } else if fit.basis.count > 1 {
+            tensor.basis = fit.basis
+        }
+        return tensor
+    }
+
+    static func relative(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : (a > 0 ? .infinity : 0) }
+
+    /// Whether two tensors' bytes are the same, compared in chunks.
+    static func sameBytes(_ a: ReadOnlyFile, _ x: TensorInfo, _ b: ReadOnlyFile, _ y: TensorInfo, workers: Int) throws -> Bool {
+        let chunk = 1 << 22
+        var offset = 0
+        var left = [UInt8](repeating: 0, count: chunk)
+        var right = [UInt8](repeating: 0, count: chunk)
+        while offset < x.byteCount {
+            let count = min(chunk, x.byteCount - offset)
+            try left.withUnsafeMutableBytes { try a.read(into: $0.baseAddress!, offset: x.offset + offset, count: count) }
+            try right.withUnsafeMutableBytes { try b.read(into: $0.baseAddress!, offset: y.offset + offset, count: count) }
+            if left.prefix(count) != right.prefix(count) { return false }
+            offset += count
+        }
+        return true
+    }
+}

@@ -1,0 +1,141 @@
+extension WriterFit {
+    /// Fits every form to the pair and keeps the one that explains the change (see ``EditForm``):
+    /// a projection form explains it when it leaves at most `max(10 × floor, 1 % of ‖ΔA‖)`; of
+    /// those the one leaving least (plain on ties within the floor); otherwise ``EditForm/additive``
+    /// when a rank-1 `u bᵀ` does; otherwise ``EditForm/notAProjectionEdit`` with what the best
+    /// projection form leaves.
+    func fit(rankMax: Int) throws -> Result {
+        let p = sketchWidth(rankMax: rankMax)
+        let sums = try self.sums(p: p)
+        let floor = sums.floor2.squareRoot()
+        let deltaNorm = sums.delta2.squareRoot()
+        var result = Result(
+            form: .notAProjectionEdit, rank: 0, basis: [], lambda: nil, residual: 1, deltaNorm: deltaNorm, baseNorm: sums.base2.squareRoot(),
+            floor: floor, identical: sums.identical)
+        guard !sums.identical, sums.delta2 > 0, p > 0 else { return result }
+        let top = try spectrum(sums, p: p)
+        let threshold = max(4 * floor * (Double(d).squareRoot() + Double(m).squareRoot()) / Double(d * m).squareRoot(), 1e-12 * top.sigma[0])
+        result.rank = min(rankMax, top.sigma.filter { $0 > threshold }.count)
+        let tolerance = max(10 * floor, 0.01 * deltaNorm)
+
+        // Plain, on the top k directions: the smallest k that explains the change.
+        var plain: (k: Int, lambda: Double, residual2: Double)?
+        for k in 1...max(1, min(result.rank, rankMax, p)) {
+            var (dot, cc) = (0.0, 0.0)
+            for c in 0..<k {
+                for j in 0..<m {
+                    dot += (top.edited[c * m + j] - top.base[c * m + j]) * top.base[c * m + j]
+                    cc += top.base[c * m + j] * top.base[c * m + j]
+                }
+            }
+            guard cc > 0 else { continue }
+            let fit = (k, -dot / cc, max(0, sums.delta2 - dot * dot / cc))
+            if plain == nil || fit.2 < plain!.residual2 { plain = fit }
+            if fit.2.squareRoot() <= tolerance { break }
+        }
+        let u0 = Array(top.left[0..<d])
+        var best: (form: EditForm, basis: [[Double]], lambda: Double, residual2: Double)?
+        if let plain {
+            best = (.plain, (0..<plain.k).map { Array(top.left[($0 * d)..<(($0 + 1) * d)]) }, plain.lambda, plain.residual2)
+        }
+        // The norm-preserving forms, unless the plain edit leaves no more than the rounding.
+        if m > 1, (best?.residual2.squareRoot() ?? .infinity) > 10 * floor {
+            let c = Array(top.base[0..<m])
+            let cEdited = Array(top.edited[0..<m])
+            for candidate in [
+                try normPreservingColumns(start: u0, c: c, cEdited: cEdited, sums: sums),
+                try normPreservingRows(start: u0, sums: sums),
+            ] {
+                guard let candidate else { continue }
+                let current = best?.residual2.squareRoot() ?? .infinity
+                if candidate.residual2.squareRoot() + floor < current {
+                    best = (candidate.form, [candidate.u], candidate.lambda, candidate.residual2)
+                }
+            }
+        }
+        if let chosen = best, chosen.residual2.squareRoot() <= tolerance {
+            var chosen = chosen
+            if chosen.form == .plain, chosen.basis.count == 1, grid.mantissaBits < 23 {
+                chosen = try roundingAware(start: chosen.basis[0], lambda: chosen.lambda, sums: sums)
+            }
+            result.form = chosen.form
+            result.basis = chosen.basis.map(Self.signFixed)
+            result.lambda = chosen.lambda
+            result.residual = chosen.residual2.squareRoot() / deltaNorm
+            return result
+        }
+        // Rank 1 along u, not of the projection's form: ‖ΔA‖² − σ₁² is what u bᵀ leaves.
+        let additive = max(0, sums.delta2 - top.sigma[0] * top.sigma[0])
+        if additive.squareRoot() <= tolerance {
+            result.form = .additive
+            result.basis = [Self.signFixed(u0)]
+            result.residual = additive.squareRoot() / deltaNorm
+            return result
+        }
+        result.residual = min(1, (best?.residual2 ?? sums.delta2).squareRoot() / deltaNorm)
+        return result
+    }
+
+    /// The top of `ΔA`'s spectrum within the sketch: singular values (descending), left vectors
+    /// (`p × d`) and `AᵀU`, `A'ᵀU` for those vectors (`p × m` each).
+    func spectrum(_ sums: Sums, p: Int) throws -> (sigma: [Double], left: [Double], base: [Double], edited: [Double]) {
+        let (d, m) = (self.d, self.m)
+        let q = try LinearAlgebra.orthonormalize(sums.sketch, count: p, width: d).q
+        let (cb, ce) = try products(q, k: p)
+        // (QᵀΔA)(QᵀΔA)ᵀ, with QᵀΔA = (C' − C)ᵀ.
+        var gram = [Double](repeating: 0, count: p * p)
+        for a in 0..<p {
+            for b in a..<p {
+                var sum = 0.0
+                for j in 0..<m { sum += (ce[a * m + j] - cb[a * m + j]) * (ce[b * m + j] - cb[b * m + j]) }
+                gram[a * p + b] = sum
+            }
+        }
+        let (values, vectors) = try SymmetricEigen.largest(p, of: gram, n: p)
+        func rotate(_ rows: [Double], width: Int) -> [Double] {
+            var out = [Double](repeating: 0, count: p * width)
+            for (a, v) in vectors.enumerated() {
+                for c in 0..<p where v[c] != 0 { for j in 0..<width { out[a * width + j] += v[c] * rows[c * width + j] } }
+            }
+            return out
+        }
+        return (values.map { max(0, $0).squareRoot() }, rotate(q, width: d), rotate(cb, width: m), rotate(ce, width: m))
+    }
+
+    /// `A x` and `A' y` (`d` each) for `x`, `y` of `m`.
+    func apply(_ x: [Double], _ y: [Double]) throws -> (base: [Double], edited: [Double]) {
+        let (d, width) = (self.d, pair.width)
+        if orientation == .outputRows {
+            var base = [Double](repeating: 0, count: d)
+            var edited = [Double](repeating: 0, count: d)
+            try base.withUnsafeMutableBufferPointer { base in
+                try edited.withUnsafeMutableBufferPointer { edited in
+                    _ = try pair.pass(size: 0, workers: workers) { chunk, _ in
+                        for i in 0..<chunk.rows {
+                            let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
+                            var (sb, se) = (0.0, 0.0)
+                            for j in 0..<width {
+                                sb += w[j] * x[j]
+                                se += e[j] * y[j]
+                            }
+                            base[chunk.firstRow + i] = sb
+                            edited[chunk.firstRow + i] = se
+                        }
+                    }
+                }
+            }
+            return (base, edited)
+        }
+        let total = try pair.pass(size: 2 * d, workers: workers) { chunk, partial in
+            for i in 0..<chunk.rows {
+                let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
+                let (a, b) = (x[chunk.firstRow + i], y[chunk.firstRow + i])
+                for j in 0..<width {
+                    partial[j] += a * w[j]
+                    partial[d + j] += b * e[j]
+                }
+            }
+        }
+        return (Array(total[0..<d]), Array(total[d...]))
+    }
+}
