@@ -20,7 +20,10 @@ struct InputOptions: ParsableArguments {
             valueName: "axes"))
     var layout: Layout = .auto
 
-    @Option(help: ArgumentHelp("Element type of raw .bin files (f32, f16, bf16, f64); bf16 also reads a .npy saved as '<V2'.", valueName: "type"))
+    @Option(
+        help: ArgumentHelp(
+            "Element type of raw .bin files (f32, f16, bf16, f64); bf16 also reads a .npy saved as '<V2'; in steer convert, the output's element type.",
+            valueName: "type"))
     var dtype: DType?
 
     @Option(help: ArgumentHelp("Row width of raw .bin files.", valueName: "d"))

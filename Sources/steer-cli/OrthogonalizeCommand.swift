@@ -248,6 +248,11 @@ struct Orthogonalize: ParsableCommand {
                 ]
             }, leftAligned: [0])
         lines.append(table.render())
+        if let d = (try? DirectionSet.read(recipe.directionsFile))?.width, d > 0 {
+            lines.append(
+                "before: ‖uᵀW‖/‖W‖ of the unedited tensor; any random unit direction gives about 1/√d = \(String(format: "%.3g", 1 / Double(d).squareRoot())) (d = \(d))"
+            )
+        }
         if let worst = recipe.worst { lines.append("self-check: largest ‖uᵀW'‖/‖W‖ is \(sci(worst.residual)) (\(worst.name))") }
         if recipe.untiedOutputHead {
             lines.append(

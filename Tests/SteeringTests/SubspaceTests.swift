@@ -103,7 +103,7 @@ import Testing
         let one = try Subspace.extract(positive: pos, negative: neg, k: 3, options: StreamOptions(workers: 1, tileBytes: 4096))
         let seven = try Subspace.extract(positive: pos, negative: neg, k: 3, options: StreamOptions(workers: 7, tileBytes: 4096))
         #expect(one.basis == seven.basis && one.layers == seven.layers)
-        #expect(one.basis.metadata["steer.difference"] == "paired")  // equal row counts: paired by default
+        #expect(one.basis.metadata["steer.difference"] == "to_mean")  // equal row counts do not make pairs
         let path = try Fixtures.temporaryDirectory() + "/basis.safetensors"
         try one.basis.write(to: path)
         let back = try DirectionSet.read(path)

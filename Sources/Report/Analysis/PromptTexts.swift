@@ -19,15 +19,17 @@ public enum PromptTexts {
     }
 
     /// The texts for `path`'s rows, or nil when no prompts file sits beside it. A prompts file that
-    /// is there but unreadable throws naming it.
-    public static func load(for path: String) throws -> (file: String, texts: [String?])? {
+    /// cannot be read or is not a list of records is passed over with a note (``SteerNotes``): the
+    /// report goes on without the prompts rather than failing on a side file.
+    public static func load(for path: String) -> (file: String, texts: [String?])? {
         guard let file = candidates(for: path).first(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-            throw SteerError(.io, file: file, "cannot be read: \(error.localizedDescription)")
-        }
-        guard let list = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
-            throw SteerError(.format, file: file, "is not a JSON list of prompt records")
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: file)),
+            let list = (try? JSONSerialization.jsonObject(with: data)) as? [Any]
+        else {
+            SteerNotes.note(
+                "\(file) is not a JSON list of prompt records (strings, or objects with an instruction, prompt or text string); the report goes on without its prompts"
+            )
+            return nil
         }
         let texts = list.map { item -> String? in
             if let text = item as? String { return text }

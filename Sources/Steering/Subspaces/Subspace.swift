@@ -70,17 +70,17 @@ public enum Subspace {
     /// width 11,585, in chunks of layers; wider rows need the rows side (fewer rows than the width).
     public static let maxGramBytes = 1 << 30
 
-    /// Bases of `k` vectors per selected layer from two activation sets. `mode` nil picks paired when
-    /// the row counts are equal, to-mean otherwise (the result's metadata says which).
+    /// Bases of `k` vectors per selected layer from two activation sets: by default each positive
+    /// row minus the negative mean; `.paired` only when row i of both files belong together, which
+    /// only the caller knows (equal row counts say nothing about it).
     public static func extract(
-        positive: Activations, negative: Activations, mode: DifferenceMode? = nil, centered: Bool = false, k: Int,
+        positive: Activations, negative: Activations, mode: DifferenceMode = .toMean, centered: Bool = false, k: Int,
         solver: SubspaceSolver = .automatic, rangeFinder: RangeFinder = .init(), options: StreamOptions = .init()
     ) throws -> (basis: DirectionSet, layers: [SubspaceLayer]) {
         try ClassMeans.checkCompatible(positive, negative)
         for set in [positive, negative] where set.rowCount < 2 {
             throw SteerError(.value, file: set.path, "has \(set.rowCount) row selected; a subspace needs at least 2")
         }
-        let mode = mode ?? (positive.rowCount == negative.rowCount ? .paired : .toMean)
         let width = positive.width
         if mode == .paired, positive.rowCount != negative.rowCount {
             throw SteerError(
