@@ -75,6 +75,39 @@ import Testing
         #expect(guessed.status == 0 && guessed.stderr.contains("[3, 8, 4] as [rows, layers, width]"), "\(guessed.stderr)")
         #expect(guessed.stderr.contains("--layout lnd"))
         let told = try CLITests.steer(["convert", file, dir + "/told.safetensors", "--layout", "lnd"])
-        #expect(told.status == 0 && told.stderr.isEmpty, "\(told.stderr)")
+        #expect(told.status == 0 && !told.stderr.contains("--layout"), "\(told.stderr)")
+    }
+
+    /// Before: extract, convert and orthogonalize took no --convention, and an .npz can record
+    /// none, so orthogonalize refused directions made from numpy files without a way out.
+    @Test func aConventionCanBeStatedAndIsRecorded() throws {
+        let pos = Fixtures.vectors("erasure/pos.npy")
+        let neg = Fixtures.vectors("erasure/neg.npy")
+        let unstated = try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--out", dir + "/u.safetensors"])
+        #expect(unstated.status == 0 && unstated.stderr.contains("states no layer convention"), "\(unstated.stderr)")
+        let stated = try CLITests.steer(["extract", "--pos", pos, "--neg", neg, "--convention", "block_output", "--out", dir + "/s.safetensors"])
+        #expect(stated.status == 0 && !stated.stderr.contains("states no layer convention"), "\(stated.stderr)")
+        #expect(try DirectionSet.read(dir + "/s.safetensors").header.layerConvention == .blockOutput)
+        let converted = try CLITests.steer(["convert", pos, dir + "/c.safetensors", "--convention", "hf_hidden_states"])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let recorded = try TensorFile.open(dir + "/c.safetensors").metadata["steer.layer_convention"]
+        #expect(recorded == "hf_hidden_states")
+        // A file that records a convention and a --convention that contradicts it: an error naming both.
+        let clash = try CLITests.steer(["convert", dir + "/c.safetensors", dir + "/d.safetensors", "--convention", "block_input"])
+        #expect(clash.status != 0 && clash.stderr.contains("records layer convention hf_hidden_states"), "\(clash.stderr)")
+    }
+
+    @Test func orthogonalizeTakesAStatedConvention() throws {
+        var set = try DirectionSet.read(OrthogonalizeCLITests.directions)
+        set.metadata["steer.layer_convention"] = nil
+        let bare = dir + "/bare.safetensors"
+        try set.write(to: bare)
+        let model = OrthogonalizeCLITests.model("gemma3_bf16")
+        let refused = try CLITests.steer(["orthogonalize", "--model", model, "--directions", bare, "--layer", "1", "--out", dir + "/a"])
+        #expect(refused.status == 1 && refused.stderr.contains("--convention"), "\(refused.stderr)")
+        let run = try CLITests.steer([
+            "orthogonalize", "--model", model, "--directions", bare, "--layer", "1", "--convention", "hf_hidden_states", "--out", dir + "/b",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
     }
 }

@@ -116,7 +116,7 @@ public struct Activations: Sendable {
         self.positionCount = positionCount
         self.position = position
         availableSlots = available.sorted()
-        layerConvention = LayerConvention.declared(by: file, names: candidates.map(\.info.name))
+        layerConvention = try LayerConvention.declared(by: file, names: candidates.map(\.info.name), stated: selection.convention)
         guard rowCount > 0 else { throw SteerError.value(path, "has no rows") }
         guard width > 0 else { throw SteerError.shape(path, "has width 0") }
         guard width <= Self.maxWidth else {

@@ -31,6 +31,8 @@ public enum MeanDifference {
         metadata[midpointsKey] = midpoints(means).joined(separator: ",")
         if let convention = positive.layerConvention ?? negative.layerConvention {
             metadata[SteerMetadata.Key.layerConvention] = convention.rawValue
+        } else {
+            LayerConvention.noteUnstated(positive.path)
         }
         // Degenerate slots are exact zeros, never tiny noise.
         for index in means.slots.indices where means.isDegenerate(index) {

@@ -78,7 +78,7 @@ public enum TensorConvert {
             let keep = basis.slots.indices.filter { wanted.contains(basis.slots[$0]) }
             basis = DirectionSet(slots: keep.map { basis.slots[$0] }, bases: keep.map { basis.bases[$0] }, metadata: basis.metadata)
         }
-        let from = LayerConvention.declared(by: file, names: file.tensors.map(\.name))
+        let from = try LayerConvention.declared(by: file, names: file.tensors.map(\.name), stated: options.selection.convention)
         let slots = try renumber(basis.slots, from: from, to: options.toConvention, file: input)
         var metadata = basis.metadata
         metadata[ClassMeanTensors.metadataKey] = nil  // kept class means are not converted
@@ -141,7 +141,11 @@ public enum TensorConvert {
         let slots = try renumber(acts.slots, from: acts.layerConvention, to: options.toConvention, file: file.path)
         let dtype = options.dtype ?? acts.dtype
         var metadata: [String: String] = [SteerMetadata.Key.convertedFrom: file.path]
-        if let convention = options.toConvention ?? acts.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
+        if let convention = options.toConvention ?? acts.layerConvention {
+            metadata[SteerMetadata.Key.layerConvention] = convention.rawValue
+        } else {
+            LayerConvention.noteUnstated(file.path)
+        }
         if positions == 1, let position = acts.position { metadata[SteerMetadata.Key.position] = String(position) }
         for (key, value) in file.metadata where !key.hasPrefix("steer.") { metadata[key] = value }
         let inner = positions > 1 ? [positions, acts.width] : [acts.width]

@@ -46,7 +46,8 @@ public struct OrthogonalizationPlan: Sendable {
         }
         guard strengths.uniform.isFinite else { throw SteerError.argument("the strength must be a finite number") }
         guard let recorded = directions.metadata[SteerMetadata.Key.layerConvention] else {
-            throw SteerError.format(file, "records no steer.layer_convention; slots cannot be mapped to blocks without it")
+            throw SteerError.format(
+                file, "records no steer.layer_convention; slots cannot be mapped to blocks without it (state it with --convention)")
         }
         guard let convention = LayerConvention(rawValue: recorded) else {
             throw SteerError.format(file, "records steer.layer_convention '\(recorded)', which steer does not know")

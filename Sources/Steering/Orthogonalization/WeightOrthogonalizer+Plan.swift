@@ -4,7 +4,10 @@ extension WeightOrthogonalizer {
     static func plan(model: ModelDirectory, directionsFile: String, choice: DirectionChoice, options: Options) throws -> (
         directions: DirectionSet, plan: OrthogonalizationPlan
     ) {
-        let directions = try DirectionSet.read(directionsFile)
+        var directions = try DirectionSet.read(directionsFile)
+        if directions.metadata[SteerMetadata.Key.layerConvention] == nil, let stated = options.convention {
+            directions.metadata[SteerMetadata.Key.layerConvention] = stated.rawValue
+        }
         let means = options.directionVariant == .plain ? ClassMeanTensors() : try ClassMeanTensors.read(directionsFile)
         let plan = try OrthogonalizationPlan.make(
             model: model, directions: directions, file: directionsFile, choice: choice,

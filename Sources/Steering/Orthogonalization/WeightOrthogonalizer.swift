@@ -32,6 +32,8 @@ public enum WeightOrthogonalizer {
         public var digests: Bool
         /// The version recorded in the recipe.
         public var version: String
+        /// The layer convention of a directions file that records none (nil: such a file is refused).
+        public var convention: LayerConvention? = nil
         public var stream: StreamOptions
         /// Told a line of progress before each shard is written and before its digests (nil: silent);
         /// shards are written side by side, so it is called from their threads, in any order.
