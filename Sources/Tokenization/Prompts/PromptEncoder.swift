@@ -68,17 +68,23 @@ public struct PromptEncoder: Sendable {
         case .chat(let given): chat = given
         case .none: chat = nil
         }
-        frame = try chat.map { try Self.frame(of: $0, system: system, tokens: tokenizer.config.specialTokens, source: tokenizer.source) }
+        frame = try chat.map { chat in
+            try Self.frame(
+                of: chat, messages: { Self.messages($0, system: system) }, tokens: tokenizer.config.specialTokens, source: tokenizer.source)
+        }
     }
 
     static func messages(_ content: String, system: String?) -> [ChatMessage] {
         (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: content)]
     }
 
-    /// Renders the template with ``marker`` as the instruction and cuts the text around it.
-    private static func frame(of chat: ChatTemplate, system: String?, tokens: [String: String], source: String) throws -> ([UInt8], [UInt8]) {
+    /// Renders `messages(marker)` and cuts the text around the marker: what the template puts before and
+    /// after the instruction.
+    private static func frame(
+        of chat: ChatTemplate, messages: (String) -> [ChatMessage], tokens: [String: String], source: String
+    ) throws -> (before: [UInt8], after: [UInt8]) {
         do {
-            let framed = Array(try chat.render(messages(marker, system: system), specialTokens: tokens).utf8)
+            let framed = Array(try chat.render(messages(marker), specialTokens: tokens).utf8)
             let marker = Array(Self.marker.utf8)
             let hits = occurrences(of: marker, in: framed)
             guard hits.count == 1, let at = hits.first else {
@@ -99,11 +105,26 @@ public struct PromptEncoder: Sendable {
         try locate(instruction).text
     }
 
-    /// The text and the instruction's byte span in it.
+    /// The text and the instruction's byte span in it (the frame rendered once, when the encoder was made).
     func locate(_ instruction: String) throws -> (text: String, span: Range<Int>) {
         guard let chat, let frame else { return (instruction, 0..<instruction.utf8.count) }
+        return try cut(chat: chat, messages: Self.messages(instruction, system: system), frame: frame)
+    }
+
+    /// The rendering of `messages(instruction)` and the instruction's byte span in it, found by rendering
+    /// `messages(marker)` as well.
+    func locate(_ instruction: String, in messages: (String) -> [ChatMessage]) throws -> (text: String, span: Range<Int>) {
+        guard let chat else { throw SteerError(.argument, "\(tokenizer.source): a conversation needs a chat template, not --template none") }
+        let frame = try Self.frame(of: chat, messages: messages, tokens: tokenizer.config.specialTokens, source: tokenizer.source)
+        return try cut(chat: chat, messages: messages(instruction), frame: frame)
+    }
+
+    /// Renders `messages` and checks that the text begins and ends with the frame: the instruction is what lies between.
+    private func cut(chat: ChatTemplate, messages: [ChatMessage], frame: (before: [UInt8], after: [UInt8])) throws -> (
+        text: String, span: Range<Int>
+    ) {
         do {
-            let text = try chat.render(Self.messages(instruction, system: system), specialTokens: tokenizer.config.specialTokens)
+            let text = try chat.render(messages, specialTokens: tokenizer.config.specialTokens)
             let bytes = Array(text.utf8)
             guard bytes.count >= frame.before.count + frame.after.count, bytes.starts(with: frame.before),
                 bytes.reversed().starts(with: frame.after.reversed())
@@ -123,7 +144,27 @@ public struct PromptEncoder: Sendable {
 
     /// The prompt for `instruction`.
     public func encode(_ instruction: String) throws -> EncodedPrompt {
-        let (text, span) = try locate(instruction)
+        try encode(instruction, located: try locate(instruction))
+    }
+
+    /// The prompt of a conversation rendered by the chat template, its instruction being the content
+    /// of the last `user` message (`t_inst` = that message's last token).
+    public func encode(messages: [ChatMessage]) throws -> EncodedPrompt {
+        guard let last = messages.lastIndex(where: { $0.role == "user" }) else {
+            throw SteerError(.value, "the conversation has no user message")
+        }
+        let instruction = messages[last].content
+        return try encode(
+            instruction,
+            located: try locate(instruction) { content in
+                var copy = messages
+                copy[last].content = content
+                return copy
+            })
+    }
+
+    private func encode(_ instruction: String, located: (text: String, span: Range<Int>)) throws -> EncodedPrompt {
+        let (text, span) = located
         let encoding = try tokenizer.encode(text, addSpecialTokens: chat == nil)
         guard !encoding.ids.isEmpty else {
             throw SteerError(.value, file: tokenizer.source, "the prompt \(JSONReader.quoted(instruction)) has no tokens")
