@@ -6,8 +6,10 @@ let package = Package(
     products: [
         .library(name: "Steering", targets: ["Steering"]),
         .library(name: "Probe", targets: ["Probe"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Charts", targets: ["Charts"]),
         .library(name: "Report", targets: ["Report"]),
+        .library(name: "Tokenization", targets: ["Tokenization"]),
         .executable(name: "steer", targets: ["steer-cli"]),
         .executable(name: "steer-bench", targets: ["steer-bench"]),
     ],
@@ -30,6 +32,10 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
         .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels", "CZlib", "COpenSSL"], exclude: ["README.md"]),
         .target(name: "Probe", dependencies: ["Steering"], exclude: ["README.md"]),
+        // The forward pass of Hugging Face decoder models on the CPU (OpenBLAS sgemm, C kernels), with hooks on the residual stream.
+        .target(name: "Runtime", dependencies: ["Steering", "CLinearAlgebra", "CKernels"]),
+        // Hugging Face tokenizers (tokenizer.json) and chat templates (a Jinja subset): exact token ids, t_inst and t_post.
+        .target(name: "Tokenization", dependencies: ["Steering"], exclude: ["README.md"]),
         // Typed SVG charts (axes, lines, bands, histograms, scatter, heatmap): no dependency, reusable alone.
         .target(name: "Charts", exclude: ["README.md"]),
         // `steer report`: the whole analysis as one Codable value and one self-contained HTML page.
@@ -43,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "steer-cli",
             dependencies: [
-                "Steering", "Probe", "Report", "TerminalOutput",
+                "Steering", "Probe", "Report", "TerminalOutput", "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,14 +57,16 @@ let package = Package(
         .executableTarget(
             name: "steer-bench",
             dependencies: [
-                "Steering", "Probe", "TerminalOutput",
+                "Steering", "Probe", "Runtime", "TerminalOutput", "Tokenization", "CLinearAlgebra",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SteeringTests", dependencies: ["Steering", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Steering", "TestSupport"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["steer-cli", "TestSupport"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Steering", "TestSupport"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Charts", "Probe", "Steering", "TestSupport"]),
     ]

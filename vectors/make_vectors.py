@@ -404,6 +404,7 @@ def real():
 # (issue 9), JSON and kernel cases. The erasure and interchange scripts need torch and are run
 # when it is installed (concept-erasure, gguf and repeng too).
 NUMPY_SCRIPTS = ["subspace/make_subspace_vectors.py", "compare/make_compare_vectors.py", "editing/make_editing_vectors.py",
+                 "detectors/make_detector_vectors.py",
                  "json/make_json_cases.py", "kernels/make_kernel_vectors.py"]
 TORCH_SCRIPTS = ["erasure/make_erasure_vectors.py", "interchange/make_interchange_vectors.py"]
 

@@ -45,10 +45,10 @@ public struct SteerError: Error, CustomStringConvertible, Equatable, Sendable {
         return message
     }
 
-    static func format(_ file: String, _ message: String) -> SteerError { .init(.format, file: file, message) }
-    static func unsupported(_ file: String, _ message: String) -> SteerError { .init(.unsupported, file: file, message) }
-    static func shape(_ file: String?, _ message: String) -> SteerError { .init(.shape, file: file, message) }
-    static func value(_ file: String?, _ message: String) -> SteerError { .init(.value, file: file, message) }
-    static func argument(_ message: String, setting: Setting? = nil) -> SteerError { .init(.argument, file: nil, message, setting: setting) }
-    static func io(_ file: String, _ message: String) -> SteerError { .init(.io, file: file, message) }
+    package static func format(_ file: String, _ message: String) -> SteerError { .init(.format, file: file, message) }
+    package static func unsupported(_ file: String, _ message: String) -> SteerError { .init(.unsupported, file: file, message) }
+    package static func shape(_ file: String?, _ message: String) -> SteerError { .init(.shape, file: file, message) }
+    package static func value(_ file: String?, _ message: String) -> SteerError { .init(.value, file: file, message) }
+    package static func argument(_ message: String, setting: Setting? = nil) -> SteerError { .init(.argument, file: nil, message, setting: setting) }
+    package static func io(_ file: String, _ message: String) -> SteerError { .init(.io, file: file, message) }
 }

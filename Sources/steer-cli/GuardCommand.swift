@@ -38,6 +38,9 @@ struct GuardTrain: ParsableCommand {
               max-f1     the highest F1
               youden     the highest TPR − FPR
               fpr=0.01   the highest TPR at a false-positive rate of at most 1 %
+              platt      fit p = 1 / (1 + e^−(a·score + b)) (Platt scaling, as scikit-learn's sigmoid \
+            calibration) and set α where p = ½; the guard then outputs probabilities (guard score --jsonl \
+            "probability"; ECE, Brier and log loss in guard eval), a and b recorded in the file
             Hold part of a file out with --val-rows (and train on the rest with --rows).
             """
     )
@@ -46,7 +49,7 @@ struct GuardTrain: ParsableCommand {
     @Option(help: ArgumentHelp("Harmless training activations.", valueName: "file")) var neg: String
     @Option(help: ArgumentHelp("Where to save the guard (.safetensors); written atomically.", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("Decision threshold when not calibrating.", valueName: "α")) var alpha: Double = 0
-    @Option(help: ArgumentHelp("Pick α on held-out rows: max-f1, youden or fpr=RATE.", valueName: "method")) var calibrate: Calibration?
+    @Option(help: ArgumentHelp("Pick α on held-out rows: max-f1, youden, fpr=RATE or platt.", valueName: "method")) var calibrate: Calibration?
     @Option(help: ArgumentHelp("Harmful held-out activations for --calibrate.", valueName: "file")) var valPos: String?
     @Option(help: ArgumentHelp("Harmless held-out activations for --calibrate.", valueName: "file")) var valNeg: String?
     @Option(help: ArgumentHelp("Rows of the validation files to use (a-b, inclusive).", valueName: "a-b")) var valRows: String?
@@ -144,7 +147,7 @@ struct GuardScore: ParsableCommand {
         abstract: "Score every row of an activation file with a saved guard.",
         discussion: """
             Prints `row  score  verdict` per row, or with --jsonl one JSON object per line with keys row, \
-            score and harmful. A summary (rows flagged) goes to stderr. The guard's position is used \
+            score (and probability, for a guard calibrated with platt) and harmful. A summary (rows flagged) goes to stderr. The guard's position is used \
             unless --position is given; the file must hold the guard's layer slots and width.
             """
     )
@@ -163,9 +166,11 @@ struct GuardScore: ParsableCommand {
         var out = ""
         out.reserveCapacity(scores.count * 48)
         if !jsonl { out += "row\tscore\tverdict\n" }
+        let platt = model.platt
         for (i, (score, harmful)) in zip(scores, verdicts).enumerated() {
             if jsonl {
-                out += "{\"row\":\(i + first),\"score\":\(score),\"harmful\":\(harmful)}\n"
+                let probability = platt.map { ",\"probability\":\($0.probability(score))" } ?? ""
+                out += "{\"row\":\(i + first),\"score\":\(score)\(probability),\"harmful\":\(harmful)}\n"
             } else {
                 out += "\(i + first)\t\(fixed(score, 6))\t\(harmful ? "harmful" : "harmless")\n"
             }
@@ -180,9 +185,15 @@ struct GuardEval: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a saved guard on labelled rows.",
         discussion: """
-            Reports accuracy, precision, recall, F1, AUROC, FPR, TPR at 1 % FPR and the confusion matrix \
-            at the guard's α. --json uses the keys accuracy, precision, recall, f1, auroc, fpr, \
-            tpr_at_1pct_fpr and confusion ({tp, fp, tn, fn}).
+            Reports accuracy, precision, recall, F1, AUROC, FPR and the confusion matrix at the guard's α, \
+            and the operating points a deployment asks for: the TPR at 1 % and 0.1 % FPR, the FPR at 99 % \
+            and 95 % TPR (the smallest FPR over thresholds that catch that share of harmful rows), each \
+            with its threshold. Every figure has a 95 % bootstrap interval (--bootstrap N resamples of \
+            n_pos harmful and n_neg harmless rows with replacement, scores and α fixed; --bootstrap 0 \
+            for none). --json keys: accuracy, precision, recall, f1, auroc, fpr, tpr_at_1pct_fpr, \
+            tpr_at_0_1pct_fpr, fpr_at_99tpr, fpr_at_95tpr, each M with M_ci [lo, hi]; confusion \
+            ({tp, fp, tn, fn}), threshold, thresholds (per operating point), roc_hull ([{fpr, tpr, \
+            threshold}], the ROC's convex hull).
             """
     )
 
@@ -190,36 +201,43 @@ struct GuardEval: ParsableCommand {
     @Option(help: ArgumentHelp("Harmful activations.", valueName: "file")) var pos: String
     @Option(help: ArgumentHelp("Harmless activations.", valueName: "file")) var neg: String
     @OptionGroup var input: InputOptions
+    @OptionGroup var evaluationOptions: EvaluationOptions
+    @OptionGroup var confounds: ConfoundOptions
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let model = try LatentGuard.read(`guard`)
-        let positive = try input.open(pos, for: model.inputs(file: `guard`))
-        let negative = try input.open(neg, for: model.inputs(file: `guard`))
-        let evaluation = try model.evaluate(positive: positive, negative: negative, options: input.streamOptions)
+        let inputs = model.inputs(file: `guard`)
+        let positive = try input.open(pos, for: inputs)
+        let negative = try input.open(neg, for: inputs)
+        let bootstrap = try evaluationOptions.settings()
+        let report = try GuardEvaluationReport.evaluate(
+            model, positive: positive, negative: negative, confounds: confounds.request(input, model: inputs, metadata: model.metadata),
+            bootstrap: bootstrap, options: input.streamOptions)
         if json {
-            try printJSON(evaluation)
+            try printJSON(report)
             return
         }
         print(
             "steer guard eval: \(`guard`) (α = \(model.alpha), \(model.activeSlots.count) layer slots) on \(positive.rowCount) pos × \(negative.rowCount) neg rows"
         )
         print("")
-        print(evaluationTable([("eval", evaluation)]))
+        print(evaluationTable([("eval", report.evaluation)] + (report.baseline?["length"].map { [("length only", $0)] } ?? [])))
+        if let residualized = report.residualized { print("\n" + residualizedLine(residualized, own: report.evaluation.auroc)) }
+        if let groups = report.groups { print("\n" + groupTable(groups, leaveOneOut: report.leaveOneGroupOut ?? [], field: confounds.groupBy ?? "")) }
+        if let bootstrap { print("\n" + intervalNote(bootstrap)) }
     }
 }
 
-/// A table of evaluations, one column per named set.
+/// A table of evaluations, one column per named set: each figure with its interval when drawn.
 func evaluationTable(_ sets: [(String, Evaluation)]) -> String {
     var table = TextTable(header: ["metric"] + sets.map(\.0) + [""], leftAligned: [0])
-    func row(_ name: String, _ value: (Evaluation) -> String) { table.rows.append([name] + sets.map { value($0.1) } + [""]) }
-    row("accuracy") { fixed($0.accuracy, 4) }
-    row("precision") { fixed($0.precision, 4) }
-    row("recall") { fixed($0.recall, 4) }
-    row("f1") { fixed($0.f1, 4) }
-    row("auroc") { fixed($0.auroc, 4) }
-    row("fpr") { fixed($0.fpr, 4) }
-    row("tpr@1%fpr") { fixed($0.tprAt1pctFPR, 4) }
-    row("tp fp tn fn") { "\($0.confusion.tp) \($0.confusion.fp) \($0.confusion.tn) \($0.confusion.fn)" }
+    let labels: [DetectorFigure: String] = [
+        .tprAt1pctFPR: "tpr@1%fpr", .tprAt01pctFPR: "tpr@0.1%fpr", .fprAt99TPR: "fpr@99%tpr", .fprAt95TPR: "fpr@95%tpr", .logLoss: "log loss",
+    ]
+    for f in DetectorFigure.allCases where sets.contains(where: { $0.1[f] != nil }) {
+        table.rows.append([labels[f] ?? f.name] + sets.map { figure($0.1, f) } + [""])
+    }
+    table.rows.append(["tp fp tn fn"] + sets.map { "\($0.1.confusion.tp) \($0.1.confusion.fp) \($0.1.confusion.tn) \($0.1.confusion.fn)" } + [""])
     return table.render()
 }

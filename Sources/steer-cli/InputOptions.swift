@@ -26,6 +26,12 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Row width of raw .bin files.", valueName: "d"))
     var dim: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "How many times its own size (plus 64 MiB) a .pt file may make steer copy into a temporary file (strided views, pickled numpy arrays); default 4.",
+            valueName: "n"))
+    var maxExpansion: Int = TensorFile.ReadOptions.defaultExpansion
+
     @Option(help: ArgumentHelp("Use only rows a-b of every input (inclusive, 0-based), e.g. to hold part of a file out.", valueName: "a-b"))
     var rows: String?
 
@@ -40,12 +46,14 @@ struct InputOptions: ParsableArguments {
             throw ValidationError("--threads must be between 1 and \(StreamOptions.maxWorkers), not \(threads)")
         }
         if let dim, dim <= 0 { throw ValidationError("--dim must be positive, not \(dim)") }
+        if maxExpansion < 1 { throw ValidationError("--max-expansion must be at least 1, not \(maxExpansion)") }
     }
 
     func selection() throws -> ActivationSelection {
         ActivationSelection(
             layers: try LayerSelection(parsing: layers), position: position, layout: layout,
-            readOptions: TensorFile.ReadOptions(dtype: dtype, width: dim), rows: try rows.map(ActivationSelection.parseRows))
+            readOptions: TensorFile.ReadOptions(dtype: dtype, width: dim, maxExpansion: maxExpansion),
+            rows: try rows.map(ActivationSelection.parseRows))
     }
 
     /// Threads as asked, and a progress line on stderr when it is a terminal and not `--quiet`.

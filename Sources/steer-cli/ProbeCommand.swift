@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Probe
 import Steering
 import TerminalOutput
@@ -16,7 +17,7 @@ struct ProbeCommand: ParsableCommand {
     )
 }
 
-/// The per-layer table of probe scores, best marked.
+/// The per-layer table of probe scores (accuracy and AUROC with their intervals), best marked.
 private func sweepTable(_ columns: [(String, [ProbeSet.Score])]) -> String {
     guard let first = columns.first?.1 else { return "" }
     let best = ProbeSet.best(columns.last?.1 ?? [])
@@ -25,7 +26,7 @@ private func sweepTable(_ columns: [(String, [ProbeSet.Score])]) -> String {
     var table = TextTable(header: header + [""])
     for i in first.indices {
         var row = [String(first[i].layer)]
-        for (_, scores) in columns { row += [fixed(scores[i].accuracy, 4), fixed(scores[i].auroc, 4)] }
+        for (_, scores) in columns { row += [figure(scores[i].evaluation, .accuracy), figure(scores[i].evaluation, .auroc)] }
         table.rows.append(row + [i == best ? "← best" : ""])
     }
     return table.render()
@@ -50,6 +51,7 @@ struct ProbeTrain: ParsableCommand {
     @Option(help: ArgumentHelp("Harmless held-out activations for the sweep.", valueName: "file")) var valNeg: String?
     @Option(help: ArgumentHelp("Rows of the held-out files to use (a-b, inclusive).", valueName: "a-b")) var valRows: String?
     @OptionGroup var input: InputOptions
+    @OptionGroup var evaluationOptions: EvaluationOptions
     @Flag(help: "Print the sweep as one JSON object.") var json = false
 
     func validate() throws {
@@ -68,16 +70,20 @@ struct ProbeTrain: ParsableCommand {
             )
         }
         let options = input.streamOptions
-        let train = try probes.evaluate(positive: positive, negative: negative, options: options)
+        let bootstrap = try evaluationOptions.settings()
+        let train = try probes.evaluate(positive: positive, negative: negative, bootstrap: bootstrap, options: options)
         var validation: [ProbeSet.Score]?
         if let valPos, let valNeg {
             var held = selection
             held.rows = try valRows.map(ActivationSelection.parseRows)
             validation = try probes.evaluate(
-                positive: Activations.open(valPos, selection: held), negative: Activations.open(valNeg, selection: held), options: options)
+                positive: Activations.open(valPos, selection: held), negative: Activations.open(valNeg, selection: held), bootstrap: bootstrap,
+                options: options)
         }
         if let out { try probes.write(to: out) }
-        let report = ProbeSweepReport(probes: probes, train: train, validation: validation, out: out)
+        let report = ProbeSweepReport(
+            probes: probes, train: train, validation: validation, out: out,
+            bootstrap: bootstrap.map { BootstrapSummary($0) })
         if json {
             try printJSON(report)
             return
@@ -88,6 +94,7 @@ struct ProbeTrain: ParsableCommand {
         if validation == nil { print("  no --val-pos/--val-neg: the sweep below is on the training rows") }
         print("")
         print(sweepTable([("train", train)] + (validation.map { [("held-out", $0)] } ?? [])))
+        if let bootstrap { print("\n" + intervalNote(bootstrap)) }
         if let out { print("\nwrote \(out)") }
     }
 }
@@ -95,25 +102,70 @@ struct ProbeTrain: ParsableCommand {
 struct ProbeEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Accuracy and AUROC of saved probes on labelled rows, per layer.")
+        abstract: "Every detector figure of saved probes on labelled rows, per layer, with intervals and calibration.",
+        discussion: """
+            Per layer: accuracy, precision, recall, F1 and FPR with a decision of 0 or more flagged harmful, \
+            AUROC, the TPR at 1 % and 0.1 % FPR, the FPR at 99 % and 95 % TPR (each with its threshold), \
+            the ROC's convex hull, and how well the probabilities p = 1 / (1 + e^−logit) are calibrated: \
+            the expected calibration error over --bins equal-mass bins (the rows sorted by probability, \
+            split as numpy.array_split), the Brier score and the log loss (as scikit-learn). Every figure \
+            has a 95 % bootstrap interval (M_ci in --json). --jsonl prints instead one line per row and \
+            layer: {"layer", "label" (1 = --pos row, 0 = --neg row), "row", "logit", "probability"}.
+            """)
 
     @Option(help: ArgumentHelp("A probe file from `steer probe train`.", valueName: "file")) var probe: String
     @Option(help: ArgumentHelp("Harmful activations.", valueName: "file")) var pos: String
     @Option(help: ArgumentHelp("Harmless activations.", valueName: "file")) var neg: String
+    @Option(help: ArgumentHelp("Equal-mass bins of the expected calibration error.", valueName: "B")) var bins: Int = 15
     @OptionGroup var input: InputOptions
+    @OptionGroup var evaluationOptions: EvaluationOptions
+    @OptionGroup var confounds: ConfoundOptions
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Print each row's logit and probability per layer, one JSON object per line.") var jsonl = false
+
+    func validate() throws {
+        guard bins >= 1 else { throw ValidationError("--bins must be at least 1, not \(bins)") }
+        if json && jsonl { throw ValidationError("--json and --jsonl exclude each other") }
+    }
 
     func run() throws {
         let probes = try ProbeSet.read(probe)
-        let scores = try probes.evaluate(
-            positive: input.open(pos, for: probes.inputs(file: probe)),
-            negative: input.open(neg, for: probes.inputs(file: probe)),
-            options: input.streamOptions)
-        if json {
-            try printJSON(ProbeSweepReport(evaluation: scores))
+        let positive = try input.open(pos, for: probes.inputs(file: probe))
+        let negative = try input.open(neg, for: probes.inputs(file: probe))
+        let options = input.streamOptions
+        if jsonl {
+            let decisions = (positive: try probes.decisions(positive, options: options), negative: try probes.decisions(negative, options: options))
+            var out = ""
+            for (i, probe) in probes.probes.enumerated() {
+                for (label, rows, first) in [(1, decisions.positive[i], positive.rowOffset), (0, decisions.negative[i], negative.rowOffset)] {
+                    for (r, logit) in rows.enumerated() {
+                        out +=
+                            "{\"layer\":\(probe.slot),\"label\":\(label),\"row\":\(r + first),\"logit\":\(logit),\"probability\":\(ProbeSet.probability(logit))}\n"
+                    }
+                }
+            }
+            FileHandle.standardOutput.write(Data(out.utf8))
             return
         }
+        let bootstrap = try evaluationOptions.settings()
+        let report = try ProbeSweepReport.evaluate(
+            probes, positive: positive, negative: negative, bins: bins,
+            confounds: confounds.request(input, model: probes.inputs(file: probe), metadata: probes.metadata), bootstrap: bootstrap, options: options)
+        if json {
+            try printJSON(report)
+            return
+        }
+        let scores = report.layers ?? []
         print("steer probe eval: \(probe) (C = \(probes.c)) on \(pos) / \(neg)\n")
         print(sweepTable([("eval", scores)]))
+        if let best = ProbeSet.best(scores) {
+            print("\nlayer \(scores[best].layer), every figure:\n")
+            print(evaluationTable([("eval", scores[best].evaluation)] + (report.baseline?["length"].map { [("length only", $0)] } ?? [])))
+            if let residualized = scores[best].residualized { print("\n" + residualizedLine(residualized, own: scores[best].auroc)) }
+            if let groups = scores[best].groups {
+                print("\n" + groupTable(groups, leaveOneOut: scores[best].leaveOneGroupOut ?? [], field: confounds.groupBy ?? ""))
+            }
+        }
+        if let bootstrap { print("\n" + intervalNote(bootstrap)) }
     }
 }

@@ -35,6 +35,7 @@ struct Steer: ParsableCommand {
     static func main() {
         OpenBLASCoreType.ensure(for: CommandLine.arguments)
         BLASThreads.stopIdleThreads()  // they spin a core for 0.1 s at start; made again when a call wants them
+        OpenInputs.rememberClosedInputs()  // one command per process: no output may replace anything it read
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -146,10 +146,15 @@ public struct LatentGuard: Sendable, Equatable {
     ) throws -> Evaluation {
         let plus = try score(positive, options: options)
         let minus = try score(negative, options: options)
-        let threshold = try Metrics.threshold(calibration, positive: plus, negative: minus)
+        if calibration == .platt {
+            let map = try PlattScaling.fit(positive: plus, negative: minus)
+            metadata["steer.platt_slope"] = String(map.slope)
+            metadata["steer.platt_intercept"] = String(map.intercept)
+        }
+        let threshold = try platt?.midpoint ?? Metrics.threshold(calibration, positive: plus, negative: minus)
         guard threshold.isFinite else { throw SteerError(.value, "calibration gave a non-finite threshold (\(threshold))") }
         alpha = threshold
-        let evaluation = try Evaluation(positive: plus, negative: minus, threshold: alpha)
+        let evaluation = Evaluation(try ranked(positive: plus, negative: minus))
         metadata["steer.alpha"] = String(alpha)
         metadata["steer.calibration"] = calibration.description
         metadata["steer.calibration_pos"] = positive.path
@@ -159,6 +164,21 @@ public struct LatentGuard: Sendable, Equatable {
     }
 
     // MARK: - Scoring
+
+    /// The Platt map to probabilities recorded by `--calibrate platt` (`steer.platt_slope`, `steer.platt_intercept`).
+    public var platt: PlattScaling? {
+        guard let a = metadata["steer.platt_slope"].flatMap(Double.init), let b = metadata["steer.platt_intercept"].flatMap(Double.init),
+            a > 0, a.isFinite, b.isFinite
+        else { return nil }
+        return PlattScaling(slope: a, intercept: b)
+    }
+
+    /// Scores of labelled rows ranked at α, with the Platt probabilities when the guard has them.
+    public func ranked(positive: [Double], negative: [Double]) throws -> RankedScores {
+        try RankedScores(
+            positive: positive, negative: negative, threshold: alpha,
+            probabilities: platt.map { map in (positive.map(map.probability), negative.map(map.probability)) })
+    }
 
     /// The guard score of every row of `activations` (which must hold the guard's slots and width).
     public func score(_ activations: Activations, options: StreamOptions = .init()) throws -> [Double] {
@@ -185,9 +205,13 @@ public struct LatentGuard: Sendable, Equatable {
     /// Whether each row is flagged harmful (`score ≥ alpha`).
     public func verdicts(_ scores: [Double]) -> [Bool] { scores.map { $0 >= alpha } }
 
-    /// Accuracy, precision, recall, F1, AUROC, FPR, TPR at 1 % FPR and the confusion matrix on labelled rows.
-    public func evaluate(positive: Activations, negative: Activations, options: StreamOptions = .init()) throws -> Evaluation {
-        try Evaluation(positive: try score(positive, options: options), negative: try score(negative, options: options), threshold: alpha)
+    /// Every detector figure on labelled rows at α (accuracy, precision, recall, F1, AUROC, FPR, the
+    /// operating points, the confusion matrix, the ROC hull), with `bootstrap` their intervals.
+    public func evaluate(
+        positive: Activations, negative: Activations, bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
+    ) throws -> Evaluation {
+        let ranked = try ranked(positive: try score(positive, options: options), negative: try score(negative, options: options))
+        return try Evaluation.evaluate([ranked], bootstrap: bootstrap, workers: options.workers)[0]
     }
 
     // MARK: - Files

@@ -25,12 +25,48 @@ public struct ProbeSet: Sendable, Equatable {
         self.metadata = metadata
     }
 
-    /// How a probe does on labelled rows.
+    /// How a probe does on labelled rows: every detector figure of its decision values at 0 (a
+    /// decision of 0 or more is harmful) and the calibration of its probabilities; in JSON the
+    /// layer, then the evaluation's keys.
     public struct Score: Sendable, Equatable, Codable {
         public var layer: Int
-        public var accuracy: Double
-        public var auroc: Double
+        public var evaluation: Evaluation
+        /// `--residualize length`: the AUROC with prompt length regressed out.
+        public var residualized: Residualized?
+        /// `--group-by`: the figures per group, and after leave-one-group-out refits.
+        public var groups: [GroupEvaluation]?
+        public var leaveOneGroupOut: [GroupEvaluation]?
+
+        public var accuracy: Double { evaluation.accuracy }
+        public var auroc: Double { evaluation.auroc }
+
+        public init(layer: Int, evaluation: Evaluation) {
+            self.layer = layer
+            self.evaluation = evaluation
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case layer, residualized, groups
+            case leaveOneGroupOut = "leave_one_group_out"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            layer = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .layer)
+            evaluation = try Evaluation(from: decoder)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try evaluation.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(layer, forKey: .layer)
+            try c.encodeIfPresent(residualized, forKey: .residualized)
+            try c.encodeIfPresent(groups, forKey: .groups)
+            try c.encodeIfPresent(leaveOneGroupOut, forKey: .leaveOneGroupOut)
+        }
     }
+
+    /// The probability of a decision value (logit) `z`: `1 / (1 + e^−z)`.
+    public static func probability(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
 
     /// Fits one probe per selected layer on harmful (positive) and harmless rows, with
     /// `options.workers` threads for reading and fitting.
@@ -99,16 +135,31 @@ public struct ProbeSet: Sendable, Equatable {
         return decisions
     }
 
-    /// Accuracy (`decision > 0` is positive) and AUROC of every probe on labelled rows.
-    public func evaluate(positive: Activations, negative: Activations, options: StreamOptions = .init()) throws -> [Score] {
-        let plus = try decisions(positive, options: options)
-        let minus = try decisions(negative, options: options)
-        return probes.indices.map { i in
-            let correct = plus[i].filter { $0 > 0 }.count + minus[i].filter { $0 <= 0 }.count
-            return Score(
-                layer: probes[i].slot, accuracy: Double(correct) / Double(plus[i].count + minus[i].count),
-                auroc: Metrics.auroc(positive: plus[i], negative: minus[i]))
+    /// Every detector figure of every probe on labelled rows (flagged when the decision is ≥ 0), the
+    /// calibration of its probabilities over `bins` equal-mass bins, and with `bootstrap` the
+    /// intervals, from resamples shared by all layers.
+    public func evaluate(
+        positive: Activations, negative: Activations, bins: Int = 15, bootstrap: Bootstrap.Settings? = nil,
+        options: StreamOptions = .init()
+    ) throws -> [Score] {
+        try evaluate(
+            decisions: (try decisions(positive, options: options), try decisions(negative, options: options)), bins: bins, bootstrap: bootstrap,
+            workers: options.workers)
+    }
+
+    /// ``evaluate(positive:negative:bins:bootstrap:options:)`` on decision values already at hand (`[layer][row]` per class).
+    public func evaluate(
+        decisions: (positive: [[Double]], negative: [[Double]]), bins: Int = 15, bootstrap: Bootstrap.Settings? = nil,
+        workers: Int = StreamOptions().workers
+    ) throws -> [Score] {
+        let rankings = try probes.indices.map { i in
+            let (plus, minus) = (decisions.positive[i], decisions.negative[i])
+            return try RankedScores(
+                positive: plus, negative: minus, threshold: 0,
+                probabilities: (plus.map(Self.probability), minus.map(Self.probability)))
         }
+        let evaluations = try Evaluation.evaluate(rankings, bins: bins, bootstrap: bootstrap, workers: workers)
+        return zip(probes, evaluations).map { Score(layer: $0.slot, evaluation: $1) }
     }
 
     /// Index of the best score: highest AUROC, then accuracy.

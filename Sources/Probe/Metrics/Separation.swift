@@ -32,14 +32,24 @@ public struct Separation: Sendable, Equatable {
         let plus = try positive.project(onto: units, options)
         let minus = try negative.project(onto: units, options)
         let norms = directions.norms
-        return directions.slots.indices.map { i in
-            Separation(
-                slot: directions.slots[i], norm: norms[i],
-                auroc: Metrics.auroc(positive: plus[i], negative: minus[i]),
-                cohenD: Metrics.cohenD(positive: plus[i], negative: minus[i]),
-                accuracy: Metrics.midpointAccuracy(positive: plus[i], negative: minus[i]),
-                degenerate: norms[i] == 0)
-        }
+        return directions.slots.indices.map { i in Separation(slot: directions.slots[i], norm: norms[i], positive: plus[i], negative: minus[i]) }
+    }
+
+    /// The separation of projections `positive` and `negative` onto a direction of norm `norm`.
+    public init(slot: Int, norm: Double, positive: [Double], negative: [Double]) {
+        self.init(
+            slot: slot, norm: norm, auroc: Metrics.auroc(positive: positive, negative: negative),
+            cohenD: Metrics.cohenD(positive: positive, negative: negative),
+            accuracy: Metrics.midpointAccuracy(positive: positive, negative: negative), degenerate: norm == 0)
+    }
+
+    public init(slot: Int, norm: Double, auroc: Double, cohenD: Double, accuracy: Double, degenerate: Bool) {
+        self.slot = slot
+        self.norm = norm
+        self.auroc = auroc
+        self.cohenD = cohenD
+        self.accuracy = accuracy
+        self.degenerate = degenerate
     }
 
     /// Index of the best non-degenerate layer: highest AUROC, then highest |d|.

@@ -50,32 +50,41 @@ public struct ExtractionReport: Sendable, Equatable, Codable {
 }
 
 /// What `steer measure` reports: saved directions measured on labelled rows.
+///
+/// Each layer is classified at the threshold recorded at extraction (the midpoint of the training
+/// classes' mean projections, `steer.midpoints`), rows the directions never saw; `accuracy_oracle`
+/// beside it is the accuracy at the midpoint of the measured rows' own means, an optimistic
+/// figure. A file without recorded thresholds (older files, `steer svd` bases) is classified at
+/// that oracle midpoint and says so (`threshold_from: "oracle"`).
 public struct MeasurementReport: Sendable, Equatable, Codable {
     public var layers: [LayerSeparation]
     public var bestLayer: Int?
     /// For a basis, which vector of the best layer is best.
     public var bestVector: Int?
+    /// The bootstrap behind the intervals, when drawn.
+    public var bootstrap: BootstrapSummary?
 
     enum CodingKeys: String, CodingKey {
-        case layers
+        case layers, bootstrap
         case bestLayer = "best_layer"
         case bestVector = "best_vector"
     }
 
     /// Measures the directions of `set` at the slots the activations select.
     public static func measure(
-        _ set: DirectionSet, file: String, positive: Activations, negative: Activations,
+        _ set: DirectionSet, file: String, positive: Activations, negative: Activations, bootstrap: Bootstrap.Settings? = nil,
         options: StreamOptions = .init()
     ) throws -> MeasurementReport {
         try measure(
             BasisSet(slots: set.slots, vectors: set.vectors.map { [$0] }, metadata: set.metadata), file: file, positive: positive,
-            negative: negative, options: options)
+            negative: negative, bootstrap: bootstrap, options: options)
     }
 
     /// Measures every vector of a basis (or, with one vector per slot, a direction set) at the slots
-    /// the activations select: one row per slot and vector, all from one pass over each file.
+    /// the activations select: one row per slot and vector, all from one pass over each file; with
+    /// `bootstrap`, intervals on every figure from resamples shared by all rows.
     public static func measure(
-        _ basis: BasisSet, file: String, positive: Activations, negative: Activations,
+        _ basis: BasisSet, file: String, positive: Activations, negative: Activations, bootstrap: Bootstrap.Settings? = nil,
         options: StreamOptions = .init()
     ) throws -> MeasurementReport {
         var slots: [Int] = []
@@ -92,13 +101,31 @@ public struct MeasurementReport: Sendable, Equatable, Codable {
                 index.append(j)
             }
         }
-        let results = try Separation.measure(
-            DirectionSet(slots: slots, vectors: vectors), positive: positive.selecting(slots: slots),
-            negative: negative.selecting(slots: slots), options: options)
-        var layers = results.map(LayerSeparation.init)
+        try ClassMeans.checkCompatible(positive, negative)
+        let directions = DirectionSet(slots: slots, vectors: vectors)
+        let plus = try positive.selecting(slots: slots).project(onto: directions.unitVectors, options)
+        let minus = try negative.selecting(slots: slots).project(onto: directions.unitVectors, options)
+        let norms = directions.norms
+        let results = slots.indices.map { Separation(slot: slots[$0], norm: norms[$0], positive: plus[$0], negative: minus[$0]) }
+        let recorded = basis.k == 1 ? MeanDifference.midpoints(in: basis.metadata) : [:]
+        let rankings = try slots.indices.map { i in
+            try RankedScores(
+                positive: plus[i], negative: minus[i],
+                threshold: recorded[slots[i]] ?? Metrics.midpoint(positive: plus[i], negative: minus[i]))
+        }
+        var evaluations = rankings.map { Evaluation($0) }
+        if let bootstrap {
+            let intervals = try DetectorBootstrap.intervals(rankings, settings: bootstrap, cohenD: true, workers: options.workers)
+            for i in evaluations.indices { evaluations[i].intervals = intervals[i] }
+        }
+        var layers = results.indices.map { i in
+            LayerSeparation(results[i], evaluation: evaluations[i], thresholdFrom: recorded[slots[i]] == nil ? "oracle" : "train")
+        }
         if basis.k > 1 { for i in layers.indices { layers[i].vector = index[i] } }
         let best = Separation.best(results)
-        return MeasurementReport(layers: layers, bestLayer: best.map { results[$0].slot }, bestVector: basis.k > 1 ? best.map { index[$0] } : nil)
+        return MeasurementReport(
+            layers: layers, bestLayer: best.map { results[$0].slot }, bestVector: basis.k > 1 ? best.map { index[$0] } : nil,
+            bootstrap: bootstrap.map { BootstrapSummary($0) })
     }
 }
 

@@ -1,31 +1,19 @@
 import Foundation
+import Probe
 import Steering
 
 /// The prompt of each row, from the `<stem>.prompts.json` beside an activation file: a JSON list
 /// whose record `r` (an object with an `instruction` or `prompt` string, or a plain string) is row `r`.
 public enum PromptTexts {
     /// The candidates for `path`: each shorter stem (`a.b.npy` → `a.b.prompts.json`, `a.prompts.json`).
-    public static func candidates(for path: String) -> [String] {
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[...$0]) } ?? ""
-        var stem = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        var out: [String] = []
-        while let dot = stem.lastIndex(of: ".") {
-            stem = String(stem[..<dot])
-            guard !stem.isEmpty else { break }
-            out.append(folder + stem + ".prompts.json")
-        }
-        return out
-    }
+    public static func candidates(for path: String) -> [String] { PromptRecords.candidates(for: path) }
 
     /// The texts for `path`'s rows, or nil when no prompts file sits beside it. A prompts file that
     /// is there but unreadable throws naming it.
     public static func load(for path: String) throws -> (file: String, texts: [String?])? {
         guard let file = candidates(for: path).first(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-            throw SteerError(.io, file: file, "cannot be read: \(error.localizedDescription)")
-        }
+        // Read like every other input: a named pipe or a directory is refused in one line, never blocks.
+        let data = Data(try ReadOnlyFile.contents(of: file, limit: 1 << 30, what: "a prompts file"))
         guard let list = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
             throw SteerError(.format, file: file, "is not a JSON list of prompt records")
         }

@@ -28,6 +28,7 @@ public enum MeanDifference {
         if let last = positive.lastSlot { metadata["steer.last_slot"] = String(last) }
         let degenerate = means.slots.indices.filter(means.isDegenerate).map { String(means.slots[$0]) }
         if !degenerate.isEmpty { metadata["steer.degenerate_layers"] = degenerate.joined(separator: ",") }
+        metadata[midpointsKey] = midpoints(means).joined(separator: ",")
         if let convention = positive.layerConvention ?? negative.layerConvention {
             metadata["steer.layer_convention"] = convention.rawValue
         }
@@ -37,5 +38,31 @@ public enum MeanDifference {
         }
         directions.metadata = metadata
         return directions
+    }
+
+    /// The metadata key of the training threshold per slot (`slot:value,…`).
+    public static let midpointsKey = "steer.midpoints"
+
+    /// Per slot, `slot:t` with `t = (μ⁺ + μ⁻)·r̂ / 2`, the midpoint of the training classes' mean
+    /// projections onto the unit direction (0 for a degenerate slot): the threshold `steer measure`
+    /// classifies held-out rows with (`h·r̂ ≥ t` is positive).
+    static func midpoints(_ means: ClassMeans) -> [String] {
+        means.slots.indices.map { i in
+            let r = zip(means.positive[i], means.negative[i]).map { $0 - $1 }
+            let norm = r.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0, !means.isDegenerate(i) else { return "\(means.slots[i]):0.0" }
+            let sum = zip(r, zip(means.positive[i], means.negative[i])).reduce(0) { $0 + $1.0 * ($1.1.0 + $1.1.1) }
+            return "\(means.slots[i]):\(sum / norm / 2)"
+        }
+    }
+
+    /// The training thresholds a directions file records (``midpointsKey``), by slot; empty for files without them.
+    public static func midpoints(in metadata: [String: String]) -> [Int: Double] {
+        var out: [Int: Double] = [:]
+        for item in (metadata[midpointsKey] ?? "").split(separator: ",") {
+            let parts = item.split(separator: ":")
+            if parts.count == 2, let slot = Int(parts[0]), let value = Double(parts[1]), value.isFinite { out[slot] = value }
+        }
+        return out
     }
 }

@@ -28,7 +28,7 @@ enum TorchFile {
     }
 
     /// Parses a torch zip file.
-    static func parseZip(_ file: ReadOnlyFile, archive: ZipArchive) throws -> (
+    static func parseZip(_ file: ReadOnlyFile, archive: ZipArchive, options: TensorFile.ReadOptions = .init()) throws -> (
         tensors: [TensorInfo], metadata: [String: String], storage: ReadOnlyFile
     ) {
         let path = file.path
@@ -43,8 +43,14 @@ enum TorchFile {
                 throw SteerError.unsupported(path, "torch file saved big-endian (byteorder is not 'little')")
             }
         }
+        // torch.load keeps the first storage of a key: a later id reusing it (another dtype) gets that one.
+        var seen: [String: PickleValue] = [:]
         var unpickler = Unpickler(file: file, start: pickle.dataOffset, end: pickle.dataOffset + pickle.compressedSize) { pid in
-            try storageNamed(by: pid, path: path, legacy: false)
+            let value = try storageNamed(by: pid, path: path, legacy: false)
+            guard case .storage(let storage) = value else { return value }
+            if let first = seen[storage.key] { return first }
+            seen[storage.key] = value
+            return value
         }
         let (leaves, metadata) = try unpickler.load { try TorchLeaves.collect($0, path: path) }
         let sources = try leaves.map { name, leaf in
@@ -58,12 +64,14 @@ enum TorchFile {
                 return (record.dataOffset, record.compressedSize)
             }
         }
-        let (storage, tensors) = try TensorSource.assemble(sources, in: file)
+        let (storage, tensors) = try TensorSource.assemble(sources, in: file, expansion: options.maxExpansion)
         return (tensors, metadata, storage)
     }
 
     /// Parses a legacy (non-zip) torch file.
-    static func parseLegacy(_ file: ReadOnlyFile) throws -> (tensors: [TensorInfo], metadata: [String: String], storage: ReadOnlyFile) {
+    static func parseLegacy(_ file: ReadOnlyFile, options: TensorFile.ReadOptions = .init()) throws -> (
+        tensors: [TensorInfo], metadata: [String: String], storage: ReadOnlyFile
+    ) {
         let path = file.path
         var at = legacyMagic.count
         func next<T>(_ persistent: ((PickleValue) throws -> PickleValue)? = nil, _ use: (PickleValue) throws -> T) throws -> T {
@@ -127,7 +135,7 @@ enum TorchFile {
                 return record
             }
         }
-        let (storage, tensors) = try TensorSource.assemble(sources, in: file)
+        let (storage, tensors) = try TensorSource.assemble(sources, in: file, expansion: options.maxExpansion)
         return (tensors, metadata, storage)
     }
 
@@ -176,6 +184,7 @@ enum TorchFile {
                     "tensor '\(name)' (offset \(t.storageOffset), size \(describeShape(t.shape)), stride \(describeShape(t.strides))) needs \(overflow ? "more" : String(neededBytes)) bytes of storage '\(t.storage.key)', which holds \(available)"
                 )
             }
+            // offset ≤ needed ≤ available / itemSize, so this cannot overflow (an empty view's offset is checked too).
             let base = start + t.storageOffset * type.itemSize
             var result = view
             result.content =
@@ -197,9 +206,10 @@ enum TorchFile {
         }
     }
 
-    /// Elements of the storage a view reaches: `offset + Σ (size_k − 1) stride_k + 1` (0 when empty); nil on overflow.
+    /// Elements of the storage a view reaches: `offset + Σ (size_k − 1) stride_k + 1`, and `offset`
+    /// when it is empty (its offset must still lie within the storage); nil on overflow.
     static func extent(_ t: TorchTensor) -> Int? {
-        if t.shape.contains(0) { return 0 }
+        if t.shape.contains(0) { return t.storageOffset }
         var total = t.storageOffset
         for (size, stride) in zip(t.shape, t.strides) {
             let (reach, overflow) = (size - 1).multipliedReportingOverflow(by: stride)

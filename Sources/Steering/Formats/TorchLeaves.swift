@@ -3,10 +3,16 @@
 /// Dict keys (strings or ints) and list or tuple indices are joined with `.`; a tensor or array
 /// at the top is `tensor` / `array`. Strings, numbers and booleans inside containers become
 /// metadata under their joined names. The walk is bounded (``maxDepth`` levels, ``maxVisits``
-/// values): a shared or cyclic container graph is refused, never walked forever.
+/// values): a shared or cyclic container graph is refused, never walked forever. Names are bounded
+/// too (``maxNameBytes`` each, ``maxTotalNameBytes`` in all): one long key reused through the memo
+/// at every level would otherwise make each joined name enormous.
 enum TorchLeaves {
     static let maxDepth = 64
     static let maxVisits = 1 << 20
+    /// The longest joined name of a tensor or metadata entry, in UTF-8 bytes.
+    static let maxNameBytes = 16 << 10
+    /// The most bytes of joined names in all.
+    static let maxTotalNameBytes = 64 << 20
 
     static func collect(_ object: PickleValue, path: String) throws -> (leaves: [(String, PickleValue)], metadata: [String: String]) {
         var walk = Walk(path: path)
@@ -27,10 +33,23 @@ enum TorchLeaves {
         /// only for the tensors and metadata kept, never for every container on the way (a pickle bomb
         /// of shared lists costs one append per value, not a string per value).
         var parts: [String] = []
+        /// UTF-8 bytes of ``name``: the parts and their separators.
+        var nameBytes = 0
+        var totalNameBytes = 0
 
         init(path: String) { self.path = path }
 
-        var name: String { parts.joined(separator: ".") }
+        /// The joined name of the value being visited, after checking its length and the total.
+        mutating func name() throws -> String {
+            guard nameBytes <= maxNameBytes else {
+                throw SteerError.unsupported(path, "pickle names a value with \(nameBytes) bytes of keys (steer's limit is \(maxNameBytes))")
+            }
+            totalNameBytes += nameBytes
+            guard totalNameBytes <= maxTotalNameBytes else {
+                throw SteerError.unsupported(path, "pickle's tensor and value names add up to more than \(maxTotalNameBytes) bytes")
+            }
+            return parts.joined(separator: ".")
+        }
 
         mutating func visit(_ value: PickleValue, depth: Int) throws {
             visits += 1
@@ -38,7 +57,7 @@ enum TorchLeaves {
             guard depth <= maxDepth else { throw SteerError.unsupported(path, "pickle nests containers deeper than \(maxDepth) levels") }
             switch value {
             case .tensor, .ndarray:
-                var leafName = name
+                var leafName = try name()
                 if leafName.isEmpty {
                     if case .tensor = value { leafName = "tensor" } else { leafName = "array" }
                 }
@@ -58,23 +77,28 @@ enum TorchLeaves {
                 for (index, item) in list.items.enumerated() { try visit(item, part: String(index), depth: depth) }
             case .tuple(let tuple):
                 for (index, item) in tuple.items.enumerated() { try visit(item, part: String(index), depth: depth) }
-            case .string(let text) where !parts.isEmpty: keep(String(text.prefix(4096)))
-            case .int(let n) where !parts.isEmpty: keep(String(n))
-            case .float(let x) where !parts.isEmpty: keep(String(x))
-            case .bool(let b) where !parts.isEmpty: keep(b ? "true" : "false")
+            case .string(let text) where !parts.isEmpty: try keep(String(text.prefix(4096)))
+            case .int(let n) where !parts.isEmpty: try keep(String(n))
+            case .float(let x) where !parts.isEmpty: try keep(String(x))
+            case .bool(let b) where !parts.isEmpty: try keep(b ? "true" : "false")
             default: break
             }
         }
 
         private mutating func visit(_ item: PickleValue, part: String, depth: Int) throws {
+            let added = part.utf8.count + (parts.isEmpty ? 0 : 1)
             parts.append(part)
-            defer { parts.removeLast() }
+            nameBytes += added
+            defer {
+                parts.removeLast()
+                nameBytes -= added
+            }
             try visit(item, depth: depth + 1)
         }
 
-        private mutating func keep(_ text: String) {
+        private mutating func keep(_ text: String) throws {
             guard metadata.count < maxMetadata else { return }
-            metadata[name] = text
+            metadata[try name()] = text
         }
     }
 }

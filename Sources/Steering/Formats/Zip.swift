@@ -7,7 +7,11 @@
 /// field (id 1) holds the 64-bit sizes and offset. Each member's data starts after its *local*
 /// header (30 bytes, name and extra field of their own lengths), which is read to find it:
 /// stored members are then read in place, deflated ones inflated (see ``Inflate``).
-/// Encrypted members, split archives and other compression methods are refused.
+/// Encrypted members, split archives and other compression methods are refused, and so are
+/// members whose bytes (local header to last data byte) overlap another's: a zip bomb of many
+/// directory entries pointing at one deflated member would otherwise be inflated once per entry.
+/// With no overlap, the members' compressed bytes add up to at most the file's size, so the
+/// inflated total is at most 1032 times it (deflate's largest ratio, checked per member).
 struct ZipArchive {
     /// One member.
     struct Entry: Equatable {
@@ -18,10 +22,20 @@ struct ZipArchive {
         var uncompressedSize: Int
         /// Absolute offset of the member's first data byte.
         var dataOffset: Int
+        /// Absolute offset of the member's local header.
+        var headerOffset: Int
     }
 
     let path: String
     let entries: [Entry]
+    /// The position in ``entries`` of each name (looked up once per tensor: a scan would be quadratic).
+    private let positions: [String: Int]
+
+    init(path: String, entries: [Entry]) {
+        self.path = path
+        self.entries = entries
+        positions = Dictionary(entries.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 
     /// The largest central directory steer reads: 64 MiB (about 500,000 members).
     static let maxDirectoryBytes = 64 << 20
@@ -32,7 +46,7 @@ struct ZipArchive {
     }
 
     /// The member named `name`, if any.
-    func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
+    func entry(_ name: String) -> Entry? { positions[name].map { entries[$0] } }
 
     /// Reads the directory of `file` and locates every member's data.
     static func read(_ file: ReadOnlyFile) throws -> ZipArchive {
@@ -56,7 +70,17 @@ struct ZipArchive {
             entries.append(entry)
             at = next
         }
+        try refuseOverlaps(entries, path: path)
         return ZipArchive(path: path, entries: entries)
+    }
+
+    /// Throws when two members' bytes (local header through data) overlap.
+    private static func refuseOverlaps(_ entries: [Entry], path: String) throws {
+        let sorted = entries.sorted { $0.headerOffset < $1.headerOffset }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.dataOffset + a.compressedSize > b.headerOffset {
+            throw SteerError.format(
+                path, "damaged or hostile ZIP: members '\(a.name)' and '\(b.name)' share bytes (a zip bomb reuses one member's data)")
+        }
     }
 
     /// The central directory's offset, size and member count from the (zip64) end record.
@@ -166,7 +190,8 @@ struct ZipArchive {
             throw SteerError.format(path, "damaged ZIP: stored member '\(name)' has sizes \(compressedSize) and \(uncompressedSize)")
         }
         let entry = Entry(
-            name: name, method: method, compressedSize: compressedSize, uncompressedSize: uncompressedSize, dataOffset: dataOffset)
+            name: name, method: method, compressedSize: compressedSize, uncompressedSize: uncompressedSize, dataOffset: dataOffset,
+            headerOffset: localOffset)
         return (entry, extraEnd + commentLength)
     }
 }

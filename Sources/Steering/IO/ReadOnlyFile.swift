@@ -69,6 +69,15 @@ public final class ReadOnlyFile: @unchecked Sendable {
         size = Int(info.st_size)
     }
 
+    /// The whole of the small file at `path` (a model's `config.json`, a shard index, a recipe) when it
+    /// holds at most `limit` bytes, read like every other input: a FIFO, a device or a directory is
+    /// refused without blocking. Throws naming the file, `what` saying what it should have been.
+    public static func contents(of path: String, limit: Int, what: String) throws -> [UInt8] {
+        let file = try ReadOnlyFile(path: path)
+        guard file.size <= limit else { throw SteerError.format(path, "is over \(limit >> 20) MB; not \(what)") }
+        return try file.read(offset: 0, count: file.size) ?? []
+    }
+
     deinit {
         if let (device, inode) = identity { OpenInputs.remove(device: device, inode: inode) }
         close(descriptor)
@@ -89,7 +98,7 @@ public final class ReadOnlyFile: @unchecked Sendable {
     ///
     /// Throws when the range lies outside the file as opened, when the file is now shorter
     /// (it shrank after it was opened), or when the read fails.
-    func read(into buffer: UnsafeMutableRawPointer, offset: Int, count: Int) throws {
+    package func read(into buffer: UnsafeMutableRawPointer, offset: Int, count: Int) throws {
         guard offset >= 0, count >= 0, offset <= size, count <= size - offset else {
             throw SteerError.io(path, "read of \(count) bytes at offset \(offset) lies outside the file (\(size) bytes)")
         }

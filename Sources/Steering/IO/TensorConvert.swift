@@ -6,7 +6,9 @@
 /// `layer.{slot}` `[N, d]` tensor per slot (safetensors) or one stacked `[N, L, d]` array (`.npy`;
 /// `[N, d]` for one slot), row by row, so memory stays flat. `toConvention` renumbers the slots
 /// from the file's declared convention (refusing slots with no counterpart); the output records
-/// `steer.layer_convention` whenever the convention is known.
+/// `steer.layer_convention` whenever the convention is known. A finite value beyond the range of
+/// the output dtype (above 65504 in F16, say) is refused, naming the tensor and the value, as
+/// `add`, `ablate` and `export` refuse theirs: it is never written as ±∞.
 public enum TensorConvert {
     public struct Options: Sendable {
         public var dtype: DType?
@@ -92,12 +94,37 @@ public enum TensorConvert {
             }
         }
         try TensorWriter.write(to: output, format: format, tensors: specs, metadata: format == .npy ? [:] : metadata) { writer in
-            for rows in basis.vectors { for row in rows { try writer.append(row) } }
+            for (spec, rows) in zip(format == .npy ? Array(repeating: specs[0], count: basis.vectors.count) : specs, basis.vectors) {
+                for row in rows { try writer.append(try representable(row, in: dtype, tensor: spec.name, file: input)) }
+            }
         }
         return Summary(
             output: output, format: format.rawValue, tensors: specs.map(\.name), shape: specs.first?.shape ?? [], dtype: dtype.rawValue,
             layerConvention: metadata["steer.layer_convention"],
             renumbered: options.toConvention == nil ? [] : zip(basis.slots, slots).map { [$0, $1] })
+    }
+
+    /// `row`, after checking that every finite value stays finite in `dtype` (rounded as the writer
+    /// rounds); throws naming `file`, the output `tensor` and the first value out of range.
+    static func representable(_ row: [Double], in dtype: DType, tensor: String, file: String) throws -> [Double] {
+        guard dtype != .float64, !row.isEmpty else { return row }
+        var bytes = [UInt8](repeating: 0, count: row.count * dtype.size)
+        var back = [Double](repeating: 0, count: row.count)
+        row.withUnsafeBufferPointer { source in
+            bytes.withUnsafeMutableBytes { out in
+                guard let from = source.baseAddress, let to = out.baseAddress else { return }
+                Kernels.narrow(from, count: row.count, to: dtype, into: to)
+                back.withUnsafeMutableBufferPointer { wide in
+                    if let wide = wide.baseAddress { Kernels.convert(UnsafeRawPointer(to), dtype, row.count, into: wide) }
+                }
+            }
+        }
+        if let bad = row.indices.first(where: { row[$0].isFinite && !back[$0].isFinite }) {
+            throw SteerError.value(
+                file,
+                "tensor '\(tensor)' would hold \(row[bad]), beyond the range of \(dtype.rawValue); convert to a wider --dtype (nothing was written)")
+        }
+        return row
     }
 
     private static func convertActivations(_ file: TensorFile, to output: String, format: TensorFile.Format, options: Options) throws -> Summary {
@@ -122,14 +149,14 @@ public enum TensorConvert {
             specs = slots.map { TensorSpec(name: "layer.\($0)", dtype: dtype, shape: [acts.rowCount] + inner) }
         }
         try TensorWriter.write(to: output, format: format, tensors: specs, metadata: format == .npy ? [:] : metadata) { writer in
+            func append(_ l: Int, _ row: Int, _ set: Activations) throws {
+                let name = format == .npy ? "array" : specs[l].name
+                try writer.append(try representable(try set.layers[l].rows.values(row: row), in: dtype, tensor: name, file: file.path))
+            }
             if format == .npy {
-                for row in 0..<acts.rowCount {
-                    for l in acts.layers.indices { for set in perPosition { try writer.append(try set.layers[l].rows.values(row: row)) } }
-                }
+                for row in 0..<acts.rowCount { for l in acts.layers.indices { for set in perPosition { try append(l, row, set) } } }
             } else {
-                for l in acts.layers.indices {
-                    for row in 0..<acts.rowCount { for set in perPosition { try writer.append(try set.layers[l].rows.values(row: row)) } }
-                }
+                for l in acts.layers.indices { for row in 0..<acts.rowCount { for set in perPosition { try append(l, row, set) } } }
             }
         }
         return Summary(

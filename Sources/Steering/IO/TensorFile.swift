@@ -33,10 +33,17 @@ public struct TensorFile: Sendable {
         public var dtype: DType?
         /// Row width of headerless raw files.
         public var width: Int?
+        /// How many times its own size (plus 64 MiB) a `.pt` file may make steer copy into a
+        /// temporary file (non-contiguous views, numpy arrays inside the pickle); beyond, it is refused.
+        public var maxExpansion: Int
 
-        public init(dtype: DType? = nil, width: Int? = nil) {
+        /// The default ``maxExpansion``: 4.
+        public static let defaultExpansion = 4
+
+        public init(dtype: DType? = nil, width: Int? = nil, maxExpansion: Int = defaultExpansion) {
             self.dtype = dtype
             self.width = width
+            self.maxExpansion = maxExpansion
         }
     }
 
@@ -59,14 +66,14 @@ public struct TensorFile: Sendable {
         if ZipArchive.matches(head) {
             let archive = try ZipArchive.read(storage)
             if TorchFile.picklePath(archive) != nil {
-                let (tensors, metadata, data) = try TorchFile.parseZip(storage, archive: archive)
+                let (tensors, metadata, data) = try TorchFile.parseZip(storage, archive: archive, options: options)
                 return TensorFile(path: path, format: .pt, tensors: tensors, metadata: metadata, storage: data, fileSize: storage.size, dataStart: 0)
             }
             let (tensors, data) = try NPZ.parse(storage, archive: archive, options: options)
             return TensorFile(path: path, format: .npz, tensors: tensors, metadata: [:], storage: data, fileSize: storage.size, dataStart: 0)
         }
         if TorchFile.matchesLegacy(head) {
-            let (tensors, metadata, data) = try TorchFile.parseLegacy(storage)
+            let (tensors, metadata, data) = try TorchFile.parseLegacy(storage, options: options)
             return TensorFile(path: path, format: .pt, tensors: tensors, metadata: metadata, storage: data, fileSize: storage.size, dataStart: 0)
         }
         if GGUF.matches(head) {

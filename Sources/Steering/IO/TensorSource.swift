@@ -33,9 +33,34 @@ struct TensorSource {
         }
     }
 
+    /// The most bytes a file of `fileSize` bytes may make steer copy into a temporary file:
+    /// `expansion × fileSize + 64 MiB`. A pickle's distinct bytes and views of its storages add up to
+    /// about the file's size; only views that repeat elements (stride 0) or one array shared under
+    /// many shapes reach further, and a tiny file must not ask for gigabytes of disk.
+    static func materialisationLimit(fileSize: Int, expansion: Int) -> Int {
+        let (scaled, overflow) = fileSize.multipliedReportingOverflow(by: max(expansion, 0))
+        return overflow || scaled > Int.max - (64 << 20) ? Int.max : scaled + (64 << 20)
+    }
+
+    /// What identifies a source's bytes, so that a tensor named many times (a memoized storage view,
+    /// one numpy array referenced K times) is copied once and shared: nil for bytes never copied twice.
+    private var shareKey: String? {
+        switch content {
+        case .inPlace(let offset): return "i\(offset):\(shape):\(storedType)"
+        case .strided(let base, let strides, let itemSize): return "s\(base):\(shape):\(strides):\(itemSize)"
+        case .bytes(let data):
+            let address = data.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+            return "b\(address):\(data.count):\(shape):\(storedType)"
+        }
+    }
+
     /// The tensors of `sources` over one storage: `file` itself when every tensor is in place
-    /// (zero copy), else an unlinked temporary file holding all of them, copied in blocks.
-    static func assemble(_ sources: [TensorSource], in file: ReadOnlyFile) throws -> (storage: ReadOnlyFile, tensors: [TensorInfo]) {
+    /// (zero copy), else an unlinked temporary file holding all of them, copied in blocks; a source
+    /// named several times is copied once. At most ``materialisationLimit(fileSize:expansion:)``
+    /// bytes are copied, refused in one line beyond.
+    static func assemble(_ sources: [TensorSource], in file: ReadOnlyFile, expansion: Int = TensorFile.ReadOptions.defaultExpansion) throws -> (
+        storage: ReadOnlyFile, tensors: [TensorInfo]
+    ) {
         let path = file.path
         var sizes: [Int] = []
         for source in sources {
@@ -53,10 +78,26 @@ struct TensorSource {
             }
             return (file, infos.compactMap { $0 })
         }
+        let limit = materialisationLimit(fileSize: file.size, expansion: expansion)
         let spill = try SpillFile(for: path)
         var infos: [TensorInfo] = []
+        var copied: [String: Int] = [:]
         for (source, bytes) in zip(sources, sizes) {
+            let key = source.shareKey
+            if let key, let offset = copied[key] {
+                infos.append(
+                    TensorInfo(
+                        name: source.name, dtype: source.dtype, storedType: source.storedType, shape: source.shape, offset: offset, byteCount: bytes))
+                continue
+            }
+            guard bytes <= limit - spill.size else {
+                throw SteerError.unsupported(
+                    path,
+                    "tensor '\(source.name)' would take the bytes copied out of this \(file.size)-byte file past \(limit) (\(expansion) times its size plus 64 MiB; a bomb?); give --max-expansion to allow more"
+                )
+            }
             let offset = spill.size
+            if let key { copied[key] = offset }
             switch source.content {
             case .inPlace(let at): try spill.append(from: file, offset: at, count: bytes)
             case .bytes(let data): try spill.append(data)

@@ -21,16 +21,14 @@ public struct ModelConfig: Sendable, Equatable {
     public let tiedEmbeddings: Bool
     /// Whether the file states `tie_word_embeddings` itself.
     public let statesTying: Bool
+    /// Where the file states `tie_word_embeddings` (at the top and in `text_config`): the byte range of
+    /// each value, found by a JSON reader (so `"tie_word_\u0065mbeddings"` is the same key).
+    let tyingValues: [Range<Int>]
 
     /// Reads and checks `path`; throws naming it for a missing file, bad JSON, an unknown
     /// `model_type` (listing the supported ones) or a missing or non-positive size.
     public static func read(_ path: String) throws -> ModelConfig {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw SteerError.io(path, "cannot open (a Hugging Face model directory holds a config.json)")
-        }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: maxBytes + 1)) ?? Data()
-        guard data.count <= maxBytes else { throw SteerError.format(path, "is over \(maxBytes >> 20) MB; not a model config") }
+        let data = Data(try ReadOnlyFile.contents(of: path, limit: maxBytes, what: "a model config"))
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw SteerError.format(path, "is not a JSON object")
         }
@@ -48,11 +46,40 @@ public struct ModelConfig: Sendable, Equatable {
             }
             throw SteerError.format(path, "has no positive \(keys.map { "\"\($0)\"" }.joined(separator: " or "))")
         }
-        let tying = (root["tie_word_embeddings"] ?? text["tie_word_embeddings"]) as? Bool
+        let tying = try tyingStatements(Array(data), path: path)
+        let stated = tying.first { $0.top }?.value ?? tying.first?.value
         return ModelConfig(
             modelType: type, architecture: architecture,
             hiddenSize: try integer(architecture == .gpt2 ? ["n_embd", "hidden_size"] : ["hidden_size"]),
             blockCount: try integer(architecture == .gpt2 ? ["n_layer", "num_hidden_layers"] : ["num_hidden_layers"]),
-            tiedEmbeddings: tying ?? architecture.tiesByDefault, statesTying: tying != nil)
+            tiedEmbeddings: stated ?? architecture.tiesByDefault, statesTying: stated != nil, tyingValues: tying.map(\.range))
+    }
+
+    /// Every `tie_word_embeddings` of the document's top object and of its `text_config`: whether it is at
+    /// the top, its value, and the value's byte range. Keys are compared decoded, as JSON defines them;
+    /// a value that is not `true` or `false` is refused (transformers would read `1` as tied).
+    static func tyingStatements(_ bytes: [UInt8], path: String) throws -> [(top: Bool, value: Bool, range: Range<Int>)] {
+        let key = "tie_word_embeddings"
+        var found: [(top: Bool, value: Bool, range: Range<Int>)] = []
+        func member(_ reader: inout JSONReader, _ name: String, top: Bool) throws {
+            if name == key {
+                guard try reader.peekKind() == .bool else { throw SteerError.format(path, "has a \"\(key)\" that is not true or false") }
+                let start = reader.offset
+                let value = try reader.readBool()
+                found.append((top, value, start..<reader.offset))
+            } else if top, name == "text_config", try reader.peekKind() == .object {
+                try reader.readObject { reader, name in try member(&reader, name, top: false) }
+            } else {
+                try reader.skipValue()
+            }
+        }
+        var reader = JSONReader(bytes)
+        do {
+            try reader.readObject { reader, name in try member(&reader, name, top: true) }
+            try reader.finish()
+        } catch let failure as JSONReader.Failure {
+            throw SteerError.format(path, "is not valid JSON: \(failure.message)")
+        }
+        return found
     }
 }

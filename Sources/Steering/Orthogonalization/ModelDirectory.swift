@@ -6,6 +6,10 @@ import Foundation
 /// Opening validates every shard's header and that the index and the shards agree (each listed
 /// shard exists, each listed tensor is in the shard it is listed in, no tensor is in two shards);
 /// no tensor data is read.
+///
+/// A symbolic link in the directory is followed only when its target lies inside the directory (or,
+/// for a Hugging Face cache snapshot `…/snapshots/<revision>/`, in the cache's `…/blobs/`); any other
+/// is refused, so a model directory cannot make steer read, copy or publish a file from elsewhere.
 public struct ModelDirectory: Sendable {
     /// Where a tensor is: which shard, and its entry there.
     public struct Location: Sendable, Equatable {
@@ -38,6 +42,8 @@ public struct ModelDirectory: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw SteerError.io(path, "is not a directory (give a Hugging Face model directory)")
         }
+        let roots = containingRoots(path)
+        for name in try FileManager.default.contentsOfDirectory(atPath: path) { try checkLink(path + "/" + name, roots: roots, model: path) }
         let config = try ModelConfig.read(path + "/" + configName)
         let indexPath = path + "/" + indexName
         let index: Data?
@@ -83,13 +89,48 @@ public struct ModelDirectory: Sendable {
             path: path, config: config, shardNames: shardNames, shards: shards, index: index, locations: locations, otherFiles: others)
     }
 
+    /// Where the files of `path` may resolve to: the directory itself and, for a Hugging Face cache
+    /// snapshot (`…/snapshots/<revision>`), the cache's `…/blobs`.
+    static func containingRoots(_ path: String) -> [String] {
+        let real = OutputDirectory.resolved(path)
+        let parent = URL(fileURLWithPath: real).deletingLastPathComponent()
+        guard parent.lastPathComponent == "snapshots" else { return [real] }
+        return [real, parent.deletingLastPathComponent().appendingPathComponent("blobs").path]
+    }
+
+    /// Throws when `file` is a symbolic link whose target lies outside every one of `roots`.
+    static func checkLink(_ file: String, roots: [String], model: String) throws {
+        var info = stat()
+        guard lstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK else { return }
+        let target = OutputDirectory.resolved(file)
+        guard roots.contains(where: { target.hasPrefix($0 + "/") }) else {
+            let shown = (try? FileManager.default.destinationOfSymbolicLink(atPath: file)) ?? target
+            throw SteerError.io(file, "is a symbolic link to \(shown), outside the model directory \(model); steer follows links only within it")
+        }
+    }
+
+    /// The shard files of the model directory at `path`, sorted: `model.safetensors`, or the files its
+    /// index maps tensors to (each a plain file name); each symbolic link among them checked as ``open(_:)`` does.
+    static func shardNames(in path: String) throws -> [String] {
+        let names: [String]
+        if FileManager.default.fileExists(atPath: path + "/" + singleName) {
+            names = [singleName]
+        } else if FileManager.default.fileExists(atPath: path + "/" + indexName) {
+            names = Array(Set(try parseWeightMap(try readIndex(path + "/" + indexName), path: path + "/" + indexName).values)).sorted()
+        } else {
+            throw SteerError.io(path, "has neither \(singleName) nor \(indexName)")
+        }
+        let roots = containingRoots(path)
+        for name in names { try checkLink(path + "/" + name, roots: roots, model: path) }
+        return names
+    }
+
+    /// Whether `name` is a plain file name of a directory (no `/`, not hidden, not `.` or `..`).
+    static func isPlainFileName(_ name: String) -> Bool { !name.isEmpty && !name.contains("/") && !name.hasPrefix(".") }
+
     /// The index's bytes, bounded.
     private static func readIndex(_ path: String) throws -> Data {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw SteerError.io(path, "cannot open") }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: maxIndexBytes + 1)) ?? Data()
-        guard data.count <= maxIndexBytes else { throw SteerError.format(path, "is over \(maxIndexBytes >> 20) MB; not a shard index") }
-        return data
+        Data(try ReadOnlyFile.contents(of: path, limit: maxIndexBytes, what: "a shard index"))
     }
 
     /// The `weight_map` of an index: tensor name → shard file name (a plain file name ending in `.safetensors`).
@@ -99,7 +140,7 @@ public struct ModelDirectory: Sendable {
         else { throw SteerError.format(path, "is not a shard index (a JSON object with a non-empty \"weight_map\")") }
         var result: [String: String] = [:]
         for (tensor, value) in map {
-            guard let shard = value as? String, shard.hasSuffix(".safetensors"), !shard.contains("/"), !shard.hasPrefix(".") else {
+            guard let shard = value as? String, shard.hasSuffix(".safetensors"), isPlainFileName(shard) else {
                 throw SteerError.format(path, "maps '\(tensor)' to \(value), not a .safetensors file in the model directory")
             }
             result[tensor] = shard

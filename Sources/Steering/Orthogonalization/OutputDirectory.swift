@@ -9,11 +9,19 @@ struct OutputDirectory {
     let temporary: String
     let force: Bool
 
-    /// Refuses an existing `path` unless `force`, and never the model itself.
-    static func create(_ path: String, force: Bool, model: String) throws -> OutputDirectory {
-        let target = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        let source = URL(fileURLWithPath: model).standardizedFileURL.resolvingSymlinksInPath().path
-        guard target != source else { throw SteerError.argument("\(path): the output directory is the model itself; steer never edits in place") }
+    /// Refuses an existing `path` unless `force`, and, `force` or not, a `path` that is, contains or lies
+    /// inside the model or any other of `inputs` (``--force`` replaces a previous output, never an input).
+    static func create(_ path: String, force: Bool, model: String, inputs: [String] = []) throws -> OutputDirectory {
+        let target = resolved(path)
+        guard target != resolved(model) else {
+            throw SteerError.argument("\(path): the output directory is the model itself; steer never edits in place")
+        }
+        for input in [model] + inputs {
+            let source = resolved(input)
+            if target == source || source.hasPrefix(target + "/") || target.hasPrefix(source + "/") || target == "/" {
+                throw SteerError.argument("\(path): the output directory would hold or replace the input \(input); write it elsewhere")
+            }
+        }
         if FileManager.default.fileExists(atPath: path), !force {
             throw SteerError.io(path, "exists; give another output directory, or --force to replace it")
         }
@@ -26,6 +34,24 @@ struct OutputDirectory {
             throw SteerError.io(path, "cannot create a directory in '\(parent)'")
         }
         return OutputDirectory(path: path, temporary: temporary, force: force)
+    }
+
+    /// `path` absolute, with `.` and `..` removed and every symbolic link of the part that exists
+    /// followed (`realpath` of the longest existing ancestor, then the rest as written).
+    static func resolved(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var head = absolute
+        var tail: [String] = []
+        while true {
+            if let real = realpath(head, nil) {
+                defer { free(real) }
+                let base = String(cString: real)
+                return tail.isEmpty ? base : (base == "/" ? "" : base) + "/" + tail.reversed().joined(separator: "/")
+            }
+            guard let slash = head.lastIndex(of: "/"), head != "/" else { return absolute }
+            tail.append(String(head[head.index(after: slash)...]))
+            head = slash == head.startIndex ? "/" : String(head[..<slash])
+        }
     }
 
     /// A file of the output, as written meanwhile.

@@ -11,7 +11,7 @@ extension WeightOrthogonalizer {
         }
         let model = try ModelDirectory.open(path)
         let plan = try plan(model: model, directionsFile: directionsFile, choice: choice, options: options).plan
-        let output = try OutputDirectory.create(out, force: options.force, model: path)
+        let output = try OutputDirectory.create(out, force: options.force, model: path, inputs: [directionsFile])
         do {
             let modules = try LoraAdapter.write(plan: plan, model: model, out: output.temporary, workers: options.stream.workers)
             try output.commit()

@@ -6,10 +6,7 @@ extension WeightOrthogonalizer {
 
     /// Reads a `steer-recipe.json`; throws naming it when it is not one.
     public static func readRecipe(_ path: String) throws -> OrthogonalizationRecipe {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw SteerError.io(path, "cannot open") }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: maxRecipeBytes + 1)) ?? Data()
-        guard data.count <= maxRecipeBytes else { throw SteerError.format(path, "is over \(maxRecipeBytes >> 20) MB; not a recipe") }
+        let data = Data(try ReadOnlyFile.contents(of: path, limit: maxRecipeBytes, what: "a recipe"))
         do {
             return try JSONDecoder().decode(OrthogonalizationRecipe.self, from: data)
         } catch {
@@ -57,10 +54,23 @@ extension WeightOrthogonalizer {
         return try run(model: path, directions: directions, choice: choice, out: out, options: options, expecting: recorded ? recipe.shards : nil)
     }
 
-    /// Checks an edited model directory against its `steer-recipe.json`: every shard's SHA-256 must
-    /// be the one recorded. Returns the recipe; throws naming the first shard that differs.
+    /// Checks an edited model directory against its `steer-recipe.json`: the recipe must list exactly
+    /// the shards the directory holds (`model.safetensors`, or every file its index names), each a plain
+    /// file name of the directory, and every shard's SHA-256 must be the one recorded. Returns the
+    /// recipe; throws naming the first shard that differs.
     public static func verify(_ directory: String, workers: Int = StreamOptions().workers) throws -> OrthogonalizationRecipe {
-        let recipe = try readRecipe(directory + "/" + OrthogonalizationRecipe.fileName)
+        let recipePath = directory + "/" + OrthogonalizationRecipe.fileName
+        let recipe = try readRecipe(recipePath)
+        for shard in recipe.shards where !ModelDirectory.isPlainFileName(shard.file) {
+            throw SteerError.format(recipePath, "lists a shard '\(shard.file)' that is not a file of the model directory")
+        }
+        let held = try ModelDirectory.shardNames(in: directory)
+        let listed = recipe.shards.map(\.file).sorted()
+        guard held == listed else {
+            throw SteerError.value(
+                directory,
+                "holds shards \(held.joined(separator: ", ")); \(recipePath) lists \(listed.isEmpty ? "none" : listed.joined(separator: ", "))")
+        }
         guard try digestsRecorded(recipe, path: directory + "/" + OrthogonalizationRecipe.fileName) else {
             throw SteerError.value(
                 directory + "/" + OrthogonalizationRecipe.fileName,

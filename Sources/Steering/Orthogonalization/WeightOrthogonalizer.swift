@@ -72,7 +72,7 @@ public enum WeightOrthogonalizer {
     ) throws -> OrthogonalizationRecipe {
         let model = try ModelDirectory.open(path)
         let (directions, plan) = try plan(model: model, directionsFile: directionsFile, choice: choice, options: options)
-        let output = try OutputDirectory.create(out, force: options.force, model: path)
+        let output = try OutputDirectory.create(out, force: options.force, model: path, inputs: [directionsFile])
         do {
             let recipe = try write(
                 model: model, plan: plan, directions: directions, directionsFile: directionsFile, choice: choice, to: output, options: options)
@@ -162,11 +162,13 @@ public enum WeightOrthogonalizer {
     private static func copyFiles(model: ModelDirectory, untie: Bool, head: (name: String, shard: String, bytes: Int)?, to output: OutputDirectory)
         throws
     {
-        let config = try Data(contentsOf: URL(fileURLWithPath: model.configPath))
-        let configText = String(decoding: config, as: UTF8.self)
-        try AtomicFile.write(
-            Array((untie ? ModelConfig.untying(configText, states: model.config.statesTying) : configText).utf8),
-            to: output.file(ModelDirectory.configName))
+        let config = try ReadOnlyFile.contents(of: model.configPath, limit: ModelConfig.maxBytes, what: "a model config")
+        let written = output.file(ModelDirectory.configName)
+        try AtomicFile.write(untie ? model.config.untying(config) : config, to: written)
+        // Read back as a model would: an untied head must be matched by an untied config.
+        if untie, try ModelConfig.read(written).tiedEmbeddings {
+            throw SteerError.format(model.configPath, "still says the embedding is tied after steer untied it; edit tie_word_embeddings by hand")
+        }
         if let index = model.index {
             let bytes =
                 try head.map {
@@ -188,7 +190,10 @@ public enum WeightOrthogonalizer {
         map[tensor] = shard
         root["weight_map"] = map
         if var metadata = root["metadata"] as? [String: Any], let total = metadata["total_size"] as? NSNumber {
-            metadata["total_size"] = total.intValue + bytes
+            guard let size = Int(exactly: total.doubleValue), size >= 0, case (let grown, false) = size.addingReportingOverflow(bytes) else {
+                throw SteerError.format(path, "has a metadata.total_size of \(total), not a byte count")
+            }
+            metadata["total_size"] = grown
             root["metadata"] = metadata
         }
         return Array(try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys])) + [0x0A]

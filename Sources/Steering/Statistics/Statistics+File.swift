@@ -75,6 +75,17 @@ extension Statistics {
         } catch {
             throw SteerError.format(path, "steer.sources is not a list of sources")
         }
+        // The sources account for every row, once each: merging relies on them to refuse double counting.
+        var covered = 0
+        for source in sources {
+            guard source.rowStart >= 0, source.rowStart <= source.rowEnd,
+                case (let sum, false) = covered.addingReportingOverflow(source.rowEnd - source.rowStart)
+            else { throw SteerError.format(path, "steer.sources gives rows \(source.rowStart)-\(source.rowEnd) of \(source.path), not a row range") }
+            covered = sum
+        }
+        guard covered == rows else {
+            throw SteerError.format(path, "steer.sources covers \(covered) rows, but steer.rows says \(rows)")
+        }
         let byName = Dictionary(file.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         func tensor(_ name: String, count: Int) throws -> [Double] {
             guard let info = byName[name] else { throw SteerError.format(path, "statistics file without tensor '\(name)'") }
@@ -87,12 +98,22 @@ extension Statistics {
         var sumLo: [[Double]] = []
         var gramHi: [[Double]] = []
         var gramLo: [[Double]] = []
+        /// The two halves of a compensated sum, each finite, must add to a finite value too.
+        func halves(_ name: String, count: Int) throws -> ([Double], [Double]) {
+            let (hi, lo) = (try tensor(name, count: count), try tensor(name + "_lo", count: count))
+            if let bad = hi.indices.first(where: { !(hi[$0] + lo[$0]).isFinite }) {
+                throw SteerError.format(path, "'\(name)' and '\(name)_lo' add to a non-finite value at index \(bad)")
+            }
+            return (hi, lo)
+        }
         for slot in slots {
-            sumHi.append(try tensor("layer.\(slot).sum", count: width))
-            sumLo.append(try tensor("layer.\(slot).sum_lo", count: width))
+            let (hi, lo) = try halves("layer.\(slot).sum", count: width)
+            sumHi.append(hi)
+            sumLo.append(lo)
             if gram {
-                gramHi.append(try tensor("layer.\(slot).gram", count: packedCount(width)))
-                gramLo.append(try tensor("layer.\(slot).gram_lo", count: packedCount(width)))
+                let (hi, lo) = try halves("layer.\(slot).gram", count: packedCount(width))
+                gramHi.append(hi)
+                gramLo.append(lo)
             }
         }
         return Statistics(

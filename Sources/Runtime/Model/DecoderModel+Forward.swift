@@ -1,0 +1,165 @@
+import CKernels
+import CLinearAlgebra
+import Steering
+
+extension DecoderModel {
+    /// Runs the model on `prompts` (token ids) as one batch and hands the residual stream of every
+    /// slot to `observe`, slot 0 (the embedding output) to ``slotCount`` − 1 (after the final norm).
+    ///
+    /// Equivalent to transformers on the batch left-padded, with `attention_mask` and
+    /// `position_ids = cumsum(mask) − 1`: each prompt's tokens take positions 0, 1, … and attend to
+    /// their own earlier tokens only (causal, within the block's sliding window). The prompts are
+    /// packed without padding, so no padding row is ever computed, and a prompt's states do not
+    /// depend on what else is in its batch beyond the last bits of `sgemm`'s blocking.
+    /// Matrix products run on OpenBLAS with `threads` threads; attention spreads its (prompt, head)
+    /// pairs over the cores.
+    public func forward(_ prompts: [[Int32]], threads: Int = 1, observe: (_ slot: Int, _ states: ResidualStream) throws -> Void) throws {
+        try check(prompts)
+        let c = config
+        let lengths = prompts.map(\.count)
+        let starts = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }.dropLast().map { $0 }
+        let n = lengths.reduce(0, +)
+        let positions = lengths.flatMap { (0..<$0).map(Int32.init) }
+        let workspace = Workspace(model: self, tokens: n)
+        defer { workspace.release() }
+        let (h, x) = (workspace.hidden, workspace.normed)
+        embed(prompts.flatMap { $0 }, positions: positions, into: h, scratch: x)
+        let stream = { (base: UnsafeMutablePointer<Float>) in
+            ResidualStream(base: base, width: c.hiddenSize, starts: starts, lengths: lengths)
+        }
+        try observe(0, stream(h))
+        openblas_set_num_threads(Int32(max(1, threads)))
+        var tables: [(RotaryEmbedding, cos: [Float], sin: [Float])] = []
+        for (i, block) in blocks.enumerated() {
+            var rope: (cos: [Float], sin: [Float])?
+            if let rotary = block.attention.rotary {
+                if let cached = tables.first(where: { $0.0 == rotary }) {
+                    rope = (cached.cos, cached.sin)
+                } else {
+                    let made = rotary.tables(positions)
+                    tables.append((rotary, made.cos, made.sin))
+                    rope = made
+                }
+            }
+            run(block, rope: rope, starts: starts, lengths: lengths, workspace: workspace)
+            if i < blocks.count - 1 { try observe(i + 1, stream(h)) }
+        }
+        finalNorm.apply(h, rows: n, stride: c.hiddenSize, into: x)
+        try observe(blocks.count, stream(x))
+    }
+
+    /// Throws for an empty batch, an empty or too long prompt, or a token id outside the vocabulary.
+    private func check(_ prompts: [[Int32]]) throws {
+        guard !prompts.isEmpty else { throw SteerError.value(nil, "no prompts to run") }
+        for (p, prompt) in prompts.enumerated() {
+            guard !prompt.isEmpty else { throw SteerError.value(nil, "prompt \(p) has no tokens") }
+            guard prompt.count <= config.contextLength else {
+                throw SteerError.shape(path, "prompt \(p) has \(prompt.count) tokens; the model's context is \(config.contextLength)")
+            }
+            if let bad = prompt.first(where: { $0 < 0 || Int($0) >= config.vocabularySize }) {
+                throw SteerError.value(nil, "prompt \(p) has token id \(bad), outside the vocabulary of \(config.vocabularySize)")
+            }
+        }
+    }
+
+    /// Slot 0: the token embeddings (times √d for Gemma; plus the learned positions for GPT-2).
+    private func embed(_ tokens: [Int32], positions: [Int32], into h: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let d = config.hiddenSize
+        for (t, token) in tokens.enumerated() {
+            let row = h + t * d
+            embedding.widenRow(Int(token), into: row)
+            if let scale = embeddingScale {
+                for i in 0..<d { row[i] = row[i] * scale }
+            }
+            if let positionEmbedding {
+                positionEmbedding.widenRow(Int(positions[t]), into: scratch)
+                steer_add_rows(row, d, scratch, d, 1, d)
+            }
+        }
+    }
+
+    /// One block, in place on `workspace.hidden`.
+    private func run(_ block: DecoderBlock, rope: (cos: [Float], sin: [Float])?, starts: [Int], lengths: [Int], workspace: Workspace) {
+        let c = config
+        let n = workspace.tokens
+        let d = c.hiddenSize
+        let (h, x) = (workspace.hidden, workspace.normed)
+        let qWidth = c.headCount * c.headDimension
+        let ldq = block.queryKeyValue.outputs
+        block.inputNorm.apply(h, rows: n, stride: d, into: x)
+        block.queryKeyValue.apply(x, rows: n, into: workspace.queryKeyValue, ldy: ldq, scratch: workspace.scratch)
+        let qkv = workspace.queryKeyValue
+        if let queryNorm = block.queryNorm, let keyNorm = block.keyNorm {
+            for r in 0..<n {
+                let row = qkv + r * ldq
+                queryNorm.apply(row, rows: c.headCount, stride: c.headDimension, into: row)
+                keyNorm.apply(row + qWidth, rows: c.keyValueHeadCount, stride: c.headDimension, into: row + qWidth)
+            }
+        }
+        if let rope {
+            steer_rope(qkv, n, ldq, c.headCount, c.headDimension, rope.cos, rope.sin)
+            steer_rope(qkv + qWidth, n, ldq, c.keyValueHeadCount, c.headDimension, rope.cos, rope.sin)
+        }
+        attend(block.attention, starts: starts, lengths: lengths, workspace: workspace)
+        block.output.apply(workspace.attention, rows: n, into: x, ldy: d, scratch: workspace.scratch)
+        if let norm = block.postAttentionNorm { norm.apply(x, rows: n, stride: d, into: x) }
+        steer_add_rows(h, d, x, d, n, d)
+        block.mlpNorm.apply(h, rows: n, stride: d, into: x)
+        let inner = c.intermediateSize
+        let gu = workspace.gateUp
+        block.gateUp.apply(x, rows: n, into: gu, ldy: block.gateUp.outputs, scratch: workspace.scratch)
+        switch (c.activation, c.family == .gpt2) {
+        case (_, true): steer_gelu_mul(gu, nil, n, inner, inner, gu, inner)
+        case (.silu, false): steer_silu_mul(gu, gu + inner, n, inner, 2 * inner, gu, 2 * inner)
+        case (.geluTanh, false): steer_gelu_mul(gu, gu + inner, n, inner, 2 * inner, gu, 2 * inner)
+        }
+        block.down.apply(gu, rows: n, ldx: block.gateUp.outputs, into: x, ldy: d, scratch: workspace.scratch)
+        if let norm = block.postMLPNorm { norm.apply(x, rows: n, stride: d, into: x) }
+        steer_add_rows(h, d, x, d, n, d)
+    }
+
+    /// Causal (and windowed) softmax attention of every prompt and head, into `workspace.attention`
+    /// `[N, heads·headDim]`: `softmax(scale · q kᵀ) v` over the prompt's keys up to the query.
+    private func attend(_ attention: DecoderConfig.Attention, starts: [Int], lengths: [Int], workspace: Workspace) {
+        let c = config
+        let (heads, hd) = (c.headCount, c.headDimension)
+        let group = heads / c.keyValueHeadCount
+        let ldq = Int32(workspace.queryKeyValueWidth)
+        let qWidth = heads * hd
+        let kvWidth = c.keyValueHeadCount * hd
+        let qkv = UncheckedPointer(workspace.queryKeyValue)
+        let out = UncheckedPointer(workspace.attention)
+        let scale = c.attentionScale
+        let cap = c.attentionSoftCap ?? 0
+        let window = attention.window
+        parallelFor(lengths.count * heads) { job in
+            let (p, head) = job.quotientAndRemainder(dividingBy: heads)
+            let (s, length) = (starts[p], lengths[p])
+            let l = Int32(length)
+            let g = head / group
+            let q = qkv.pointer + s * Int(ldq) + head * hd
+            let k = qkv.pointer + s * Int(ldq) + qWidth + g * hd
+            let v = qkv.pointer + s * Int(ldq) + qWidth + kvWidth + g * hd
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: length * length) { buffer in
+                let scores = buffer.baseAddress!
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l, l, Int32(hd), scale, q, ldq, k, ldq, 0, scores, l)
+                for i in 0..<length {
+                    let row = scores + i * length
+                    let first = window.map { max(0, i - $0 + 1) } ?? 0
+                    steer_softmax(row + first, i - first + 1, cap)
+                    for j in 0..<first { row[j] = 0 }
+                    for j in (i + 1)..<length { row[j] = 0 }
+                }
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, l, Int32(hd), l, 1, scores, l, v, ldq, 0, out.pointer + s * qWidth + head * hd,
+                    Int32(qWidth))
+            }
+        }
+    }
+}
+
+/// A pointer handed to parallel workers that write disjoint parts of it.
+struct UncheckedPointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}
