@@ -32,7 +32,7 @@ extension TextGuard {
         let slots = slots ?? Array(0..<model.slotCount)
         guard !set.harmful.isEmpty, !set.harmless.isEmpty else { throw SteerError(.value, "training needs harmful and harmless prompts") }
         func states(_ prompts: [String]) throws -> [[[Float]]] {
-            let encoded = try prompts.map(encoder.encode)
+            let encoded = try prompts.map { try encoder.encode($0) }
             return try stride(from: 0, to: encoded.count, by: max(1, batchSize)).flatMap { first in
                 let batch = encoded[first..<min(encoded.count, first + max(1, batchSize))]
                 return try HiddenStates.read(model, prompts: batch.map(\.ids), tokens: batch.map(\.tInst), slots: slots, threads: threads)
