@@ -48,7 +48,7 @@ let package = Package(
             exclude: ["README.md"]
         ),
         // Tables, numbers, JSON and stderr lines shared by the two executables.
-        .target(name: "TerminalOutput"),
+        .target(name: "TerminalOutput", dependencies: ["Steering"]),
         .executableTarget(
             name: "steer-cli",
             dependencies: [

@@ -39,7 +39,13 @@ let fuzzByteTokenizer: Tokenizer? = {
     var next = 256
     for byte in 0..<256 {
         let printable = (0x21...0x7E).contains(byte) || (0xA1...0xAC).contains(byte) || (0xAE...0xFF).contains(byte)
-        let scalar = printable ? byte : { defer { next += 1 }; return next }()
+        let scalar =
+            printable
+            ? byte
+            : {
+                defer { next += 1 }
+                return next
+            }()
         var piece = ""
         piece.unicodeScalars.append(Unicode.Scalar(UInt32(scalar))!)
         vocabulary.append(piece.replacingBackslashAndQuote)

@@ -48,10 +48,10 @@ extension TextGuard {
         var detector = try LatentGuard.fit(
             means: means, positive: provenance(set.harmfulSource, plus.count), negative: provenance(set.harmlessSource, minus.count), alpha: alpha)
         detector.metadata.merge(try ModelIdentity(directory: directory).metadata) { _, new in new }
-        detector.metadata["steer.model"] = directory
-        detector.metadata["steer.model_type"] = model.config.modelType
-        detector.metadata["steer.template"] = template ?? "model"
-        detector.metadata["steer.positions"] = "t_inst"
+        detector.metadata[SteerMetadata.Key.model] = directory
+        detector.metadata[SteerMetadata.Key.modelType] = model.config.modelType
+        detector.metadata[SteerMetadata.Key.template] = template ?? "model"
+        detector.metadata[SteerMetadata.Key.positions] = "t_inst"
         let active = detector.activeSlots.compactMap { slots.firstIndex(of: $0) }
         let score = { (rows: [[[Float]]]) in rows.map { row in detector.score(states: active.map { row[$0] }) } }
         let train = try detector.recordTrainingMetrics(positiveScores: score(plus), negativeScores: score(minus))

@@ -41,8 +41,14 @@ struct BenchDiff: ParsableCommand {
         let directions = "\(dir)/ortho_directions_\(width).safetensors"
         var generator = SplitMix64(seed: 5)
         let removed = (0..<width).map { _ in Double(generator.next() >> 11) * 0x1p-53 - 0.5 }
-        try DirectionSet(slots: [1], vectors: [removed], metadata: ["steer.kind": "directions", "steer.layer_convention": "hf_hidden_states"])
-            .write(to: directions)
+        try DirectionSet(
+            slots: [1], vectors: [removed],
+            metadata: [
+                SteerMetadata.Key.kind: SteerMetadata.Kind.directions.rawValue,
+                SteerMetadata.Key.layerConvention: LayerConvention.hfHiddenStates.rawValue,
+            ]
+        )
+        .write(to: directions)
         var pairs: [(base: String, edited: String)] = []
         for n in [blocks, blocks / 4] {
             let base = "\(dir)/ortho_model_\(width)x\(n)"

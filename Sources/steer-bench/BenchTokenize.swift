@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Synchronization
 import Steering
+import Synchronization
 import TerminalOutput
 import Tokenization
 
@@ -52,7 +52,8 @@ struct BenchTokenize: ParsableCommand {
         }
         let same = value(6).map { UInt64($0) == hash & 0xFFFF_FFFF_FFFF }
         let report = Report(
-            prompts: prompts.count, tokens: ids.reduce(0) { $0 + $1.count }, steerLoadS: load, steerOneThreadS: one, steerAllCoresS: all, cores: cores,
+            prompts: prompts.count, tokens: ids.reduce(0) { $0 + $1.count }, steerLoadS: load, steerOneThreadS: one, steerAllCoresS: all,
+            cores: cores,
             tokenizersLoadS: value(0), transformersRenderS: value(1), tokenizersEncodeBatchS: value(2), tokenizersEncodeLoopS: value(3),
             transformersApplyChatTemplateS: value(4), sameIds: same, speedupVsEncodeBatch: value(2).map { $0 / all },
             speedupVsRenderPlusEncodeBatch: value(1).flatMap { r in value(2).map { (r + $0) / all } },
@@ -83,7 +84,9 @@ struct BenchTokenize: ParsableCommand {
             report.speedupVsApplyChatTemplate.map { "steer \(fixed($0, 1))× faster" } ?? "",
         ])
         print(table.render())
-        print("ids: " + (same.map { $0 ? "identical to the tokenizers library's (digest)" : "DIFFERENT from the tokenizers library's" } ?? "not compared"))
+        print(
+            "ids: "
+                + (same.map { $0 ? "identical to the tokenizers library's (digest)" : "DIFFERENT from the tokenizers library's" } ?? "not compared"))
     }
 
     /// The prompts encoded on `workers` threads, each taking every `workers`-th prompt.

@@ -67,7 +67,7 @@ struct ConfoundOptions: ParsableArguments {
     func request(_ input: InputOptions, model: ModelInputs, metadata: [String: String]) throws -> ConfoundRequest {
         var request = ConfoundRequest(lengthBaseline: baseline == .length, residualizeLength: residualize == .length, groupBy: groupBy)
         guard request.needsTraining else { return request }
-        guard let pos = trainPos ?? metadata["steer.source_pos"], let neg = trainNeg ?? metadata["steer.source_neg"] else {
+        guard let pos = trainPos ?? metadata[SteerMetadata.Key.sourcePos], let neg = trainNeg ?? metadata[SteerMetadata.Key.sourceNeg] else {
             throw ValidationError("\(model.file) records no training files: give --train-pos and --train-neg")
         }
         var all = input

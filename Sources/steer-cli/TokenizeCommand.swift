@@ -74,7 +74,9 @@ struct Tokenize: ParsableCommand {
 
     private func printText(_ encoded: [EncodedPrompt]) {
         for (number, prompt) in encoded.enumerated() {
-            print("prompt \(number): \(prompt.ids.count) tokens, t_inst \(prompt.tInst), t_post \(prompt.tPost), \(prompt.instructionTokenCount) instruction tokens")
+            print(
+                "prompt \(number): \(prompt.ids.count) tokens, t_inst \(prompt.tInst), t_post \(prompt.tPost), \(prompt.instructionTokenCount) instruction tokens"
+            )
             print("  text  \(Self.visible(prompt.text))")
             var table = TextTable(header: ["index", "id", "piece", ""], leftAligned: [2])
             for (index, (id, piece)) in zip(prompt.ids, prompt.encoding.pieces).enumerated() {
@@ -86,7 +88,10 @@ struct Tokenize: ParsableCommand {
         let gaps = Set(encoded.map { $0.tPost - $0.tInst })
         let lengths = encoded.map(\.ids.count)
         if let low = lengths.min(), let high = lengths.max() {
-            let gap = gaps.count == 1 ? "t_post − t_inst = \(gaps.first!) for every prompt" : "t_post − t_inst varies (\(gaps.sorted().map(String.init).joined(separator: ", ")))"
+            let gap =
+                gaps.count == 1
+                ? "t_post − t_inst = \(gaps.first!) for every prompt"
+                : "t_post − t_inst varies (\(gaps.sorted().map(String.init).joined(separator: ", ")))"
             let count = encoded.count == 1 ? "1 prompt" : "\(encoded.count) prompts"
             print("\(count), \(low == high ? "\(low)" : "\(low)–\(high)") tokens; \(gap)")
         }

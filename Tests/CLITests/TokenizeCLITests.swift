@@ -65,7 +65,8 @@ import Testing
         #expect(template.stderr.contains("'{% include %}' is not supported"))
         let loop = try CLITests.steer([
             "tokenize", "--model", model, "--prompts", try prompts("x\n"),
-            "--template", "{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}{% endfor %}{% endfor %}{% endfor %}{{ messages[0].content }}",
+            "--template",
+            "{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}{% endfor %}{% endfor %}{% endfor %}{{ messages[0].content }}",
         ])
         #expect(loop.status == 1)
         #expect(loop.stderr.contains("stopped after 250000 steps in the for loop at line 1"), "\(loop.stderr)")

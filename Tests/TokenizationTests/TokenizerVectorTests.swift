@@ -99,7 +99,9 @@ import Testing
     }
 
     /// Block digests of `prompts` raw (with special tokens) and templated.
-    static func digests(_ prompts: [String], _ tokenizer: Tokenizer, _ template: PromptTemplate, block: Int) throws -> (raw: [String], templated: [String]) {
+    static func digests(_ prompts: [String], _ tokenizer: Tokenizer, _ template: PromptTemplate, block: Int) throws -> (
+        raw: [String], templated: [String]
+    ) {
         let raw = try prompts.map { try tokenizer.encode($0, addSpecialTokens: true).ids }
         let encoder = try PromptEncoder(tokenizer: tokenizer, template: template)
         let templated = try prompts.map { try encoder.encode($0).ids }

@@ -84,7 +84,9 @@ struct TokenizerFile {
         }
         var unknown: Int32?
         if let name = modelOptions["unk_token"]?.string {
-            guard let id = vocabulary[TokenKey(name)] else { throw SteerError(.format, file: path, "the unknown token '\(name)' is not in the vocabulary") }
+            guard let id = vocabulary[TokenKey(name)] else {
+                throw SteerError(.format, file: path, "the unknown token '\(name)' is not in the vocabulary")
+            }
             unknown = id
         }
         model = BPEModel(

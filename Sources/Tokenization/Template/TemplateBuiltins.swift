@@ -398,7 +398,11 @@ enum TemplateBuiltins {
             var members: [(key: String, value: TemplateValue)] = []
             if case .dictionary(let initial)? = args.first { members = initial }
             for (key, value) in named {
-                if let i = members.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) { members[i].value = value } else { members.append((key, value)) }
+                if let i = members.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
+                    members[i].value = value
+                } else {
+                    members.append((key, value))
+                }
             }
             return .namespace(.init(members))
         case "dict":

@@ -237,7 +237,11 @@ final class TemplateRenderer {
             for (k, v) in pairs {
                 guard case .string(let key) = try evaluate(k) else { throw error("dict keys must be strings") }
                 let value = try evaluate(v)
-                if let i = members.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) { members[i].value = value } else { members.append((key, value)) }
+                if let i = members.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
+                    members[i].value = value
+                } else {
+                    members.append((key, value))
+                }
             }
             return .dictionary(members)
         case .binary(let op, let a, let b):
