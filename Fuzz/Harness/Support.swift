@@ -606,6 +606,18 @@ func exerciseEraser(_ path: String) {
 
 /// A statistics file: read strictly, its means and moments derived, merged with itself (refused:
 /// the same rows twice), and (oracle) an accepted file written back and read again is equal.
+/// A `.prompts.json` beside an activation file, read as `--baseline length` and `--group-by` read it:
+/// the token counts and a field of the first rows, and rows past its end (refused).
+func exercisePrompts(_ path: String) {
+    let activations = String(path.dropLast(".prompts.json".count)) + ".safetensors"
+    guard let records = try? PromptRecords.load(for: activations) else { return }
+    for rows in [0..<1, 0..<3, 2..<5, 0..<100_000] {
+        _ = try? records.numbers("n_tokens", rows: rows)
+        _ = try? records.strings("category", rows: rows)
+        _ = try? records.strings("source_file", rows: rows)
+    }
+}
+
 func exerciseStatistics(_ path: String) {
     guard let stats = try? Statistics.read(path) else { return }
     for i in stats.slots.indices {

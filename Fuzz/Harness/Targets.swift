@@ -54,8 +54,12 @@ let targets: [Target] = [
     Target(name: "directions") { bytes in exerciseDirections(Scratch.write("directions.safetensors", bytes), Flags(), positions: nil) },
     Target(name: "eraser") { bytes in exerciseEraser(Scratch.write("eraser.safetensors", bytes)) },
     Target(name: "stats") { bytes in exerciseStatistics(Scratch.write("stats.safetensors", bytes)) },
+    Target(name: "prompts") { bytes in exercisePrompts(Scratch.write("rows.prompts.json", bytes)) },
     // A model directory's config.json or shard index, or an edited copy's recipe (byte 0 picks), orthogonalized.
     Target(name: "ortho") { bytes in exerciseOrthogonalize(bytes) },
+    // A tokenizer.json, then encodings; a chat template (the Jinja subset), then renderings and prompts.
+    Target(name: "tokenizer") { bytes in exerciseTokenizer(bytes) },
+    Target(name: "template") { bytes in exerciseChatTemplate(bytes) },
     // Option text: lines layers, rows, dim, dtype, threads, position, layout (an empty line: not given).
     Target(name: "flags") { bytes in
         var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -126,6 +130,26 @@ let targets: [Target] = [
         guard let flags = c.flags() else { return describe(c) }
         describe(c)
         exerciseProbe(plan.write("probe.safetensors"), flags, positions: positions)
+    },
+    // A torch file (zip or legacy) written opcode by opcode: shared references, stride-0 and empty views
+    // at huge offsets, long keys reused at every level, thousands of tensors, ZIP entries sharing bytes.
+    Target(name: "pt-struct") { bytes in
+        var c = Choices(bytes)
+        let plan = c.torchPlan()
+        describe(c)
+        exerciseStructuredArchive(Scratch.write("input.pt", plan.bytes()))
+    },
+    // An .npz of stored and deflated members, with directory entries that reuse one member's bytes.
+    Target(name: "npz-struct") { bytes in
+        var c = Choices(bytes)
+        let archive = c.npzArchive()
+        describe(c)
+        exerciseStructuredArchive(Scratch.write("input.npz", archive))
+    },
+    // A model directory, its directions and --out arranged from choices, orthogonalized and verified.
+    Target(name: "ortho-struct") { bytes in
+        var c = Choices(bytes)
+        OrthoStruct.run(&c)
     },
     Target(name: "directions-struct") { bytes in
         var c = Choices(bytes)

@@ -35,3 +35,65 @@ func figure(_ evaluation: Evaluation, _ figure: DetectorFigure, digits: Int = 4)
 func intervalNote(_ settings: Bootstrap.Settings) -> String {
     "[lo, hi]: 95 % bootstrap interval, \(settings.resamples) stratified resamples, seed \(settings.seed)"
 }
+
+/// A confound a detector might have learned instead of the concept.
+enum Confound: String, ExpressibleByArgument, CaseIterable {
+    case length
+}
+
+/// `--baseline length`, `--residualize length`, `--group-by FIELD` and the training rows they need.
+struct ConfoundOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Also evaluate a detector that sees only this (length: each prompt's n_tokens).", valueName: "length"))
+    var baseline: Confound?
+
+    @Option(help: ArgumentHelp("Also report the AUROC after regressing this out of the score on the training rows.", valueName: "length"))
+    var residualize: Confound?
+
+    @Option(help: ArgumentHelp("Per-group figures and leave-one-group-out refits by this key of the .prompts.json records.", valueName: "field"))
+    var groupBy: String?
+
+    @Option(help: ArgumentHelp("Harmful training activations (default: the source the detector file records).", valueName: "file"))
+    var trainPos: String?
+
+    @Option(help: ArgumentHelp("Harmless training activations (default: the source the detector file records).", valueName: "file"))
+    var trainNeg: String?
+
+    func validate() throws {
+        guard (trainPos == nil) == (trainNeg == nil) else { throw ValidationError("give both --train-pos and --train-neg, or neither") }
+    }
+
+    /// The request, opening the training rows (all rows of each file, at the detector's slots and
+    /// position) when anything is asked.
+    func request(_ input: InputOptions, model: ModelInputs, metadata: [String: String]) throws -> ConfoundRequest {
+        var request = ConfoundRequest(lengthBaseline: baseline == .length, residualizeLength: residualize == .length, groupBy: groupBy)
+        guard request.needsTraining else { return request }
+        guard let pos = trainPos ?? metadata[SteerMetadata.Key.sourcePos], let neg = trainNeg ?? metadata[SteerMetadata.Key.sourceNeg] else {
+            throw ValidationError("\(model.file) records no training files: give --train-pos and --train-neg")
+        }
+        var all = input
+        all.rows = nil
+        request.training = (try all.open(pos, for: model), try all.open(neg, for: model))
+        return request
+    }
+}
+
+/// `AUROC with length regressed out: 0.7012 [0.66, 0.74] (own 0.8264; fit on the training rows: score = a + b·n_tokens)`.
+func residualizedLine(_ r: Residualized, own: Double) -> String {
+    let ci = r.aurocCI.map { $0.count == 2 ? " [\(fixed($0[0], 4)), \(fixed($0[1], 4))]" : "" } ?? ""
+    return "AUROC with length regressed out: \(fixed(r.auroc, 4))\(ci) (the detector's own: \(fixed(own, 4)); "
+        + "fit on the training rows: score = \(String(format: "%.4g", r.fit.intercept)) \(r.fit.slope < 0 ? "−" : "+") \(String(format: "%.4g", abs(r.fit.slope)))·n_tokens)"
+}
+
+/// Per group: rows, AUROC and accuracy, and the same after a leave-one-group-out refit.
+func groupTable(_ groups: [GroupEvaluation], leaveOneOut: [GroupEvaluation], field: String) -> String {
+    var table = TextTable(header: [field, "pos", "neg", "auroc", "accuracy", "held-out refit auroc", ""], leftAligned: [0])
+    for g in groups {
+        let refit = leaveOneOut.first { $0.group == g.group }
+        table.rows.append([
+            g.group, String(g.nPos), String(g.nNeg), g.evaluation.map { figure($0, .auroc) } ?? "–",
+            g.evaluation.map { figure($0, .accuracy) } ?? "–",
+            refit?.evaluation.map { figure($0, .auroc) } ?? "–", refit?.skipped ?? "",
+        ])
+    }
+    return table.render()
+}

@@ -111,6 +111,10 @@ struct ProbeEval: ParsableCommand {
             split as numpy.array_split), the Brier score and the log loss (as scikit-learn). Every figure \
             has a 95 % bootstrap interval (M_ci in --json). --jsonl prints instead one line per row and \
             layer: {"layer", "label" (1 = --pos row, 0 = --neg row), "row", "logit", "probability"}.
+
+            --baseline length, --residualize length and --group-by FIELD work as for `steer guard eval`: \
+            the baseline at the top level of --json, the residualized AUROC, the groups and the \
+            leave-one-group-out refits (at the saved C) in each layer's object.
             """)
 
     @Option(help: ArgumentHelp("A probe file from `steer probe train`.", valueName: "file")) var probe: String
@@ -119,6 +123,7 @@ struct ProbeEval: ParsableCommand {
     @Option(help: ArgumentHelp("Equal-mass bins of the expected calibration error.", valueName: "B")) var bins: Int = 15
     @OptionGroup var input: InputOptions
     @OptionGroup var evaluationOptions: EvaluationOptions
+    @OptionGroup var confounds: ConfoundOptions
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Print each row's logit and probability per layer, one JSON object per line.") var jsonl = false
 
@@ -132,8 +137,8 @@ struct ProbeEval: ParsableCommand {
         let positive = try input.open(pos, for: probes.inputs(file: probe))
         let negative = try input.open(neg, for: probes.inputs(file: probe))
         let options = input.streamOptions
-        let decisions = (positive: try probes.decisions(positive, options: options), negative: try probes.decisions(negative, options: options))
         if jsonl {
+            let decisions = (positive: try probes.decisions(positive, options: options), negative: try probes.decisions(negative, options: options))
             var out = ""
             for (i, probe) in probes.probes.enumerated() {
                 for (label, rows, first) in [(1, decisions.positive[i], positive.rowOffset), (0, decisions.negative[i], negative.rowOffset)] {
@@ -147,19 +152,23 @@ struct ProbeEval: ParsableCommand {
             return
         }
         let bootstrap = try evaluationOptions.settings()
-        let scores = try probes.evaluate(decisions: decisions, bins: bins, bootstrap: bootstrap, workers: options.workers)
+        let report = try ProbeSweepReport.evaluate(
+            probes, positive: positive, negative: negative, bins: bins,
+            confounds: confounds.request(input, model: probes.inputs(file: probe), metadata: probes.metadata), bootstrap: bootstrap, options: options)
         if json {
-            try printJSON(
-                ProbeSweepReport(
-                    evaluation: scores, bins: bins,
-                    bootstrap: bootstrap.map { BootstrapSummary($0) }))
+            try printJSON(report)
             return
         }
+        let scores = report.layers ?? []
         print("steer probe eval: \(probe) (C = \(probes.c)) on \(pos) / \(neg)\n")
         print(sweepTable([("eval", scores)]))
         if let best = ProbeSet.best(scores) {
             print("\nlayer \(scores[best].layer), every figure:\n")
-            print(evaluationTable([("eval", scores[best].evaluation)]))
+            print(evaluationTable([("eval", scores[best].evaluation)] + (report.baseline?["length"].map { [("length only", $0)] } ?? [])))
+            if let residualized = scores[best].residualized { print("\n" + residualizedLine(residualized, own: scores[best].auroc)) }
+            if let groups = scores[best].groups {
+                print("\n" + groupTable(groups, leaveOneOut: scores[best].leaveOneGroupOut ?? [], field: confounds.groupBy ?? ""))
+            }
         }
         if let bootstrap { print("\n" + intervalNote(bootstrap)) }
     }

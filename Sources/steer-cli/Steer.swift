@@ -24,9 +24,9 @@ struct Steer: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Erase.self, Orthogonalize.self,
-            Diff.self,
+            Diff.self, Capture.self,
             Stats.self, Merge.self, Guard.self, ProbeCommand.self, ReportCommand.self,
-            Export.self, Convert.self,
+            Export.self, Convert.self, Tokenize.self,
         ]
     )
 
@@ -95,12 +95,12 @@ struct Steer: ParsableCommand {
 /// OpenBLAS 0.3.21 does not recognise Zen 5 and often falls back to AVX2 kernels;
 /// `OPENBLAS_CORETYPE=SkylakeX` doubles SGEMM there, but it is read when the library
 /// loads, before `main`. So for the BLAS-heavy commands (probe, svd, compare, ablate, add, erase, report,
-/// orthogonalize, stats) on a CPU with
+/// orthogonalize, stats, capture) on a CPU with
 /// `avx512f`, steer sets it and re-executes itself once (a user's own setting wins).
 enum OpenBLASCoreType {
     static func ensure(for arguments: [String]) {
         guard let command = arguments.dropFirst().first,
-            ["probe", "svd", "compare", "ablate", "add", "erase", "report", "orthogonalize", "stats"].contains(command),
+            ["probe", "svd", "compare", "ablate", "add", "erase", "report", "orthogonalize", "stats", "capture"].contains(command),
             getenv("OPENBLAS_CORETYPE") == nil,
             let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
             info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ").contains("avx512f") == true

@@ -96,4 +96,44 @@ import Testing
             Self.expectIntervals(layer, Self.figures + ["cohen_d"])
         }
     }
+
+    @Test func lengthBaselineResidualAndGroupsFromThePromptsFiles() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let (trainPos, trainNeg) = (
+            Fixtures.vectors("real/smollm2_train_harmful.safetensors"), Fixtures.vectors("real/smollm2_train_harmless.safetensors")
+        )
+        let model = dir + "/guard.safetensors"
+        let train = try CLITests.steer(["guard", "train", "--pos", trainPos, "--neg", trainNeg, "--position", "0", "--rows", "0-129", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        let base = ["guard", "eval", "--guard", model, "--pos", trainPos, "--neg", trainNeg, "--rows", "130-259", "--bootstrap", "100"]
+        let run = try CLITests.steer(base + ["--baseline", "length", "--residualize", "length", "--group-by", "source_file", "--json"])
+        let report = try Self.object(run)
+        let length = try #require((report["baseline"] as? [String: Any])?["length"] as? [String: Any])
+        Self.expectIntervals(length, Self.figures)
+        // The baseline scores each row by its n_tokens.
+        let records = try Fixtures.records(try Fixtures.json(Fixtures.vectors("real/smollm2_train_harmful.prompts.json")), "prompts")
+        let negatives = try Fixtures.records(try Fixtures.json(Fixtures.vectors("real/smollm2_train_harmless.prompts.json")), "prompts")
+        let tokens = { (list: [[String: Any]]) in list[130...].map { ($0["n_tokens"] as? NSNumber)?.doubleValue ?? .nan } }
+        var u = 0.0
+        for p in tokens(records) { for n in tokens(negatives) { u += p > n ? 1 : p == n ? 0.5 : 0 } }
+        #expect(abs(((length["auroc"] as? NSNumber)?.doubleValue ?? .nan) - u / (130 * 130)) <= 1e-12)
+        let residualized = try #require(report["residualized"] as? [String: Any])
+        Self.expectIntervals(residualized, ["auroc"])
+        let groups = try Fixtures.records(report["groups"], "groups")
+        #expect(groups.compactMap { $0["group"] as? String } == ["harmful_train.json", "harmless_train.json"])
+        let left = try Fixtures.records(report["leave_one_group_out"], "leave_one_group_out")
+        #expect(left.allSatisfy { ($0["skipped"] as? String)?.contains("training rows are left") == true })
+        let text = try CLITests.steer(base + ["--baseline", "length", "--residualize", "length"])
+        #expect(text.stdout.contains("length only") && text.stdout.contains("AUROC with length regressed out"), "\(text.stdout)")
+        // Without the prompts files: one line naming the file, exit 1.
+        let bare = dir + "/bare.safetensors"
+        try FileManager.default.copyItem(atPath: trainPos, toPath: bare)
+        let missing = try CLITests.steer([
+            "guard", "eval", "--guard", model, "--pos", bare, "--neg", trainNeg, "--baseline", "length", "--train-pos", trainPos, "--train-neg",
+            trainNeg,
+        ])
+        #expect(
+            missing.status == 1 && missing.stderr.contains("bare.safetensors") && missing.stderr.split(separator: "\n").count == 1,
+            "\(missing.stderr)")
+    }
 }

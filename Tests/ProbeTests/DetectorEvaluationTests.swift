@@ -122,4 +122,41 @@ import Testing
         #expect(heldReport.layers.allSatisfy { $0.evaluation?.threshold == recorded[$0.layer] })
         #expect(heldReport.layers.contains { $0.accuracy != $0.accuracyOracle })
     }
+
+    @Test func plattScalingMatchesScikitLearn() throws {
+        let cases = try Fixtures.records(Self.reference("platt"), "platt")
+        #expect(cases.count == 3)
+        for c in cases {
+            let (pos, neg) = (try Fixtures.numbers(c["pos"], "pos"), try Fixtures.numbers(c["neg"], "neg"))
+            let map = try PlattScaling.fit(positive: pos, negative: neg)
+            let (a, b) = (try Fixtures.number(c["slope"], "slope"), try Fixtures.number(c["intercept"], "intercept"))
+            // scikit-learn stops L-BFGS at its tolerance; Newton goes to the optimum.
+            #expect(abs(map.slope - a) <= 1e-5 * max(1, abs(a)) && abs(map.intercept - b) <= 1e-5 * max(1, abs(b)), "\(map) vs \(a), \(b)")
+            #expect(try Metrics.threshold(.platt, positive: pos, negative: neg) == map.midpoint)
+        }
+        #expect(throws: SteerError.self) { try PlattScaling.fit(positive: [0, 1], negative: [2, 3]) }
+    }
+
+    @Test func guardCalibratedByPlattOutputsProbabilities() throws {
+        let open = { (file: String, rows: Range<Int>) in
+            try Activations.open(Fixtures.vectors("real/" + file), selection: ActivationSelection(position: 0, rows: rows))
+        }
+        let (trainPos, trainNeg) = (try open("smollm2_train_harmful.safetensors", 0..<130), try open("smollm2_train_harmless.safetensors", 0..<130))
+        let (valPos, valNeg) = (try open("smollm2_train_harmful.safetensors", 130..<260), try open("smollm2_train_harmless.safetensors", 130..<260))
+        var model = try LatentGuard.fit(positive: trainPos, negative: trainNeg)
+        let validation = try model.calibrate(.platt, positive: valPos, negative: valNeg)
+        let map = try #require(model.platt)
+        let reference = try PlattScaling.fit(positive: model.score(valPos), negative: model.score(valNeg))
+        #expect(map == reference && model.alpha == map.midpoint)
+        #expect(validation.ece != nil && validation.brier != nil && validation.logLoss != nil)
+        // Recorded in the file, and read back.
+        let path = try Fixtures.temporaryDirectory() + "/platt.safetensors"
+        try model.write(to: path)
+        let loaded = try LatentGuard.read(path)
+        #expect(loaded.platt == map && loaded.metadata["steer.calibration"] == "platt")
+        let e = try loaded.evaluate(positive: valPos, negative: valNeg)
+        #expect(e.brier == validation.brier && e.accuracy == validation.accuracy)
+        let training = try loaded.evaluate(positive: trainPos, negative: trainNeg)
+        #expect(training.logLoss != nil)
+    }
 }

@@ -307,6 +307,31 @@ import Testing
         }
     }
 
+    /// Smaller defect: a statistics file whose sources do not account for its rows (none, or a reversed
+    /// range) would let `merge` count rows twice.
+    @Test func statisticsSourcesMustCoverTheirRows() throws {
+        let stats = try Statistics.compute(
+            try Activations.open(Fixtures.vectors("real/smollm2_train_harmful.safetensors"), selection: .init(position: 0)))
+        let source = try #require(stats.sources.first)
+        let path = dir + "/stats.safetensors"
+        for (sources, text) in [
+            ([SourceIdentity](), "covers 0 rows"),
+            ([SourceIdentity(sha256: source.sha256, rowStart: source.rowEnd, rowEnd: source.rowStart, path: source.path)], "not a row range"),
+        ] {
+            var bad = stats
+            bad.sources = sources
+            try bad.write(to: path)
+            do {
+                _ = try Statistics.read(path)
+                Issue.record("accepted sources \(sources)")
+            } catch let error as SteerError {
+                #expect(error.file == path && error.message.contains(text), "\(error)")
+            }
+        }
+        try stats.write(to: path)
+        #expect(try Statistics.read(path).sources == stats.sources)
+    }
+
     // MARK: - 14. convert into a narrower type
 
     @Test func convertRefusesValuesBeyondTheOutputType() throws {

@@ -21,6 +21,8 @@ Writes vectors/detectors/detectors.json:
   midpoints    per slot of the committed real subset (vectors/real, position 1): the training
                threshold steer extract records, (mu_pos + mu_neg) . r_hat / 2 with r = mu_pos - mu_neg
                (0 for a zero direction)
+  platt        scores and scikit-learn's Platt fit (_sigmoid_calibration, as CalibratedClassifierCV
+               method="sigmoid"): p = 1 / (1 + exp(-(slope s + intercept)))
   length       synthetic scores and token counts: the AUROC of the counts alone, and the AUROC of
                s - a - b*n on eval rows after the least-squares fit s = a + b*n on training rows
 """
@@ -196,6 +198,16 @@ def main():
         "detector_auroc": float(roc_auc_score(y, np.r_[esp, esn])),
         "residualized_auroc": float(roc_auc_score(y, np.r_[esp - a - b * ep, esn - a - b * en])),
     }
+
+    # Platt scaling as scikit-learn's CalibratedClassifierCV(method="sigmoid") fits it; p = 1 / (1 + exp(a f + b)).
+    from sklearn.calibration import _sigmoid_calibration
+    prng = np.random.default_rng(31)
+    platt = []
+    for fp, fn in ((prng.normal(0.2, 0.3, 150), prng.normal(-0.1, 0.3, 150)), (prng.normal(2, 1, 40), prng.normal(-2, 1, 60)),
+                   (np.array([1.0, 2.0, 3.0]), np.array([-1.0, -2.0]))):  # separable: the smoothed targets keep it finite
+        a, b = _sigmoid_calibration(np.r_[fp, fn], np.r_[np.ones(len(fp)), np.zeros(len(fn))])
+        platt.append({"pos": fp.tolist(), "neg": fn.tolist(), "slope": float(-a), "intercept": float(-b)})
+    out["platt"] = platt
 
     with open(os.path.join(HERE, "detectors.json"), "w") as f:
         json.dump(out, f, separators=(",", ":"))

@@ -123,7 +123,15 @@ public struct LatentGuard: SteerArtifact, Equatable {
         positive: Activations, negative: Activations,
         options: StreamOptions = .init()
     ) throws -> Evaluation {
-        let evaluation = try evaluate(positive: positive, negative: negative, options: options)
+        try recordTrainingMetrics(
+            positiveScores: try score(positive, options: options), negativeScores: try score(negative, options: options), workers: options.workers)
+    }
+
+    /// Records the metrics at the current α of training rows already scored (the guard on text).
+    @discardableResult
+    public mutating func recordTrainingMetrics(positiveScores: [Double], negativeScores: [Double], workers: Int = 1) throws -> Evaluation {
+        let evaluation = try Evaluation.evaluate([try ranked(positive: positiveScores, negative: negativeScores)], bootstrap: nil, workers: workers)[
+            0]
         metadata[SteerMetadata.Key.trainMetrics] = try Self.json(evaluation)
         return evaluation
     }
@@ -146,10 +154,15 @@ public struct LatentGuard: SteerArtifact, Equatable {
     ) throws -> Evaluation {
         let plus = try score(positive, options: options)
         let minus = try score(negative, options: options)
-        let threshold = try Metrics.threshold(calibration, positive: plus, negative: minus)
+        if calibration == .platt {
+            let map = try PlattScaling.fit(positive: plus, negative: minus)
+            metadata[SteerMetadata.Key.plattSlope] = String(map.slope)
+            metadata[SteerMetadata.Key.plattIntercept] = String(map.intercept)
+        }
+        let threshold = try platt?.midpoint ?? Metrics.threshold(calibration, positive: plus, negative: minus)
         guard threshold.isFinite else { throw SteerError(.value, "calibration gave a non-finite threshold (\(threshold))") }
         alpha = threshold
-        let evaluation = try Evaluation(positive: plus, negative: minus, threshold: alpha)
+        let evaluation = Evaluation(try ranked(positive: plus, negative: minus))
         metadata[SteerMetadata.Key.alpha] = String(alpha)
         metadata[SteerMetadata.Key.calibration] = calibration.description
         metadata[SteerMetadata.Key.calibrationPos] = positive.path
@@ -159,6 +172,22 @@ public struct LatentGuard: SteerArtifact, Equatable {
     }
 
     // MARK: - Scoring
+
+    /// The Platt map to probabilities recorded by `--calibrate platt` (`steer.platt_slope`, `steer.platt_intercept`).
+    public var platt: PlattScaling? {
+        guard let a = metadata[SteerMetadata.Key.plattSlope].flatMap(Double.init),
+            let b = metadata[SteerMetadata.Key.plattIntercept].flatMap(Double.init),
+            a > 0, a.isFinite, b.isFinite
+        else { return nil }
+        return PlattScaling(slope: a, intercept: b)
+    }
+
+    /// Scores of labelled rows ranked at α, with the Platt probabilities when the guard has them.
+    public func ranked(positive: [Double], negative: [Double]) throws -> RankedScores {
+        try RankedScores(
+            positive: positive, negative: negative, threshold: alpha,
+            probabilities: platt.map { map in (positive.map(map.probability), negative.map(map.probability)) })
+    }
 
     /// The guard score of every row of `activations` (which must hold the guard's slots and width).
     public func score(_ activations: Activations, options: StreamOptions = .init()) throws -> [Double] {
@@ -190,8 +219,7 @@ public struct LatentGuard: SteerArtifact, Equatable {
     public func evaluate(
         positive: Activations, negative: Activations, bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
     ) throws -> Evaluation {
-        let ranked = try RankedScores(
-            positive: try score(positive, options: options), negative: try score(negative, options: options), threshold: alpha)
+        let ranked = try ranked(positive: try score(positive, options: options), negative: try score(negative, options: options))
         return try Evaluation.evaluate([ranked], bootstrap: bootstrap, workers: options.workers)[0]
     }
 

@@ -63,6 +63,21 @@ public struct DesignMatrix: Sendable {
         return DesignMatrix(float32: values, rows: rows, columns: width)
     }
 
+    /// The rows `kept` (in that order), standardised with their own column statistics: the design
+    /// matrix of a subset of the rows, e.g. every group but one.
+    public func selecting(rows kept: [Int]) throws -> DesignMatrix {
+        guard !kept.isEmpty, kept.allSatisfy({ (0..<rows).contains($0) }) else {
+            throw SteerError(.shape, "design matrix: a subset of rows must be non-empty and within 0..<\(rows)")
+        }
+        switch storage {
+        case .float32(let v):
+            return DesignMatrix(float32: kept.flatMap { v[($0 * columns)..<(($0 + 1) * columns)] }, rows: kept.count, columns: columns)
+        case .float64(let v):
+            return try DesignMatrix(
+                float64: kept.flatMap { v[($0 * columns)..<(($0 + 1) * columns)] }, rows: kept.count, columns: columns, standardise: true)
+        }
+    }
+
     /// Float32 rows, standardised; `values` holds `rows × columns > 0` values (``stacking(_:options:)`` makes sure).
     private init(float32 values: [Float], rows: Int, columns: Int) {
         self.rows = rows

@@ -31,6 +31,11 @@ public struct ProbeSet: SteerArtifact, Equatable {
     public struct Score: Sendable, Equatable, Codable {
         public var layer: Int
         public var evaluation: Evaluation
+        /// `--residualize length`: the AUROC with prompt length regressed out.
+        public var residualized: Residualized?
+        /// `--group-by`: the figures per group, and after leave-one-group-out refits.
+        public var groups: [GroupEvaluation]?
+        public var leaveOneGroupOut: [GroupEvaluation]?
 
         public var accuracy: Double { evaluation.accuracy }
         public var auroc: Double { evaluation.auroc }
@@ -40,7 +45,10 @@ public struct ProbeSet: SteerArtifact, Equatable {
             self.evaluation = evaluation
         }
 
-        enum CodingKeys: String, CodingKey { case layer }
+        enum CodingKeys: String, CodingKey {
+            case layer, residualized, groups
+            case leaveOneGroupOut = "leave_one_group_out"
+        }
 
         public init(from decoder: any Decoder) throws {
             layer = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .layer)
@@ -51,6 +59,9 @@ public struct ProbeSet: SteerArtifact, Equatable {
             try evaluation.encode(to: encoder)
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(layer, forKey: .layer)
+            try c.encodeIfPresent(residualized, forKey: .residualized)
+            try c.encodeIfPresent(groups, forKey: .groups)
+            try c.encodeIfPresent(leaveOneGroupOut, forKey: .leaveOneGroupOut)
         }
     }
 

@@ -107,16 +107,19 @@ public enum Metrics {
     /// The threshold `calibration` picks on labelled (held-out) scores.
     ///
     /// Among the ROC points: the highest F1 (`maxF1`), the highest TPR − FPR
-    /// (`youden`), or the highest TPR whose FPR is at most the target (`fpr`). Ties
+    /// (`youden`), or the highest TPR whose FPR is at most the target (`fpr`); for `platt`, the score
+    /// where the fitted probability is one half. Ties
     /// go to the higher, more conservative threshold. The threshold is a score value,
     /// so rows scoring exactly it are flagged.
     public static func threshold(_ calibration: Calibration, positive: [Double], negative: [Double]) throws -> Double {
+        if calibration == .platt { return try PlattScaling.fit(positive: positive, negative: negative).midpoint }
         let points = try roc(positive: positive, negative: negative)
         let objective: (ROCPoint) -> Double
         switch calibration {
         case .maxF1: objective = { $0.confusion.f1 }
         case .youden: objective = { $0.tpr - $0.fpr }
         case .fpr(let target): objective = { $0.fpr <= target ? $0.tpr : -1 }
+        case .platt: objective = { _ in 0 }  // handled above
         }
         var best = points[0]
         for point in points.dropFirst() where objective(point) > objective(best) { best = point }

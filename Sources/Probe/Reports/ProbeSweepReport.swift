@@ -1,3 +1,5 @@
+import Steering
+
 /// What `steer probe train` and `steer probe eval` report: accuracy and AUROC per layer, on the
 /// training rows and (when given) held-out rows, and the best layer by the held-out figures.
 public struct ProbeSweepReport: Sendable, Equatable, Codable {
@@ -13,9 +15,11 @@ public struct ProbeSweepReport: Sendable, Equatable, Codable {
     public var bins: Int?
     /// The bootstrap behind the intervals, when drawn.
     public var bootstrap: BootstrapSummary?
+    /// `{"length": …}`: the figures of the token count as the score (`probe eval --baseline length`).
+    public var baseline: [String: Evaluation]?
 
     enum CodingKeys: String, CodingKey {
-        case c, position, train, validation, layers, out, bins, bootstrap
+        case c, position, train, validation, layers, out, bins, bootstrap, baseline
         case bestLayer = "best_layer"
     }
 
@@ -38,5 +42,47 @@ public struct ProbeSweepReport: Sendable, Equatable, Codable {
         self.bins = bins
         self.bootstrap = bootstrap
         bestLayer = ProbeSet.best(evaluation).map { evaluation[$0].layer }
+    }
+
+    /// `steer probe eval`: every figure of every layer's probe on labelled rows, with what `confounds`
+    /// asks beside it (the length baseline at the top level; per layer the residualized AUROC, the
+    /// per-group figures and leave-one-group-out refits at the saved C).
+    public static func evaluate(
+        _ probes: ProbeSet, positive: Activations, negative: Activations, bins: Int = 15, confounds: ConfoundRequest = .init(),
+        bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
+    ) throws -> ProbeSweepReport {
+        let decisions = (positive: try probes.decisions(positive, options: options), negative: try probes.decisions(negative, options: options))
+        var scores = try probes.evaluate(decisions: decisions, bins: bins, bootstrap: bootstrap, workers: options.workers)
+        var report = ProbeSweepReport(evaluation: scores, bins: bins, bootstrap: bootstrap.map(BootstrapSummary.init))
+        let perLayer = probes.probes.indices.map { (positive: decisions.positive[$0], negative: decisions.negative[$0]) }
+        if confounds.lengthBaseline || confounds.residualizeLength {
+            let tokens = try confounds.tokens(positive: positive, negative: negative)
+            if confounds.lengthBaseline {
+                report.baseline = [
+                    "length": try LengthConfound.baseline(
+                        positive: tokens.eval.positive, negative: tokens.eval.negative, training: tokens.training, bootstrap: bootstrap,
+                        workers: options.workers)
+                ]
+            }
+            if confounds.residualizeLength {
+                let training = try confounds.trainingRows()
+                let (plus, minus) = (
+                    try probes.decisions(training.positive, options: options), try probes.decisions(training.negative, options: options)
+                )
+                let residualized = try LengthConfound.residualized(
+                    scores: perLayer, tokens: tokens.eval,
+                    training: probes.probes.indices.map { (plus[$0] + minus[$0], tokens.training.positive + tokens.training.negative) },
+                    bootstrap: bootstrap, workers: options.workers)
+                for i in scores.indices { scores[i].residualized = residualized[i] }
+            }
+        }
+        if let field = confounds.groupBy {
+            let (groups, left) = try GroupEvaluation.probeGroups(
+                probes, field: field, decisions: perLayer, positive: positive, negative: negative, training: confounds.trainingRows(),
+                bootstrap: bootstrap, options: options)
+            for i in scores.indices { (scores[i].groups, scores[i].leaveOneGroupOut) = (groups[i], left[i]) }
+        }
+        report.layers = scores
+        return report
     }
 }

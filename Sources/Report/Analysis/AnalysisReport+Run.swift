@@ -22,7 +22,7 @@ extension AnalysisReport {
         ] {
             guard let path, let split else { continue }
             let sets = [split.atP, split.atQ].compactMap { $0 }.map { side ? $0.positive : $0.negative }
-            inputs.append(try InputFile(role: role, activations: sets, prompts: PromptTexts.load(for: path)?.file, options: options))
+            inputs.append(try InputFile(role: role, activations: sets, prompts: try PromptTexts.load(for: path)?.file, options: options))
         }
 
         // 2. Separation per position.

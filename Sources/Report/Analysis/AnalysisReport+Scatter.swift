@@ -39,7 +39,7 @@ extension AnalysisReport {
         ] {
             let xs = try xSide.selecting(slots: [slot]).project(onto: [up], options).first ?? []
             let ys = try ySide.selecting(slots: [slot]).project(onto: [uq], options).first ?? []
-            let texts = path.flatMap { PromptTexts.load(for: $0) }?.texts
+            let texts = try path.flatMap { try PromptTexts.load(for: $0) }?.texts
             if texts == nil, let path { notes.append("no prompts file beside \(path): the scatter shows row numbers only") }
             for (i, (x, y)) in zip(xs, ys).enumerated() {
                 let row = xSide.rowOffset + i

@@ -6,8 +6,8 @@ extension DecoderModel {
     /// their stored dtype. Throws one line naming the file at fault: a missing or unsupported
     /// config, a shard that does not match its index, a missing tensor, a wrong shape or dtype.
     public static func load(_ path: String) throws -> DecoderModel {
+        let config = try DecoderConfig.read(path + "/" + ModelDirectory.configName)
         let directory = try ModelDirectory.open(path)
-        let config = try DecoderConfig.read(directory.configPath)
         let loader = WeightLoader(directory: directory)
         return config.family == .gpt2 ? try loadGPT2(loader, config) : try loadLlamaLike(loader, config)
     }

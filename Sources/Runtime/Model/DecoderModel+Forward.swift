@@ -20,7 +20,7 @@ extension DecoderModel {
         let starts = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }.dropLast().map { $0 }
         let n = lengths.reduce(0, +)
         let positions = lengths.flatMap { (0..<$0).map(Int32.init) }
-        let workspace = Workspace(model: self, tokens: n)
+        let workspace = Workspace(model: self, tokens: n, threads: threads)
         defer { workspace.release() }
         let (h, x) = (workspace.hidden, workspace.normed)
         embed(prompts.flatMap { $0 }, positions: positions, into: h, scratch: x)
@@ -108,10 +108,16 @@ extension DecoderModel {
         let inner = c.intermediateSize
         let gu = workspace.gateUp
         block.gateUp.apply(x, rows: n, into: gu, ldy: block.gateUp.outputs, scratch: workspace.scratch)
-        switch (c.activation, c.family == .gpt2) {
-        case (_, true): steer_gelu_mul(gu, nil, n, inner, inner, gu, inner)
-        case (.silu, false): steer_silu_mul(gu, gu + inner, n, inner, 2 * inner, gu, 2 * inner)
-        case (.geluTanh, false): steer_gelu_mul(gu, gu + inner, n, inner, 2 * inner, gu, 2 * inner)
+        let ld = block.gateUp.outputs
+        let shared = UncheckedPointer(gu)
+        let (gpt2, activation) = (c.family == .gpt2, c.activation)
+        Self.forRowChunks(n, threads: workspace.threads) { rows in
+            let g = shared.pointer + rows.lowerBound * ld
+            switch (activation, gpt2) {
+            case (_, true): steer_gelu_mul(g, nil, rows.count, inner, ld, g, ld)
+            case (.silu, false): steer_silu_mul(g, g + inner, rows.count, inner, ld, g, ld)
+            case (.geluTanh, false): steer_gelu_mul(g, g + inner, rows.count, inner, ld, g, ld)
+            }
         }
         block.down.apply(gu, rows: n, ldx: block.gateUp.outputs, into: x, ldy: d, scratch: workspace.scratch)
         if let norm = block.postMLPNorm { norm.apply(x, rows: n, stride: d, into: x) }
@@ -155,6 +161,16 @@ extension DecoderModel {
                     Int32(qWidth))
             }
         }
+    }
+}
+
+extension DecoderModel {
+    /// Runs `body` on `threads` contiguous shares of `rows` rows, in parallel (one share when the
+    /// batch is small): for the element-wise kernels, whose rows are independent.
+    static func forRowChunks(_ rows: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        let shares = rows >= 64 ? max(1, threads) : 1
+        guard shares > 1 else { return body(0..<rows) }
+        parallelFor(shares) { s in body((rows * s / shares)..<(rows * (s + 1) / shares)) }
     }
 }
 

@@ -102,6 +102,20 @@ public struct SteerMetadata: Sendable, Equatable {
         public static let editCoef = "steer.edit_coef"
         public static let editFromSlot = "steer.edit_from_slot"
         public static let editUnchangedSlots = "steer.edit_unchanged_slots"
+        public static let plattSlope = "steer.platt_slope"
+        public static let plattIntercept = "steer.platt_intercept"
+        /// The model a detector trained on text read (its directory, `model_type`, and the SHA-256 of its
+        /// `config.json` and tokenizer files), and the template and positions it was read with.
+        public static let model = "steer.model"
+        public static let modelType = "steer.model_type"
+        public static let modelConfigSHA256 = "steer.model_config_sha256"
+        public static let tokenizerSHA256 = "steer.tokenizer_sha256"
+        public static let template = "steer.template"
+        public static let positions = "steer.positions"
+        /// What `steer capture` records: the prompt file, the system message, and the capture recipe (JSON).
+        public static let promptsFile = "steer.prompts_file"
+        public static let system = "steer.system"
+        public static let capture = "steer.capture"
     }
 
     /// `steer.kind` (nil: missing or not a kind steer knows).

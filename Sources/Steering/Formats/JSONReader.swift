@@ -19,24 +19,24 @@
 ///
 /// Every problem is a ``Failure`` whose message ends with `at byte N`; the reader never traps on input.
 /// After a failure the reader's position is unspecified: stop reading.
-struct JSONReader {
+package struct JSONReader {
     /// Why the bytes are not acceptable JSON, e.g. `expected ',' or '}' but found '"' at byte 1234`.
-    struct Failure: Error, Equatable, Sendable, CustomStringConvertible {
+    package struct Failure: Error, Equatable, Sendable, CustomStringConvertible {
         /// One line, ending with `at byte N`.
-        let message: String
+        package let message: String
         /// The byte offset of the problem in the document.
-        let offset: Int
+        package let offset: Int
 
-        var description: String { message }
+        package var description: String { message }
     }
 
     /// The kind of a JSON value, told by its first byte.
-    enum Kind: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         case object, array, string, number, bool, null
     }
 
     /// The deepest nesting of arrays and objects accepted: 64 (a safetensors header needs 3).
-    static let maxDepth = 64
+    package static let maxDepth = 64
 
     private let bytes: [UInt8]
     private var position = 0
@@ -44,18 +44,18 @@ struct JSONReader {
     private var depth = 0
 
     /// A reader at the start of `bytes`, which are the whole document.
-    init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
     /// The byte offset of the next byte to read, for messages.
-    var offset: Int { position }
+    package var offset: Int { position }
 
     // MARK: - Reading
 
     /// Skips whitespace and tells the kind of the next value without reading it.
     /// Fails at the end of the input or on a byte that cannot start a value.
-    mutating func peekKind() throws -> Kind {
+    package mutating func peekKind() throws -> Kind {
         let (start, kind) = try withBytes { p, n in
             let i = Self.skipWhitespace(p, n, position)
             guard i < n, let kind = Self.kind(of: p[i]) else { throw Self.unexpected(p, n, i, expected: "a value") }
@@ -69,7 +69,7 @@ struct JSONReader {
     /// exactly the member's value, by reading it or with ``skipValue()`` (a value left unread is a failure).
     /// Fails on anything but an object, on a duplicate key (named in the message), and beyond ``maxDepth``.
     /// Errors thrown by `body` propagate unchanged.
-    mutating func readObject(_ body: (inout JSONReader, String) throws -> Void) throws {
+    package mutating func readObject(_ body: (inout JSONReader, String) throws -> Void) throws {
         try open(.object)
         defer { depth -= 1 }
         if try close(Self.closeBrace) { return }
@@ -102,7 +102,7 @@ struct JSONReader {
     /// Reads an array, calling `body(&self)` once per element in order; `body` must consume exactly one value,
     /// by reading it or with ``skipValue()``. Fails on anything but an array and beyond ``maxDepth``.
     /// Errors thrown by `body` propagate unchanged.
-    mutating func readArray(_ body: (inout JSONReader) throws -> Void) throws {
+    package mutating func readArray(_ body: (inout JSONReader) throws -> Void) throws {
         try open(.array)
         defer { depth -= 1 }
         if try close(Self.closeBracket) { return }
@@ -117,7 +117,7 @@ struct JSONReader {
 
     /// Reads a string, decoding its escapes (`\uXXXX` surrogate pairs included).
     /// Fails on anything but a string, and on lone surrogates, raw control characters and invalid UTF-8.
-    mutating func readString() throws -> String {
+    package mutating func readString() throws -> String {
         let (end, string) = try withBytes { p, n in
             let i = try Self.valueStart(p, n, position, .string, "a string")
             let (end, escaped) = try Self.scanString(p, n, i)
@@ -134,7 +134,7 @@ struct JSONReader {
     /// Reads a number written without fraction or exponent that fits in `Int` (`-0` is 0).
     /// Fails on anything but a number, with "is not an integer" for `1.0` or `1e5` and "is out of range"
     /// for integers beyond `Int`.
-    mutating func readInteger() throws -> Int {
+    package mutating func readInteger() throws -> Int {
         let (end, value) = try withBytes { p, n in
             let start = try Self.valueStart(p, n, position, .number, "an integer")
             let (end, integer) = try Self.scanNumber(p, n, start)
@@ -158,7 +158,7 @@ struct JSONReader {
 
     /// Reads any number as the nearest `Double`. Fails on anything but a number, and on numbers whose
     /// magnitude is too large for a finite `Double` (`1e400`); tiny ones round to zero as usual.
-    mutating func readNumber() throws -> Double {
+    package mutating func readNumber() throws -> Double {
         let (end, value) = try withBytes { p, n in
             let start = try Self.valueStart(p, n, position, .number, "a number")
             let end = try Self.scanNumber(p, n, start).end
@@ -173,7 +173,7 @@ struct JSONReader {
     }
 
     /// Reads `true` or `false`. Fails on anything else.
-    mutating func readBool() throws -> Bool {
+    package mutating func readBool() throws -> Bool {
         let (end, value) = try withBytes { p, n in
             let i = try Self.valueStart(p, n, position, .bool, "a boolean")
             if Self.matches(p, n, i, "true") { return (i + 4, true) }
@@ -185,7 +185,7 @@ struct JSONReader {
     }
 
     /// Reads `null`. Fails on anything else.
-    mutating func readNull() throws {
+    package mutating func readNull() throws {
         position = try withBytes { p, n in
             let i = try Self.valueStart(p, n, position, .null, "null")
             guard Self.matches(p, n, i, "null") else { throw Self.failure("invalid literal, expected null", at: i) }
@@ -197,14 +197,14 @@ struct JSONReader {
     /// except that duplicate keys in skipped objects are not detected. Nothing is materialised: no
     /// allocation, O(1) memory, no recursion; nesting beyond ``maxDepth`` (counting containers open
     /// through `readObject`/`readArray`) is a failure.
-    mutating func skipValue() throws {
+    package mutating func skipValue() throws {
         let depth = self.depth
         position = try withBytes { p, n in try Self.skip(p, n, position, outerDepth: depth) }
     }
 
     /// Checks that only whitespace remains (safetensors writers pad the header with spaces).
     /// Call after the top-level value has been read.
-    mutating func finish() throws {
+    package mutating func finish() throws {
         position = try withBytes { p, n in
             let i = Self.skipWhitespace(p, n, position)
             guard i == n else { throw Self.failure("unexpected \(Self.describe(p[i])) after the JSON value", at: i) }
@@ -655,7 +655,7 @@ struct JSONReader {
     }
 
     /// `text` in single quotes for a one-line message: control characters escaped, at most 80 characters.
-    static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         var out = "'"
         for (index, scalar) in text.unicodeScalars.enumerated() {
             if index == 80 {

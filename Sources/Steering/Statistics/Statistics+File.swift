@@ -83,6 +83,17 @@ extension Statistics: SteerArtifact {
         } catch {
             throw SteerError.format(path, "steer.sources is not a list of sources")
         }
+        // The sources account for every row, once each: merging relies on them to refuse double counting.
+        var covered = 0
+        for source in sources {
+            guard source.rowStart >= 0, source.rowStart <= source.rowEnd,
+                case (let sum, false) = covered.addingReportingOverflow(source.rowEnd - source.rowStart)
+            else { throw SteerError.format(path, "steer.sources gives rows \(source.rowStart)-\(source.rowEnd) of \(source.path), not a row range") }
+            covered = sum
+        }
+        guard covered == rows else {
+            throw SteerError.format(path, "steer.sources covers \(covered) rows, but steer.rows says \(rows)")
+        }
         let byName = Dictionary(file.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         func tensor(_ name: String, count: Int) throws -> [Double] {
             guard let info = byName[name] else { throw SteerError.format(path, "statistics file without tensor '\(name)'") }

@@ -15,7 +15,13 @@ extension Subspace {
         }
         let layers = try positive.slots.indices.map { i -> (vectors: [[Double]], report: SubspaceLayer) in
             guard let raw = positive.moments(i) else { throw SteerError(.value, file: files.0, "holds no Gram matrix for slot \(positive.slots[i])") }
-            return try layer(slot: positive.slots[i], moments: shifted(raw, by: means.negative[i]), width: positive.width, centered: centered, k: k)
+            do {
+                return try layer(
+                    slot: positive.slots[i], moments: shifted(raw, by: means.negative[i]), width: positive.width, centered: centered, k: k)
+            } catch let error as SteerError where error.file == nil {
+                // LAPACK fails only on moments no rows could give (a damaged or crafted file): name the files.
+                throw SteerError(error.kind, "\(files.0) and \(files.1), slot \(positive.slots[i]): \(error.message)")
+            }
         }
         var metadata = provenance(mode: .toMean, centered: centered, k: k, layers: layers, rows: positive.rows, width: positive.width)
         metadata[SteerMetadata.Key.nPos] = String(positive.rows)

@@ -1,0 +1,31 @@
+/// One prompt as a capture needs it: its instruction, the token ids of the rendered template, where
+/// the instruction ends among them, and what `*.prompts.json` records of it. (Sources/Tokenization
+/// makes these from instructions; the runtime itself reads token ids only.)
+public struct CapturePrompt: Sendable, Equatable {
+    /// The instruction as the prompt file gives it.
+    public let instruction: String
+    /// The rendered template's token ids (no special tokens added beyond the template's own).
+    public let ids: [Int32]
+    /// `t_inst`: the index of the token covering the instruction's last character.
+    public let instructionEnd: Int
+    /// Tokens of the instruction alone (`n_instruction_tokens` of `*.prompts.json`).
+    public let instructionTokenCount: Int
+    /// The text of the token at `t_inst` (`t_inst_token`).
+    public let instructionEndToken: String
+
+    public init(instruction: String, ids: [Int32], instructionEnd: Int, instructionTokenCount: Int, instructionEndToken: String) {
+        self.instruction = instruction
+        self.ids = ids
+        self.instructionEnd = instructionEnd
+        self.instructionTokenCount = instructionTokenCount
+        self.instructionEndToken = instructionEndToken
+    }
+
+    /// `t_post`: the last token of the prompt.
+    public var promptEnd: Int { ids.count - 1 }
+
+    /// The token index of `position`.
+    public func index(of position: CapturePosition) -> Int {
+        position == .inst ? instructionEnd : promptEnd
+    }
+}
