@@ -109,7 +109,9 @@ struct Capture: ParsableCommand {
         let progress = quiet || json ? nil : CaptureProgressLine()
         let summary = try ActivationCapture.run(
             model: decoder, prompts: encoded, firstRow: firstRow, options: options, to: out,
-            metadata: ["steer.template": template ?? "model", "steer.prompts_file": prompts].merging(system.map { ["steer.system": $0] } ?? [:]) {
+            metadata: [SteerMetadata.Key.template: template ?? "model", SteerMetadata.Key.promptsFile: prompts].merging(
+                system.map { [SteerMetadata.Key.system: $0] } ?? [:]
+            ) {
                 a, _ in a
             },
             progress: progress.map { line in { line.draw($0) } })

@@ -14,8 +14,10 @@ struct Steer: ParsableCommand {
         commandName: "steer",
         abstract: "Directions, separations and steering from saved language-model activations.",
         discussion: """
-            Activation files: .npy (v1–v3), .safetensors (one tensor per layer or one stacked tensor) \
-            and headerless little-endian .bin (give --dim and --dtype). The format is read from the bytes.
+            Activation files: .npy (v1–v3), .npz, .safetensors (one tensor per layer or one stacked \
+            tensor), torch .pt / .pth (read without running pickle code), llama.cpp control-vector \
+            GGUF (as directions) and headerless little-endian .bin (give --dim and --dtype). The \
+            format is read from the bytes.
             Shapes: [N, d], [N, L, d], [N, L, P, d], or per layer [N, d] / [N, P, d]; --layers and \
             --position select. Exit codes: 0 success, 1 bad input, 2 usage.
             """,
@@ -24,7 +26,7 @@ struct Steer: ParsableCommand {
             Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Erase.self, Orthogonalize.self,
             Diff.self, Capture.self,
             Stats.self, Merge.self, Guard.self, ProbeCommand.self, ReportCommand.self,
-            Export.self, Convert.self,
+            Export.self, Convert.self, Tokenize.self,
         ]
     )
 
@@ -35,6 +37,7 @@ struct Steer: ParsableCommand {
     static func main() {
         OpenBLASCoreType.ensure(for: CommandLine.arguments)
         BLASThreads.stopIdleThreads()  // they spin a core for 0.1 s at start; made again when a call wants them
+        SteerNotes.setHandler { standardError("steer: note: " + $0) }
         OpenInputs.rememberClosedInputs()  // one command per process: no output may replace anything it read
         do {
             var command = try parseAsRoot()
