@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "steer-cli",
             dependencies: [
-                "Steering", "Probe", "Report", "TerminalOutput", "Tokenization",
+                "Steering", "Probe", "Report", "Runtime", "TerminalOutput", "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

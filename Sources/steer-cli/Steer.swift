@@ -24,7 +24,7 @@ struct Steer: ParsableCommand {
             Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Erase.self, Orthogonalize.self,
             Diff.self,
             Stats.self, Merge.self, Guard.self, ProbeCommand.self, ReportCommand.self,
-            Export.self, Convert.self,
+            Export.self, Convert.self, Generate.self,
         ]
     )
 
