@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Charts", targets: ["Charts"]),
         .library(name: "Report", targets: ["Report"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
+        .library(name: "TextGuard", targets: ["TextGuard"]),
         .executable(name: "steer", targets: ["steer-cli"]),
         .executable(name: "steer-bench", targets: ["steer-bench"]),
     ],
@@ -33,9 +34,11 @@ let package = Package(
         .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels", "CZlib", "COpenSSL"], exclude: ["README.md"]),
         .target(name: "Probe", dependencies: ["Steering"], exclude: ["README.md"]),
         // The forward pass of Hugging Face decoder models on the CPU (OpenBLAS sgemm, C kernels), with hooks on the residual stream.
-        .target(name: "Runtime", dependencies: ["Steering", "CLinearAlgebra", "CKernels"]),
+        .target(name: "Runtime", dependencies: ["Steering", "CLinearAlgebra", "CKernels"], exclude: ["README.md"]),
         // Hugging Face tokenizers (tokenizer.json) and chat templates (a Jinja subset): exact token ids, t_inst and t_post.
         .target(name: "Tokenization", dependencies: ["Steering"], exclude: ["README.md"]),
+        // The Latent Guard on text: prompts through the runtime up to the guard's deepest slot, scored in memory.
+        .target(name: "TextGuard", dependencies: ["Steering", "Probe", "Runtime", "Tokenization"]),
         // Typed SVG charts (axes, lines, bands, histograms, scatter, heatmap): no dependency, reusable alone.
         .target(name: "Charts", exclude: ["README.md"]),
         // `steer report`: the whole analysis as one Codable value and one self-contained HTML page.
@@ -45,11 +48,11 @@ let package = Package(
             exclude: ["README.md"]
         ),
         // Tables, numbers, JSON and stderr lines shared by the two executables.
-        .target(name: "TerminalOutput"),
+        .target(name: "TerminalOutput", dependencies: ["Steering"]),
         .executableTarget(
             name: "steer-cli",
             dependencies: [
-                "Steering", "Probe", "Report", "Runtime", "TerminalOutput", "Tokenization",
+                "Steering", "Probe", "Report", "Runtime", "TerminalOutput", "Tokenization", "TextGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,7 +68,8 @@ let package = Package(
         .testTarget(name: "SteeringTests", dependencies: ["Steering", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Steering", "TestSupport"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["steer-cli", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["steer-cli", "TestSupport", "Runtime", "Tokenization"]),
+        .testTarget(name: "TextGuardTests", dependencies: ["TextGuard", "Probe", "Runtime", "Steering", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Steering", "TestSupport"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Charts", "Probe", "Steering", "TestSupport"]),

@@ -81,7 +81,7 @@ public struct Tokenizer: Sendable {
 
     /// The id of a token written exactly as in the vocabulary or the added tokens.
     public func id(of piece: String) -> Int32? {
-        if let id = model.vocabulary[piece] { return id }
+        if let id = model.vocabulary[TokenKey(piece)] { return id }
         let scalars = piece.unicodeScalars.map(\.value)
         return added.tokens.first { $0.content == scalars }?.id
     }

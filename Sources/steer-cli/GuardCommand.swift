@@ -3,6 +3,8 @@ import Foundation
 import Probe
 import Steering
 import TerminalOutput
+import TextGuard
+import Tokenization
 
 struct Guard: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,8 +47,11 @@ struct GuardTrain: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Harmful training activations.", valueName: "file")) var pos: String
-    @Option(help: ArgumentHelp("Harmless training activations.", valueName: "file")) var neg: String
+    @Option(help: ArgumentHelp("Harmful training activations.", valueName: "file")) var pos: String?
+    @Option(help: ArgumentHelp("Harmless training activations.", valueName: "file")) var neg: String?
+    @Option(help: ArgumentHelp("With --model: harmful training prompts (.txt, .jsonl or .json).", valueName: "file")) var harmful: String?
+    @Option(help: ArgumentHelp("With --model: harmless training prompts.", valueName: "file")) var harmless: String?
+    @OptionGroup var text: TextOptions
     @Option(help: ArgumentHelp("Where to save the guard (.safetensors); written atomically.", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("Decision threshold when not calibrating.", valueName: "α")) var alpha: Double = 0
     @Option(help: ArgumentHelp("Pick α on held-out rows: max-f1, youden, fpr=RATE or platt.", valueName: "method")) var calibrate: Calibration?
@@ -57,6 +62,10 @@ struct GuardTrain: ParsableCommand {
     @Flag(help: "Print the result as one JSON object.") var json = false
 
     func validate() throws {
+        try TextOptions.validateClasses(text: text, files: (pos, neg), prompts: (harmful, harmless), fileNames: "--pos/--neg")
+        if text.model != nil && calibrate != nil {
+            throw ValidationError("--calibrate works on activation files: capture the validation prompts with `steer capture` (not yet on text)")
+        }
         if calibrate != nil && (valPos == nil || valNeg == nil) {
             throw ValidationError("--calibrate needs --val-pos and --val-neg (held-out rows; the training rows are never used)")
         }
@@ -67,8 +76,9 @@ struct GuardTrain: ParsableCommand {
     }
 
     func run() throws {
+        guard let pos, let neg else { return try runOnText() }
         let selection = try input.selection()
-        if try classInputsAreStatistics(pos, neg) { return try runOnStatistics(selection) }
+        if try classInputsAreStatistics(pos, neg) { return try runOnStatistics(selection, pos, neg) }
         let positive = try Activations.open(pos, selection: selection)
         let negative = try Activations.open(neg, selection: selection)
         let options = input.streamOptions
@@ -98,7 +108,7 @@ struct GuardTrain: ParsableCommand {
 
     /// With --calibrate, α from the held-out rows (--val-pos, --val-neg, --val-rows) and their evaluation.
     private func calibrateIfAsked(_ model: inout LatentGuard) throws -> Evaluation? {
-        guard let method = calibrate, let valPos, let valNeg else { return nil }
+        guard let method = calibrate, let valPos, let valNeg, let pos else { return nil }
         var valInput = input
         valInput.rows = valRows
         let vp = try valInput.open(valPos, for: model.inputs(file: pos))
@@ -107,7 +117,7 @@ struct GuardTrain: ParsableCommand {
     }
 
     /// Centroids from statistics files; calibration (on held-out rows) works as usual, training metrics need rows.
-    private func runOnStatistics(_ selection: ActivationSelection) throws {
+    private func runOnStatistics(_ selection: ActivationSelection, _ pos: String, _ neg: String) throws {
         let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
         let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
         var model = try LatentGuard.fit(positive: positive, negative: negative, files: (pos, neg), alpha: alpha)
@@ -128,6 +138,35 @@ struct GuardTrain: ParsableCommand {
                 "  calibrated α = \(fixed(model.alpha, 6)) on held-out rows: accuracy \(fixed(validation.accuracy, 4)), AUROC \(fixed(validation.auroc, 4))"
             )
         }
+        print("\nwrote \(out)")
+    }
+
+    /// Centroids of the hidden states of the prompts at t_inst, the model's identity and template recorded.
+    private func runOnText() throws {
+        let model = text.model ?? ""
+        let harmful = harmful ?? ""
+        let harmless = harmless ?? ""
+        let slots: [Int]? =
+            switch try LayerSelection(parsing: input.layers) {
+            case .all: nil
+            case .slots(let list): list
+            }
+        let set = TextGuard.TrainingSet(
+            harmful: try PromptFile.read(harmful), harmless: try PromptFile.read(harmless), harmfulSource: harmful, harmlessSource: harmless)
+        let (detector, train) = try TextGuard.train(
+            model: model, set: set, slots: slots, alpha: alpha, template: text.template, batchSize: text.batch,
+            threads: input.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        try detector.write(to: out)
+        let report = GuardTrainingReport(guard: detector, out: out, train: train, validation: nil)
+        if json {
+            try printJSON(report)
+            return
+        }
+        print(
+            "steer guard train: \(detector.activeSlots.count) of \(detector.slots.count) layer slots, width \(detector.width), t_inst of \(model) (--template \(text.template ?? "model")), \(set.harmful.count) harmful × \(set.harmless.count) harmless prompts"
+        )
+        print("  α = \(detector.alpha) (given)\n")
+        print(evaluationTable([("train", train)]))
         print("\nwrote \(out)")
     }
 
@@ -153,16 +192,32 @@ struct GuardScore: ParsableCommand {
     )
 
     @Option(help: ArgumentHelp("A guard file from `steer guard train`.", valueName: "file")) var `guard`: String
-    @Option(help: ArgumentHelp("Activations to score.", valueName: "file")) var acts: String
+    @Option(help: ArgumentHelp("Activations to score.", valueName: "file")) var acts: String?
+    @Option(help: ArgumentHelp("With --model: prompts to score (.txt, .jsonl or .json).", valueName: "file")) var prompts: String?
+    @OptionGroup var text: TextOptions
     @OptionGroup var input: InputOptions
     @Flag(help: "One JSON object per row: {\"row\": …, \"score\": …, \"harmful\": …}.") var jsonl = false
 
+    func validate() throws {
+        if text.model != nil {
+            guard prompts != nil, acts == nil else { throw ValidationError("--model scores --prompts (text), not --acts") }
+        } else {
+            guard acts != nil, prompts == nil else { throw ValidationError("give --acts (activations), or --model with --prompts (text)") }
+        }
+    }
+
     func run() throws {
         let model = try LatentGuard.read(`guard`)
-        let activations = try input.open(acts, for: model.inputs(file: `guard`))
-        let scores = try model.score(activations, options: input.streamOptions)
+        let scores: [Double]
+        var first = 0
+        if let acts {
+            let activations = try input.open(acts, for: model.inputs(file: `guard`))
+            scores = try model.score(activations, options: input.streamOptions)
+            first = activations.rowOffset
+        } else {
+            scores = try text.textGuard(model, path: `guard`, threads: input.threads).scores(try PromptFile.read(prompts ?? ""))
+        }
         let verdicts = model.verdicts(scores)
-        let first = activations.rowOffset
         var out = ""
         out.reserveCapacity(scores.count * 48)
         if !jsonl { out += "row\tscore\tverdict\n" }
@@ -194,32 +249,61 @@ struct GuardEval: ParsableCommand {
             tpr_at_0_1pct_fpr, fpr_at_99tpr, fpr_at_95tpr, each M with M_ci [lo, hi]; confusion \
             ({tp, fp, tn, fn}), threshold, thresholds (per operating point), roc_hull ([{fpr, tpr, \
             threshold}], the ROC's convex hull).
+
+            Confounds, from the .prompts.json beside each file (record r describes row r): \
+            --baseline length adds the same figures for a detector that scores each row by its n_tokens \
+            ("baseline": {"length": …}); --residualize length the AUROC once a line score = a + b·n_tokens \
+            fitted on the training rows is subtracted ("residualized"); --group-by FIELD the figures per \
+            value of FIELD ("groups"; a group of one class is scored against every row of the other) and \
+            after refitting the guard without that group's training rows ("leave_one_group_out"). The \
+            training rows are the files the guard records, or --train-pos/--train-neg.
             """
     )
 
     @Option(help: ArgumentHelp("A guard file from `steer guard train`.", valueName: "file")) var `guard`: String
-    @Option(help: ArgumentHelp("Harmful activations.", valueName: "file")) var pos: String
-    @Option(help: ArgumentHelp("Harmless activations.", valueName: "file")) var neg: String
+    @Option(help: ArgumentHelp("Harmful activations.", valueName: "file")) var pos: String?
+    @Option(help: ArgumentHelp("Harmless activations.", valueName: "file")) var neg: String?
+    @Option(help: ArgumentHelp("With --model: harmful prompts (.txt, .jsonl or .json).", valueName: "file")) var harmful: String?
+    @Option(help: ArgumentHelp("With --model: harmless prompts.", valueName: "file")) var harmless: String?
+    @OptionGroup var text: TextOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var evaluationOptions: EvaluationOptions
     @OptionGroup var confounds: ConfoundOptions
     @Flag(help: "Print one JSON object.") var json = false
 
+    func validate() throws {
+        try TextOptions.validateClasses(text: text, files: (pos, neg), prompts: (harmful, harmless), fileNames: "--pos/--neg")
+        if text.model != nil && (confounds.baseline != nil || confounds.residualize != nil || confounds.groupBy != nil) {
+            throw ValidationError("--baseline, --residualize and --group-by read .prompts.json beside activation files: capture first")
+        }
+    }
+
     func run() throws {
         let model = try LatentGuard.read(`guard`)
-        let inputs = model.inputs(file: `guard`)
-        let positive = try input.open(pos, for: inputs)
-        let negative = try input.open(neg, for: inputs)
+        let report: GuardEvaluationReport
+        let rows: (Int, Int)
         let bootstrap = try evaluationOptions.settings()
-        let report = try GuardEvaluationReport.evaluate(
-            model, positive: positive, negative: negative, confounds: confounds.request(input, model: inputs, metadata: model.metadata),
-            bootstrap: bootstrap, options: input.streamOptions)
+        if let pos, let neg {
+            let inputs = model.inputs(file: `guard`)
+            let positive = try input.open(pos, for: inputs)
+            let negative = try input.open(neg, for: inputs)
+            report = try GuardEvaluationReport.evaluate(
+                model, positive: positive, negative: negative, confounds: confounds.request(input, model: inputs, metadata: model.metadata),
+                bootstrap: bootstrap, options: input.streamOptions)
+            rows = (positive.rowCount, negative.rowCount)
+        } else {
+            let scorer = try text.textGuard(model, path: `guard`, threads: input.threads)
+            let (plus, minus) = (try scorer.scores(try PromptFile.read(harmful ?? "")), try scorer.scores(try PromptFile.read(harmless ?? "")))
+            report = try GuardEvaluationReport.evaluate(
+                model, positiveScores: plus, negativeScores: minus, bootstrap: bootstrap, workers: input.streamOptions.workers)
+            rows = (plus.count, minus.count)
+        }
         if json {
             try printJSON(report)
             return
         }
         print(
-            "steer guard eval: \(`guard`) (α = \(model.alpha), \(model.activeSlots.count) layer slots) on \(positive.rowCount) pos × \(negative.rowCount) neg rows"
+            "steer guard eval: \(`guard`) (α = \(model.alpha), \(model.activeSlots.count) layer slots) on \(rows.0) pos × \(rows.1) neg rows"
         )
         print("")
         print(evaluationTable([("eval", report.evaluation)] + (report.baseline?["length"].map { [("length only", $0)] } ?? [])))

@@ -26,6 +26,16 @@ public struct GuardEvaluationReport: Sendable, Equatable, Encodable {
         try c.encodeIfPresent(leaveOneGroupOut, forKey: .leaveOneGroupOut)
     }
 
+    /// The guard's own figures on labelled rows already scored (the guard on text), with `bootstrap`
+    /// intervals on every figure.
+    public static func evaluate(
+        _ model: LatentGuard, positiveScores: [Double], negativeScores: [Double], bootstrap: Bootstrap.Settings? = nil, workers: Int = 1
+    ) throws -> GuardEvaluationReport {
+        let ranked = try model.ranked(positive: positiveScores, negative: negativeScores)
+        return GuardEvaluationReport(
+            evaluation: try Evaluation.evaluate([ranked], bootstrap: bootstrap, workers: workers)[0], bootstrap: bootstrap.map(BootstrapSummary.init))
+    }
+
     /// Scores `positive` and `negative` with `model` once and evaluates what `confounds` asks beside
     /// the guard's own figures; with `bootstrap`, intervals on every figure.
     public static func evaluate(
@@ -33,10 +43,8 @@ public struct GuardEvaluationReport: Sendable, Equatable, Encodable {
         bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
     ) throws -> GuardEvaluationReport {
         let scores = (positive: try model.score(positive, options: options), negative: try model.score(negative, options: options))
-        let ranked = try model.ranked(positive: scores.positive, negative: scores.negative)
-        var report = GuardEvaluationReport(
-            evaluation: try Evaluation.evaluate([ranked], bootstrap: bootstrap, workers: options.workers)[0],
-            bootstrap: bootstrap.map(BootstrapSummary.init))
+        var report = try evaluate(
+            model, positiveScores: scores.positive, negativeScores: scores.negative, bootstrap: bootstrap, workers: options.workers)
         if confounds.lengthBaseline || confounds.residualizeLength {
             let tokens = try confounds.tokens(positive: positive, negative: negative)
             if confounds.lengthBaseline {

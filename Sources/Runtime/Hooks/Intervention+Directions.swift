@@ -5,7 +5,7 @@ extension Intervention {
     /// directions file `file`, made orthonormal as ``Ablation`` does; `slot` may be omitted when
     /// the file holds one slot. Throws one line naming the file for a missing slot or another width.
     public static func ablationBasis(_ file: String, slot: Int?, model: DecoderModel) throws -> [[Float]] {
-        let set = try BasisSet.read(file)
+        let set = try DirectionSet.read(file)
         let (chosen, vectors) = try pick(set, slot: slot, file: file, width: model.config.hiddenSize)
         return try Ablation(directions: vectors, file: file, slot: chosen).basis.map { $0.map(Float.init) }
     }
@@ -16,7 +16,7 @@ extension Intervention {
     public static func addition(
         _ file: String, slot: Int?, coefficient: Double, positions: AdditionPositions, model: DecoderModel
     ) throws -> ResidualAddition {
-        let set = try BasisSet.read(file)
+        let set = try DirectionSet.read(file)
         let (chosen, vectors) = try pick(set, slot: slot, file: file, width: model.config.hiddenSize)
         guard vectors.count == 1 else {
             throw SteerError.shape(file, "holds a basis of \(vectors.count) vectors at layer \(chosen); addition takes one direction")
@@ -32,7 +32,7 @@ extension Intervention {
         return ResidualAddition(slot: hf, direction: vectors[0], coefficient: coefficient, positions: positions)
     }
 
-    private static func pick(_ set: BasisSet, slot: Int?, file: String, width: Int) throws -> (Int, [[Double]]) {
+    private static func pick(_ set: DirectionSet, slot: Int?, file: String, width: Int) throws -> (Int, [[Double]]) {
         guard set.width == width else { throw SteerError.shape(file, "has directions of width \(set.width); the model's d_model is \(width)") }
         let chosen: Int
         if let slot {
@@ -47,6 +47,6 @@ extension Intervention {
             throw SteerError.shape(
                 file, "has no direction for layer \(chosen) (it holds \(set.slots.count) slots, \(set.slots.first!)–\(set.slots.last!))")
         }
-        return (chosen, set.vectors[index])
+        return (chosen, set.bases[index])
     }
 }

@@ -39,7 +39,7 @@ extension DecoderModel {
         let past = ids.map { cache?.lengths[$0] ?? 0 }
         let positions = lengths.indices.flatMap { p in (0..<lengths[p]).map { Int32(past[p] + $0) } }
         let decoding = past.contains { $0 > 0 }
-        let workspace = Workspace(model: self, tokens: n)
+        let workspace = Workspace(model: self, tokens: n, threads: threads)
         defer { workspace.release() }
         let (h, x) = (workspace.hidden, workspace.normed)
         embed(tokens.flatMap { $0 }, positions: positions, into: h, scratch: x)
@@ -136,10 +136,16 @@ extension DecoderModel {
         let inner = c.intermediateSize
         let gu = workspace.gateUp
         block.gateUp.apply(x, rows: n, into: gu, ldy: block.gateUp.outputs, scratch: workspace.scratch)
-        switch (c.activation, c.family == .gpt2) {
-        case (_, true): steer_gelu_mul(gu, nil, n, inner, inner, gu, inner)
-        case (.silu, false): steer_silu_mul(gu, gu + inner, n, inner, 2 * inner, gu, 2 * inner)
-        case (.geluTanh, false): steer_gelu_mul(gu, gu + inner, n, inner, 2 * inner, gu, 2 * inner)
+        let ld = block.gateUp.outputs
+        let shared = UncheckedPointer(gu)
+        let (gpt2, activation) = (c.family == .gpt2, c.activation)
+        Self.forRowChunks(n, threads: workspace.threads) { rows in
+            let g = shared.pointer + rows.lowerBound * ld
+            switch (activation, gpt2) {
+            case (_, true): steer_gelu_mul(g, nil, rows.count, inner, ld, g, ld)
+            case (.silu, false): steer_silu_mul(g, g + inner, rows.count, inner, ld, g, ld)
+            case (.geluTanh, false): steer_gelu_mul(g, g + inner, rows.count, inner, ld, g, ld)
+            }
         }
         block.down.apply(gu, rows: n, ldx: block.gateUp.outputs, into: x, ldy: d, scratch: workspace.scratch)
         if let norm = block.postMLPNorm { norm.apply(x, rows: n, stride: d, into: x) }
@@ -188,6 +194,16 @@ extension DecoderModel {
                     out.pointer + s * qWidth + head * hd, Int32(qWidth))
             }
         }
+    }
+}
+
+extension DecoderModel {
+    /// Runs `body` on `threads` contiguous shares of `rows` rows, in parallel (one share when the
+    /// batch is small): for the element-wise kernels, whose rows are independent.
+    static func forRowChunks(_ rows: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        let shares = rows >= 64 ? max(1, threads) : 1
+        guard shares > 1 else { return body(0..<rows) }
+        parallelFor(shares) { s in body((rows * s / shares)..<(rows * (s + 1) / shares)) }
     }
 }
 

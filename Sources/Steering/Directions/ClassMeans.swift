@@ -13,6 +13,16 @@ public struct ClassMeans: Sendable {
     public let negativeCount: Int
     public let width: Int
 
+    /// Class means computed elsewhere (e.g. from hidden states in memory).
+    public init(slots: [Int], positive: [[Double]], negative: [[Double]], positiveCount: Int, negativeCount: Int, width: Int) {
+        self.slots = slots
+        self.positive = positive
+        self.negative = negative
+        self.positiveCount = positiveCount
+        self.negativeCount = negativeCount
+        self.width = width
+    }
+
     /// Streams both files once and averages each selected layer in Float64.
     ///
     /// The two sets may differ in format and dtype, never in width, layer set or
