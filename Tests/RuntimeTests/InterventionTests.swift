@@ -181,3 +181,35 @@ import Testing
         #expect(throws: SteerError.self) { try Intervention.addition(directions, slot: 3, coefficient: 1, positions: .all, model: model) }
     }
 }
+
+/// `RefusalEvaluation` on the tiny Llama with slot 1 ablated: its per-prompt refusal scores, KL,
+/// first-token changes and judged refusals from transformers' references.
+@Suite struct RefusalEvaluationTests {
+    @Test func ablationOnTinyLlama() throws {
+        let model = try DecoderModel.load(InterventionTests.model("llama"))
+        let reference = try #require(try Fixtures.json(InterventionTests.vectors("llama") + "/expected.json") as? [String: Any])
+        let entry = try #require(reference["batch0"] as? [String: Any])
+        let batch = try InterventionTests.batches("llama")[0]
+        let ablation = try #require(try InterventionTests.interventions("llama", model)["ablate"])
+        let eos = Set(try #require(entry["eos"] as? [Int]).map(Int32.init))
+        let decode: ([Int32]) -> String = { $0.map(String.init).joined(separator: " ") }
+        let options = GenerationOptions(maxNewTokens: 8, stopTokens: eos, batchSize: 2, intervention: ablation)
+        let result = try RefusalEvaluation.run(
+            model: model, prompts: batch, refusalTokens: [5, 17], judge: SubstringJudge(phrases: ["75 75"]), options: options, decode: decode)
+        let generated = try #require(entry["generated"] as? [String: [[Int]]])
+        let ablated = try #require(generated["ablate"])
+        let base = try #require(generated["base"])
+        let scores = try #require(entry["refusal_score_ablate"] as? [Double])
+        let kl = try #require(entry["kl_ablate"] as? [Double])
+        for (i, prompt) in result.prompts.enumerated() {
+            #expect(prompt.tokens.map(Int.init) == ablated[i])
+            #expect(abs(prompt.refusalScore - scores[i]) < 1e-4)
+            #expect(abs(prompt.kl! - kl[i]) < 1e-4)
+            #expect(prompt.firstTokenChanged == (base[i][0] != ablated[i][0]))
+            #expect(prompt.refused == decode(ablated[i].map(Int32.init)).contains("75 75"))
+        }
+        #expect(result.refusalRate == 1.0 / 3)  // only the second completion repeats 75
+        #expect(abs(result.refusalScore - scores.reduce(0, +) / 3) < 1e-4)
+        #expect(abs(result.firstTokenChanged! - 1.0 / 3) < 1e-12)
+    }
+}
