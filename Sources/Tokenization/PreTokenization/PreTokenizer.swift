@@ -24,7 +24,7 @@ indirect enum PreTokenizer: Sendable {
         case always, first, never
     }
 
-    nonisolated(unsafe) static let whitespaceRegex: SplitRegex = try! SplitRegex("\\w+|[^\\w\\s]+")
+    static let whitespaceRegex: SplitRegex = try! SplitRegex("\\w+|[^\\w\\s]+")
 
     /// Cuts every piece of `pieces` further.
     func apply(_ pieces: [NormalizedText]) throws -> [NormalizedText] {
