@@ -19,9 +19,9 @@ public struct Tokenizer: Sendable {
     /// Special tokens and the chat template from `tokenizer_config.json` (empty when there is none).
     public let config: TokenizerConfig
     private let model: BPEModel
-    private let added: AddedVocabulary
+    let added: AddedVocabulary
     private let normalizer: Normalizer?
-    private let preTokenizer: PreTokenizer?
+    let preTokenizer: PreTokenizer?
     private let postProcessor: PostProcessor
     private let tokens: [String]
 
@@ -57,6 +57,18 @@ public struct Tokenizer: Sendable {
         preTokenizer = file.preTokenizer
         postProcessor = file.postProcessor
         tokens = file.tokens
+    }
+
+    /// Whether the pre-tokenizer maps bytes to GPT-2's byte-level alphabet.
+    var usesByteLevel: Bool {
+        func has(_ p: PreTokenizer?) -> Bool {
+            switch p {
+            case .byteLevel: true
+            case .sequence(let parts): parts.contains { has($0) }
+            default: false
+            }
+        }
+        return has(preTokenizer)
     }
 
     /// The number of ids (the largest id + 1).
