@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Steering", dependencies: ["CLinearAlgebra", "CKernels", "CZlib", "COpenSSL"], exclude: ["README.md"]),
         .target(name: "Probe", dependencies: ["Steering"], exclude: ["README.md"]),
         // The forward pass of Hugging Face decoder models on the CPU (OpenBLAS sgemm, C kernels), with hooks on the residual stream.
-        .target(name: "Runtime", dependencies: ["Steering", "CLinearAlgebra", "CKernels"]),
+        .target(name: "Runtime", dependencies: ["Steering", "CLinearAlgebra", "CKernels"], exclude: ["README.md"]),
         // Hugging Face tokenizers (tokenizer.json) and chat templates (a Jinja subset): exact token ids, t_inst and t_post.
         .target(name: "Tokenization", dependencies: ["Steering"], exclude: ["README.md"]),
         // The Latent Guard on text: prompts through the runtime up to the guard's deepest slot, scored in memory.
@@ -63,11 +63,11 @@ let package = Package(
             exclude: ["README.md"]
         ),
         // Tables, numbers, JSON and stderr lines shared by the two executables.
-        .target(name: "TerminalOutput"),
+        .target(name: "TerminalOutput", dependencies: ["Steering"]),
         .executableTarget(
             name: "steer-cli",
             dependencies: [
-                "Steering", "Probe", "Report", "TerminalOutput", "Tokenization", "Runtime", "TextGuard",
+                "Steering", "Probe", "Report", "Runtime", "TerminalOutput", "Tokenization", "TextGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -57,6 +57,9 @@ let targets: [Target] = [
     Target(name: "prompts") { bytes in exercisePrompts(Scratch.write("rows.prompts.json", bytes)) },
     // A model directory's config.json or shard index, or an edited copy's recipe (byte 0 picks), orthogonalized.
     Target(name: "ortho") { bytes in exerciseOrthogonalize(bytes) },
+    // A tokenizer.json, then encodings; a chat template (the Jinja subset), then renderings and prompts.
+    Target(name: "tokenizer") { bytes in exerciseTokenizer(bytes) },
+    Target(name: "template") { bytes in exerciseChatTemplate(bytes) },
     // Option text: lines layers, rows, dim, dtype, threads, position, layout (an empty line: not given).
     Target(name: "flags") { bytes in
         var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

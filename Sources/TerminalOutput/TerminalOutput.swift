@@ -1,5 +1,6 @@
 // Terminal output shared by the steer and steer-bench executables: tables, numbers, JSON, stderr.
 import Foundation
+import Steering
 
 #if canImport(Glibc)
     import Glibc
@@ -8,10 +9,7 @@ import Foundation
 /// Prints an Encodable value as one JSON object on standard output.
 /// With `snakeCase`, Swift's camelCase property names become snake_case keys (`readS` → `read_s`).
 package func printJSON<T: Encodable>(snakeCase: Bool = false, _ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
-    let data = try encoder.encode(value)
+    let data = try JSONCoding.encoder(pretty: true, snakeCase: snakeCase).encode(value)
     print(String(decoding: data, as: UTF8.self))
 }
 

@@ -18,8 +18,8 @@ public struct ModelIdentity: Sendable, Equatable {
             tokenizerSHA256: try SHA256.hexDigest(ofFile: directory + "/tokenizer.json"))
     }
 
-    static let configKey = "steer.model_config_sha256"
-    static let tokenizerKey = "steer.tokenizer_sha256"
+    static let configKey = SteerMetadata.Key.modelConfigSHA256
+    static let tokenizerKey = SteerMetadata.Key.tokenizerSHA256
 
     /// The identity a guard file records, if it was trained on text.
     init?(metadata: [String: String]) {

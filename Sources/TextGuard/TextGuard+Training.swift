@@ -32,7 +32,7 @@ extension TextGuard {
         let slots = slots ?? Array(0..<model.slotCount)
         guard !set.harmful.isEmpty, !set.harmless.isEmpty else { throw SteerError(.value, "training needs harmful and harmless prompts") }
         func states(_ prompts: [String]) throws -> [[[Float]]] {
-            let encoded = try prompts.map(encoder.encode)
+            let encoded = try prompts.map { try encoder.encode($0) }
             return try stride(from: 0, to: encoded.count, by: max(1, batchSize)).flatMap { first in
                 let batch = encoded[first..<min(encoded.count, first + max(1, batchSize))]
                 return try HiddenStates.read(model, prompts: batch.map(\.ids), tokens: batch.map(\.tInst), slots: slots, threads: threads)
@@ -48,10 +48,10 @@ extension TextGuard {
         var detector = try LatentGuard.fit(
             means: means, positive: provenance(set.harmfulSource, plus.count), negative: provenance(set.harmlessSource, minus.count), alpha: alpha)
         detector.metadata.merge(try ModelIdentity(directory: directory).metadata) { _, new in new }
-        detector.metadata["steer.model"] = directory
-        detector.metadata["steer.model_type"] = model.config.modelType
-        detector.metadata["steer.template"] = template ?? "model"
-        detector.metadata["steer.positions"] = "t_inst"
+        detector.metadata[SteerMetadata.Key.model] = directory
+        detector.metadata[SteerMetadata.Key.modelType] = model.config.modelType
+        detector.metadata[SteerMetadata.Key.template] = template ?? "model"
+        detector.metadata[SteerMetadata.Key.positions] = "t_inst"
         let active = detector.activeSlots.compactMap { slots.firstIndex(of: $0) }
         let score = { (rows: [[[Float]]]) in rows.map { row in detector.score(states: active.map { row[$0] }) } }
         let train = try detector.recordTrainingMetrics(positiveScores: score(plus), negativeScores: score(minus))

@@ -53,9 +53,10 @@ public struct TextGuard: Sendable {
                 let what = trained.configSHA256 != identity.configSHA256 ? "config.json" : "tokenizer.json"
                 throw SteerError(
                     .value, file: guardPath,
-                    "the guard was trained on another model (\(detector.metadata["steer.model"] ?? "?")): \(model.path)/\(what) differs (SHA-256)")
+                    "the guard was trained on another model (\(detector.metadata[SteerMetadata.Key.model] ?? "?")): \(model.path)/\(what) differs (SHA-256)"
+                )
             }
-            let trainedTemplate = detector.metadata["steer.template"] ?? "model"
+            let trainedTemplate = detector.metadata[SteerMetadata.Key.template] ?? "model"
             guard trainedTemplate == name else {
                 throw SteerError(
                     .value, file: guardPath, "the guard was trained with --template \(trainedTemplate), not \(name): give the same template")

@@ -19,9 +19,9 @@ public struct Tokenizer: Sendable {
     /// Special tokens and the chat template from `tokenizer_config.json` (empty when there is none).
     public let config: TokenizerConfig
     private let model: BPEModel
-    private let added: AddedVocabulary
+    let added: AddedVocabulary
     private let normalizer: Normalizer?
-    private let preTokenizer: PreTokenizer?
+    let preTokenizer: PreTokenizer?
     private let postProcessor: PostProcessor
     private let tokens: [String]
 
@@ -59,6 +59,18 @@ public struct Tokenizer: Sendable {
         tokens = file.tokens
     }
 
+    /// Whether the pre-tokenizer maps bytes to GPT-2's byte-level alphabet.
+    var usesByteLevel: Bool {
+        func has(_ p: PreTokenizer?) -> Bool {
+            switch p {
+            case .byteLevel: true
+            case .sequence(let parts): parts.contains { has($0) }
+            default: false
+            }
+        }
+        return has(preTokenizer)
+    }
+
     /// The number of ids (the largest id + 1).
     public var vocabularySize: Int { tokens.count }
 
@@ -69,7 +81,7 @@ public struct Tokenizer: Sendable {
 
     /// The id of a token written exactly as in the vocabulary or the added tokens.
     public func id(of piece: String) -> Int32? {
-        if let id = model.vocabulary[piece] { return id }
+        if let id = model.vocabulary[TokenKey(piece)] { return id }
         let scalars = piece.unicodeScalars.map(\.value)
         return added.tokens.first { $0.content == scalars }?.id
     }

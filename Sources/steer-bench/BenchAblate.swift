@@ -44,8 +44,11 @@ struct BenchAblate: ParsableCommand {
         var generator = SplitMix64(seed: 11)
         let random = (0..<(k * width)).map { _ in Double(generator.next() >> 11) * 0x1p-53 - 0.5 }
         let q = try LinearAlgebra.orthonormalize(random, count: k, width: width).q
-        try BasisSet(slots: [0], vectors: [(0..<k).map { Array(q[($0 * width)..<(($0 + 1) * width)]) }], metadata: ["steer.kind": "basis"])
-            .write(to: basisPath)
+        try DirectionSet(
+            slots: [0], bases: [(0..<k).map { Array(q[($0 * width)..<(($0 + 1) * width)]) }],
+            metadata: [SteerMetadata.Key.kind: SteerMetadata.Kind.basis.rawValue]
+        )
+        .write(to: basisPath)
         let out = "\(dir)/ablate_out.safetensors"
         func steer(_ n: Int) throws -> Child { try Child.run(["ablate", "--directions", basisPath, "--acts", name(n), "--out", out]) }
         func best(_ body: () throws -> Child) rethrows -> Child? { try bestChild(`repeat`, body) }

@@ -54,7 +54,10 @@ struct BenchGuard: ParsableCommand {
         let model = LatentGuard(
             slots: Array(0..<layers), positiveCentroids: (0..<layers).map { _ in centroid() },
             negativeCentroids: (0..<layers).map { _ in centroid() }, alpha: 0, position: nil, width: width,
-            metadata: ["steer.kind": "latent_guard", "steer.alpha": "0.0", "steer.note": "steer-bench guard"])
+            metadata: [
+                SteerMetadata.Key.kind: SteerMetadata.Kind.latentGuard.rawValue, SteerMetadata.Key.alpha: "0.0",
+                SteerMetadata.Key.note: "steer-bench guard",
+            ])
         try model.write(to: guardPath)
         let bytes = (try? TensorFile.open(acts))?.storage.size ?? 0
 

@@ -47,7 +47,7 @@ struct BenchOrthogonalize: ParsableCommand {
         var generator = SplitMix64(seed: 5)
         try DirectionSet(
             slots: [1], vectors: [(0..<width).map { _ in Double(generator.next() >> 11) * 0x1p-53 - 0.5 }],
-            metadata: ["steer.kind": "directions", "steer.layer_convention": "hf_hidden_states"]
+            metadata: [SteerMetadata.Key.kind: SteerMetadata.Kind.directions.rawValue, SteerMetadata.Key.layerConvention: "hf_hidden_states"]
         ).write(to: directions)
         let out = "\(dir)/ortho_out"
         func steer(_ model: String, digests: Bool = true) throws -> Child {

@@ -48,11 +48,11 @@ struct BenchProbe: ParsableCommand {
         for w in weights { withUnsafeBytes(of: w.bitPattern.littleEndian) { bytes += $0 } }
         try bytes.write(to: coef)
         let sk = runPython(common.python, folder: common.scripts, "sklearn_probe.py", [pos, neg, coef])
-        let iterations = probes?.metadata["steer.iterations"]?.split(separator: ":").last.flatMap { Int($0) } ?? 0
+        let iterations = probes?.metadata[SteerMetadata.Key.iterations]?.split(separator: ":").last.flatMap { Int($0) } ?? 0
         let field: (Int) -> Double? = { i in sk.flatMap { $0.count > i ? $0[i] : nil } }
         let report = Report(
             rows: rows, width: width, steerS: steer, iterations: iterations,
-            steerGradientNorm: Double(probes?.metadata["steer.gradient_norms"]?.split(separator: ":").last ?? "") ?? .nan,
+            steerGradientNorm: Double(probes?.metadata[SteerMetadata.Key.gradientNorms]?.split(separator: ":").last ?? "") ?? .nan,
             sklearnDefaultS: field(0), sklearnDefaultMaxCoefDiff: field(1),
             sklearnTightS: field(2), sklearnTightMaxCoefDiff: field(3))
         if common.json {

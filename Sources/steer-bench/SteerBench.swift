@@ -19,7 +19,7 @@ struct SteerBench: ParsableCommand {
             """,
         subcommands: [
             BenchExtract.self, BenchGuard.self, BenchProbe.self, BenchSvd.self, BenchAblate.self, BenchLeace.self, BenchStats.self, BenchPt.self,
-            BenchOrthogonalize.self, BenchCapture.self, BenchIntervals.self,
+            BenchOrthogonalize.self, BenchCapture.self, BenchIntervals.self, BenchDiff.self, BenchTokenize.self,
         ]
     )
 

@@ -8,6 +8,9 @@ import TerminalOutput
 
 /// The reference scripts in Benchmarks/ at the package root.
 enum Scripts {
+    /// The package root these sources were built from.
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
     /// Benchmarks/ of the package these sources were built from: Sources/steer-bench/ → ../../Benchmarks.
     static let defaultFolder = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -42,22 +42,15 @@ struct Ablate: ParsableCommand {
     }
 
     func run() throws {
-        let basis = try BasisSet.read(directions)
+        let basis = try DirectionSet.read(directions)
         let sets = try EditTarget.open(
             edit.acts, selection: input.selection(), directions: basis, file: directions, fromSlot: fromSlot, allPositions: edit.allPositions)
         let rows = sets[0]
-        var orthonormalized: [Int] = []
-        let edits = try rows.slots.indices.map { index in
-            let ablation = try Ablation(
-                directions: EditTarget.vectors(basis, for: rows, layer: index, fromSlot: fromSlot), file: directions,
-                slot: fromSlot ?? rows.slots[index])
-            if ablation.orthonormalized { orthonormalized.append(fromSlot ?? rows.slots[index]) }
-            return try ablation.edit
-        }
-        var metadata = ["steer.edit": "ablate", "steer.edit_source": directions, "steer.edit_k": String(basis.k)]
-        if let fromSlot { metadata["steer.edit_from_slot"] = String(fromSlot) }
-        let summary = try ActivationEditor.rewrite(sets, edits: edits, to: edit.out, metadata: metadata, options: input.streamOptions)
-        let unique = Array(Set(orthonormalized)).sorted()
+        let plan = try DirectionEdits(
+            .ablate(fromSlot: fromSlot), directions: basis, file: directions, rows: rows, slotsNamed: input.layers != "all" || fromSlot != nil)
+        if let note = plan.unchangedNote(file: directions) { standardError("steer: " + note) }
+        let summary = try ActivationEditor.rewrite(sets, edits: plan.edits, to: edit.out, metadata: plan.metadata, options: input.streamOptions)
+        let unique = plan.orthonormalized
         if json {
             try printJSON(Report(summary: summary, k: basis.k, orthonormalized: unique, fromSlot: fromSlot))
             return

@@ -28,15 +28,12 @@ struct Add: ParsableCommand {
     }
 
     func run() throws {
-        let set = try DirectionSet.read(directions)
-        let basis = BasisSet(slots: set.slots, vectors: set.vectors.map { [$0] }, metadata: set.metadata)
-        let sets = try EditTarget.open(edit.acts, selection: input.selection(), directions: basis, file: directions, allPositions: edit.allPositions)
+        let set = try DirectionSet.read(directions).oneVectorPerSlot(file: directions)
+        let sets = try EditTarget.open(edit.acts, selection: input.selection(), directions: set, file: directions, allPositions: edit.allPositions)
         let rows = sets[0]
-        let edits = try rows.slots.indices.map { index in
-            try Addition.edit(direction: EditTarget.vectors(basis, for: rows, layer: index).first ?? [], coefficient: coef)
-        }
-        let metadata = ["steer.edit": "add", "steer.edit_source": directions, "steer.edit_coef": "\(coef)"]
-        let summary = try ActivationEditor.rewrite(sets, edits: edits, to: edit.out, metadata: metadata, options: input.streamOptions)
+        let plan = try DirectionEdits(.add(coefficient: coef), directions: set, file: directions, rows: rows, slotsNamed: input.layers != "all")
+        if let note = plan.unchangedNote(file: directions) { standardError("steer: " + note) }
+        let summary = try ActivationEditor.rewrite(sets, edits: plan.edits, to: edit.out, metadata: plan.metadata, options: input.streamOptions)
         if json {
             try printJSON(summary)
             return

@@ -88,7 +88,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         var wanted: [Int]?
         if case .slots(let list) = try LayerSelection(parsing: layers) { wanted = list }
-        var (a, singleA, usedA) = try BasisSet.read(first, position: position)
+        var (a, singleA, usedA) = try DirectionSet.read(first, position: position)
         if crossLayer {
             if position != nil, !usedA { throw ValidationError("--position applies to a file of one unnamed [positions, layers, width] tensor") }
             let report = try CrossLayerReport.compute(try directions(a, first, "--cross-layer"), file: first, slots: wanted)
@@ -96,7 +96,7 @@ struct Compare: ParsableCommand {
             return
         }
         guard let second else { throw ValidationError("give two direction files A B, or one with --cross-layer") }
-        var (b, singleB, usedB) = try BasisSet.read(second, position: position)
+        var (b, singleB, usedB) = try DirectionSet.read(second, position: position)
         if position != nil, !usedA, !usedB {
             throw ValidationError("--position applies to a file of one unnamed [positions, layers, width] tensor; neither file is one")
         }
@@ -120,11 +120,11 @@ struct Compare: ParsableCommand {
     }
 
     /// The set as one direction per slot; a basis of k > 1 is refused naming the file and `what` needs it.
-    private func directions(_ set: BasisSet, _ file: String, _ what: String) throws -> DirectionSet {
-        guard set.vectors.allSatisfy({ $0.count == 1 }) else {
+    private func directions(_ set: DirectionSet, _ file: String, _ what: String) throws -> DirectionSet {
+        guard set.k == 1 else {
             throw SteerError(.shape, file: file, "is a basis of \(set.k) vectors per slot; \(what) needs one direction per slot")
         }
-        return DirectionSet(slots: set.slots, vectors: set.vectors.compactMap(\.first), metadata: set.metadata)
+        return set
     }
 
     private func printTable(_ report: ComparisonReport, note: String? = nil) {

@@ -68,7 +68,8 @@ struct Diff: ParsableCommand {
         var lines = [
             "steer diff: \(s.edited) against \(s.base) (\(s.modelType)): \(s.unchanged) tensors unchanged, \(s.changed) changed, \(s.added) added, \(s.removed) removed"
         ]
-        let writers = report.tensors.filter { $0.status == .changed && $0.writer }
+        // In block order (the embeddings first), names within a block sorted.
+        let writers = report.tensors.filter { $0.status == .changed && $0.writer }.sorted { ($0.block ?? -1, $0.name) < ($1.block ?? -1, $1.name) }
         if !writers.isEmpty {
             lines.append(
                 "\(s.writersChanged) residual writers changed: \(s.projectionEdits) projection edits, \(s.additive) additive, \(s.notProjectionEdits) not a projection edit"

@@ -109,7 +109,10 @@ struct EraseApply: ParsableCommand {
             guard let e = set.eraser(slot: slot) else { throw SteerError(.shape, file: eraser, "has no eraser for layer slot \(slot)") }
             return try RowEdit(width: e.width, left: e.left.flatMap { $0 }, right: e.right.flatMap { $0 }, center: e.mean)
         }
-        let metadata = ["steer.edit": "erase", "steer.edit_source": eraser, "steer.edit_method": set.metadata["steer.method"] ?? "leace"]
+        let metadata = [
+            SteerMetadata.Key.edit: "erase", SteerMetadata.Key.editSource: eraser,
+            SteerMetadata.Key.editMethod: set.metadata[SteerMetadata.Key.method] ?? "leace",
+        ]
         let summary = try ActivationEditor.rewrite(sets, edits: edits, to: edit.out, metadata: metadata, options: input.streamOptions)
         if json {
             try printJSON(summary)

@@ -67,7 +67,7 @@ struct ConfoundOptions: ParsableArguments {
     func request(_ input: InputOptions, model: ModelInputs, metadata: [String: String]) throws -> ConfoundRequest {
         var request = ConfoundRequest(lengthBaseline: baseline == .length, residualizeLength: residualize == .length, groupBy: groupBy)
         guard request.needsTraining else { return request }
-        guard let pos = trainPos ?? metadata["steer.source_pos"], let neg = trainNeg ?? metadata["steer.source_neg"] else {
+        guard let pos = trainPos ?? metadata[SteerMetadata.Key.sourcePos], let neg = trainNeg ?? metadata[SteerMetadata.Key.sourceNeg] else {
             throw ValidationError("\(model.file) records no training files: give --train-pos and --train-neg")
         }
         var all = input
@@ -81,7 +81,7 @@ struct ConfoundOptions: ParsableArguments {
 func residualizedLine(_ r: Residualized, own: Double) -> String {
     let ci = r.aurocCI.map { $0.count == 2 ? " [\(fixed($0[0], 4)), \(fixed($0[1], 4))]" : "" } ?? ""
     return "AUROC with length regressed out: \(fixed(r.auroc, 4))\(ci) (the detector's own: \(fixed(own, 4)); "
-        + "fit on the training rows: score = \(String(format: "%.4g", r.fit.intercept)) + \(String(format: "%.4g", r.fit.slope))·n_tokens)"
+        + "fit on the training rows: score = \(String(format: "%.4g", r.fit.intercept)) \(r.fit.slope < 0 ? "−" : "+") \(String(format: "%.4g", abs(r.fit.slope)))·n_tokens)"
 }
 
 /// Per group: rows, AUROC and accuracy, and the same after a leave-one-group-out refit.

@@ -39,8 +39,8 @@ struct Export: ParsableCommand {
 
     func run() throws {
         guard scale.isFinite else { throw ValidationError("--scale must be a finite number") }
-        let set = try DirectionSet.read(directions)
-        let recorded = set.metadata["steer.layer_convention"].flatMap(LayerConvention.init(rawValue:))
+        let set = try DirectionSet.read(directions).oneVectorPerSlot(file: directions)
+        let recorded = set.metadata[SteerMetadata.Key.layerConvention].flatMap(LayerConvention.init(rawValue:))
         if let recorded, let convention, recorded != convention {
             throw SteerError(
                 .argument, file: directions, "records layer convention \(recorded.rawValue), but --convention says \(convention.rawValue)")

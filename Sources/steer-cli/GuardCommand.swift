@@ -249,6 +249,14 @@ struct GuardEval: ParsableCommand {
             tpr_at_0_1pct_fpr, fpr_at_99tpr, fpr_at_95tpr, each M with M_ci [lo, hi]; confusion \
             ({tp, fp, tn, fn}), threshold, thresholds (per operating point), roc_hull ([{fpr, tpr, \
             threshold}], the ROC's convex hull).
+
+            Confounds, from the .prompts.json beside each file (record r describes row r): \
+            --baseline length adds the same figures for a detector that scores each row by its n_tokens \
+            ("baseline": {"length": …}); --residualize length the AUROC once a line score = a + b·n_tokens \
+            fitted on the training rows is subtracted ("residualized"); --group-by FIELD the figures per \
+            value of FIELD ("groups"; a group of one class is scored against every row of the other) and \
+            after refitting the guard without that group's training rows ("leave_one_group_out"). The \
+            training rows are the files the guard records, or --train-pos/--train-neg.
             """
     )
 

@@ -20,7 +20,10 @@ struct InputOptions: ParsableArguments {
             valueName: "axes"))
     var layout: Layout = .auto
 
-    @Option(help: ArgumentHelp("Element type of raw .bin files (f32, f16, bf16, f64); bf16 also reads a .npy saved as '<V2'.", valueName: "type"))
+    @Option(
+        help: ArgumentHelp(
+            "Element type of raw .bin files (f32, f16, bf16, f64); bf16 also reads a .npy saved as '<V2'; in steer convert, the output's element type.",
+            valueName: "type"))
     var dtype: DType?
 
     @Option(help: ArgumentHelp("Row width of raw .bin files.", valueName: "d"))
@@ -34,6 +37,12 @@ struct InputOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Use only rows a-b of every input (inclusive, 0-based), e.g. to hold part of a file out.", valueName: "a-b"))
     var rows: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Layer convention of input files that record none (hf_hidden_states, block_output, block_input); recorded in what is written.",
+            valueName: "convention"))
+    var convention: LayerConvention?
 
     @Option(help: ArgumentHelp("Worker threads, 1-256 (default: all cores).", valueName: "n"))
     var threads: Int?
@@ -53,7 +62,7 @@ struct InputOptions: ParsableArguments {
         ActivationSelection(
             layers: try LayerSelection(parsing: layers), position: position, layout: layout,
             readOptions: TensorFile.ReadOptions(dtype: dtype, width: dim, maxExpansion: maxExpansion),
-            rows: try rows.map(ActivationSelection.parseRows))
+            rows: try rows.map(ActivationSelection.parseRows), convention: convention)
     }
 
     /// Threads as asked, and a progress line on stderr when it is a terminal and not `--quiet`.

@@ -29,7 +29,7 @@ struct Measure: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let set = try BasisSet.read(directions)
+        let set = try DirectionSet.read(directions)
         let model = ModelInputs(
             file: directions, slots: set.slots, position: try ModelInputs.position(in: set.metadata, file: directions), width: set.width)
         let positive = try input.open(pos, for: model)

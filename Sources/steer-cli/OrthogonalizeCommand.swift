@@ -75,6 +75,8 @@ struct Orthogonalize: ParsableCommand {
     @Option(help: ArgumentHelp("A Hugging Face model directory.", valueName: "dir")) var model: String?
     @Option(help: ArgumentHelp("A directions file from `steer extract`, or a basis from `steer svd`.", valueName: "file")) var directions: String?
     @Option(help: ArgumentHelp("Remove this slot's direction from every writer.", valueName: "slot")) var layer: Int?
+    @Option(help: ArgumentHelp("Layer convention of a directions file that records none.", valueName: "convention"))
+    var convention: LayerConvention?
     @Flag(help: "Edit each block's writers with the direction of its own output slot.") var perLayer = false
     @Option(help: ArgumentHelp("λ in W' = W − λ u uᵀ W: 1 removes the direction, below 0 adds it.", valueName: "λ")) var strength: Double = 1
     @Option(
@@ -160,6 +162,7 @@ struct Orthogonalize: ParsableCommand {
             strength: strength, attentionKernel: attention, mlpKernel: try mlpKernel.map(StrengthKernel.init(parsing:)) ?? attention,
             normPreservation: preservation, directionVariant: directionVariant.flatMap(DirectionVariant.init(rawValue:)) ?? .plain, force: force,
             digests: !noDigests, version: Steer.configuration.version, stream: stream)
+        options.convention = convention
         if !json { options.progress = { line in standardError("steer orthogonalize: " + line) } }
         if let asLora {
             guard let directions else { throw ValidationError("give --directions FILE") }
@@ -248,6 +251,11 @@ struct Orthogonalize: ParsableCommand {
                 ]
             }, leftAligned: [0])
         lines.append(table.render())
+        if let d = (try? DirectionSet.read(recipe.directionsFile))?.width, d > 0 {
+            lines.append(
+                "before: ‖uᵀW‖/‖W‖ of the unedited tensor; any random unit direction gives about 1/√d = \(String(format: "%.3g", 1 / Double(d).squareRoot())) (d = \(d))"
+            )
+        }
         if let worst = recipe.worst { lines.append("self-check: largest ‖uᵀW'‖/‖W‖ is \(sci(worst.residual)) (\(worst.name))") }
         if recipe.untiedOutputHead {
             lines.append(

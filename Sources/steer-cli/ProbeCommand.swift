@@ -111,6 +111,10 @@ struct ProbeEval: ParsableCommand {
             split as numpy.array_split), the Brier score and the log loss (as scikit-learn). Every figure \
             has a 95 % bootstrap interval (M_ci in --json). --jsonl prints instead one line per row and \
             layer: {"layer", "label" (1 = --pos row, 0 = --neg row), "row", "logit", "probability"}.
+
+            --baseline length, --residualize length and --group-by FIELD work as for `steer guard eval`: \
+            the baseline at the top level of --json, the residualized AUROC, the groups and the \
+            leave-one-group-out refits (at the saved C) in each layer's object.
             """)
 
     @Option(help: ArgumentHelp("A probe file from `steer probe train`.", valueName: "file")) var probe: String

@@ -35,7 +35,7 @@ struct Project: ParsableCommand {
     }
 
     func run() throws {
-        let basis = try BasisSet.read(directions)
+        let basis = try DirectionSet.read(directions)
         let rows = try EditTarget.open(acts, selection: input.selection(), directions: basis, file: directions)[0]
         let projection = try rows.project(on: basis, file: directions, input.streamOptions)
         if let out { try write(projection, to: out, rows: rows) }
@@ -85,10 +85,11 @@ struct Project: ParsableCommand {
         }
         let specs = projection.slots.map { TensorSpec(name: "layer.\($0)", dtype: .float64, shape: k == 1 ? [n] : [n, k]) }
         var metadata = [
-            "steer.kind": "projections", "steer.directions": directions, "steer.acts": acts, "steer.k": String(k),
-            "steer.position": rows.position.map(String.init) ?? "none", "steer.first_row": String(rows.rowOffset),
+            SteerMetadata.Key.kind: SteerMetadata.Kind.projections.rawValue, SteerMetadata.Key.directions: directions, SteerMetadata.Key.acts: acts,
+            SteerMetadata.Key.k: String(k),
+            SteerMetadata.Key.position: rows.position.map(String.init) ?? "none", SteerMetadata.Key.firstRow: String(rows.rowOffset),
         ]
-        if let convention = rows.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
+        if let convention = rows.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
         try TensorWriter.write(to: out, format: .safetensors, tensors: specs, metadata: metadata) { writer in
             for layer in 0..<l { try writer.append(projection.coordinates(layer: layer)) }
         }

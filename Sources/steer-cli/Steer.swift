@@ -14,17 +14,19 @@ struct Steer: ParsableCommand {
         commandName: "steer",
         abstract: "Directions, separations and steering from saved language-model activations.",
         discussion: """
-            Activation files: .npy (v1–v3), .safetensors (one tensor per layer or one stacked tensor) \
-            and headerless little-endian .bin (give --dim and --dtype). The format is read from the bytes.
+            Activation files: .npy (v1–v3), .npz, .safetensors (one tensor per layer or one stacked \
+            tensor), torch .pt / .pth (read without running pickle code), llama.cpp control-vector \
+            GGUF (as directions) and headerless little-endian .bin (give --dim and --dtype). The \
+            format is read from the bytes.
             Shapes: [N, d], [N, L, d], [N, L, P, d], or per layer [N, d] / [N, P, d]; --layers and \
             --position select. Exit codes: 0 success, 1 bad input, 2 usage.
             """,
         version: "0.1.0",
         subcommands: [
             Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Erase.self, Orthogonalize.self,
-            Diff.self,
+            Diff.self, Capture.self,
             Stats.self, Merge.self, Guard.self, ProbeCommand.self, ReportCommand.self,
-            Export.self, Convert.self, Serve.self,
+            Export.self, Convert.self, Tokenize.self, Generate.self, Evaluate.self, Serve.self,
         ]
     )
 
@@ -35,6 +37,7 @@ struct Steer: ParsableCommand {
     static func main() {
         OpenBLASCoreType.ensure(for: CommandLine.arguments)
         BLASThreads.stopIdleThreads()  // they spin a core for 0.1 s at start; made again when a call wants them
+        SteerNotes.setHandler { standardError("steer: note: " + $0) }
         OpenInputs.rememberClosedInputs()  // one command per process: no output may replace anything it read
         do {
             var command = try parseAsRoot()
@@ -92,12 +95,12 @@ struct Steer: ParsableCommand {
 /// OpenBLAS 0.3.21 does not recognise Zen 5 and often falls back to AVX2 kernels;
 /// `OPENBLAS_CORETYPE=SkylakeX` doubles SGEMM there, but it is read when the library
 /// loads, before `main`. So for the BLAS-heavy commands (probe, svd, compare, ablate, add, erase, report,
-/// orthogonalize, stats) on a CPU with
+/// orthogonalize, stats, capture) on a CPU with
 /// `avx512f`, steer sets it and re-executes itself once (a user's own setting wins).
 enum OpenBLASCoreType {
     static func ensure(for arguments: [String]) {
         guard let command = arguments.dropFirst().first,
-            ["probe", "svd", "compare", "ablate", "add", "erase", "report", "orthogonalize", "stats"].contains(command),
+            ["probe", "svd", "compare", "ablate", "add", "erase", "report", "orthogonalize", "stats", "capture"].contains(command),
             getenv("OPENBLAS_CORETYPE") == nil,
             let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
             info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ").contains("avx512f") == true

@@ -11,8 +11,8 @@ struct Svd: ParsableCommand {
         abstract: "A k-dimensional basis per layer from the SVD of difference vectors (or PCA of them).",
         discussion: """
             The rows D are difference vectors: with --paired, h⁺_i − h⁻_i (row i of each file belong \
-            together); with --to-mean, each positive row minus the negative mean. Default: paired when \
-            the row counts are equal, else to-mean. Uncentered SVD by default (its first vector is the \
+            together); with --to-mean (the default), each positive row minus the negative mean. Pairing is \
+            never inferred from equal row counts: say --paired when row i of both files are one prompt pair. Uncentered SVD by default (its first vector is the \
             shared direction); --centered gives PCA of the differences (how they vary). With --stack, \
             the rows are the vectors of several direction files at each slot they share.
 
@@ -42,7 +42,7 @@ struct Svd: ParsableCommand {
     @Option(help: ArgumentHelp("Positive-class activations (e.g. harmful prompts).", valueName: "file")) var pos: String?
     @Option(help: ArgumentHelp("Negative-class activations.", valueName: "file")) var neg: String?
     @Flag(help: "Pair row i of --pos with row i of --neg (equal row counts).") var paired = false
-    @Flag(help: "Subtract the negative mean from each positive row.") var toMean = false
+    @Flag(help: "Subtract the negative mean from each positive row (the default).") var toMean = false
     @Flag(help: "PCA: center the differences first.") var centered = false
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Direction files to stack instead of --pos/--neg.", valueName: "file"))
     var stack: [String] = []
@@ -83,7 +83,7 @@ struct Svd: ParsableCommand {
     }
 
     func run() throws {
-        let basis: BasisSet
+        let basis: DirectionSet
         let layers: [SubspaceLayer]
         var position: Int?
         if stack.isEmpty, let pos, let neg, try classInputsAreStatistics(pos, neg) {
@@ -99,16 +99,17 @@ struct Svd: ParsableCommand {
             let selection = try input.selection()
             let positive = try Activations.open(pos, selection: selection)
             let negative = try Activations.open(neg, selection: selection)
-            let mode: DifferenceMode? = paired ? .paired : toMean ? .toMean : nil
+            let mode: DifferenceMode = paired ? .paired : .toMean
             (basis, layers) = try Subspace.extract(
                 positive: positive, negative: negative, mode: mode, centered: centered, k: k, solver: randomized ? .randomized : .automatic,
                 rangeFinder: RangeFinder(powerIterations: powerIterations, oversampling: oversampling, seed: seed), options: input.streamOptions)
             position = positive.position
         } else {
-            (basis, layers) = try Subspace.stack(try stack.map(DirectionSet.read), files: stack, centered: centered, k: k)
+            (basis, layers) = try Subspace.stack(
+                try stack.map { try DirectionSet.read($0).oneVectorPerSlot(file: $0) }, files: stack, centered: centered, k: k)
         }
         if let out { try basis.write(to: out) }
-        let difference = basis.metadata["steer.difference"] ?? ""
+        let difference = basis.metadata[SteerMetadata.Key.difference] ?? ""
         if json {
             try printJSON(Report(difference: difference, centered: centered, k: k, position: position, out: out, layers: layers))
             return

@@ -2,6 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
+@testable import Steering
+
 /// `steer orthogonalize` as a user runs it: the report, the output directory, and bad input (one line
 /// naming the file, exit 1, nothing written).
 @Suite struct OrthogonalizeCLITests {
@@ -50,6 +52,9 @@ import Testing
         ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("self-check: largest ‖uᵀW'‖/‖W‖ is"))
+        // The "before" figure means nothing without what a random direction gives (issue 18).
+        let width = try DirectionSet.read(Self.directions).width
+        #expect(run.stdout.contains("about 1/√d = \(String(format: "%.3g", 1 / Double(width).squareRoot())) (d = \(width))"), "\(run.stdout)")
         #expect(run.stdout.contains("model.layers.0.self_attn.o_proj.weight (1+γ)"))
         #expect(run.stdout.contains("the head is written apart, unedited"))
         for name in ["model.safetensors", "config.json", "generation_config.json", "steer-recipe.json", "steer-recipe-directions.safetensors"] {

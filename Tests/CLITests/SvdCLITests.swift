@@ -13,7 +13,8 @@ import Testing
         let run = try CLITests.steer(["svd", "--pos", pos, "--neg", neg, "--position", "0", "--k", "3", "--out", out, "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
-        #expect(report?["difference"] as? String == "paired")
+        // Equal row counts no longer imply pairs (issue 18): the default is to-mean.
+        #expect(report?["difference"] as? String == "to_mean")
         let layers = try Fixtures.records(report?["layers"], "layers")
         #expect(layers.count == 4)
         for layer in layers {
@@ -23,7 +24,7 @@ import Testing
         }
         let inspect = try CLITests.steer(["inspect", out, "--json"])
         let meta = (try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])?["metadata"] as? [String: String]
-        #expect(meta?["steer.kind"] == "basis" && meta?["steer.k"] == "3" && meta?["steer.difference"] == "paired")
+        #expect(meta?["steer.kind"] == "basis" && meta?["steer.k"] == "3" && meta?["steer.difference"] == "to_mean")
         #expect(try CLITests.steer(["inspect", out]).stdout.contains("[3, 576]"))
         // A basis file is measured like a directions file, one row per basis vector.
         let measured = try CLITests.steer(["measure", "--directions", out, "--pos", pos, "--neg", neg, "--json"])

@@ -82,7 +82,7 @@ import Testing
         try MeanDifference.extract(positive: harmful, negative: harmless).directions.write(to: dirsPath)
 
         // --- README editing example begins
-        let basis = try BasisSet.read(dirsPath)  // directions, or a basis from Subspace.extract
+        let basis = try DirectionSet.read(dirsPath)  // directions, or a basis from Subspace.extract
         let rows = try EditTarget.open(harmfulPath, selection: .init(position: 0), directions: basis, file: dirsPath)
         let edits = try rows[0].slots.indices.map { i in
             try Ablation(directions: EditTarget.vectors(basis, for: rows[0], layer: i)).edit  // h − QQᵀh

@@ -50,6 +50,13 @@ import Testing
         #expect(guardSection.operatingPoints.map(\.name) == ["alpha_0", "max_f1", "youden", "fpr_1pct"])
         #expect(guardSection.histogram.positive.reduce(0, +) == 80 && guardSection.histogram.negative.reduce(0, +) == 80)
         #expect(guardSection.roc.first.map { $0.fpr == 0 && $0.tpr == 0 } == true)
+        // Intervals and operating points on the α = 0 figures; length from the prompts files beside the rows.
+        let alpha0 = try #require(guardSection.operatingPoints.first?.metrics)
+        #expect(alpha0.interval(.auroc).map { $0.low <= alpha0.auroc && alpha0.auroc <= $0.high } == true)
+        #expect(alpha0.thresholds?.count == 4 && alpha0.fprAt95TPR != nil)
+        let length = try #require(guardSection.lengthBaseline)
+        #expect(length.auroc > 0.5 && guardSection.residualized?.aurocCI?.count == 2)
+        #expect(ReportPage.render(report, figures: []).contains("Prompt length alone"))
         let detectors = try #require(report.detectors)
         #expect(detectors.layers.count == 4 && detectors.layers.allSatisfy { $0.probeAuroc != nil && $0.projectionAuroc != nil })
         let scatter = try #require(report.scatter)

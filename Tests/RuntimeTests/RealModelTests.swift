@@ -16,15 +16,6 @@ import Testing
         FileManager.default.fileExists(atPath: modelPath + "/config.json") && Fixtures.sharedData != nil
     }
 
-    /// Float32 rounded to BF16 (nearest, ties to even), widened back.
-    static func bfloat16(_ x: Float) -> Float {
-        let bits = x.bitPattern
-        return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000)
-    }
-
-    /// The spacing of BF16 values at `x` (8 significant bits).
-    static func bfloat16Step(_ x: Double) -> Double { x == 0 ? 0 : pow(2, floor(log2(abs(x))) - 7) }
-
     @Test(arguments: ["harmful", "harmless"]) func reproducesSharedCapture(_ split: String) throws {
         guard Self.available else {
             print("note: \(Self.modelPath) or ../shared/data absent: SmolLM2 reproduction skipped (make it with scripts/make-smollm2)")
@@ -37,7 +28,7 @@ import Testing
         let tensors = Dictionary(uniqueKeysWithValues: file.tensors.map { ($0.name, $0) })
         let model = try DecoderModel.load(Self.modelPath)
         let d = model.config.hiddenSize
-        var (values, different, outside) = (0, 0, 0)
+        var comparison = CaptureComparison()
         for first in stride(from: 0, to: prompts.count, by: 16) {
             let batch = Array(prompts[first..<min(prompts.count, first + 16)])
             try model.forward(batch, threads: 2) { slot, states in
@@ -47,18 +38,12 @@ import Testing
                         let row = states.row(prompt: p, position: position)
                         let start = ((first + p) * 2 + k) * d
                         let want = reference[start..<start + d]
-                        let norm = want.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                        for (a, b) in zip(row, want) {
-                            values += 1
-                            if Double(Self.bfloat16(a)) != b { different += 1 }
-                            if abs(Double(a) - b) > max(Self.bfloat16Step(b), 2e-6 * norm) { outside += 1 }
-                        }
+                        comparison.add(row, want)
                     }
                 }
             }
         }
-        print("SmolLM2 \(split): \(different) of \(values) values not bit-identical in BF16, \(outside) beyond one BF16 step")
-        #expect(outside == 0)
-        #expect(Double(different) <= 0.005 * Double(values))
+        print("SmolLM2 \(split): \(comparison.description)")
+        #expect(comparison.reproduces)
     }
 }

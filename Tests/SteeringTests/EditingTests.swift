@@ -41,9 +41,9 @@ import Testing
     @Test func projectionOfDirectionsMatchesNumpy() throws {
         let r = try Self.reference("project_dirs")
         let rows = try EditTarget.open(
-            Fixtures.vectors("synthetic/pos_f32.npy"), selection: .init(), directions: BasisSet.read(Self.dirs), file: Self.dirs)[0]
+            Fixtures.vectors("synthetic/pos_f32.npy"), selection: .init(), directions: DirectionSet.read(Self.dirs), file: Self.dirs)[0]
         #expect(rows.position == 1)  // from the directions' steer.position
-        let projection = try rows.project(on: BasisSet.read(Self.dirs), file: Self.dirs, StreamOptions(workers: 3, tileBytes: 512))
+        let projection = try rows.project(on: DirectionSet.read(Self.dirs), file: Self.dirs, StreamOptions(workers: 3, tileBytes: 512))
         let expected = try Self.flat(r["projection"], "projection")
         let fractions = try Self.flat(r["fraction"], "fraction")
         #expect(projection.k == 1 && projection.slots == [0, 1, 2] && projection.rows == 37)
@@ -59,7 +59,7 @@ import Testing
     /// A basis that is not orthonormal is orthonormalized (QR, signs kept) before its coordinates are taken.
     @Test func projectionOfANonOrthonormalBasisMatchesNumpy() throws {
         let r = try Self.reference("project_basis")
-        let basis = try BasisSet.read(Self.basis)
+        let basis = try DirectionSet.read(Self.basis)
         let rows = try EditTarget.open(Fixtures.vectors("synthetic/pos_f32.npy"), selection: .init(position: 0), directions: basis, file: Self.basis)[
             0]
         let projection = try rows.project(on: basis, file: Self.basis)
@@ -78,12 +78,12 @@ import Testing
     /// Runs one editing case and compares the whole output file with numpy: edited values to the output
     /// dtype's rounding, everything else exactly (copied byte for byte).
     func check(
-        _ name: String, edit: (BasisSet, Activations, Int) throws -> RowEdit, directions: String, allPositions: Bool, fromSlot: Int? = nil,
+        _ name: String, edit: (DirectionSet, Activations, Int) throws -> RowEdit, directions: String, allPositions: Bool, fromSlot: Int? = nil,
         selection: ActivationSelection = .init()
     ) throws {
         let r = try Self.reference(name)
         let input = Fixtures.vectors(try Fixtures.require(r["input"], as: String.self, "input"))
-        let basis = try BasisSet.read(directions)
+        let basis = try DirectionSet.read(directions)
         let sets = try EditTarget.open(
             input, selection: selection, directions: basis, file: directions, fromSlot: fromSlot, allPositions: allPositions)
         let output = try Fixtures.temporaryDirectory() + "/out" + (input.hasSuffix(".npy") ? ".npy" : ".safetensors")

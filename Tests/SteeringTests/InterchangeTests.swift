@@ -96,7 +96,7 @@ import Testing
         for (block, slot) in [(1, 2), (2, 3), (4, 5)] {
             Self.expectClose(set.vector(slot: slot) ?? [], try Fixtures.numbers(reference[String(block)], "direction.\(block)"), "\(name) \(block)")
         }
-        _ = try TensorFile.open(Self.path(name), kind: "directions", describedAs: "directions")
+        _ = try TensorFile.open(Self.path(name), kind: .directions)
     }
 
     @Test func exportedControlVectorReadsBack() throws {

@@ -129,7 +129,7 @@ import Testing
 
     /// A rank-2 basis: each row projected off `â`, the rows orthonormalized again.
     @Test func projectedBasisMatchesTorch() throws {
-        let basis = try BasisSet.read(Fixtures.vectors("orthogonalize/basis.safetensors"))
+        let basis = try DirectionSet.read(Fixtures.vectors("orthogonalize/basis.safetensors"))
         let path = try Fixtures.temporaryDirectory() + "/basis_means.safetensors"
         try basis.write(to: path, means: try ClassMeanTensors.read(Self.withMeans))
         let recipe = try OrthogonalizationTests().check(
@@ -145,7 +145,7 @@ import Testing
             model: model, directions: Self.withMeans, choice: .slot(1), out: dir + "/first", options: .init(directionVariant: .biprojected))
         let side = try ClassMeanTensors.read(dir + "/first/" + OrthogonalizationRecipe.directionsName)
         #expect(Set(side.negative.keys) == [0, 1, 2] && side.positive.isEmpty)
-        #expect(try BasisSet.read(dir + "/first/" + OrthogonalizationRecipe.directionsName).slots == [1])
+        #expect(try DirectionSet.read(dir + "/first/" + OrthogonalizationRecipe.directionsName).slots == [1])
         let saved = try WeightOrthogonalizer.readRecipe(dir + "/first/" + OrthogonalizationRecipe.fileName)
         #expect(saved.directionVariant == .biprojected)
         let again = try WeightOrthogonalizer.replay(recipe: dir + "/first/" + OrthogonalizationRecipe.fileName, model: model, out: dir + "/second")
@@ -227,7 +227,7 @@ import Testing
         let withMeans = try DirectionSet.read(Self.withMeans)
         #expect(withMeans.slots == plain.slots && withMeans.vectors == plain.vectors)
         #expect(withMeans.metadata[ClassMeanTensors.metadataKey] == "mean.positive.{slot},mean.negative.{slot}")
-        let (set, single, _) = try BasisSet.read(Self.withMeans, position: nil)
+        let (set, single, _) = try DirectionSet.read(Self.withMeans, position: nil)
         #expect(set.slots == [0, 1, 2, 3] && !single)
         let means = try ClassMeanTensors.read(Self.withMeans)
         #expect(Set(means.positive.keys) == [0, 1, 2, 3] && Set(means.negative.keys) == [0, 1, 2, 3])

@@ -10,7 +10,7 @@ import Testing
     static let names = ["real_p0_paired", "real_p0_to_mean", "real_p0_paired_centered", "real_p1_to_mean_centered"]
 
     static func run(_ name: String, finder: RangeFinder, workers: Int = 2) throws -> (
-        reference: [String: Any], basis: BasisSet, layers: [SubspaceLayer], k: Int
+        reference: [String: Any], basis: DirectionSet, layers: [SubspaceLayer], k: Int
     ) {
         let r = try SubspaceTests.reference(name)
         let mode = try #require(DifferenceMode(rawValue: try Fixtures.require(r["mode"], as: String.self, "mode")))
@@ -42,7 +42,7 @@ import Testing
     func defaultsAreCloseToExact(name: String) throws {
         let run = try Self.run(name, finder: RangeFinder())
         let expected = try Fixtures.records(run.reference["layers"], "layers")
-        for (got, (e, vectors)) in zip(run.layers, zip(expected, run.basis.vectors)) where !got.degenerate {
+        for (got, (e, vectors)) in zip(run.layers, zip(expected, run.basis.bases)) where !got.degenerate {
             let sigma = try Fixtures.numbers(e["singular_values"], "singular_values")
             for i in 0..<run.k { #expect(abs(got.singularValues[i] - sigma[i]) <= 1e-6 * sigma[i], "slot \(got.layer) σ\(i)") }
             let explained = try Fixtures.numbers(e["explained"], "explained")
@@ -62,7 +62,7 @@ import Testing
         let b = try Self.run("real_p0_paired", finder: RangeFinder(powerIterations: 2, seed: 7), workers: 5)
         let c = try Self.run("real_p0_paired", finder: RangeFinder(powerIterations: 2, seed: 8), workers: 1)
         #expect(a.basis == b.basis && a.layers == b.layers)
-        #expect(a.basis.vectors != c.basis.vectors)
+        #expect(a.basis.bases != c.basis.bases)
     }
 
     @Test func orthonormalizeMatchesItsContract() throws {

@@ -126,7 +126,7 @@ import Testing
             for (a, b) in zip(stats.layers, rows.layers) {
                 for (x, y) in zip(a.singularValues, b.singularValues) { #expect(abs(x - y) <= 1e-9 * max(1, y), "σ \(x) vs \(y)") }
             }
-            for (a, b) in zip(stats.basis.vectors, rows.basis.vectors) {
+            for (a, b) in zip(stats.basis.bases, rows.basis.bases) {
                 for (u, v) in zip(a, b) { #expect(Fixtures.relativeError(u, v) <= 1e-7, "basis vector \(Fixtures.relativeError(u, v))") }
             }
         }

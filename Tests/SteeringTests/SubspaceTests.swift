@@ -12,11 +12,11 @@ import Testing
 
     /// Every figure of every layer against the reference: basis vectors to 1e-8, singular values to
     /// 1e-9 of the largest (they come from the eigenvalues of DᵀD), fractions, rank and cosine.
-    static func compare(_ layers: [SubspaceLayer], _ basis: BasisSet, _ reference: [String: Any], k: Int) throws {
+    static func compare(_ layers: [SubspaceLayer], _ basis: DirectionSet, _ reference: [String: Any], k: Int) throws {
         let expected = try Fixtures.records(reference["layers"], "layers")
         #expect(layers.map(\.layer) == (try expected.map { Int(try Fixtures.number($0["layer"], "layer")) }))
         #expect(basis.slots == layers.map(\.layer))
-        for (got, (e, vectors)) in zip(layers, zip(expected, basis.vectors)) {
+        for (got, (e, vectors)) in zip(layers, zip(expected, basis.bases)) {
             let degenerate = try Fixtures.require(e["degenerate"], as: Bool.self, "degenerate")
             #expect(got.degenerate == degenerate, "slot \(got.layer)")
             #expect(vectors.count == k)
@@ -103,12 +103,12 @@ import Testing
         let one = try Subspace.extract(positive: pos, negative: neg, k: 3, options: StreamOptions(workers: 1, tileBytes: 4096))
         let seven = try Subspace.extract(positive: pos, negative: neg, k: 3, options: StreamOptions(workers: 7, tileBytes: 4096))
         #expect(one.basis == seven.basis && one.layers == seven.layers)
-        #expect(one.basis.metadata["steer.difference"] == "paired")  // equal row counts: paired by default
+        #expect(one.basis.metadata["steer.difference"] == "to_mean")  // equal row counts do not make pairs
         let path = try Fixtures.temporaryDirectory() + "/basis.safetensors"
         try one.basis.write(to: path)
-        let back = try BasisSet.read(path)
+        let back = try DirectionSet.read(path)
         #expect(back.slots == one.basis.slots && back.k == 3 && back.width == 576)
-        for (a, b) in zip(back.vectors, one.basis.vectors) { for (x, y) in zip(a, b) { #expect(Fixtures.relativeError(x, y) <= 1e-7) } }
+        for (a, b) in zip(back.bases, one.basis.bases) { for (x, y) in zip(a, b) { #expect(Fixtures.relativeError(x, y) <= 1e-7) } }
     }
 
     @Test func badRequestsAreClearErrors() throws {
@@ -140,7 +140,7 @@ import Testing
         let neg = try Activations.open(paths[1])
         for centered in [false, true] {
             let (basis, layers) = try Subspace.extract(positive: pos, negative: neg, centered: centered, k: 2)
-            let v = basis.vectors[0]
+            let v = basis.bases[0]
             #expect(v.count == 2 && layers[0].singularValues.count == 2)
             let dot = zip(v[0], v[1]).reduce(0) { $0 + $1.0 * $1.1 }
             #expect(abs(dot) < 1e-9 && abs(LinearAlgebra.norm(v[0]) - 1) < 1e-9 && abs(LinearAlgebra.norm(v[1]) - 1) < 1e-9)

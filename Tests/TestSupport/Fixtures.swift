@@ -87,6 +87,16 @@ public enum Fixtures {
         return list
     }
 
+    /// Two sequences compared element by element: `zip(a, b)` after checking that both hold the
+    /// same, non-zero number of elements (a bare `zip` stops at the shorter, so an empty or
+    /// truncated result would pass every comparison). Tests compare through this, never a bare `zip`.
+    public static func pairs<A: Collection, B: Collection>(_ a: A, _ b: B) throws -> Zip2Sequence<A, B> {
+        guard a.count == b.count, !a.isEmpty else {
+            throw MissingReference(description: "compared sequences hold \(a.count) and \(b.count) elements; expected the same non-zero count")
+        }
+        return zip(a, b)
+    }
+
     /// Largest |a − b| over `‖b‖` (absolute when `b` is zero).
     /// Infinite when the lengths differ, so a mismatch fails the comparison instead of trapping.
     public static func relativeError(_ a: [Double], _ b: [Double]) -> Double {

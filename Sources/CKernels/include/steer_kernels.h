@@ -109,6 +109,9 @@ struct steer_writeback *steer_writeback_start(int fd);
 /// Stops and frees the thread (NULL: nothing).
 void steer_writeback_stop(struct steer_writeback *w);
 
+// Allocations of 1 MB and more mapped and unmapped (mallopt M_MMAP_THRESHOLD; nothing off Linux).
+void steer_map_large_allocations(void);
+
 /// copy_file_range(2): copies `count` bytes between files in the kernel, advancing both offsets.
 /// Returns the bytes copied, 0 at end of input, or -1 with errno set (ENOSYS, EXDEV, EINVAL: fall back).
 long steer_copy_file_range(int in_fd, long long *in_offset, int out_fd, long long *out_offset, unsigned long count);

@@ -38,11 +38,9 @@ public struct PromptRecords: Sendable {
                 .io, file: activations,
                 "has no prompts file beside it (looked for \(candidates(for: activations).first ?? "<stem>.prompts.json"))")
         }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-            throw SteerError(.io, file: file, "cannot be read: \(error.localizedDescription)")
-        }
-        guard let list = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [Any] else {
+        // Read like every other input (a FIFO or a directory refused without blocking), at most 1 GB.
+        let data = Data(try ReadOnlyFile.contents(of: file, limit: 1 << 30, what: "a prompts file"))
+        guard !data.isEmpty, let list = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [Any] else {
             throw SteerError(.format, file: file, "is not a JSON list of prompt records")
         }
         var records: [[String: JSONScalar]] = []

@@ -10,7 +10,7 @@ import Steering
 /// `μ⁺`, `μ⁻` are the centroids of harmful and harmless training activations at one
 /// token position (`t_inst` in the paper). Slots whose centroids coincide or vanish
 /// carry no signal and are skipped (and listed), never turned into NaN.
-public struct LatentGuard: Sendable, Equatable {
+public struct LatentGuard: SteerArtifact, Equatable {
     /// Layer slots the guard was trained on, increasing.
     public var slots: [Int]
     /// μ⁺ per slot, stored as Float32 exactly as saved (so a loaded guard scores identically).
@@ -89,21 +89,21 @@ public struct LatentGuard: Sendable, Equatable {
             throw SteerError(.value, "every selected layer slot is degenerate (identical or zero centroids): nothing to score with")
         }
         var metadata: [String: String] = [
-            "steer.kind": "latent_guard",
-            "steer.score": "mean over active slots of cos(h, mu_pos) - cos(h, mu_neg); harmful iff score >= alpha",
-            "steer.layers": means.slots.map(String.init).joined(separator: ","),
-            "steer.position": positive.position.map(String.init) ?? "none",
-            "steer.alpha": String(alpha),
-            "steer.calibration": "none",
-            "steer.n_pos": String(positive.rows),
-            "steer.n_neg": String(negative.rows),
-            "steer.width": String(means.width),
-            "steer.source_pos": positive.path,
-            "steer.source_neg": negative.path,
+            SteerMetadata.Key.kind: SteerMetadata.Kind.latentGuard.rawValue,
+            SteerMetadata.Key.score: "mean over active slots of cos(h, mu_pos) - cos(h, mu_neg); harmful iff score >= alpha",
+            SteerMetadata.Key.layers: means.slots.map(String.init).joined(separator: ","),
+            SteerMetadata.Key.position: positive.position.map(String.init) ?? "none",
+            SteerMetadata.Key.alpha: String(alpha),
+            SteerMetadata.Key.calibration: "none",
+            SteerMetadata.Key.nPos: String(positive.rows),
+            SteerMetadata.Key.nNeg: String(negative.rows),
+            SteerMetadata.Key.width: String(means.width),
+            SteerMetadata.Key.sourcePos: positive.path,
+            SteerMetadata.Key.sourceNeg: negative.path,
         ]
-        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
         if !guardModel.skippedSlots.isEmpty {
-            metadata["steer.skipped_layers"] = guardModel.skippedSlots.map(String.init).joined(separator: ",")
+            metadata[SteerMetadata.Key.skippedLayers] = guardModel.skippedSlots.map(String.init).joined(separator: ",")
         }
         guardModel.metadata = metadata
         return guardModel
@@ -132,14 +132,14 @@ public struct LatentGuard: Sendable, Equatable {
     public mutating func recordTrainingMetrics(positiveScores: [Double], negativeScores: [Double], workers: Int = 1) throws -> Evaluation {
         let evaluation = try Evaluation.evaluate([try ranked(positive: positiveScores, negative: negativeScores)], bootstrap: nil, workers: workers)[
             0]
-        metadata["steer.train_metrics"] = try Self.json(evaluation)
+        metadata[SteerMetadata.Key.trainMetrics] = try Self.json(evaluation)
         return evaluation
     }
 
     /// The metrics recorded on the training rows, if any.
-    public var trainingMetrics: Evaluation? { Self.evaluation(metadata["steer.train_metrics"]) }
+    public var trainingMetrics: Evaluation? { Self.evaluation(metadata[SteerMetadata.Key.trainMetrics]) }
     /// The metrics recorded on the validation rows when α was calibrated, if any.
-    public var validationMetrics: Evaluation? { Self.evaluation(metadata["steer.validation_metrics"]) }
+    public var validationMetrics: Evaluation? { Self.evaluation(metadata[SteerMetadata.Key.validationMetrics]) }
 
     private static func evaluation(_ text: String?) -> Evaluation? {
         text.flatMap { try? JSONDecoder().decode(Evaluation.self, from: Data($0.utf8)) }
@@ -156,18 +156,18 @@ public struct LatentGuard: Sendable, Equatable {
         let minus = try score(negative, options: options)
         if calibration == .platt {
             let map = try PlattScaling.fit(positive: plus, negative: minus)
-            metadata["steer.platt_slope"] = String(map.slope)
-            metadata["steer.platt_intercept"] = String(map.intercept)
+            metadata[SteerMetadata.Key.plattSlope] = String(map.slope)
+            metadata[SteerMetadata.Key.plattIntercept] = String(map.intercept)
         }
         let threshold = try platt?.midpoint ?? Metrics.threshold(calibration, positive: plus, negative: minus)
         guard threshold.isFinite else { throw SteerError(.value, "calibration gave a non-finite threshold (\(threshold))") }
         alpha = threshold
         let evaluation = Evaluation(try ranked(positive: plus, negative: minus))
-        metadata["steer.alpha"] = String(alpha)
-        metadata["steer.calibration"] = calibration.description
-        metadata["steer.calibration_pos"] = positive.path
-        metadata["steer.calibration_neg"] = negative.path
-        metadata["steer.validation_metrics"] = try Self.json(evaluation)
+        metadata[SteerMetadata.Key.alpha] = String(alpha)
+        metadata[SteerMetadata.Key.calibration] = calibration.description
+        metadata[SteerMetadata.Key.calibrationPos] = positive.path
+        metadata[SteerMetadata.Key.calibrationNeg] = negative.path
+        metadata[SteerMetadata.Key.validationMetrics] = try Self.json(evaluation)
         return evaluation
     }
 
@@ -175,7 +175,8 @@ public struct LatentGuard: Sendable, Equatable {
 
     /// The Platt map to probabilities recorded by `--calibrate platt` (`steer.platt_slope`, `steer.platt_intercept`).
     public var platt: PlattScaling? {
-        guard let a = metadata["steer.platt_slope"].flatMap(Double.init), let b = metadata["steer.platt_intercept"].flatMap(Double.init),
+        guard let a = metadata[SteerMetadata.Key.plattSlope].flatMap(Double.init),
+            let b = metadata[SteerMetadata.Key.plattIntercept].flatMap(Double.init),
             a > 0, a.isFinite, b.isFinite
         else { return nil }
         return PlattScaling(slope: a, intercept: b)
@@ -227,8 +228,8 @@ public struct LatentGuard: Sendable, Equatable {
     /// Saves the guard: F32 tensors `pos.layer.{slot}` and `neg.layer.{slot}`, plus `__metadata__`; atomically.
     public func write(to path: String) throws {
         var meta = metadata
-        meta["steer.kind"] = "latent_guard"
-        meta["steer.alpha"] = String(alpha)
+        meta[SteerMetadata.Key.kind] = SteerMetadata.Kind.latentGuard.rawValue
+        meta[SteerMetadata.Key.alpha] = String(alpha)
         let specs = slots.flatMap { slot in
             ["pos", "neg"].map { TensorSpec(name: "\($0).layer.\(slot)", dtype: .float32, shape: [width]) }
         }
@@ -244,8 +245,8 @@ public struct LatentGuard: Sendable, Equatable {
     /// new guard: a finite α, finite centroids of one width in pos/neg pairs, slot numbers in
     /// range, a valid `steer.position`, and at least one slot that is not degenerate.
     public static func read(_ path: String) throws -> LatentGuard {
-        let file = try TensorFile.open(path, kind: "latent_guard", describedAs: "guard")
-        guard let alphaText = file.metadata["steer.alpha"], alphaText.allSatisfy({ "0123456789+-.eE".contains($0) }),
+        let file = try TensorFile.open(path, kind: .latentGuard)
+        guard let alphaText = file.metadata[SteerMetadata.Key.alpha], alphaText.allSatisfy({ "0123456789+-.eE".contains($0) }),
             let alpha = Double(alphaText), alpha.isFinite
         else {
             throw SteerError(.format, file: path, "steer.alpha is missing or not a finite number")
@@ -289,8 +290,6 @@ public struct LatentGuard: Sendable, Equatable {
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try JSONCoding.encoder().encode(value), as: UTF8.self)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Steering
 
 /// Per-layer probes trained together, as `steer probe train` saves them.
-public struct ProbeSet: Sendable, Equatable {
+public struct ProbeSet: SteerArtifact, Equatable {
     public var probes: [LinearProbe]
     /// Inverse regularisation strength (scikit-learn's `C`).
     public var c: Double
@@ -14,7 +14,7 @@ public struct ProbeSet: Sendable, Equatable {
 
     /// Slots whose fit stopped at the iteration cap before reaching its tolerance (a smaller C usually helps).
     public var unconvergedSlots: [Int] {
-        (metadata["steer.unconverged_layers"] ?? "").split(separator: ",").compactMap { Int($0) }
+        (metadata[SteerMetadata.Key.unconvergedLayers] ?? "").split(separator: ",").compactMap { Int($0) }
     }
 
     public init(probes: [LinearProbe], c: Double, position: Int?, width: Int, metadata: [String: String]) {
@@ -98,22 +98,22 @@ public struct ProbeSet: Sendable, Equatable {
             ? solvers.keys.first ?? ""
             : solvers.keys.sorted().map { "\($0) on layers \(solvers[$0, default: []].joined(separator: ","))" }.joined(separator: "; ")
         var metadata: [String: String] = [
-            "steer.kind": "logistic_probe",
-            "steer.method": "L2 logistic regression on standardised features, \(solver) in Float64",
-            "steer.solver": solver,
-            "steer.c": String(c),
-            "steer.layers": positive.slots.map(String.init).joined(separator: ","),
-            "steer.position": positive.position.map(String.init) ?? "none",
-            "steer.n_pos": String(positive.rowCount),
-            "steer.n_neg": String(negative.rowCount),
-            "steer.width": String(positive.width),
-            "steer.source_pos": positive.path,
-            "steer.source_neg": negative.path,
-            "steer.iterations": iterations.joined(separator: ","),
-            "steer.gradient_norms": gradients.joined(separator: ","),
+            SteerMetadata.Key.kind: SteerMetadata.Kind.logisticProbe.rawValue,
+            SteerMetadata.Key.method: "L2 logistic regression on standardised features, \(solver) in Float64",
+            SteerMetadata.Key.solver: solver,
+            SteerMetadata.Key.c: String(c),
+            SteerMetadata.Key.layers: positive.slots.map(String.init).joined(separator: ","),
+            SteerMetadata.Key.position: positive.position.map(String.init) ?? "none",
+            SteerMetadata.Key.nPos: String(positive.rowCount),
+            SteerMetadata.Key.nNeg: String(negative.rowCount),
+            SteerMetadata.Key.width: String(positive.width),
+            SteerMetadata.Key.sourcePos: positive.path,
+            SteerMetadata.Key.sourceNeg: negative.path,
+            SteerMetadata.Key.iterations: iterations.joined(separator: ","),
+            SteerMetadata.Key.gradientNorms: gradients.joined(separator: ","),
         ]
-        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
-        if !unconverged.isEmpty { metadata["steer.unconverged_layers"] = unconverged.joined(separator: ",") }
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
+        if !unconverged.isEmpty { metadata[SteerMetadata.Key.unconvergedLayers] = unconverged.joined(separator: ",") }
         return ProbeSet(probes: probes, c: c, position: positive.position, width: positive.width, metadata: metadata)
     }
 
@@ -170,8 +170,8 @@ public struct ProbeSet: Sendable, Equatable {
     /// Saves as safetensors: F64 `weight.layer.N`, `mean.layer.N`, `scale.layer.N` and `intercept.layer.N` per slot.
     public func write(to path: String) throws {
         var meta = metadata
-        meta["steer.kind"] = "logistic_probe"
-        meta["steer.c"] = String(c)
+        meta[SteerMetadata.Key.kind] = SteerMetadata.Kind.logisticProbe.rawValue
+        meta[SteerMetadata.Key.c] = String(c)
         let parts = probes.flatMap { p in
             [("weight", p.weights), ("mean", p.mean), ("scale", p.scale), ("intercept", [p.intercept])].map { name, values in
                 (TensorSpec(name: "\(name).layer.\(p.slot)", dtype: .float64, shape: [values.count]), values)
@@ -185,8 +185,8 @@ public struct ProbeSet: Sendable, Equatable {
     /// Loads a probe file written by ``write(to:)``, each probe checked as strictly as a fitted
     /// one (``LinearProbe/validate(file:)``), with a valid C, slot numbers and `steer.position`.
     public static func read(_ path: String) throws -> ProbeSet {
-        let file = try TensorFile.open(path, kind: "logistic_probe", describedAs: "probe")
-        guard let c = file.metadata["steer.c"].flatMap(Double.init), c > 0, c.isFinite else {
+        let file = try TensorFile.open(path, kind: .logisticProbe)
+        guard let c = file.metadata[SteerMetadata.Key.c].flatMap(Double.init), c > 0, c.isFinite else {
             throw SteerError(.format, file: path, "steer.c is missing or not a positive number")
         }
         var parts: [String: [Int: [Double]]] = [:]

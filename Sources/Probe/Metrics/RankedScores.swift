@@ -26,6 +26,10 @@ public struct RankedScores: Sendable {
     let flaggedGroups: Int
     /// The probability of each ranked place, when the scores have one.
     let probabilities: [Double]?
+    /// Per ranked place, `(p − y)²` and the log loss `−[y log p + (1 − y) log(1 − p)]` (p clipped
+    /// to [ε, 1 − ε]): computed once, so a resample only weighs them.
+    private let brierTerms: [Double]
+    private let lossTerms: [Double]
 
     /// Ranks `positive` and `negative` scores (and their probabilities, in the same row order).
     /// Throws when a score, a probability or the threshold is not finite.
@@ -50,9 +54,17 @@ public struct RankedScores: Sendable {
             guard p.count == all.count, p.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 }) else {
                 throw SteerError(.value, "probabilities must be one number in 0…1 per scored row")
             }
-            self.probabilities = order.map { p[$0] }
+            let ranked = order.map { p[$0] }
+            let y = order.map { $0 < positive.count ? 1.0 : 0.0 }
+            self.probabilities = ranked
+            brierTerms = ranked.indices.map { (ranked[$0] - y[$0]) * (ranked[$0] - y[$0]) }
+            lossTerms = ranked.indices.map {
+                let clipped = min(1 - Double.ulpOfOne, max(Double.ulpOfOne, ranked[$0]))
+                return y[$0] == 1 ? -Foundation.log(clipped) : -Foundation.log(1 - clipped)
+            }
         } else {
             self.probabilities = nil
+            (brierTerms, lossTerms) = ([], [])
         }
     }
 
@@ -146,13 +158,17 @@ public struct RankedScores: Sendable {
         let c = Confusion(
             truePositives: Int(tpAt), falseNegatives: positiveCount - Int(tpAt), falsePositives: Int(fpAt),
             trueNegatives: negativeCount - Int(fpAt))
-        let values: [(DetectorFigure, Double)] = [
-            (.accuracy, c.accuracy), (.precision, c.precision), (.recall, c.recall), (.f1, c.f1), (.fpr, c.falsePositiveRate),
-            (.auroc, positiveCount == 0 || negativeCount == 0 ? 0.5 : u / (nPos * nNeg)),
-            (.tprAt1pctFPR, tprAt1), (.tprAt01pctFPR, tprAt01), (.fprAt99TPR, fprAt99.isNaN ? 1 : fprAt99),
-            (.fprAt95TPR, fprAt95.isNaN ? 1 : fprAt95), (.cohenD, cohenD(weight)),
-        ]
-        for (figure, value) in values { out[figure.rawValue] = value }
+        out[DetectorFigure.accuracy.rawValue] = c.accuracy
+        out[DetectorFigure.precision.rawValue] = c.precision
+        out[DetectorFigure.recall.rawValue] = c.recall
+        out[DetectorFigure.f1.rawValue] = c.f1
+        out[DetectorFigure.fpr.rawValue] = c.falsePositiveRate
+        out[DetectorFigure.auroc.rawValue] = positiveCount == 0 || negativeCount == 0 ? 0.5 : u / (nPos * nNeg)
+        out[DetectorFigure.tprAt1pctFPR.rawValue] = tprAt1
+        out[DetectorFigure.tprAt01pctFPR.rawValue] = tprAt01
+        out[DetectorFigure.fprAt99TPR.rawValue] = fprAt99.isNaN ? 1 : fprAt99
+        out[DetectorFigure.fprAt95TPR.rawValue] = fprAt95.isNaN ? 1 : fprAt95
+        out[DetectorFigure.cohenD.rawValue] = cohenD(weight)
         if probabilities != nil {
             let (ece, brier, logLoss) = calibration(weight, bins: bins)
             out[DetectorFigure.ece.rawValue] = ece
@@ -165,16 +181,20 @@ public struct RankedScores: Sendable {
     /// standard deviation (`n − 1`), on deviations from the top score; 0 without spread.
     private func cohenD(_ weight: UnsafeBufferPointer<Double>) -> Double {
         guard positiveCount > 1, negativeCount > 1, let shift = scores.first else { return 0 }
-        var sums = [0.0, 0.0, 0.0, 0.0]  // Σw(x−s), Σw(x−s)² per class
+        var (s1, q1, s2, q2) = (0.0, 0.0, 0.0, 0.0)  // Σw(x−s), Σw(x−s)² per class
         for place in scores.indices {
             let (w, x) = (weight[rows[place]], scores[place] - shift)
-            let k = labels[place] ? 0 : 2
-            sums[k] += w * x
-            sums[k + 1] += w * x * x
+            if labels[place] {
+                s1 += w * x
+                q1 += w * x * x
+            } else {
+                s2 += w * x
+                q2 += w * x * x
+            }
         }
         let (n1, n2) = (Double(positiveCount), Double(negativeCount))
-        let (m1, m2) = (sums[0] / n1, sums[2] / n2)
-        let pooled = (max(0, sums[1] - n1 * m1 * m1) + max(0, sums[3] - n2 * m2 * m2)) / (n1 + n2 - 2)
+        let (m1, m2) = (s1 / n1, s2 / n2)
+        let pooled = (max(0, q1 - n1 * m1 * m1) + max(0, q2 - n2 * m2 * m2)) / (n1 + n2 - 2)
         return pooled > 0 ? (m1 - m2) / pooled.squareRoot() : 0
     }
 
@@ -187,7 +207,6 @@ public struct RankedScores: Sendable {
         let total = positiveCount + negativeCount
         let (base, extra) = (total / max(1, bins), total % max(1, bins))
         var (bin, filled, sumP, sumY, ece, brier, loss) = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        let epsilon = Double.ulpOfOne
         func size(_ b: Int) -> Double { Double(base + (b < extra ? 1 : 0)) }
         // Ascending probability: the tie groups from the bottom, each in row order.
         for g in groupEnds.indices.reversed() {
@@ -195,9 +214,8 @@ public struct RankedScores: Sendable {
                 var w = weight[rows[place]]
                 guard w > 0 else { continue }
                 let (p, y) = (probabilities[place], labels[place] ? 1.0 : 0.0)
-                brier += w * (p - y) * (p - y)
-                let clipped = min(1 - epsilon, max(epsilon, p))
-                loss -= w * (y == 1 ? Foundation.log(clipped) : Foundation.log(1 - clipped))
+                brier += w * brierTerms[place]
+                loss += w * lossTerms[place]
                 while w > 0 {
                     while bin < bins - 1 && filled >= size(bin) {
                         ece += abs(sumP - sumY)

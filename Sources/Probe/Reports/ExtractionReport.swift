@@ -70,21 +70,11 @@ public struct MeasurementReport: Sendable, Equatable, Codable {
         case bestVector = "best_vector"
     }
 
-    /// Measures the directions of `set` at the slots the activations select.
-    public static func measure(
-        _ set: DirectionSet, file: String, positive: Activations, negative: Activations, bootstrap: Bootstrap.Settings? = nil,
-        options: StreamOptions = .init()
-    ) throws -> MeasurementReport {
-        try measure(
-            BasisSet(slots: set.slots, vectors: set.vectors.map { [$0] }, metadata: set.metadata), file: file, positive: positive,
-            negative: negative, bootstrap: bootstrap, options: options)
-    }
-
     /// Measures every vector of a basis (or, with one vector per slot, a direction set) at the slots
     /// the activations select: one row per slot and vector, all from one pass over each file; with
     /// `bootstrap`, intervals on every figure from resamples shared by all rows.
     public static func measure(
-        _ basis: BasisSet, file: String, positive: Activations, negative: Activations, bootstrap: Bootstrap.Settings? = nil,
+        _ basis: DirectionSet, file: String, positive: Activations, negative: Activations, bootstrap: Bootstrap.Settings? = nil,
         options: StreamOptions = .init()
     ) throws -> MeasurementReport {
         var slots: [Int] = []
@@ -92,7 +82,7 @@ public struct MeasurementReport: Sendable, Equatable, Codable {
         var index: [Int] = []
         for slot in positive.slots {
             guard let i = basis.slots.firstIndex(of: slot) else { throw SteerError(.shape, file: file, "has no direction for layer slot \(slot)") }
-            for (j, vector) in basis.vectors[i].enumerated() {
+            for (j, vector) in basis.bases[i].enumerated() {
                 guard vector.count == positive.width else {
                     throw SteerError(.shape, file: file, "direction width \(vector.count), but the activations have width \(positive.width)")
                 }

@@ -1,3 +1,5 @@
+import Steering
+
 /// What `steer guard train` reports: the guard's slots, position and α, and its metrics on the
 /// training rows (and on the validation rows when α was calibrated).
 public struct GuardTrainingReport: Sendable, Equatable, Codable {
@@ -21,7 +23,7 @@ public struct GuardTrainingReport: Sendable, Equatable, Codable {
         skippedLayers = model.skippedSlots
         position = model.position
         alpha = model.alpha
-        calibration = model.metadata["steer.calibration"] ?? "none"
+        calibration = model.metadata[SteerMetadata.Key.calibration] ?? "none"
         self.train = train
         self.validation = validation
     }

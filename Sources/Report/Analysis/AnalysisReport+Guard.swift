@@ -32,10 +32,18 @@ extension AnalysisReport {
             ("youden", "Youden's J", try Metrics.threshold(.youden, positive: plus, negative: minus)),
             ("fpr_1pct", "FPR ≤ 1 %", try Metrics.threshold(.fpr(0.01), positive: plus, negative: minus)),
         ]
-        let points = try thresholds.filter { $0.2.isFinite }.map { name, label, threshold in
+        let settings = try request.bootstrap.map { try Bootstrap.Settings(resamples: $0, seed: request.seed) }
+        var points = try thresholds.filter { $0.2.isFinite }.map { name, label, threshold in
             OperatingPoint(
                 name: name, label: label, threshold: threshold, metrics: try Evaluation(positive: plus, negative: minus, threshold: threshold))
         }
+        // The α = 0 point carries every figure's interval and the operating points (thresholds of their own).
+        if !points.isEmpty {
+            points[0].metrics = try Evaluation.evaluate(
+                [RankedScores(positive: plus, negative: minus, threshold: points[0].threshold)], bootstrap: settings, workers: options.workers)[0]
+        }
+        let train = request.guardPath == nil ? files.train.atP : nil
+        let length = try lengthConfound(model, scored: scored, plus: plus, minus: minus, training: train, bootstrap: settings, options: options)
         let all = plus + minus
         let (low, high) = (all.min() ?? 0, all.max() ?? 1)
         let bins = 40
@@ -47,8 +55,31 @@ extension AnalysisReport {
         let section = GuardSection(
             file: request.guardPath, position: scored.positive.position, slots: model.slots, skippedSlots: model.skippedSlots,
             scoredRows: files.heldOut == nil && request.valPos == nil ? "train" : "held-out", nPos: plus.count, nNeg: minus.count,
-            operatingPoints: points, histogram: .init(edges: edges, positive: positive, negative: negative), roc: roc)
+            operatingPoints: points, histogram: .init(edges: edges, positive: positive, negative: negative), roc: roc,
+            lengthBaseline: length?.baseline, residualized: length?.residualized)
         return (section, points.first?.metrics)
+    }
+
+    /// The length baseline and the residualized AUROC of the guard's scores, when the `.prompts.json`
+    /// beside the scored and training files record `n_tokens` (nil otherwise, or without training rows).
+    static func lengthConfound(
+        _ model: LatentGuard, scored: ClassPair, plus: [Double], minus: [Double], training: ClassPair?, bootstrap: Bootstrap.Settings?,
+        options: StreamOptions
+    ) throws -> (baseline: Evaluation, residualized: Residualized)? {
+        guard let training,
+            let tokens = try? (
+                positive: PromptRecords.tokenCounts(scored.positive), negative: PromptRecords.tokenCounts(scored.negative),
+                trainPositive: PromptRecords.tokenCounts(training.positive), trainNegative: PromptRecords.tokenCounts(training.negative)
+            )
+        else { return nil }
+        let baseline = try LengthConfound.baseline(
+            positive: tokens.positive, negative: tokens.negative, training: (tokens.trainPositive, tokens.trainNegative), bootstrap: bootstrap,
+            workers: options.workers)
+        let trainScores = try model.score(training.positive, options: options) + model.score(training.negative, options: options)
+        let residualized = try LengthConfound.residualized(
+            scores: [(plus, minus)], tokens: (tokens.positive, tokens.negative),
+            training: [(trainScores, tokens.trainPositive + tokens.trainNegative)], bootstrap: bootstrap, workers: options.workers)[0]
+        return (baseline, residualized)
     }
 
     /// `bins` equal bins over `low…high` (the last one closed).

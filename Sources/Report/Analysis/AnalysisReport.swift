@@ -27,9 +27,7 @@ public struct AnalysisReport: Sendable, Equatable, Codable {
 
     /// The report as pretty-printed JSON (sorted, snake_case keys).
     public func json() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let encoder = JSONCoding.encoder(pretty: true, snakeCase: true)
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
     }

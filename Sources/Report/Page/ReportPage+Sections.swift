@@ -85,13 +85,52 @@ extension ReportPage {
                 "\(m.confusion.tp) \(m.confusion.fp) \(m.confusion.tn) \(m.confusion.fn)",
             ]
         }
-        return [
+        var nodes: [Node<HTML.BodyContext>] = [
             .p(
                 .safe(
-                    "Guard: \(source); \(section.slots.count - section.skippedSlots.count) of \(section.slots.count) slots used, scored on \(section.nPos) + \(section.nNeg) \(section.scoredRows) rows. AUROC \(fixed(section.operatingPoints.first?.metrics.auroc)), TPR at 1 % FPR \(fixed(section.operatingPoints.first?.metrics.tprAt1pctFPR)). \(calibrated)"
+                    "Guard: \(source); \(section.slots.count - section.skippedSlots.count) of \(section.slots.count) slots used, scored on \(section.nPos) + \(section.nNeg) \(section.scoredRows) rows. AUROC \(withInterval(section.operatingPoints.first?.metrics, .auroc)), TPR at 1 % FPR \(withInterval(section.operatingPoints.first?.metrics, .tprAt1pctFPR)). \(calibrated)"
                 )),
             table(["threshold", "α", "accuracy", "precision", "recall", "F1", "FPR", "tp fp tn fn"], rows, numeric: [1, 2, 3, 4, 5, 6, 7]),
         ]
+        if let m = section.operatingPoints.first?.metrics {
+            let points: [(String, DetectorFigure)] = [
+                ("FPR at 99 % TPR", .fprAt99TPR), ("FPR at 95 % TPR", .fprAt95TPR), ("TPR at 1 % FPR", .tprAt1pctFPR),
+                ("TPR at 0.1 % FPR", .tprAt01pctFPR),
+            ]
+            nodes.append(
+                table(
+                    ["operating point", "value (95 % interval)", "threshold"],
+                    points.map { [$0.0, withInterval(m, $0.1), fixed(m.thresholds?[$0.1.name], 4)] }, numeric: [1, 2]))
+        }
+        if let length = section.lengthBaseline { nodes.append(.p(.safe(lengthReading(section, length)))) }
+        return nodes
+    }
+
+    /// `0.826 [0.793, 0.859]`: a figure with its bootstrap interval when drawn.
+    static func withInterval(_ e: Evaluation?, _ figure: DetectorFigure) -> String {
+        guard let e, let value = e[figure] else { return "–" }
+        guard let (low, high) = e.interval(figure) else { return fixed(value) }
+        return "\(fixed(value)) [\(fixed(low)), \(fixed(high))]"
+    }
+
+    /// The honest reading of the length baseline beside the guard.
+    static func lengthReading(_ section: GuardSection, _ length: Evaluation) -> String {
+        guard let own = section.operatingPoints.first?.metrics else { return "" }
+        var text =
+            "Prompt length alone (each row scored by its token count) reaches AUROC \(withInterval(length, .auroc)); the guard \(withInterval(own, .auroc)). "
+        if let a = length.interval(.auroc), let b = own.interval(.auroc), a.high >= b.low {
+            text += "The intervals overlap: on these rows the guard is not shown to separate the classes better than length does. "
+        } else if length.auroc >= own.auroc {
+            text += "Length separates these rows at least as well as the guard. "
+        } else {
+            text += "The guard separates these rows better than length. "
+        }
+        if let r = section.residualized {
+            let ci = r.aurocCI.map { $0.count == 2 ? " [\(fixed($0[0])), \(fixed($0[1]))]" : "" } ?? ""
+            text += "With length regressed out of the score (a line fitted on the training rows), the guard's AUROC is \(fixed(r.auroc))\(ci)"
+            text += r.auroc >= own.auroc - 0.02 ? ": its ranking does not rest on length." : ": part of its ranking rests on length."
+        }
+        return text
     }
 
     static func detectors(_ report: AnalysisReport) -> [Node<HTML.BodyContext>] {

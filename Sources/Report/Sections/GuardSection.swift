@@ -15,6 +15,10 @@ public struct GuardSection: Sendable, Equatable, Codable {
     public var operatingPoints: [OperatingPoint]
     public var histogram: Histogram
     public var roc: [RocPoint]
+    /// The figures of prompt length alone (each row scored by its `n_tokens`), when the prompts files record it.
+    public var lengthBaseline: Evaluation?
+    /// The guard's AUROC with length regressed out on the training rows.
+    public var residualized: Residualized?
 
     /// Score counts per bin for each class.
     public struct Histogram: Sendable, Equatable, Codable {

@@ -20,6 +20,13 @@ extension DecoderModel {
         return prefix
     }
 
+    /// The untied output head `lm_head.weight` `[vocab, d]` when the checkpoint has one and the
+    /// config does not tie it; nil (the embedding) otherwise.
+    private static func outputHead(_ loader: WeightLoader, _ c: DecoderConfig, prefixes: [String]) throws -> StoredMatrix? {
+        guard !c.tiedEmbeddings, let name = prefixes.map({ $0 + "weight" }).first(where: loader.contains) else { return nil }
+        return try loader.matrix([name], rows: [c.vocabularySize], columns: c.hiddenSize)
+    }
+
     private static func loadLlamaLike(_ loader: WeightLoader, _ c: DecoderConfig) throws -> DecoderModel {
         let p = try prefix(loader, ["model.", "model.language_model.", "language_model.model.", ""], "embed_tokens.weight")
         let d = c.hiddenSize
@@ -50,7 +57,7 @@ extension DecoderModel {
             path: loader.directory.path, config: c,
             embedding: try loader.matrix([p + "embed_tokens.weight"], rows: [c.vocabularySize], columns: d),
             positionEmbedding: nil, embeddingScale: gemma ? Float(Double(d).squareRoot()) : nil, blocks: blocks,
-            finalNorm: try norm(p + "norm.weight"))
+            finalNorm: try norm(p + "norm.weight"), outputHead: try outputHead(loader, c, prefixes: ["lm_head.", "language_model.lm_head."]))
     }
 
     private static func loadGPT2(_ loader: WeightLoader, _ c: DecoderConfig) throws -> DecoderModel {
@@ -74,6 +81,6 @@ extension DecoderModel {
             path: loader.directory.path, config: c,
             embedding: try loader.matrix([p + "wte.weight"], rows: [c.vocabularySize], columns: d),
             positionEmbedding: try loader.matrix([p + "wpe.weight"], rows: [c.contextLength], columns: d), embeddingScale: nil,
-            blocks: blocks, finalNorm: try norm(p + "ln_f"))
+            blocks: blocks, finalNorm: try norm(p + "ln_f"), outputHead: try outputHead(loader, c, prefixes: ["lm_head."]))
     }
 }

@@ -63,21 +63,22 @@ public enum ActivationCapture {
 
     /// `<stem>.prompts.json` beside `path` (`acts.safetensors` → `acts.prompts.json`).
     public static func promptsFile(for path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        return url.deletingPathExtension().path + ".prompts.json"
+        let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return path + ".prompts.json" }
+        return String(path.dropLast(name.distance(from: dot, to: name.endIndex))) + ".prompts.json"
     }
 
     private static func fileMetadata(
         _ model: DecoderModel, _ options: CaptureOptions, _ slots: [Int], _ rows: Range<Int>, _ extra: [String: String]
     ) -> [String: String] {
         var metadata = [
-            "steer.layer_convention": LayerConvention.hfHiddenStates.rawValue,
-            "steer.positions": options.positions.map { "t_" + $0.rawValue }.joined(separator: ","),
-            "steer.slots": slots.count == model.slotCount ? "all" : slots.map(String.init).joined(separator: ","),
-            "steer.rows": "\(rows.lowerBound)-\(rows.upperBound - 1)",
-            "steer.model": model.path,
-            "steer.model_type": model.config.modelType,
-            "steer.capture":
+            SteerMetadata.Key.layerConvention: LayerConvention.hfHiddenStates.rawValue,
+            SteerMetadata.Key.positions: options.positions.map { "t_" + $0.rawValue }.joined(separator: ","),
+            SteerMetadata.Key.slots: slots.count == model.slotCount ? "all" : slots.map(String.init).joined(separator: ","),
+            SteerMetadata.Key.rows: "\(rows.lowerBound)-\(rows.upperBound - 1)",
+            SteerMetadata.Key.model: model.path,
+            SteerMetadata.Key.modelType: model.config.modelType,
+            SteerMetadata.Key.capture:
                 "steer capture: float32 forward on the CPU (\(model.weightDType.rawValue) weights), batch \(options.batchSize) (prompts packed: the same as left padding with position_ids = cumsum(mask) - 1), stored as \(options.dtype.rawValue)",
         ]
         metadata.merge(extra) { _, new in new }

@@ -34,6 +34,11 @@ public struct DecoderConfig: Sendable, Equatable {
     public let attentionSoftCap: Float?
     /// Per block.
     public let attention: [Attention]
+    /// Gemma 2's `final_logit_softcapping`: logits become `c·tanh(x/c)`.
+    public let finalLogitSoftCap: Float?
+    /// `tie_word_embeddings`: the output head is the token embedding (the default when the key is
+    /// absent is transformers' per family: true for Gemma and GPT-2, false otherwise).
+    public let tiedEmbeddings: Bool
 
     /// Reads `path` (a model directory's `config.json`); throws one line naming it.
     public static func read(_ path: String) throws -> DecoderConfig {
@@ -107,7 +112,9 @@ private struct ConfigReader {
             normEpsilon: Float(try real(gpt2 ? "layer_norm_epsilon" : "rms_norm_eps", default: gpt2 ? 1e-5 : 1e-6)),
             activation: activation, attentionScale: scale,
             attentionSoftCap: family == .gemma2 ? (value("attn_logit_softcapping") as? NSNumber).map { Float($0.doubleValue) } : nil,
-            attention: try attention(family: family, blocks: blocks, headDimension: headDimension))
+            attention: try attention(family: family, blocks: blocks, headDimension: headDimension),
+            finalLogitSoftCap: family == .gemma2 ? (value("final_logit_softcapping") as? NSNumber).map { Float($0.doubleValue) } : nil,
+            tiedEmbeddings: (value("tie_word_embeddings") as? Bool) ?? (family.isGemma || gpt2))
     }
 
     /// Every block's RoPE and window.

@@ -13,20 +13,42 @@ extension DecoderModel {
     /// depend on what else is in its batch beyond the last bits of `sgemm`'s blocking.
     /// Matrix products run on OpenBLAS with `threads` threads; attention spreads its (prompt, head)
     /// pairs over the cores.
-    public func forward(_ prompts: [[Int32]], threads: Int = 1, observe: (_ slot: Int, _ states: ResidualStream) throws -> Void) throws {
+    public func forward(
+        _ prompts: [[Int32]], threads: Int = 1, intervention: Intervention = .none,
+        observe: (_ slot: Int, _ states: ResidualStream) throws -> Void
+    ) throws {
         try check(prompts)
+        try pass(prompts, threads: threads, intervention: intervention, observe: observe)
+    }
+
+    /// One pass over `tokens` (the new tokens of each sequence): without a cache, whole prompts;
+    /// with one, sequence `sequences[p]` of `cache` continues with `tokens[p]` at positions
+    /// `cache.lengths[…] …`, attending to its cached keys and values, and the new ones are cached.
+    /// `intervention` edits the stream (``Intervention``); a pass over a non-empty cache counts as
+    /// decoding for its addition's positions.
+    func pass(
+        _ tokens: [[Int32]], cache: KVCache? = nil, sequences: [Int]? = nil, threads: Int, intervention: Intervention,
+        observe: (_ slot: Int, _ states: ResidualStream) throws -> Void
+    ) throws {
         let c = config
-        let lengths = prompts.map(\.count)
+        let d = c.hiddenSize
+        let lengths = tokens.map(\.count)
         let starts = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }.dropLast().map { $0 }
         let n = lengths.reduce(0, +)
-        let positions = lengths.flatMap { (0..<$0).map(Int32.init) }
-        let workspace = Workspace(model: self, tokens: n)
+        let ids = sequences ?? Array(tokens.indices)
+        let past = ids.map { cache?.lengths[$0] ?? 0 }
+        let positions = lengths.indices.flatMap { p in (0..<lengths[p]).map { Int32(past[p] + $0) } }
+        let decoding = past.contains { $0 > 0 }
+        let workspace = Workspace(model: self, tokens: n, threads: threads)
         defer { workspace.release() }
         let (h, x) = (workspace.hidden, workspace.normed)
-        embed(prompts.flatMap { $0 }, positions: positions, into: h, scratch: x)
+        embed(tokens.flatMap { $0 }, positions: positions, into: h, scratch: x)
         let stream = { (base: UnsafeMutablePointer<Float>) in
-            ResidualStream(base: base, width: c.hiddenSize, starts: starts, lengths: lengths)
+            ResidualStream(base: base, width: d, starts: starts, lengths: lengths)
         }
+        let context = PassContext(starts: starts, lengths: lengths, past: past, sequences: ids, cache: cache, intervention: intervention)
+        intervention.ablate(h, rows: n, width: d)
+        intervention.add(h, rows: n, width: d, slot: 0, decoding: decoding)
         try observe(0, stream(h))
         openblas_set_num_threads(Int32(max(1, threads)))
         var tables: [(RotaryEmbedding, cos: [Float], sin: [Float])] = []
@@ -41,15 +63,19 @@ extension DecoderModel {
                     rope = made
                 }
             }
-            run(block, rope: rope, starts: starts, lengths: lengths, workspace: workspace)
-            if i < blocks.count - 1 { try observe(i + 1, stream(h)) }
+            run(block, index: i, rope: rope, context: context, workspace: workspace)
+            if i < blocks.count - 1 {
+                intervention.add(h, rows: n, width: d, slot: i + 1, decoding: decoding)
+                try observe(i + 1, stream(h))
+            }
         }
-        finalNorm.apply(h, rows: n, stride: c.hiddenSize, into: x)
+        if let cache { for (p, s) in ids.enumerated() { cache.lengths[s] += lengths[p] } }
+        finalNorm.apply(h, rows: n, stride: d, into: x)
         try observe(blocks.count, stream(x))
     }
 
     /// Throws for an empty batch, an empty or too long prompt, or a token id outside the vocabulary.
-    private func check(_ prompts: [[Int32]]) throws {
+    func check(_ prompts: [[Int32]]) throws {
         guard !prompts.isEmpty else { throw SteerError.value(nil, "no prompts to run") }
         for (p, prompt) in prompts.enumerated() {
             guard !prompt.isEmpty else { throw SteerError.value(nil, "prompt \(p) has no tokens") }
@@ -79,7 +105,7 @@ extension DecoderModel {
     }
 
     /// One block, in place on `workspace.hidden`.
-    private func run(_ block: DecoderBlock, rope: (cos: [Float], sin: [Float])?, starts: [Int], lengths: [Int], workspace: Workspace) {
+    private func run(_ block: DecoderBlock, index: Int, rope: (cos: [Float], sin: [Float])?, context: PassContext, workspace: Workspace) {
         let c = config
         let n = workspace.tokens
         let d = c.hiddenSize
@@ -100,27 +126,38 @@ extension DecoderModel {
             steer_rope(qkv, n, ldq, c.headCount, c.headDimension, rope.cos, rope.sin)
             steer_rope(qkv + qWidth, n, ldq, c.keyValueHeadCount, c.headDimension, rope.cos, rope.sin)
         }
-        attend(block.attention, starts: starts, lengths: lengths, workspace: workspace)
+        context.store(qkv, ldq: ldq, keysAt: qWidth, block: index)
+        attend(block.attention, index: index, context: context, workspace: workspace)
         block.output.apply(workspace.attention, rows: n, into: x, ldy: d, scratch: workspace.scratch)
         if let norm = block.postAttentionNorm { norm.apply(x, rows: n, stride: d, into: x) }
         steer_add_rows(h, d, x, d, n, d)
+        context.intervention.ablate(h, rows: n, width: d)
         block.mlpNorm.apply(h, rows: n, stride: d, into: x)
         let inner = c.intermediateSize
         let gu = workspace.gateUp
         block.gateUp.apply(x, rows: n, into: gu, ldy: block.gateUp.outputs, scratch: workspace.scratch)
-        switch (c.activation, c.family == .gpt2) {
-        case (_, true): steer_gelu_mul(gu, nil, n, inner, inner, gu, inner)
-        case (.silu, false): steer_silu_mul(gu, gu + inner, n, inner, 2 * inner, gu, 2 * inner)
-        case (.geluTanh, false): steer_gelu_mul(gu, gu + inner, n, inner, 2 * inner, gu, 2 * inner)
+        let ld = block.gateUp.outputs
+        let shared = UncheckedPointer(gu)
+        let (gpt2, activation) = (c.family == .gpt2, c.activation)
+        Self.forRowChunks(n, threads: workspace.threads) { rows in
+            let g = shared.pointer + rows.lowerBound * ld
+            switch (activation, gpt2) {
+            case (_, true): steer_gelu_mul(g, nil, rows.count, inner, ld, g, ld)
+            case (.silu, false): steer_silu_mul(g, g + inner, rows.count, inner, ld, g, ld)
+            case (.geluTanh, false): steer_gelu_mul(g, g + inner, rows.count, inner, ld, g, ld)
+            }
         }
         block.down.apply(gu, rows: n, ldx: block.gateUp.outputs, into: x, ldy: d, scratch: workspace.scratch)
         if let norm = block.postMLPNorm { norm.apply(x, rows: n, stride: d, into: x) }
         steer_add_rows(h, d, x, d, n, d)
+        context.intervention.ablate(h, rows: n, width: d)
     }
 
     /// Causal (and windowed) softmax attention of every prompt and head, into `workspace.attention`
-    /// `[N, heads·headDim]`: `softmax(scale · q kᵀ) v` over the prompt's keys up to the query.
-    private func attend(_ attention: DecoderConfig.Attention, starts: [Int], lengths: [Int], workspace: Workspace) {
+    /// `[N, heads·headDim]`: `softmax(scale · q kᵀ) v` over the prompt's keys up to the query
+    /// (with a cache, over the sequence's cached keys and its new ones).
+    private func attend(_ attention: DecoderConfig.Attention, index: Int, context: PassContext, workspace: Workspace) {
+        let (starts, lengths, past) = (context.starts, context.lengths, context.past)
         let c = config
         let (heads, hd) = (c.headCount, c.headDimension)
         let group = heads / c.keyValueHeadCount
@@ -134,27 +171,39 @@ extension DecoderModel {
         let window = attention.window
         parallelFor(lengths.count * heads) { job in
             let (p, head) = job.quotientAndRemainder(dividingBy: heads)
-            let (s, length) = (starts[p], lengths[p])
-            let l = Int32(length)
+            let (s, length, before) = (starts[p], lengths[p], past[p])
+            let keys = before + length
+            let (l, lk) = (Int32(length), Int32(keys))
             let g = head / group
             let q = qkv.pointer + s * Int(ldq) + head * hd
-            let k = qkv.pointer + s * Int(ldq) + qWidth + g * hd
-            let v = qkv.pointer + s * Int(ldq) + qWidth + kvWidth + g * hd
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: length * length) { buffer in
+            let (base, ldk) = context.keysAndValues(p, block: index, fresh: qkv.pointer + s * Int(ldq) + qWidth, ldq: Int(ldq))
+            let (k, v) = (base + g * hd, base + kvWidth + g * hd)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: length * keys) { buffer in
                 let scores = buffer.baseAddress!
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l, l, Int32(hd), scale, q, ldq, k, ldq, 0, scores, l)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l, lk, Int32(hd), scale, q, ldq, k, Int32(ldk), 0, scores, lk)
                 for i in 0..<length {
-                    let row = scores + i * length
-                    let first = window.map { max(0, i - $0 + 1) } ?? 0
-                    steer_softmax(row + first, i - first + 1, cap)
+                    let row = scores + i * keys
+                    let last = before + i
+                    let first = window.map { max(0, last - $0 + 1) } ?? 0
+                    steer_softmax(row + first, last - first + 1, cap)
                     for j in 0..<first { row[j] = 0 }
-                    for j in (i + 1)..<length { row[j] = 0 }
+                    for j in (last + 1)..<keys { row[j] = 0 }
                 }
                 cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, l, Int32(hd), l, 1, scores, l, v, ldq, 0, out.pointer + s * qWidth + head * hd,
-                    Int32(qWidth))
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, l, Int32(hd), lk, 1, scores, lk, v, Int32(ldk), 0,
+                    out.pointer + s * qWidth + head * hd, Int32(qWidth))
             }
         }
+    }
+}
+
+extension DecoderModel {
+    /// Runs `body` on `threads` contiguous shares of `rows` rows, in parallel (one share when the
+    /// batch is small): for the element-wise kernels, whose rows are independent.
+    static func forRowChunks(_ rows: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        let shares = rows >= 64 ? max(1, threads) : 1
+        guard shares > 1 else { return body(0..<rows) }
+        parallelFor(shares) { s in body((rows * s / shares)..<(rows * (s + 1) / shares)) }
     }
 }
 

@@ -14,10 +14,12 @@ public final class DecoderModel: Sendable {
     let embeddingScale: Float?
     let blocks: [DecoderBlock]
     let finalNorm: Norm
+    /// The output head `[vocab, d]`: `lm_head.weight`, or the embedding when tied.
+    let outputHead: Linear
 
     init(
         path: String, config: DecoderConfig, embedding: StoredMatrix, positionEmbedding: StoredMatrix?, embeddingScale: Float?,
-        blocks: [DecoderBlock], finalNorm: Norm
+        blocks: [DecoderBlock], finalNorm: Norm, outputHead: StoredMatrix? = nil
     ) {
         self.path = path
         self.config = config
@@ -26,6 +28,7 @@ public final class DecoderModel: Sendable {
         self.embeddingScale = embeddingScale
         self.blocks = blocks
         self.finalNorm = finalNorm
+        self.outputHead = Linear(weight: outputHead ?? embedding, bias: nil, transposed: false)
     }
 
     /// Hidden-state slots (`hf_hidden_states` numbering): 0 = embedding output, `i` = output of

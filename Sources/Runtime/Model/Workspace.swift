@@ -1,6 +1,8 @@
 /// The Float32 buffers of one batch's forward pass, sized for its `tokens` rows.
 struct Workspace {
     let tokens: Int
+    /// Threads for the matrix products and the element-wise kernels.
+    let threads: Int
     let queryKeyValueWidth: Int
     /// The residual stream `[N, d]`.
     let hidden: UnsafeMutablePointer<Float>
@@ -14,10 +16,11 @@ struct Workspace {
     /// Widened weight panels.
     let scratch: UnsafeMutablePointer<Float>
 
-    init(model: DecoderModel, tokens: Int) {
+    init(model: DecoderModel, tokens: Int, threads: Int) {
         let c = model.config
         let block = model.blocks[0]
         self.tokens = tokens
+        self.threads = threads
         queryKeyValueWidth = block.queryKeyValue.outputs
         let d = max(c.hiddenSize, c.headCount * c.headDimension)
         hidden = .allocate(capacity: tokens * c.hiddenSize)

@@ -10,11 +10,15 @@ public struct ActivationSelection: Sendable, Equatable {
     public var readOptions: TensorFile.ReadOptions
     /// Rows to use (0-based, half-open); nil for all. Lets a file be split into training and held-out parts.
     public var rows: Range<Int>?
+    /// The layer convention of a file that records none (an `.npz` never can); a file that records
+    /// another is an error naming both.
+    public var convention: LayerConvention?
 
     public init(
         layers: LayerSelection = .all, position: Int? = nil, layout: Layout = .auto,
-        readOptions: TensorFile.ReadOptions = .init(), rows: Range<Int>? = nil
+        readOptions: TensorFile.ReadOptions = .init(), rows: Range<Int>? = nil, convention: LayerConvention? = nil
     ) {
+        self.convention = convention
         self.layers = layers
         self.position = position
         self.layout = layout

@@ -36,7 +36,15 @@ public struct Activations: Sendable {
         let candidates = try layerTensors(file)
         let perLayer = candidates.count > 1 || candidates.first?.slot != nil
         guard let first = candidates.first else { throw SteerError.shape(file.path, "holds no float tensors") }
-        return (candidates, try layout.resolved(rank: first.info.shape.count, perLayerTensors: perLayer, file: file.path))
+        let axes = try layout.resolved(rank: first.info.shape.count, perLayerTensors: perLayer, file: file.path)
+        let shape = first.info.shape
+        if layout == .auto, axes == "nld", shape[0] < shape[1] {
+            // Fewer rows than layers is what a layers-first [L, N, d] tensor looks like.
+            SteerNotes.note(
+                "\(file.path): read \(describeShape(shape)) as [rows, layers, width] (\(shape[0]) rows, \(shape[1]) layer slots); "
+                    + "if the layers come first, give --layout lnd")
+        }
+        return (candidates, axes)
     }
 
     /// The size of the stored token-position axis of `file` read with `layout`; nil when it has none.
@@ -108,7 +116,7 @@ public struct Activations: Sendable {
         self.positionCount = positionCount
         self.position = position
         availableSlots = available.sorted()
-        layerConvention = LayerConvention.declared(by: file, names: candidates.map(\.info.name))
+        layerConvention = try LayerConvention.declared(by: file, names: candidates.map(\.info.name), stated: selection.convention)
         guard rowCount > 0 else { throw SteerError.value(path, "has no rows") }
         guard width > 0 else { throw SteerError.shape(path, "has width 0") }
         guard width <= Self.maxWidth else {
@@ -213,9 +221,9 @@ public struct Activations: Sendable {
     /// The float tensors that hold layers, with the slot their name gives (nil for one unnamed tensor);
     /// class means kept in a directions file (``ClassMeanTensors``) are not layers.
     static func layerTensors(_ file: TensorFile) throws -> [(slot: Int?, info: TensorInfo)] {
-        let floats = file.tensors.filter { $0.dtype != nil && !ClassMeanTensors.isMeanTensor($0.name) }
+        let floats = floatTensors(file)
         if floats.count == 1, let only = floats.first {
-            return [(try slot(of: only, in: file.path), only)]
+            return [(isLoneUnnamedMember(only, of: file) ? nil : try slot(of: only, in: file.path), only)]
         }
         var bySlot: [Int: TensorInfo] = [:]
         for info in floats {
@@ -234,6 +242,24 @@ public struct Activations: Sendable {
             )
         }
         return bySlot.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The float tensors of `file` that may hold layers (class means kept in a directions file are
+    /// not); an `.npz` member that is not numeric (prompts saved beside the activations) is
+    /// skipped with a note.
+    static func floatTensors(_ file: TensorFile) -> [TensorInfo] {
+        if file.format == .npz {
+            for info in file.tensors where ["U", "S", "O"].contains(info.storedType.dropFirst().first) {
+                SteerNotes.note("\(file.path): skipped member '\(info.name)' (\(info.storedType)): not numeric")
+            }
+        }
+        return file.tensors.filter { $0.dtype != nil && !ClassMeanTensors.isMeanTensor($0.name) }
+    }
+
+    /// Whether `info` is the one array of `np.savez(path, arr)`: its member `arr_0` is the whole
+    /// array, not layer 0.
+    static func isLoneUnnamedMember(_ info: TensorInfo, of file: TensorFile) -> Bool {
+        file.format == .npz && info.name == "arr_0" && floatTensors(file).count == 1
     }
 
     /// The layer number in a tensor name: the first all-digit component

@@ -10,10 +10,28 @@ public enum LayerConvention: String, Sendable, CaseIterable, Codable {
     /// TransformerLens `blocks.N.hook_resid_pre`: slot `N` is the input of block `N`.
     case blockInput = "block_input"
 
+    /// The convention of `file`: the one it declares, else the one `stated` by the user; a stated
+    /// convention that contradicts the file's is an error naming both.
+    static func declared(by file: TensorFile, names: [String], stated: LayerConvention?) throws -> LayerConvention? {
+        let own = declared(by: file, names: names)
+        if let own, let stated, own != stated {
+            throw SteerError(
+                .argument, file: file.path, "records layer convention \(own.rawValue), not the \(stated.rawValue) given; leave the convention out")
+        }
+        return own ?? stated
+    }
+
+    /// Says once (``SteerNotes``) that `file` states no layer convention, so what is written from it records none.
+    static func noteUnstated(_ file: String) {
+        SteerNotes.note(
+            "\(file) states no layer convention; what is written from it records none (give --convention hf_hidden_states, block_output or block_input)"
+        )
+    }
+
     /// The convention a file declares, through steer's own key, a recognisable `layer_convention`
     /// text, or its tensor names; nil when it does not say (steer never guesses).
     static func declared(by file: TensorFile, names: [String]) -> LayerConvention? {
-        if let own = file.metadata["steer.layer_convention"].flatMap(LayerConvention.init(rawValue:)) { return own }
+        if let own = file.metadata[SteerMetadata.Key.layerConvention].flatMap(LayerConvention.init(rawValue:)) { return own }
         if let text = file.metadata["layer_convention"] {
             if let known = LayerConvention(rawValue: text) { return known }
             if text.contains("output_hidden_states") { return .hfHiddenStates }

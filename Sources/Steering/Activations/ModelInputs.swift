@@ -24,7 +24,7 @@ public struct ModelInputs: Sendable, Equatable {
     /// The position a model file records in `steer.position`: a non-negative index, or nil for
     /// `none` or a missing key. Anything else is an error naming `file` and the field.
     public static func position(in metadata: [String: String], file: String) throws -> Int? {
-        guard let text = metadata["steer.position"], text != "none" else { return nil }
+        guard let text = metadata[SteerMetadata.Key.position], text != "none" else { return nil }
         guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let index = Int(text) else {
             throw SteerError(.format, file: file, "steer.position '\(text)' is not a position index (0, 1, …) or 'none'")
         }

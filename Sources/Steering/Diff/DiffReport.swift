@@ -125,9 +125,10 @@ public struct DiffReport: Sendable, Encodable {
         DirectionSet(
             slots: slots.map(\.slot), vectors: slots.map(\.direction),
             metadata: [
-                "steer.kind": "directions", "steer.method": "diff", "steer.layer_convention": LayerConvention.hfHiddenStates.rawValue,
-                "steer.layers": slots.map { String($0.slot) }.joined(separator: ","),
-                "steer.width": String(slots.first?.direction.count ?? 0),
+                SteerMetadata.Key.kind: SteerMetadata.Kind.directions.rawValue, SteerMetadata.Key.method: "diff",
+                SteerMetadata.Key.layerConvention: LayerConvention.hfHiddenStates.rawValue,
+                SteerMetadata.Key.layers: slots.map { String($0.slot) }.joined(separator: ","),
+                SteerMetadata.Key.width: String(slots.first?.direction.count ?? 0),
                 "steer.diff.base": summary.base, "steer.diff.edited": summary.edited,
                 "steer.diff.strengths": slots.map { "\($0.slot):\($0.lambda)" }.joined(separator: ","),
                 "steer.diff.variants": slots.map { "\($0.slot):\($0.variant.rawValue)" }.joined(separator: ","),

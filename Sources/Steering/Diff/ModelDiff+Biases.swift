@@ -30,11 +30,17 @@ extension ModelDiff {
             var lambda = -LinearAlgebra.dot(delta, c) / cc
             let grid = RoundingGrid(dtype)
             if grid.mantissaBits < 52 {
+                let bounds = after.map(grid.interval)
+                let (lo, hi) = (bounds.map(\.lo), bounds.map(\.hi))
                 lambda = before.withUnsafeBufferPointer { w in
-                    after.withUnsafeBufferPointer { e in
-                        c.withUnsafeBufferPointer { c in
-                            guard let w = w.baseAddress, let e = e.baseAddress, let c = c.baseAddress else { return lambda }
-                            return WriterFit.intervalScalar(base: w, edited: e, c: c, count: u.count, start: lambda, grid: grid)
+                    lo.withUnsafeBufferPointer { lo in
+                        hi.withUnsafeBufferPointer { hi in
+                            c.withUnsafeBufferPointer { c in
+                                guard let w = w.baseAddress, let lo = lo.baseAddress, let hi = hi.baseAddress, let c = c.baseAddress else {
+                                    return lambda
+                                }
+                                return WriterFit.intervalScalar(base: w, lo: lo, hi: hi, c: c, count: u.count, start: lambda)
+                            }
                         }
                     }
                 }

@@ -16,11 +16,13 @@ struct RoundingGrid: Sendable {
         }
     }
 
-    /// The distance from stored `x` to the next stored number away from zero.
+    /// The distance from stored `x` to the next stored number away from zero (from the bits of
+    /// the Float64 that holds it exactly).
     @inline(__always)
     func step(_ x: Double) -> Double {
-        let exponent = x == 0 ? minExponent : max(Int(x.exponent), minExponent)
-        return Double(sign: .plus, exponent: exponent - mantissaBits, significand: 1)
+        let exponent = max(Int((x.bitPattern >> 52) & 0x7FF) - 1023, minExponent)
+        let biased = exponent - mantissaBits + 1023
+        return biased > 0 ? Double(bitPattern: UInt64(biased) << 52) : .leastNonzeroMagnitude
     }
 
     /// The values `[lo, hi]` that round to stored `x` (half a step each side; half of that on
@@ -28,8 +30,14 @@ struct RoundingGrid: Sendable {
     @inline(__always)
     func interval(_ x: Double) -> (lo: Double, hi: Double) {
         let up = step(x) / 2
-        let exponent = Int(x.exponent)
-        let down = x != 0 && exponent > minExponent && x.significand == 1 ? up / 2 : up
+        let bits = x.bitPattern
+        let powerOfTwo = bits & 0x000F_FFFF_FFFF_FFFF == 0 && Int((bits >> 52) & 0x7FF) - 1023 > minExponent
+        let down = powerOfTwo ? up / 2 : up
         return x >= 0 ? (x - down, x + up) : (x - up, x + down)
+    }
+
+    /// ``interval(_:)`` of each of `count` stored values, into `lo` and `hi`.
+    func intervals(_ values: UnsafePointer<Double>, count: Int, lo: UnsafeMutablePointer<Double>, hi: UnsafeMutablePointer<Double>) {
+        for j in 0..<count { (lo[j], hi[j]) = interval(values[j]) }
     }
 }

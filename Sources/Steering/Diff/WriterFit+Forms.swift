@@ -4,6 +4,11 @@ extension WriterFit {
     /// those the one leaving least (plain on ties within the floor); otherwise ``EditForm/additive``
     /// when a rank-1 `u bᵀ` does; otherwise ``EditForm/notAProjectionEdit`` with what the best
     /// projection form leaves.
+    /// The share of elements left unchanged above which a plain fit of a 16-bit tensor is refined
+    /// against the rounding (below it, the rounding errors are about independent of the edit and a
+    /// least-squares fit is unbiased).
+    static let roundedAwayShare = 0.01
+
     func fit(rankMax: Int) throws -> Result {
         let p = sketchWidth(rankMax: rankMax)
         let sums = try self.sums(p: p)
@@ -55,7 +60,7 @@ extension WriterFit {
         }
         if let chosen = best, chosen.residual2.squareRoot() <= tolerance {
             var chosen = chosen
-            if chosen.form == .plain, chosen.basis.count == 1, grid.mantissaBits < 23 {
+            if chosen.form == .plain, chosen.basis.count == 1, grid.mantissaBits < 23, sums.unchangedShare > Self.roundedAwayShare {
                 chosen = try roundingAware(start: chosen.basis[0], lambda: chosen.lambda, sums: sums)
             }
             result.form = chosen.form

@@ -1,9 +1,13 @@
 extension WriterFit {
     /// The most rounds of the rounding-aware refinement (each: `c = Aᵀu`, then `s = λu` against the
-    /// intervals); they stop when the direction moves less than `1 − |cos| ≤ 1e-15`.
-    static let roundingRounds = 6
-    /// Newton passes per round for a row-stored writer (its columns are summed over every row).
-    static let columnNewtonPasses = 3
+    /// intervals; they stop when the direction moves less than `1 − |cos| ≤ 1e-9`), and the Newton
+    /// passes per round of a row-stored writer (its columns are summed over every row): more for a
+    /// small tensor, where passes are cheap and each value weighs more; fewer for a large one, whose
+    /// many values pin the fit in fewer steps.
+    var refinement: (rounds: Int, newtonPasses: Int) {
+        let small = pair.rows * pair.width < 1 << 20
+        return orientation == .outputRows ? (small ? 6 : 2, 0) : (small ? 4 : 2, small ? 3 : 2)
+    }
 
     /// The plain edit of a 16-bit tensor, fitted against the rounding: each stored `w'` stands for
     /// every value in `[lo, hi]` that rounds to it, so `s = λu` minimizes
@@ -15,7 +19,7 @@ extension WriterFit {
         form: EditForm, basis: [[Double]], lambda: Double, residual2: Double
     ) {
         var (u, lambda) = (start, start0)
-        for _ in 0..<Self.roundingRounds {
+        for _ in 0..<refinement.rounds {
             let previous = u
             var s = u.map { lambda * $0 }
             if orientation == .outputRows {
@@ -27,8 +31,9 @@ extension WriterFit {
             guard along != 0, along.isFinite else { break }
             u = Self.unit(s).map { along < 0 ? -$0 : $0 }
             lambda = LinearAlgebra.norm(s) * (along < 0 ? -1 : 1)
-            if 1 - abs(LinearAlgebra.dot(previous, u)) <= 1e-15 { break }
+            if 1 - abs(LinearAlgebra.dot(previous, u)) <= 1e-9 { break }
         }
+        if orientation == .rows { lambda = try intervalLambda(u: u, start: lambda) }
         let (c, ce) = try products(u, k: 1)
         var (dot, cc) = (0.0, 0.0)
         for j in c.indices {
@@ -44,12 +49,14 @@ extension WriterFit {
         let (width, grid) = (pair.width, grid)
         try s.withUnsafeMutableBufferPointer { s in
             _ = try pair.pass(size: 0, workers: workers) { chunk, _ in
+                let bounds = UnsafeMutablePointer<Double>.allocate(capacity: 2 * width)
+                defer { bounds.deallocate() }
                 c.withUnsafeBufferPointer { c in
                     guard let c = c.baseAddress else { return }
                     for i in 0..<chunk.rows {
                         let r = chunk.firstRow + i
-                        s[r] = Self.intervalScalar(
-                            base: chunk.base + i * width, edited: chunk.edited + i * width, c: c, count: width, start: s[r], grid: grid)
+                        grid.intervals(chunk.edited + i * width, count: width, lo: bounds, hi: bounds + width)
+                        s[r] = Self.intervalScalar(base: chunk.base + i * width, lo: bounds, hi: bounds + width, c: c, count: width, start: s[r])
                     }
                 }
             }
@@ -57,57 +64,45 @@ extension WriterFit {
         return s
     }
 
-    /// `argmin_s Σ_j dist(w_j − s c_j, I(w'_j))²`: the middle of the range of `s` that puts every
-    /// value inside its interval when there is one, else the root of the nondecreasing
-    /// piecewise-linear derivative, by Newton steps kept inside a bracket (bisection when a step leaves it).
+    /// `argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])²`: the middle of the range of `s` that puts every
+    /// value inside its interval when there is one, else damped Newton steps on the convex piecewise
+    /// quadratic from `start` (a step that does not lower it is halved, at most 12 evaluations).
     static func intervalScalar(
-        base w: UnsafePointer<Double>, edited e: UnsafePointer<Double>, c: UnsafePointer<Double>, count: Int, start: Double, grid: RoundingGrid
+        base w: UnsafePointer<Double>, lo: UnsafePointer<Double>, hi: UnsafePointer<Double>, c: UnsafePointer<Double>, count: Int, start: Double
     ) -> Double {
-        /// Half the derivative, and the curvature of the piece.
-        func slope(_ s: Double) -> (g: Double, h: Double) {
-            var (g, h) = (0.0, 0.0)
+        /// The cost, half its derivative, and the curvature of the piece.
+        func cost(_ s: Double) -> (f: Double, g: Double, h: Double) {
+            var (f, g, h) = (0.0, 0.0, 0.0)
             for j in 0..<count {
                 let x = w[j] - s * c[j]
-                let (lo, hi) = grid.interval(e[j])
-                let r = x < lo ? x - lo : (x > hi ? x - hi : 0)
-                if r != 0 {
-                    g -= c[j] * r
-                    h += c[j] * c[j]
-                }
+                let r = x < lo[j] ? x - lo[j] : (x > hi[j] ? x - hi[j] : 0)
+                f += r * r
+                g -= c[j] * r
+                h += r != 0 ? c[j] * c[j] : 0
             }
-            return (g, h)
+            return (f, g, h)
         }
         // Every value inside its interval for s in [lower, upper]: the middle of that range.
         var (lower, upper) = (-Double.infinity, Double.infinity)
         for j in 0..<count where c[j] != 0 {
-            let (lo, hi) = grid.interval(e[j])
-            let (a, b) = ((w[j] - hi) / c[j], (w[j] - lo) / c[j])
+            let (a, b) = ((w[j] - hi[j]) / c[j], (w[j] - lo[j]) / c[j])
             lower = max(lower, min(a, b))
             upper = min(upper, max(a, b))
         }
         if lower <= upper, lower.isFinite, upper.isFinite { return (lower + upper) / 2 }
         var s = start
-        var (g, h) = slope(s)
-        if g == 0 { return s }
-        // A bracket [lo, hi] with g(lo) ≤ 0 ≤ g(hi).
-        var step = max(abs(s) * 1e-3, 1e-12)
-        var (lo, hi) = (s, s)
-        for _ in 0..<80 {
-            let probe = g > 0 ? lo - step : hi + step
-            let value = slope(probe).g
-            if g > 0 { lo = probe } else { hi = probe }
-            if (g > 0 && value <= 0) || (g < 0 && value >= 0) { break }
-            step *= 2
-        }
-        if g > 0 { hi = s } else { lo = s }
-        for _ in 0..<60 {
-            var next = h > 0 ? s - g / h : (lo + hi) / 2
-            if !(next > lo && next < hi) { next = (lo + hi) / 2 }
-            s = next
-            (g, h) = slope(s)
-            if g == 0 { break }
-            if g > 0 { hi = s } else { lo = s }
-            if hi - lo <= 1e-15 * max(abs(s), 1e-300) { break }
+        var current = cost(s)
+        var step = current.h > 0 ? -current.g / current.h : 0
+        for _ in 0..<12 where step != 0 && current.g != 0 {
+            let next = cost(s + step)
+            if next.f < current.f {
+                s += step
+                current = next
+                if abs(step) <= 1e-10 * abs(s) { break }
+                step = current.h > 0 ? -current.g / current.h : 0
+            } else {
+                step /= 2
+            }
         }
         return s
     }
@@ -119,32 +114,36 @@ extension WriterFit {
         var s = start
         var previous = start
         var previousCost = [Double](repeating: .infinity, count: d)
-        for pass in 0...Self.columnNewtonPasses {
+        let passes = refinement.newtonPasses
+        for pass in 0...passes {
             let current = s
-            let sums = try pair.pass(size: 3 * d, workers: workers) { chunk, partial in
-                for i in 0..<chunk.rows {
-                    let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
-                    var c = 0.0
-                    for j in 0..<width { c += w[j] * u[j] }
-                    for j in 0..<width {
-                        let x = w[j] - current[j] * c
-                        let (lo, hi) = grid.interval(e[j])
-                        let r = x < lo ? x - lo : (x > hi ? x - hi : 0)
-                        guard r != 0 else { continue }
-                        partial[j] += r * r
-                        partial[d + j] -= c * r
-                        partial[2 * d + j] += c * c
+            let sums = try current.withUnsafeBufferPointer { current in
+                try u.withUnsafeBufferPointer { u in
+                    try pair.pass(size: 3 * d, workers: workers) { chunk, partial in
+                        for i in 0..<chunk.rows {
+                            let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
+                            var c = 0.0
+                            for j in 0..<width { c += w[j] * u[j] }
+                            for j in 0..<width {
+                                let x = w[j] - current[j] * c
+                                let (lo, hi) = grid.interval(e[j])
+                                let r = x < lo ? x - lo : (x > hi ? x - hi : 0)
+                                partial[j] += r * r
+                                partial[d + j] -= c * r
+                                partial[2 * d + j] += r != 0 ? c * c : 0
+                            }
+                        }
                     }
                 }
             }
             for j in 0..<d {
                 if sums[j] > previousCost[j] {
-                    s[j] = pass == Self.columnNewtonPasses ? previous[j] : (s[j] + previous[j]) / 2
+                    s[j] = pass == passes ? previous[j] : (s[j] + previous[j]) / 2
                     continue
                 }
                 previous[j] = s[j]
                 previousCost[j] = sums[j]
-                if pass < Self.columnNewtonPasses, sums[2 * d + j] > 0 { s[j] -= sums[d + j] / sums[2 * d + j] }
+                if pass < passes, sums[2 * d + j] > 0 { s[j] -= sums[d + j] / sums[2 * d + j] }
             }
         }
         return s
@@ -183,5 +182,42 @@ extension WriterFit {
             step /= 10
         }
         return center
+    }
+
+    /// For a row-stored writer, `λ` alone against the intervals with `u` fixed (`e'_r = e_r − λ (e_r·u) u`),
+    /// by three damped Newton passes: the columns' own fits leave `‖s‖` off by their noise.
+    func intervalLambda(u: [Double], start: Double) throws -> Double {
+        let (width, grid) = (pair.width, grid)
+        var (lambda, step, best) = (start, 0.0, Double.infinity)
+        var bestLambda = start
+        for _ in 0..<4 {
+            let trial = lambda + step
+            let sums = try u.withUnsafeBufferPointer { u in
+                try pair.pass(size: 3, workers: workers) { chunk, partial in
+                    for i in 0..<chunk.rows {
+                        let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
+                        var c = 0.0
+                        for j in 0..<width { c += w[j] * u[j] }
+                        for j in 0..<width {
+                            let product = c * u[j]
+                            let x = w[j] - trial * product
+                            let (lo, hi) = grid.interval(e[j])
+                            let r = x < lo ? x - lo : (x > hi ? x - hi : 0)
+                            partial[0] += r * r
+                            partial[1] -= product * r
+                            partial[2] += r != 0 ? product * product : 0
+                        }
+                    }
+                }
+            }
+            if sums[0] < best {
+                (best, bestLambda, lambda) = (sums[0], trial, trial)
+                step = sums[2] > 0 ? -sums[1] / sums[2] : 0
+            } else {
+                step /= 2
+            }
+            if step == 0 { break }
+        }
+        return bestLambda
     }
 }

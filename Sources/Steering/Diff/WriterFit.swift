@@ -53,6 +53,9 @@ struct WriterFit {
         var delta2 = 0.0
         var floor2 = 0.0
         var identical = true
+        /// The share of elements the edit left as they were (`w' = w`): a plain least-squares fit is
+        /// biased when many small changes rounded away.
+        var unchangedShare = 0.0
         /// `Y = ΔA Ω`, `p × d` (row `c` is `ΔA Ω[:, c]`).
         var sketch: [Double] = []
         /// Over stored rows, per stored column: `Σ w²`, `Σ w w'`, `Σ w'²` (`3 × width`).
@@ -73,7 +76,7 @@ struct WriterFit {
         var sketch = [Double](repeating: 0, count: outputRows ? p * d : 0)
         let sketchSize = outputRows ? 0 : p * d
         let columnSize = p > 0 ? 3 * width : 0
-        let head = 5
+        let head = 6
         let grid = self.grid
         let total = try rowSums.withUnsafeMutableBufferPointer { rowSums in
             try sketch.withUnsafeMutableBufferPointer { sketchRows in
@@ -84,8 +87,9 @@ struct WriterFit {
                         let w = chunk.base + i * width
                         let e = chunk.edited + i * width
                         let r = chunk.firstRow + i
-                        var (b2, x, e2, f2, dd) = (0.0, 0.0, 0.0, 0.0, 0.0)
+                        var (b2, x, e2, f2, dd, zeros) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
                         for j in 0..<width {
+                            zeros += e[j] == w[j] ? 1 : 0
                             b2 += w[j] * w[j]
                             dd += (e[j] - w[j]) * (e[j] - w[j])
                             x += w[j] * e[j]
@@ -97,6 +101,7 @@ struct WriterFit {
                         partial[1] += e2
                         partial[2] += dd
                         partial[3] += f2 / 12
+                        partial[5] += zeros
                         guard p > 0 else { continue }
                         rowSums[r] = b2
                         rowSums[rowCount + r] = x
@@ -127,6 +132,7 @@ struct WriterFit {
         }
         return Sums(
             base2: total[0], edited2: total[1], delta2: total[2], floor2: total[3], identical: total[4] == 0,
+            unchangedShare: total[5] / Double(max(1, pair.rows * width)),
             sketch: outputRows ? sketch : Array(total[head..<(head + sketchSize)]),
             columns: Array(total[(head + sketchSize)...]), rows: rowSums)
     }

@@ -1,13 +1,13 @@
 /// Class means kept in a directions file beside its directions (`steer extract --keep-means`):
 /// one F32 tensor `mean.positive.{slot}` (μ⁺) and `mean.negative.{slot}` (μ⁻, the harmless mean) of
 /// width `d` per slot, recorded in `__metadata__` as `steer.class_means`. Readers of directions
-/// (``BasisSet/read(_:)``, ``Activations``) skip these tensors, so a file with means is still a
+/// (``DirectionSet/read(_:)``, ``Activations``) skip these tensors, so a file with means is still a
 /// directions file for every command; `steer orthogonalize --direction-variant` reads them.
 public struct ClassMeanTensors: Sendable, Equatable {
     public static let positivePrefix = "mean.positive."
     public static let negativePrefix = "mean.negative."
     /// The `__metadata__` key that records which mean tensors the file holds.
-    public static let metadataKey = "steer.class_means"
+    public static let metadataKey = SteerMetadata.Key.classMeans
 
     /// μ⁺ per slot.
     public var positive: [Int: [Double]]

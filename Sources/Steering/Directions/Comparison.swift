@@ -184,7 +184,7 @@ public enum Comparison {
 
     /// Compares two direction sets (rank 1 at every slot): the signed cosine per shared slot.
     public static func compare(_ a: DirectionSet, _ b: DirectionSet, fileA: String, fileB: String, slots wanted: [Int]? = nil) throws -> [Layer] {
-        try compare(a.bases, b.bases, fileA: fileA, fileB: fileB, slots: wanted)
+        try compare(a.comparisonBases, b.comparisonBases, fileA: fileA, fileB: fileB, slots: wanted)
     }
 
     /// `M[l, m] = cos(r_l, r_m)` across the slots of `set` (in its slot order); nil in every row and
@@ -203,16 +203,9 @@ public enum Comparison {
 }
 
 extension DirectionSet {
-    /// Each direction as a basis of rank 1 (raw vector).
-    public var bases: [Comparison.Basis] {
-        zip(slots, vectors).map { Comparison.Basis(slot: $0, direction: $1) }
-    }
-}
-
-extension BasisSet {
     /// Each slot's basis (`k × d`; a directions file reads as `k = 1`).
     public var comparisonBases: [Comparison.Basis] {
-        zip(slots, vectors).map { slot, rows in
+        zip(slots, bases).map { slot, rows in
             Comparison.Basis(slot: slot, rank: rows.count, width: rows.first?.count ?? 0, values: rows.flatMap { $0 })
         }
     }

@@ -44,7 +44,7 @@ public enum ControlVector {
         _ directions: DirectionSet, convention: LayerConvention, layers: [Int]? = nil, includeFinalNormSlot: Bool = false, file: String
     ) throws -> Plan {
         let wanted = layers ?? directions.slots
-        let finalSlot = directions.metadata["steer.last_slot"].flatMap(Int.init) ?? directions.slots.max()
+        let finalSlot = directions.metadata[SteerMetadata.Key.lastSlot].flatMap(Int.init) ?? directions.slots.max()
         var plan = Plan(exports: [], skipped: [])
         for slot in wanted.sorted() {
             guard directions.vector(slot: slot) != nil else {
@@ -81,52 +81,12 @@ public enum ControlVector {
         if let bad = vectors.firstIndex(where: { $0.contains { !$0.isFinite } }) {
             throw SteerError.value(path, "direction of slot \(plan.exports[bad].slot) times \(scale) is not finite in F32")
         }
-        var out = GGUFBytes()
-        out.bytes(Array("GGUF".utf8))
-        out.u32(3)
-        out.u64(UInt64(vectors.count))
-        out.u64(4)
-        out.key("general.architecture", "controlvector")
-        out.key("controlvector.model_hint", modelHint)
-        out.string("controlvector.layer_count")
-        out.u32(4)  // GGUF type uint32
-        out.u32(UInt32(vectors.count))
-        out.key("steer.layer_convention", LayerConvention.blockOutput.rawValue)
-        let padded = (width * 4 + 31) / 32 * 32
-        for (k, export) in plan.exports.enumerated() {
-            out.string("direction.\(export.block)")
-            out.u32(1)
-            out.u64(UInt64(width))
-            out.u32(0)  // F32
-            out.u64(UInt64(k * padded))
-        }
-        out.pad(to: 32)
-        for vector in vectors {
-            for value in vector { out.u32(value.bitPattern) }
-            out.pad(to: 32)
-        }
-        try AtomicFile.write(out.data, to: path)
-    }
-}
-
-/// Little-endian GGUF encoding into a byte array.
-struct GGUFBytes {
-    var data: [UInt8] = []
-
-    mutating func bytes(_ b: [UInt8]) { data += b }
-    mutating func u32(_ v: UInt32) { data += (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
-    mutating func u64(_ v: UInt64) { data += (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
-    mutating func string(_ s: String) {
-        u64(UInt64(s.utf8.count))
-        data += Array(s.utf8)
-    }
-    /// A string-valued key (GGUF type 8).
-    mutating func key(_ name: String, _ value: String) {
-        string(name)
-        u32(8)
-        string(value)
-    }
-    mutating func pad(to alignment: Int) {
-        while data.count % alignment != 0 { data.append(0) }
+        var gguf = GGUFWriter()
+        gguf.add("general.architecture", .string("controlvector"))
+        gguf.add("controlvector.model_hint", .string(modelHint))
+        gguf.add("controlvector.layer_count", .uint32(UInt32(vectors.count)))
+        gguf.add(SteerMetadata.Key.layerConvention, .string(LayerConvention.blockOutput.rawValue))
+        for (export, vector) in zip(plan.exports, vectors) { gguf.add(tensor: "direction.\(export.block)", vector) }
+        try AtomicFile.write(gguf.bytes, to: path)
     }
 }

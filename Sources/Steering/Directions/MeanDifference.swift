@@ -14,34 +14,36 @@ public enum MeanDifference {
     public static func directions(from means: ClassMeans, positive: ClassProvenance, negative: ClassProvenance) -> DirectionSet {
         var directions = means.differences
         var metadata: [String: String] = [
-            "steer.kind": "directions",
-            "steer.method": "mean_diff",
-            "steer.n_pos": String(positive.rows),
-            "steer.n_neg": String(negative.rows),
-            "steer.source_pos": positive.path,
-            "steer.source_neg": negative.path,
-            "steer.width": String(means.width),
-            "steer.layers": means.slots.map(String.init).joined(separator: ","),
-            "steer.position": positive.position.map(String.init) ?? "none",
+            SteerMetadata.Key.kind: SteerMetadata.Kind.directions.rawValue,
+            SteerMetadata.Key.method: "mean_diff",
+            SteerMetadata.Key.nPos: String(positive.rows),
+            SteerMetadata.Key.nNeg: String(negative.rows),
+            SteerMetadata.Key.sourcePos: positive.path,
+            SteerMetadata.Key.sourceNeg: negative.path,
+            SteerMetadata.Key.width: String(means.width),
+            SteerMetadata.Key.layers: means.slots.map(String.init).joined(separator: ","),
+            SteerMetadata.Key.position: positive.position.map(String.init) ?? "none",
         ]
-        if let count = positive.positionCount { metadata["steer.position_count"] = String(count) }
-        if let last = positive.lastSlot { metadata["steer.last_slot"] = String(last) }
+        if let count = positive.positionCount { metadata[SteerMetadata.Key.positionCount] = String(count) }
+        if let last = positive.lastSlot { metadata[SteerMetadata.Key.lastSlot] = String(last) }
         let degenerate = means.slots.indices.filter(means.isDegenerate).map { String(means.slots[$0]) }
-        if !degenerate.isEmpty { metadata["steer.degenerate_layers"] = degenerate.joined(separator: ",") }
+        if !degenerate.isEmpty { metadata[SteerMetadata.Key.degenerateLayers] = degenerate.joined(separator: ",") }
         metadata[midpointsKey] = midpoints(means).joined(separator: ",")
         if let convention = positive.layerConvention ?? negative.layerConvention {
-            metadata["steer.layer_convention"] = convention.rawValue
+            metadata[SteerMetadata.Key.layerConvention] = convention.rawValue
+        } else {
+            LayerConvention.noteUnstated(positive.path)
         }
         // Degenerate slots are exact zeros, never tiny noise.
         for index in means.slots.indices where means.isDegenerate(index) {
-            directions.vectors[index] = [Double](repeating: 0, count: means.width)
+            directions.bases[index] = [[Double](repeating: 0, count: means.width)]
         }
         directions.metadata = metadata
         return directions
     }
 
     /// The metadata key of the training threshold per slot (`slot:value,…`).
-    public static let midpointsKey = "steer.midpoints"
+    public static let midpointsKey = SteerMetadata.Key.midpoints
 
     /// Per slot, `slot:t` with `t = (μ⁺ + μ⁻)·r̂ / 2`, the midpoint of the training classes' mean
     /// projections onto the unit direction (0 for a degenerate slot): the threshold `steer measure`

@@ -37,8 +37,8 @@ public enum ActivationEditor {
         }
         let positions = sets.compactMap(\.position)
         var added = metadata
-        added["steer.edit_slots"] = first.slots.map(String.init).joined(separator: ",")
-        added["steer.edit_positions"] = positions.isEmpty ? "none" : positions.map(String.init).joined(separator: ",")
+        added[SteerMetadata.Key.editSlots] = first.slots.map(String.init).joined(separator: ",")
+        added[SteerMetadata.Key.editPositions] = positions.isEmpty ? "none" : positions.map(String.init).joined(separator: ",")
         let matrices = sets.flatMap { $0.layers.map(\.rows) }
         try TensorWriter.rewrite(file, to: output, addedMetadata: added, editing: matrices, blockRows: blockRows, options: options) {
             index, rows, values in

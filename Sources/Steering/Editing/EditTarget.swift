@@ -2,7 +2,7 @@
 public enum EditTarget {
     /// The rows of `path` to edit with `directions` (read from `file`); see ``open(_:selection:model:fromSlot:allPositions:)``.
     public static func open(
-        _ path: String, selection: ActivationSelection, directions: BasisSet, file: String, fromSlot: Int? = nil, allPositions: Bool = false
+        _ path: String, selection: ActivationSelection, directions: DirectionSet, file: String, fromSlot: Int? = nil, allPositions: Bool = false
     ) throws -> [Activations] {
         let model = ModelInputs(
             file: file, slots: directions.slots, position: try ModelInputs.position(in: directions.metadata, file: file), width: directions.width)
@@ -69,8 +69,8 @@ public enum EditTarget {
     }
 
     /// The directions (raw rows) that edit selected layer `index` of `rows`: the slot's own, or `fromSlot`'s.
-    public static func vectors(_ directions: BasisSet, for rows: Activations, layer index: Int, fromSlot: Int? = nil) -> [[Double]] {
+    public static func vectors(_ directions: DirectionSet, for rows: Activations, layer index: Int, fromSlot: Int? = nil) -> [[Double]] {
         let slot = fromSlot ?? rows.slots[index]
-        return directions.slots.firstIndex(of: slot).map { directions.vectors[$0] } ?? []
+        return directions.basis(slot: slot) ?? []
     }
 }

@@ -35,11 +35,11 @@ extension Activations {
     /// Projects every selected row on `basis` (its slots must include the selected ones; a directions
     /// file reads as a basis of one vector per slot). `file` names the basis in errors. Throws naming
     /// the first non-finite input row, or when a direction is zero or the widths differ.
-    public func project(on basis: BasisSet, file: String, _ options: StreamOptions = .init()) throws -> Projection {
+    public func project(on basis: DirectionSet, file: String, _ options: StreamOptions = .init()) throws -> Projection {
         var orthonormalized: [Int] = []
         let perLayer = try slots.map { slot -> [[Double]] in
             guard let index = basis.slots.firstIndex(of: slot) else { throw SteerError.shape(file, "has no direction for layer slot \(slot)") }
-            let vectors = basis.vectors[index]
+            let vectors = basis.bases[index]
             guard vectors.allSatisfy({ $0.count == width }) else {
                 throw SteerError(.shape, "width \(vectors.first?.count ?? 0) in \(file) vs \(width) in \(path)")
             }

@@ -86,19 +86,19 @@ extension EraserSet {
     /// The `steer.*` record of a fit.
     static func provenance(_ positive: Activations, _ negative: Activations, method: ErasureMethod, shrinkage: Bool) -> [String: String] {
         var metadata = [
-            "steer.kind": "leace_eraser",
-            "steer.method": method.rawValue,
-            "steer.shrinkage": String(shrinkage),
-            "steer.svd_tol": String(LeaceEraser.signalTolerance),
-            "steer.position": positive.position.map(String.init) ?? "none",
-            "steer.source_pos": positive.path,
-            "steer.source_neg": negative.path,
-            "steer.n_pos": String(positive.rowCount),
-            "steer.n_neg": String(negative.rowCount),
-            "steer.width": String(positive.width),
-            "steer.layers": positive.slots.map(String.init).joined(separator: ","),
+            SteerMetadata.Key.kind: SteerMetadata.Kind.eraser.rawValue,
+            SteerMetadata.Key.method: method.rawValue,
+            SteerMetadata.Key.shrinkage: String(shrinkage),
+            SteerMetadata.Key.svdTolerance: String(LeaceEraser.signalTolerance),
+            SteerMetadata.Key.position: positive.position.map(String.init) ?? "none",
+            SteerMetadata.Key.sourcePos: positive.path,
+            SteerMetadata.Key.sourceNeg: negative.path,
+            SteerMetadata.Key.nPos: String(positive.rowCount),
+            SteerMetadata.Key.nNeg: String(negative.rowCount),
+            SteerMetadata.Key.width: String(positive.width),
+            SteerMetadata.Key.layers: positive.slots.map(String.init).joined(separator: ","),
         ]
-        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
         return metadata
     }
 }

@@ -9,7 +9,7 @@ extension EraserSet {
     /// `d` for the file and one `r` per slot, finite values, and readable `steer.method` and
     /// `steer.position`. Every problem is one ``SteerError`` naming the file.
     public static func read(_ path: String) throws -> EraserSet {
-        let file = try TensorFile.open(path, kind: "leace_eraser", describedAs: "LEACE eraser")
+        let file = try TensorFile.open(path, kind: .eraser)
         var parts: [Int: [Part: (info: TensorInfo, values: [Double])]] = [:]
         for info in file.tensors {
             let (slot, part) = try name(info.name, in: path)
@@ -32,7 +32,7 @@ extension EraserSet {
             let eraser = try assemble(slot: slot, parts[slot] ?? [:], width: &width, path: path)
             erasers.append(eraser)
         }
-        if let method = file.metadata["steer.method"], ErasureMethod(rawValue: method) == nil {
+        if let method = file.metadata[SteerMetadata.Key.method], ErasureMethod(rawValue: method) == nil {
             throw SteerError(
                 .format, file: path, "steer.method '\(method)' is not one of \(ErasureMethod.allCases.map(\.rawValue).joined(separator: ", "))")
         }

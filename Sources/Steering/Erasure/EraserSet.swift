@@ -4,7 +4,7 @@
 /// `layer.{slot}.mean` `[d]`, `layer.{slot}.left` `[r, d]` and `layer.{slot}.right` `[r, d]`
 /// (Float64 so that a read eraser is the fitted one, bit for bit), with the `steer.*` record of
 /// how it was fitted (`steer.method`, `steer.shrinkage`, `steer.position`, sources and row counts).
-public struct EraserSet: Sendable, Equatable {
+public struct EraserSet: SteerArtifact, Equatable {
     public var slots: [Int]
     public var erasers: [LeaceEraser]
     public var metadata: [String: String]
@@ -17,6 +17,12 @@ public struct EraserSet: Sendable, Equatable {
 
     /// The row width every eraser expects (0 when there is none).
     public var width: Int { erasers.first?.width ?? 0 }
+
+    /// What the erasers expect of the activations they edit: their slots, the position they were
+    /// fitted at, and their width.
+    public func inputs(file: String) throws -> ModelInputs {
+        ModelInputs(file: file, slots: slots, position: try ModelInputs.position(in: metadata, file: file), width: erasers.isEmpty ? nil : width)
+    }
 
     /// The eraser of `slot`, if the set has one.
     public func eraser(slot: Int) -> LeaceEraser? {
@@ -43,7 +49,7 @@ public struct EraserSet: Sendable, Equatable {
             specs.append(TensorSpec(name: "layer.\(slot).right", dtype: .float64, shape: [e.rank, d]))
         }
         var record = metadata
-        record["steer.kind"] = "leace_eraser"
+        record[SteerMetadata.Key.kind] = SteerMetadata.Kind.eraser.rawValue
         try TensorWriter.write(to: path, format: .safetensors, tensors: specs, metadata: record) { writer in
             for e in erasers {
                 try writer.append(e.mean)

@@ -18,15 +18,9 @@ enum GGUF {
 
     static func matches(_ head: [UInt8]) -> Bool { head.starts(with: magic) }
 
-    /// ggml element types steer reads: F32 (0), F16 (1), F64 (28), BF16 (30).
+    /// ggml element types steer reads (``GGMLType``): F32, F16, F64, BF16.
     static func elementType(_ code: UInt64) -> (DType, String)? {
-        switch code {
-        case 0: (.float32, "F32")
-        case 1: (.float16, "F16")
-        case 28: (.float64, "F64")
-        case 30: (.bfloat16, "BF16")
-        default: nil
-        }
+        UInt32(exactly: code).flatMap(GGMLType.init(rawValue:)).map { ($0.dtype, $0.name) }
     }
 
     static func parse(_ file: ReadOnlyFile) throws -> (tensors: [TensorInfo], metadata: [String: String]) {
@@ -110,11 +104,12 @@ enum GGUF {
         }
         guard !tensors.isEmpty else { throw SteerError.shape(path, "control vector holds no direction.N tensors") }
         var metadata = [
-            "steer.kind": "directions", "steer.layer_convention": LayerConvention.hfHiddenStates.rawValue, "steer.source": "gguf \(architecture)",
-            "steer.width": String(tensors[0].shape[0]),
+            SteerMetadata.Key.kind: SteerMetadata.Kind.directions.rawValue,
+            SteerMetadata.Key.layerConvention: LayerConvention.hfHiddenStates.rawValue, SteerMetadata.Key.source: "gguf \(architecture)",
+            SteerMetadata.Key.width: String(tensors[0].shape[0]),
         ]
-        if let hint = values["\(architecture).model_hint"] { metadata["steer.model_hint"] = hint }
-        if let count = values["\(architecture).layer_count"] { metadata["steer.gguf_layer_count"] = count }
+        if let hint = values["\(architecture).model_hint"] { metadata[SteerMetadata.Key.modelHint] = hint }
+        if let count = values["\(architecture).layer_count"] { metadata[SteerMetadata.Key.ggufLayerCount] = count }
         return (tensors, metadata)
     }
 
@@ -139,22 +134,25 @@ enum GGUF {
     /// Reads (or skips) one value of GGUF `type`; scalars and short strings come back as text.
     private static func value(_ cursor: inout FileCursor, type: UInt64, key: String, depth: Int) throws -> String? {
         let path = cursor.file.path
-        switch type {
-        case 0, 1, 7:
+        guard let kind = UInt32(exactly: type).flatMap(GGUFValueType.init(rawValue:)) else {
+            throw SteerError.format(path, "GGUF key '\(key.prefix(60))' has unknown value type \(type)")
+        }
+        switch kind {
+        case .uint8, .int8, .bool:
             let v = try cursor.unsigned(1, key)
-            return type == 1 ? String(Int8(truncatingIfNeeded: v)) : String(v)
-        case 2, 3:
+            return kind == .int8 ? String(Int8(truncatingIfNeeded: v)) : String(v)
+        case .uint16, .int16:
             let v = try cursor.unsigned(2, key)
-            return type == 3 ? String(Int16(truncatingIfNeeded: v)) : String(v)
-        case 4, 5:
+            return kind == .int16 ? String(Int16(truncatingIfNeeded: v)) : String(v)
+        case .uint32, .int32:
             let v = try cursor.unsigned(4, key)
-            return type == 5 ? String(Int32(truncatingIfNeeded: v)) : String(v)
-        case 6: return String(Float(bitPattern: UInt32(try cursor.unsigned(4, key))))
-        case 10, 11:
+            return kind == .int32 ? String(Int32(truncatingIfNeeded: v)) : String(v)
+        case .float32: return String(Float(bitPattern: UInt32(try cursor.unsigned(4, key))))
+        case .uint64, .int64:
             let v = try cursor.unsigned(8, key)
-            return type == 11 ? String(Int64(bitPattern: v)) : String(v)
-        case 12: return String(Double(bitPattern: try cursor.unsigned(8, key)))
-        case 8:
+            return kind == .int64 ? String(Int64(bitPattern: v)) : String(v)
+        case .float64: return String(Double(bitPattern: try cursor.unsigned(8, key)))
+        case .string:
             let length = try cursor.unsigned(8, "the length of '\(key)'")
             guard let n = checkedInt(length), n <= cursor.remaining else {
                 throw SteerError.format(path, "truncated: GGUF string '\(key)' of \(length) bytes runs past the end")
@@ -164,15 +162,14 @@ enum GGUF {
                 return nil
             }
             return String(decoding: try cursor.bytes(n, key), as: UTF8.self)
-        case 9:
+        case .array:
             guard depth < 4 else { throw SteerError.unsupported(path, "GGUF array '\(key)' nests deeper than 4 levels") }
             let elementType = try cursor.unsigned(4, key)
             let count = try cursor.unsigned(8, key)
             guard count <= UInt64(cursor.remaining) else {
                 throw SteerError.format(path, "truncated: GGUF array '\(key)' of \(count) values runs past the end")
             }
-            let fixed: [UInt64: Int] = [0: 1, 1: 1, 7: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 10: 8, 11: 8, 12: 8]
-            if let size = fixed[elementType] {
+            if let size = UInt32(exactly: elementType).flatMap(GGUFValueType.init(rawValue:))?.size {
                 let (bytes, overflow) = Int(count).multipliedReportingOverflow(by: size)
                 guard !overflow else { throw SteerError.format(path, "GGUF array '\(key)' is too large") }
                 try cursor.skip(bytes, key)
@@ -180,8 +177,6 @@ enum GGUF {
                 for _ in 0..<count { _ = try value(&cursor, type: elementType, key: key, depth: depth + 1) }
             }
             return nil
-        default:
-            throw SteerError.format(path, "GGUF key '\(key.prefix(60))' has unknown value type \(type)")
         }
     }
 }

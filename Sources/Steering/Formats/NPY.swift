@@ -16,7 +16,11 @@ public enum NPY {
     /// Parses and validates the header of an opened .npy file.
     /// A .npy held in bytes `start..<end` of a larger file (an `.npz` member) is parsed the same way;
     /// `name` names its tensor.
-    static func parse(_ file: ReadOnlyFile, options: TensorFile.ReadOptions, start: Int = 0, end: Int? = nil, name: String = "array") throws
+    /// An `.npz` `member` holding pickled objects is listed with no dtype (skipped, never unpickled)
+    /// rather than refused.
+    static func parse(
+        _ file: ReadOnlyFile, options: TensorFile.ReadOptions, start: Int = 0, end: Int? = nil, name: String = "array", member: Bool = false
+    ) throws
         -> TensorInfo
     {
         let path = name == "array" ? file.path : "\(file.path) (member '\(name).npy')"
@@ -48,6 +52,10 @@ public enum NPY {
         let header = try parseHeader(headerBytes, path: path)
         let dataStart = headerStart + headerLength
 
+        if header.descr.dropFirst().hasPrefix("O"), member {
+            // Pickled objects in an .npz (prompts saved beside the activations): listed, never unpickled.
+            return TensorInfo(name: name, dtype: nil, storedType: header.descr, shape: header.shape, offset: dataStart, byteCount: end - dataStart)
+        }
         let (dtype, itemSize) = try elementType(header.descr, path: path, options: options)
         if header.fortranOrder && header.shape.filter({ $0 > 1 }).count > 1 {
             throw SteerError.unsupported(path, "Fortran-order array (fortran_order: True); save it with np.ascontiguousarray(a)")
@@ -127,6 +135,7 @@ public enum NPY {
         case ("f", 4): return (.float32, 4)
         case ("f", 8): return (.float64, 8)
         case ("f", 2): return (.float16, 2)
+        case ("U", _): return (nil, size * 4)  // UTF-32: 4 bytes a character
         case ("V", 2):
             guard options.dtype == .bfloat16 else {
                 throw SteerError(

@@ -20,7 +20,8 @@ enum NPZ {
         let names = members.map { String($0.name.dropLast(4)) }
         if members.allSatisfy({ $0.method == 0 }) {
             let tensors = try zip(members, names).map { member, name in
-                try NPY.parse(file, options: options, start: member.dataOffset, end: member.dataOffset + member.compressedSize, name: name)
+                try NPY.parse(
+                    file, options: options, start: member.dataOffset, end: member.dataOffset + member.compressedSize, name: name, member: true)
             }
             return (tensors, file)
         }
@@ -38,7 +39,7 @@ enum NPZ {
         }
         let storage = try spill.finish()
         let tensors = try zip(ranges, names).map { range, name in
-            try NPY.parse(storage, options: options, start: range.start, end: range.end, name: name)
+            try NPY.parse(storage, options: options, start: range.start, end: range.end, name: name, member: true)
         }
         return (tensors, storage)
     }

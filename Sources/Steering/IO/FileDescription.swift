@@ -50,7 +50,7 @@ public struct FileDescription: Sendable, Equatable, Codable {
         bytes = file.fileSize
         tensors = file.tensors.map { Tensor(name: $0.name, dtype: $0.storedType, shape: $0.shape) }
         metadata = file.metadata
-        if let kind = file.metadata["steer.kind"], kind != "directions", kind != "basis" {
+        if let kind = file.metadata[SteerMetadata.Key.kind], SteerMetadata.Kind(rawValue: kind)?.isDirections != true {
             // A model or statistics file steer wrote: say what it is rather than why it is not activations.
             let what = ["stats": "statistics (steer stats): use with steer merge, extract, svd, guard train, erase fit"][kind]
             activationsError = "a steer \(kind) file, not activations" + (what.map { "; \($0)" } ?? "")

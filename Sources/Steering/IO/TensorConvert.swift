@@ -45,7 +45,9 @@ public enum TensorConvert {
         let format = try format(of: output)
         let file = try TensorFile.open(input, options: options.selection.readOptions)
         let layerTensors = try Activations.layerTensors(file)
-        let isBasis = layerTensors.allSatisfy { $0.slot != nil && ($0.info.shape.count == 1 || file.metadata["steer.kind"] == "basis") }
+        let isBasis = layerTensors.allSatisfy {
+            $0.slot != nil && ($0.info.shape.count == 1 || file.metadata[SteerMetadata.Key.kind] == SteerMetadata.Kind.basis.rawValue)
+        }
         if isBasis, layerTensors.count >= 1, layerTensors.first?.info.shape.count ?? 0 <= 2, options.selection.position == nil {
             return try convertBasis(input, file: file, to: output, format: format, options: options)
         }
@@ -69,38 +71,40 @@ public enum TensorConvert {
     private static func convertBasis(_ input: String, file: TensorFile, to output: String, format: TensorFile.Format, options: Options) throws
         -> Summary
     {
-        var basis = try BasisSet.read(input)
+        var basis = try DirectionSet.read(input)
         if case .slots(let wanted) = options.selection.layers {
             let missing = wanted.filter { !basis.slots.contains($0) }
             guard missing.isEmpty else { throw SteerError.shape(input, "has no direction for layer \(describeSlots(missing))") }
             let keep = basis.slots.indices.filter { wanted.contains(basis.slots[$0]) }
-            basis = BasisSet(slots: keep.map { basis.slots[$0] }, vectors: keep.map { basis.vectors[$0] }, metadata: basis.metadata)
+            basis = DirectionSet(slots: keep.map { basis.slots[$0] }, bases: keep.map { basis.bases[$0] }, metadata: basis.metadata)
         }
-        let from = LayerConvention.declared(by: file, names: file.tensors.map(\.name))
+        let from = try LayerConvention.declared(by: file, names: file.tensors.map(\.name), stated: options.selection.convention)
         let slots = try renumber(basis.slots, from: from, to: options.toConvention, file: input)
         var metadata = basis.metadata
         metadata[ClassMeanTensors.metadataKey] = nil  // kept class means are not converted
-        if let convention = options.toConvention ?? from { metadata["steer.layer_convention"] = convention.rawValue }
-        if metadata["steer.kind"] == nil { metadata["steer.kind"] = basis.k == 1 ? "directions" : "basis" }
-        metadata["steer.converted_from"] = input
+        if let convention = options.toConvention ?? from { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
+        if metadata[SteerMetadata.Key.kind] == nil {
+            metadata[SteerMetadata.Key.kind] = (basis.k == 1 ? SteerMetadata.Kind.directions : .basis).rawValue
+        }
+        metadata[SteerMetadata.Key.convertedFrom] = input
         let dtype = options.dtype ?? .float32
-        let oneVector = basis.vectors.allSatisfy { $0.count == 1 }
+        let oneVector = basis.k == 1
         let specs: [TensorSpec]
         if format == .npy {
             specs = [TensorSpec(name: "array", dtype: dtype, shape: oneVector ? [slots.count, basis.width] : [slots.count, basis.k, basis.width])]
         } else {
-            specs = zip(slots, basis.vectors).map { slot, rows in
+            specs = zip(slots, basis.bases).map { slot, rows in
                 TensorSpec(name: "layer.\(slot)", dtype: dtype, shape: oneVector ? [basis.width] : [rows.count, basis.width])
             }
         }
         try TensorWriter.write(to: output, format: format, tensors: specs, metadata: format == .npy ? [:] : metadata) { writer in
-            for (spec, rows) in zip(format == .npy ? Array(repeating: specs[0], count: basis.vectors.count) : specs, basis.vectors) {
+            for (spec, rows) in zip(format == .npy ? Array(repeating: specs[0], count: basis.bases.count) : specs, basis.bases) {
                 for row in rows { try writer.append(try representable(row, in: dtype, tensor: spec.name, file: input)) }
             }
         }
         return Summary(
             output: output, format: format.rawValue, tensors: specs.map(\.name), shape: specs.first?.shape ?? [], dtype: dtype.rawValue,
-            layerConvention: metadata["steer.layer_convention"],
+            layerConvention: metadata[SteerMetadata.Key.layerConvention],
             renumbered: options.toConvention == nil ? [] : zip(basis.slots, slots).map { [$0, $1] })
     }
 
@@ -136,9 +140,13 @@ public enum TensorConvert {
         let perPosition = positions > 1 ? try acts.atEveryPosition(layout: selection.layout) : [acts]
         let slots = try renumber(acts.slots, from: acts.layerConvention, to: options.toConvention, file: file.path)
         let dtype = options.dtype ?? acts.dtype
-        var metadata: [String: String] = ["steer.converted_from": file.path]
-        if let convention = options.toConvention ?? acts.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
-        if positions == 1, let position = acts.position { metadata["steer.position"] = String(position) }
+        var metadata: [String: String] = [SteerMetadata.Key.convertedFrom: file.path]
+        if let convention = options.toConvention ?? acts.layerConvention {
+            metadata[SteerMetadata.Key.layerConvention] = convention.rawValue
+        } else {
+            LayerConvention.noteUnstated(file.path)
+        }
+        if positions == 1, let position = acts.position { metadata[SteerMetadata.Key.position] = String(position) }
         for (key, value) in file.metadata where !key.hasPrefix("steer.") { metadata[key] = value }
         let inner = positions > 1 ? [positions, acts.width] : [acts.width]
         let specs: [TensorSpec]
@@ -161,7 +169,7 @@ public enum TensorConvert {
         }
         return Summary(
             output: output, format: format.rawValue, tensors: specs.map(\.name), shape: specs.first?.shape ?? [], dtype: dtype.rawValue,
-            layerConvention: metadata["steer.layer_convention"],
+            layerConvention: metadata[SteerMetadata.Key.layerConvention],
             renumbered: options.toConvention == nil ? [] : zip(acts.slots, slots).map { [$0, $1] })
     }
 }

@@ -116,12 +116,12 @@ extension TensorFile {
     /// The longest vector ``vector(_:)`` reads: 2^24 values (model widths are at most a few ten thousand).
     public static let maxVectorLength = 1 << 24
 
-    /// Opens a file steer wrote and checks its `steer.kind` (`directions`, `latent_guard`, `logistic_probe`).
-    public static func open(_ path: String, kind: String, describedAs noun: String) throws -> TensorFile {
+    /// Opens a file steer wrote and checks its `steer.kind`.
+    public static func open(_ path: String, kind: SteerMetadata.Kind) throws -> TensorFile {
         let file = try TensorFile.open(path)
-        guard file.metadata["steer.kind"] == kind else {
-            let found = file.metadata["steer.kind"].map { "'\($0)'" } ?? "missing"
-            throw SteerError.format(path, "not a \(noun) file (steer.kind is \(found), expected '\(kind)')")
+        guard file.metadata[SteerMetadata.Key.kind] == kind.rawValue else {
+            let found = file.metadata[SteerMetadata.Key.kind].map { "'\($0)'" } ?? "missing"
+            throw SteerError.format(path, "not a \(kind.noun) file (steer.kind is \(found), expected '\(kind.rawValue)')")
         }
         return file
     }

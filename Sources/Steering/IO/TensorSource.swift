@@ -78,35 +78,42 @@ struct TensorSource {
             }
             return (file, infos.compactMap { $0 })
         }
+        // Where each source goes in the temporary file (a source named again shares the first copy's
+        // offset), all checked against the limit before a byte is copied.
         let limit = materialisationLimit(fileSize: file.size, expansion: expansion)
-        let spill = try SpillFile(for: path)
-        var infos: [TensorInfo] = []
+        var offsets: [Int] = []
+        var copies: [Int] = []
         var copied: [String: Int] = [:]
-        for (source, bytes) in zip(sources, sizes) {
-            let key = source.shareKey
-            if let key, let offset = copied[key] {
-                infos.append(
-                    TensorInfo(
-                        name: source.name, dtype: source.dtype, storedType: source.storedType, shape: source.shape, offset: offset, byteCount: bytes))
+        var total = 0
+        for (index, (source, bytes)) in zip(sources, sizes).enumerated() {
+            if let key = source.shareKey, let offset = copied[key] {
+                offsets.append(offset)
                 continue
             }
-            guard bytes <= limit - spill.size else {
+            guard bytes <= limit - total else {
                 throw SteerError.unsupported(
                     path,
                     "tensor '\(source.name)' would take the bytes copied out of this \(file.size)-byte file past \(limit) (\(expansion) times its size plus 64 MiB; a bomb?); give --max-expansion to allow more"
                 )
             }
-            let offset = spill.size
-            if let key { copied[key] = offset }
+            if let key = source.shareKey { copied[key] = total }
+            offsets.append(total)
+            copies.append(index)
+            total += bytes
+        }
+        let spill = try SpillFile(for: path)
+        for index in copies {
+            let (source, bytes) = (sources[index], sizes[index])
             switch source.content {
             case .inPlace(let at): try spill.append(from: file, offset: at, count: bytes)
             case .bytes(let data): try spill.append(data)
             case .strided(let base, let strides, let itemSize):
                 try spill.append(try gather(source, base: base, strides: strides, itemSize: itemSize, bytes: bytes, file: file))
             }
-            infos.append(
-                TensorInfo(
-                    name: source.name, dtype: source.dtype, storedType: source.storedType, shape: source.shape, offset: offset, byteCount: bytes))
+        }
+        let infos = zip(zip(sources, sizes), offsets).map { pair, offset in
+            TensorInfo(
+                name: pair.0.name, dtype: pair.0.dtype, storedType: pair.0.storedType, shape: pair.0.shape, offset: offset, byteCount: pair.1)
         }
         return (try spill.finish(), infos)
     }

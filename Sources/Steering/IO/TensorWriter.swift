@@ -8,7 +8,7 @@
 ///
 ///     try TensorWriter.write(to: "dirs.safetensors", format: .safetensors,
 ///                            tensors: [TensorSpec(name: "layer.3", dtype: .float32, shape: [d])],
-///                            metadata: ["steer.kind": "directions"]) { writer in
+///                            metadata: [SteerMetadata.Key.kind: SteerMetadata.Kind.directions.rawValue]) { writer in
 ///         try writer.append(direction)
 ///     }
 public struct TensorWriter {

@@ -37,7 +37,7 @@ public struct OrthogonalizationPlan: Sendable {
     /// no block of the model, a zero or degenerate direction, and (projected, biprojected) missing
     /// class means, a missing or zero harmless mean of a needed slot, or a direction along it.
     public static func make(
-        model: ModelDirectory, directions: BasisSet, file: String, choice: DirectionChoice, strengths: OrthogonalizationStrengths,
+        model: ModelDirectory, directions: DirectionSet, file: String, choice: DirectionChoice, strengths: OrthogonalizationStrengths,
         variant: DirectionVariant = .plain, means: ClassMeanTensors = .init()
     ) throws -> OrthogonalizationPlan {
         if variant != .plain, means.negative.isEmpty {
@@ -45,8 +45,9 @@ public struct OrthogonalizationPlan: Sendable {
                 file, "has no class means; extract it with --keep-means to use the \(variant.rawValue) variant (it needs the harmless means)")
         }
         guard strengths.uniform.isFinite else { throw SteerError.argument("the strength must be a finite number") }
-        guard let recorded = directions.metadata["steer.layer_convention"] else {
-            throw SteerError.format(file, "records no steer.layer_convention; slots cannot be mapped to blocks without it")
+        guard let recorded = directions.metadata[SteerMetadata.Key.layerConvention] else {
+            throw SteerError.format(
+                file, "records no steer.layer_convention; slots cannot be mapped to blocks without it (state it with --convention)")
         }
         guard let convention = LayerConvention(rawValue: recorded) else {
             throw SteerError.format(file, "records steer.layer_convention '\(recorded)', which steer does not know")
@@ -59,7 +60,7 @@ public struct OrthogonalizationPlan: Sendable {
         var bases: [Int: [[Double]]] = [:]
         for slot in target.keys {
             guard let index = directions.slots.firstIndex(of: slot) else { continue }
-            bases[slot] = try Ablation(directions: directions.vectors[index], file: file, slot: slot).basis
+            bases[slot] = try Ablation(directions: directions.bases[index], file: file, slot: slot).basis
         }
         var refined: [[Int]: [[Double]]] = [:]
         var used: [Int: [Double]] = [:]
@@ -115,7 +116,7 @@ public struct OrthogonalizationPlan: Sendable {
     /// Each used slot's target (nil: the embedding output; else a block). Per layer uses every slot of
     /// the file, so each must map into the model; one slot everywhere needs only its own.
     static func targets(
-        of directions: BasisSet, choice: DirectionChoice, convention: LayerConvention, blocks: Int, file: String
+        of directions: DirectionSet, choice: DirectionChoice, convention: LayerConvention, blocks: Int, file: String
     ) throws -> [Int: Int?] {
         let used: [Int]
         switch choice {

@@ -73,8 +73,6 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
 
     /// The recipe as pretty, key-sorted JSON.
     public func json() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self)) + [0x0A]
+        Array(try JSONCoding.encoder(pretty: true).encode(self)) + [0x0A]
     }
 }

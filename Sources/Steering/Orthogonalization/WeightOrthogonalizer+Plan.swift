@@ -2,9 +2,12 @@ extension WeightOrthogonalizer {
     /// Reads the directions (and, for a projected or biprojected ``Options/directionVariant``, the
     /// class means kept beside them) of `directionsFile` and makes the plan for `model`.
     static func plan(model: ModelDirectory, directionsFile: String, choice: DirectionChoice, options: Options) throws -> (
-        directions: BasisSet, plan: OrthogonalizationPlan
+        directions: DirectionSet, plan: OrthogonalizationPlan
     ) {
-        let directions = try BasisSet.read(directionsFile)
+        var directions = try DirectionSet.read(directionsFile)
+        if directions.metadata[SteerMetadata.Key.layerConvention] == nil, let stated = options.convention {
+            directions.metadata[SteerMetadata.Key.layerConvention] = stated.rawValue
+        }
         let means = options.directionVariant == .plain ? ClassMeanTensors() : try ClassMeanTensors.read(directionsFile)
         let plan = try OrthogonalizationPlan.make(
             model: model, directions: directions, file: directionsFile, choice: choice,
@@ -18,12 +21,8 @@ extension WeightOrthogonalizer {
     /// Saves what `plan` used to `path` (``OrthogonalizationRecipe/directionsName``): the directions
     /// of its slots as read from `directions`, and the harmless means it projected out
     /// (`mean.negative.{slot}`), so that a replay needs nothing but the recipe's directory.
-    static func saveDirectionsUsed(by plan: OrthogonalizationPlan, from directions: BasisSet, to path: String) throws {
+    static func saveDirectionsUsed(by plan: OrthogonalizationPlan, from directions: DirectionSet, to path: String) throws {
         let used = Array(Set(plan.edits.map(\.slot))).sorted()
-        try BasisSet(
-            slots: used, vectors: used.compactMap { slot in directions.slots.firstIndex(of: slot).map { directions.vectors[$0] } },
-            metadata: directions.metadata
-        )
-        .write(to: path, means: ClassMeanTensors(negative: plan.harmlessMeans))
+        try directions.keeping(slots: used).write(to: path, means: ClassMeanTensors(negative: plan.harmlessMeans))
     }
 }

@@ -32,6 +32,8 @@ public enum WeightOrthogonalizer {
         public var digests: Bool
         /// The version recorded in the recipe.
         public var version: String
+        /// The layer convention of a directions file that records none (nil: such a file is refused).
+        public var convention: LayerConvention? = nil
         public var stream: StreamOptions
         /// Told a line of progress before each shard is written and before its digests (nil: silent);
         /// shards are written side by side, so it is called from their threads, in any order.
@@ -94,7 +96,7 @@ public enum WeightOrthogonalizer {
 
     /// Writes everything into `output`'s temporary directory.
     private static func write(
-        model: ModelDirectory, plan: OrthogonalizationPlan, directions: BasisSet, directionsFile: String, choice: DirectionChoice,
+        model: ModelDirectory, plan: OrthogonalizationPlan, directions: DirectionSet, directionsFile: String, choice: DirectionChoice,
         to output: OutputDirectory, options: Options
     ) throws -> OrthogonalizationRecipe {
         let untie = model.config.tiedEmbeddings && plan.edits.contains { $0.writer.role == .embedding }

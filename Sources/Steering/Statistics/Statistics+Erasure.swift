@@ -31,13 +31,15 @@ extension EraserSet {
             erasers.append(try LeaceEraser.fit(m, method: method, shrinkage: shrinkage))
         }
         var metadata: [String: String] = [
-            "steer.kind": "leace_eraser", "steer.method": method.rawValue, "steer.shrinkage": String(shrinkage),
-            "steer.position": positive.position.map(String.init) ?? "none", "steer.source_pos": files.0, "steer.source_neg": files.1,
-            "steer.n_pos": String(positive.rows), "steer.n_neg": String(negative.rows),
-            "steer.layers": positive.slots.map(String.init).joined(separator: ","), "steer.width": String(d),
-            "steer.svd_tol": String(LeaceEraser.signalTolerance),
+            SteerMetadata.Key.kind: SteerMetadata.Kind.eraser.rawValue, SteerMetadata.Key.method: method.rawValue,
+            SteerMetadata.Key.shrinkage: String(shrinkage),
+            SteerMetadata.Key.position: positive.position.map(String.init) ?? "none", SteerMetadata.Key.sourcePos: files.0,
+            SteerMetadata.Key.sourceNeg: files.1,
+            SteerMetadata.Key.nPos: String(positive.rows), SteerMetadata.Key.nNeg: String(negative.rows),
+            SteerMetadata.Key.layers: positive.slots.map(String.init).joined(separator: ","), SteerMetadata.Key.width: String(d),
+            SteerMetadata.Key.svdTolerance: String(LeaceEraser.signalTolerance),
         ]
-        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
         return EraserSet(slots: positive.slots, erasers: erasers, metadata: metadata)
     }
 }

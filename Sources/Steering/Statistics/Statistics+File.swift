@@ -1,6 +1,23 @@
 import Foundation
 
-extension Statistics {
+extension Statistics: SteerArtifact {
+    /// The `steer.*` header of a statistics file: kind `stats`, rows, width, slots, Gram flag,
+    /// position, label, sources (JSON) and layer convention.
+    public var metadata: [String: String] {
+        var header = SteerMetadata(kind: .statistics, slots: slots, width: width, layerConvention: layerConvention)
+        header.record(position: position)
+        header.others[SteerMetadata.Key.rows] = String(rows)
+        header.others[SteerMetadata.Key.gram] = String(hasGram)
+        header.others[SteerMetadata.Key.label] = label ?? "none"
+        header.others[SteerMetadata.Key.sources] = String(decoding: (try? JSONCoding.encoder().encode(sources)) ?? Data("[]".utf8), as: UTF8.self)
+        return header.map
+    }
+
+    /// What the statistics were summed from: their slots, position and width.
+    public func inputs(file: String) -> ModelInputs {
+        ModelInputs(file: file, slots: slots, position: position, width: width)
+    }
+
     /// Writes the statistics atomically (see the type's documentation for the layout).
     public func write(to path: String) throws {
         var specs: [TensorSpec] = []
@@ -12,15 +29,6 @@ extension Statistics {
                 specs.append(TensorSpec(name: "layer.\(slot).gram_lo", dtype: .float64, shape: [Self.packedCount(width)]))
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var metadata = [
-            "steer.kind": "stats", "steer.rows": String(rows), "steer.width": String(width),
-            "steer.slots": slots.map(String.init).joined(separator: ","), "steer.gram": String(hasGram),
-            "steer.position": position.map(String.init) ?? "none", "steer.label": label ?? "none",
-            "steer.sources": String(decoding: try encoder.encode(sources), as: UTF8.self),
-        ]
-        if let layerConvention { metadata["steer.layer_convention"] = layerConvention.rawValue }
         try TensorWriter.write(to: path, format: .safetensors, tensors: specs, metadata: metadata) { writer in
             for i in slots.indices {
                 try writer.append(sumHi[i])
@@ -35,17 +43,17 @@ extension Statistics {
 
     /// Reads a statistics file, checking every field: one line naming the file for each problem.
     public static func read(_ path: String) throws -> Statistics {
-        let file = try TensorFile.open(path, kind: "stats", describedAs: "statistics")
+        let file = try TensorFile.open(path, kind: .statistics)
         let meta = file.metadata
         func field(_ key: String) throws -> String {
             guard let value = meta[key] else { throw SteerError.format(path, "statistics file without \(key)") }
             return value
         }
-        guard let rows = Int(try field("steer.rows")), rows >= 0 else { throw SteerError.format(path, "steer.rows is not a row count") }
-        guard let width = Int(try field("steer.width")), (1...Activations.maxWidth).contains(width) else {
+        guard let rows = Int(try field(SteerMetadata.Key.rows)), rows >= 0 else { throw SteerError.format(path, "steer.rows is not a row count") }
+        guard let width = Int(try field(SteerMetadata.Key.width)), (1...Activations.maxWidth).contains(width) else {
             throw SteerError.format(path, "steer.width is not a width between 1 and \(Activations.maxWidth)")
         }
-        let slotText = try field("steer.slots")
+        let slotText = try field(SteerMetadata.Key.slots)
         let slots = try slotText.split(separator: ",").map { text -> Int in
             guard let slot = Int(text), (0...Activations.maxSlot).contains(slot) else {
                 throw SteerError.format(path, "steer.slots holds '\(text)', not a layer slot")
@@ -54,22 +62,22 @@ extension Statistics {
         }
         guard !slots.isEmpty, Set(slots).count == slots.count else { throw SteerError.format(path, "steer.slots must list distinct slots") }
         let gram: Bool
-        switch try field("steer.gram") {
+        switch try field(SteerMetadata.Key.gram) {
         case "true": gram = true
         case "false": gram = false
         default: throw SteerError.format(path, "steer.gram is neither true nor false")
         }
-        let label = try field("steer.label")
+        let label = try field(SteerMetadata.Key.label)
         guard ["pos", "neg", "none"].contains(label) else { throw SteerError.format(path, "steer.label is '\(label)', not pos, neg or none") }
         let position = try ModelInputs.position(in: meta, file: path)
         var convention: LayerConvention?
-        if let text = meta["steer.layer_convention"] {
+        if let text = meta[SteerMetadata.Key.layerConvention] {
             guard let known = LayerConvention(rawValue: text) else { throw SteerError.format(path, "unknown steer.layer_convention '\(text)'") }
             convention = known
         }
         let sources: [SourceIdentity]
         do {
-            sources = try JSONDecoder().decode([SourceIdentity].self, from: Data(try field("steer.sources").utf8))
+            sources = try JSONDecoder().decode([SourceIdentity].self, from: Data(try field(SteerMetadata.Key.sources).utf8))
         } catch let error as SteerError {
             throw error
         } catch {
@@ -123,7 +131,7 @@ extension Statistics {
 
     /// Whether `path` is a statistics file (`steer.kind=stats`), without reading its data.
     public static func isStatistics(_ path: String) -> Bool {
-        (try? TensorFile.open(path))?.metadata["steer.kind"] == "stats"
+        (try? TensorFile.open(path))?.metadata[SteerMetadata.Key.kind] == SteerMetadata.Kind.statistics.rawValue
     }
 }
 

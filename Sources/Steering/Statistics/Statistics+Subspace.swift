@@ -4,7 +4,7 @@ extension Subspace {
     /// file's Gram matrices and the negative file's sums, exactly as ``extract(positive:negative:mode:centered:k:solver:rangeFinder:options:)``
     /// computes them from the rows. Paired differences need the rows themselves.
     public static func extract(positive: Statistics, negative: Statistics, files: (String, String), centered: Bool = false, k: Int) throws -> (
-        basis: BasisSet, layers: [SubspaceLayer]
+        basis: DirectionSet, layers: [SubspaceLayer]
     ) {
         let means = try ClassMeans.compute(positive: positive, negative: negative, files: files)
         guard positive.hasGram else {
@@ -24,12 +24,12 @@ extension Subspace {
             }
         }
         var metadata = provenance(mode: .toMean, centered: centered, k: k, layers: layers, rows: positive.rows, width: positive.width)
-        metadata["steer.n_pos"] = String(positive.rows)
-        metadata["steer.n_neg"] = String(negative.rows)
-        metadata["steer.source_pos"] = files.0
-        metadata["steer.source_neg"] = files.1
-        metadata["steer.position"] = positive.position.map(String.init) ?? "none"
-        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
-        return (BasisSet(slots: positive.slots, vectors: layers.map(\.vectors), metadata: metadata), layers.map(\.report))
+        metadata[SteerMetadata.Key.nPos] = String(positive.rows)
+        metadata[SteerMetadata.Key.nNeg] = String(negative.rows)
+        metadata[SteerMetadata.Key.sourcePos] = files.0
+        metadata[SteerMetadata.Key.sourceNeg] = files.1
+        metadata[SteerMetadata.Key.position] = positive.position.map(String.init) ?? "none"
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
+        return (DirectionSet(slots: positive.slots, bases: layers.map(\.vectors), metadata: metadata), layers.map(\.report))
     }
 }

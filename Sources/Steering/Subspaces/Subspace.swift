@@ -70,17 +70,17 @@ public enum Subspace {
     /// width 11,585, in chunks of layers; wider rows need the rows side (fewer rows than the width).
     public static let maxGramBytes = 1 << 30
 
-    /// Bases of `k` vectors per selected layer from two activation sets. `mode` nil picks paired when
-    /// the row counts are equal, to-mean otherwise (the result's metadata says which).
+    /// Bases of `k` vectors per selected layer from two activation sets: by default each positive
+    /// row minus the negative mean; `.paired` only when row i of both files belong together, which
+    /// only the caller knows (equal row counts say nothing about it).
     public static func extract(
-        positive: Activations, negative: Activations, mode: DifferenceMode? = nil, centered: Bool = false, k: Int,
+        positive: Activations, negative: Activations, mode: DifferenceMode = .toMean, centered: Bool = false, k: Int,
         solver: SubspaceSolver = .automatic, rangeFinder: RangeFinder = .init(), options: StreamOptions = .init()
-    ) throws -> (basis: BasisSet, layers: [SubspaceLayer]) {
+    ) throws -> (basis: DirectionSet, layers: [SubspaceLayer]) {
         try ClassMeans.checkCompatible(positive, negative)
         for set in [positive, negative] where set.rowCount < 2 {
             throw SteerError(.value, file: set.path, "has \(set.rowCount) row selected; a subspace needs at least 2")
         }
-        let mode = mode ?? (positive.rowCount == negative.rowCount ? .paired : .toMean)
         let width = positive.width
         if mode == .paired, positive.rowCount != negative.rowCount {
             throw SteerError(
@@ -111,18 +111,18 @@ public enum Subspace {
         }
         var metadata = provenance(mode: mode, centered: centered, k: k, layers: layers, rows: positive.rowCount, width: width)
         if solver == .randomized {
-            metadata["steer.solver"] = "randomized"
-            metadata["steer.power_iterations"] = String(rangeFinder.powerIterations)
-            metadata["steer.oversampling"] = String(rangeFinder.oversampling)
-            metadata["steer.seed"] = String(rangeFinder.seed)
+            metadata[SteerMetadata.Key.solver] = "randomized"
+            metadata[SteerMetadata.Key.powerIterations] = String(rangeFinder.powerIterations)
+            metadata[SteerMetadata.Key.oversampling] = String(rangeFinder.oversampling)
+            metadata[SteerMetadata.Key.seed] = String(rangeFinder.seed)
         }
-        metadata["steer.n_pos"] = String(positive.rowCount)
-        metadata["steer.n_neg"] = String(negative.rowCount)
-        metadata["steer.source_pos"] = positive.path
-        metadata["steer.source_neg"] = negative.path
-        metadata["steer.position"] = positive.position.map(String.init) ?? "none"
-        if let convention = positive.layerConvention ?? negative.layerConvention { metadata["steer.layer_convention"] = convention.rawValue }
-        return (BasisSet(slots: positive.slots, vectors: layers.map(\.vectors), metadata: metadata), layers.map(\.report))
+        metadata[SteerMetadata.Key.nPos] = String(positive.rowCount)
+        metadata[SteerMetadata.Key.nNeg] = String(negative.rowCount)
+        metadata[SteerMetadata.Key.sourcePos] = positive.path
+        metadata[SteerMetadata.Key.sourceNeg] = negative.path
+        metadata[SteerMetadata.Key.position] = positive.position.map(String.init) ?? "none"
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
+        return (DirectionSet(slots: positive.slots, bases: layers.map(\.vectors), metadata: metadata), layers.map(\.report))
     }
 
     /// Every layer from the streamed moments of its difference rows.
@@ -160,7 +160,7 @@ public enum Subspace {
     /// The shared subspace of several direction sets: per slot they hold in common, their vectors are
     /// the rows of `D`. `files` name the sets in errors and metadata.
     public static func stack(_ sets: [DirectionSet], files: [String], centered: Bool = false, k: Int, solver: SubspaceSolver = .automatic) throws -> (
-        basis: BasisSet, layers: [SubspaceLayer]
+        basis: DirectionSet, layers: [SubspaceLayer]
     ) {
         guard sets.count >= 2 else { throw SteerError(.argument, "stacking needs at least two direction files, not \(sets.count)") }
         let shared = sets.dropFirst().reduce(Set(sets[0].slots)) { $0.intersection($1.slots) }.sorted()
@@ -181,9 +181,11 @@ public enum Subspace {
             return try layer(slot: slot, moments: gram.finish(state)[0], width: width, centered: centered, k: k)
         }
         var metadata = provenance(mode: .stack, centered: centered, k: k, layers: layers, rows: sets.count, width: width)
-        metadata["steer.sources"] = files.joined(separator: ",")
-        if let convention = sets.compactMap({ $0.metadata["steer.layer_convention"] }).first { metadata["steer.layer_convention"] = convention }
-        return (BasisSet(slots: shared, vectors: layers.map(\.vectors), metadata: metadata), layers.map(\.report))
+        metadata[SteerMetadata.Key.sources] = files.joined(separator: ",")
+        if let convention = sets.compactMap({ $0.metadata[SteerMetadata.Key.layerConvention] }).first {
+            metadata[SteerMetadata.Key.layerConvention] = convention
+        }
+        return (DirectionSet(slots: shared, bases: layers.map(\.vectors), metadata: metadata), layers.map(\.report))
     }
 
     /// Moments of `h − μ` from those of `h`: `Σ(h − μ) = s − nμ`, `Σ(h − μ)(h − μ)ᵀ = G − sμᵀ − μsᵀ + nμμᵀ`.
@@ -325,21 +327,21 @@ public enum Subspace {
         }
         func list(_ values: [Double]) -> String { "[" + values.map { "\($0)" }.joined(separator: ",") + "]" }
         var metadata = [
-            "steer.kind": "basis",
-            "steer.method": centered ? "pca" : "svd",
-            "steer.difference": mode.rawValue,
-            "steer.centered": String(centered),
-            "steer.k": String(k),
-            "steer.rows": String(rows),
-            "steer.width": String(width),
-            "steer.layers": layers.map { String($0.report.layer) }.joined(separator: ","),
-            "steer.singular_values": perLayer { list($0.singularValues) },
-            "steer.explained_variance": perLayer { list($0.explained) },
-            "steer.effective_rank": perLayer { $0.effectiveRank.map(String.init) ?? "null" },
-            "steer.cos_mean_diff": perLayer { "\($0.cosineWithMeanDifference)" },
+            SteerMetadata.Key.kind: SteerMetadata.Kind.basis.rawValue,
+            SteerMetadata.Key.method: centered ? "pca" : "svd",
+            SteerMetadata.Key.difference: mode.rawValue,
+            SteerMetadata.Key.centered: String(centered),
+            SteerMetadata.Key.k: String(k),
+            SteerMetadata.Key.rows: String(rows),
+            SteerMetadata.Key.width: String(width),
+            SteerMetadata.Key.layers: layers.map { String($0.report.layer) }.joined(separator: ","),
+            SteerMetadata.Key.singularValues: perLayer { list($0.singularValues) },
+            SteerMetadata.Key.explainedVariance: perLayer { list($0.explained) },
+            SteerMetadata.Key.effectiveRank: perLayer { $0.effectiveRank.map(String.init) ?? "null" },
+            SteerMetadata.Key.cosMeanDiff: perLayer { "\($0.cosineWithMeanDifference)" },
         ]
         let degenerate = layers.filter(\.report.degenerate).map { String($0.report.layer) }
-        if !degenerate.isEmpty { metadata["steer.degenerate_layers"] = degenerate.joined(separator: ",") }
+        if !degenerate.isEmpty { metadata[SteerMetadata.Key.degenerateLayers] = degenerate.joined(separator: ",") }
         return metadata
     }
 }

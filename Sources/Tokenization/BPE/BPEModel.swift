@@ -13,7 +13,7 @@ struct BPEModel: Sendable {
         let result: Int32
     }
 
-    let vocabulary: [String: Int32]
+    let vocabulary: [TokenKey: Int32]
     let tokens: [String]
     let merges: [UInt64: Merge]
     let unknown: Int32?
@@ -28,7 +28,7 @@ struct BPEModel: Sendable {
     private let byteTokens: [Int32?]
 
     init(
-        vocabulary: [String: Int32], tokens: [String], merges: [UInt64: Merge], unknown: Int32?, byteFallback: Bool,
+        vocabulary: [TokenKey: Int32], tokens: [String], merges: [UInt64: Merge], unknown: Int32?, byteFallback: Bool,
         fuseUnknown: Bool, ignoreMerges: Bool, prefix: String, suffix: String
     ) {
         self.vocabulary = vocabulary
@@ -43,12 +43,12 @@ struct BPEModel: Sendable {
         var single: [UInt32: Int32] = [:]
         if prefix.isEmpty && suffix.isEmpty {
             for (token, id) in vocabulary {
-                let scalars = token.unicodeScalars
+                let scalars = token.text.unicodeScalars
                 if scalars.count == 1 { single[scalars.first!.value] = id }
             }
         }
         self.single = single
-        byteTokens = byteFallback ? (0..<256).map { vocabulary[Self.byteToken(UInt8($0))] } : []
+        byteTokens = byteFallback ? (0..<256).map { vocabulary[TokenKey(Self.byteToken(UInt8($0)))] } : []
     }
 
     static func pairKey(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)) }
@@ -62,7 +62,7 @@ struct BPEModel: Sendable {
     /// The tokens of one piece: ids and, for each, the range of the piece's scalars it covers.
     func tokenize(_ piece: [UInt32], into ids: inout [Int32], spans: inout [Range<Int>]) {
         guard !piece.isEmpty else { return }
-        if ignoreMerges, let id = vocabulary[Self.string(piece[...])] {
+        if ignoreMerges, let id = vocabulary[TokenKey(Self.string(piece[...]))] {
             ids.append(id)
             spans.append(0..<piece.count)
             return
@@ -119,7 +119,7 @@ struct BPEModel: Sendable {
     private func lookup(_ scalar: UInt32, first: Bool, last: Bool) -> Int32? {
         if prefix.isEmpty && suffix.isEmpty { return single[scalar] }
         guard let value = Unicode.Scalar(scalar) else { return nil }
-        return vocabulary[affixed(value, first: first, last: last)]
+        return vocabulary[TokenKey(affixed(value, first: first, last: last))]
     }
 
     static func string(_ scalars: ArraySlice<UInt32>) -> String {

@@ -24,7 +24,7 @@ struct TokenizerFile {
     }
 
     init(bytes: [UInt8], path: String) throws {
-        var vocabulary: [String: Int32] = [:]
+        var vocabulary: [TokenKey: Int32] = [:]
         var mergePairs: [(String, String)] = []
         var modelOptions: [String: JSONValue] = [:]
         var parts: [String: JSONValue] = [:]
@@ -67,7 +67,7 @@ struct TokenizerFile {
         }
         let largest = max(vocabulary.values.max() ?? -1, added.map(\.id).max() ?? -1)
         var tokens = [String](repeating: "", count: Int(largest) + 1)
-        for (token, id) in vocabulary { tokens[Int(id)] = token }
+        for (token, id) in vocabulary { tokens[Int(id)] = token.text }
         for token in added { tokens[Int(token.id)] = Self.string(token.content) }
         self.tokens = tokens
         let prefix = modelOptions["continuing_subword_prefix"]?.string ?? ""
@@ -75,8 +75,8 @@ struct TokenizerFile {
         var merges: [UInt64: BPEModel.Merge] = [:]
         merges.reserveCapacity(mergePairs.count)
         for (rank, (a, b)) in mergePairs.enumerated() {
-            guard let left = vocabulary[a], let right = vocabulary[b], b.unicodeScalars.count >= prefix.unicodeScalars.count,
-                let result = vocabulary[a + String(String.UnicodeScalarView(b.unicodeScalars.dropFirst(prefix.unicodeScalars.count)))]
+            guard let left = vocabulary[TokenKey(a)], let right = vocabulary[TokenKey(b)], b.unicodeScalars.count >= prefix.unicodeScalars.count,
+                let result = vocabulary[TokenKey(a + String(String.UnicodeScalarView(b.unicodeScalars.dropFirst(prefix.unicodeScalars.count))))]
             else {
                 throw SteerError(.format, file: path, "merge \(rank) ('\(a)' '\(b)') uses a token that is not in the vocabulary")
             }
@@ -84,7 +84,9 @@ struct TokenizerFile {
         }
         var unknown: Int32?
         if let name = modelOptions["unk_token"]?.string {
-            guard let id = vocabulary[name] else { throw SteerError(.format, file: path, "the unknown token '\(name)' is not in the vocabulary") }
+            guard let id = vocabulary[TokenKey(name)] else {
+                throw SteerError(.format, file: path, "the unknown token '\(name)' is not in the vocabulary")
+            }
             unknown = id
         }
         model = BPEModel(
@@ -100,12 +102,12 @@ struct TokenizerFile {
 
     private static func string(_ scalars: [UInt32]) -> String { BPEModel.string(scalars[...]) }
 
-    private static func readVocabulary(_ reader: inout JSONReader) throws -> [String: Int32] {
-        var vocabulary: [String: Int32] = [:]
+    private static func readVocabulary(_ reader: inout JSONReader) throws -> [TokenKey: Int32] {
+        var vocabulary: [TokenKey: Int32] = [:]
         try reader.readObject { reader, token in
             let id = try reader.readInteger()
             guard id >= 0 && id <= maxId else { throw JSONReader.Failure.outOfRange(token, id, reader.offset) }
-            vocabulary[token] = Int32(id)
+            vocabulary[TokenKey(token)] = Int32(id)
         }
         return vocabulary
     }

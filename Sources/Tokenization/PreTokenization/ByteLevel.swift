@@ -21,7 +21,7 @@ enum ByteLevel {
     /// GPT-2's split pattern (what `use_regex` means).
     static let pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
-    nonisolated(unsafe) static let regex: SplitRegex = try! SplitRegex(pattern)
+    static let regex: SplitRegex = try! SplitRegex(pattern)
 
     /// Each scalar's UTF-8 bytes as byte-level scalars, aligned with the scalar's original bytes.
     static func encode(_ text: NormalizedText) -> NormalizedText {

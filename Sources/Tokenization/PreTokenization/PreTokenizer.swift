@@ -24,7 +24,7 @@ indirect enum PreTokenizer: Sendable {
         case always, first, never
     }
 
-    nonisolated(unsafe) static let whitespaceRegex: SplitRegex = try! SplitRegex("\\w+|[^\\w\\s]+")
+    static let whitespaceRegex: SplitRegex = try! SplitRegex("\\w+|[^\\w\\s]+")
 
     /// Cuts every piece of `pieces` further.
     func apply(_ pieces: [NormalizedText]) throws -> [NormalizedText] {
@@ -65,12 +65,12 @@ indirect enum PreTokenizer: Sendable {
             guard split else { return text.isEmpty ? [] : [text] }
             return cut(text, Normalizer.occurrences(of: [replacement], in: text.scalars), .mergedWithNext, false)
         case .digits(let individual):
-            let matches = Self.runs(piece.scalars, individual: individual) { Self.isNumeric($0) }
+            let matches = Self.matches(piece.scalars) { Self.isNumeric($0) }
             return cut(piece, matches, individual ? .isolated : .contiguous, false)
         case .whitespace:
             return cut(piece, try Self.whitespaceRegex.matches(in: piece.scalars), .removed, true)
         case .whitespaceSplit:
-            let matches = Self.runs(piece.scalars, individual: true) { Unicode.Scalar($0)?.properties.isWhitespace ?? false }
+            let matches = Self.matches(piece.scalars) { Unicode.Scalar($0)?.properties.isWhitespace ?? false }
             return cut(piece, matches, .removed, false)
         }
     }
@@ -80,7 +80,7 @@ indirect enum PreTokenizer: Sendable {
     }
 
     /// Each scalar for which `test` holds, as a one-scalar match (tokenizers' character patterns).
-    private static func runs(_ scalars: [UInt32], individual: Bool, _ test: (UInt32) -> Bool) -> [Range<Int>] {
+    private static func matches(_ scalars: [UInt32], _ test: (UInt32) -> Bool) -> [Range<Int>] {
         scalars.indices.filter { test(scalars[$0]) }.map { $0..<$0 + 1 }
     }
 

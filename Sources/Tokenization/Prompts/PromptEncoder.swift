@@ -36,15 +36,17 @@ public struct EncodedPrompt: Equatable, Sendable {
 /// ```
 ///
 /// The instruction's place is found from the rendering, not from token strings: the template is rendered
-/// once with the instruction and once with a marker in its place; the text before and after the marker
-/// must be the same in both (else the template's framing depends on the instruction: an error), and the
-/// instruction is what lies between. `t_inst` is then the token covering its last byte.
+/// once with a marker in the instruction's place (when the encoder is made) and once per instruction; the
+/// text before and after the marker must begin and end each rendering (else the template's framing depends
+/// on the instruction: an error), and the instruction is what lies between. `t_inst` is then the token covering its last byte.
 public struct PromptEncoder: Sendable {
     public let tokenizer: Tokenizer
     public let template: PromptTemplate
     /// A system message put before the instruction (`--system`); nil leaves the template's default.
     public let system: String?
     private let chat: ChatTemplate?
+    /// The template's text before and after the instruction, from one rendering with ``marker`` in its place.
+    private let frame: (before: [UInt8], after: [UInt8])?
 
     /// Throws when ``PromptTemplate/model`` is asked of a tokenizer without a chat template, or when its
     /// template cannot be parsed.
@@ -66,6 +68,33 @@ public struct PromptEncoder: Sendable {
         case .chat(let given): chat = given
         case .none: chat = nil
         }
+        frame = try chat.map { chat in
+            try Self.frame(
+                of: chat, messages: { Self.messages($0, system: system) }, tokens: tokenizer.config.specialTokens, source: tokenizer.source)
+        }
+    }
+
+    static func messages(_ content: String, system: String?) -> [ChatMessage] {
+        (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: content)]
+    }
+
+    /// Renders `messages(marker)` and cuts the text around the marker: what the template puts before and
+    /// after the instruction.
+    private static func frame(
+        of chat: ChatTemplate, messages: (String) -> [ChatMessage], tokens: [String: String], source: String
+    ) throws -> (before: [UInt8], after: [UInt8]) {
+        do {
+            let framed = Array(try chat.render(messages(marker), specialTokens: tokens).utf8)
+            let marker = Array(Self.marker.utf8)
+            let hits = occurrences(of: marker, in: framed)
+            guard hits.count == 1, let at = hits.first else {
+                throw TemplateError(
+                    hits.isEmpty ? "the template does not show the instruction as given" : "the template shows the instruction \(hits.count) times")
+            }
+            return (Array(framed[..<at]), Array(framed[(at + marker.count)...]))
+        } catch let error as TemplateError {
+            throw SteerError(.unsupported, file: source, error.description)
+        }
     }
 
     /// The marker rendered in the instruction's place to find it: private-use characters no prompt has.
@@ -76,35 +105,33 @@ public struct PromptEncoder: Sendable {
         try locate(instruction).text
     }
 
-    /// The text and the instruction's byte span in it.
+    /// The text and the instruction's byte span in it (the frame rendered once, when the encoder was made).
     func locate(_ instruction: String) throws -> (text: String, span: Range<Int>) {
-        guard chat != nil else { return (instruction, 0..<instruction.utf8.count) }
-        return try locate(instruction) { content in
-            (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: content)]
-        }
+        guard let chat, let frame else { return (instruction, 0..<instruction.utf8.count) }
+        return try cut(chat: chat, messages: Self.messages(instruction, system: system), frame: frame)
     }
 
-    /// The rendering of `messages(instruction)` and the instruction's byte span in it, found by
-    /// rendering `messages(marker)` as well.
+    /// The rendering of `messages(instruction)` and the instruction's byte span in it, found by rendering
+    /// `messages(marker)` as well.
     func locate(_ instruction: String, in messages: (String) -> [ChatMessage]) throws -> (text: String, span: Range<Int>) {
         guard let chat else { throw SteerError(.argument, "\(tokenizer.source): a conversation needs a chat template, not --template none") }
-        let tokens = tokenizer.config.specialTokens
+        let frame = try Self.frame(of: chat, messages: messages, tokens: tokenizer.config.specialTokens, source: tokenizer.source)
+        return try cut(chat: chat, messages: messages(instruction), frame: frame)
+    }
+
+    /// Renders `messages` and checks that the text begins and ends with the frame: the instruction is what lies between.
+    private func cut(chat: ChatTemplate, messages: [ChatMessage], frame: (before: [UInt8], after: [UInt8])) throws -> (
+        text: String, span: Range<Int>
+    ) {
         do {
-            let text = try chat.render(messages(instruction), specialTokens: tokens)
-            let framed = Array(try chat.render(messages(Self.marker), specialTokens: tokens).utf8)
-            let marker = Array(Self.marker.utf8)
-            let hits = Self.occurrences(of: marker, in: framed)
-            guard hits.count == 1, let at = hits.first else {
-                throw TemplateError(
-                    hits.isEmpty ? "the template does not show the instruction as given" : "the template shows the instruction \(hits.count) times")
-            }
-            let before = framed[..<at]
-            let after = framed[(at + marker.count)...]
+            let text = try chat.render(messages, specialTokens: tokenizer.config.specialTokens)
             let bytes = Array(text.utf8)
-            guard bytes.count >= before.count + after.count, bytes.starts(with: before), bytes.reversed().starts(with: after.reversed()) else {
+            guard bytes.count >= frame.before.count + frame.after.count, bytes.starts(with: frame.before),
+                bytes.reversed().starts(with: frame.after.reversed())
+            else {
                 throw TemplateError("the text the template puts around the instruction depends on the instruction")
             }
-            return (text, before.count..<(bytes.count - after.count))
+            return (text, frame.before.count..<(bytes.count - frame.after.count))
         } catch let error as TemplateError {
             throw SteerError(.unsupported, file: tokenizer.source, error.description)
         }
@@ -157,5 +184,30 @@ public struct PromptEncoder: Sendable {
         return EncodedPrompt(
             instruction: instruction, text: text, encoding: encoding, instructionSpan: span, instructionEnd: end,
             instructionTokenCount: covering.count)
+    }
+}
+
+extension PromptEncoder {
+    /// Every prompt of a prompt file (see ``PromptFile``), encoded: what `steer tokenize` prints.
+    public func encode(file path: String) throws -> [EncodedPrompt] {
+        try PromptFile.read(path).map(encode)
+    }
+}
+
+extension Tokenizer {
+    /// A tokenizer from a model directory (holding `tokenizer.json`) or from a `tokenizer.json` file, whose
+    /// `tokenizer_config.json` and `chat_template.jinja` are read from beside it when present.
+    public init(model path: String) throws {
+        if path.hasSuffix(".json") {
+            let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+            let config = folder + "/tokenizer_config.json"
+            try self.init(
+                tokenizerFile: path, configFile: TokenizerFiles.exists(config) ? config : nil, templateFile: folder + "/chat_template.jinja")
+        } else {
+            guard TokenizerFiles.exists(path + "/tokenizer.json") else {
+                throw SteerError(.io, file: path, "no tokenizer.json here (give a model directory or a tokenizer.json file)")
+            }
+            try self.init(directory: path)
+        }
     }
 }

@@ -32,9 +32,10 @@ public enum PromptFile {
     }
 
     private static func lines(_ bytes: [UInt8], _ path: String) throws -> [String] {
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw SteerError(.format, file: path, "not valid UTF-8 text") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.utf8.last == 0x0D ? String(line.utf8.dropLast())! : String(line)
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw SteerError(.format, file: path, "not valid UTF-8 text") }
+        // Split the bytes, not the String: Swift reads "\r\n" as one Character, which "\n" does not match.
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+            String(decoding: line.last == 0x0D ? line.dropLast() : line, as: UTF8.self)
         }
         if lines.last == "" { lines.removeLast() }
         return lines

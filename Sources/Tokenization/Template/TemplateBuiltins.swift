@@ -41,7 +41,7 @@ enum TemplateBuiltins {
             case .list(let items): return .bool(items.contains { $0.equals(a) })
             case .dictionary(let members):
                 guard case .string(let key) = a else { return .bool(false) }
-                return .bool(members.contains { $0.key == key })
+                return .bool(members.contains { $0.key.utf8.elementsEqual(key.utf8) })
             case .undefined(let what): throw r.error("'\(what)' is undefined (testing 'in' it)")
             default: throw r.error("'in' needs a string, list or dict, not \(b.typeName)")
             }
@@ -358,7 +358,7 @@ enum TemplateBuiltins {
         case (.dictionary(let members), "values"): return .list(members.map(\.value))
         case (.dictionary(let members), "get"):
             guard case .string(let key)? = args.first else { return args.count > 1 ? args[1] : .none }
-            return members.first { $0.key == key }?.value ?? (args.count > 1 ? args[1] : .none)
+            return members.first { $0.key.utf8.elementsEqual(key.utf8) }?.value ?? (args.count > 1 ? args[1] : .none)
         case (.list(let items), "index"):
             guard let target = args.first, let i = items.firstIndex(where: { $0.equals(target) }) else { throw r.error("item not in list") }
             return .int(i)
@@ -398,7 +398,11 @@ enum TemplateBuiltins {
             var members: [(key: String, value: TemplateValue)] = []
             if case .dictionary(let initial)? = args.first { members = initial }
             for (key, value) in named {
-                if let i = members.firstIndex(where: { $0.key == key }) { members[i].value = value } else { members.append((key, value)) }
+                if let i = members.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
+                    members[i].value = value
+                } else {
+                    members.append((key, value))
+                }
             }
             return .namespace(.init(members))
         case "dict":

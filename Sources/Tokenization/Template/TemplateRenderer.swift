@@ -4,7 +4,7 @@
 /// lists of at most ``maxItems`` items and macro calls nested at most ``maxCalls`` deep; past any of these
 /// rendering stops with an error naming the innermost loop or macro that was running.
 final class TemplateRenderer {
-    static let maxSteps = 2_000_000
+    static let maxSteps = 250_000
     static let maxOutput = 16 << 20
     static let maxItems = 1_000_000
     static let maxCalls = 64
@@ -101,7 +101,7 @@ final class TemplateRenderer {
                         throw error("'\(target).\(attribute) = …' needs '\(target)' to be a namespace")
                     }
                     guard !attribute.hasPrefix("_") else { throw error("namespace attributes cannot start with '_'") }
-                    if let i = namespace.members.firstIndex(where: { $0.key == attribute }) {
+                    if let i = namespace.members.firstIndex(where: { $0.key.utf8.elementsEqual(attribute.utf8) }) {
                         namespace.members[i].value = result
                     } else {
                         namespace.members.append((attribute, result))
@@ -237,7 +237,11 @@ final class TemplateRenderer {
             for (k, v) in pairs {
                 guard case .string(let key) = try evaluate(k) else { throw error("dict keys must be strings") }
                 let value = try evaluate(v)
-                if let i = members.firstIndex(where: { $0.key == key }) { members[i].value = value } else { members.append((key, value)) }
+                if let i = members.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
+                    members[i].value = value
+                } else {
+                    members.append((key, value))
+                }
             }
             return .dictionary(members)
         case .binary(let op, let a, let b):
@@ -249,7 +253,7 @@ final class TemplateRenderer {
         switch base {
         case .undefined(let what): throw error("'\(what)' is undefined (reading its '\(name)')")
         case .namespace(let namespace):
-            return namespace.members.first { $0.key == name }?.value ?? .undefined(name)
+            return namespace.members.first { $0.key.utf8.elementsEqual(name.utf8) }?.value ?? .undefined(name)
         case .loop(let state):
             switch name {
             case "index": return .int(state.index0 + 1)
@@ -266,7 +270,7 @@ final class TemplateRenderer {
             }
         default:
             if TemplateBuiltins.hasMethod(base, name) { return .function(name, receiver: base) }
-            if case .dictionary(let members) = base { return members.first { $0.key == name }?.value ?? .undefined(name) }
+            if case .dictionary(let members) = base { return members.first { $0.key.utf8.elementsEqual(name.utf8) }?.value ?? .undefined(name) }
             return .undefined(name)
         }
     }
@@ -275,7 +279,7 @@ final class TemplateRenderer {
         switch (base, key) {
         case (.undefined(let what), _): throw error("'\(what)' is undefined (reading an item of it)")
         case (.dictionary(let members), .string(let k)):
-            if let value = members.first(where: { $0.key == k })?.value { return value }
+            if let value = members.first(where: { $0.key.utf8.elementsEqual(k.utf8) })?.value { return value }
             return TemplateBuiltins.hasMethod(base, k) ? .function(k, receiver: base) : .undefined(k)
         case (.list(let items), _):
             guard let i = TemplateBuiltins.integer(key) else { return .undefined("item") }

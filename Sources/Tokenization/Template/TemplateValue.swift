@@ -131,7 +131,8 @@ indirect enum TemplateValue {
         case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
         case (.list(let a), .list(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.equals($1) }
         case (.dictionary(let a), .dictionary(let b)):
-            return a.count == b.count && a.allSatisfy { pair in b.contains { $0.key == pair.key && $0.value.equals(pair.value) } }
+            return a.count == b.count
+                && a.allSatisfy { pair in b.contains { $0.key.utf8.elementsEqual(pair.key.utf8) && $0.value.equals(pair.value) } }
         default:
             if let x = number, let y = other.number { return x == y }
             return false

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Steering
+import TerminalOutput
+
+struct BenchDiff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Time `steer diff` of the orthogonalize benchmark model and its orthogonalized copy against `cat` of both directories.",
+        discussion: """
+            Uses (or writes, once, in --dir) the bf16 Llama-style model of `steer-bench orthogonalize` (same \
+            sizes and path) and its `steer orthogonalize --layer 1 --no-digests` copy; then times `steer diff \
+            --base MODEL --edited COPY` as a child (best of --repeat, peak RSS; also at a quarter of the blocks, \
+            for the flat-memory check) and `cat` of every file of both directories to /dev/null (what reading \
+            them costs). The recovered slots are checked against the direction removed (|cos|).
+            """
+    )
+
+    @Option(help: "Model width d.") var width = 2048
+    @Option(help: "Blocks.") var blocks = 8
+    @Option(help: "MLP width.") var intermediate = 5632
+    @Option(help: "Vocabulary.") var vocab = 32000
+    @Option(help: "Runs of each measurement; the best is reported.") var `repeat` = 3
+    @OptionGroup var common: Common
+
+    struct Report: Encodable {
+        var width: Int, blocks: Int, modelMb: Double
+        var steerS: Double, peakRssMb: Double, peakRssQuarterBlocksMb: Double
+        var catS: Double, ratioToCat: Double
+        var slots: Int, worstCosine: Double
+    }
+
+    func run() throws {
+        guard width >= 8, blocks >= 4, intermediate >= 8, vocab >= 8 else { throw ValidationError("sizes too small") }
+        _ = try Child.steerPath()
+        let dir = common.dir
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let maker = try BenchOrthogonalize.parse([
+            "--width", String(width), "--blocks", String(blocks), "--intermediate", String(intermediate), "--vocab", String(vocab),
+        ])
+        let directions = "\(dir)/ortho_directions_\(width).safetensors"
+        var generator = SplitMix64(seed: 5)
+        let removed = (0..<width).map { _ in Double(generator.next() >> 11) * 0x1p-53 - 0.5 }
+        try DirectionSet(
+            slots: [1], vectors: [removed],
+            metadata: [
+                SteerMetadata.Key.kind: SteerMetadata.Kind.directions.rawValue,
+                SteerMetadata.Key.layerConvention: LayerConvention.hfHiddenStates.rawValue,
+            ]
+        )
+        .write(to: directions)
+        var pairs: [(base: String, edited: String)] = []
+        for n in [blocks, blocks / 4] {
+            let base = "\(dir)/ortho_model_\(width)x\(n)"
+            if !FileManager.default.fileExists(atPath: base + "/config.json") {
+                common.log("steer-bench: writing \(base)")
+                try maker.writeModel(base, blocks: n)
+            }
+            let edited = "\(dir)/diff_edited_\(width)x\(n)"
+            if !FileManager.default.fileExists(atPath: edited + "/config.json") {
+                common.log("steer-bench: orthogonalizing \(base) into \(edited)")
+                _ = try Child.run(["orthogonalize", "--model", base, "--directions", directions, "--layer", "1", "--out", edited, "--no-digests"])
+            }
+            pairs.append((base, edited))
+        }
+        let recovered = "\(dir)/diff_recovered.safetensors"
+        func steer(_ pair: (base: String, edited: String)) throws -> Child {
+            try Child.run(["diff", "--base", pair.base, "--edited", pair.edited, "--out", recovered])
+        }
+        let files = [pairs[0].base, pairs[0].edited].flatMap { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { folder + "/" + $0 }
+        }
+        guard let timed = try bestChild(`repeat`, { try steer(pairs[0]) }),
+            let cat = try bestChild(`repeat`, { try Child.run(["-c", "cat \"$@\" > /dev/null", "cat"] + files, executable: "/bin/sh") })
+        else { return }
+        let found = try DirectionSet.read(recovered)
+        let stored = removed.map { Double(Float($0)) }
+        let unit = stored.map { $0 / LinearAlgebra.norm(stored) }
+        let worst = found.vectors.map { abs(LinearAlgebra.dot($0, unit)) }.min() ?? 0
+        let small = try steer(pairs[1])
+        let size = try FileManager.default.contentsOfDirectory(atPath: pairs[0].base).reduce(0) { total, name in
+            total + ((try FileManager.default.attributesOfItem(atPath: pairs[0].base + "/" + name)[.size] as? Int) ?? 0)
+        }
+        let report = Report(
+            width: width, blocks: blocks, modelMb: Double(size) / 1e6, steerS: timed.seconds, peakRssMb: Double(timed.peakRSS) / 1e6,
+            peakRssQuarterBlocksMb: Double(small.peakRSS) / 1e6, catS: cat.seconds, ratioToCat: timed.seconds / cat.seconds,
+            slots: found.slots.count, worstCosine: worst)
+        if common.json {
+            try printJSON(snakeCase: true, report)
+            return
+        }
+        print(
+            "steer-bench diff: bf16 Llama-style model, d = \(width), \(blocks) blocks (\(Int(report.modelMb)) MB), and its orthogonalized copy, \(StreamOptions().workers) cores"
+        )
+        var table = TextTable(header: ["run", "time", "peak RSS", ""], leftAligned: [0])
+        table.rows.append([
+            "steer diff --base MODEL --edited COPY", fixed(timed.seconds, 2) + " s", "\(Int(report.peakRssMb)) MB",
+            "at \(blocks / 4) blocks: \(Int(report.peakRssQuarterBlocksMb)) MB; steer at \(fixed(report.ratioToCat, 2))× of cat",
+        ])
+        table.rows.append(["cat of both directories > /dev/null", fixed(cat.seconds, 2) + " s", "", ""])
+        print(table.render())
+        print("recovered \(report.slots) slots; the worst |cos| with the direction removed is \(fixed(worst, 7))")
+    }
+}

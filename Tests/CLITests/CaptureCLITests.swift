@@ -1,0 +1,68 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Steering
+
+/// `steer capture`: its refusals, and the reproduction of the shared SmolLM2 capture from the
+/// float32 model (scripts/make-smollm2; skipped with a note when it or ../shared/data is absent).
+@Suite struct CaptureCLITests {
+    static let smollm2 = ProcessInfo.processInfo.environment["STEER_SMOLLM2"] ?? "/work/models/smollm2-f32"
+
+    @Test func reproducesTheSharedCapture() throws {
+        guard FileManager.default.fileExists(atPath: Self.smollm2 + "/tokenizer.json"), Fixtures.sharedData != nil else {
+            print("note: \(Self.smollm2) or ../shared/data absent: steer capture reproduction skipped (make it with scripts/make-smollm2)")
+            return
+        }
+        let out = try Fixtures.temporaryDirectory() + "/harmless.safetensors"
+        let shared = Fixtures.shared("smollm2/smollm2_train_harmless")
+        let run = try CLITests.steer(
+            [
+                "capture", "--model", Self.smollm2, "--prompts", shared + ".prompts.json", "--rows", "0-23", "--batch", "8", "--dtype", "bf16",
+                "--threads", "2", "--out", out, "--json",
+            ], timeout: 600)
+        #expect(run.status == 0, "\(run.stderr)")
+        let got = try TensorFile.open(out)
+        let want = try TensorFile.open(shared + ".safetensors")
+        #expect(got.tensors.count == 31)
+        #expect(got.metadata["steer.layer_convention"] == "hf_hidden_states")
+        var comparison = CaptureComparison()
+        for (mine, theirs) in zip(
+            got.tensors, want.tensors.sorted { $0.name.count == $1.name.count ? $0.name < $1.name : $0.name.count < $1.name.count })
+        {
+            #expect(mine.name == theirs.name)
+            #expect(mine.shape == [24, 2, 576])
+            let values = try got.values(mine)
+            let reference = try want.values(theirs)
+            for row in 0..<48 { comparison.add(values[row * 576..<(row + 1) * 576].map(Float.init), reference[row * 576..<(row + 1) * 576]) }
+        }
+        print("steer capture vs the shared SmolLM2 capture: \(comparison.description)")
+        #expect(comparison.reproduces)
+        let records = try Fixtures.records(try Fixtures.json(String(out.dropLast(12)) + ".prompts.json"), "prompts")
+        let shared0 = try Fixtures.records(try Fixtures.json(shared + ".prompts.json"), "shared prompts")
+        for (mine, theirs) in zip(records, shared0) {
+            for key in ["row", "n_tokens", "n_instruction_tokens"] { #expect(mine[key] as? Int == theirs[key] as? Int, "\(key)") }
+            #expect(mine["t_inst_token"] as? String == theirs["t_inst_token"] as? String)
+        }
+    }
+
+    @Test func refusesBadInput() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let prompts = directory + "/p.txt"
+        try Fixtures.write(Array("Say hi\n".utf8), to: prompts)
+        let model = Fixtures.vectors("runtime/llama")
+        let out = directory + "/acts.safetensors"
+        let noTokenizer = try CLITests.steer(["capture", "--model", model, "--prompts", prompts, "--out", out])
+        #expect(noTokenizer.status == 1)
+        #expect(noTokenizer.stderr.contains("tokenizer.json"), "\(noTokenizer.stderr)")
+        #expect(noTokenizer.stderr.split(separator: "\n").count == 1)
+        let shard = try CLITests.steer(["capture", "--model", model, "--prompts", prompts, "--shard", "2/2", "--out", out])
+        #expect(shard.status == 2)
+        #expect(shard.stderr.contains("--shard takes i/n"), "\(shard.stderr)")
+        let positions = try CLITests.steer(["capture", "--model", model, "--prompts", prompts, "--positions", "mid", "--out", out])
+        #expect(positions.status == 2)
+        let notSafetensors = try CLITests.steer(["capture", "--model", model, "--prompts", prompts, "--out", directory + "/a.npy"])
+        #expect(notSafetensors.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Steering
+import TestSupport
+import Testing
+
+@testable import Tokenization
+
+/// The README's library example and the pieces it names, plus the prompt reader and template errors.
+@Suite struct LibraryExampleTests {
+    @Test func readmeExample() throws {
+        let tokenizer = try Tokenizer(model: Fixtures.vectors("tokenize/smollm2"))
+        let encoding = try tokenizer.encode("Hello world")
+        #expect(encoding.ids == [19556, 905])
+        #expect(encoding.pieces == ["Hello", "Ġworld"])
+        #expect(encoding.offsets == [0..<5, 5..<11])
+        let prompt = try PromptEncoder(tokenizer: tokenizer).encode("Write a poem about the sea.")
+        #expect(prompt.ids.count == 37 && prompt.tInst == 30 && prompt.tPost == 36 && prompt.instructionTokenCount == 7)
+        let viaFile = try Tokenizer(model: Fixtures.vectors("tokenize/smollm2/tokenizer.json"))
+        #expect(try viaFile.encode("Hello world") == encoding)
+        #expect(viaFile.config.chatTemplate == tokenizer.config.chatTemplate)
+    }
+
+    @Test func promptFiles() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        try Fixtures.write(Array("a\r\n\nb\n".utf8), to: dir + "/p.txt")
+        #expect(try PromptFile.read(dir + "/p.txt") == ["a", "", "b"])
+        try Fixtures.write(Array("\"x\"\n\n{\"prompt\": \"y\"}\n".utf8), to: dir + "/p.jsonl")
+        #expect(try PromptFile.read(dir + "/p.jsonl") == ["x", "y"])
+        try Fixtures.write(Array("{\"instruction\": 1}\n".utf8), to: dir + "/bad.jsonl")
+        #expect(throws: SteerError.self) { try PromptFile.read(dir + "/bad.jsonl") }
+        do {
+            _ = try PromptFile.read(dir + "/bad.jsonl")
+        } catch let error as SteerError {
+            #expect(error.description == dir + "/bad.jsonl: line 1 is neither a string nor an object with an \"instruction\" or \"prompt\" string")
+        }
+    }
+
+    /// Constructs outside the subset, runaway loops and recursion: errors that name them.
+    @Test func templateErrorsNameTheConstruct() throws {
+        #expect(throws: TemplateError("'{% include %}' is not supported by steer's template subset", line: 2)) {
+            try ChatTemplate(jinja: "x\n{% include 'a' %}")
+        }
+        #expect(throws: TemplateError("the filter 'wordwrap' is not supported by steer's template subset", line: 1)) {
+            try ChatTemplate(jinja: "{{ messages[0].content | wordwrap }}").render([ChatMessage(role: "user", content: "x")])
+        }
+        let loop = try ChatTemplate(jinja: "{% for i in range(100000) %}\n{% for j in range(100000) %}{% endfor %}{% endfor %}")
+        #expect(throws: TemplateError("stopped after 250000 steps in the for loop at line 2: a loop or recursion that does not end?", line: 2)) {
+            try loop.render([])
+        }
+        let recursion = try ChatTemplate(jinja: "{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}")
+        #expect(throws: TemplateError("macro 'm' (line 1) recursed deeper than 64 calls", line: 1)) { try recursion.render([]) }
+        #expect(throws: TemplateError("the template raised an exception: roles must alternate", line: 1)) {
+            try ChatTemplate(jinja: "{{ raise_exception('roles must alternate') }}").render([])
+        }
+    }
+
+    /// Jinja details chat templates rely on, against jinja2's output (trim_blocks, lstrip_blocks, Python reprs).
+    @Test func jinjaDetails() throws {
+        func render(_ source: String) throws -> String { try ChatTemplate(jinja: source).render([ChatMessage(role: "user", content: " Hi ")]) }
+        #expect(try render("{% if true %}\n  a\n  {% endif %}\nb") == "  a\nb")
+        #expect(try render("{{ messages[0].content | trim }}|{{ messages[0]['content'] }}|{{ messages | length }}") == "Hi| Hi |1")
+        #expect(try render("{{ [1, 'a', none, true, 2.5] }} {{ {'k': 'v'} | tojson }}") == "[1, 'a', None, True, 2.5] {\"k\": \"v\"}")
+        #expect(try render("{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}") == "1")
+        #expect(try render("{% for x in [1, 2, 3] %}{{ loop.index }}{{ '-' if not loop.last }}{% endfor %}") == "1-2-3")
+        #expect(try render("{{ 'abc'[::-1] }}{{ 7 // 2 }}{{ -7 // 2 }}{{ 7 % -3 }}{{ 'a' ~ 1 }}") == "cba3-4-2a1")
+        #expect(try render("{%- for m in messages -%}\n  [{{ m.role }}]\n{%- endfor %}") == "[user]")
+    }
+}
