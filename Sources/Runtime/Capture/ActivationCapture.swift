@@ -63,8 +63,9 @@ public enum ActivationCapture {
 
     /// `<stem>.prompts.json` beside `path` (`acts.safetensors` → `acts.prompts.json`).
     public static func promptsFile(for path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        return url.deletingPathExtension().path + ".prompts.json"
+        let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return path + ".prompts.json" }
+        return String(path.dropLast(name.distance(from: dot, to: name.endIndex))) + ".prompts.json"
     }
 
     private static func fileMetadata(

@@ -26,8 +26,8 @@ extension WeightOrthogonalizer {
         guard let preservation = NormPreservation(variant: recipe.variant) else {
             throw SteerError.unsupported(recipePath, "variant '\(recipe.variant)' cannot be replayed by this steer")
         }
-        let directions = URL(fileURLWithPath: recipePath).deletingLastPathComponent().appendingPathComponent(OrthogonalizationRecipe.directionsName)
-            .path
+        // Beside the recipe, named as the user named the recipe (relative stays relative in errors).
+        let directions = (recipePath.lastIndex(of: "/").map { String(recipePath[...$0]) } ?? "") + OrthogonalizationRecipe.directionsName
         let model = try ModelDirectory.open(path)
         guard model.shardNames == recipe.shards.map(\.file) else {
             throw SteerError.value(
