@@ -13,10 +13,14 @@ let package = Package(
         .library(name: "TextGuard", targets: ["TextGuard"]),
         .executable(name: "steer", targets: ["steer-cli"]),
         .executable(name: "steer-bench", targets: ["steer-bench"]),
+        .executable(name: "steer-serve", targets: ["steer-serve"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // OpenBLAS (cblas.h) and LAPACKE (lapacke.h) from Debian's libopenblas-dev and liblapacke-dev.
@@ -39,6 +43,17 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["Steering"], exclude: ["README.md"]),
         // The Latent Guard on text: prompts through the runtime up to the guard's deepest slot, scored in memory.
         .target(name: "TextGuard", dependencies: ["Steering", "Probe", "Runtime", "Tokenization"]),
+        // `steer serve`: the guard on text as an HTTP service (Hummingbird 2), apart so that nothing else depends on the server.
+        .target(
+            name: "GuardServer",
+            dependencies: ["TextGuard", "Probe", "Runtime", "Steering", "Tokenization", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "steer-serve",
+            dependencies: ["GuardServer", "TerminalOutput", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // Typed SVG charts (axes, lines, bands, histograms, scatter, heatmap): no dependency, reusable alone.
         .target(name: "Charts", exclude: ["README.md"]),
         // `steer report`: the whole analysis as one Codable value and one self-contained HTML page.
@@ -70,6 +85,7 @@ let package = Package(
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["steer-cli", "TestSupport", "Runtime", "Tokenization"]),
         .testTarget(name: "TextGuardTests", dependencies: ["TextGuard", "Probe", "Runtime", "Steering", "TestSupport"]),
+        .testTarget(name: "GuardServerTests", dependencies: ["GuardServer", "TextGuard", "Probe", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Steering", "TestSupport"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Charts", "Probe", "Steering", "TestSupport"]),

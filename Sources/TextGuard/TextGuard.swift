@@ -103,19 +103,29 @@ public struct TextGuard: Sendable {
     }
 
     /// Scores of one batch (one forward pass up to the deepest active slot).
-    public func batchScores(_ batch: [EncodedPrompt]) throws -> [Double] {
+    public func batchScores(_ batch: [EncodedPrompt]) throws -> [Double] { try batchResults(batch).map(\.score) }
+
+    /// Scores of one batch with each active slot's term.
+    public func batchResults(_ batch: [EncodedPrompt]) throws -> [PromptScore] {
         let states = try HiddenStates.read(
             model, prompts: batch.map(\.ids), tokens: batch.map { position == .inst ? $0.tInst : $0.tPost }, slots: detector.activeSlots,
             threads: threads)
         return try zip(batch, states).map { prompt, state in
-            let score = detector.score(states: state)
+            let terms = detector.slotScores(states: state)
+            let score = terms.reduce(0, +) / Double(max(1, terms.count))
             guard score.isFinite else {
                 throw SteerError(.value, "the guard score of \(JSONReader.quoted(prompt.instruction)) is not finite (the model overflowed)")
             }
-            return score
+            return PromptScore(score: score, slots: Dictionary(uniqueKeysWithValues: zip(detector.activeSlots, terms)))
         }
     }
 
     /// Whether each score is harmful (`score ≥ α`).
     public func verdicts(_ scores: [Double]) -> [Bool] { detector.verdicts(scores) }
+}
+
+/// One prompt's guard score and each active slot's term `cos(h, μ⁺) − cos(h, μ⁻)` (the score is their mean).
+public struct PromptScore: Sendable, Equatable {
+    public let score: Double
+    public let slots: [Int: Double]
 }

@@ -26,7 +26,7 @@ struct Steer: ParsableCommand {
             Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Erase.self, Orthogonalize.self,
             Diff.self, Capture.self,
             Stats.self, Merge.self, Guard.self, ProbeCommand.self, ReportCommand.self,
-            Export.self, Convert.self, Tokenize.self, Generate.self, Evaluate.self,
+            Export.self, Convert.self, Tokenize.self, Generate.self, Evaluate.self, Serve.self,
         ]
     )
 

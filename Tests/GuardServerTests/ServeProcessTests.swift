@@ -1,0 +1,49 @@
+import Foundation
+import Probe
+import TestSupport
+import Testing
+import TextGuard
+import Tokenization
+
+/// `steer serve` as a process: it prints where it listens, and SIGTERM lets the request in flight
+/// finish before it exits 0.
+@Suite struct ServeProcessTests {
+    static let steer: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        if dir.lastPathComponent == "MacOS" || dir.pathExtension == "xctest" { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent("steer").path
+    }()
+
+    @Test func sigtermFinishesTheRequestInFlightThenExitsZero() async throws {
+        let path = try Fixtures.temporaryDirectory() + "/guard.safetensors"
+        let scorer = try GuardServerTests.scorer()
+        try scorer.detector.write(to: path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.steer)
+        process.arguments = ["serve", "--model", GuardServerTests.model, "--guard", path, "--port", "0", "--max-wait-ms", "1500", "--threads", "1"]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var line = ""
+        while !line.contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(line.hasPrefix("steer serve: listening on http://127.0.0.1:") && line.contains("α = "), "\(line)")
+        let port = try #require(Int((line.components(separatedBy: "127.0.0.1:").last ?? "").prefix { $0.isNumber }))
+        async let inFlight = HTTPClient.send(port: port, body: "{\"prompt\": \"Write a poem.\"}")
+        try await Task.sleep(for: .milliseconds(500))
+        kill(process.processIdentifier, SIGTERM)
+        let reply = try await inFlight
+        #expect(reply.status == 200 && (reply.json?["results"] as? [Any])?.count == 1, "\(reply)")
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("POST /v1/guard 200"), "\(log)")
+    }
+}
