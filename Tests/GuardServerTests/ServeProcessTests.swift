@@ -21,7 +21,7 @@ import Tokenization
         try scorer.detector.write(to: path)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.steer)
-        process.arguments = ["serve", "--model", GuardServerTests.model, "--guard", path, "--port", "0", "--max-wait-ms", "1500", "--threads", "1"]
+        process.arguments = ["serve", "--model", GuardServerTests.model, "--guard", path, "--port", "0", "--max-wait-ms", "6000", "--threads", "1"]
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -37,7 +37,10 @@ import Tokenization
         #expect(line.hasPrefix("steer serve: listening on http://127.0.0.1:") && line.contains("α = "), "\(line)")
         let port = try #require(Int((line.components(separatedBy: "127.0.0.1:").last ?? "").prefix { $0.isNumber }))
         async let inFlight = HTTPClient.send(port: port, body: "{\"prompt\": \"Write a poem.\"}")
-        try await Task.sleep(for: .milliseconds(500))
+        // The batcher holds a lone prompt for --max-wait-ms (6 s), so the request is still in flight
+        // when SIGTERM arrives 2 s after it was sent, even on a loaded machine (500 ms was not always
+        // enough for the connection to be accepted while the rest of the suite ran beside it).
+        try await Task.sleep(for: .milliseconds(2000))
         kill(process.processIdentifier, SIGTERM)
         let reply = try await inFlight
         #expect(reply.status == 200 && (reply.json?["results"] as? [Any])?.count == 1, "\(reply)")
