@@ -31,8 +31,14 @@ enum HTTPClient {
     }
 
     static func raw(port: Int, _ bytes: [UInt8]) throws -> Reply {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try open(port: port, sending: bytes)
         defer { close(fd) }
+        return try reply(fd)
+    }
+
+    /// Connects and sends `bytes`; the caller reads the reply with ``reply(_:)`` and closes the socket.
+    static func open(port: Int, sending bytes: [UInt8]) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -46,8 +52,16 @@ enum HTTPClient {
             }
             if connected != 0 { usleep(50_000) }
         }
-        guard connected == 0 else { throw Failure.connect }
+        guard connected == 0 else {
+            close(fd)
+            throw Failure.connect
+        }
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return fd
+    }
+
+    /// Reads until the server closes the connection, and parses the reply.
+    static func reply(_ fd: Int32) throws -> Reply {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {

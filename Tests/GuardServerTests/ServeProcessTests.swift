@@ -36,13 +36,19 @@ import Tokenization
         }
         #expect(line.hasPrefix("steer serve: listening on http://127.0.0.1:") && line.contains("α = "), "\(line)")
         let port = try #require(Int((line.components(separatedBy: "127.0.0.1:").last ?? "").prefix { $0.isNumber }))
-        async let inFlight = HTTPClient.send(port: port, body: "{\"prompt\": \"Write a poem.\"}")
-        // The batcher holds a lone prompt for --max-wait-ms (6 s), so the request is still in flight
-        // when SIGTERM arrives 2 s after it was sent, even on a loaded machine (500 ms was not always
-        // enough for the connection to be accepted while the rest of the suite ran beside it).
+        // The request is on the server's socket before SIGTERM (sent from this thread, not a thread that
+        // may start late on a loaded machine), and the batcher holds a lone prompt for --max-wait-ms (6 s),
+        // so it is still in flight when SIGTERM arrives 2 s later.
+        let body = "{\"prompt\": \"Write a poem.\"}"
+        let head = "POST /v1/guard HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+        let socket = try HTTPClient.open(port: port, sending: Array((head + body).utf8))
+        defer { close(socket) }
         try await Task.sleep(for: .milliseconds(2000))
         kill(process.processIdentifier, SIGTERM)
-        let reply = try await inFlight
+        // Read on a thread of its own: never hold a thread of the pool the in-process servers of other suites use.
+        let reply = try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try HTTPClient.reply(socket) }) }.start()
+        }
         #expect(reply.status == 200 && (reply.json?["results"] as? [Any])?.count == 1, "\(reply)")
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
