@@ -78,9 +78,7 @@ struct BenchDiff: ParsableCommand {
         let unit = stored.map { $0 / LinearAlgebra.norm(stored) }
         let worst = found.vectors.map { abs(LinearAlgebra.dot($0, unit)) }.min() ?? 0
         let small = try steer(pairs[1])
-        let size = try FileManager.default.contentsOfDirectory(atPath: pairs[0].base).reduce(0) { total, name in
-            total + ((try FileManager.default.attributesOfItem(atPath: pairs[0].base + "/" + name)[.size] as? Int) ?? 0)
-        }
+        let size = try directoryBytes(pairs[0].base)
         let report = Report(
             width: width, blocks: blocks, modelMb: Double(size) / 1e6, steerS: timed.seconds, peakRssMb: Double(timed.peakRSS) / 1e6,
             peakRssQuarterBlocksMb: Double(small.peakRSS) / 1e6, catS: cat.seconds, ratioToCat: timed.seconds / cat.seconds,

@@ -72,9 +72,7 @@ struct BenchOrthogonalize: ParsableCommand {
         else { return }
         try? FileManager.default.removeItem(atPath: copyTarget)
         let small = try steer(quarter)
-        let size = try FileManager.default.contentsOfDirectory(atPath: full).reduce(0) { total, name in
-            total + ((try FileManager.default.attributesOfItem(atPath: full + "/" + name)[.size] as? Int) ?? 0)
-        }
+        let size = try directoryBytes(full)
         let report = Report(
             width: width, blocks: blocks, modelMb: Double(size) / 1e6, steerS: timed.seconds, peakRssMb: Double(timed.peakRSS) / 1e6,
             peakRssQuarterBlocksMb: Double(small.peakRSS) / 1e6, steerNoDigestsS: fast.seconds, cpS: copy.seconds, cpSyncS: synced.seconds,

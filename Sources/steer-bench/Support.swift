@@ -74,3 +74,10 @@ func fileSize(_ path: String) -> Int {
 extension Array where Element == UInt8 {
     func write(to path: String) throws { try AtomicFile.write(self, to: path) }
 }
+
+/// The bytes of the files directly inside `folder` (a model directory's size).
+func directoryBytes(_ folder: String) throws -> Int {
+    try FileManager.default.contentsOfDirectory(atPath: folder).reduce(0) { total, name in
+        total + ((try FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? 0)
+    }
+}

@@ -43,4 +43,17 @@ public struct ConfoundRequest: Sendable {
             (try PromptRecords.tokenCounts(training.positive), try PromptRecords.tokenCounts(training.negative))
         )
     }
+
+    /// `--baseline length`: the figures of a detector that scores each eval row by its token count, keyed
+    /// `length`; nil when not asked.
+    func lengthBaselines(
+        tokens: (eval: (positive: [Double], negative: [Double]), training: (positive: [Double], negative: [Double])),
+        bootstrap: Bootstrap.Settings?, workers: Int
+    ) throws -> [String: Evaluation]? {
+        guard lengthBaseline else { return nil }
+        return [
+            "length": try LengthConfound.baseline(
+                positive: tokens.eval.positive, negative: tokens.eval.negative, training: tokens.training, bootstrap: bootstrap, workers: workers)
+        ]
+    }
 }

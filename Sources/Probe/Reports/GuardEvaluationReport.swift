@@ -47,13 +47,7 @@ public struct GuardEvaluationReport: Sendable, Equatable, Encodable {
             model, positiveScores: scores.positive, negativeScores: scores.negative, bootstrap: bootstrap, workers: options.workers)
         if confounds.lengthBaseline || confounds.residualizeLength {
             let tokens = try confounds.tokens(positive: positive, negative: negative)
-            if confounds.lengthBaseline {
-                report.baseline = [
-                    "length": try LengthConfound.baseline(
-                        positive: tokens.eval.positive, negative: tokens.eval.negative, training: tokens.training, bootstrap: bootstrap,
-                        workers: options.workers)
-                ]
-            }
+            report.baseline = try confounds.lengthBaselines(tokens: tokens, bootstrap: bootstrap, workers: options.workers)
             if confounds.residualizeLength {
                 let training = try confounds.trainingRows()
                 let trainScores = try model.score(training.positive, options: options) + model.score(training.negative, options: options)

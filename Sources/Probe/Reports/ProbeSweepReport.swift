@@ -57,13 +57,7 @@ public struct ProbeSweepReport: Sendable, Equatable, Codable {
         let perLayer = probes.probes.indices.map { (positive: decisions.positive[$0], negative: decisions.negative[$0]) }
         if confounds.lengthBaseline || confounds.residualizeLength {
             let tokens = try confounds.tokens(positive: positive, negative: negative)
-            if confounds.lengthBaseline {
-                report.baseline = [
-                    "length": try LengthConfound.baseline(
-                        positive: tokens.eval.positive, negative: tokens.eval.negative, training: tokens.training, bootstrap: bootstrap,
-                        workers: options.workers)
-                ]
-            }
+            report.baseline = try confounds.lengthBaselines(tokens: tokens, bootstrap: bootstrap, workers: options.workers)
             if confounds.residualizeLength {
                 let training = try confounds.trainingRows()
                 let (plus, minus) = (
