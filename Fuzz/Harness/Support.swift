@@ -438,6 +438,25 @@ func exerciseActivations(_ path: String, _ flags: Flags) {
             _ = try? acts.matrix(layerIndex: 0)
         }
     } catch {}
+    exerciseTokens(path, flags)
+}
+
+/// The file as a token-axis file (its `lengths` or `attention_mask` tensor): spans, pooling, and every
+/// aggregation of a fixed probe's per-token logits, within the harness's work bound.
+func exerciseTokens(_ path: String, _ flags: Flags) {
+    var selection = flags.selection
+    selection.position = nil
+    guard let tokens = try? TokenActivations.open(path, selection: selection), tokens.width <= 1 << 16,
+        let work = checkedProduct([tokens.rowCount, tokens.tokenCount, tokens.width, tokens.rows.layers.count]), work <= 1 << 18
+    else { return }
+    _ = try? tokens.pooled(layerIndex: 0, last: true, options: flags.stream)
+    let probes = ProbeSet(
+        probes: tokens.slots.map {
+            LinearProbe(
+                slot: $0, mean: [Double](repeating: 0, count: tokens.width), scale: [Double](repeating: 1, count: tokens.width),
+                weights: [Double](repeating: 1, count: tokens.width), intercept: 0)
+        }, c: 1, position: nil, width: tokens.width, metadata: [:])
+    _ = try? probes.tokenScores(tokens, aggregations: TokenAggregation.all + [.multimax(window: 1)], options: flags.stream)
 }
 
 /// Writes a small, valid activation file holding `slots` (one `layer.N` tensor each,

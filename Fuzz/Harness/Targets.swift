@@ -60,6 +60,18 @@ let targets: [Target] = [
     // A tokenizer.json, then encodings; a chat template (the Jinja subset), then renderings and prompts.
     Target(name: "tokenizer") { bytes in exerciseTokenizer(bytes) },
     Target(name: "template") { bytes in exerciseChatTemplate(bytes) },
+    // The runtime's config.json or shard index (byte 0 picks), loaded and, when accepted, run.
+    Target(name: "runtime-config") { bytes in
+        #if STEER_HAS_RUNTIME
+            exerciseRuntimeConfig(bytes)
+        #endif
+    },
+    // A `POST /v1/guard` body: parsed and validated as `steer serve` does (400 and 413 are the only refusals).
+    Target(name: "serve-request") { bytes in
+        #if STEER_HAS_GUARD_REQUEST
+            exerciseGuardRequest(bytes)
+        #endif
+    },
     // Option text: lines layers, rows, dim, dtype, threads, position, layout (an empty line: not given).
     Target(name: "flags") { bytes in
         var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

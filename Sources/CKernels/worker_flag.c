@@ -7,3 +7,10 @@ static _Thread_local int on_worker;
 int steer_on_worker(void) { return on_worker; }
 
 void steer_set_on_worker(int value) { on_worker = value; }
+
+// Whether the current thread holds BLASThreads' lock (so a nested section does not wait on itself).
+static _Thread_local int holds_blas;
+
+int steer_holds_blas(void) { return holds_blas; }
+
+void steer_set_holds_blas(int value) { holds_blas = value; }

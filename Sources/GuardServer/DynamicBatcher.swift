@@ -10,10 +10,10 @@ import Tokenization
 actor DynamicBatcher {
     private struct Item {
         let prompt: EncodedPrompt
-        let continuation: CheckedContinuation<PromptScore, any Error>
+        let continuation: CheckedContinuation<DetectorResult, any Error>
     }
 
-    private let scorer: TextGuard
+    private let detectors: ServedDetectors
     private let maxBatch: Int
     private let maxWait: Duration
     private let metrics: ServerMetrics
@@ -21,26 +21,26 @@ actor DynamicBatcher {
     private var pending: [Item] = []
     private var draining = false
 
-    init(scorer: TextGuard, maxBatch: Int, maxWait: Duration, metrics: ServerMetrics) {
-        self.scorer = scorer
+    init(detectors: ServedDetectors, maxBatch: Int, maxWait: Duration, metrics: ServerMetrics) {
+        self.detectors = detectors
         self.maxBatch = max(1, maxBatch)
         self.maxWait = maxWait
         self.metrics = metrics
     }
 
     /// The scores of `prompts`, in order (each joins the queue; they may land in different batches).
-    func score(_ prompts: [EncodedPrompt]) async throws -> [PromptScore] {
-        try await withThrowingTaskGroup(of: (Int, PromptScore).self) { group in
+    func score(_ prompts: [EncodedPrompt]) async throws -> [DetectorResult] {
+        try await withThrowingTaskGroup(of: (Int, DetectorResult).self) { group in
             for (i, prompt) in prompts.enumerated() {
                 group.addTask { (i, try await self.score(prompt)) }
             }
-            var results = [PromptScore?](repeating: nil, count: prompts.count)
+            var results = [DetectorResult?](repeating: nil, count: prompts.count)
             for try await (i, result) in group { results[i] = result }
             return results.compactMap { $0 }
         }
     }
 
-    private func score(_ prompt: EncodedPrompt) async throws -> PromptScore {
+    private func score(_ prompt: EncodedPrompt) async throws -> DetectorResult {
         try await withCheckedThrowingContinuation { continuation in
             pending.append(Item(prompt: prompt, continuation: continuation))
             if !draining {
@@ -67,10 +67,10 @@ actor DynamicBatcher {
     }
 
     /// One forward pass on the batcher's own thread (never on the cooperative pool).
-    private func forward(_ prompts: [EncodedPrompt]) async -> Result<[PromptScore], any Error> {
-        let scorer = scorer
+    private func forward(_ prompts: [EncodedPrompt]) async -> Result<[DetectorResult], any Error> {
+        let detectors = detectors
         return await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: Result { try scorer.batchResults(prompts) }) }
+            queue.async { continuation.resume(returning: Result { try detectors.results(prompts) }) }
         }
     }
 }

@@ -6,18 +6,21 @@ import TextGuard
 /// `steer serve`: the Latent Guard on text behind HTTP (Hummingbird 2 on SwiftNIO).
 ///
 /// ```swift
-/// let server = GuardServer(scorer: try TextGuard(model: dir, guard: detector), guardPath: path, options: options)
+/// let server = try GuardServer(scorer: try TextGuard(model: dir, guard: detector), guardPath: path, options: options)
 /// try await server.run { port in print("listening on \(port)") }    // until SIGTERM or cancellation
 /// ```
 public struct GuardServer: Sendable {
-    public let scorer: TextGuard
-    public let guardPath: String
+    public let detectors: ServedDetectors
     public let options: ServerOptions
 
-    public init(scorer: TextGuard, guardPath: String, options: ServerOptions) {
-        self.scorer = scorer
-        self.guardPath = guardPath
+    public init(detectors: ServedDetectors, options: ServerOptions) {
+        self.detectors = detectors
         self.options = options
+    }
+
+    /// The guard alone.
+    public init(scorer: TextGuard, guardPath: String, options: ServerOptions) throws {
+        self.init(detectors: try ServedDetectors(guard: scorer, guardPath: guardPath), options: options)
     }
 
     /// Serves until SIGTERM or SIGINT (with `signals`; then it stops accepting, finishes the requests
@@ -25,9 +28,9 @@ public struct GuardServer: Sendable {
     public func run(signals: Bool = true, listening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let metrics = ServerMetrics()
         let batcher = DynamicBatcher(
-            scorer: scorer, maxBatch: options.maxBatch, maxWait: .milliseconds(options.maxWaitMilliseconds), metrics: metrics)
+            detectors: detectors, maxBatch: options.maxBatch, maxWait: .milliseconds(options.maxWaitMilliseconds), metrics: metrics)
         let responder = GuardResponder(
-            scorer: scorer, batcher: batcher, metrics: metrics, options: options, guardPath: guardPath,
+            detectors: detectors, batcher: batcher, metrics: metrics, options: options,
             gate: AdmissionGate(limit: options.concurrency))
         var logger = Logger(label: "steer.serve")
         logger.logLevel = .critical

@@ -23,6 +23,10 @@ public struct SteerError: Error, CustomStringConvertible, Equatable, Sendable {
     /// option for it (the CLI says `--position`); library messages name no command-line flag.
     public enum Setting: String, Sendable {
         case layers, position, rows, layout, dtype, width
+        /// The slot, layout and position of a foreign direction file (``DirectionSource``).
+        case slot, directionsLayout, directionsPosition
+        /// The token positions of a prompt that are read (``TokenPositions``), not a file's position axis.
+        case tokens
     }
 
     public let kind: Kind

@@ -14,17 +14,11 @@ public enum HiddenStates {
         guard Set(slots).count == slots.count else { throw SteerError.argument("a slot is listed twice: \(slots)", setting: .layers) }
         let index = Dictionary(uniqueKeysWithValues: slots.enumerated().map { ($1, $0) })
         var states = prompts.map { _ in [[Float]](repeating: [], count: slots.count) }
-        do {
-            try model.forward(prompts, threads: threads) { slot, stream in
-                if let i = index[slot] {
-                    for p in prompts.indices { states[p][i] = Array(stream.row(prompt: p, position: tokens[p])) }
-                }
-                if slot == deepest { throw Stop() }
+        try model.forward(prompts, threads: threads, through: deepest) { slot, stream in
+            if let i = index[slot] {
+                for p in prompts.indices { states[p][i] = Array(stream.row(prompt: p, position: tokens[p])) }
             }
-        } catch is Stop {}
+        }
         return states
     }
-
-    /// Thrown by the observer after the deepest slot: ends the pass there.
-    private struct Stop: Error {}
 }

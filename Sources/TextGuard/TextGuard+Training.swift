@@ -22,11 +22,13 @@ extension TextGuard {
     /// Trains a Latent Guard on text: the centroids `μ⁺`, `μ⁻` of the hidden states at `t_inst` of
     /// `slots` (all by default) over the harmful and harmless prompts, as `steer capture --positions
     /// inst` then `steer guard train` would compute them, with the model's identity, the template and
-    /// the position recorded, and the training metrics at `alpha`. Returns the guard and the metrics.
+    /// the position recorded, and the training metrics at `alpha`. With `calibration`, α is then picked
+    /// on the held-out prompts of `validation` (as `guard train --calibrate` on captured files) and
+    /// the training metrics are taken at it. Returns the guard, the training and the validation metrics.
     public static func train(
         model directory: String, set: TrainingSet, slots: [Int]? = nil, alpha: Double = 0, template: String? = nil, batchSize: Int = 16,
-        threads: Int = 1
-    ) throws -> (guard: LatentGuard, train: Evaluation) {
+        threads: Int = 1, calibration: Calibration? = nil, validation: TrainingSet? = nil
+    ) throws -> (guard: LatentGuard, train: Evaluation, validation: Evaluation?) {
         let model = try DecoderModel.load(directory)
         let encoder = try PromptEncoder(tokenizer: try Tokenizer(directory: directory), template: try PromptTemplate(argument: template))
         let slots = slots ?? Array(0..<model.slotCount)
@@ -54,8 +56,17 @@ extension TextGuard {
         detector.metadata[SteerMetadata.Key.positions] = "t_inst"
         let active = detector.activeSlots.compactMap { slots.firstIndex(of: $0) }
         let score = { (rows: [[[Float]]]) in rows.map { row in detector.score(states: active.map { row[$0] }) } }
+        var held: Evaluation?
+        if let calibration {
+            guard let validation, !validation.harmful.isEmpty, !validation.harmless.isEmpty else {
+                throw SteerError(.value, "calibration needs harmful and harmless validation prompts")
+            }
+            let (heldPlus, heldMinus) = (score(try states(validation.harmful)), score(try states(validation.harmless)))
+            held = try detector.calibrate(
+                calibration, positiveScores: heldPlus, negativeScores: heldMinus, sources: (validation.harmfulSource, validation.harmlessSource))
+        }
         let train = try detector.recordTrainingMetrics(positiveScores: score(plus), negativeScores: score(minus))
-        return (detector, train)
+        return (detector, train, held)
     }
 
     /// The Float64 mean over prompts of each slot's state, summed in prompt order.

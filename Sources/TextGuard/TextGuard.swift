@@ -76,11 +76,16 @@ public struct TextGuard: Sendable {
     /// The token a guard reads: its recorded position in the capture convention (`0` = `t_inst`,
     /// `1` = `t_post`; none recorded = `t_inst`).
     public static func position(of detector: LatentGuard) throws -> CapturePosition {
-        switch detector.position {
+        try position(recorded: detector.position, of: "the guard")
+    }
+
+    /// The token of a recorded capture position: `0` (or none) `t_inst`, `1` `t_post`.
+    static func position(recorded: Int?, of what: String) throws -> CapturePosition {
+        switch recorded {
         case nil, 0: return .inst
         case 1: return .post
         case let other?:
-            throw SteerError(.unsupported, "the guard was trained at position \(other); on text only 0 (t_inst) and 1 (t_post) are defined")
+            throw SteerError(.unsupported, "\(what) was trained at position \(other); on text only 0 (t_inst) and 1 (t_post) are defined")
         }
     }
 
@@ -110,14 +115,17 @@ public struct TextGuard: Sendable {
         let states = try HiddenStates.read(
             model, prompts: batch.map(\.ids), tokens: batch.map { position == .inst ? $0.tInst : $0.tPost }, slots: detector.activeSlots,
             threads: threads)
-        return try zip(batch, states).map { prompt, state in
-            let terms = detector.slotScores(states: state)
-            let score = terms.reduce(0, +) / Double(max(1, terms.count))
-            guard score.isFinite else {
-                throw SteerError(.value, "the guard score of \(JSONReader.quoted(prompt.instruction)) is not finite (the model overflowed)")
-            }
-            return PromptScore(score: score, slots: Dictionary(uniqueKeysWithValues: zip(detector.activeSlots, terms)))
+        return try zip(batch, states).map { try result($0, states: $1) }
+    }
+
+    /// The score of one prompt from its states at the guard's active slots (in ``LatentGuard/activeSlots`` order).
+    public func result(_ prompt: EncodedPrompt, states: [[Float]]) throws -> PromptScore {
+        let terms = detector.slotScores(states: states)
+        let score = terms.reduce(0, +) / Double(max(1, terms.count))
+        guard score.isFinite else {
+            throw SteerError(.value, "the guard score of \(JSONReader.quoted(prompt.instruction)) is not finite (the model overflowed)")
         }
+        return PromptScore(score: score, slots: Dictionary(uniqueKeysWithValues: zip(detector.activeSlots, terms)))
     }
 
     /// Whether each score is harmful (`score ≥ α`).

@@ -94,12 +94,12 @@ struct Child {
             exit(3)
         }
         var info = siginfo_t()
-        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+        _ = retryingInterrupted { waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) }
         let elapsed = ContinuousClock.now - start
         let rchar = procField("/proc/\(pid)/io", "rchar:")
         var status: Int32 = 0
         var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        _ = retryingInterrupted { wait4(pid, &status, 0, &usage) }
         guard let rchar, let floor = procField("/proc/self/status", "VmHWM:") else {
             standardError("steer-bench: cannot read /proc/\(pid)/io or /proc/self/status")
             exit(3)
@@ -119,7 +119,7 @@ struct Child {
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer -> Int? in
             var count = 0
             while count < buffer.count {
-                let n = read(fd, buffer.baseAddress! + count, buffer.count - count)
+                let n = retryingInterrupted { read(fd, buffer.baseAddress! + count, buffer.count - count) }
                 if n <= 0 { break }
                 count += n
             }

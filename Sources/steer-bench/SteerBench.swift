@@ -19,7 +19,8 @@ struct SteerBench: ParsableCommand {
             """,
         subcommands: [
             BenchExtract.self, BenchGuard.self, BenchProbe.self, BenchSvd.self, BenchAblate.self, BenchLeace.self, BenchStats.self, BenchPt.self,
-            BenchOrthogonalize.self, BenchCapture.self, BenchIntervals.self, BenchDiff.self, BenchTokenize.self,
+            BenchOrthogonalize.self, BenchCapture.self, BenchIntervals.self, BenchDiff.self, BenchTokenize.self, BenchGenerate.self,
+            BenchServe.self, BenchTokens.self, BenchSelect.self, BenchReport.self,
         ]
     )
 

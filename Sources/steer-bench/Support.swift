@@ -51,7 +51,7 @@ func readFully(_ paths: [String]) throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw SteerError(.io, file: path, "cannot open") }
         defer { close(fd) }
-        while Glibc.read(fd, buffer, size) > 0 {}
+        while retryingInterrupted({ Glibc.read(fd, buffer, size) }) > 0 {}
     }
 }
 

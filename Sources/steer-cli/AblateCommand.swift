@@ -18,13 +18,14 @@ struct Ablate: ParsableCommand {
 
             Examples:
               steer ablate --directions dirs.safetensors --acts test.safetensors --out ablated.safetensors
-              steer ablate --directions dirs.safetensors --from-slot 12 --all-positions \\
-                           --acts cache.npy --out cache_ablated.npy
+              steer ablate --directions dirs.safetensors --from-slot 12 --all-positions --acts cache.npy --out cache_ablated.npy
+              steer ablate --directions direction.pt --convention block_input --acts test.safetensors --out ablated.safetensors
             """
     )
 
     @Option(help: ArgumentHelp("A directions file from `steer extract`, or a basis from `steer svd`.", valueName: "file")) var directions: String
     @Option(help: ArgumentHelp("Remove this slot's direction from every selected layer.", valueName: "slot")) var fromSlot: Int?
+    @OptionGroup var foreign: DirectionOptions
     @OptionGroup var edit: EditOptions
     @OptionGroup var input: InputOptions
     @Flag(help: "Print one JSON object.") var json = false
@@ -42,7 +43,7 @@ struct Ablate: ParsableCommand {
     }
 
     func run() throws {
-        let basis = try DirectionSet.read(directions)
+        let basis = try foreign.read(directions, convention: input.convention)
         let sets = try EditTarget.open(
             edit.acts, selection: input.selection(), directions: basis, file: directions, fromSlot: fromSlot, allPositions: edit.allPositions)
         let rows = sets[0]

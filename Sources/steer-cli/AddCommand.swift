@@ -19,6 +19,7 @@ struct Add: ParsableCommand {
     @Option(help: ArgumentHelp("A directions file from `steer extract` (one vector per slot).", valueName: "file")) var directions: String
     @Option(parsing: .unconditional, help: ArgumentHelp("The coefficient C; may be negative (--coef -1).", valueName: "C"))
     var coef: Double
+    @OptionGroup var foreign: DirectionOptions
     @OptionGroup var edit: EditOptions
     @OptionGroup var input: InputOptions
     @Flag(help: "Print one JSON object.") var json = false
@@ -28,7 +29,7 @@ struct Add: ParsableCommand {
     }
 
     func run() throws {
-        let set = try DirectionSet.read(directions).oneVectorPerSlot(file: directions)
+        let set = try foreign.read(directions, convention: input.convention).oneVectorPerSlot(file: directions)
         let sets = try EditTarget.open(edit.acts, selection: input.selection(), directions: set, file: directions, allPositions: edit.allPositions)
         let rows = sets[0]
         let plan = try DirectionEdits(.add(coefficient: coef), directions: set, file: directions, rows: rows, slotsNamed: input.layers != "all")

@@ -5,8 +5,6 @@ import Steering
 import TerminalOutput
 import Tokenization
 
-extension CapturePosition: ExpressibleByArgument {}
-
 struct Capture: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capture",
@@ -44,7 +42,11 @@ struct Capture: ParsableCommand {
     @Option(help: ArgumentHelp("model (the chat template), none, a format with {instruction}, or a Jinja template.", valueName: "template"))
     var template: String?
     @Option(help: ArgumentHelp("A system message before each instruction.", valueName: "text")) var system: String?
-    @Option(help: ArgumentHelp("Positions, in order: inst, post or inst,post.", valueName: "list")) var positions = "inst,post"
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Positions, in order: inst, post, last, negative indices (-7,-1) or template (every token after the instruction; the same count for every prompt).",
+            valueName: "list")) var positions = "inst,post"
     @Option(help: ArgumentHelp("Slots to keep: all, 12, 3,5,7 or 10-20.", valueName: "spec")) var layers = "all"
     @Option(help: ArgumentHelp("Stored dtype: f32, bf16 or f16.", valueName: "dtype")) var dtype = "f32"
     @Option(help: ArgumentHelp("Prompts per forward pass.", valueName: "n")) var batch = 16
@@ -73,12 +75,7 @@ struct Capture: ParsableCommand {
     }
 
     func run() throws {
-        let parsedPositions = try positions.split(separator: ",").map { name in
-            guard let position = CapturePosition(rawValue: String(name).trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--positions takes inst, post or inst,post, not '\(positions)'")
-            }
-            return position
-        }
+        let parsedPositions = try TokenPositions(parsing: positions)
         guard let storedType = DType(userName: dtype), storedType != .float64 else { throw ValidationError("--dtype is f32, bf16 or f16") }
         let shardSpec = try shard.map(Self.parseShard)
         let decoder = try DecoderModel.load(model)
@@ -122,14 +119,14 @@ struct Capture: ParsableCommand {
                 snakeCase: true,
                 Report(
                     out: out, prompts: summary.promptsPath, rows: [summary.rows.lowerBound, summary.rows.upperBound - 1], slots: summary.slots,
-                    positions: parsedPositions.map { "t_" + $0.rawValue }, tokens: summary.tokens, seconds: summary.seconds, tokensPerSecond: rate))
+                    positions: summary.positions, tokens: summary.tokens, seconds: summary.seconds, tokensPerSecond: rate))
             return
         }
         print(
             "steer capture: \(summary.rows.count) prompts (rows \(summary.rows.lowerBound)-\(summary.rows.upperBound - 1), \(summary.tokens) tokens) in \(fixed(summary.seconds, 1)) s, \(fixed(rate, 0)) tokens/s"
         )
         print(
-            "  \(out): layer.{\(LayerSelection.describe(summary.slots))} [\(summary.rows.count), \(parsedPositions.count), \(decoder.config.hiddenSize)] \(storedType.rawValue) at \(parsedPositions.map { "t_" + $0.rawValue }.joined(separator: ", "))"
+            "  \(out): layer.{\(LayerSelection.describe(summary.slots))} [\(summary.rows.count), \(summary.positions.count), \(decoder.config.hiddenSize)] \(storedType.rawValue) at \(summary.positions.joined(separator: ", "))"
         )
         print("  \(summary.promptsPath): one record a row")
     }

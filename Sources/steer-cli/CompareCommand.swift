@@ -22,14 +22,17 @@ struct Compare: ParsableCommand {
             (steer.position), and the percentile interval of the N cosines is reported (ci_low, ci_high). \
             A given --seed always gives the same interval, whatever the thread count.
 
-            Example (SmolLM2 data: is the t_inst direction the t_post direction?):
-              steer extract --pos train_harmful.safetensors --neg train_harmless.safetensors \\
-                            --position 0 --out inst.safetensors
-              steer extract --pos train_harmful.safetensors --neg train_harmless.safetensors \\
-                            --position 1 --out post.safetensors
-              steer compare inst.safetensors post.safetensors --bootstrap 1000 \\
-                            --pos train_harmful.safetensors --neg train_harmless.safetensors
+            A foreign file of one unnamed tensor (the refusal-direction study's direction.pt and \
+            mean_diffs.pt) reads with --slot, --directions-layout and --directions-position; a [d] direction \
+            with no slot (neither --slot nor direction_metadata.json beside it) is compared with every slot \
+            of the other file.
+
+            Examples (SmolLM2 data: is the t_inst direction the t_post direction?):
+              steer extract --pos train_harmful.safetensors --neg train_harmless.safetensors --position 0 --out inst.safetensors
+              steer extract --pos train_harmful.safetensors --neg train_harmless.safetensors --position 1 --out post.safetensors
+              steer compare inst.safetensors post.safetensors --bootstrap 1000 --pos train_harmful.safetensors --neg train_harmless.safetensors
               steer compare post.safetensors --cross-layer --layers 10-20
+              steer compare direction.pt mean_diffs.pt --directions-position -1
             """
     )
 
@@ -58,12 +61,7 @@ struct Compare: ParsableCommand {
 
     @Option(help: ArgumentHelp("Worker threads, 1-256 (default: all cores).", valueName: "n"))
     var threads: Int?
-    @Option(
-        parsing: .unconditional,
-        help: ArgumentHelp(
-            "For a file of one unnamed [positions, layers, width] tensor (a paper's mean_diffs.pt): the position to use.", valueName: "p"))
-    var position: Int?
-
+    @OptionGroup var foreign: DirectionOptions
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "No progress line on stderr during --bootstrap (it is drawn only when stderr is a terminal).") var quiet = false
 
@@ -88,19 +86,20 @@ struct Compare: ParsableCommand {
     func run() throws {
         var wanted: [Int]?
         if case .slots(let list) = try LayerSelection(parsing: layers) { wanted = list }
-        var (a, singleA, usedA) = try DirectionSet.read(first, position: position)
+        let readA = try foreign.source(first).reading(allowUnplaced: true, shared: true)
+        var a = readA.set
         if crossLayer {
-            if position != nil, !usedA { throw ValidationError("--position applies to a file of one unnamed [positions, layers, width] tensor") }
+            try refuseUnused([readA])
             let report = try CrossLayerReport.compute(try directions(a, first, "--cross-layer"), file: first, slots: wanted)
             if json { try printJSON(report) } else { printMatrix(report) }
             return
         }
         guard let second else { throw ValidationError("give two direction files A B, or one with --cross-layer") }
-        var (b, singleB, usedB) = try DirectionSet.read(second, position: position)
-        if position != nil, !usedA, !usedB {
-            throw ValidationError("--position applies to a file of one unnamed [positions, layers, width] tensor; neither file is one")
-        }
-        // A single unnamed direction (a paper's direction.pt) is compared with every slot of the other file.
+        let readB = try foreign.source(second).reading(allowUnplaced: true, shared: true)
+        var b = readB.set
+        try refuseUnused([readA, readB])
+        let (singleA, singleB) = (readA.unplaced, readB.unplaced)
+        // A single direction with no slot (a paper's direction.pt alone) is compared with every slot of the other file.
         if singleA && !singleB { a = a.broadcast(to: b.slots) } else if singleB && !singleA { b = b.broadcast(to: a.slots) }
         let note =
             singleA || singleB
@@ -117,6 +116,20 @@ struct Compare: ParsableCommand {
             report = try ComparisonReport.compare(bases: a.comparisonBases, file: first, with: b.comparisonBases, file: second, slots: wanted)
         }
         if json { try printJSON(report) } else { printTable(report, note: note) }
+    }
+
+    /// Refuses foreign settings that fit none of the files read (they would be ignored).
+    private func refuseUnused(_ readings: [DirectionSource.Reading]) throws {
+        let unused = foreign.settings.unused(by: readings.map(\.used))
+        let flags = [
+            unused.slot.map { _ in "--slot" }, unused.layout.map { "--directions-layout \($0.rawValue)" },
+            unused.position.map { _ in "--directions-position" },
+        ].compactMap { $0 }
+        if !flags.isEmpty {
+            throw ValidationError(
+                "\(flags.joined(separator: ", ")) fits no file given: they read a foreign direction file of one unnamed [d], [layers, d] or [positions, layers, d] tensor"
+            )
+        }
     }
 
     /// The set as one direction per slot; a basis of k > 1 is refused naming the file and `what` needs it.

@@ -7,7 +7,7 @@ import Tokenization
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Greedy completions of prompts on the CPU, optionally with a direction ablated or added.",
+        abstract: "Greedy or sampled completions of prompts on the CPU, optionally with a direction ablated or added.",
         discussion: """
             MODEL is a Hugging Face model directory (config.json, safetensors weights in F32, F16 or BF16, \
             tokenizer.json); an edited directory from `steer orthogonalize` runs like any other. Each \
@@ -18,13 +18,24 @@ struct Generate: ParsableCommand {
             with position_ids = cumsum(mask) − 1), until one of the model's EOS ids (eos_token_id of \
             generation_config.json, else config.json) or --max-new-tokens.
 
+            --temperature T [--top-p P] [--seed S] samples instead (--greedy, the default, is T = 0): \
+            p = softmax(logits / T) in float64, top-p keeps the most likely tokens while the mass above \
+            them is below P (transformers' TopPLogitsWarper; no top-k), and a draw u = (x >> 11) · 2⁻⁵³ \
+            of SplitMix64 picks the first kept token whose cumulative probability exceeds u. Prompt i has \
+            its own generator, seeded from S and i, so a seed gives the same completions for any --batch \
+            or --threads. transformers' sampling uses torch's generator: the same distribution, other draws.
+
             --ablate D removes the direction (or basis) of D's slot --layer from the residual stream after \
             the embedding and after every attention and MLP write, at every position, prompt and generated \
             alike (the refusal-direction study's directional ablation; the same as running the model \
             `steer orthogonalize --layer S` writes). --add D --layer S --coef C adds C · r (the raw \
             direction) to the residual entering block S (S read in D's steer.layer_convention), at all \
             positions, the prompt's (prompt) or in the prefill pass only (prefill, the seed paper's \
-            steering; with a KV cache prompt and prefill are the same computation).
+            steering; with a KV cache prompt and prefill are the same computation); --reverse adds −r, \
+            --unit adds C · r/‖r‖, --kernel 8-12 adds each listed slot's own direction at that slot. \
+            --layers restricts the ablation to the writes of some hidden-state slots (0 the embedding, s \
+            the attention and MLP outputs of block s−1, as orthogonalizing only those blocks does) and \
+            --strength α removes α Q Qᵀ x from each write x.
 
             Output: one JSON line per prompt, {"completion", "finish_reason" (stop|length), "prompt", \
             "tokens"}, written atomically.
@@ -41,6 +52,7 @@ struct Generate: ParsableCommand {
     @Option(help: ArgumentHelp("A system message for the chat template.", valueName: "text")) var system: String?
     @OptionGroup var intervention: InterventionOptions
     @Option(help: ArgumentHelp("Tokens generated at most per prompt.", valueName: "n")) var maxNewTokens = 64
+    @OptionGroup var sampling: SamplingOptions
     @Option(help: ArgumentHelp("Prompts decoded together.", valueName: "n")) var batch = 8
     @Option(help: ArgumentHelp("Threads for the matrix products.", valueName: "n")) var threads = 2
     @Option(help: ArgumentHelp("The completions, one JSON line per prompt.", valueName: "file")) var out: String
@@ -58,7 +70,8 @@ struct Generate: ParsableCommand {
         let encoded = try instructions.map { try encoder.encode($0).ids }
         let decoder = try DecoderModel.load(model)
         let options = GenerationOptions(
-            maxNewTokens: maxNewTokens, batchSize: batch, intervention: try intervention.intervention(for: decoder), threads: threads)
+            maxNewTokens: maxNewTokens, batchSize: batch, intervention: try intervention.intervention(for: decoder), threads: threads,
+            sampling: try sampling.sampling())
         let start = Date()
         let completions = try decoder.generate(encoded, options: options) { done in
             standardError("steer generate: \(done)/\(encoded.count) prompts")
@@ -74,7 +87,7 @@ struct Generate: ParsableCommand {
         let tokens = completions.reduce(0) { $0 + $1.tokens.count }
         let stopped = completions.filter { $0.finishReason == .stop }.count
         print(
-            "steer generate: \(completions.count) completions of \(model)\(intervention.description.map { ", " + $0 } ?? ""): \(stopped) ended at EOS, \(completions.count - stopped) at \(maxNewTokens) tokens; \(tokens) tokens in \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", Double(tokens) / max(seconds, 1e-9))) tokens/s) → \(out)"
+            "steer generate: \(completions.count) \(sampling.description) completions of \(model)\(intervention.description.map { ", " + $0 } ?? ""): \(stopped) ended at EOS, \(completions.count - stopped) at \(maxNewTokens) tokens; \(tokens) tokens in \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", Double(tokens) / max(seconds, 1e-9))) tokens/s) → \(out)"
         )
     }
 }

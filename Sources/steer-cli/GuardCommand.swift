@@ -36,7 +36,8 @@ struct GuardTrain: ParsableCommand {
             with the layers, position, α, row counts, calibration method and the metrics measured on the \
             training rows (and on the validation rows when calibrated).
 
-            --calibrate picks α on --val-pos/--val-neg, never on the training rows:
+            --calibrate picks α on --val-pos/--val-neg (with --model: the prompts of --val-harmful/--val-harmless), \
+            never on the training rows:
               max-f1     the highest F1
               youden     the highest TPR − FPR
               fpr=0.01   the highest TPR at a false-positive rate of at most 1 %
@@ -58,19 +59,23 @@ struct GuardTrain: ParsableCommand {
     @Option(help: ArgumentHelp("Harmful held-out activations for --calibrate.", valueName: "file")) var valPos: String?
     @Option(help: ArgumentHelp("Harmless held-out activations for --calibrate.", valueName: "file")) var valNeg: String?
     @Option(help: ArgumentHelp("Rows of the validation files to use (a-b, inclusive).", valueName: "a-b")) var valRows: String?
+    @Option(help: ArgumentHelp("With --model: harmful held-out prompts for --calibrate.", valueName: "file")) var valHarmful: String?
+    @Option(help: ArgumentHelp("With --model: harmless held-out prompts for --calibrate.", valueName: "file")) var valHarmless: String?
     @OptionGroup var input: InputOptions
     @Flag(help: "Print the result as one JSON object.") var json = false
 
     func validate() throws {
         try TextOptions.validateClasses(text: text, files: (pos, neg), prompts: (harmful, harmless), fileNames: "--pos/--neg")
-        if text.model != nil && calibrate != nil {
-            throw ValidationError("--calibrate works on activation files: capture the validation prompts with `steer capture` (not yet on text)")
+        let (valA, valB, names) =
+            text.model == nil ? (valPos, valNeg, "--val-pos and --val-neg") : (valHarmful, valHarmless, "--val-harmful and --val-harmless")
+        if calibrate != nil && (valA == nil || valB == nil) {
+            throw ValidationError("--calibrate needs \(names) (held-out \(text.model == nil ? "rows" : "prompts"); the training ones are never used)")
         }
-        if calibrate != nil && (valPos == nil || valNeg == nil) {
-            throw ValidationError("--calibrate needs --val-pos and --val-neg (held-out rows; the training rows are never used)")
+        if calibrate == nil && (valPos != nil || valNeg != nil || valHarmful != nil || valHarmless != nil) {
+            throw ValidationError("--val-pos/--val-neg and --val-harmful/--val-harmless are only used with --calibrate")
         }
-        if calibrate == nil && (valPos != nil || valNeg != nil) {
-            throw ValidationError("--val-pos/--val-neg are only used with --calibrate")
+        if text.model == nil ? (valHarmful != nil || valHarmless != nil) : (valPos != nil || valNeg != nil || valRows != nil) {
+            throw ValidationError("--val-harmful/--val-harmless go with --model, --val-pos/--val-neg/--val-rows with activation files")
         }
         guard alpha.isFinite else { throw ValidationError("--alpha must be a finite number") }
     }
@@ -153,11 +158,16 @@ struct GuardTrain: ParsableCommand {
             }
         let set = TextGuard.TrainingSet(
             harmful: try PromptFile.read(harmful), harmless: try PromptFile.read(harmless), harmfulSource: harmful, harmlessSource: harmless)
-        let (detector, train) = try TextGuard.train(
+        let validation = try valHarmful.map { valHarmful in
+            TextGuard.TrainingSet(
+                harmful: try PromptFile.read(valHarmful), harmless: try PromptFile.read(valHarmless ?? ""), harmfulSource: valHarmful,
+                harmlessSource: valHarmless ?? "")
+        }
+        let (detector, train, held) = try TextGuard.train(
             model: model, set: set, slots: slots, alpha: alpha, template: text.template, batchSize: text.batch,
-            threads: input.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            threads: input.threads ?? ProcessInfo.processInfo.activeProcessorCount, calibration: calibrate, validation: validation)
         try detector.write(to: out)
-        let report = GuardTrainingReport(guard: detector, out: out, train: train, validation: nil)
+        let report = GuardTrainingReport(guard: detector, out: out, train: train, validation: held)
         if json {
             try printJSON(report)
             return
@@ -165,8 +175,8 @@ struct GuardTrain: ParsableCommand {
         print(
             "steer guard train: \(detector.activeSlots.count) of \(detector.slots.count) layer slots, width \(detector.width), t_inst of \(model) (--template \(text.template ?? "model")), \(set.harmful.count) harmful × \(set.harmless.count) harmless prompts"
         )
-        print("  α = \(detector.alpha) (given)\n")
-        print(evaluationTable([("train", train)]))
+        print("  α = \(detector.alpha) (\(calibrate.map { "calibrated: \($0) on \(valHarmful ?? "") / \(valHarmless ?? "")" } ?? "given"))\n")
+        print(evaluationTable([("train", train)] + (held.map { [("validation", $0)] } ?? [])))
         print("\nwrote \(out)")
     }
 
@@ -198,13 +208,7 @@ struct GuardScore: ParsableCommand {
     @OptionGroup var input: InputOptions
     @Flag(help: "One JSON object per row: {\"row\": …, \"score\": …, \"harmful\": …}.") var jsonl = false
 
-    func validate() throws {
-        if text.model != nil {
-            guard prompts != nil, acts == nil else { throw ValidationError("--model scores --prompts (text), not --acts") }
-        } else {
-            guard acts != nil, prompts == nil else { throw ValidationError("give --acts (activations), or --model with --prompts (text)") }
-        }
-    }
+    func validate() throws { try text.validateScoring(acts: acts, prompts: prompts) }
 
     func run() throws {
         let model = try LatentGuard.read(`guard`)

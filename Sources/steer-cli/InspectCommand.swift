@@ -8,7 +8,9 @@ struct Inspect: ParsableCommand {
         discussion: """
             Reads the header, then streams the data once to count NaN and infinite values \
             (skip that with --no-scan). Also says how steer would read the file as activations: \
-            rows, width, layer slots, positions and layer convention.
+            rows, width, layer slots, positions and layer convention. A file of one unnamed tensor shaped \
+            like directions (a [d] direction, a [layers, d] or [positions, layers, d] stack) gets a line \
+            saying how to read it as a direction set.
             """
     )
 
@@ -27,6 +29,27 @@ struct Inspect: ParsableCommand {
         let tensorFile = try TensorFile.open(file, options: try input.selection().readOptions)
         let report = try FileDescription(tensorFile, selection: input.selection(), scan: !noScan, options: input.streamOptions)
         if json { try printJSON(report) } else { printText(report) }
+    }
+
+    /// `looks like a direction set: …` and the flags that read it so.
+    private func directionsLine(_ hint: FileDescription.DirectionsHint) -> String {
+        let shape = "[" + hint.shape.map(String.init).joined(separator: ", ") + "]"
+        let convention = "--convention (the convention of its layer numbers)"
+        switch hint.layout {
+        case nil:
+            if let layer = hint.metadataLayer {
+                let pos = hint.metadataPos.map { ", pos \($0)" } ?? ""
+                return
+                    "looks like a direction set: one \(shape) direction at slot \(layer) (\(DirectionSource.metadataFileName)\(pos)); give \(convention)"
+            }
+            return
+                "looks like a direction set: one \(shape) direction; give --slot S (its layer) or put \(DirectionSource.metadataFileName) beside it, and \(convention)"
+        case .ld:
+            return "looks like a direction set: a [layers, d] stack \(shape)? read it with --directions-layout ld and \(convention)"
+        case .pld:
+            return
+                "looks like a direction set: a [positions, layers, d] stack \(shape)? read it with --directions-position P (0…\(hint.shape[0] - 1) or negative) and \(convention)"
+        }
     }
 
     private func printText(_ r: FileDescription) {
@@ -53,6 +76,7 @@ struct Inspect: ParsableCommand {
         } else if let error = r.activationsError {
             print("activations not readable as activations: \(error)")
         }
+        if let hint = r.directions { print("directions  " + directionsLine(hint)) }
         if let count = r.nonFinite { print("non-finite  \(count)") }
         if !r.metadata.isEmpty {
             print("metadata    \(r.metadata.count) keys")

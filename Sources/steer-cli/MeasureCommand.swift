@@ -24,12 +24,13 @@ struct Measure: ParsableCommand {
     @Option(help: ArgumentHelp("A directions file from `steer extract`, or a basis from `steer svd`.", valueName: "file")) var directions: String
     @Option(help: ArgumentHelp("Positive-class activations.", valueName: "file")) var pos: String
     @Option(help: ArgumentHelp("Negative-class activations.", valueName: "file")) var neg: String
+    @OptionGroup var foreign: DirectionOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var evaluationOptions: EvaluationOptions
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let set = try DirectionSet.read(directions)
+        let set = try foreign.read(directions, convention: input.convention)
         let model = ModelInputs(
             file: directions, slots: set.slots, position: try ModelInputs.position(in: set.metadata, file: directions), width: set.width)
         let positive = try input.open(pos, for: model)

@@ -3,6 +3,18 @@ import Foundation
 import Steering
 import TerminalOutput
 
+extension NormPreservation: ExpressibleByArgument {
+    /// `--norm-preserve` names a rescaling: columns or rows (no flag is none).
+    public static var allValueStrings: [String] { [columns, rows].map(\.rawValue) }
+
+    public init?(argument: String) {
+        guard argument != Self.none.rawValue else { return nil }
+        self.init(rawValue: argument)
+    }
+}
+
+extension DirectionVariant: ExpressibleByArgument {}
+
 struct Orthogonalize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
@@ -26,7 +38,9 @@ struct Orthogonalize: ParsableCommand {
             --layer S removes slot S's direction from every writer (the refusal-direction study's method). \
             --per-layer edits block N's writers with the direction of the slot that is block N's output (HF slot \
             N + 1 in hf_hidden_states, slot N in block_output) and the embeddings with the embedding-output \
-            slot's (HF slot 0); writers whose slot the file lacks are left as they are. Slots are read in the \
+            slot's (HF slot 0); writers whose slot the file lacks are left as they are, and so are those of a \
+            slot whose direction is zero (it spans nothing: one note on stderr, zero_slots in the recipe; \
+            --layer on a zero direction is an error). Slots are read in the \
             directions file's recorded steer.layer_convention; a file that records none is refused.
 
             --kernel max=…,peak=…,min=…,width=… gives the blocks' writers a strength that falls linearly from max \
@@ -77,6 +91,7 @@ struct Orthogonalize: ParsableCommand {
     @Option(help: ArgumentHelp("Remove this slot's direction from every writer.", valueName: "slot")) var layer: Int?
     @Option(help: ArgumentHelp("Layer convention of a directions file that records none.", valueName: "convention"))
     var convention: LayerConvention?
+    @OptionGroup var foreign: DirectionOptions
     @Flag(help: "Edit each block's writers with the direction of its own output slot.") var perLayer = false
     @Option(help: ArgumentHelp("λ in W' = W − λ u uᵀ W: 1 removes the direction, below 0 adds it.", valueName: "λ")) var strength: Double = 1
     @Option(
@@ -90,12 +105,12 @@ struct Orthogonalize: ParsableCommand {
         help: ArgumentHelp(
             "Rescale to the old norms after projecting: columns (what each input unit writes; keeps uᵀW' = 0) or rows (other tools' choice: each output unit; does NOT keep uᵀW' = 0).",
             valueName: "columns|rows"))
-    var normPreserve: String?
+    var normPreserve: NormPreservation?
     @Option(
         help: ArgumentHelp(
             "Refine r̂ against the harmless mean â first: plain (as it is), projected (r̂ − (r̂·â)â, â of its own slot) or biprojected (â of each target block's slot). Needs steer extract --keep-means.",
             valueName: "plain|projected|biprojected"))
-    var directionVariant: String?
+    var directionVariant: DirectionVariant?
     @Option(help: ArgumentHelp("The output model directory (never the model's own).", valueName: "dir")) var out: String?
     @Option(
         help: ArgumentHelp(
@@ -126,7 +141,8 @@ struct Orthogonalize: ParsableCommand {
         guard model != nil, (out != nil) != (asLora != nil) else { throw ValidationError("give --model DIR and one of --out DIR and --as-lora DIR") }
         guard asLora == nil || !noDigests else { throw ValidationError("--no-digests is for --out: a LoRA adapter records no digests") }
         if recipe != nil {
-            guard directions == nil, layer == nil, !perLayer, normPreserve == nil, kernel == nil, mlpKernel == nil, asLora == nil,
+            guard directions == nil, layer == nil, !perLayer, normPreserve == nil, foreign.settings.isEmpty, kernel == nil, mlpKernel == nil,
+                asLora == nil,
                 directionVariant == nil, !noDigests
             else {
                 throw ValidationError("--recipe takes its directions, slots, strength and digests from the recipe")
@@ -136,10 +152,6 @@ struct Orthogonalize: ParsableCommand {
         guard directions != nil else { throw ValidationError("give --directions FILE (or --recipe R)") }
         guard (layer != nil) != perLayer else { throw ValidationError("give exactly one of --layer S and --per-layer") }
         guard strength.isFinite else { throw ValidationError("--strength must be a finite number") }
-        guard normPreserve.map({ ["columns", "rows"].contains($0) }) ?? true else { throw ValidationError("--norm-preserve is columns or rows") }
-        guard directionVariant.map({ DirectionVariant(rawValue: $0) != nil }) ?? true else {
-            throw ValidationError("--direction-variant is plain, projected or biprojected")
-        }
     }
 
     func run() throws {
@@ -156,19 +168,23 @@ struct Orthogonalize: ParsableCommand {
             return
         }
         guard let model else { throw ValidationError("give --model DIR") }
-        let preservation = normPreserve.flatMap(NormPreservation.init(rawValue:)) ?? NormPreservation.none
+        let preservation = normPreserve ?? NormPreservation.none
         let attention = try kernel.map(StrengthKernel.init(parsing:))
         var options = WeightOrthogonalizer.Options(
             strength: strength, attentionKernel: attention, mlpKernel: try mlpKernel.map(StrengthKernel.init(parsing:)) ?? attention,
-            normPreservation: preservation, directionVariant: directionVariant.flatMap(DirectionVariant.init(rawValue:)) ?? .plain, force: force,
+            normPreservation: preservation, directionVariant: directionVariant ?? .plain, force: force,
             digests: !noDigests, version: Steer.configuration.version, stream: stream)
         options.convention = convention
+        options.foreign = foreign.settings
         if !json { options.progress = { line in standardError("steer orthogonalize: " + line) } }
         if let asLora {
             guard let directions else { throw ValidationError("give --directions FILE") }
             let choice: DirectionChoice = layer.map { .slot($0) } ?? .perLayer
             let (plan, modules) = try WeightOrthogonalizer.writeLora(
                 model: model, directions: directions, choice: choice, out: asLora, options: options)
+            if let note = DirectionSet.zeroSlotsNote(plan.zeroSlots, file: directions, "its writers are left as they are") {
+                standardError("steer: " + note)
+            }
             print(
                 "steer orthogonalize: wrote a PEFT LoRA adapter (rank \(plan.k), lora_alpha \(plan.k), direction variant \(plan.variant.rawValue)) for \(modules.count) modules of \(model) to \(asLora)"
             )
@@ -183,6 +199,9 @@ struct Orthogonalize: ParsableCommand {
             guard let directions else { throw ValidationError("give --directions FILE") }
             let choice: DirectionChoice = layer.map { .slot($0) } ?? .perLayer
             recipe = try WeightOrthogonalizer.run(model: model, directions: directions, choice: choice, out: out, options: options)
+        }
+        if let note = DirectionSet.zeroSlotsNote(recipe.zeroSlots ?? [], file: recipe.directionsFile, "its writers are left as they are") {
+            standardError("steer: " + note)
         }
         if json {
             try printJSON(recipe)
@@ -251,7 +270,7 @@ struct Orthogonalize: ParsableCommand {
                 ]
             }, leftAligned: [0])
         lines.append(table.render())
-        if let d = (try? DirectionSet.read(recipe.directionsFile))?.width, d > 0 {
+        if let d = (try? foreign.read(recipe.directionsFile, convention: convention))?.width, d > 0 {
             lines.append(
                 "before: ‖uᵀW‖/‖W‖ of the unedited tensor; any random unit direction gives about 1/√d = \(String(format: "%.3g", 1 / Double(d).squareRoot())) (d = \(d))"
             )

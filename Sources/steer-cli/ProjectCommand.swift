@@ -26,6 +26,7 @@ struct Project: ParsableCommand {
     @Option(help: ArgumentHelp("Activations to project.", valueName: "file")) var acts: String
     @Option(help: ArgumentHelp("Save the coordinates (Float64) as .npy or .safetensors; written atomically.", valueName: "file")) var out: String?
     @Flag(help: "Print one JSON object per row.") var jsonl = false
+    @OptionGroup var foreign: DirectionOptions
     @OptionGroup var input: InputOptions
 
     func validate() throws {
@@ -35,7 +36,7 @@ struct Project: ParsableCommand {
     }
 
     func run() throws {
-        let basis = try DirectionSet.read(directions)
+        let basis = try foreign.read(directions, convention: input.convention)
         let rows = try EditTarget.open(acts, selection: input.selection(), directions: basis, file: directions)[0]
         let projection = try rows.project(on: basis, file: directions, input.streamOptions)
         if let out { try write(projection, to: out, rows: rows) }

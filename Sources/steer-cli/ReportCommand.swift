@@ -19,6 +19,8 @@ struct ReportCommand: ParsableCommand {
               6 probe (--probe, else trained here unless --no-probe), projection and guard per slot (held-out)
               7 every prompt on the two directions at one slot, its text on hover (from a
                 <stem>.prompts.json beside the activation file)
+              8 with --evaluation EVAL.json (steer evaluate --out): refusal rate, refusal score and KL with
+                their intervals, a sweep's curve (--coefs/--strengths) and every prompt's completion and score
             Sections whose inputs are missing say so. The page has no script and loads nothing; it prints on
             A4 and Letter. --json writes every number shown; --svg-dir each figure as its own .svg.
 
@@ -46,6 +48,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Bootstrap resamples of the cosine, 0 for none.", valueName: "n")) var bootstrap: Int = 200
     @Option(help: ArgumentHelp("Seed of the bootstrap.", valueName: "s")) var seed: UInt64 = Bootstrap.defaultSeed
     @Option(help: ArgumentHelp("Layer slot of the 2-D scatter (default: the best held-out slot).", valueName: "slot")) var scatterSlot: Int?
+    @Option(help: ArgumentHelp("Add section 8 from `steer evaluate --out` JSON: the figures, a sweep's curve, every prompt.", valueName: "file"))
+    var evaluation: String?
     @Option(help: ArgumentHelp("Where to write the page (.html); written atomically.", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("Also write every number as JSON.", valueName: "file")) var json: String?
     @Option(help: ArgumentHelp("Also write each figure as its own .svg in this directory.", valueName: "dir")) var svgDir: String?
@@ -70,7 +74,8 @@ struct ReportCommand: ParsableCommand {
             bootstrap: bootstrap > 0 ? bootstrap : nil, seed: seed, scatterSlot: scatterSlot, layout: selection.layout,
             readOptions: selection.readOptions,
             command: Self.commandLine(CommandLine.arguments), version: Steer.configuration.version)
-        let report = try AnalysisReport.run(request, options: input.streamOptions)
+        var report = try AnalysisReport.run(request, options: input.streamOptions)
+        report.evaluation = try evaluation.map(EvaluationSection.read)
         let bytes = try ReportOutput.write(report, html: out, json: json, svgDirectory: svgDir)
         guard !input.quiet else { return }
         let figures = ReportFigures.all(report).count

@@ -7,7 +7,7 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the Latent Guard on text over HTTP (runs steer-serve; `steer serve --help` for its options).",
         discussion: """
-            steer serve --model DIR --guard G [--template …] [--host 127.0.0.1] [--port 8080] [--max-batch 32] \
+            steer serve --model DIR --guard G [--probe P [--probe-layer N]] [--template …] [--host 127.0.0.1] [--port 8080] [--max-batch 32] \
             [--max-wait-ms 5] [--max-prompt-tokens N] [--max-body-bytes N] [--concurrency N] [--quiet]
             """
     )

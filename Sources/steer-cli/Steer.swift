@@ -26,7 +26,7 @@ struct Steer: ParsableCommand {
             Inspect.self, Extract.self, Measure.self, Svd.self, Compare.self, Project.self, Ablate.self, Add.self, Erase.self, Orthogonalize.self,
             Diff.self, Capture.self,
             Stats.self, Merge.self, Guard.self, ProbeCommand.self, ReportCommand.self,
-            Export.self, Convert.self, Tokenize.self, Generate.self, Evaluate.self, Serve.self,
+            Export.self, Convert.self, Tokenize.self, Generate.self, Evaluate.self, Select.self, Serve.self,
         ]
     )
 
@@ -64,10 +64,14 @@ struct Steer: ParsableCommand {
         switch setting {
         case .layers: "--layers"
         case .position: "--position"
+        case .tokens: "--positions"
         case .rows: "--rows / --val-rows"
         case .layout: "--layout"
         case .dtype: "--dtype"
         case .width: "--dim"
+        case .slot: "--slot"
+        case .directionsLayout: "--directions-layout"
+        case .directionsPosition: "--directions-position"
         }
     }
 
@@ -94,13 +98,14 @@ struct Steer: ParsableCommand {
 
 /// OpenBLAS 0.3.21 does not recognise Zen 5 and often falls back to AVX2 kernels;
 /// `OPENBLAS_CORETYPE=SkylakeX` doubles SGEMM there, but it is read when the library
-/// loads, before `main`. So for the BLAS-heavy commands (probe, svd, compare, ablate, add, erase, report,
-/// orthogonalize, stats, capture) on a CPU with
-/// `avx512f`, steer sets it and re-executes itself once (a user's own setting wins).
+/// loads, before `main`. So for the BLAS-heavy ``commands`` on a CPU with `avx512f`, steer sets
+/// it and re-executes itself once (a user's own setting wins).
 enum OpenBLASCoreType {
+    /// The subcommands whose time is mostly BLAS, named once.
+    static let commands: Set = ["probe", "svd", "compare", "ablate", "add", "erase", "report", "orthogonalize", "stats", "capture"]
+
     static func ensure(for arguments: [String]) {
-        guard let command = arguments.dropFirst().first,
-            ["probe", "svd", "compare", "ablate", "add", "erase", "report", "orthogonalize", "stats", "capture"].contains(command),
+        guard let command = arguments.dropFirst().first, commands.contains(command),
             getenv("OPENBLAS_CORETYPE") == nil,
             let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
             info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })?.split(separator: " ").contains("avx512f") == true

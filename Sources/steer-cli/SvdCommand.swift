@@ -28,9 +28,11 @@ struct Svd: ParsableCommand {
 
             The file (safetensors) holds F32 layer.{slot} of shape [k, d] and __metadata__ \
             (steer.kind=basis, steer.method, steer.difference, steer.k, singular values, explained \
-            variance, effective rank at 90 %). The table prints, per layer, the top singular values, \
-            the explained fractions, the effective rank and the cosine of the first vector with the \
-            mean-difference direction of the same rows.
+            variance, effective rank at 90 %, eigengaps). The table prints, per layer, the top singular values, \
+            the explained fractions, each vector's eigengap min_{j≠i} |σ_i² − σ_j²| / σ_1² (near 0: the \
+            vector is unstable, as its eigenvalue is nearly shared; the span of the tied vectors is not), \
+            the effective rank and the cosine of the first vector with the mean-difference direction of \
+            the same rows.
 
             Examples:
               steer svd --pos train_harmful.safetensors --neg train_harmless.safetensors \\
@@ -120,17 +122,19 @@ struct Svd: ParsableCommand {
         let solver = randomized ? ", randomized (\(powerIterations) power iterations, \(oversampling) extra vectors, seed \(seed))" : ""
         print("steer svd: \(layers.count) layer slots, k = \(k), \(centered ? "centered (PCA)" : "uncentered SVD") of \(what)\(solver)")
         print("")
-        var table = TextTable(header: ["layer", "σ1", "σ2…", "explained", "rank@90%", "cos(v1, μ⁺−μ⁻)", ""])
+        var table = TextTable(header: ["layer", "σ1", "σ2…", "explained", "eigengap", "rank@90%", "cos(v1, μ⁺−μ⁻)", ""])
         for l in layers {
             table.rows.append([
                 String(l.layer), fixed(l.singularValues.first ?? 0, 3),
                 l.singularValues.dropFirst().map { fixed($0, 3) }.joined(separator: " "),
-                l.explained.map { fixed($0, 3) }.joined(separator: " "), l.effectiveRank.map(String.init) ?? "> \(k + oversampling)",
+                l.explained.map { fixed($0, 3) }.joined(separator: " "), l.eigengaps.map { fixed($0, 3) }.joined(separator: " "),
+                l.effectiveRank.map(String.init) ?? "> \(k + oversampling)",
                 fixed(l.cosineWithMeanDifference, 4),
                 l.degenerate ? "degenerate: no difference" : "",
             ])
         }
         print(table.render())
+        print("\neigengap: min |σ_i² − σ_j²| / σ_1² over the other eigenvalues; near 0, vector i is unstable (its span with its neighbours is not)")
         if let out { print("\nwrote \(out): \(layers.count) bases of \(k) vectors (F32 [k, d])") }
     }
 }

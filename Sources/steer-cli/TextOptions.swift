@@ -20,6 +20,16 @@ struct TextOptions: ParsableArguments {
         if model == nil && template != nil { throw ValidationError("--template needs --model") }
     }
 
+    /// Rows to score come as an activation file (`--acts`) or, with `--model`, as a prompt file
+    /// (`--prompts`), never both.
+    func validateScoring(acts: String?, prompts: String?) throws {
+        if model != nil {
+            guard prompts != nil, acts == nil else { throw ValidationError("--model scores --prompts (text), not --acts") }
+        } else {
+            guard acts != nil, prompts == nil else { throw ValidationError("give --acts (activations), or --model with --prompts (text)") }
+        }
+    }
+
     /// Two classes come as activation files (`--pos`/`--neg`) or, with `--model`, as prompt files
     /// (`--harmful`/`--harmless`), never both.
     static func validateClasses(text: TextOptions, files: (String?, String?), prompts: (String?, String?), fileNames: String) throws {
@@ -40,6 +50,20 @@ struct TextOptions: ParsableArguments {
         text.batchSize = batch
         text.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         if let note = text.note { standardError("note: " + note) }
+        return text
+    }
+
+    /// The probes of `layers` (all when nil) on the model, with the note that the model is taken on the user's word on stderr.
+    func textProbe(_ probes: ProbeSet, path: String, layers: String, threads: Int?) throws -> TextProbe {
+        let chosen: [Int]? =
+            switch try LayerSelection(parsing: layers) {
+            case .all: nil
+            case .slots(let list): list
+            }
+        var text = try TextProbe(model: model ?? "", probes: probes, probePath: path, layers: chosen, template: template)
+        text.batchSize = batch
+        text.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        standardError("note: " + text.note)
         return text
     }
 }

@@ -30,6 +30,13 @@ struct Tokenize: ParsableCommand {
     @Option(help: ArgumentHelp("A system message before each instruction.", valueName: "text"))
     var system: String?
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Tokens to mark, in order: inst, post, last, negative indices (-7,-1) or template (every token after the instruction), as steer capture reads them.",
+            valueName: "list"))
+    var positions: String?
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
@@ -40,11 +47,19 @@ struct Tokenize: ParsableCommand {
         } catch let error as TemplateError {
             throw SteerError(.argument, "--template: \(error.description)")
         }
+        let marks = try positions.map(TokenPositions.init(parsing:))
         let encoded = try encoder.encode(file: prompts)
+        let read = try encoded.enumerated().map { number, prompt in
+            try marks.map { marks in
+                do { return (indices: try prompt.indices(of: marks), names: prompt.names(of: marks)) } catch let error as SteerError {
+                    throw SteerError(.argument, "prompt \(number): \(error.message)", setting: .tokens)
+                }
+            }
+        }
         if json {
-            try printJSON(snakeCase: true, Report(prompts: encoded.map(Report.Prompt.init)))
+            try printJSON(snakeCase: true, Report(prompts: zip(encoded, read).map(Report.Prompt.init)))
         } else {
-            printText(encoded)
+            printText(encoded, read: read)
         }
     }
 
@@ -57,8 +72,11 @@ struct Tokenize: ParsableCommand {
             let tInst: Int
             let tPost: Int
             let nInstructionTokens: Int
+            /// With `--positions`: the token indices read and their names.
+            let positions: [Int]?
+            let positionNames: [String]?
 
-            init(_ p: EncodedPrompt) {
+            init(_ p: EncodedPrompt, read: (indices: [Int], names: [String])?) {
                 instruction = p.instruction
                 text = p.text
                 ids = p.ids
@@ -66,21 +84,26 @@ struct Tokenize: ParsableCommand {
                 tInst = p.tInst
                 tPost = p.tPost
                 nInstructionTokens = p.instructionTokenCount
+                positions = read?.indices
+                positionNames = read?.names
             }
         }
 
         let prompts: [Prompt]
     }
 
-    private func printText(_ encoded: [EncodedPrompt]) {
+    private func printText(_ encoded: [EncodedPrompt], read: [(indices: [Int], names: [String])?]) {
         for (number, prompt) in encoded.enumerated() {
+            let chosen = read[number].map { " (--positions: \($0.indices.map(String.init).joined(separator: ",")))" } ?? ""
             print(
-                "prompt \(number): \(prompt.ids.count) tokens, t_inst \(prompt.tInst), t_post \(prompt.tPost), \(prompt.instructionTokenCount) instruction tokens"
+                "prompt \(number): \(prompt.ids.count) tokens, t_inst \(prompt.tInst), t_post \(prompt.tPost), \(prompt.instructionTokenCount) instruction tokens\(chosen)"
             )
             print("  text  \(Self.visible(prompt.text))")
             var table = TextTable(header: ["index", "id", "piece", ""], leftAligned: [2])
             for (index, (id, piece)) in zip(prompt.ids, prompt.encoding.pieces).enumerated() {
-                let mark = [index == prompt.tInst ? "t_inst" : nil, index == prompt.tPost ? "t_post" : nil].compactMap { $0 }.joined(separator: ", ")
+                let chosen = read[number].map { read in zip(read.indices, read.names).filter { $0.0 == index }.map(\.1) } ?? []
+                let fixed = [index == prompt.tInst ? "t_inst" : nil, index == prompt.tPost ? "t_post" : nil].compactMap { $0 }
+                let mark = (fixed + chosen.filter { !fixed.contains($0) }).joined(separator: ", ")
                 table.rows.append([String(index), String(id), Self.visible(piece), mark])
             }
             print(table.render().split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"))

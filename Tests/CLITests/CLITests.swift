@@ -257,7 +257,7 @@ enum GuardTestsReference {
         let held = try Fixtures.records(report?["validation"], "validation")
         let reference = try Fixtures.records(Fixtures.reference("real/probe.json", "subset_p0"), "subset_p0")
         #expect(held.count == 2 && reference.count == 2)
-        for (h, r) in zip(held, reference) {
+        for (h, r) in Fixtures.zipped(held, reference) {
             #expect(abs(try Fixtures.number(h["accuracy"], "accuracy") - Fixtures.number(r["accuracy"], "accuracy")) <= 1e-3)
         }
         let eval = try CLITests.steer(["probe", "eval", "--probe", out, "--pos", pos, "--neg", neg, "--rows", "150-299"])

@@ -27,7 +27,7 @@ import Testing
         #expect(got.tensors.count == 31)
         #expect(got.metadata["steer.layer_convention"] == "hf_hidden_states")
         var comparison = CaptureComparison()
-        for (mine, theirs) in zip(
+        for (mine, theirs) in Fixtures.zipped(
             got.tensors, want.tensors.sorted { $0.name.count == $1.name.count ? $0.name < $1.name : $0.name.count < $1.name.count })
         {
             #expect(mine.name == theirs.name)
@@ -40,10 +40,58 @@ import Testing
         #expect(comparison.reproduces)
         let records = try Fixtures.records(try Fixtures.json(String(out.dropLast(12)) + ".prompts.json"), "prompts")
         let shared0 = try Fixtures.records(try Fixtures.json(shared + ".prompts.json"), "shared prompts")
-        for (mine, theirs) in zip(records, shared0) {
+        #expect(records.count == 24)
+        for (mine, theirs) in Fixtures.zipped(records, shared0.prefix(records.count)) {
             for key in ["row", "n_tokens", "n_instruction_tokens"] { #expect(mine[key] as? Int == theirs[key] as? Int, "\(key)") }
             #expect(mine["t_inst_token"] as? String == theirs["t_inst_token"] as? String)
         }
+    }
+
+    /// `template` reads the m tokens after the instruction (t_inst+1 … t_post); `-(m+1),-1` then reads
+    /// what `inst,post` reads, bit for bit; `-400` is before a short prompt's first token: a usage error
+    /// naming the prompt and the option, and no file.
+    @Test func negativeIndicesAndTemplatePositions() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let model = Fixtures.vectors("textguard/tiny")
+        let prompts = Fixtures.vectors("textguard/harmless.txt")
+        func capture(_ positions: String, _ name: String) throws -> (CLITests.Run, String) {
+            let out = directory + "/" + name + ".safetensors"
+            let run = try CLITests.steer([
+                "capture", "--model", model, "--prompts", prompts, "--rows", "0-5", "--layers", "0,2", "--positions", positions, "--threads", "1",
+                "--out", out, "--quiet",
+            ])
+            return (run, out)
+        }
+        let (template, templatePath) = try capture("template", "template")
+        #expect(template.status == 0, "\(template.stderr)")
+        let c = try TensorFile.open(templatePath)
+        let m = try #require(c.metadata["steer.positions"]?.split(separator: ",").count)
+        #expect(m > 1)
+        #expect(c.metadata["steer.positions"] == (1...m).map { "t_inst+\($0)" }.joined(separator: ","))
+        let (named, namedPath) = try capture("inst,post", "named")
+        let (negative, negativePath) = try capture("-\(m + 1),-1", "negative")
+        for run in [named, negative] { #expect(run.status == 0, "\(run.stderr)") }
+        let a = try TensorFile.open(namedPath)
+        let b = try TensorFile.open(negativePath)
+        #expect(b.metadata["steer.positions"] == "-\(m + 1),-1")
+        #expect(a.tensors.map(\.name) == ["layer.0", "layer.2"])
+        for slot in ["layer.0", "layer.2"] {
+            let x = try a.values(try #require(a.tensors.first { $0.name == slot }))
+            let y = try b.values(try #require(b.tensors.first { $0.name == slot }))
+            let z = try c.values(try #require(c.tensors.first { $0.name == slot }))
+            #expect(Bool(x == y), "\(slot)")
+            let d = x.count / 12
+            #expect(z.count == 6 * m * d)
+            for row in 0..<6 {  // t_post is the last template token
+                let last = z[(row * m + m - 1) * d..<(row * m + m) * d]
+                #expect(Bool(last.elementsEqual(x[(row * 2 + 1) * d..<(row * 2 + 2) * d])), "\(slot) row \(row)")
+            }
+        }
+        let (far, farPath) = try capture("-400", "far")
+        #expect(far.status == 2)
+        #expect(far.stderr.contains("prompt 0: position -400 is before the prompt's first token"), "\(far.stderr)")
+        #expect(far.stderr.contains("(--positions)"), "\(far.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: farPath))
     }
 
     @Test func refusesBadInput() throws {

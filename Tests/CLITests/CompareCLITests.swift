@@ -51,7 +51,7 @@ import Testing
         let layers = try Fixtures.records(try Self.object(run)["layers"], "layers")
         let expected = try Fixtures.records(Fixtures.reference("compare/compare.json", "cosines"), "cosines")
         #expect(layers.count == expected.count)
-        for (layer, reference) in zip(layers, expected) {
+        for (layer, reference) in Fixtures.zipped(layers, expected) {
             #expect((layer["layer"] as? NSNumber) == (reference["layer"] as? NSNumber))
             for key in ["cosine", "ci_low", "ci_high", "degenerate"] { #expect(layer[key] != nil, "key \(key) missing") }
             #expect(layer["ci_low"] is NSNull && layer["ci_high"] is NSNull && layer["angles"] == nil)
@@ -77,8 +77,8 @@ import Testing
         let cosines = try Fixtures.require(report["cosines"], as: [[Any]].self, "cosines")
         let expected = try Fixtures.require(Fixtures.reference("compare/compare.json", "cross_layer_p0"), as: [[Any]].self, "cross_layer_p0")
         #expect(slots == [0, 18, 28, 30] && cosines.count == expected.count)
-        for (row, reference) in zip(cosines, expected) {
-            for (got, want) in zip(row, reference) {
+        for (row, reference) in Fixtures.zipped(cosines, expected) {
+            for (got, want) in Fixtures.zipped(row, reference) {
                 let (g, w) = (try Self.optionalNumber(got, "cosine"), try Self.optionalNumber(want, "cosine"))
                 if let g, let w { #expect(abs(g - w) <= 1e-6) } else { #expect(g == nil && w == nil) }
             }
@@ -103,7 +103,7 @@ import Testing
         let report = try Self.object(run)
         let layers = try Fixtures.records(report["layers"], "layers")
         #expect(layers.count == expected.count)
-        for (layer, reference) in zip(layers, expected) {
+        for (layer, reference) in Fixtures.zipped(layers, expected) {
             let (low, high) = (try Self.optionalNumber(reference["ci_low"], "ci_low"), try Self.optionalNumber(reference["ci_high"], "ci_high"))
             guard let low, let high else {
                 #expect(layer["ci_low"] is NSNull && layer["ci_high"] is NSNull && (layer["degenerate"] as? Bool) == true)

@@ -63,9 +63,9 @@ import Testing
                 let h = Array(a[(row * d)..<((row + 1) * d)])
                 let e = Array(b[(row * d)..<((row + 1) * d)])
                 let norm = LinearAlgebra.norm(h)
-                let left = zip(e, unit).reduce(0) { $0 + $1.0 * $1.1 }
+                let left = Fixtures.zipped(e, unit).reduce(0) { $0 + $1.0 * $1.1 }
                 #expect(abs(left) <= 0x1p-8 * norm, "slot \(slot) row \(row): \(left) of \(norm)")
-                let inside = zip(h, unit).reduce(0) { $0 + $1.0 * $1.1 }
+                let inside = Fixtures.zipped(h, unit).reduce(0) { $0 + $1.0 * $1.1 }
                 let moved = (0..<d).map { e[$0] - (h[$0] - inside * unit[$0]) }
                 #expect(LinearAlgebra.norm(moved) <= 0x1p-8 * norm, "slot \(slot) row \(row): complement moved")
             }
@@ -96,7 +96,7 @@ import Testing
         let acts = try Activations.open(pos, selection: .init(layers: .slots([28]), position: 0))
         let row = try acts.layers[0].rows.values(row: 7)
         let r = try #require(directions.vector(slot: 28))
-        let expected = zip(row, r).reduce(0) { $0 + $1.0 * $1.1 } / LinearAlgebra.norm(r)
+        let expected = Fixtures.zipped(row, r).reduce(0) { $0 + $1.0 * $1.1 } / LinearAlgebra.norm(r)
         #expect(abs(values[7 * 4 + 2] - expected) <= 1e-9 * abs(expected))
     }
 
@@ -113,7 +113,7 @@ import Testing
         let steered = try Activations.open(out, selection: .init(layers: .slots([18]), position: 0)).means()[0]
         let harmless = try Activations.open(neg, selection: .init(layers: .slots([18]), position: 0)).means()[0]
         let r = try #require(try DirectionSet.read(dirs).vector(slot: 18))
-        let gap = LinearAlgebra.norm(zip(steered, harmless).map { $0 - $1 })
+        let gap = LinearAlgebra.norm(Fixtures.zipped(steered, harmless).map { $0 - $1 })
         #expect(gap <= 1e-2 * LinearAlgebra.norm(r), "gap \(gap) vs ‖r‖ \(LinearAlgebra.norm(r))")
         // Slots not edited are copied exactly.
         let a = try Activations.open(out, selection: .init(layers: .slots([28]), position: 0)).matrix(layerIndex: 0)
@@ -188,7 +188,7 @@ import Testing
         let a = try DirectionSet.read(dir + "/a.safetensors")
         let b = try DirectionSet.read(dir + "/b.safetensors")
         #expect(a.slots == b.slots)
-        for (x, y) in zip(a.vectors, b.vectors) { #expect(Fixtures.relativeError(x, y) <= 1e-6) }
+        for (x, y) in Fixtures.zipped(a.vectors, b.vectors) { #expect(Fixtures.relativeError(x, y) <= 1e-6) }
         let mixed = try CLITests.steer(["extract", "--pos", dir + "/pos.safetensors", "--neg", neg, "--position", "0"])
         #expect(mixed.status == 2 && mixed.stderr.contains("not one of each"), "\(mixed.stderr)")
         let swapped = try CLITests.steer(["extract", "--pos", dir + "/neg.safetensors", "--neg", dir + "/pos.safetensors"])

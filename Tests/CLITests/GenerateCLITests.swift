@@ -21,7 +21,7 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 2)
-        for (line, row) in zip(lines, rows) {
+        for (line, row) in Fixtures.zipped(lines, rows) {
             let got = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(got["tokens"] as? [Int] == row["tokens"] as? [Int])
             #expect(got["completion"] as? String == row["text"] as? String)

@@ -41,7 +41,8 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("slot 2 → direction.1") && run.stdout.contains("slot 3 → direction.2"))
         #expect(run.stdout.contains("slot 5 left out") && run.stdout.contains("--control-vector-layer-range 1 2"))
-        #expect(run.stdout.contains("--control-vector-scaled \(out) 0.5"))
+        #expect(run.stdout.contains("induce:   llama-cli -m MODEL.gguf --control-vector \(out) --control-vector-layer-range 1 2"))
+        #expect(run.stdout.contains("suppress: llama-cli -m MODEL.gguf --control-vector-scaled \(out) -1"))
         return out
     }
 
@@ -72,11 +73,11 @@ import Testing
         let tensors = try Fixtures.records(root["tensors"], "tensors")
         #expect(tensors.map { $0["name"] as? String } == ["direction.1", "direction.2"])
         let reference = try Fixtures.require(try Fixtures.reference("interchange/expected.json", "control_vector"), as: [String: Any].self, "cv")
-        for (tensor, block) in zip(tensors, ["1", "2"]) {
+        for (tensor, block) in Fixtures.zipped(tensors, ["1", "2"]) {
             #expect(tensor["shape"] as? [Int] == [16] && tensor["type"] as? Int == 0)
             let values = try Fixtures.numbers(tensor["values"], "values")
             let expected = try Fixtures.numbers(reference[block], block).map { 2 * $0 }
-            #expect(zip(values, expected).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) }, "direction.\(block)")
+            #expect(Fixtures.zipped(values, expected).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) }, "direction.\(block)")
         }
         let bytes = try Fixtures.read(out)
         #expect(bytes.count % 32 == 0)
@@ -148,7 +149,7 @@ import Testing
         let direction = try Fixtures.numbers(expected["direction"], "direction")
         let diffs = try Fixtures.numbers(expected["mean_diffs"], "mean_diffs")  // [5, 6, 16], C order
         let (l, d) = (6, 16)
-        let run = try CLITests.steer(["compare", Self.path("direction.pt"), Self.path("mean_diffs.pt"), "--position", "-1", "--json"])
+        let run = try CLITests.steer(["compare", Self.path("direction.pt"), Self.path("mean_diffs.pt"), "--directions-position", "-1", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let report = try Fixtures.require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)), as: [String: Any].self, "report")
         let layers = try Fixtures.records(report["layers"], "layers")
@@ -156,14 +157,14 @@ import Testing
         for record in layers {
             let slot = Int(try Fixtures.number(record["layer"], "layer"))
             let v = Array(diffs[((4 * l + slot) * d)..<((4 * l + slot + 1) * d)])
-            let dot = zip(direction, v).reduce(0) { $0 + $1.0 * $1.1 }
+            let dot = Fixtures.zipped(direction, v).reduce(0) { $0 + $1.0 * $1.1 }
             let cosine = dot / (direction.reduce(0) { $0 + $1 * $1 }.squareRoot() * v.reduce(0) { $0 + $1 * $1 }.squareRoot())
             #expect(abs(try Fixtures.number(record["cosine"], "cosine") - cosine) <= 1e-6, "slot \(slot)")
         }
         let missing = try CLITests.steer(["compare", Self.path("direction.pt"), Self.path("mean_diffs.pt")])
-        #expect(missing.status == 2 && missing.stderr.contains("choose a position (0…4)"), "\(missing.stderr)")
-        let pointless = try CLITests.steer(["compare", Self.path("direction.pt"), Self.path("repeng.gguf"), "--position", "1"])
-        #expect(pointless.status == 2 && pointless.stderr.contains("neither file is one"), "\(pointless.stderr)")
+        #expect(missing.status == 2 && missing.stderr.contains("give the layout pld and a position"), "\(missing.stderr)")
+        let pointless = try CLITests.steer(["compare", Self.path("direction.pt"), Self.path("repeng.gguf"), "--directions-position", "1"])
+        #expect(pointless.status == 2 && pointless.stderr.contains("--directions-position fits no file"), "\(pointless.stderr)")
     }
 }
 

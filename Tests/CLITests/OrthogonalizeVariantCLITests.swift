@@ -99,7 +99,7 @@ import Testing
             "orthogonalize", "--model", OrthogonalizeCLITests.model("llama"), "--directions", files.withMeans, "--layer", "1", "--direction-variant",
             "sideways", "--out", out,
         ])
-        #expect(unknown.status == 2 && unknown.stderr.contains("plain, projected or biprojected"), "\(unknown.stderr)")
+        #expect(unknown.status == 2 && unknown.stderr.contains("one of 'plain', 'projected' or 'biprojected'"), "\(unknown.stderr)")
         let noOut = try CLITests.steer(["extract", "--pos", files.pos, "--neg", files.neg, "--keep-means"])
         #expect(noOut.status == 2, "\(noOut.stderr)")
     }

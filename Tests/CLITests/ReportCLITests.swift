@@ -34,7 +34,7 @@ import Testing
         #expect((object["command"] as? String)?.hasPrefix("steer report --pos ") == true)
         #expect(object["version"] as? String == "0.1.0")
         let figures = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/figures").filter { $0.hasSuffix(".svg") }
-        #expect(figures.count == 13)
+        #expect(figures.count == 14)
         let quiet = try CLITests.steer(base + ["--bootstrap", "0", "--no-probe", "--out", "\(dir)/quiet.html", "--quiet"])
         #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty, "\(quiet.stdout)\(quiet.stderr)")
     }

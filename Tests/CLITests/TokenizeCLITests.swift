@@ -36,6 +36,26 @@ import Testing
         #expect(first["n_instruction_tokens"] as? Int == 1)
     }
 
+    /// `--positions`: the tokens each list reads, marked in the table and listed in the JSON; a list
+    /// reaching before the first token is a usage error naming the prompt.
+    @Test func positionsAreMarkedAndListed() throws {
+        let file = try prompts("Write a poem about the sea.\nHi\n")
+        let run = try CLITests.steer(["tokenize", "--model", model, "--prompts", file, "--positions", "-7,template", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        for prompt in try #require(report["prompts"] as? [[String: Any]]) {
+            let n = try #require((prompt["ids"] as? [Int])?.count)
+            #expect(prompt["positions"] as? [Int] == [n - 7] + Array(n - 6..<n))
+            #expect(prompt["position_names"] as? [String] == ["-7"] + (1...6).map { "t_inst+\($0)" })
+        }
+        let table = try CLITests.steer(["tokenize", "--model", model, "--prompts", file, "--positions", "last"])
+        #expect(table.stdout.contains("36    198  Ċ             t_post, -1"), "\(table.stdout)")
+        #expect(table.stdout.contains("(--positions: 36)"))
+        let far = try CLITests.steer(["tokenize", "--model", model, "--prompts", file, "--positions", "-99", "--template", "none"])
+        #expect(far.status == 2)
+        #expect(far.stderr.contains("prompt 0: position -99 is before the prompt's first token"), "\(far.stderr)")
+    }
+
     @Test func formatTemplateAndNone() throws {
         let file = try prompts("Hello there\n")
         let format = try CLITests.steer(["tokenize", "--model", model, "--prompts", file, "--template", "Q: {instruction}\\nA:", "--json"])

@@ -1,5 +1,6 @@
 import Foundation
 import Probe
+import Steering
 import TestSupport
 import Testing
 import TextGuard
@@ -36,7 +37,7 @@ import Tokenization
     /// Runs `body` against a server with `options` on a free port, then stops it.
     static func withServer(_ options: ServerOptions = options(), _ body: (Int, TextGuard) async throws -> Void) async throws {
         let scorer = try scorer()
-        let server = GuardServer(scorer: scorer, guardPath: "guard.safetensors", options: options)
+        let server = try GuardServer(scorer: scorer, guardPath: "guard.safetensors", options: options)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let task = Task { try await server.run(signals: false) { continuation.yield($0) } }
         var iterator = ports.makeAsyncIterator()
@@ -65,7 +66,7 @@ import Tokenization
             #expect(reply.status == 200 && reply.headers["content-type"] == "application/json", "\(reply)")
             let got = Self.scores(reply)
             #expect(got.count == prompts.count)
-            for (g, e) in zip(got, expected) { #expect(abs(g.0 - e) < 1e-6 && g.1 == (e >= scorer.detector.alpha)) }
+            for (g, e) in Fixtures.zipped(got, expected) { #expect(abs(g.0 - e) < 1e-6 && g.1 == (e >= scorer.detector.alpha)) }
             #expect(Set(got.map(\.1)).count == 2)
             let first = try #require(reply.json?["results"] as? [[String: Any]]).first
             #expect((first?["slots"] as? [String: Any])?.keys.sorted() == scorer.detector.activeSlots.map(String.init).sorted())
@@ -149,5 +150,52 @@ import Tokenization
             #expect(refused.status == 503 && refused.headers["retry-after"] == "1" && refused.json?["error"] is String, "\(refused)")
             #expect(try await slow.status == 200)
         }
+    }
+
+    /// A probe of slot 2 made from the guard's centroids: `w = μ⁺ − μ⁻`, the boundary halfway between them.
+    static func probe(_ scorer: TextGuard, position: Int? = 0) throws -> ProbeSet {
+        let i = try #require(scorer.detector.slots.firstIndex(of: 2))
+        let (plus, minus) = (scorer.detector.positiveCentroids[i].map(Double.init), scorer.detector.negativeCentroids[i].map(Double.init))
+        let w = Fixtures.zipped(plus, minus).map { $0 - $1 }
+        let b = -Fixtures.zipped(w, Fixtures.zipped(plus, minus)).reduce(0) { $0 + $1.0 * ($1.1.0 + $1.1.1) / 2 }
+        let probe = LinearProbe(slot: 2, mean: w.map { _ in 0 }, scale: w.map { _ in 1 }, weights: w.map { $0 * 50 }, intercept: b * 50)
+        return ProbeSet(probes: [probe], c: 1, position: position, width: w.count, metadata: [:])
+    }
+
+    @Test func aProbeIsServedBesideOrInsteadOfTheGuard() async throws {
+        let scorer = try Self.scorer()
+        let prompts = try Self.prompts()
+        let text = try TextProbe(model: Self.model, probes: try Self.probe(scorer))
+        let logits = try text.decisions(prompts)[0]
+        #expect(Set(logits.map { $0 >= 0 }).count == 2, "the test probe must flag some prompts and pass others")
+        let guardScores = try scorer.scores(prompts)
+        for withGuard in [true, false] {
+            let detectors = try ServedDetectors(
+                guard: withGuard ? scorer : nil, guardPath: withGuard ? "g.safetensors" : nil, probe: text, probePath: "p.safetensors")
+            let server = GuardServer(detectors: detectors, options: Self.options())
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            let task = Task { try await server.run(signals: false) { continuation.yield($0) } }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            let reply = try await HTTPClient.send(port: port, body: Self.body(["prompts": prompts]))
+            task.cancel()
+            _ = await task.result
+            let results = try #require(reply.json?["results"] as? [[String: Any]], "\(reply)")
+            #expect(results.count == prompts.count && reply.json?["probe"] as? String == "p.safetensors")
+            #expect((reply.json?["guard"] as? String) == (withGuard ? "g.safetensors" : nil))
+            for (i, result) in results.enumerated() {
+                let probe = try #require(result["probe"] as? [String: Any])
+                let z = (probe["logit"] as? NSNumber)?.doubleValue ?? .nan
+                #expect(abs(z - logits[i]) < 1e-6 && probe["harmful"] as? Bool == (logits[i] >= 0) && probe["layer"] as? Int == 2)
+                #expect(abs(((probe["probability"] as? NSNumber)?.doubleValue ?? .nan) - 1 / (1 + exp(-logits[i]))) < 1e-9)
+                let score = (result["score"] as? NSNumber)?.doubleValue ?? .nan
+                // With the guard, its verdict; with the probe alone, the probe's.
+                #expect(abs(score - (withGuard ? guardScores[i] : logits[i])) < 1e-6, "\(result)")
+                #expect(result["harmful"] as? Bool == (withGuard ? guardScores[i] >= scorer.detector.alpha : logits[i] >= 0))
+            }
+        }
+        // A probe read at another token than the guard cannot share its pass.
+        let other = try TextProbe(model: Self.model, probes: try Self.probe(scorer, position: 1))
+        #expect(throws: SteerError.self) { try ServedDetectors(guard: scorer, probe: other) }
     }
 }

@@ -60,11 +60,11 @@ enum HTTPClient {
         return fd
     }
 
-    /// Reads until the server closes the connection, and parses the reply.
+    /// Reads until the server closes the connection or the body its Content-Length announces is in, and parses the reply.
     static func reply(_ fd: Int32) throws -> Reply {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
+        while !isComplete(received) {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n <= 0 { break }
             received += buffer[0..<n]
@@ -80,5 +80,16 @@ enum HTTPClient {
             }
         }
         return Reply(status: status, headers: headers, body: String(text[split.upperBound...]))
+    }
+
+    /// Whether `bytes` hold a whole reply: the head and as many body bytes as its Content-Length says.
+    static func isComplete(_ bytes: [UInt8]) -> Bool {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let split = text.range(of: "\r\n\r\n") else { return false }
+        let head = text[..<split.lowerBound].lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+        else { return false }
+        return text[split.upperBound...].utf8.count >= length
     }
 }

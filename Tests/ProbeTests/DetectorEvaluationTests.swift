@@ -29,7 +29,7 @@ import Testing
             for (name, value) in thresholds { #expect(Self.close(e.thresholds?[name] ?? .nan, value.doubleValue), "threshold of \(name)") }
             let hull = try Fixtures.require(c["roc_hull"], as: [[NSNumber]].self, "roc_hull")
             #expect(hull.count == e.rocHull?.count)
-            for (got, want) in zip(e.rocHull ?? [], hull) {
+            for (got, want) in Fixtures.zipped(e.rocHull ?? [], hull) {
                 #expect(Self.close(got.fpr, want[0].doubleValue) && Self.close(got.tpr, want[1].doubleValue), "hull \(got) vs \(want)")
             }
             // Each hull vertex's threshold reaches it.

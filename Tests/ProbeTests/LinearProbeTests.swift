@@ -11,7 +11,9 @@ import Testing
     }
     static func numbers(_ any: Any?) throws -> [Double] { try Fixtures.numbers(any, "numbers") }
     static func number(_ any: Any?) throws -> Double { try Fixtures.number(any, "number") }
-    static func maxAbs(_ a: [Double], _ b: [Double]) -> Double { a.count == b.count ? zip(a, b).map { abs($0 - $1) }.max() ?? 0 : .infinity }
+    static func maxAbs(_ a: [Double], _ b: [Double]) -> Double {
+        a.count == b.count ? Fixtures.zipped(a, b).map { abs($0 - $1) }.max() ?? 0 : .infinity
+    }
 
     /// Coefficients to 1e-4, accuracy to 1e-3 (the bars), and tighter where the maths allows.
     func check(pos: String, neg: String, trainRows: Range<Int>, evalRows: Range<Int>, c: Double, reference: [[String: Any]]) throws {
@@ -20,7 +22,7 @@ import Testing
         let e = ActivationSelection(position: 0, rows: evalRows)
         let scores = try probes.evaluate(positive: Activations.open(pos, selection: e), negative: Activations.open(neg, selection: e))
         #expect(probes.probes.count == reference.count)
-        for (probe, (score, r)) in zip(probes.probes, zip(scores, reference)) {
+        for (probe, (score, r)) in Fixtures.zipped(probes.probes, Fixtures.zipped(scores, reference)) {
             let (mean, scale, coef) = (try Self.numbers(r["mean"]), try Self.numbers(r["scale"]), try Self.numbers(r["coef"]))
             let (intercept, accuracy, auroc) = (try Self.number(r["intercept"]), try Self.number(r["accuracy"]), try Self.number(r["auroc"]))
             #expect(Self.maxAbs(probe.mean, mean) <= 1e-9 * max(1, mean.map(abs).max() ?? 1))
@@ -69,6 +71,35 @@ import Testing
         #expect(Self.maxAbs(newton.weights, try Self.numbers(reference.last?["coef"])) <= 1e-4)
     }
 
+    /// The coefficients are the same bits for 1, 2 and 7 threads and on every kernel path this CPU
+    /// has: the objective is summed in blocks of a fixed size, merged in order, with every dot
+    /// product in ``Summation``'s 16-lane order (it was split by worker count and used BLAS `ddot`).
+    @Test(arguments: [LogisticRegression.Solver.newton, .lbfgs])
+    func coefficientsDoNotDependOnThreadsOrKernelPath(solver: LogisticRegression.Solver) throws {
+        var random = SplitMix64(seed: 18)
+        let (n, d) = (1500, 37)  // six blocks, and a width that leaves a tail past the 16 lanes
+        let truth = (0..<d).map { _ in Double.random(in: -1...1, using: &random) }
+        let x = (0..<(n * d)).map { _ in Double.random(in: -2...2, using: &random) + 0.3 }
+        let labels = (0..<n).map { i in
+            (0..<d).reduce(0.0) { $0 + truth[$1] * x[i * d + $1] } + Double.random(in: -2...2, using: &random) > 0
+        }
+        let design = try DesignMatrix(float64: x, rows: n, columns: d, standardise: true)
+        func bits(_ m: LogisticRegression) -> [UInt64] { (m.weights + [m.intercept]).map(\.bitPattern) }
+        // At most 60 iterations: L-BFGS does not reach 1e-9 and would run to its 5000-iteration cap;
+        // the bits of every iterate must agree whether or not the fit has converged.
+        let reference = try LogisticRegression.fit(design, labels: labels, c: 0.5, solver: solver, tolerance: 1e-9, maxIterations: 60, workers: 1)
+        #expect(reference.iterations > 1)
+        if solver == .newton { #expect(reference.gradientNorm <= 1e-7) }  // Newton stops at machine precision
+        for workers in [1, 2, 7] {
+            for path in KernelPath.supported {
+                let fit = try LogisticRegression.fit(
+                    design, labels: labels, c: 0.5, solver: solver, tolerance: 1e-9, maxIterations: 60, workers: workers, kernelPath: path)
+                #expect(bits(fit) == bits(reference), "\(workers) workers, \(path)")
+                #expect(fit.iterations == reference.iterations)
+            }
+        }
+    }
+
     @Test func savedProbesLoadExactly() throws {
         let dir = Fixtures.vectors("synthetic/")
         let s = ActivationSelection(position: 0)
@@ -100,7 +131,7 @@ import Testing
             negative: Activations.open(Fixtures.shared("smollm2/smollm2_test_harmless.npy"), selection: s))
         let reference = try Self.reference("real/probe.json", "full_t_inst")
         #expect(scores.count == reference.count)
-        for (score, r) in zip(scores, reference) {
+        for (score, r) in Fixtures.zipped(scores, reference) {
             #expect(abs(score.accuracy - (try Self.number(r["accuracy"]))) <= 1e-3, "slot \(score.layer)")
             #expect(abs(score.auroc - (try Self.number(r["auroc"]))) <= 1e-4, "slot \(score.layer)")
         }

@@ -45,7 +45,7 @@ import Testing
 
     static func compare(_ got: [Separation], _ expected: [ExpectedLayer]) {
         #expect(got.count == expected.count)
-        for (g, e) in zip(got, expected) {
+        for (g, e) in Fixtures.zipped(got, expected) {
             #expect(g.slot == e.layer)
             #expect(abs(g.norm - e.norm) <= 1e-9 * max(1, e.norm))
             #expect(abs(g.auroc - e.auroc) <= 1e-9)

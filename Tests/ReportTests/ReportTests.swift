@@ -32,6 +32,36 @@ import Testing
         return report
     }
 
+    /// The report spends no pass counting non-finite values: its own passes read every value it
+    /// uses and stop at the first NaN, naming the file, row and slot (training and held-out files).
+    @Test(arguments: [false, true])
+    func aNaNStopsTheReportNamingItsRow(heldOut: Bool) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        func write(_ name: String, shift: Float, nan: Int?) throws -> String {
+            let (n, l, d) = (12, 2, 8)
+            var values = (0..<(n * l * d)).map { Float($0 % 7) * 0.25 + shift + Float($0 / (l * d)) * 0.01 }
+            if let nan { values[nan * l * d + d + 3] = .nan }  // row `nan`, slot 1
+            var bytes = NPY.header(dtype: .float32, shape: [n, l, d])
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+            let path = dir + "/" + name
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let (pos, neg) = (try write("pos.npy", shift: 1, nan: nil), try write("neg.npy", shift: 0, nan: nil))
+        let bad = try write("bad.npy", shift: 1, nan: 9)
+        let clean = try AnalysisReport.run(ReportRequest(pos: pos, neg: neg, valPos: pos, valNeg: neg, bootstrap: nil, command: "t", version: "t"))
+        #expect(clean.inputs.count == 4 && clean.inputs.allSatisfy { $0.nonFinite == 0 })
+        let request =
+            heldOut
+            ? ReportRequest(pos: pos, neg: neg, valPos: bad, valNeg: neg, bootstrap: nil, command: "t", version: "t")
+            : ReportRequest(pos: bad, neg: neg, valPos: pos, valNeg: neg, bootstrap: nil, command: "t", version: "t")
+        #expect {
+            try AnalysisReport.run(request)
+        } throws: { error in
+            "\(error)".contains("bad.npy") && "\(error)".contains("NaN in row 9 (layer slot 1)")
+        }
+    }
+
     @Test func everySectionRunsOnTheRealSubset() throws {
         let report = try report()
         #expect(report.inputs.map(\.role) == ["train pos", "train neg", "held-out pos", "held-out neg"])
@@ -67,7 +97,7 @@ import Testing
     @Test func pageAndFiguresParseWithTitlesAxesCaptionsAndPoints() throws {
         let report = try report()
         let figures = ReportFigures.all(report)
-        #expect(figures.count == 13)
+        #expect(figures.count == 14)
         let page = ReportPage.render(report, figures: figures)
         let document = try Self.parse(page)
         #expect(try Self.nodes(document, "//script").isEmpty)
@@ -182,7 +212,7 @@ import Testing
                 valPos: testHarmful, valNeg: testHarmless, bootstrap: 1000))
         try ReportOutput.write(report, html: "\(dir)/report.html", json: "\(dir)/report.json", svgDirectory: "\(dir)/figures")
         let figures = ReportFigures.all(report)
-        #expect(figures.count == 13 && FileManager.default.fileExists(atPath: "\(dir)/report.json"))
+        #expect(figures.count == 14 && FileManager.default.fileExists(atPath: "\(dir)/report.json"))
     }
 
     /// A file without a position axis (raw [N, d]): no comparison and no scatter, and the page says why.

@@ -44,7 +44,7 @@ import Testing
             let slot = Int(info.name.dropFirst(6))!
             let got = try file.values(info)
             let want = try #require(expected[slot])
-            let worst = zip(got, want).map { abs($0 - $1) }.max()!
+            let worst = Fixtures.zipped(got, want).map { abs($0 - $1) }.max()!
             #expect(worst <= 1e-6 * want.map { abs($0) }.max()!, "\(info.name)")
         }
         let records = try Fixtures.records(try Fixtures.json(summary.promptsPath), "prompts")

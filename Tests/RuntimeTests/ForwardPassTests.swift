@@ -43,7 +43,7 @@ import Testing
                         let want = reference[start..<start + d]
                         let row = states.row(prompt: p, position: t)
                         let scale = want.map { abs($0) }.max()!
-                        let error = zip(row, want).map { abs(Double($0) - $1) }.max()!
+                        let error = Fixtures.zipped(row, want).map { abs(Double($0) - $1) }.max()!
                         worst = max(worst, error / scale)
                     }
                 }
@@ -73,9 +73,27 @@ import Testing
         try model.forward([batch[1]]) { slot, states in
             if slot == model.slotCount - 1 { alone = (0..<batch[1].count).map { Array(states.row(prompt: 0, position: $0)) } }
         }
-        for (a, b) in zip(together, alone) {
+        for (a, b) in Fixtures.zipped(together, alone) {
             let scale = b.map { abs($0) }.max()!
-            #expect(zip(a, b).map { abs($0 - $1) }.max()! <= 1e-6 * scale)
+            #expect(Fixtures.zipped(a, b).map { abs($0 - $1) }.max()! <= 1e-6 * scale)
         }
+    }
+
+    /// A pass `through` a slot observes slots 0 … that slot only, each bit-identical to the whole pass's
+    /// (the blocks past it do not run); a slot the model lacks is refused.
+    @Test(arguments: ["gemma2", "gpt2"]) func aPassEndsAtItsLastSlot(_ name: String) throws {
+        let model = try DecoderModel.load(Self.directory(name))
+        let batch = try Self.batches(name)[0]
+        var whole: [Int: [Float]] = [:]
+        try model.forward(batch) { slot, states in whole[slot] = Array(states.row(prompt: 0, position: batch[0].count - 1)) }
+        for last in [0, 1, model.slotCount - 2, model.slotCount - 1] {
+            var seen: [Int] = []
+            try model.forward(batch, through: last) { slot, states in
+                seen.append(slot)
+                #expect(Array(states.row(prompt: 0, position: batch[0].count - 1)) == whole[slot], "\(name) slot \(slot) through \(last)")
+            }
+            #expect(seen == Array(0...last))
+        }
+        #expect(throws: SteerError.self) { try model.forward(batch, through: model.slotCount) { _, _ in } }
     }
 }

@@ -40,7 +40,7 @@ import Testing
                 let start = (p * padded + padded - prompt.count + t) * v
                 let want = reference[start..<start + v]
                 let scale = want.map { abs($0) }.max()!
-                worst = max(worst, zip(logits[p][(t * v)..<((t + 1) * v)], want).map { abs(Double($0) - $1) }.max()! / scale)
+                worst = max(worst, Fixtures.zipped(logits[p][(t * v)..<((t + 1) * v)], want).map { abs(Double($0) - $1) }.max()! / scale)
             }
         }
         return worst
@@ -60,7 +60,7 @@ import Testing
                 #expect(error < 1e-4, "\(name) batch \(b) \(kind): worst relative error \(error)")
             }
             // The interventions change the logits far beyond the tolerance (the test can fail).
-            let moved = zip(results["base"]![0], results["ablate"]![0]).map { abs($0 - $1) }.max()!
+            let moved = Fixtures.zipped(results["base"]![0], results["ablate"]![0]).map { abs($0 - $1) }.max()!
             #expect(moved > 1e-2)
         }
     }
@@ -78,9 +78,9 @@ import Testing
         for batch in try Self.batches(name) {
             let hooked = try base.logits(batch, intervention: ablation, everyPosition: true)
             let baked = try edited.logits(batch, everyPosition: true)
-            for (a, b) in zip(hooked, baked) {
+            for (a, b) in Fixtures.zipped(hooked, baked) {
                 let scale = Double(b.map { abs($0) }.max()!)
-                let error = Double(zip(a, b).map { abs($0 - $1) }.max()!) / scale
+                let error = Double(Fixtures.zipped(a, b).map { abs($0 - $1) }.max()!) / scale
                 #expect(error < 1e-4, "\(name): worst relative difference \(error)")
             }
         }
@@ -105,7 +105,7 @@ import Testing
                 for p in batch.indices {
                     for t in 0..<batch[p].count {
                         let row = states.row(prompt: p, position: t)
-                        let along = abs(zip(row, q).reduce(0) { $0 + Double($1.0) * Double($1.1) })
+                        let along = abs(Fixtures.zipped(row, q).reduce(0) { $0 + Double($1.0) * Double($1.1) })
                         worst = max(worst, along / Double(row.map { abs($0) }.max()!))
                     }
                 }
@@ -148,10 +148,10 @@ import Testing
             let edited = try model.logits(batch, intervention: ablation)
             let scores = base.map { FirstTokenScores.refusalScore($0, refusalTokens: tokens) }
             let ablated = edited.map { FirstTokenScores.refusalScore($0, refusalTokens: tokens) }
-            let kl = zip(base, edited).map { FirstTokenScores.klDivergence($0, $1) }
+            let kl = Fixtures.zipped(base, edited).map { FirstTokenScores.klDivergence($0, $1) }
             for (got, key) in [(scores, "refusal_score"), (ablated, "refusal_score_ablate"), (kl, "kl_ablate")] {
                 let want = try #require(entry[key] as? [Double])
-                #expect(zip(got, want).allSatisfy { abs($0 - $1) < 1e-4 }, "\(name) batch \(b) \(key): \(got) vs \(want)")
+                #expect(Fixtures.zipped(got, want).allSatisfy { abs($0 - $1) < 1e-4 }, "\(name) batch \(b) \(key): \(got) vs \(want)")
             }
         }
     }

@@ -21,7 +21,7 @@ import Testing
         let model = try DecoderModel.load(RealModelTests.modelPath)
         #expect(try model.endOfSequenceIDs() == Set(try #require(reference["eos"] as? [Int]).map(Int32.init)))
         let completions = try model.generate(prompts, options: GenerationOptions(maxNewTokens: 24, batchSize: 8, threads: 2))
-        for (row, completion) in zip(rows, completions) {
+        for (row, completion) in Fixtures.zipped(rows, completions) {
             #expect(completion.tokens.map(Int.init) == row["tokens"] as? [Int])
             let score = FirstTokenScores.refusalScore(completion.firstLogits, refusalTokens: refusal)
             #expect(abs(score - (row["refusal_score"] as? Double ?? .nan)) < 1e-4)

@@ -31,7 +31,7 @@ import Testing
         let expected = try Fixtures.records(Fixtures.reference(Self.reference, "cosines"), "cosines")
         let layers = try Comparison.compare(try directions(position: 0), try directions(position: 1), fileA: "p0", fileB: "p1")
         #expect(layers.map(\.slot) == (try expected.map { Int(try Fixtures.number($0["layer"], "layer")) }))
-        for (layer, reference) in zip(layers, expected) {
+        for (layer, reference) in Fixtures.zipped(layers, expected) {
             let cosine = try Self.optionalNumber(reference["cosine"], "cosine")
             #expect(layer.degenerate == (try Fixtures.require(reference["degenerate"], as: Bool.self, "degenerate")))
             #expect(layer.principalCosines == nil)
@@ -49,9 +49,9 @@ import Testing
         let expected = try Fixtures.require(Fixtures.reference(Self.reference, "cross_layer_p\(position)"), as: [[Any]].self, "cross_layer")
         let matrix = Comparison.crossLayer(try directions(position: position))
         #expect(matrix.count == expected.count && !expected.isEmpty)
-        for (row, reference) in zip(matrix, expected) {
+        for (row, reference) in Fixtures.zipped(matrix, expected) {
             #expect(row.count == reference.count)
-            for (got, value) in zip(row, reference) {
+            for (got, value) in Fixtures.zipped(row, reference) {
                 let want = try Self.optionalNumber(value, "cross-layer cosine")
                 if let got, let want { #expect(abs(got - want) <= 1e-12) } else { #expect(got == nil && want == nil) }
             }
@@ -74,8 +74,8 @@ import Testing
             let degrees = try Fixtures.numbers(c["degrees"], "degrees")
             let got = try #require(Comparison.principalCosines(a, b))
             #expect(got.count == cosines.count)
-            for (x, y) in zip(got, cosines) { #expect(abs(x - y) <= 1e-12) }
-            for (x, y) in zip(got.map(Comparison.degrees(fromCosine:)), degrees) { #expect(abs(x - y) <= 1e-6) }
+            for (x, y) in Fixtures.zipped(got, cosines) { #expect(abs(x - y) <= 1e-12) }
+            for (x, y) in Fixtures.zipped(got.map(Comparison.degrees(fromCosine:)), degrees) { #expect(abs(x - y) <= 1e-6) }
             let layers = try Comparison.compare([a], [b], fileA: "A", fileB: "B")
             #expect(layers.first?.principalCosines == got && layers.first?.cosine == got.first && layers.first?.degenerate == false)
         }
@@ -152,7 +152,8 @@ import Testing
             let hex = try Fixtures.require(layer["sums_hex"], as: [[String]].self, "sums_hex").flatMap { $0 }
             let expected = try hex.map { try Fixtures.require(Double($0), as: Double.self, "hexadecimal sum '\($0)'") }
             #expect(expected.count == counts.count * acts.width)
-            #expect(sums[l] == expected, "slot \(slots[l]): largest difference \(zip(sums[l], expected).map { abs($0 - $1) }.max() ?? -1)")
+            #expect(
+                sums[l] == expected, "slot \(slots[l]): largest difference \(Fixtures.zipped(sums[l], expected).map { abs($0 - $1) }.max() ?? -1)")
         }
         #expect(WeightedColumnSums(layers: 1, width: 4, weights: [1, 2], count: 2, rows: 2) == nil)
     }
@@ -203,7 +204,7 @@ import Testing
             a: s[0], b: s[1], settings: try Bootstrap.Settings(resamples: resamples, confidence: confidence))
         #expect(intervals.count == layers.count)
         let cosines = try Comparison.compare(try directions(position: 0), try directions(position: 1), fileA: "p0", fileB: "p1")
-        for ((interval, layer), point) in zip(zip(intervals, layers), cosines) {
+        for ((interval, layer), point) in Fixtures.zipped(Fixtures.zipped(intervals, layers), cosines) {
             let low = try Self.optionalNumber(layer["ci_low"], "ci_low")
             let high = try Self.optionalNumber(layer["ci_high"], "ci_high")
             guard let low, let high else {

@@ -57,7 +57,7 @@ import Testing
             positive: c.positive, negative: c.negative, method: c.method, shrinkage: c.shrinkage, options: StreamOptions(workers: 2, tileBytes: 8192))
         #expect(set.slots == (try c.layers.map { Int(try Fixtures.number($0["slot"], "slot")) }))
         var worst = (row: 0.0, edit: 0.0, matrix: 0.0)
-        for (slot, reference) in zip(set.slots, c.layers) {
+        for (slot, reference) in Fixtures.zipped(set.slots, c.layers) {
             let eraser = try #require(set.eraser(slot: slot))
             let mean = try Fixtures.numbers(reference["mean"], "mean")
             #expect(Fixtures.relativeError(eraser.mean, mean) <= 1e-12, "slot \(slot) mean")
@@ -72,13 +72,13 @@ import Testing
             }
             let indices = try Fixtures.numbers(reference["rows"], "rows").map { Int($0) }
             for (set, key) in [(c.positive, "erased_pos"), (c.negative, "erased_neg")] {
-                for (index, expected) in zip(indices, try Self.rows(reference[key], key)) {
+                for (index, expected) in Fixtures.zipped(indices, try Self.rows(reference[key], key)) {
                     let x = try Self.row(set, slot: slot, index)
                     let got = eraser.erase(x)
                     let error = Fixtures.relativeError(got, expected)
                     let edit =
                         Fixtures.relativeError(got, expected) * LinearAlgebra.norm(expected)
-                        / LinearAlgebra.norm(zip(x, expected).map { $0 - $1 })
+                        / LinearAlgebra.norm(Fixtures.zipped(x, expected).map { $0 - $1 })
                     worst.row = max(worst.row, error)
                     worst.edit = max(worst.edit, edit)
                     #expect(error <= 1e-5, "slot \(slot) \(key) row \(index): \(error)")
@@ -96,7 +96,7 @@ import Testing
     func classMeansAgreeAfterErasure(part: String, option: String) throws {
         let c = try Case(part, option)
         let set = try EraserSet.fit(positive: c.positive, negative: c.negative, method: c.method, shrinkage: c.shrinkage)
-        for (l, (slot, eraser)) in zip(set.slots, set.erasers).enumerated() {
+        for (l, (slot, eraser)) in Fixtures.zipped(set.slots, set.erasers).enumerated() {
             func means(_ a: Activations, erased: Bool) throws -> [Double] {
                 let d = a.width
                 let m = try a.matrix(layerIndex: l)
@@ -108,8 +108,9 @@ import Testing
                 }
                 return sum.map { $0 / Double(a.rowCount) }
             }
-            let before = LinearAlgebra.norm(zip(try means(c.positive, erased: false), try means(c.negative, erased: false)).map { $0 - $1 })
-            let after = LinearAlgebra.norm(zip(try means(c.positive, erased: true), try means(c.negative, erased: true)).map { $0 - $1 })
+            let before = LinearAlgebra.norm(
+                Fixtures.zipped(try means(c.positive, erased: false), try means(c.negative, erased: false)).map { $0 - $1 })
+            let after = LinearAlgebra.norm(Fixtures.zipped(try means(c.positive, erased: true), try means(c.negative, erased: true)).map { $0 - $1 })
             #expect(before > 0 && after <= 1e-9 * before, "slot \(slot): gap \(after) after, \(before) before")
             print("erasure \(part) \(option) slot \(slot): class-mean gap \(after / before) of \(before) after erasure")
         }
@@ -135,13 +136,13 @@ import Testing
         }
         let cholesky = try fit(.cholesky)
         #expect(try fit(.automatic) == cholesky)
-        for (a, b) in zip(eigen.erasers, cholesky.erasers) {
+        for (a, b) in Fixtures.zipped(eigen.erasers, cholesky.erasers) {
             for (x, y) in [(a.left, b.left), (a.right, b.right)] {
                 let (u, v) = (Array(x.joined()), Array(y.joined()))
                 let scale = max(LinearAlgebra.norm(u), 1e-300)
                 // u's sign is free in the SVD: compare up to it.
-                let same = zip(u, v).map { abs($0 - $1) }.max() ?? .infinity
-                let flipped = zip(u, v).map { abs($0 + $1) }.max() ?? .infinity
+                let same = Fixtures.zipped(u, v).map { abs($0 - $1) }.max() ?? .infinity
+                let flipped = Fixtures.zipped(u, v).map { abs($0 + $1) }.max() ?? .infinity
                 #expect(min(same, flipped) <= 1e-9 * scale, "\(part) \(option): \(min(same, flipped)) of \(scale)")
             }
         }

@@ -38,7 +38,7 @@ import Testing
         let (_, directions) = try MeanDifference.extract(positive: positive, negative: negative)
         let expected = try ExpectedLayer.synthetic(c.expected, position: position)
         #expect(directions.slots == expected.map(\.layer))
-        for (vector, reference) in zip(directions.vectors, expected) {
+        for (vector, reference) in Fixtures.zipped(directions.vectors, expected) {
             #expect(try Fixtures.relativeError(vector, reference.diff) <= 1e-12)
         }
     }
@@ -60,7 +60,7 @@ import Testing
         let positive = try Activations.open(Self.dir + "pos_f16.npy", selection: selection)
         let reference = try positive.means(StreamOptions(workers: 1, tileBytes: 1 << 30))
         let means = try positive.means(StreamOptions(workers: workers, tileBytes: tileBytes))
-        for (a, b) in zip(means, reference) { #expect(Fixtures.relativeError(a, b) <= 1e-14) }
+        for (a, b) in Fixtures.zipped(means, reference) { #expect(Fixtures.relativeError(a, b) <= 1e-14) }
     }
 
     /// Every read path of the streaming pass (whole records, one layer's span, one
@@ -80,7 +80,7 @@ import Testing
                 let rows = try (0..<n).map { try layer.rows.values(row: $0) }
                 let expected = (0..<d).map { j in rows.reduce(0) { $0 + $1[j] } / Double(n) }
                 #expect(Fixtures.relativeError(means[index], expected) <= 1e-13)
-                let dots = rows.map { row in zip(row, (0..<d).map { Double($0 % 5) - 2 }).reduce(0) { $0 + $1.0 * $1.1 } }
+                let dots = rows.map { row in Fixtures.zipped(row, (0..<d).map { Double($0 % 5) - 2 }).reduce(0) { $0 + $1.0 * $1.1 } }
                 #expect(Fixtures.relativeError(scores[index], dots) <= 1e-12)
             }
         }

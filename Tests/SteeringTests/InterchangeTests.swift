@@ -18,15 +18,19 @@ import Testing
     /// Values are stored exactly; 1e-12 covers Foundation's JSON parsing, which can be an ulp off.
     static func expectClose(_ a: [Double], _ b: [Double], tolerance: Double = 1e-12, _ what: String) {
         #expect(a.count == b.count, "\(what): \(a.count) vs \(b.count) values")
-        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        let worst = Fixtures.zipped(a, b).map { abs($0 - $1) }.max() ?? .infinity
         #expect(worst <= tolerance, "\(what): max difference \(worst)")
     }
 
     @Test func directionSavedAsAViewReadsItsOwnValues() throws {
         let file = try TensorFile.open(Self.path("direction.pt"))
         #expect(file.format == .pt && file.tensors.count == 1 && file.tensors[0].shape == [16])
-        // Zero copy: the tensor is read in place from the .pt itself.
-        #expect(file.storage === file.storage && file.storage.size == file.fileSize)
+        // Zero copy: the tensor is read in place from the .pt itself, the same inode (a deflated
+        // member is read from an unlinked temporary file instead).
+        var opened = stat()
+        var named = stat()
+        #expect(fstat(file.storage.descriptor, &opened) == 0 && stat(Self.path("direction.pt"), &named) == 0)
+        #expect(opened.st_dev == named.st_dev && opened.st_ino == named.st_ino && file.storage.size == file.fileSize)
         let expected = try Fixtures.numbers(try Fixtures.reference("interchange/expected.json", "direction"), "direction")
         Self.expectClose(try Self.values(file, "tensor"), expected, "direction.pt")
     }

@@ -27,7 +27,7 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
             Kernels.convert(raw.baseAddress!, .float16, all.count, into: &floats, path: path)
         }
         var mismatches = 0
-        for (bits, (double, float)) in zip(all, zip(doubles, floats)) {
+        for (bits, (double, float)) in Fixtures.zipped(all, Fixtures.zipped(doubles, floats)) {
             let isNaN = bits & 0x7C00 == 0x7C00 && bits & 0x3FF != 0
             // To float32 every pattern is kept exactly, signalling NaNs included.
             let exact: UInt32 =
@@ -54,7 +54,7 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
             Kernels.convert(raw.baseAddress!, .bfloat16, all.count, into: &floats, path: path)
             Kernels.convert(raw.baseAddress!, .bfloat16, all.count, into: &doubles, path: path)
         }
-        let mismatches = zip(all, zip(floats, doubles)).filter { bits, converted in
+        let mismatches = Fixtures.zipped(all, Fixtures.zipped(floats, doubles)).filter { bits, converted in
             let float = Float(bitPattern: UInt32(bits) << 16)
             let wide: UInt64 =
                 float.isNaN
@@ -72,7 +72,7 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         let finite = (0...UInt16.max).filter { reference($0).isFinite }
         var acc = [Double](repeating: 0, count: finite.count)
         finite.withUnsafeBytes { raw in Kernels.accumulate(raw.baseAddress!, dtype, finite.count, into: &acc, path: path) }
-        #expect(zip(finite, acc).allSatisfy { Double(reference($0)) == $1 })
+        #expect(Fixtures.zipped(finite, acc).allSatisfy { Double(reference($0)) == $1 })
         // Dot with a one-hot vector picks one element exactly, wherever it sits in the lanes.
         for position in [0, 5, 8, 13, 1001, finite.count - 1] {
             var hot = [Double](repeating: 0, count: finite.count)
@@ -130,7 +130,7 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         back32.withUnsafeMutableBytes { Kernels.narrow(floats, count: all.count, to: dtype, into: $0.baseAddress!, path: path) }
         back64.withUnsafeMutableBytes { Kernels.narrow(doubles, count: all.count, to: dtype, into: $0.baseAddress!, path: path) }
         var mismatches: [UInt16] = []
-        for (bits, (a, b)) in zip(all, zip(back32, back64)) {
+        for (bits, (a, b)) in Fixtures.zipped(all, Fixtures.zipped(back32, back64)) {
             let isNaN = bits & exponent == exponent && bits & ~exponent & 0x7FFF != 0
             let expected = isNaN ? bits | quietBit : bits
             if a != expected || b != expected { mismatches.append(bits) }
@@ -273,7 +273,7 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         f64.withUnsafeMutableBytes { Kernels.narrow(f, count: 100, to: .float64, into: $0.baseAddress!, path: path) }
         #expect(d64.map(\.bitPattern) == d.map(\.bitPattern))
         #expect(f32.map(\.bitPattern) == f.map(\.bitPattern))
-        #expect(zip(f, f64).allSatisfy { $0.isNaN ? $1.isNaN : Double($0) == $1 && $1.sign == $0.sign })
+        #expect(Fixtures.zipped(f, f64).allSatisfy { $0.isNaN ? $1.isNaN : Double($0) == $1 && $1.sign == $0.sign })
     }
 
     // MARK: - One order on every path
@@ -420,10 +420,10 @@ private let lengths = [0, 1, 15, 16, 17, 31, 33, 4095, 4097]
         #expect(portable[n] == sentinel.bitPattern)
         for path in paths.dropFirst() {
             let other = run(path)
-            let first = zip(portable, other).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            let first = Fixtures.zipped(portable, other).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             #expect(first == nil, "\(path) differs from portable at output \(first ?? -1)")
             let nonFinite = runNonFinite(path)
-            let differ = zip(portableNonFinite, nonFinite).enumerated().first {
+            let differ = Fixtures.zipped(portableNonFinite, nonFinite).enumerated().first {
                 $0.element.0.bitPattern != $0.element.1.bitPattern && !($0.element.0.isNaN && $0.element.1.isNaN)
             }?.offset
             #expect(differ == nil, "\(path) differs from portable on non-finite input at output \(differ ?? -1)")

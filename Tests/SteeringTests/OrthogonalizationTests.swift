@@ -54,7 +54,7 @@ import Testing
             let got = try entry.0.values(entry.1)
             let u = EditingTests.unitRoundoff(try #require(info.dtype))
             let scale = want.map(abs).max() ?? 0
-            for (a, b) in zip(got, want) {
+            for (a, b) in Fixtures.zipped(got, want) {
                 worst = max(worst, abs(a - b) / max(scale, .leastNormalMagnitude))
                 #expect(abs(a - b) <= 2 * u * abs(b) + 2 * u * scale, "\(info.name): \(a) vs \(b)")
             }
@@ -156,7 +156,7 @@ import Testing
             #expect(entry.shape == info.shape, "\(info.name)")
             let got = try written.values(entry)
             let scale = want.map(abs).max() ?? 0
-            for (a, b) in zip(got, want) { #expect(abs(a - b) <= 2 * 0x1p-24 * scale, "\(info.name): \(a) vs \(b)") }
+            for (a, b) in Fixtures.zipped(got, want) { #expect(abs(a - b) <= 2 * 0x1p-24 * scale, "\(info.name): \(a) vs \(b)") }
         }
         let config = try #require(try Fixtures.json(out + "/adapter_config.json") as? [String: Any])
         #expect(config["r"] as? Int == 1 && config["lora_alpha"] as? Int == 1 && config["peft_type"] as? String == "LORA")
@@ -247,7 +247,7 @@ import Testing
     @Test func strengthKernelFallsLinearly() throws {
         let kernel = try StrengthKernel(parsing: "max=1, peak=4, min=0.2, width=2")
         let got = [2, 3, 4, 5, 6, 7, 1].map { kernel.strength(block: $0) }
-        #expect(zip(got, [0.2, 0.6, 1, 0.6, 0.2, 0, 0]).allSatisfy { abs($0 - $1) < 1e-12 }, "\(got)")
+        #expect(Fixtures.zipped(got, [0.2, 0.6, 1, 0.6, 0.2, 0, 0]).allSatisfy { abs($0 - $1) < 1e-12 }, "\(got)")
         #expect(try StrengthKernel(parsing: "max=2,peak=0,min=0,width=0").strength(block: 0) == 2)
         for bad in ["max=1,peak=4,min=0", "max=1,peak=4,min=0,width=-1", "max=1,max=2,peak=0,min=0,width=1", "max=x,peak=0,min=0,width=1", ""] {
             #expect(throws: SteerError.self, "\(bad)") { try StrengthKernel(parsing: bad) }

@@ -55,9 +55,9 @@ import Testing
             return v.map { $0 / norm }
         }
         let (rHat, aHat) = (unit(r), unit(a))
-        let along = zip(rHat, aHat).reduce(0) { $0 + $1.0 * $1.1 }
-        let d = unit(zip(rHat, aHat).map { $0 - along * $1 })
-        let cosine = zip(d, rHat).reduce(0) { $0 + $1.0 * $1.1 }
+        let along = Fixtures.zipped(rHat, aHat).reduce(0) { $0 + $1.0 * $1.1 }
+        let d = unit(Fixtures.zipped(rHat, aHat).map { $0 - along * $1 })
+        let cosine = Fixtures.zipped(d, rHat).reduce(0) { $0 + $1.0 * $1.1 }
         #expect(abs(cosine - (try Fixtures.number(entry["refined_cosine"], "\(model).refined_cosine"))) < 1e-12)
         #expect(cosine < 0.9)  // d is not r̂: the contrast above means something
     }
@@ -89,15 +89,15 @@ import Testing
             let after = try reference.values(info)
             let entry = try #require(original[info.name], "\(info.name) missing from the model")
             let before = try entry.0.values(entry.1)
-            let want = zip(after, before).map { $0 - $1 }
+            let want = Fixtures.zipped(after, before).map { $0 - $1 }
             let got = try Self.mergedDelta(adapter, module: String(info.name.dropLast(".weight".count)), shape: info.shape)
             let gotPlain = try Self.mergedDelta(plain, module: String(info.name.dropLast(".weight".count)), shape: info.shape)
             #expect(got.count == want.count, "\(info.name)")
             let scale = want.map(abs).max() ?? 0
-            for (i, (a, b)) in zip(got, want).enumerated() {
+            for (i, (a, b)) in Fixtures.zipped(got, want).enumerated() {
                 #expect(abs(a - b) <= 2 * 0x1p-24 * scale + 0x1p-24 * abs(after[i]), "\(info.name)[\(i)]: \(a) vs \(b)")
             }
-            plainGap = max(plainGap, zip(gotPlain, want).map { abs($0 - $1) / scale }.max() ?? 0)
+            plainGap = max(plainGap, Fixtures.zipped(gotPlain, want).map { abs($0 - $1) / scale }.max() ?? 0)
         }
         #expect(plainGap > 0.1, "\(plainGap)")
     }
@@ -227,8 +227,8 @@ import Testing
         let withMeans = try DirectionSet.read(Self.withMeans)
         #expect(withMeans.slots == plain.slots && withMeans.vectors == plain.vectors)
         #expect(withMeans.metadata[ClassMeanTensors.metadataKey] == "mean.positive.{slot},mean.negative.{slot}")
-        let (set, single, _) = try DirectionSet.read(Self.withMeans, position: nil)
-        #expect(set.slots == [0, 1, 2, 3] && !single)
+        let reading = try DirectionSource(Self.withMeans).reading(allowUnplaced: true)
+        #expect(reading.set.slots == [0, 1, 2, 3] && !reading.unplaced && !reading.foreign)
         let means = try ClassMeanTensors.read(Self.withMeans)
         #expect(Set(means.positive.keys) == [0, 1, 2, 3] && Set(means.negative.keys) == [0, 1, 2, 3])
         let converted = try Fixtures.temporaryDirectory() + "/converted.safetensors"

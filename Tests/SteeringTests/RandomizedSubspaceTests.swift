@@ -42,14 +42,14 @@ import Testing
     func defaultsAreCloseToExact(name: String) throws {
         let run = try Self.run(name, finder: RangeFinder())
         let expected = try Fixtures.records(run.reference["layers"], "layers")
-        for (got, (e, vectors)) in zip(run.layers, zip(expected, run.basis.bases)) where !got.degenerate {
+        for (got, (e, vectors)) in Fixtures.zipped(run.layers, Fixtures.zipped(expected, run.basis.bases)) where !got.degenerate {
             let sigma = try Fixtures.numbers(e["singular_values"], "singular_values")
             for i in 0..<run.k { #expect(abs(got.singularValues[i] - sigma[i]) <= 1e-6 * sigma[i], "slot \(got.layer) σ\(i)") }
             let explained = try Fixtures.numbers(e["explained"], "explained")
             for i in 0..<run.k { #expect(abs(got.explained[i] - explained[i]) <= 2e-6 * explained[i], "slot \(got.layer) explained \(i)") }
             let reference = try Fixtures.require(e["basis"], as: [[NSNumber]].self, "basis")
-            for (i, (v, r)) in zip(vectors, reference).enumerated() {
-                let cosine = zip(v, r.map(\.doubleValue)).reduce(0) { $0 + $1.0 * $1.1 }
+            for (i, (v, r)) in Fixtures.zipped(vectors, reference).enumerated() {
+                let cosine = Fixtures.zipped(v, r.map(\.doubleValue)).reduce(0) { $0 + $1.0 * $1.1 }
                 let degrees = acos(min(1, cosine)) * 180 / .pi
                 #expect(degrees <= 0.05, "slot \(got.layer) vector \(i): \(degrees)°")
             }

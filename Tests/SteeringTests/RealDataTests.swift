@@ -21,7 +21,7 @@ import Testing
             Fixtures.vectors("real/smollm2_train_harmless.safetensors"), .init(position: position))
         let expected = try ExpectedLayer.real("subset_train_p\(position)")
         #expect(directions.slots == [0, 18, 28, 30] && directions.slots == expected.map(\.layer))
-        for (vector, reference) in zip(directions.vectors, expected) {
+        for (vector, reference) in Fixtures.zipped(directions.vectors, expected) {
             #expect(try Fixtures.relativeError(vector, reference.diff) <= 1e-9)
         }
         // Slot 0 at t_post is the same token for every row: degenerate.
@@ -30,7 +30,7 @@ import Testing
         try directions.write(to: dir + "/d.safetensors")
         let saved = try DirectionSet.read(dir + "/d.safetensors")
         #expect(saved.metadata["steer.layer_convention"] == "hf_hidden_states")
-        for (vector, reference) in zip(saved.vectors, expected) {
+        for (vector, reference) in Fixtures.zipped(saved.vectors, expected) {
             #expect(try Fixtures.relativeError(vector, reference.diff) <= 1e-5)
         }
     }
@@ -42,7 +42,7 @@ import Testing
             Fixtures.vectors("real/smollm2_test_harmless.slots18_28.npy"), .init(position: position))
         let expected = try ExpectedLayer.real("subset_test_p\(position)")
         #expect(directions.slots == expected.map(\.layer))
-        for (vector, reference) in zip(directions.vectors, expected) {
+        for (vector, reference) in Fixtures.zipped(directions.vectors, expected) {
             #expect(try Fixtures.relativeError(vector, reference.diff) <= 1e-9)
         }
     }
@@ -90,13 +90,13 @@ import Testing
     /// Saves to F32 safetensors, reads back, and checks every slot to 1e-5 relative (1e-9 before saving).
     func compareSaved(_ directions: DirectionSet, _ reference: [[Double]]) throws {
         #expect(directions.vectors.count == reference.count)
-        for (vector, expected) in zip(directions.vectors, reference) {
+        for (vector, expected) in Fixtures.zipped(directions.vectors, reference) {
             #expect(Fixtures.relativeError(vector, expected) <= 1e-9)
         }
         let dir = try Fixtures.temporaryDirectory()
         try directions.write(to: dir + "/d.safetensors")
         let saved = try DirectionSet.read(dir + "/d.safetensors")
-        for (vector, expected) in zip(saved.vectors, reference) {
+        for (vector, expected) in Fixtures.zipped(saved.vectors, reference) {
             #expect(Fixtures.relativeError(vector, expected) <= 1e-5)
         }
     }

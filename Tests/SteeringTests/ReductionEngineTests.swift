@@ -38,7 +38,7 @@ import Testing
         }
         // Tile size changes the order, not the value beyond rounding.
         let coarse = try acts.means(StreamOptions(workers: 2))
-        for (a, b) in zip(one.0, coarse) { #expect(Fixtures.relativeError(a, b) <= 1e-14) }
+        for (a, b) in Fixtures.zipped(one.0, coarse) { #expect(Fixtures.relativeError(a, b) <= 1e-14) }
     }
 
     @Test func gramMatchesADirectComputation() throws {

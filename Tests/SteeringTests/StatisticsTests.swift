@@ -35,11 +35,11 @@ import Testing
                 let merged = try Statistics.merge(order.map { parts[$0] }, files: order.map { "shard \($0)" })
                 #expect(merged.rows == 260 && merged.sources.count == n)
                 for i in single.slots.indices {
-                    let worst = zip(merged.sum(i), single.sum(i)).map { Self.ulps($0, $1) }.max() ?? .infinity
+                    let worst = Fixtures.zipped(merged.sum(i), single.sum(i)).map { Self.ulps($0, $1) }.max() ?? .infinity
                     #expect(worst <= 1, "\(n) shards, order \(order): sums \(worst) ulp apart at slot \(single.slots[i])")
                     let (a, b) = (try #require(merged.moments(i)).gramUpper, try #require(single.moments(i)).gramUpper)
                     let scale = b.map(abs).max() ?? 1
-                    let gap = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+                    let gap = Fixtures.zipped(a, b).map { abs($0 - $1) }.max() ?? .infinity
                     #expect(gap <= 1e-13 * scale, "\(n) shards: Gram \(gap / scale) apart at slot \(single.slots[i])")
                 }
             }
@@ -70,11 +70,11 @@ import Testing
                 try Statistics.compute(Activations.open(path, selection: .init(rows: try Statistics.shard(i, of: n, rows: rows))))
             }
             let merged = try Statistics.merge(parts.reversed(), files: (0..<n).map { "part \($0)" })
-            let worst = zip(merged.sum(0), single.sum(0)).map { Self.ulps($0, $1) }.max() ?? .infinity
+            let worst = Fixtures.zipped(merged.sum(0), single.sum(0)).map { Self.ulps($0, $1) }.max() ?? .infinity
             #expect(worst <= 1, "\(n) shards: \(worst) ulp")
             var naive = [Double](repeating: 0, count: width)
             for part in parts.reversed() { for j in 0..<width { naive[j] += part.sum(0)[j] } }
-            if zip(naive, plain).contains(where: { Self.ulps($0, $1) > 1 }) { orderMatters = true }
+            if Fixtures.zipped(naive, plain).contains(where: { Self.ulps($0, $1) > 1 }) { orderMatters = true }
         }
         #expect(orderMatters, "the data must be hard enough that plain sums depend on the order")
     }
@@ -117,27 +117,27 @@ import Testing
         let means = try ClassMeans.compute(positive: pr, negative: nr, files: ("p", "n"))
         let fromStats = MeanDifference.directions(from: means, positive: ClassProvenance(pr, path: "p"), negative: ClassProvenance(nr, path: "n"))
         #expect(fromStats.slots == fromRows.slots)
-        for (a, b) in zip(fromStats.vectors, fromRows.vectors) {
+        for (a, b) in Fixtures.zipped(fromStats.vectors, fromRows.vectors) {
             #expect(Fixtures.relativeError(a, b) <= 1e-13, "\(Fixtures.relativeError(a, b))")
         }
         for centered in [false, true] {
             let rows = try Subspace.extract(positive: positive, negative: negative, mode: .toMean, centered: centered, k: 3, solver: .gram)
             let stats = try Subspace.extract(positive: pr, negative: nr, files: ("p", "n"), centered: centered, k: 3)
-            for (a, b) in zip(stats.layers, rows.layers) {
-                for (x, y) in zip(a.singularValues, b.singularValues) { #expect(abs(x - y) <= 1e-9 * max(1, y), "σ \(x) vs \(y)") }
+            for (a, b) in Fixtures.zipped(stats.layers, rows.layers) {
+                for (x, y) in Fixtures.zipped(a.singularValues, b.singularValues) { #expect(abs(x - y) <= 1e-9 * max(1, y), "σ \(x) vs \(y)") }
             }
-            for (a, b) in zip(stats.basis.bases, rows.basis.bases) {
-                for (u, v) in zip(a, b) { #expect(Fixtures.relativeError(u, v) <= 1e-7, "basis vector \(Fixtures.relativeError(u, v))") }
+            for (a, b) in Fixtures.zipped(stats.basis.bases, rows.basis.bases) {
+                for (u, v) in Fixtures.zipped(a, b) { #expect(Fixtures.relativeError(u, v) <= 1e-7, "basis vector \(Fixtures.relativeError(u, v))") }
             }
         }
         let eraserRows = try EraserSet.fit(positive: positive, negative: negative)
         let eraserStats = try EraserSet.fit(positive: pr, negative: nr, files: ("p", "n"))
-        for (a, b) in zip(eraserStats.erasers, eraserRows.erasers) {
+        for (a, b) in Fixtures.zipped(eraserStats.erasers, eraserRows.erasers) {
             #expect(Fixtures.relativeError(a.mean, b.mean) <= 1e-13)
             for (x, y) in [(a.left, b.left), (a.right, b.right)] {
                 let (u, v) = (Array(x.joined()), Array(y.joined()))
-                let same = zip(u, v).map { abs($0 - $1) }.max() ?? .infinity
-                let flipped = zip(u, v).map { abs($0 + $1) }.max() ?? .infinity
+                let same = Fixtures.zipped(u, v).map { abs($0 - $1) }.max() ?? .infinity
+                let flipped = Fixtures.zipped(u, v).map { abs($0 + $1) }.max() ?? .infinity
                 #expect(min(same, flipped) <= 1e-9 * max(LinearAlgebra.norm(v), 1e-300))
             }
         }

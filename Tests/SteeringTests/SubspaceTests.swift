@@ -16,7 +16,7 @@ import Testing
         let expected = try Fixtures.records(reference["layers"], "layers")
         #expect(layers.map(\.layer) == (try expected.map { Int(try Fixtures.number($0["layer"], "layer")) }))
         #expect(basis.slots == layers.map(\.layer))
-        for (got, (e, vectors)) in zip(layers, zip(expected, basis.bases)) {
+        for (got, (e, vectors)) in Fixtures.zipped(layers, Fixtures.zipped(expected, basis.bases)) {
             let degenerate = try Fixtures.require(e["degenerate"], as: Bool.self, "degenerate")
             #expect(got.degenerate == degenerate, "slot \(got.layer)")
             #expect(vectors.count == k)
@@ -29,11 +29,18 @@ import Testing
             for i in 0..<k { #expect(abs(got.singularValues[i] - sigma[i]) <= 1e-9 * scale, "slot \(got.layer) σ\(i)") }
             let explained = try Fixtures.numbers(e["explained"], "explained")
             for i in 0..<k { #expect(abs(got.explained[i] - explained[i]) <= 1e-10, "slot \(got.layer) explained \(i)") }
+            // The eigengaps from numpy's whole spectrum (the value below the basis included).
+            let lambda = sigma.map { $0 * $0 }
+            for i in 0..<k {
+                let below = lambda[i] - (i + 1 < lambda.count ? lambda[i + 1] : 0)
+                let gap = min(i > 0 ? lambda[i - 1] - lambda[i] : .infinity, below) / lambda[0]
+                #expect(abs(got.eigengaps[i] - gap) <= 1e-8, "slot \(got.layer) eigengap \(i): \(got.eigengaps[i]) vs \(gap)")
+            }
             #expect(got.effectiveRank == Int(try Fixtures.number(e["effective_rank"], "effective_rank")), "slot \(got.layer)")
             #expect(abs(got.cosineWithMeanDifference - (try Fixtures.number(e["cos_mean_diff"], "cos_mean_diff"))) <= 1e-9)
             let reference = try Fixtures.require(e["basis"], as: [[NSNumber]].self, "basis")
-            for (i, (v, r)) in zip(vectors, reference).enumerated() {
-                let difference = zip(v, r.map(\.doubleValue)).map { abs($0 - $1) }.max() ?? .infinity
+            for (i, (v, r)) in Fixtures.zipped(vectors, reference).enumerated() {
+                let difference = Fixtures.zipped(v, r.map(\.doubleValue)).map { abs($0 - $1) }.max() ?? .infinity
                 #expect(difference <= 1e-8, "slot \(got.layer) vector \(i): \(difference)")
             }
         }
@@ -92,7 +99,7 @@ import Testing
         gram.add(&state, layer: 0, rows: rows.count) { i, out in for j in 0..<2 { out[j] = rows[i][j] } }
         let (vectors, layer) = try Subspace.layer(slot: 0, moments: gram.finish(state)[0], width: 2, centered: false, k: 2)
         let expected = try Fixtures.require(r["basis"], as: [[NSNumber]].self, "basis").map { $0.map(\.doubleValue) }
-        for (v, e) in zip(vectors, expected) { #expect(zip(v, e).allSatisfy { abs($0 - $1) <= 1e-12 }, "\(v) vs \(e)") }
+        for (v, e) in Fixtures.zipped(vectors, expected) { #expect(Fixtures.zipped(v, e).allSatisfy { abs($0 - $1) <= 1e-12 }, "\(v) vs \(e)") }
         #expect(abs(layer.singularValues[0] - 10.0.squareRoot()) <= 1e-12 && abs(layer.singularValues[1] - 2) <= 1e-12)
     }
 
@@ -108,7 +115,9 @@ import Testing
         try one.basis.write(to: path)
         let back = try DirectionSet.read(path)
         #expect(back.slots == one.basis.slots && back.k == 3 && back.width == 576)
-        for (a, b) in zip(back.bases, one.basis.bases) { for (x, y) in zip(a, b) { #expect(Fixtures.relativeError(x, y) <= 1e-7) } }
+        for (a, b) in Fixtures.zipped(back.bases, one.basis.bases) {
+            for (x, y) in Fixtures.zipped(a, b) { #expect(Fixtures.relativeError(x, y) <= 1e-7) }
+        }
     }
 
     @Test func badRequestsAreClearErrors() throws {
@@ -142,7 +151,7 @@ import Testing
             let (basis, layers) = try Subspace.extract(positive: pos, negative: neg, centered: centered, k: 2)
             let v = basis.bases[0]
             #expect(v.count == 2 && layers[0].singularValues.count == 2)
-            let dot = zip(v[0], v[1]).reduce(0) { $0 + $1.0 * $1.1 }
+            let dot = Fixtures.zipped(v[0], v[1]).reduce(0) { $0 + $1.0 * $1.1 }
             #expect(abs(dot) < 1e-9 && abs(LinearAlgebra.norm(v[0]) - 1) < 1e-9 && abs(LinearAlgebra.norm(v[1]) - 1) < 1e-9)
         }
         let directions = DirectionSet(slots: [0], vectors: [try pos.means()[0]])

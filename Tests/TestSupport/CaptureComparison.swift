@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The reproduction criterion of a capture against a stored one (issue 20): every value within one
 /// BF16 step of the stored value (or within 2e-6 of its row's norm, for values near zero), and at
@@ -24,7 +25,7 @@ public struct CaptureComparison {
     /// Compares one row of `got` with the stored `want`.
     public mutating func add<S: Sequence<Float>>(_ got: S, _ want: ArraySlice<Double>) {
         let norm = want.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        for (a, b) in zip(got, want) {
+        for (a, b) in Fixtures.zipped(got, want) {
             values += 1
             if Double(Self.bfloat16(a)) != b { different += 1 }
             if abs(Double(a) - b) > max(Self.bfloat16Step(b), 2e-6 * norm) { outside += 1 }

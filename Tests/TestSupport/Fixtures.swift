@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Paths and loaders shared by steer's test targets.
 public enum Fixtures {
@@ -94,6 +95,18 @@ public enum Fixtures {
         guard a.count == b.count, !a.isEmpty else {
             throw MissingReference(description: "compared sequences hold \(a.count) and \(b.count) elements; expected the same non-zero count")
         }
+        return zip(a, b)
+    }
+
+    /// `zip(a, b)` for a comparison that cannot throw (inside a closure, a non-throwing helper): records
+    /// a test issue when the two sides hold different numbers of elements, which a bare `zip` would
+    /// hide by stopping at the shorter. Tests use this or ``pairs(_:_:)``, never a bare `zip`
+    /// (`TestHygieneTests` fails on one).
+    public static func zipped<A: Sequence, B: Sequence>(
+        _ a: A, _ b: B, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Zip2Sequence<A, B> {
+        let (m, n) = (a.reduce(0) { c, _ in c + 1 }, b.reduce(0) { c, _ in c + 1 })
+        if m != n { Issue.record("compared sequences hold \(m) and \(n) elements", sourceLocation: sourceLocation) }
         return zip(a, b)
     }
 

@@ -37,7 +37,7 @@ import Tokenization
     }
 
     static func maxDifference(_ a: [Double], _ b: [Double]) -> Double {
-        zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        Fixtures.zipped(a, b).map { abs($0 - $1) }.max() ?? .infinity
     }
 
     @Test func trainingOnTextEqualsTrainingOnTheCapture() throws {
@@ -46,7 +46,8 @@ import Tokenization
         let files = try LatentGuard.train(positive: try Self.capture(set.harmful), negative: try Self.capture(set.harmless))
         #expect(text.guard.slots == files.slots)
         #expect(text.guard.slots == [0, 1, 2, 3, 4])
-        for (a, b) in zip(text.guard.positiveCentroids + text.guard.negativeCentroids, files.positiveCentroids + files.negativeCentroids) {
+        for (a, b) in Fixtures.zipped(text.guard.positiveCentroids + text.guard.negativeCentroids, files.positiveCentroids + files.negativeCentroids)
+        {
             #expect(Self.maxDifference(a.map(Double.init), b.map(Double.init)) < 1e-5)
         }
         #expect(text.guard.position == 0)

@@ -101,6 +101,9 @@ void steer_from_f32_path(int path, const float *x, size_t n, int dtype, void *ou
 /// Whether this thread runs a steer worker's iteration (thread-local; parallelFor sets it).
 int steer_on_worker(void);
 void steer_set_on_worker(int value);
+/// Whether this thread holds BLASThreads' lock (thread-local; BLASThreads sets it).
+int steer_holds_blas(void);
+void steer_set_holds_blas(int value);
 
 /// A thread that starts the writeback of `fd`'s dirty pages every 50 ms (sync_file_range,
 /// without waiting) until stopped; NULL when no thread could be made (then there is none to stop).

@@ -152,8 +152,16 @@ public struct LatentGuard: SteerArtifact, Equatable {
         _ calibration: Calibration, positive: Activations, negative: Activations,
         options: StreamOptions = .init()
     ) throws -> Evaluation {
-        let plus = try score(positive, options: options)
-        let minus = try score(negative, options: options)
+        try calibrate(
+            calibration, positiveScores: try score(positive, options: options), negativeScores: try score(negative, options: options),
+            sources: (positive.path, negative.path))
+    }
+
+    /// ``calibrate(_:positive:negative:options:)`` on the held-out rows' scores already at hand (the guard on
+    /// text scores prompts), `sources` naming where they come from.
+    public mutating func calibrate(
+        _ calibration: Calibration, positiveScores plus: [Double], negativeScores minus: [Double], sources: (positive: String, negative: String)
+    ) throws -> Evaluation {
         if calibration == .platt {
             let map = try PlattScaling.fit(positive: plus, negative: minus)
             metadata[SteerMetadata.Key.plattSlope] = String(map.slope)
@@ -165,8 +173,8 @@ public struct LatentGuard: SteerArtifact, Equatable {
         let evaluation = Evaluation(try ranked(positive: plus, negative: minus))
         metadata[SteerMetadata.Key.alpha] = String(alpha)
         metadata[SteerMetadata.Key.calibration] = calibration.description
-        metadata[SteerMetadata.Key.calibrationPos] = positive.path
-        metadata[SteerMetadata.Key.calibrationNeg] = negative.path
+        metadata[SteerMetadata.Key.calibrationPos] = sources.positive
+        metadata[SteerMetadata.Key.calibrationNeg] = sources.negative
         metadata[SteerMetadata.Key.validationMetrics] = try Self.json(evaluation)
         return evaluation
     }

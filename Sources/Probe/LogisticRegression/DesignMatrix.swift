@@ -116,13 +116,13 @@ public struct DesignMatrix: Sendable {
     }
 
     /// `x_i · v` for the stored (unstandardised) row `i`, in Float64.
-    public func dot(row i: Int, _ v: UnsafePointer<Double>) -> Double {
-        withRow(i) { Kernels.dot($0, $1, columns, with: v) }
+    public func dot(row i: Int, _ v: UnsafePointer<Double>, path: KernelPath? = nil) -> Double {
+        withRow(i) { Kernels.dot($0, $1, columns, with: v, path: path) }
     }
 
     /// `acc += alpha · x_i` for the stored (unstandardised) row `i`, in Float64.
-    public func add(row i: Int, times alpha: Double, to acc: UnsafeMutablePointer<Double>) {
-        withRow(i) { Kernels.axpy($0, $1, columns, alpha, into: acc) }
+    public func add(row i: Int, times alpha: Double, to acc: UnsafeMutablePointer<Double>, path: KernelPath? = nil) {
+        withRow(i) { Kernels.axpy($0, $1, columns, alpha, into: acc, path: path) }
     }
 
     /// The standardised row `x̃_i` into `out` (`columns` values).

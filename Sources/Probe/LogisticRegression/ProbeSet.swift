@@ -75,17 +75,33 @@ public struct ProbeSet: SteerArtifact, Equatable {
         options: StreamOptions = .init()
     ) throws -> ProbeSet {
         try ClassMeans.checkCompatible(positive, negative)
-        let labels = [Bool](repeating: true, count: positive.rowCount) + [Bool](repeating: false, count: negative.rowCount)
+        var (probes, metadata) = try fit(
+            slots: positive.slots, counts: (positive.rowCount, negative.rowCount), c: c, tolerance: tolerance, workers: options.workers
+        ) { index in try DesignMatrix.stacking([(positive, index), (negative, index)], options: options) }
+        metadata[SteerMetadata.Key.position] = positive.position.map(String.init) ?? "none"
+        metadata[SteerMetadata.Key.width] = String(positive.width)
+        metadata[SteerMetadata.Key.sourcePos] = positive.path
+        metadata[SteerMetadata.Key.sourceNeg] = negative.path
+        if let convention = positive.layerConvention ?? negative.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
+        return ProbeSet(probes: probes, c: c, position: positive.position, width: positive.width, metadata: metadata)
+    }
+
+    /// One probe per slot fitted on `design(index)` (the `counts.positive` harmful rows first),
+    /// and the metadata every probe file records of its fit (kind, method, solver, C, layers,
+    /// counts, iterations, gradient norms, unconverged layers).
+    static func fit(
+        slots: [Int], counts: (positive: Int, negative: Int), c: Double, tolerance: Double, workers: Int,
+        design: (Int) throws -> DesignMatrix
+    ) throws -> (probes: [LinearProbe], metadata: [String: String]) {
+        let labels = [Bool](repeating: true, count: counts.positive) + [Bool](repeating: false, count: counts.negative)
         var probes: [LinearProbe] = []
         var iterations: [String] = []
         var unconverged: [String] = []
         var gradients: [String] = []
         var solvers: [String: [String]] = [:]
-        for index in positive.layers.indices {
-            let design = try DesignMatrix.stacking([(positive, index), (negative, index)], options: options)
+        for (index, slot) in slots.enumerated() {
             let (probe, model) = try LinearProbe.fit(
-                slot: positive.slots[index], design: design, labels: labels, c: c,
-                tolerance: tolerance, workers: options.workers)
+                slot: slot, design: try design(index), labels: labels, c: c, tolerance: tolerance, workers: workers)
             probes.append(probe)
             iterations.append("\(probe.slot):\(model.iterations)")
             if model.gradientNorm > tolerance { unconverged.append("\(probe.slot)") }
@@ -102,19 +118,14 @@ public struct ProbeSet: SteerArtifact, Equatable {
             SteerMetadata.Key.method: "L2 logistic regression on standardised features, \(solver) in Float64",
             SteerMetadata.Key.solver: solver,
             SteerMetadata.Key.c: String(c),
-            SteerMetadata.Key.layers: positive.slots.map(String.init).joined(separator: ","),
-            SteerMetadata.Key.position: positive.position.map(String.init) ?? "none",
-            SteerMetadata.Key.nPos: String(positive.rowCount),
-            SteerMetadata.Key.nNeg: String(negative.rowCount),
-            SteerMetadata.Key.width: String(positive.width),
-            SteerMetadata.Key.sourcePos: positive.path,
-            SteerMetadata.Key.sourceNeg: negative.path,
+            SteerMetadata.Key.layers: slots.map(String.init).joined(separator: ","),
+            SteerMetadata.Key.nPos: String(counts.positive),
+            SteerMetadata.Key.nNeg: String(counts.negative),
             SteerMetadata.Key.iterations: iterations.joined(separator: ","),
             SteerMetadata.Key.gradientNorms: gradients.joined(separator: ","),
         ]
-        if let convention = positive.layerConvention ?? negative.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
         if !unconverged.isEmpty { metadata[SteerMetadata.Key.unconvergedLayers] = unconverged.joined(separator: ",") }
-        return ProbeSet(probes: probes, c: c, position: positive.position, width: positive.width, metadata: metadata)
+        return (probes, metadata)
     }
 
     /// Decision values `decision[i][row]` of every probe on the rows of `activations`.
@@ -214,6 +225,11 @@ public struct ProbeSet: SteerArtifact, Equatable {
             throw SteerError(.format, file: path, "holds no probes, or probes of different widths")
         }
         let position = try ModelInputs.position(in: file.metadata, file: path)
+        if let text = file.metadata[SteerMetadata.Key.aggregate] {
+            do { _ = try TokenAggregation(parsing: text) } catch {
+                throw SteerError(.format, file: path, "steer.aggregate '\(text)' is not an aggregation (last, mean, max, ema:α, multimax:w)")
+            }
+        }
         return ProbeSet(probes: probes, c: c, position: position, width: width, metadata: file.metadata)
     }
 

@@ -24,19 +24,27 @@ public struct ExtractionReport: Sendable, Equatable, Codable {
     }
 
     /// Extracts mean-difference directions from `positive` and `negative` and, when `measure`,
-    /// scores them on the same rows (a second pass). `out` is recorded, not written. Also returns
-    /// the class means the directions were taken from.
+    /// scores them on the same rows (a second pass) and records each slot's AUROC and Cohen's d in
+    /// the directions' metadata (``SteerMetadata/Key/auroc``, ``SteerMetadata/Key/cohenD``, for
+    /// `steer select`'s table). `out` is recorded, not written. Also returns the class means the
+    /// directions were taken from.
     public static func extract(
         positive: Activations, negative: Activations, measure: Bool, out: String? = nil,
         options: StreamOptions = .init()
     ) throws -> (report: ExtractionReport, directions: DirectionSet, means: ClassMeans) {
-        let (means, directions) = try MeanDifference.extract(positive: positive, negative: negative, options: options)
+        let (means, extracted) = try MeanDifference.extract(positive: positive, negative: negative, options: options)
+        var directions = extracted
         var layers: [LayerSeparation]
         var best: Int?
         if measure {
             let separations = try Separation.measure(directions, positive: positive, negative: negative, options: options)
             best = Separation.best(separations).map { separations[$0].slot }
             layers = separations.map(LayerSeparation.init)
+            let measured = separations.filter { !$0.degenerate }
+            directions.metadata[SteerMetadata.Key.auroc] = SteerMetadata.slotValueText(
+                Dictionary(uniqueKeysWithValues: measured.map { ($0.slot, $0.auroc) }))
+            directions.metadata[SteerMetadata.Key.cohenD] = SteerMetadata.slotValueText(
+                Dictionary(uniqueKeysWithValues: measured.map { ($0.slot, $0.cohenD) }))
         } else {
             layers = zip(directions.slots, directions.norms).map { LayerSeparation(layer: $0, norm: $1) }
         }

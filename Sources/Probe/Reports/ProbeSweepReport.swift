@@ -17,10 +17,17 @@ public struct ProbeSweepReport: Sendable, Equatable, Codable {
     public var bootstrap: BootstrapSummary?
     /// `{"length": …}`: the figures of the token count as the score (`probe eval --baseline length`).
     public var baseline: [String: Evaluation]?
+    /// How a probe over tokens pools each row's per-token scores (`steer.aggregate`).
+    public var aggregate: TokenAggregation?
+    /// `probe eval` on token-axis rows: the figures under each aggregation asked for (`layers` holds the first's).
+    public var aggregations: [ProbeSet.AggregatedScores]?
+    /// The aggregation whose best layer has the highest AUROC (then accuracy) over `aggregations`.
+    public var bestAggregate: TokenAggregation?
 
     enum CodingKeys: String, CodingKey {
-        case c, position, train, validation, layers, out, bins, bootstrap, baseline
+        case c, position, train, validation, layers, out, bins, bootstrap, baseline, aggregate, aggregations
         case bestLayer = "best_layer"
+        case bestAggregate = "best_aggregate"
     }
 
     /// The sweep of a training run: best layer judged on `validation` when given, else on `train`.
@@ -34,6 +41,7 @@ public struct ProbeSweepReport: Sendable, Equatable, Codable {
         self.out = out
         self.bins = 15
         self.bootstrap = bootstrap
+        aggregate = probes.aggregation
     }
 
     /// The evaluation of saved probes on labelled rows.
@@ -77,6 +85,27 @@ public struct ProbeSweepReport: Sendable, Equatable, Codable {
             for i in scores.indices { (scores[i].groups, scores[i].leaveOneGroupOut) = (groups[i], left[i]) }
         }
         report.layers = scores
+        return report
+    }
+
+    /// `steer probe eval` on token-axis rows: every figure of every layer's probe under each of
+    /// `aggregations` (one pass over each file), `layers` and `best_layer` those of the first,
+    /// and the aggregation whose best layer wins.
+    public static func evaluate(
+        _ probes: ProbeSet, tokens positive: TokenActivations, negative: TokenActivations, aggregations: [TokenAggregation], bins: Int = 15,
+        bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
+    ) throws -> ProbeSweepReport {
+        let scores = try probes.evaluate(
+            tokens: positive, negative: negative, aggregations: aggregations, bins: bins, bootstrap: bootstrap, options: options)
+        var report = ProbeSweepReport(evaluation: scores.first?.layers ?? [], bins: bins, bootstrap: bootstrap.map(BootstrapSummary.init))
+        report.c = probes.c
+        report.aggregate = probes.aggregation
+        report.aggregations = scores
+        let winner = scores.indices.max { a, b in
+            let (x, y) = (scores[a].best, scores[b].best)
+            return (x?.auroc ?? -1, x?.accuracy ?? -1) < (y?.auroc ?? -1, y?.accuracy ?? -1)
+        }
+        report.bestAggregate = winner.map { scores[$0].aggregation }
         return report
     }
 }

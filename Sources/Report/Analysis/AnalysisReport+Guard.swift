@@ -2,10 +2,22 @@ import Foundation
 import Probe
 import Steering
 
+/// The guard the report evaluates (read from `--guard`, or fitted on the training rows) with the
+/// rows it scored and their scores, computed once in section 5.
+struct ScoredGuard {
+    let model: LatentGuard
+    let scored: ClassPair
+    let scores: (positive: [Double], negative: [Double])
+}
+
 extension AnalysisReport {
     /// Section 5: the guard (loaded, or fitted on the training rows at the harmfulness position)
-    /// scored on the held-out rows; also returns its held-out metrics at α = 0 for section 6.
-    static func latentGuard(_ request: ReportRequest, files: OpenedFiles, options: StreamOptions) throws -> (GuardSection?, Evaluation?) {
+    /// scored on the held-out rows; also returns its held-out metrics at α = 0 for section 6. A fitted
+    /// guard reuses `trainMeans`, the class means section 2 computed from the same rows (no pass of its own).
+    /// The guard and its scores are returned too, for the per-source table (section 10) to reuse.
+    static func latentGuard(
+        _ request: ReportRequest, files: OpenedFiles, trainMeans: ClassMeans?, options: StreamOptions
+    ) throws -> (GuardSection?, Evaluation?, ScoredGuard?) {
         let model: LatentGuard
         let scored: ClassPair
         if let path = request.guardPath {
@@ -19,12 +31,15 @@ extension AnalysisReport {
                 negative: try Activations.open(neg, selection: selection, for: inputs))
         } else {
             let train = files.train.atP
-            model = try LatentGuard.fit(positive: train.positive, negative: train.negative, options: options)
+            model =
+                try trainMeans.map {
+                    try LatentGuard.fit(means: $0, positive: ClassProvenance(train.positive), negative: ClassProvenance(train.negative))
+                } ?? LatentGuard.fit(positive: train.positive, negative: train.negative, options: options)
             scored = files.heldOut?.atP ?? train
         }
         let plus = try model.score(scored.positive, options: options)
         let minus = try model.score(scored.negative, options: options)
-        guard !plus.isEmpty, !minus.isEmpty else { return (nil, nil) }
+        guard !plus.isEmpty, !minus.isEmpty else { return (nil, nil, nil) }
         var thresholds: [(String, String, Double)] = [("alpha_0", "α = 0", 0)]
         if request.guardPath != nil, model.alpha != 0 { thresholds.append(("saved", "saved α", model.alpha)) }
         thresholds += [
@@ -57,7 +72,7 @@ extension AnalysisReport {
             scoredRows: files.heldOut == nil && request.valPos == nil ? "train" : "held-out", nPos: plus.count, nNeg: minus.count,
             operatingPoints: points, histogram: .init(edges: edges, positive: positive, negative: negative), roc: roc,
             lengthBaseline: length?.baseline, residualized: length?.residualized)
-        return (section, points.first?.metrics)
+        return (section, points.first?.metrics, ScoredGuard(model: model, scored: scored, scores: (plus, minus)))
     }
 
     /// The length baseline and the residualized AUROC of the guard's scores, when the `.prompts.json`

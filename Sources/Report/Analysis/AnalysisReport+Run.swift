@@ -22,15 +22,17 @@ extension AnalysisReport {
         ] {
             guard let path, let split else { continue }
             let sets = [split.atP, split.atQ].compactMap { $0 }.map { side ? $0.positive : $0.negative }
-            inputs.append(try InputFile(role: role, activations: sets, prompts: try PromptTexts.load(for: path)?.file, options: options))
+            inputs.append(try InputFile(role: role, activations: sets, prompts: try PromptTexts.load(for: path)?.file))
         }
 
         // 2. Separation per position.
         var separation: [PositionSeparation] = []
         var directions: [DirectionSet] = []
+        var trainMeans: [ClassMeans] = []
         for (position, train, heldOut) in [(p, files.train.atP, files.heldOut?.atP), (q, files.train.atQ, files.heldOut?.atQ)] {
             guard let train else { continue }
-            let (report, set, _) = try ExtractionReport.extract(positive: train.positive, negative: train.negative, measure: true, options: options)
+            let (report, set, means) = try ExtractionReport.extract(
+                positive: train.positive, negative: train.negative, measure: true, options: options)
             let measured = try heldOut.map {
                 try MeasurementReport.measure(set, file: "the training directions", positive: $0.positive, negative: $0.negative, options: options)
             }
@@ -39,19 +41,22 @@ extension AnalysisReport {
                     position: position, name: positionName(position, count: count), train: report.layers, heldOut: measured?.layers,
                     bestTrainLayer: report.bestLayer, bestHeldOutLayer: measured?.bestLayer))
             directions.append(set)
+            trainMeans.append(means)
         }
 
         let comparison = try compare(request, files: files, directions: directions, options: options)
         let subspace = try subspace(files.train.atP, options: options)
-        let (guardSection, guardHeldOut) = try latentGuard(request, files: files, options: options)
+        let (guardSection, guardHeldOut, scoredGuard) = try latentGuard(request, files: files, trainMeans: trainMeans.first, options: options)
         let detectors = try detectors(request, files: files, separation: separation.first, guardHeldOut: guardHeldOut, options: options)
         let scatter = try scatter(request, files: files, directions: directions, separation: separation, notes: &notes, options: options)
+        let calibrated = try calibration(request, files: files, detectors: detectors, options: options)
+        let sources = try sources(scoredGuard, probe: calibrated.map { ($0.decisions, $0.rows) }, notes: &notes, options: options, request: request)
 
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         return AnalysisReport(
             command: request.command, version: request.version, generated: ISO8601DateFormatter().string(from: Date()), seconds: seconds,
             inputs: inputs, notes: notes, separation: separation, comparison: comparison, subspace: subspace, latentGuard: guardSection,
-            detectors: detectors, scatter: scatter)
+            detectors: detectors, scatter: scatter, calibration: calibrated?.section, sources: sources)
     }
 }

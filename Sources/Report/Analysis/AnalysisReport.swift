@@ -18,11 +18,16 @@ public struct AnalysisReport: Sendable, Equatable, Codable {
     public var latentGuard: GuardSection?
     public var detectors: DetectorSection?
     public var scatter: ScatterSection?
+    /// `steer evaluate`'s figures, when `--evaluation` gave them (section 8).
+    public var evaluation: EvaluationSection?
+    /// The probe's reliability diagram (section 9) and the detectors per prompt source (section 10).
+    public var calibration: CalibrationSection?
+    public var sources: SourceSection?
 
     enum CodingKeys: String, CodingKey {
         case command, version, generated, seconds, inputs, notes, separation, comparison, subspace
         case latentGuard = "guard"
-        case detectors, scatter
+        case detectors, scatter, evaluation, calibration, sources
     }
 
     /// The report as pretty-printed JSON (sorted, snake_case keys).

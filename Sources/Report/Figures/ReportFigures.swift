@@ -7,6 +7,7 @@ public enum ReportFigures {
     /// Every figure, in page order.
     public static func all(_ report: AnalysisReport) -> [ReportFigure] {
         separation(report) + comparison(report) + subspace(report) + latentGuard(report) + detectors(report) + scatter(report)
+            + evaluation(report) + calibration(report)
     }
 
     static func fixed(_ value: Double?, _ decimals: Int = 3) -> String { value.map { NumberFormat.fixed($0, decimals) } ?? "–" }

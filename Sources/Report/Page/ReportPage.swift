@@ -8,7 +8,7 @@ import Steering
 public enum ReportPage {
     /// The page for `report` with its `figures`.
     public static func render(_ report: AnalysisReport, figures: [ReportFigure]) -> String {
-        let sections: [(Int, String, String, [Node<HTML.BodyContext>])] = [
+        var sections: [(Int, String, String, [Node<HTML.BodyContext>])] = [
             (1, "inputs", "Inputs", inputs(report)),
             (2, "separation", "Separation by layer", separation(report)),
             (3, "comparison", "Harmfulness vs refusal", comparison(report)),
@@ -17,6 +17,9 @@ public enum ReportPage {
             (6, "detectors", "Detectors compared", detectors(report)),
             (7, "scatter", "The paper's scatter", scatter(report)),
         ]
+        if report.evaluation != nil { sections.append((8, "evaluation", "Behaviour under the intervention", evaluation(report))) }
+        // Figures name their section by these numbers; headings number the sections as shown.
+        sections += [(9, "calibration", "Probe calibration", calibration(report)), (10, "sources", "By prompt source", sources(report))]
         let html = HTML(
             .lang(.english),
             .head(
@@ -44,10 +47,11 @@ public enum ReportPage {
                                 })
                         ]),
                     .group(
-                        sections.map { number, id, title, text in
+                        sections.enumerated().map { shown, section in
+                            let (number, id, title, text) = section
                             let own = figures.filter { $0.section == number }
                             return .section(
-                                .id(id), .h2(.text("\(number). \(title)")), .group(text),
+                                .id(id), .h2(.text("\(shown + 1). \(title)")), .group(text),
                                 .group(own.map(figure)))
                         })
                 )

@@ -14,12 +14,15 @@ public struct InputFile: Sendable, Equatable, Codable {
     public var slots: [Int]
     public var positions: Int?
     public var layerConvention: String?
-    /// Non-finite values in the rows, slots and positions used.
+    /// Non-finite values in the rows, slots and positions used: 0 in every report that completes.
+    /// The report's own passes read each of those values (class means of the training rows,
+    /// projections of the held-out rows) and stop at the first NaN or infinity, naming its row and
+    /// slot, so no pass of its own is spent counting them.
     public var nonFinite: Int
     /// The prompts file whose texts label the scatter, when one sits beside the file.
     public var prompts: String?
 
-    init(role: String, activations: [Activations], prompts: String?, options: StreamOptions) throws {
+    init(role: String, activations: [Activations], prompts: String?) throws {
         guard let first = activations.first else { throw SteerError(.argument, "no activations for \(role)") }
         self.role = role
         path = first.path
@@ -31,7 +34,7 @@ public struct InputFile: Sendable, Equatable, Codable {
         slots = first.slots
         positions = first.positionCount
         layerConvention = first.layerConvention?.rawValue
-        nonFinite = try activations.reduce(0) { $0 + (try $1.nonFiniteCount(options)) }
+        nonFinite = 0
         self.prompts = prompts
     }
 }

@@ -1,4 +1,8 @@
-/// The decoder architectures the runtime computes, each checked against transformers.
+import Steering
+
+/// The decoder architectures the runtime computes, each checked against transformers. Their tensor
+/// names and storage are their ``architecture``'s ``DecoderTensors``, the description the weight
+/// editor reads too; a family adds only how the blocks compute.
 ///
 /// - `llama` (`llama`, `mistral`): RMSNorm `w ⊙ x / rms(x)`, rotary positions, grouped-query
 ///   attention, SiLU-gated MLP; biases where the checkpoint has them.
@@ -25,6 +29,15 @@ public enum DecoderFamily: String, Sendable, CaseIterable {
         case "gemma3", "gemma3_text": self = .gemma3
         case "gpt2": self = .gpt2
         default: return nil
+        }
+    }
+
+    /// The architecture whose tensors (``DecoderTensors``, shared with the weight editor) this family reads.
+    public var architecture: ModelArchitecture {
+        switch self {
+        case .llama, .qwen2, .qwen3: .llama
+        case .gemma2, .gemma3: .gemma
+        case .gpt2: .gpt2
         }
     }
 

@@ -18,26 +18,30 @@ public enum ActivationCapture {
         guard !share.isEmpty else {
             throw SteerError.argument("shard \(options.shard.map { "\($0.index)/\($0.count)" } ?? "") holds no batch of the \(prompts.count) prompts")
         }
-        guard !options.positions.isEmpty, options.batchSize > 0 else { throw SteerError.argument("a capture needs a position and a batch size") }
+        guard !options.positions.items.isEmpty, options.batchSize > 0 else {
+            throw SteerError.argument("a capture needs a position and a batch size")
+        }
         let slots = options.slots ?? Array(0..<model.slotCount)
         if let bad = slots.first(where: { !(0..<model.slotCount).contains($0) }) {
             throw SteerError.argument("slot \(bad) does not exist: the model has slots 0-\(model.slotCount - 1)", setting: .layers)
         }
-        let (d, p, n) = (model.config.hiddenSize, options.positions.count, share.count)
+        let reads = try tokenIndices(prompts, rows: share, firstRow: firstRow, positions: options.positions)
+        let (d, p, n) = (model.config.hiddenSize, reads[0].count, share.count)
         let specs = slots.map { TensorSpec(name: "layer.\($0)", dtype: options.dtype, shape: [n, p, d]) }
         let slotIndex = Dictionary(uniqueKeysWithValues: slots.enumerated().map { ($1, $0) })
         let start = Date()
         var tokens = 0
         let globalRows = (firstRow + share.lowerBound)..<(firstRow + share.upperBound)
-        try TensorWriter.writeBlocks(to: path, tensors: specs, metadata: fileMetadata(model, options, slots, globalRows, metadata)) { blocks in
+        let names = options.positions.names(instructionEnd: prompts[share.lowerBound].instructionEnd, count: prompts[share.lowerBound].ids.count)
+        try TensorWriter.writeBlocks(to: path, tensors: specs, metadata: fileMetadata(model, options, names, slots, globalRows, metadata)) { blocks in
             var buffer = [Float](repeating: 0, count: options.batchSize * p * d)
             for first in stride(from: share.lowerBound, to: share.upperBound, by: options.batchSize) {
                 let batch = Array(prompts[first..<min(share.upperBound, first + options.batchSize)])
-                try model.forward(batch.map(\.ids), threads: options.threads) { slot, states in
+                try model.forward(batch.map(\.ids), threads: options.threads, through: slots.max()) { slot, states in
                     guard let tensor = slotIndex[slot] else { return }
-                    for (b, prompt) in batch.enumerated() {
-                        for (k, position) in options.positions.enumerated() {
-                            let row = states.row(prompt: b, position: prompt.index(of: position))
+                    for b in batch.indices {
+                        for (k, token) in reads[first - share.lowerBound + b].enumerated() {
+                            let row = states.row(prompt: b, position: token)
                             buffer.withUnsafeMutableBufferPointer { out in
                                 _ = UnsafeMutableBufferPointer(rebasing: out[(b * p + k) * d..<(b * p + k + 1) * d]).initialize(from: row)
                             }
@@ -58,7 +62,28 @@ public enum ActivationCapture {
         try writePrompts(prompts, rows: share, firstRow: firstRow, to: promptsPath)
         return CaptureSummary(
             path: path, promptsPath: promptsPath, rows: globalRows, slots: slots,
-            positions: options.positions, tokens: tokens, seconds: Date().timeIntervalSince(start))
+            positions: names, tokens: tokens, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The token indices each prompt of `rows` reads: the same number for every prompt (the tensors'
+    /// axis 1), and at least one.
+    static func tokenIndices(_ prompts: [CapturePrompt], rows: Range<Int>, firstRow: Int, positions: TokenPositions) throws -> [[Int]] {
+        let reads = try rows.map { r in
+            do { return try prompts[r].indices(of: positions) } catch let error as SteerError {
+                throw SteerError(error.kind, "prompt \(firstRow + r): \(error.message)", setting: .tokens)
+            }
+        }
+        let count = reads[0].count
+        guard count > 0 else {
+            throw SteerError.argument(
+                "positions \(positions) read no token of prompt \(firstRow + rows.lowerBound): nothing follows its instruction", setting: .tokens)
+        }
+        if let bad = reads.firstIndex(where: { $0.count != count }) {
+            throw SteerError.argument(
+                "positions \(positions) read \(reads[bad].count) tokens of prompt \(firstRow + rows.lowerBound + bad) but \(count) of prompt \(firstRow + rows.lowerBound): the template's tokens after the instruction differ between prompts (give negative indices instead)",
+                setting: .tokens)
+        }
+        return reads
     }
 
     /// `<stem>.prompts.json` beside `path` (`acts.safetensors` → `acts.prompts.json`).
@@ -69,11 +94,11 @@ public enum ActivationCapture {
     }
 
     private static func fileMetadata(
-        _ model: DecoderModel, _ options: CaptureOptions, _ slots: [Int], _ rows: Range<Int>, _ extra: [String: String]
+        _ model: DecoderModel, _ options: CaptureOptions, _ names: [String], _ slots: [Int], _ rows: Range<Int>, _ extra: [String: String]
     ) -> [String: String] {
         var metadata = [
             SteerMetadata.Key.layerConvention: LayerConvention.hfHiddenStates.rawValue,
-            SteerMetadata.Key.positions: options.positions.map { "t_" + $0.rawValue }.joined(separator: ","),
+            SteerMetadata.Key.positions: names.joined(separator: ","),
             SteerMetadata.Key.slots: slots.count == model.slotCount ? "all" : slots.map(String.init).joined(separator: ","),
             SteerMetadata.Key.rows: "\(rows.lowerBound)-\(rows.upperBound - 1)",
             SteerMetadata.Key.model: model.path,

@@ -3,8 +3,9 @@ import Steering
 /// How `steer capture` runs: which slots and positions it keeps, in what dtype, in batches of how
 /// many prompts, on how many threads, and which share of the prompts.
 public struct CaptureOptions: Sendable, Equatable {
-    /// Positions kept, in order (axis 1 of every tensor).
-    public var positions: [CapturePosition]
+    /// Positions kept, in order (axis 1 of every tensor; `template` expanded in place). Every prompt
+    /// must read the same number of tokens.
+    public var positions: TokenPositions
     /// Slots kept (`hf_hidden_states` numbering); nil: every slot.
     public var slots: [Int]?
     /// The stored dtype of the output.
@@ -17,7 +18,7 @@ public struct CaptureOptions: Sendable, Equatable {
     public var shard: (index: Int, count: Int)?
 
     public init(
-        positions: [CapturePosition] = [.inst, .post], slots: [Int]? = nil, dtype: DType = .float32, batchSize: Int = 16, threads: Int = 2,
+        positions: TokenPositions = .instPost, slots: [Int]? = nil, dtype: DType = .float32, batchSize: Int = 16, threads: Int = 2,
         shard: (index: Int, count: Int)? = nil
     ) {
         self.positions = positions

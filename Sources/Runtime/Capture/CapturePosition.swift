@@ -1,7 +1,5 @@
-/// The token positions a capture reads (DESIGN.md §7).
-public enum CapturePosition: String, Sendable, CaseIterable, Codable {
-    /// `t_inst`: the last token of the instruction inside the rendered template.
-    case inst
-    /// `t_post`: the last token of the prompt.
-    case post
-}
+import Steering
+
+/// One token position a capture reads (DESIGN.md §7): `inst` (`t_inst`), `post` (`t_post`), `-k`, or
+/// every template token after the instruction; lists of them are ``TokenPositions``.
+public typealias CapturePosition = TokenPositions.Item

@@ -18,7 +18,8 @@ public struct CaptureSummary: Sendable {
     /// The global row indices captured.
     public let rows: Range<Int>
     public let slots: [Int]
-    public let positions: [CapturePosition]
+    /// The name of each position read (axis 1): `t_inst`, `t_post`, `-k`, `t_inst+j`.
+    public let positions: [String]
     public let tokens: Int
     public let seconds: Double
 }

@@ -1,3 +1,5 @@
+import Steering
+
 /// One prompt as a capture needs it: its instruction, the token ids of the rendered template, where
 /// the instruction ends among them, and what `*.prompts.json` records of it. (Sources/Tokenization
 /// makes these from instructions; the runtime itself reads token ids only.)
@@ -24,8 +26,8 @@ public struct CapturePrompt: Sendable, Equatable {
     /// `t_post`: the last token of the prompt.
     public var promptEnd: Int { ids.count - 1 }
 
-    /// The token index of `position`.
-    public func index(of position: CapturePosition) -> Int {
-        position == .inst ? instructionEnd : promptEnd
+    /// The token indices of `positions` (``TokenPositions/indices(instructionEnd:count:)``).
+    public func indices(of positions: TokenPositions) throws -> [Int] {
+        try positions.indices(instructionEnd: instructionEnd, count: ids.count)
     }
 }

@@ -9,17 +9,26 @@ public struct GenerationOptions: Sendable {
     public var batchSize: Int
     public var intervention: Intervention
     public var threads: Int
+    /// Temperature and top-p sampling from a seed; nil is greedy.
+    public var sampling: Sampling?
+    /// Per prompt, how many of its leading tokens the additions touch (nil: every position their
+    /// ``AdditionPositions`` allow); the reply inversion steers only the tokens before its question.
+    public var steeredPrefix: [Int]?
 
-    public init(maxNewTokens: Int = 64, stopTokens: Set<Int32> = [], batchSize: Int = 8, intervention: Intervention = .none, threads: Int = 1) {
+    public init(
+        maxNewTokens: Int = 64, stopTokens: Set<Int32> = [], batchSize: Int = 8, intervention: Intervention = .none, threads: Int = 1,
+        sampling: Sampling? = nil
+    ) {
         self.maxNewTokens = maxNewTokens
         self.stopTokens = stopTokens
         self.batchSize = batchSize
         self.intervention = intervention
         self.threads = threads
+        self.sampling = sampling
     }
 }
 
-/// One prompt's greedy continuation.
+/// One prompt's continuation.
 public struct Completion: Sendable, Equatable {
     /// Why decoding stopped.
     public enum FinishReason: String, Sendable, Codable {

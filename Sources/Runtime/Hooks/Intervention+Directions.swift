@@ -10,11 +10,11 @@ extension Intervention {
         return try Ablation(directions: vectors, file: file, slot: chosen).basis.map { $0.map(Float.init) }
     }
 
-    /// The addition of `coefficient` × slot `slot`'s raw direction of `file` to the residual that
-    /// slot is (read in the file's recorded `steer.layer_convention`, which must map it to the input
-    /// of a block). The file's slot may be omitted when it holds one.
+    /// The addition of `coefficient` × slot `slot`'s raw direction of `file` (its unit vector with
+    /// `unit`) to the residual that slot is (read in the file's recorded `steer.layer_convention`,
+    /// which must map it to the input of a block). The file's slot may be omitted when it holds one.
     public static func addition(
-        _ file: String, slot: Int?, coefficient: Double, positions: AdditionPositions, model: DecoderModel
+        _ file: String, slot: Int?, coefficient: Double, positions: AdditionPositions, unit: Bool = false, model: DecoderModel
     ) throws -> ResidualAddition {
         let set = try DirectionSet.read(file)
         let (chosen, vectors) = try pick(set, slot: slot, file: file, width: model.config.hiddenSize)
@@ -29,7 +29,16 @@ extension Intervention {
                 file, "layer \(chosen) (\(recorded)) is no block's input; addition takes hf_hidden_states slots 0 to \(model.config.blockCount - 1)")
         }
         guard coefficient.isFinite else { throw SteerError.argument("the coefficient must be a finite number, not \(coefficient)") }
-        return ResidualAddition(slot: hf, direction: vectors[0], coefficient: coefficient, positions: positions)
+        return ResidualAddition(slot: hf, direction: vectors[0], coefficient: coefficient, positions: positions, unit: unit)
+    }
+
+    /// The additions of a kernel of slots: at each slot of `slots`, `coefficient` × that slot's own
+    /// direction of `file` (as ``addition(_:slot:coefficient:positions:unit:model:)`` reads it).
+    public static func kernel(
+        _ file: String, slots: [Int], coefficient: Double, positions: AdditionPositions, unit: Bool = false, model: DecoderModel
+    ) throws -> [ResidualAddition] {
+        guard !slots.isEmpty else { throw SteerError.argument("the kernel names no slot") }
+        return try slots.map { try addition(file, slot: $0, coefficient: coefficient, positions: positions, unit: unit, model: model) }
     }
 
     private static func pick(_ set: DirectionSet, slot: Int?, file: String, width: Int) throws -> (Int, [[Double]]) {

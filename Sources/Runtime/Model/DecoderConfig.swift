@@ -40,14 +40,13 @@ public struct DecoderConfig: Sendable, Equatable {
     /// absent is transformers' per family: true for Gemma and GPT-2, false otherwise).
     public let tiedEmbeddings: Bool
 
-    /// Reads `path` (a model directory's `config.json`); throws one line naming it.
+    /// Reads `path` (a model directory's `config.json`); throws one line naming it. The model type,
+    /// width, block count and tying are ``ModelConfig``'s (the weight editor's reading of the same
+    /// file); the rest is what the forward pass adds.
     public static func read(_ path: String) throws -> DecoderConfig {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw SteerError.io(path, "cannot open (a Hugging Face model directory holds a config.json)")
-        }
-        guard data.count <= ModelConfig.maxBytes, let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw SteerError.format(path, "is not a JSON object of at most \(ModelConfig.maxBytes >> 20) MB")
+        let data = Data(try ReadOnlyFile.contents(of: path, limit: ModelConfig.maxBytes, what: "a model config"))
+        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw SteerError.format(path, "is not a JSON object")
         }
         return try ConfigReader(root: root, path: path).decoderConfig()
     }
@@ -85,9 +84,9 @@ private struct ConfigReader {
             throw SteerError.unsupported(
                 path, "model_type '\(type)' has no forward pass in steer (supported: \(DecoderFamily.supportedModelTypes.joined(separator: ", ")))")
         }
+        let base = try ModelConfig.read(path)
         let gpt2 = family == .gpt2
-        let hidden = try integer(gpt2 ? "n_embd" : "hidden_size")
-        let blocks = try integer(gpt2 ? "n_layer" : "num_hidden_layers")
+        let (hidden, blocks) = (base.hiddenSize, base.blockCount)
         let heads = try integer(gpt2 ? "n_head" : "num_attention_heads")
         let kvHeads = gpt2 ? heads : try integer("num_key_value_heads", default: heads)
         let headDimension = gpt2 ? hidden / heads : try integer("head_dim", default: hidden / heads)
@@ -114,7 +113,7 @@ private struct ConfigReader {
             attentionSoftCap: family == .gemma2 ? (value("attn_logit_softcapping") as? NSNumber).map { Float($0.doubleValue) } : nil,
             attention: try attention(family: family, blocks: blocks, headDimension: headDimension),
             finalLogitSoftCap: family == .gemma2 ? (value("final_logit_softcapping") as? NSNumber).map { Float($0.doubleValue) } : nil,
-            tiedEmbeddings: (value("tie_word_embeddings") as? Bool) ?? (family.isGemma || gpt2))
+            tiedEmbeddings: base.tiedEmbeddings)
     }
 
     /// Every block's RoPE and window.

@@ -12,24 +12,35 @@ extension DecoderModel {
     /// packed without padding, so no padding row is ever computed, and a prompt's states do not
     /// depend on what else is in its batch beyond the last bits of `sgemm`'s blocking.
     /// Matrix products run on OpenBLAS with `threads` threads; attention spreads its (prompt, head)
-    /// pairs over the cores.
+    /// pairs over the cores. With `through` (a slot), the pass ends once that slot is observed: the
+    /// blocks past it never run, and the slots before it are the same as in a whole pass.
     public func forward(
-        _ prompts: [[Int32]], threads: Int = 1, intervention: Intervention = .none,
+        _ prompts: [[Int32]], threads: Int = 1, intervention: Intervention = .none, through lastSlot: Int? = nil,
         observe: (_ slot: Int, _ states: ResidualStream) throws -> Void
     ) throws {
         try check(prompts)
-        try pass(prompts, threads: threads, intervention: intervention, observe: observe)
+        if let lastSlot, !(0..<slotCount).contains(lastSlot) {
+            throw SteerError.argument("slot \(lastSlot) does not exist: the model has slots 0-\(slotCount - 1)", setting: .layers)
+        }
+        try pass(prompts, threads: threads, intervention: intervention, through: lastSlot, observe: observe)
     }
 
     /// One pass over `tokens` (the new tokens of each sequence): without a cache, whole prompts;
     /// with one, sequence `sequences[p]` of `cache` continues with `tokens[p]` at positions
     /// `cache.lengths[…] …`, attending to its cached keys and values, and the new ones are cached.
     /// `intervention` edits the stream (``Intervention``); a pass over a non-empty cache counts as
-    /// decoding for its addition's positions.
+    /// decoding for its addition's positions. `steered[p]`, when given, limits the additions to the
+    /// first `steered[p]` positions of row `p`'s sequence. `lastSlot` (nil: the last) is the deepest
+    /// slot observed: the blocks past it are not run (a pass that stops early caches no keys, so it
+    /// takes no cache). With `resume`, the pass starts from the residual stream the point holds at
+    /// its slot instead of the embedding (blocks before it are skipped).
     func pass(
         _ tokens: [[Int32]], cache: KVCache? = nil, sequences: [Int]? = nil, threads: Int, intervention: Intervention,
+        steered: [Int?]? = nil, through lastSlot: Int? = nil, resume: ResumePoint? = nil,
         observe: (_ slot: Int, _ states: ResidualStream) throws -> Void
     ) throws {
+        precondition(lastSlot == nil || cache == nil, "a pass that stops early takes no cache")
+        let lastSlot = lastSlot ?? blocks.count
         let c = config
         let d = c.hiddenSize
         let lengths = tokens.map(\.count)
@@ -42,17 +53,21 @@ extension DecoderModel {
         let workspace = Workspace(model: self, tokens: n, threads: threads)
         defer { workspace.release() }
         let (h, x) = (workspace.hidden, workspace.normed)
-        embed(tokens.flatMap { $0 }, positions: positions, into: h, scratch: x)
+        let first = resume?.slot ?? 0
+        if let resume { h.update(from: resume.states, count: n * d) } else { embed(tokens.flatMap { $0 }, positions: positions, into: h, scratch: x) }
         let stream = { (base: UnsafeMutablePointer<Float>) in
             ResidualStream(base: base, width: d, starts: starts, lengths: lengths)
         }
-        let context = PassContext(starts: starts, lengths: lengths, past: past, sequences: ids, cache: cache, intervention: intervention)
-        intervention.ablate(h, rows: n, width: d)
-        intervention.add(h, rows: n, width: d, slot: 0, decoding: decoding)
-        try observe(0, stream(h))
+        let context = PassContext(
+            starts: starts, lengths: lengths, past: past, sequences: ids, cache: cache, intervention: intervention,
+            steered: steered ?? Array(repeating: nil, count: lengths.count))
+        intervention.ablate(h, rows: n, width: d, slot: first)
+        intervention.add(h, width: d, slot: first, decoding: decoding, rows: context)
+        try observe(first, stream(h))
+        guard lastSlot > first else { return }
         openblas_set_num_threads(Int32(max(1, threads)))
         var tables: [(RotaryEmbedding, cos: [Float], sin: [Float])] = []
-        for (i, block) in blocks.enumerated() {
+        for (i, block) in blocks.prefix(lastSlot).enumerated() where i >= first {
             var rope: (cos: [Float], sin: [Float])?
             if let rotary = block.attention.rotary {
                 if let cached = tables.first(where: { $0.0 == rotary }) {
@@ -65,10 +80,11 @@ extension DecoderModel {
             }
             run(block, index: i, rope: rope, context: context, workspace: workspace)
             if i < blocks.count - 1 {
-                intervention.add(h, rows: n, width: d, slot: i + 1, decoding: decoding)
+                intervention.add(h, width: d, slot: i + 1, decoding: decoding, rows: context)
                 try observe(i + 1, stream(h))
             }
         }
+        guard lastSlot == blocks.count else { return }
         if let cache { for (p, s) in ids.enumerated() { cache.lengths[s] += lengths[p] } }
         finalNorm.apply(h, rows: n, stride: d, into: x)
         try observe(blocks.count, stream(x))
@@ -130,8 +146,8 @@ extension DecoderModel {
         attend(block.attention, index: index, context: context, workspace: workspace)
         block.output.apply(workspace.attention, rows: n, into: x, ldy: d, scratch: workspace.scratch)
         if let norm = block.postAttentionNorm { norm.apply(x, rows: n, stride: d, into: x) }
+        context.intervention.ablate(x, rows: n, width: d, slot: index + 1)
         steer_add_rows(h, d, x, d, n, d)
-        context.intervention.ablate(h, rows: n, width: d)
         block.mlpNorm.apply(h, rows: n, stride: d, into: x)
         let inner = c.intermediateSize
         let gu = workspace.gateUp
@@ -149,8 +165,8 @@ extension DecoderModel {
         }
         block.down.apply(gu, rows: n, ldx: block.gateUp.outputs, into: x, ldy: d, scratch: workspace.scratch)
         if let norm = block.postMLPNorm { norm.apply(x, rows: n, stride: d, into: x) }
+        context.intervention.ablate(x, rows: n, width: d, slot: index + 1)
         steer_add_rows(h, d, x, d, n, d)
-        context.intervention.ablate(h, rows: n, width: d)
     }
 
     /// Causal (and windowed) softmax attention of every prompt and head, into `workspace.attention`

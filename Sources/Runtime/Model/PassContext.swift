@@ -9,6 +9,8 @@ struct PassContext: @unchecked Sendable {
     let sequences: [Int]
     let cache: KVCache?
     let intervention: Intervention
+    /// Per row, how many leading positions of its sequence an addition may touch (nil: all).
+    let steered: [Int?]
 
     /// Copies the new tokens' keys and values (columns `keysAt ..< keysAt + cache.width` of `qkv`)
     /// of block `block` into the cache, after the sequences' cached tokens.

@@ -89,6 +89,13 @@ public struct SteerMetadata: Sendable, Equatable {
         public static let convertedFrom = "steer.converted_from"
         public static let modelHint = "steer.model_hint"
         public static let ggufLayerCount = "steer.gguf_layer_count"
+        /// What `steer export` wrote and suggests (``ControlVector/Hint``): the factor, the residual
+        /// norm and strength it came from, the slot and the blocks of the llama.cpp setting.
+        public static let scale = "steer.scale"
+        public static let residualNorm = "steer.residual_norm"
+        public static let strength = "steer.strength"
+        public static let hintSlot = "steer.hint_slot"
+        public static let hintBlocks = "steer.hint_blocks"
         public static let directions = "steer.directions"
         public static let acts = "steer.acts"
         public static let score = "steer.score"
@@ -116,6 +123,21 @@ public struct SteerMetadata: Sendable, Equatable {
         public static let promptsFile = "steer.prompts_file"
         public static let system = "steer.system"
         public static let capture = "steer.capture"
+        /// What `steer extract` measured on the training rows, per slot (`slot:value,…`): the AUROC of
+        /// the projections and Cohen's d.
+        public static let auroc = "steer.auroc"
+        public static let cohenD = "steer.cohen_d"
+        /// What `steer select` measured of the direction it chose: the mean refusal score on harmful
+        /// prompts with it ablated, on harmless prompts with it added at its slot, the mean
+        /// first-token KL on harmless prompts under the ablation, and the selection's settings (JSON).
+        public static let bypassScore = "steer.bypass_score"
+        public static let induceScore = "steer.induce_score"
+        public static let ablationKL = "steer.ablation_kl"
+        public static let selection = "steer.selection"
+        /// How a probe trained on token-axis files pools a row's per-token scores (`last`, `mean`,
+        /// `max`, `ema:α`, `multimax:w`), and what its weights were fitted on (`last_token` or `mean_token`).
+        public static let aggregate = "steer.aggregate"
+        public static let pooledFeatures = "steer.pooled_features"
     }
 
     /// `steer.kind` (nil: missing or not a kind steer knows).
@@ -219,6 +241,22 @@ public struct SteerMetadata: Sendable, Equatable {
             throw SteerError(.format, file: file, "unknown steer.layer_convention '\(text)'")
         }
         return self
+    }
+
+    /// The per-slot figures a `slot:value,…` key holds (``Key/midpoints``, ``Key/auroc``, …), by
+    /// slot; items that do not parse or are not finite are skipped, and a missing key gives none.
+    public static func slotValues(_ text: String?) -> [Int: Double] {
+        var out: [Int: Double] = [:]
+        for item in (text ?? "").split(separator: ",") {
+            let parts = item.split(separator: ":")
+            if parts.count == 2, let slot = Int(parts[0]), let value = Double(parts[1]), value.isFinite { out[slot] = value }
+        }
+        return out
+    }
+
+    /// `slot:value,…` of `values`, in slot order: the text ``slotValues(_:)`` reads.
+    public static func slotValueText(_ values: [Int: Double]) -> String {
+        values.keys.sorted().map { "\($0):\(values[$0]!)" }.joined(separator: ",")
     }
 
     /// A non-negative decimal index (no sign, no spaces), else nil.

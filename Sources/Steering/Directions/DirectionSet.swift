@@ -48,6 +48,11 @@ public struct DirectionSet: SteerArtifact, Equatable {
         return self
     }
 
+    /// The first slot's vectors at every slot of `slots` (a single unplaced direction compared with each layer).
+    public func broadcast(to slots: [Int]) -> DirectionSet {
+        DirectionSet(slots: slots, bases: slots.map { _ in bases.first ?? [] }, metadata: metadata)
+    }
+
     /// The directions of `wanted` slots, in that order, for activations of width `width`; throws
     /// naming `file` for a slot it lacks or a width that differs.
     public func selecting(slots wanted: [Int], width: Int, file: String) throws -> DirectionSet {
@@ -79,6 +84,13 @@ public struct DirectionSet: SteerArtifact, Equatable {
     /// Slots whose every vector is zero: they span nothing, so removing or adding them changes nothing.
     public var degenerateSlots: [Int] {
         zip(slots, bases).filter { _, basis in basis.allSatisfy { $0.allSatisfy { $0 == 0 } } }.map(\.0)
+    }
+
+    /// The one note for `slots` of `file` whose direction is zero, saying what was done with them
+    /// (`copied unchanged`, `left out`); nil when there are none.
+    public static func zeroSlotsNote(_ slots: [Int], file: String, _ done: String) -> String? {
+        guard !slots.isEmpty else { return nil }
+        return "note: \(file) has a zero direction at slot \(slots.map(String.init).joined(separator: ", ")) (it spans nothing): \(done)"
     }
 
     /// Saves as safetensors, atomically (see the type's documentation).

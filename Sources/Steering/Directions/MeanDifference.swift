@@ -60,11 +60,6 @@ public enum MeanDifference {
 
     /// The training thresholds a directions file records (``midpointsKey``), by slot; empty for files without them.
     public static func midpoints(in metadata: [String: String]) -> [Int: Double] {
-        var out: [Int: Double] = [:]
-        for item in (metadata[midpointsKey] ?? "").split(separator: ",") {
-            let parts = item.split(separator: ":")
-            if parts.count == 2, let slot = Int(parts[0]), let value = Double(parts[1]), value.isFinite { out[slot] = value }
-        }
-        return out
+        SteerMetadata.slotValues(metadata[midpointsKey])
     }
 }

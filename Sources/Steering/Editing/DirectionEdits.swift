@@ -69,8 +69,6 @@ public struct DirectionEdits: Sendable, Equatable {
 
     /// The stderr note for ``unchanged`` slots, or nil when there are none.
     public func unchangedNote(file: String) -> String? {
-        guard !unchanged.isEmpty else { return nil }
-        let list = unchanged.map(String.init).joined(separator: ", ")
-        return "note: \(file) has a zero direction at slot \(list) (it spans nothing): copied unchanged"
+        DirectionSet.zeroSlotsNote(unchanged, file: file, "copied unchanged")
     }
 }

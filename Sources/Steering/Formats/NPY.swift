@@ -159,6 +159,11 @@ public enum NPY {
         case .float16: descr = "<f2"
         case .bfloat16: descr = "<V2"
         }
+        return header(storedType: descr, shape: shape)
+    }
+
+    /// The header of an array of any numpy `descr` (`<i8` for int64 lengths).
+    public static func header(storedType descr: String, shape: [Int]) -> [UInt8] {
         let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var dict = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }".utf8)
         let version: UInt8 = dict.count + 11 < 65_536 ? 1 : 2

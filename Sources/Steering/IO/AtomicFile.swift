@@ -115,9 +115,8 @@ public enum AtomicFile {
             var done = 0
             while done < buffer.count {
                 guard let base = buffer.baseAddress else { return }
-                let n = Glibc.write(fd, base + done, buffer.count - done)
+                let n = retryingInterrupted { Glibc.write(fd, base + done, buffer.count - done) }
                 if n < 0 {
-                    if errno == EINTR { continue }
                     throw SteerError.io(path, "cannot write: \(String(cString: strerror(errno)))")
                 }
                 done += n
@@ -129,9 +128,8 @@ public enum AtomicFile {
             guard let base = buffer.baseAddress else { return }
             var done = 0
             while done < buffer.count {
-                let n = pwrite(fd, base + done, buffer.count - done, off_t(offset + done))
+                let n = retryingInterrupted { pwrite(fd, base + done, buffer.count - done, off_t(offset + done)) }
                 if n < 0 {
-                    if errno == EINTR { continue }
                     throw SteerError.io(path, "cannot write: \(String(cString: strerror(errno)))")
                 }
                 done += n
@@ -148,12 +146,11 @@ public enum AtomicFile {
             var output = Int64(target)
             var done = 0
             while done < count {
-                let n = steer_copy_file_range(file.descriptor, &input, fd, &output, UInt(count - done))
+                let n = retryingInterrupted { steer_copy_file_range(file.descriptor, &input, fd, &output, UInt(count - done)) }
                 if n > 0 {
                     done += n
                     continue
                 }
-                if n < 0 && errno == EINTR { continue }
                 if n == 0 { throw SteerError.io(file.path, "file shrank while being copied") }
                 break  // not supported here: copy the rest through memory
             }

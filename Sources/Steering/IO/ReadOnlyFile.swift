@@ -104,13 +104,12 @@ public final class ReadOnlyFile: @unchecked Sendable {
         }
         var done = 0
         while done < count {
-            let n = pread(descriptor, buffer + done, count - done, off_t(offset + done))
+            let n = retryingInterrupted { pread(descriptor, buffer + done, count - done, off_t(offset + done)) }
             if n > 0 {
                 done += n
                 counter.add(n, ordering: .relaxed)
                 continue
             }
-            if n < 0 && errno == EINTR { continue }
             let reason = n == 0 ? "file ended early (did it change while being read?)" : String(cString: strerror(errno))
             throw SteerError.io(path, "cannot read \(count) bytes at offset \(offset): \(reason)")
         }

@@ -42,9 +42,8 @@ final class SpillFile {
     func append(_ buffer: UnsafeRawPointer, count: Int) throws {
         var done = 0
         while done < count {
-            let n = pwrite(fd, buffer + done, count - done, off_t(size + done))
+            let n = retryingInterrupted { pwrite(fd, buffer + done, count - done, off_t(size + done)) }
             if n < 0 {
-                if errno == EINTR { continue }
                 throw SteerError.io(source, "cannot write a temporary file: \(String(cString: strerror(errno)))")
             }
             done += n

@@ -1,7 +1,8 @@
 /// `steer convert`: any readable input to safetensors or `.npy`, streamed row by row.
 ///
-/// A direction or basis file (1-D or `[k, d]` tensors named by layer, a control-vector GGUF)
-/// becomes F32 (or `dtype`) `layer.{slot}` tensors with its metadata. Anything else is read as
+/// A direction or basis file (1-D or `[k, d]` tensors named by layer, a control-vector GGUF, or a
+/// foreign direction file read by ``DirectionSource``: a lone `[d]` tensor, or a stack given
+/// ``Options/foreign``) becomes F32 (or `dtype`) `layer.{slot}` tensors with its metadata. Anything else is read as
 /// activations (``Activations``: `layers`, `position`, `layout` select) and written as one
 /// `layer.{slot}` `[N, d]` tensor per slot (safetensors) or one stacked `[N, L, d]` array (`.npy`;
 /// `[N, d]` for one slot), row by row, so memory stays flat. `toConvention` renumbers the slots
@@ -14,11 +15,17 @@ public enum TensorConvert {
         public var dtype: DType?
         public var selection: ActivationSelection
         public var toConvention: LayerConvention?
+        /// How to read a foreign direction file (``DirectionSource``).
+        public var foreign: DirectionSource.Foreign
 
-        public init(dtype: DType? = nil, selection: ActivationSelection = .init(), toConvention: LayerConvention? = nil) {
+        public init(
+            dtype: DType? = nil, selection: ActivationSelection = .init(), toConvention: LayerConvention? = nil,
+            foreign: DirectionSource.Foreign = .init()
+        ) {
             self.dtype = dtype
             self.selection = selection
             self.toConvention = toConvention
+            self.foreign = foreign
         }
     }
 
@@ -44,12 +51,19 @@ public enum TensorConvert {
     public static func convert(_ input: String, to output: String, options: Options = .init()) throws -> Summary {
         let format = try format(of: output)
         let file = try TensorFile.open(input, options: options.selection.readOptions)
+        if let tensor = try DirectionSource.foreignTensor(in: file), !options.foreign.isEmpty || tensor.shape.count == 1 {
+            let basis = try DirectionSource(input, foreign: options.foreign, convention: options.selection.convention).read()
+            let from = basis.metadata[SteerMetadata.Key.layerConvention].flatMap(LayerConvention.init(rawValue:))
+            if from == nil { LayerConvention.noteUnstated(input) }
+            return try convertBasis(input, basis: basis, from: from, to: output, format: format, options: options)
+        }
         let layerTensors = try Activations.layerTensors(file)
         let isBasis = layerTensors.allSatisfy {
             $0.slot != nil && ($0.info.shape.count == 1 || file.metadata[SteerMetadata.Key.kind] == SteerMetadata.Kind.basis.rawValue)
         }
         if isBasis, layerTensors.count >= 1, layerTensors.first?.info.shape.count ?? 0 <= 2, options.selection.position == nil {
-            return try convertBasis(input, file: file, to: output, format: format, options: options)
+            let from = try LayerConvention.declared(by: file, names: file.tensors.map(\.name), stated: options.selection.convention)
+            return try convertBasis(input, basis: try DirectionSet.read(input), from: from, to: output, format: format, options: options)
         }
         return try convertActivations(file, to: output, format: format, options: options)
     }
@@ -68,17 +82,16 @@ public enum TensorConvert {
         }
     }
 
-    private static func convertBasis(_ input: String, file: TensorFile, to output: String, format: TensorFile.Format, options: Options) throws
-        -> Summary
-    {
-        var basis = try DirectionSet.read(input)
+    private static func convertBasis(
+        _ input: String, basis: DirectionSet, from: LayerConvention?, to output: String, format: TensorFile.Format, options: Options
+    ) throws -> Summary {
+        var basis = basis
         if case .slots(let wanted) = options.selection.layers {
             let missing = wanted.filter { !basis.slots.contains($0) }
             guard missing.isEmpty else { throw SteerError.shape(input, "has no direction for layer \(describeSlots(missing))") }
             let keep = basis.slots.indices.filter { wanted.contains(basis.slots[$0]) }
             basis = DirectionSet(slots: keep.map { basis.slots[$0] }, bases: keep.map { basis.bases[$0] }, metadata: basis.metadata)
         }
-        let from = try LayerConvention.declared(by: file, names: file.tensors.map(\.name), stated: options.selection.convention)
         let slots = try renumber(basis.slots, from: from, to: options.toConvention, file: input)
         var metadata = basis.metadata
         metadata[ClassMeanTensors.metadataKey] = nil  // kept class means are not converted

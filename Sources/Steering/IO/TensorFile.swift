@@ -168,14 +168,13 @@ extension TensorFile {
         guard let dtype = info.dtype, info.elementCount > 0 else { return 0 }
         let block = max(1, options.tileBytes / dtype.size)
         let blocks = (info.elementCount + block - 1) / block
-        var counts = [Int](repeating: 0, count: options.workers)
-        try counts.withUnsafeMutableBufferPointer { totals in
-            try forEachShare(items: blocks, workers: options.workers, bufferBytes: block * dtype.size) { worker, b, buffer in
-                let count = min(block, info.elementCount - b * block)
-                try storage.read(into: buffer, offset: info.offset + b * block * dtype.size, count: count * dtype.size)
-                totals[worker] += Kernels.nonFiniteCount(buffer, dtype, count)
-            }
+        let total = try reduceInOrder(blocks: blocks, workers: options.workers, bufferBytes: block * dtype.size) { b, buffer in
+            let count = min(block, info.elementCount - b * block)
+            try storage.read(into: buffer, offset: info.offset + b * block * dtype.size, count: count * dtype.size)
+            return Kernels.nonFiniteCount(buffer, dtype, count)
+        } merge: {
+            $0 += $1
         }
-        return counts.reduce(0, +)
+        return total ?? 0
     }
 }

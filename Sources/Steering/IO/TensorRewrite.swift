@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -100,7 +101,7 @@ extension TensorWriter {
             // One write at a time: concurrent pwrites to one file serialize on its inode lock in the
             // kernel, where the waiting thread spins (measured: 14 % of an ablation's CPU); waiting here
             // sleeps instead, and the other worker's next block is computed meanwhile.
-            let writing = NSLock()
+            let writing = Mutex(())
             let progress = options.progress
             progress?.begin(bytes: edits.reduce(0) { $0 + $1.rowCount * $1.width * $1.dtype.size })
             defer { progress?.end() }
@@ -119,7 +120,8 @@ extension TensorWriter {
     /// Reads, edits and writes back one block of rows of one matrix.
     private static func rewriteBlock(
         _ matrix: RowMatrix, index: Int, rows: Range<Int>, values: UnsafeMutablePointer<Double>, bytes: UnsafeMutableRawPointer, shift: Int,
-        sink: AtomicFile.Sink, lock: NSLock, _ edit: (Int, Range<Int>, UnsafeMutablePointer<Double>, UnsafeMutableRawPointer) throws -> Bool
+        sink: AtomicFile.Sink, lock: borrowing Mutex<Void>,
+        _ edit: (Int, Range<Int>, UnsafeMutablePointer<Double>, UnsafeMutableRawPointer) throws -> Bool
     ) throws {
         let fragment = matrix.width * matrix.dtype.size
         let contiguous = matrix.rowStride == fragment
@@ -138,13 +140,13 @@ extension TensorWriter {
             )
         }
         var output = sink
-        lock.lock()
-        defer { lock.unlock() }
-        if contiguous {
-            try output.write(UnsafeRawBufferPointer(start: bytes, count: rows.count * fragment), at: matrix.rowOffset(rows.lowerBound) + shift)
-        } else {
-            for (k, r) in rows.enumerated() {
-                try output.write(UnsafeRawBufferPointer(start: bytes + k * fragment, count: fragment), at: matrix.rowOffset(r) + shift)
+        try lock.withLock { _ in
+            if contiguous {
+                try output.write(UnsafeRawBufferPointer(start: bytes, count: rows.count * fragment), at: matrix.rowOffset(rows.lowerBound) + shift)
+            } else {
+                for (k, r) in rows.enumerated() {
+                    try output.write(UnsafeRawBufferPointer(start: bytes + k * fragment, count: fragment), at: matrix.rowOffset(r) + shift)
+                }
             }
         }
     }

@@ -102,8 +102,8 @@ struct BlockEdit {
         Kernels.convert(bytes, dtype, width, into: row)
     }
 
-    /// `Σ a[j] b[j]` in Float64 over eight interleaved partial sums (`j mod 8`), added pairwise at
-    /// the end: the same order on every machine, and vectorized.
+    /// `Σ a[j] b[j]` in Float64 in ``Summation``'s 8-lane order (rule 3): the same order on every
+    /// machine, and vectorized.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
         var sums = SIMD8<Double>()
@@ -120,15 +120,7 @@ struct BlockEdit {
             tail += a[j] * b[j]
             j += 1
         }
-        return total(sums, tail)
-    }
-
-    /// The eight partial sums of ``dot(_:_:_:)`` added as it adds them.
-    @inline(__always)
-    private static func total(_ sums: SIMD8<Double>, _ tail: Double) -> Double {
-        let four = sums.lowHalf + sums.highHalf
-        let two = four.lowHalf + four.highHalf
-        return (two[0] + two[1]) + tail
+        return Summation.fold(sums, tail: tail)
     }
 
     /// `(Σ a[j]², Σ a[j] b[j])` in one pass, each exactly as ``dot(_:_:_:)`` sums it.
@@ -151,7 +143,7 @@ struct BlockEdit {
             tailProducts += a[j] * b[j]
             j += 1
         }
-        return (total(squares, tailSquares), total(products, tailProducts))
+        return (Summation.fold(squares, tail: tailSquares), Summation.fold(products, tail: tailProducts))
     }
 
     /// `Σ a[j]²` (as ``dot(_:_:_:)`` sums it), then `a[j] −= c · b[j]`, in one pass.
@@ -175,7 +167,7 @@ struct BlockEdit {
             a[j] -= c * b[j]
             j += 1
         }
-        return total(squares, tail)
+        return Summation.fold(squares, tail: tail)
     }
 
     /// `Σ a[j]²` (as ``dot(_:_:_:)`` sums it), and `sums[j] += w · a[j]`, in one pass.
@@ -199,6 +191,6 @@ struct BlockEdit {
             sums[j] += w * a[j]
             j += 1
         }
-        return total(squares, tail)
+        return Summation.fold(squares, tail: tail)
     }
 }

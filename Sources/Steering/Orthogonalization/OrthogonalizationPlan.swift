@@ -30,12 +30,18 @@ public struct OrthogonalizationPlan: Sendable {
     public let variant: DirectionVariant
     /// The harmless means used (``DirectionVariant/projected`` and ``DirectionVariant/biprojected``), by slot.
     public let harmlessMeans: [Int: [Double]]
+    /// Slots of a per-layer plan whose direction is zero (a position every prompt shares): they span
+    /// nothing, so their writers are left as they are (in ``unedited``).
+    public internal(set) var zeroSlots: [Int] = []
 
     /// The plan for `model` with the directions (or bases) of `file` chosen by `choice`, refined by
     /// `variant` against the harmless (negative-class) means of `means`. Throws naming the directions
     /// file for an unrecorded layer convention, a width other than the model's, a slot that maps to
     /// no block of the model, a zero or degenerate direction, and (projected, biprojected) missing
-    /// class means, a missing or zero harmless mean of a needed slot, or a direction along it.
+    /// class means, a missing or zero harmless mean of a needed slot, or a direction along it. Per
+    /// layer, the slots come from the file, so a zero direction is no error: its writers are left as
+    /// they are and the slot is listed in ``zeroSlots``; the one slot of ``DirectionChoice/slot(_:)``
+    /// is named by the user, and a zero direction there stays an error.
     public static func make(
         model: ModelDirectory, directions: DirectionSet, file: String, choice: DirectionChoice, strengths: OrthogonalizationStrengths,
         variant: DirectionVariant = .plain, means: ClassMeanTensors = .init()
@@ -58,7 +64,8 @@ public struct OrthogonalizationPlan: Sendable {
         }
         let target = try targets(of: directions, choice: choice, convention: convention, blocks: model.config.blockCount, file: file)
         var bases: [Int: [[Double]]] = [:]
-        for slot in target.keys {
+        let zeroSlots = choice == .perLayer ? directions.degenerateSlots : []
+        for slot in target.keys where !zeroSlots.contains(slot) {
             guard let index = directions.slots.firstIndex(of: slot) else { continue }
             bases[slot] = try Ablation(directions: directions.bases[index], file: file, slot: slot).basis
         }
@@ -97,7 +104,8 @@ public struct OrthogonalizationPlan: Sendable {
             edits.append(Edit(writer: writer, slot: slot, meanSlot: meanSlot, directions: q, basis: u, strength: strength))
         }
         return OrthogonalizationPlan(
-            edits: edits, unedited: unedited, convention: convention, k: directions.k, variant: variant, harmlessMeans: used)
+            edits: edits, unedited: unedited, convention: convention, k: directions.k, variant: variant, harmlessMeans: used,
+            zeroSlots: zeroSlots)
     }
 
     /// The slot whose harmless mean refines slot `slot`'s direction for `writer`; throws naming `file`

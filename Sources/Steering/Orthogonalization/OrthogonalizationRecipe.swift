@@ -53,6 +53,9 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
     /// Residual writers left as they were (per-layer, no direction for their slot).
     public let unedited: [String]
     public let shards: [Shard]
+    /// Per-layer slots whose direction is zero, whose writers were left as they were (nil: none, or
+    /// a recipe written before it existed).
+    public var zeroSlots: [Int]? = nil
 
     /// The tensor whose residual is largest.
     public var worst: TensorCheck? { tensors.max { $0.residual < $1.residual } }
@@ -69,6 +72,7 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
         case untiedOutputHead = "untied_output_head"
         case attentionKernel = "attention_kernel"
         case mlpKernel = "mlp_kernel"
+        case zeroSlots = "zero_slots"
     }
 
     /// The recipe as pretty, key-sorted JSON.

@@ -1,13 +1,10 @@
 extension WeightOrthogonalizer {
-    /// Reads the directions (and, for a projected or biprojected ``Options/directionVariant``, the
+    /// Reads the directions (``DirectionSource``: a foreign file as ``Options/foreign`` says) (and, for a projected or biprojected ``Options/directionVariant``, the
     /// class means kept beside them) of `directionsFile` and makes the plan for `model`.
     static func plan(model: ModelDirectory, directionsFile: String, choice: DirectionChoice, options: Options) throws -> (
         directions: DirectionSet, plan: OrthogonalizationPlan
     ) {
-        var directions = try DirectionSet.read(directionsFile)
-        if directions.metadata[SteerMetadata.Key.layerConvention] == nil, let stated = options.convention {
-            directions.metadata[SteerMetadata.Key.layerConvention] = stated.rawValue
-        }
+        let directions = try DirectionSource(directionsFile, foreign: options.foreign, convention: options.convention).read()
         let means = options.directionVariant == .plain ? ClassMeanTensors() : try ClassMeanTensors.read(directionsFile)
         let plan = try OrthogonalizationPlan.make(
             model: model, directions: directions, file: directionsFile, choice: choice,

@@ -50,6 +50,7 @@ extension WeightOrthogonalizer {
         options.directionVariant = recipe.directionVariant ?? .plain
         options.attentionKernel = recipe.attentionKernel
         options.mlpKernel = recipe.mlpKernel
+        options.foreign = .init()  // the saved directions are a steer file
         let choice: DirectionChoice = recipe.layer.map { .slot($0) } ?? .perLayer
         return try run(model: path, directions: directions, choice: choice, out: out, options: options, expecting: recorded ? recipe.shards : nil)
     }

@@ -65,7 +65,8 @@ extension WeightOrthogonalizer {
             }
         }
         return zip(edits, zip(matrices, zip(products, tallies))).map { edit, rest in
-            let (_, (v, tally)) = rest
+            let (_, (v, counted)) = rest
+            let tally = counted.total
             let norm = tally.before2.squareRoot()
             let scale = norm > 0 ? 1 / norm : 0
             let before = edit.writer.orientation == .outputRows ? LinearAlgebra.norm(v) : tally.along2.squareRoot()
@@ -170,9 +171,10 @@ extension WeightOrthogonalizer {
         let scratch: UnsafeMutablePointer<Double>
     }
 
-    /// `Σ_chunks body(chunk, partial)` of `size` values over chunks of ``chunkRows(width:)`` rows read
-    /// in parallel (`body` fills `partial`), added in chunk order: the same result for any thread
-    /// count. Without `widen` the chunk's `values` are not filled. Waves of at most 64 chunks bound the memory.
+    /// `Σ_chunks body(chunk, partial)` of `size` values over chunks of ``chunkRows(width:)`` rows, on the
+    /// reduction engine (``reduceInOrder(blocks:workers:bufferBytes:_:merge:)``): `body` fills `partial`,
+    /// and the partials are added in chunk order, the same result for any thread count. Without
+    /// `widen` the chunk's `values` are not filled.
     static func chunkedSums(
         _ matrix: RowMatrix, size: Int, scratch: Int, widen: Bool = true, workers: Int,
         _ body: (MatrixChunk, UnsafeMutablePointer<Double>) -> Void
@@ -180,30 +182,26 @@ extension WeightOrthogonalizer {
         let width = matrix.width
         let chunk = chunkRows(width: width)
         let chunks = (matrix.rowCount + chunk - 1) / chunk
-        var total = [Double](repeating: 0, count: size)
-        let wave = min(64, chunks)
-        var partials = [Double](repeating: 0, count: max(1, wave) * size)
         let widened = widen ? chunk * width : 0
         let doubles = widened + scratch
-        for start in stride(from: 0, to: chunks, by: max(1, wave)) {
-            let count = min(wave, chunks - start)
-            try partials.withUnsafeMutableBufferPointer { partials in
-                guard let base = partials.baseAddress else { return }
-                try forEachShare(items: count, workers: workers, bufferBytes: doubles * 8 + chunk * width * matrix.dtype.size) { _, item, buffer in
-                    let lower = (start + item) * chunk
-                    let rows = min(chunk, matrix.rowCount - lower)
-                    let values = buffer.bindMemory(to: Double.self, capacity: max(1, doubles))
-                    let bytes = buffer + doubles * 8
-                    try matrix.storage.read(into: bytes, offset: matrix.rowOffset(lower), count: rows * width * matrix.dtype.size)
-                    if widen { Kernels.convert(bytes, matrix.dtype, rows * width, into: values) }
-                    body(
-                        MatrixChunk(bytes: UnsafeRawPointer(bytes), values: values, rows: rows, firstRow: lower, scratch: values + widened),
-                        base + item * size)
-                }
+        let total = try reduceInOrder(blocks: chunks, workers: workers, bufferBytes: doubles * 8 + chunk * width * matrix.dtype.size) { c, buffer in
+            let lower = c * chunk
+            let rows = min(chunk, matrix.rowCount - lower)
+            let values = buffer.bindMemory(to: Double.self, capacity: max(1, doubles))
+            let bytes = buffer + doubles * 8
+            try matrix.storage.read(into: bytes, offset: matrix.rowOffset(lower), count: rows * width * matrix.dtype.size)
+            if widen { Kernels.convert(bytes, matrix.dtype, rows * width, into: values) }
+            var partial = [Double](repeating: 0, count: size)
+            partial.withUnsafeMutableBufferPointer { partial in
+                guard let base = partial.baseAddress else { return }
+                body(MatrixChunk(bytes: UnsafeRawPointer(bytes), values: values, rows: rows, firstRow: lower, scratch: values + widened), base)
             }
-            for item in 0..<count { for j in 0..<size { total[j] += partials[item * size + j] } }
+            return partial
+        } merge: { total, next in
+            total.withUnsafeMutableBufferPointer { t in next.withUnsafeBufferPointer { n in for j in t.indices { t[j] += n[j] } } }
         }
-        return total
+        // `+ 0` turns a −0 (every partial −0) into +0, as a sum started from zero gives it.
+        return total?.map { $0 + 0 } ?? [Double](repeating: 0, count: size)
     }
 
     /// The factor each stored column is multiplied by after the projection (empty: none). Columns

@@ -34,6 +34,8 @@ public enum WeightOrthogonalizer {
         public var version: String
         /// The layer convention of a directions file that records none (nil: such a file is refused).
         public var convention: LayerConvention? = nil
+        /// How to read a foreign directions file (one unnamed tensor; ``DirectionSource``).
+        public var foreign = DirectionSource.Foreign()
         public var stream: StreamOptions
         /// Told a line of progress before each shard is written and before its digests (nil: silent);
         /// shards are written side by side, so it is called from their threads, in any order.
@@ -135,7 +137,7 @@ public enum WeightOrthogonalizer {
         let used = Array(Set(plan.edits.map(\.slot))).sorted()
         try saveDirectionsUsed(by: plan, from: directions, to: output.file(OrthogonalizationRecipe.directionsName))
         let layer: Int? = if case .slot(let s) = choice { s } else { nil }
-        let recipe = OrthogonalizationRecipe(
+        var recipe = OrthogonalizationRecipe(
             steerVersion: options.version, variant: options.normPreservation.variant, directionVariant: options.directionVariant, model: model.path,
             modelType: model.config.modelType,
             architecture: model.config.architecture, layer: layer, perLayer: layer == nil, strength: options.strength,
@@ -143,6 +145,7 @@ public enum WeightOrthogonalizer {
             directionsFile: directionsFile, directionsSHA256: try SHA256.hexDigest(ofFile: directionsFile), layerConvention: plan.convention,
             k: plan.k,
             slots: used, untiedOutputHead: untie, tensors: checks, unedited: plan.unedited.map(\.label), shards: shards)
+        if !plan.zeroSlots.isEmpty { recipe.zeroSlots = plan.zeroSlots }
         try AtomicFile.write(try recipe.json(), to: output.file(OrthogonalizationRecipe.fileName))
         return recipe
     }

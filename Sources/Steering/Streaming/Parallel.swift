@@ -40,7 +40,7 @@ private func asWorker(_ body: () -> Void) {
 /// Runs `body` with OpenBLAS limited to one thread, then restores its thread count: for work that
 /// is parallel already, or made of BLAS calls too small to share (waking OpenBLAS's threads costs
 /// more than they save, and they spin afterwards, taking cores from the next streamed pass).
-package func singleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
+package func singleThreadedBLAS<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
     try BLASThreads.single(body)
 }
 
@@ -121,12 +121,11 @@ func forEachItemOnThreads(items: Int, workers: Int, _ body: @escaping (_ item: I
 }
 
 /// Items handed out one at a time to the workers that call ``run(_:)``, and their failures.
-private final class ItemQueue: @unchecked Sendable {
+private final class ItemQueue: Sendable {
     let items: Int
     private let next = Atomic<Int>(0)
     private let failed = Atomic<Bool>(false)
-    private let lock = NSLock()
-    private var failures: [(item: Int, error: any Error)] = []
+    private let failures = Mutex<[(item: Int, error: any Error)]>([])
 
     init(items: Int) { self.items = items }
 
@@ -138,9 +137,7 @@ private final class ItemQueue: @unchecked Sendable {
             do {
                 try body(item)
             } catch {
-                lock.lock()
-                failures.append((item, error))
-                lock.unlock()
+                failures.withLock { $0.append((item, error)) }
                 failed.store(true, ordering: .relaxed)
             }
         }
@@ -148,9 +145,7 @@ private final class ItemQueue: @unchecked Sendable {
 
     /// The error of the lowest failed item.
     var firstFailure: (any Error)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return failures.min { $0.item < $1.item }?.error
+        failures.withLock { $0.min { $0.item < $1.item }?.error }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -10,7 +11,7 @@ import Foundation
 /// Streaming passes report each finished block (tens of MB) through ``advance(_:)``; the meter
 /// draws at most ten times a second, and only once a pass has run for ``delay`` seconds, so
 /// short passes print nothing. Thread-safe; the numbers it draws never change a result.
-public final class ProgressMeter: @unchecked Sendable {
+public final class ProgressMeter: Sendable {
     /// Where the line goes: called with the line to show, or nil to clear it.
     public typealias Sink = @Sendable (String?) -> Void
 
@@ -18,21 +19,22 @@ public final class ProgressMeter: @unchecked Sendable {
     private let sink: Sink
     /// Seconds a pass runs before its line appears.
     public let delay: Double
-    private var lock = pthread_mutex_t()
-    private var total = 0
-    private var done = 0
-    private var started = 0.0
-    private var drawn = 0.0
-    private var showing = false
+    private let pass = Mutex(Pass())
+
+    /// The current pass, as the meter last saw it.
+    private struct Pass {
+        var total = 0
+        var done = 0
+        var started = 0.0
+        var drawn = 0.0
+        var showing = false
+    }
 
     public init(label: String, delay: Double = 0.5, sink: @escaping Sink) {
         self.label = label
         self.delay = max(0, delay)
         self.sink = sink
-        pthread_mutex_init(&lock, nil)
     }
-
-    deinit { pthread_mutex_destroy(&lock) }
 
     /// A meter drawing on stderr when it is a terminal and `quiet` is false; nil otherwise, so
     /// scripts and `--json` stay clean. `STEER_PROGRESS_DELAY` (seconds) overrides the delay.
@@ -47,32 +49,32 @@ public final class ProgressMeter: @unchecked Sendable {
 
     /// A pass of `bytes` starts.
     public func begin(bytes: Int) {
-        locked {
-            total = max(0, bytes)
-            done = 0
-            started = Self.now()
+        pass.withLock { pass in
+            pass.total = max(0, bytes)
+            pass.done = 0
+            pass.started = Self.now()
         }
     }
 
     /// `bytes` more of the current pass are done.
     public func advance(_ bytes: Int) {
-        let line: String? = locked {
-            done = min(total, done + max(0, bytes))
+        let line: String? = pass.withLock { pass in
+            pass.done = min(pass.total, pass.done + max(0, bytes))
             let now = Self.now()
-            let elapsed = now - started
-            guard elapsed >= delay, now - drawn >= 0.1 || done == total else { return nil }
-            drawn = now
-            showing = true
-            return Self.line(label: label, done: done, total: total, elapsed: elapsed)
+            let elapsed = now - pass.started
+            guard elapsed >= delay, now - pass.drawn >= 0.1 || pass.done == pass.total else { return nil }
+            pass.drawn = now
+            pass.showing = true
+            return Self.line(label: label, done: pass.done, total: pass.total, elapsed: elapsed)
         }
         if let line { sink(line) }
     }
 
     /// The current pass is over: its line (if any) is cleared.
     public func end() {
-        let clear: Bool = locked {
-            defer { showing = false }
-            return showing
+        let clear: Bool = pass.withLock { pass in
+            defer { pass.showing = false }
+            return pass.showing
         }
         if clear { sink(nil) }
     }
@@ -102,11 +104,5 @@ public final class ProgressMeter: @unchecked Sendable {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        return body()
     }
 }

@@ -35,9 +35,14 @@ public struct SubspaceLayer: Sendable, Equatable, Codable {
     public var cosineWithMeanDifference: Double
     /// `D` (centered or not) is zero: no direction at all; the basis is saved as zeros.
     public var degenerate: Bool
+    /// For each basis vector `i`, the relative eigengap `min_{j ≠ i} |σ_i² − σ_j²| / σ_1²` over every
+    /// eigenvalue of the problem (the next one below the basis included; zeros when degenerate). A
+    /// small gap means an unstable vector: its eigenvalue is nearly shared, so a little more data can
+    /// rotate it within the span of its neighbours (Davis–Kahan), though the span stays put.
+    public var eigengaps: [Double] = []
 
     enum CodingKeys: String, CodingKey {
-        case layer, explained, degenerate
+        case layer, explained, degenerate, eigengaps
         case singularValues = "singular_values"
         case effectiveRank = "effective_rank"
         case cosineWithMeanDifference = "cos_mean_diff"
@@ -52,6 +57,44 @@ public struct SubspaceLayer: Sendable, Equatable, Codable {
         try container.encode(effectiveRank, forKey: .effectiveRank)
         try container.encode(cosineWithMeanDifference, forKey: .cosineWithMeanDifference)
         try container.encode(degenerate, forKey: .degenerate)
+        try container.encode(eigengaps, forKey: .eigengaps)
+    }
+
+    public init(
+        layer: Int, singularValues: [Double], explained: [Double], effectiveRank: Int?, cosineWithMeanDifference: Double, degenerate: Bool,
+        eigengaps: [Double] = []
+    ) {
+        self.layer = layer
+        self.singularValues = singularValues
+        self.explained = explained
+        self.effectiveRank = effectiveRank
+        self.cosineWithMeanDifference = cosineWithMeanDifference
+        self.degenerate = degenerate
+        self.eigengaps = eigengaps
+    }
+
+    /// Reads what ``encode(to:)`` writes; reports written before the eigengaps read with none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            layer: try container.decode(Int.self, forKey: .layer), singularValues: try container.decode([Double].self, forKey: .singularValues),
+            explained: try container.decode([Double].self, forKey: .explained),
+            effectiveRank: try container.decodeIfPresent(Int.self, forKey: .effectiveRank),
+            cosineWithMeanDifference: try container.decode(Double.self, forKey: .cosineWithMeanDifference),
+            degenerate: try container.decode(Bool.self, forKey: .degenerate),
+            eigengaps: try container.decodeIfPresent([Double].self, forKey: .eigengaps) ?? [])
+    }
+
+    /// The relative eigengap of each of the top `k` of `eigenvalues` (any order; negatives count as 0).
+    static func eigengaps(of eigenvalues: [Double], k: Int) -> [Double] {
+        let sorted = eigenvalues.map { max(0, $0) }.sorted(by: >)
+        guard let top = sorted.first, top > 0 else { return [Double](repeating: 0, count: k) }
+        return (0..<k).map { i in
+            let own = i < sorted.count ? sorted[i] : 0
+            let above = i > 0 ? sorted[i - 1] - own : Double.infinity
+            let below = own - (i + 1 < sorted.count ? sorted[i + 1] : 0)
+            return min(above, below) / top
+        }
     }
 }
 
@@ -284,7 +327,7 @@ public enum Subspace {
     static func degenerate(slot: Int, width d: Int, k: Int) -> (vectors: [[Double]], report: SubspaceLayer) {
         let zero = SubspaceLayer(
             layer: slot, singularValues: [Double](repeating: 0, count: k), explained: [Double](repeating: 0, count: k),
-            effectiveRank: 0, cosineWithMeanDifference: 0, degenerate: true)
+            effectiveRank: 0, cosineWithMeanDifference: 0, degenerate: true, eigengaps: [Double](repeating: 0, count: k))
         return ([[Double]](repeating: [Double](repeating: 0, count: d), count: k), zero)
     }
 
@@ -313,7 +356,8 @@ public enum Subspace {
         let cosine = meanNorm > 0 ? zip(signed[0], mean).reduce(0) { $0 + $1.0 * $1.1 } / (meanNorm * LinearAlgebra.norm(signed[0])) : 0
         let report = SubspaceLayer(
             layer: slot, singularValues: values.map { max(0, $0).squareRoot() }, explained: values.map { max(0, $0) / total },
-            effectiveRank: rank, cosineWithMeanDifference: cosine, degenerate: false)
+            effectiveRank: rank, cosineWithMeanDifference: cosine, degenerate: false,
+            eigengaps: SubspaceLayer.eigengaps(of: eigenvalues, k: values.count))
         return (signed, report)
     }
 
@@ -339,6 +383,7 @@ public enum Subspace {
             SteerMetadata.Key.explainedVariance: perLayer { list($0.explained) },
             SteerMetadata.Key.effectiveRank: perLayer { $0.effectiveRank.map(String.init) ?? "null" },
             SteerMetadata.Key.cosMeanDiff: perLayer { "\($0.cosineWithMeanDifference)" },
+            SteerMetadata.Key.eigengaps: perLayer { list($0.eigengaps) },
         ]
         let degenerate = layers.filter(\.report.degenerate).map { String($0.report.layer) }
         if !degenerate.isEmpty { metadata[SteerMetadata.Key.degenerateLayers] = degenerate.joined(separator: ",") }

@@ -23,6 +23,16 @@ public struct EncodedPrompt: Equatable, Sendable {
     public var tInst: Int { instructionEnd }
     /// `t_post`: the last token of the prompt.
     public var tPost: Int { encoding.count - 1 }
+
+    /// The token indices `positions` read (`inst,post`, `last`, `-7,-1`, `template`; see ``TokenPositions``).
+    public func indices(of positions: TokenPositions) throws -> [Int] {
+        try positions.indices(instructionEnd: instructionEnd, count: encoding.count)
+    }
+
+    /// The names of those tokens (`t_inst`, `t_post`, `-k`, `t_inst+j`).
+    public func names(of positions: TokenPositions) -> [String] {
+        positions.names(instructionEnd: instructionEnd, count: encoding.count)
+    }
 }
 
 /// Turns instructions into ``EncodedPrompt``s with a tokenizer and a template: the library call behind

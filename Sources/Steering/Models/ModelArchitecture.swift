@@ -47,21 +47,24 @@ public enum ModelArchitecture: String, Sendable, CaseIterable, Codable {
     /// `tie_word_embeddings` when `config.json` leaves it out (the transformers config class default).
     public var tiesByDefault: Bool { self == .gemma || self == .gpt2 }
 
-    /// Where the decoder lives in tensor names: a name is one of these followed by a template.
-    var prefixes: [String] {
+    /// The tensors of this architecture's decoder and how they are stored: the one description the
+    /// weight editor and the runtime share.
+    public var tensors: DecoderTensors {
         switch self {
-        case .llama, .gptOss: ["model.", ""]
-        case .gemma: ["model.", "model.language_model.", "language_model.model.", ""]
-        case .gpt2: ["transformer.", ""]
-        case .llama4: ["model.", "language_model.model.", ""]
+        case .llama: .llama
+        case .gemma: .gemma
+        case .gpt2: .gpt2
+        case .gptOss: .gptOss
+        case .llama4: .llama4
         }
     }
 
+    /// Where the decoder lives in tensor names: a name is one of these followed by a template.
+    var prefixes: [String] { tensors.prefixes }
+
     /// The name of the untied output head transformers loads for this family, given the prefix of
-    /// the decoder's tensors (Llama 4's multimodal checkpoint keeps it in `language_model.`).
-    func outputHeadName(prefix: String) -> String {
-        self == .llama4 && prefix == "language_model.model." ? "language_model.lm_head.weight" : "lm_head.weight"
-    }
+    /// the decoder's tensors.
+    func outputHeadName(prefix: String) -> String { tensors.outputHead(prefix: prefix) }
 
     /// Templates of quantized tensors that stand where a residual writer would be: a model holding
     /// one is refused (steer edits float weights only).
@@ -69,44 +72,39 @@ public enum ModelArchitecture: String, Sendable, CaseIterable, Codable {
         self == .gptOss ? ["layers.{N}.mlp.experts.down_proj_blocks", "layers.{N}.mlp.experts.down_proj_scales"] : []
     }
 
-    /// The residual writers of this family.
+    /// The residual writers of this family: from ``tensors``, the embeddings (rows), each block's
+    /// attention and MLP output (`[d, in]` for `Linear`, rows for `Conv1D`) and their biases (rows),
+    /// then the experts of the mixtures.
     var templates: [WriterTemplate] {
+        let t = tensors
+        let weights: ResidualWriter.Orientation = t.storage == .linear ? .outputRows : .rows
+        var list = [WriterTemplate(t.embedding, .embedding, .rows)]
+        if let position = t.positionEmbedding { list.append(WriterTemplate(position, .positionEmbedding, .rows)) }
+        for (output, role) in [(t.attentionOutput, ResidualWriter.Role.attention), (t.mlpOutput, .mlp)] {
+            guard let output else { continue }
+            list += [WriterTemplate(output + ".weight", role, weights), WriterTemplate(output + ".bias", role, .rows, bias: true)]
+        }
+        return list + experts
+    }
+
+    /// The expert writers of the mixtures of experts, whose outputs are summed into the stream.
+    private var experts: [WriterTemplate] {
         switch self {
         case .llama, .gemma:
             [
-                WriterTemplate("embed_tokens.weight", .embedding, .rows),
-                WriterTemplate("layers.{N}.self_attn.o_proj.weight", .attention, .outputRows),
-                WriterTemplate("layers.{N}.self_attn.o_proj.bias", .attention, .rows, bias: true),
-                WriterTemplate("layers.{N}.mlp.down_proj.weight", .mlp, .outputRows),
-                WriterTemplate("layers.{N}.mlp.down_proj.bias", .mlp, .rows, bias: true),
                 WriterTemplate("layers.{N}.mlp.experts.{E}.down_proj.weight", .mlp, .outputRows),
                 WriterTemplate("layers.{N}.mlp.experts.down_proj", .mlp, .outputRows, fused: true),
                 WriterTemplate("layers.{N}.mlp.shared_expert.down_proj.weight", .mlp, .outputRows),
                 WriterTemplate("layers.{N}.block_sparse_moe.experts.{E}.w2.weight", .mlp, .outputRows),
             ]
-        case .gpt2:
-            [
-                WriterTemplate("wte.weight", .embedding, .rows),
-                WriterTemplate("wpe.weight", .positionEmbedding, .rows),
-                WriterTemplate("h.{N}.attn.c_proj.weight", .attention, .rows),
-                WriterTemplate("h.{N}.attn.c_proj.bias", .attention, .rows, bias: true),
-                WriterTemplate("h.{N}.mlp.c_proj.weight", .mlp, .rows),
-                WriterTemplate("h.{N}.mlp.c_proj.bias", .mlp, .rows, bias: true),
-            ]
+        case .gpt2: []
         case .gptOss:
             [
-                WriterTemplate("embed_tokens.weight", .embedding, .rows),
-                WriterTemplate("layers.{N}.self_attn.o_proj.weight", .attention, .outputRows),
-                WriterTemplate("layers.{N}.self_attn.o_proj.bias", .attention, .rows, bias: true),
                 WriterTemplate("layers.{N}.mlp.experts.down_proj", .mlp, .rows, fused: true),
                 WriterTemplate("layers.{N}.mlp.experts.down_proj_bias", .mlp, .rows, bias: true, fused: true),
             ]
         case .llama4:
             [
-                WriterTemplate("embed_tokens.weight", .embedding, .rows),
-                WriterTemplate("layers.{N}.self_attn.o_proj.weight", .attention, .outputRows),
-                WriterTemplate("layers.{N}.self_attn.o_proj.bias", .attention, .rows, bias: true),
-                WriterTemplate("layers.{N}.feed_forward.down_proj.weight", .mlp, .outputRows),
                 WriterTemplate("layers.{N}.feed_forward.experts.down_proj", .mlp, .rows, fused: true),
                 WriterTemplate("layers.{N}.feed_forward.shared_expert.down_proj.weight", .mlp, .outputRows),
             ]
@@ -116,12 +114,14 @@ public enum ModelArchitecture: String, Sendable, CaseIterable, Codable {
     /// For Gemma, the `(1 + γ)` norm a block's attention or MLP output passes through before the
     /// residual add (`prefix` as the writer's name has it); nil for other families.
     func outputNorm(prefix: String, block: Int, role: ResidualWriter.Role) -> String? {
-        guard self == .gemma else { return nil }
-        switch role {
-        case .attention: return "\(prefix)layers.\(block).post_attention_layernorm.weight"
-        case .mlp: return "\(prefix)layers.\(block).post_feedforward_layernorm.weight"
-        case .embedding, .positionEmbedding: return nil
-        }
+        let t = tensors
+        let norm: String? =
+            switch role {
+            case .attention: t.postAttentionNorm
+            case .mlp: t.postMLPNorm
+            case .embedding, .positionEmbedding: nil
+            }
+        return norm.map { prefix + t.name($0, block: block) + ".weight" }
     }
 
     /// What `name` is, when it is a residual writer of this family: the prefix it has, its block

@@ -43,3 +43,23 @@ enum GuardRequest {
         }
     }
 }
+
+extension GuardRequest {
+    /// The request's prompts made into the model's input by `encoder`, in order (a conversation is one
+    /// prompt): 400 when one cannot be encoded, 413 when one has more than `limit` tokens.
+    func encoded(with encoder: PromptEncoder, limit: Int) throws(RequestError) -> [EncodedPrompt] {
+        let prompts: [EncodedPrompt]
+        do {
+            switch self {
+            case .prompts(let texts): prompts = try texts.map { try encoder.encode($0) }
+            case .messages(let messages): prompts = [try encoder.encode(messages: messages)]
+            }
+        } catch {
+            throw .badRequest("\(error)")
+        }
+        if let (i, long) = prompts.enumerated().first(where: { $0.element.ids.count > limit }) {
+            throw .tooLarge("prompt \(i) has \(long.ids.count) tokens; the limit is \(limit)")
+        }
+        return prompts
+    }
+}
