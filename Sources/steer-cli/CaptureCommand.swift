@@ -26,8 +26,9 @@ struct Capture: ParsableCommand {
             embedding output, slot i = output of block i, the last slot after the final norm), P the \
             --positions in order, and __metadata__ recording the model, template, positions and \
             recipe. --positions all keeps every token: layer.{slot} [N, T, d] with T the longest \
-            prompt's token count, each row's tokens first and zeros after, and a lengths tensor [N] (each \
-            row's token count), the token-axis file probe and guard --aggregate read. ACTS.prompts.json beside it holds one record a row (row, instruction, n_tokens, \
+            prompt's token count, each row's tokens first and zeros after, and a lengths tensor [N] \
+            (each row's token count), the token-axis file probe and guard --aggregate read. \
+            ACTS.prompts.json beside it holds one record a row (row, instruction, n_tokens, \
             n_instruction_tokens, t_inst_token), which steer report shows. Batches are written as they \
             finish: memory is the model plus one batch, whatever the number of prompts. --shard i/n \
             (i from 0) captures the i-th of n batch-aligned shares, for a Slurm array.
@@ -35,8 +36,7 @@ struct Capture: ParsableCommand {
             Examples:
               steer capture --model smollm2-f32 --prompts harmful_train.json --out harmful.safetensors
               steer capture --model smollm2-f32 --prompts train.json --positions all --layers 12,18 --dtype bf16 --out tokens.safetensors
-              steer capture --model gemma-3-270m --prompts p.txt --template '<start_of_turn>user\\n{instruction}<end_of_turn>\\n<start_of_turn>model\\n' \\
-                            --layers 4-12 --dtype bf16 --out acts.safetensors
+              steer capture --model gemma-3-270m --prompts p.txt --template '<start_of_turn>user\\n{instruction}<end_of_turn>\\n<start_of_turn>model\\n' --layers 4-12 --dtype bf16 --out acts.safetensors
             """
     )
 
