@@ -59,6 +59,8 @@ let targets: [Target] = [
     Target(name: "direction-metadata") { bytes in exerciseDirectionMetadata(bytes) },
     // A model directory's config.json or shard index, or an edited copy's recipe (byte 0 picks), orthogonalized.
     Target(name: "ortho") { bytes in exerciseOrthogonalize(bytes) },
+    // A LoRA adapter's config or weights (byte 0 picks), merged into the ortho model and diffed (`steer diff --lora`).
+    Target(name: "lora") { bytes in exerciseLoraDiff(bytes) },
     // A tokenizer.json, then encodings; a chat template (the Jinja subset), then renderings and prompts.
     Target(name: "tokenizer") { bytes in exerciseTokenizer(bytes) },
     Target(name: "template") { bytes in exerciseChatTemplate(bytes) },
