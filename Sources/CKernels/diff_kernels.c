@@ -309,7 +309,7 @@ DIFF_INLINE void interval_lambda_body(const void *x, const void *y, int dt, size
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define DIFF_X86(...) __VA_ARGS__
 #define DIFF_DISPATCH(NAME, ARGS)                                     \
-    switch (steer_kernels_resolve(STEER_KERNEL_DEFAULT)) {          \
+    switch (steer_kernels_resolve(path)) {                          \
     case STEER_KERNEL_AVX512: a5_##NAME ARGS; break;                \
     case STEER_KERNEL_AVX2: a2_##NAME ARGS; break;                  \
     default: p_##NAME ARGS; break;                                  \
@@ -319,39 +319,40 @@ DIFF_INLINE void interval_lambda_body(const void *x, const void *y, int dt, size
 #define DIFF_DISPATCH(NAME, ARGS) p_##NAME ARGS;
 #endif
 
-#define STATS_PARAMS                                                                                                     \
-    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch, double head[5], \
+#define STATS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch, double head[5], \
      double *rowstats, size_t rowstride, double *columns, const double *omega, int p, double *sketch, size_t sketchstride, \
-     const double *coef, double *yacc)
+     const double *coef, double *yacc
+#define STATS_PARAMS (STATS_LIST)
 #define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc)
 DIFF_PATHS(stats, STATS_PARAMS, STATS_ARGS)
-void steer_diff_stats STATS_PARAMS { DIFF_DISPATCH(stats, STATS_ARGS) }
+void steer_diff_stats(int path, STATS_LIST) { DIFF_DISPATCH(stats, STATS_ARGS) }
 
-#define AXPY_PARAMS (const void *x, const void *y, int dt, size_t rows, size_t n, const double *a, int k, double *scratch, double *accx, double *accy)
+#define AXPY_LIST const void *x, const void *y, int dt, size_t rows, size_t n, const double *a, int k, double *scratch, double *accx, double *accy
+#define AXPY_PARAMS (AXPY_LIST)
 #define AXPY_ARGS (x, y, dt, rows, n, a, k, scratch, accx, accy)
 DIFF_PATHS(axpy, AXPY_PARAMS, AXPY_ARGS)
-void steer_diff_axpy_rows AXPY_PARAMS { DIFF_DISPATCH(axpy, AXPY_ARGS) }
+void steer_diff_axpy_rows(int path, AXPY_LIST) { DIFF_DISPATCH(axpy, AXPY_ARGS) }
 
-#define DOT_PARAMS \
-    (const void *x, const void *y, int dt, size_t rows, size_t n, const double *u, int k, double *scratch, double *outx, double *outy, size_t outstride)
+#define DOT_LIST const void *x, const void *y, int dt, size_t rows, size_t n, const double *u, int k, double *scratch, double *outx, double *outy, size_t outstride
+#define DOT_PARAMS (DOT_LIST)
 #define DOT_ARGS (x, y, dt, rows, n, u, k, scratch, outx, outy, outstride)
 DIFF_PATHS(dot, DOT_PARAMS, DOT_ARGS)
-void steer_diff_dot_rows DOT_PARAMS { DIFF_DISPATCH(dot, DOT_ARGS) }
+void steer_diff_dot_rows(int path, DOT_LIST) { DIFF_DISPATCH(dot, DOT_ARGS) }
 
-#define ROWS_PARAMS \
-    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *c, const double *rc, double *scratch, double *s)
+#define ROWS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *c, const double *rc, double *scratch, double *s
+#define ROWS_PARAMS (ROWS_LIST)
 #define ROWS_ARGS (x, y, dt, rows, n, mbits, minexp, c, rc, scratch, s)
 DIFF_PATHS(interval_rows, ROWS_PARAMS, ROWS_ARGS)
-void steer_diff_interval_rows ROWS_PARAMS { DIFF_DISPATCH(interval_rows, ROWS_ARGS) }
+void steer_diff_interval_rows(int path, ROWS_LIST) { DIFF_DISPATCH(interval_rows, ROWS_ARGS) }
 
-#define COLUMNS_PARAMS \
-    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *u, const double *s, double *scratch, double *acc)
+#define COLUMNS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *u, const double *s, double *scratch, double *acc
+#define COLUMNS_PARAMS (COLUMNS_LIST)
 #define COLUMNS_ARGS (x, y, dt, rows, n, mbits, minexp, u, s, scratch, acc)
 DIFF_PATHS(interval_columns, COLUMNS_PARAMS, COLUMNS_ARGS)
-void steer_diff_interval_columns COLUMNS_PARAMS { DIFF_DISPATCH(interval_columns, COLUMNS_ARGS) }
+void steer_diff_interval_columns(int path, COLUMNS_LIST) { DIFF_DISPATCH(interval_columns, COLUMNS_ARGS) }
 
-#define LAMBDA_PARAMS \
-    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *u, double lambda, double *scratch, double out[3])
+#define LAMBDA_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *u, double lambda, double *scratch, double out[3]
+#define LAMBDA_PARAMS (LAMBDA_LIST)
 #define LAMBDA_ARGS (x, y, dt, rows, n, mbits, minexp, u, lambda, scratch, out)
 DIFF_PATHS(interval_lambda, LAMBDA_PARAMS, LAMBDA_ARGS)
-void steer_diff_interval_lambda LAMBDA_PARAMS { DIFF_DISPATCH(interval_lambda, LAMBDA_ARGS) }
+void steer_diff_interval_lambda(int path, LAMBDA_LIST) { DIFF_DISPATCH(interval_lambda, LAMBDA_ARGS) }
