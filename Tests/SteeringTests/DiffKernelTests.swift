@@ -45,7 +45,7 @@ import Testing
         let (x, y, s, c) = pair(dtype)
         let grid = RoundingGrid(dtype)
         let (bits, minExponent, code) = (Int32(grid.mantissaBits), Int32(grid.minExponent), dtype.kernelCode)
-        var scratch = [Double](repeating: 0, count: 4 * ((n + 7) / 8 * 8) + 8)
+        var scratch = [Double](repeating: 0, count: 8 * ((n + 7) / 8 * 8) + 64)
         let omega = (0..<(p * n)).map { WriterFit.omega($0 % n, $0 / n) }
         let coef = (0..<(rows * p)).map { WriterFit.omega($0 / p, $0 % p) }
         let u = WriterFit.unit((0..<n).map { WriterFit.omega($0, 7) })

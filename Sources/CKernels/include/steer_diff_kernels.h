@@ -1,6 +1,6 @@
 // Inner loops of `steer diff` (Sources/Steering/Diff): one call per chunk of rows of a tensor
 // pair (base `x`, edited `y`, both `rows × n` raw little-endian elements of `dtype`), each row
-// widened to double in `scratch` (at least 4 n doubles) and then passed over once.
+// widened to double in `scratch` (at least 8 n + 64 doubles) and then passed over once.
 //
 // Like steer_kernels.h: a portable, an AVX2 and an AVX-512 build of one body (8-lane vectors),
 // `path` resolved as steer_kernels_resolve does (STEER_KERNEL_DEFAULT: the process default); no
@@ -16,6 +16,9 @@
 #define STEER_DIFF_KERNELS_H
 #include <stddef.h>
 
+/// Element-wise sums over rows (columns, yacc, accx, accy) take four rows at a time:
+/// acc[j] += (t0 + t1) + (t2 + t3), with t_k the term of row r0 + k (zero past the last row).
+///
 /// Per row r: head[0] += ‖w‖², head[1] += ‖w'‖², head[2] += ‖w' − w‖², head[3] += Σ step(w')² / 12,
 /// head[4] += count of w' = w; rowstats (nullable, 3 × rows, stride `rowstride`): [r] = ‖w‖²,
 /// [rowstride + r] = w·w', [2 rowstride + r] = ‖w'‖²; columns (nullable, 3 × n): += w², w w', w'²;

@@ -23,15 +23,17 @@ extension WriterFit {
     /// squared distance to `w'` itself, which a least-squares fit of `ΔW` takes, biased where most
     /// of the edit rounds away. Alternates: `c = Aᵀu` from `u`, `s` against the intervals, `u = s/‖s‖`.
     /// Returns the plain form with what the fit leaves of `ΔA` (least squares, for the tolerance).
-    func roundingAware(start: [Double], lambda start0: Double, sums: Sums) throws -> (
+    /// `c` is `Aᵀ start` when the caller has it (the spectrum's products), which saves the first pass.
+    func roundingAware(start: [Double], lambda start0: Double, c start1: [Double]?, sums: Sums) throws -> (
         form: EditForm, basis: [[Double]], lambda: Double, residual2: Double
     ) {
         var (u, lambda) = (start, start0)
-        for _ in 0..<refinement.rounds {
+        for round in 0..<refinement.rounds {
             let previous = u
             var s = u.map { lambda * $0 }
             if orientation == .outputRows {
-                s = try intervalRows(c: try products(u, k: 1).base, start: s)
+                let c = try round == 0 ? start1 ?? products(u, k: 1).base : products(u, k: 1).base
+                s = try intervalRows(c: c, start: s)
             } else {
                 s = try intervalColumns(u: u, start: s)
             }
