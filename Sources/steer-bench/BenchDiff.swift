@@ -28,6 +28,29 @@ struct BenchDiff: ParsableCommand {
         var steerS: Double, peakRssMb: Double, peakRssQuarterBlocksMb: Double
         var catS: Double, ratioToCat: Double
         var slots: Int, worstCosine: Double
+        /// In process, by tensor: seconds on the unchanged tensors (their bytes compared) and on each changed one.
+        var unchangedS: Double, changedS: [String: Double]
+        var loadAverage: String
+    }
+
+    /// `ModelDiff.run` in process, timed tensor by tensor (from one progress call to the next):
+    /// the seconds on unchanged tensors together, and on each changed one.
+    func breakdown(_ pair: (base: String, edited: String)) throws -> (unchanged: Double, changed: [String: Double]) {
+        final class Clock: @unchecked Sendable {
+            var marks: [(String, Double)] = []
+        }
+        let clock = Clock()
+        var options = ModelDiff.Options()
+        options.progress = { name in clock.marks.append((name, Date().timeIntervalSinceReferenceDate)) }
+        let report = try ModelDiff.run(base: pair.base, edited: pair.edited, options: options)
+        let end = Date().timeIntervalSinceReferenceDate
+        let changed = Set(report.tensors.filter { $0.status == .changed }.map(\.name))
+        var result: (unchanged: Double, changed: [String: Double]) = (0, [:])
+        for (index, mark) in clock.marks.enumerated() {
+            let seconds = (index + 1 < clock.marks.count ? clock.marks[index + 1].1 : end) - mark.1
+            if changed.contains(mark.0) { result.changed[mark.0] = seconds } else { result.unchanged += seconds }
+        }
+        return result
     }
 
     func run() throws {
@@ -79,10 +102,12 @@ struct BenchDiff: ParsableCommand {
         let worst = found.vectors.map { abs(LinearAlgebra.dot($0, unit)) }.min() ?? 0
         let small = try steer(pairs[1])
         let size = try directoryBytes(pairs[0].base)
+        let parts = try breakdown(pairs[0])
         let report = Report(
             width: width, blocks: blocks, modelMb: Double(size) / 1e6, steerS: timed.seconds, peakRssMb: Double(timed.peakRSS) / 1e6,
             peakRssQuarterBlocksMb: Double(small.peakRSS) / 1e6, catS: cat.seconds, ratioToCat: timed.seconds / cat.seconds,
-            slots: found.slots.count, worstCosine: worst)
+            slots: found.slots.count, worstCosine: worst, unchangedS: parts.unchanged, changedS: parts.changed,
+            loadAverage: BenchCapture.loadAverage())
         if common.json {
             try printJSON(snakeCase: true, report)
             return
@@ -98,5 +123,12 @@ struct BenchDiff: ParsableCommand {
         table.rows.append(["cat of both directories > /dev/null", fixed(cat.seconds, 2) + " s", "", ""])
         print(table.render())
         print("recovered \(report.slots) slots; the worst |cos| with the direction removed is \(fixed(worst, 7))")
+        // Where the time goes, in process: the byte comparison of the unchanged tensors, and the fits.
+        let slowest = parts.changed.sorted { $0.value > $1.value }
+        print(
+            "in process: unchanged tensors \(fixed(parts.unchanged, 2)) s; \(parts.changed.count) changed tensors "
+                + "\(fixed(parts.changed.values.reduce(0, +), 2)) s, the slowest "
+                + slowest.prefix(3).map { "\($0.key) \(fixed($0.value, 2)) s" }.joined(separator: ", "))
+        print("load average at the end: \(report.loadAverage) (the machine is shared: ratios from this run, not absolute times)")
     }
 }

@@ -44,14 +44,11 @@ struct Ablate: ParsableCommand {
 
     func run() throws {
         let basis = try foreign.read(directions, convention: input.convention)
-        let sets = try EditTarget.open(
-            edit.acts, selection: input.selection(), directions: basis, file: directions, fromSlot: fromSlot, allPositions: edit.allPositions)
-        let rows = sets[0]
-        let plan = try DirectionEdits(
-            .ablate(fromSlot: fromSlot), directions: basis, file: directions, rows: rows, slotsNamed: input.layers != "all" || fromSlot != nil)
-        if let note = plan.unchangedNote(file: directions) { standardError("steer: " + note) }
-        let summary = try ActivationEditor.rewrite(sets, edits: plan.edits, to: edit.out, metadata: plan.metadata, options: input.streamOptions)
-        let unique = plan.orthonormalized
+        let copy = try ActivationEditor.copy(
+            edit.acts, applying: .ablate(basis, fromSlot: fromSlot), from: directions, to: edit.out, selection: input.selection(),
+            allPositions: edit.allPositions, options: input.streamOptions)
+        if let note = copy.note { standardError("steer: " + note) }
+        let (summary, rows, unique) = (copy.summary, copy.rows, copy.orthonormalized)
         if json {
             try printJSON(Report(summary: summary, k: basis.k, orthonormalized: unique, fromSlot: fromSlot))
             return

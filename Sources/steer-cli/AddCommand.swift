@@ -30,11 +30,11 @@ struct Add: ParsableCommand {
 
     func run() throws {
         let set = try foreign.read(directions, convention: input.convention).oneVectorPerSlot(file: directions)
-        let sets = try EditTarget.open(edit.acts, selection: input.selection(), directions: set, file: directions, allPositions: edit.allPositions)
-        let rows = sets[0]
-        let plan = try DirectionEdits(.add(coefficient: coef), directions: set, file: directions, rows: rows, slotsNamed: input.layers != "all")
-        if let note = plan.unchangedNote(file: directions) { standardError("steer: " + note) }
-        let summary = try ActivationEditor.rewrite(sets, edits: plan.edits, to: edit.out, metadata: plan.metadata, options: input.streamOptions)
+        let copy = try ActivationEditor.copy(
+            edit.acts, applying: .add(set, coefficient: coef), from: directions, to: edit.out, selection: input.selection(),
+            allPositions: edit.allPositions, options: input.streamOptions)
+        if let note = copy.note { standardError("steer: " + note) }
+        let (summary, rows) = (copy.summary, copy.rows)
         if json {
             try printJSON(summary)
             return

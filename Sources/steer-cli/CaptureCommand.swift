@@ -32,8 +32,7 @@ struct Capture: ParsableCommand {
 
             Examples:
               steer capture --model smollm2-f32 --prompts harmful_train.json --out harmful.safetensors
-              steer capture --model gemma-3-270m --prompts p.txt --template '<start_of_turn>user\\n{instruction}<end_of_turn>\\n<start_of_turn>model\\n' \\
-                            --layers 4-12 --dtype bf16 --out acts.safetensors
+              steer capture --model gemma-3-270m --prompts p.txt --template '<start_of_turn>user\\n{instruction}<end_of_turn>\\n<start_of_turn>model\\n' --layers 4-12 --dtype bf16 --out acts.safetensors
             """
     )
 

@@ -15,8 +15,7 @@ struct Erase: ParsableCommand {
             not guarantee that. Conventions follow EleutherAI's concept-erasure (LeaceFitter).
 
             Examples:
-              steer erase fit --pos train_harmful.safetensors --neg train_harmless.safetensors \\
-                              --position 0 --out eraser.safetensors
+              steer erase fit --pos train_harmful.safetensors --neg train_harmless.safetensors --position 0 --out eraser.safetensors
               steer erase apply --eraser eraser.safetensors --acts test.safetensors --out erased.safetensors
             """,
         subcommands: [EraseFit.self, EraseApply.self]
@@ -52,20 +51,15 @@ struct EraseFit: ParsableCommand {
     }
 
     func run() throws {
-        let selection = try input.selection()
+        let inputs = try ClassInputs.open(positive: pos, negative: neg, selection: input.selection(), maker: "steer stats --gram")
         let set: EraserSet
-        let summary: (rows: (Int, Int), width: Int, position: Int?)
-        if try classInputsAreStatistics(pos, neg, maker: "steer stats --gram") {
-            let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
-            let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
+        switch inputs {
+        case .statistics(let positive, let negative):
             set = try EraserSet.fit(positive: positive, negative: negative, files: (pos, neg), method: method, shrinkage: shrinkage)
-            summary = ((positive.rows, negative.rows), positive.width, positive.position)
-        } else {
-            let positive = try Activations.open(pos, selection: selection)
-            let negative = try Activations.open(neg, selection: selection)
+        case .activations(let positive, let negative):
             set = try EraserSet.fit(positive: positive, negative: negative, method: method, shrinkage: shrinkage, options: input.streamOptions)
-            summary = ((positive.rowCount, negative.rowCount), positive.width, positive.position)
         }
+        let summary = (rows: inputs.rowCounts, width: inputs.width, position: inputs.position)
         try set.write(to: out)
         let layers = zip(set.slots, set.erasers).map { Report.Layer(layer: $0, rank: $1.rank) }
         if json {
@@ -100,20 +94,10 @@ struct EraseApply: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let set = try EraserSet.read(eraser)
-        let model = ModelInputs(
-            file: eraser, slots: set.slots, position: try ModelInputs.position(in: set.metadata, file: eraser), width: set.width)
-        let sets = try EditTarget.open(edit.acts, selection: input.selection(), model: model, allPositions: edit.allPositions)
-        let rows = sets[0]
-        let edits = try rows.slots.map { slot -> RowEdit in
-            guard let e = set.eraser(slot: slot) else { throw SteerError(.shape, file: eraser, "has no eraser for layer slot \(slot)") }
-            return try RowEdit(width: e.width, left: e.left.flatMap { $0 }, right: e.right.flatMap { $0 }, center: e.mean)
-        }
-        let metadata = [
-            SteerMetadata.Key.edit: "erase", SteerMetadata.Key.editSource: eraser,
-            SteerMetadata.Key.editMethod: set.metadata[SteerMetadata.Key.method] ?? "leace",
-        ]
-        let summary = try ActivationEditor.rewrite(sets, edits: edits, to: edit.out, metadata: metadata, options: input.streamOptions)
+        let copy = try ActivationEditor.copy(
+            edit.acts, applying: .erase(try EraserSet.read(eraser)), from: eraser, to: edit.out, selection: input.selection(),
+            allPositions: edit.allPositions, options: input.streamOptions)
+        let (summary, rows) = (copy.summary, copy.rows)
         if json {
             try printJSON(summary)
             return

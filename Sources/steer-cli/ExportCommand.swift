@@ -67,17 +67,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let set = try foreign.read(directions, convention: convention).oneVectorPerSlot(file: directions)
-        let recorded = set.metadata[SteerMetadata.Key.layerConvention].flatMap(LayerConvention.init(rawValue:))
-        if let recorded, let convention, recorded != convention {
-            throw SteerError(
-                .argument, file: directions, "records layer convention \(recorded.rawValue), but --convention says \(convention.rawValue)")
-        }
-        guard let used = recorded ?? convention else {
-            throw SteerError(
-                .argument, file: directions,
-                "records no layer convention; give --convention hf_hidden_states, block_output or block_input (an off-by-one here steers the wrong layer)"
-            )
-        }
+        let used = try set.recordedConvention(file: directions)
         let selection = try LayerSelection(parsing: layers)
         let wanted: [Int]? = if case .slots(let slots) = selection { slots } else { nil }
         let plan = try ControlVector.plan(set, convention: used, layers: wanted, includeFinalNormSlot: includeFinalNormSlot, file: directions)

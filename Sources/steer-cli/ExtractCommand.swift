@@ -20,9 +20,7 @@ struct Extract: ParsableCommand {
             A slot whose class means coincide is reported as degenerate and saved as a zero vector.
 
             Example (SmolLM2 data, t_inst):
-              steer extract --pos train_harmful.safetensors \\
-                            --neg train_harmless.safetensors \\
-                            --position 0 --out dirs.safetensors
+              steer extract --pos train_harmful.safetensors --neg train_harmless.safetensors --position 0 --out dirs.safetensors
             """
     )
 
@@ -54,10 +52,12 @@ struct Extract: ParsableCommand {
     }
 
     func run() throws {
-        let selection = try input.selection()
-        if try classInputsAreStatistics(pos, neg) { return try runOnStatistics(selection) }
-        let positive = try Activations.open(pos, selection: selection)
-        let negative = try Activations.open(neg, selection: selection)
+        let positive: Activations
+        let negative: Activations
+        switch try ClassInputs.open(positive: pos, negative: neg, selection: input.selection()) {
+        case .statistics(let p, let n): return try runOnStatistics(p, n)
+        case .activations(let p, let n): (positive, negative) = (p, n)
+        }
         let (report, directions, means) = try ExtractionReport.extract(
             positive: positive, negative: negative, measure: !noMetrics, out: out,
             options: input.streamOptions)
@@ -70,9 +70,7 @@ struct Extract: ParsableCommand {
     }
 
     /// Directions from statistics files: the means are exact, the metrics need rows and are skipped.
-    private func runOnStatistics(_ selection: ActivationSelection) throws {
-        let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
-        let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
+    private func runOnStatistics(_ positive: Statistics, _ negative: Statistics) throws {
         let (report, directions, means) = try ExtractionReport.extract(positive: positive, negative: negative, files: (pos, neg), out: out)
         if let out { try directions.write(to: out, means: keepMeans ? ClassMeanTensors(means) : nil) }
         if json {

@@ -15,13 +15,9 @@ struct Guard: ParsableCommand {
             (t_inst in the paper: the last token of the instruction). α = 0 and all layer slots by default.
 
             Typical use (SmolLM2 data, position 0 = t_inst):
-              steer guard train --pos train_harmful.safetensors \\
-                                --neg train_harmless.safetensors \\
-                                --position 0 --out guard.safetensors
-              steer guard eval --guard guard.safetensors \\
-                               --pos test_harmful.npy --neg test_harmless.npy
-              steer guard score --guard guard.safetensors \\
-                                --acts new_prompts.npy --jsonl
+              steer guard train --pos train_harmful.safetensors --neg train_harmless.safetensors --position 0 --out guard.safetensors
+              steer guard eval --guard guard.safetensors --pos test_harmful.npy --neg test_harmless.npy
+              steer guard score --guard guard.safetensors --acts new_prompts.npy --jsonl
             """,
         subcommands: [GuardTrain.self, GuardScore.self, GuardEval.self]
     )

@@ -86,13 +86,7 @@ extension InputOptions {
     }
 }
 
-/// Whether a command's two class inputs are statistics files (both: true) or activation files (neither:
-/// false); one of each is a usage error. `maker` names the command that makes the statistics it needs.
+/// Whether a command's two class inputs are statistics files (``ClassInputs/areStatistics(_:_:maker:)``).
 func classInputsAreStatistics(_ pos: String, _ neg: String, maker: String = "steer stats") throws -> Bool {
-    switch (Statistics.isStatistics(pos), Statistics.isStatistics(neg)) {
-    case (true, true): return true
-    case (false, false): return false
-    default:
-        throw ValidationError("give two statistics files (from \(maker) / steer merge) or two activation files, not one of each")
-    }
+    try ClassInputs.areStatistics(pos, neg, maker: maker)
 }

@@ -39,7 +39,7 @@ struct Project: ParsableCommand {
         let basis = try foreign.read(directions, convention: input.convention)
         let rows = try EditTarget.open(acts, selection: input.selection(), directions: basis, file: directions)[0]
         let projection = try rows.project(on: basis, file: directions, input.streamOptions)
-        if let out { try write(projection, to: out, rows: rows) }
+        if let out { try projection.write(to: out, rows: rows, directions: directions) }
         if jsonl {
             printRows(projection, first: rows.rowOffset)
             return
@@ -72,27 +72,6 @@ struct Project: ParsableCommand {
             print(
                 "\nwrote \(out): Float64 \(shape); columns are layer slots \(projection.slots.map(String.init).joined(separator: ", ")) in that order"
             )
-        }
-    }
-
-    func write(_ projection: Projection, to out: String, rows: Activations) throws {
-        let (n, l, k) = (projection.rows, projection.slots.count, projection.k)
-        if out.hasSuffix(".npy") {
-            let shape = k == 1 ? [n, l] : [n, l, k]
-            try TensorWriter.write(to: out, format: .npy, tensors: [TensorSpec(name: "projections", dtype: .float64, shape: shape)]) { writer in
-                for r in 0..<n { for layer in 0..<l { try writer.append(Array(projection.coordinates(row: r, layer: layer))) } }
-            }
-            return
-        }
-        let specs = projection.slots.map { TensorSpec(name: "layer.\($0)", dtype: .float64, shape: k == 1 ? [n] : [n, k]) }
-        var metadata = [
-            SteerMetadata.Key.kind: SteerMetadata.Kind.projections.rawValue, SteerMetadata.Key.directions: directions, SteerMetadata.Key.acts: acts,
-            SteerMetadata.Key.k: String(k),
-            SteerMetadata.Key.position: rows.position.map(String.init) ?? "none", SteerMetadata.Key.firstRow: String(rows.rowOffset),
-        ]
-        if let convention = rows.layerConvention { metadata[SteerMetadata.Key.layerConvention] = convention.rawValue }
-        try TensorWriter.write(to: out, format: .safetensors, tensors: specs, metadata: metadata) { writer in
-            for layer in 0..<l { try writer.append(projection.coordinates(layer: layer)) }
         }
     }
 

@@ -25,9 +25,7 @@ struct ReportCommand: ParsableCommand {
             A4 and Letter. --json writes every number shown; --svg-dir each figure as its own .svg.
 
             Example (SmolLM2: position 0 = t_inst, 1 = t_post):
-              steer report --pos train_harmful.safetensors --neg train_harmless.safetensors \\
-                           --val-pos test_harmful.npy --val-neg test_harmless.npy \\
-                           --bootstrap 1000 --out report.html --json report.json
+              steer report --pos train_harmful.safetensors --neg train_harmless.safetensors --val-pos test_harmful.npy --val-neg test_harmless.npy --bootstrap 1000 --out report.html --json report.json
             """
     )
 
@@ -76,10 +74,10 @@ struct ReportCommand: ParsableCommand {
             command: Self.commandLine(CommandLine.arguments), version: Steer.configuration.version)
         var report = try AnalysisReport.run(request, options: input.streamOptions)
         report.evaluation = try evaluation.map(EvaluationSection.read)
-        let bytes = try ReportOutput.write(report, html: out, json: json, svgDirectory: svgDir)
+        let written = try ReportOutput.write(report, html: out, json: json, svgDirectory: svgDir)
         guard !input.quiet else { return }
-        let figures = ReportFigures.all(report).count
-        print("steer report: wrote \(out) (\(humanBytes(bytes)), \(figures) figures) in \(fixed(report.seconds, 2)) s")
+        let figures = written.figures
+        print("steer report: wrote \(out) (\(humanBytes(written.bytes)), \(figures) figures) in \(fixed(report.seconds, 2)) s")
         if let json { print("  json  \(json)") }
         if let svgDir { print("  svg   \(svgDir)/ (\(figures) files)") }
         for note in report.notes { print("  note: \(note)") }

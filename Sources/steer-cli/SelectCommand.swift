@@ -41,8 +41,7 @@ struct Select: ParsableCommand {
             Example (SmolLM2, directions at t_inst and t_post from the training activations):
               steer extract --pos train_harmful.safetensors --neg train_harmless.safetensors --position 0 --out inst.safetensors
               steer extract --pos train_harmful.safetensors --neg train_harmless.safetensors --position 1 --out post.safetensors
-              steer select --model SmolLM2-135M-Instruct --directions inst.safetensors post.safetensors \\
-                           --harmful harmful_val.json --harmless harmless_val.json --out chosen.safetensors
+              steer select --model SmolLM2-135M-Instruct --directions inst.safetensors post.safetensors --harmful harmful_val.json --harmless harmless_val.json --out chosen.safetensors
             """
     )
 

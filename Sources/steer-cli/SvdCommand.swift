@@ -35,8 +35,7 @@ struct Svd: ParsableCommand {
             the same rows.
 
             Examples:
-              steer svd --pos train_harmful.safetensors --neg train_harmless.safetensors \\
-                        --position 0 --k 3 --out basis.safetensors
+              steer svd --pos train_harmful.safetensors --neg train_harmless.safetensors --position 0 --k 3 --out basis.safetensors
               steer svd --stack cat1.safetensors cat2.safetensors cat3.safetensors --k 2
             """
     )
@@ -88,24 +87,21 @@ struct Svd: ParsableCommand {
         let basis: DirectionSet
         let layers: [SubspaceLayer]
         var position: Int?
-        if stack.isEmpty, let pos, let neg, try classInputsAreStatistics(pos, neg) {
-            guard !paired, !randomized else {
-                throw ValidationError("statistics files give --to-mean or --centered bases; --paired and --randomized need the rows")
+        if stack.isEmpty, let pos, let neg {
+            let inputs = try ClassInputs.open(positive: pos, negative: neg, selection: input.selection())
+            switch inputs {
+            case .statistics(let positive, let negative):
+                guard !paired, !randomized else {
+                    throw ValidationError("statistics files give --to-mean or --centered bases; --paired and --randomized need the rows")
+                }
+                (basis, layers) = try Subspace.extract(positive: positive, negative: negative, files: (pos, neg), centered: centered, k: k)
+            case .activations(let positive, let negative):
+                let mode: DifferenceMode = paired ? .paired : .toMean
+                (basis, layers) = try Subspace.extract(
+                    positive: positive, negative: negative, mode: mode, centered: centered, k: k, solver: randomized ? .randomized : .automatic,
+                    rangeFinder: RangeFinder(powerIterations: powerIterations, oversampling: oversampling, seed: seed), options: input.streamOptions)
             }
-            let selection = try input.selection()
-            let positive = try Statistics.read(pos, layers: selection.layers, position: selection.position, label: "pos")
-            let negative = try Statistics.read(neg, layers: selection.layers, position: selection.position, label: "neg")
-            (basis, layers) = try Subspace.extract(positive: positive, negative: negative, files: (pos, neg), centered: centered, k: k)
-            position = positive.position
-        } else if stack.isEmpty, let pos, let neg {
-            let selection = try input.selection()
-            let positive = try Activations.open(pos, selection: selection)
-            let negative = try Activations.open(neg, selection: selection)
-            let mode: DifferenceMode = paired ? .paired : .toMean
-            (basis, layers) = try Subspace.extract(
-                positive: positive, negative: negative, mode: mode, centered: centered, k: k, solver: randomized ? .randomized : .automatic,
-                rangeFinder: RangeFinder(powerIterations: powerIterations, oversampling: oversampling, seed: seed), options: input.streamOptions)
-            position = positive.position
+            position = inputs.position
         } else {
             (basis, layers) = try Subspace.stack(
                 try stack.map { try DirectionSet.read($0).oneVectorPerSlot(file: $0) }, files: stack, centered: centered, k: k)

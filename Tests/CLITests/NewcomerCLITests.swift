@@ -104,7 +104,8 @@ import Testing
         try set.write(to: bare)
         let model = OrthogonalizeCLITests.model("gemma3_bf16")
         let refused = try CLITests.steer(["orthogonalize", "--model", model, "--directions", bare, "--layer", "1", "--out", dir + "/a"])
-        #expect(refused.status == 1 && refused.stderr.contains("--convention"), "\(refused.stderr)")
+        // A usage error (exit 2), as in `steer export`: one library check for both (`DirectionSet.recordedConvention`).
+        #expect(refused.status == 2 && refused.stderr.contains("--convention"), "\(refused.stderr)")
         let run = try CLITests.steer([
             "orthogonalize", "--model", model, "--directions", bare, "--layer", "1", "--convention", "hf_hidden_states", "--out", dir + "/b",
         ])

@@ -31,14 +31,15 @@ import Testing
         try Fixtures.write(bytes, to: path)
     }
 
-    /// Runs a command that must fail on bad input: exit 1, one stderr line naming `file`, no output
-    /// directory and no temporary directory left beside it.
-    func refuses(_ arguments: [String], out: String, naming file: String, _ what: String) throws {
+    /// Runs a command that must fail on bad input: exit 1 (2 for a usage error, which adds the line
+    /// naming `--help`), one stderr line naming `file`, no output directory and no temporary
+    /// directory left beside it.
+    func refuses(_ arguments: [String], out: String, naming file: String, _ what: String, status: Int32 = 1) throws {
         let run = try CLITests.steer(["orthogonalize"] + arguments + ["--out", out])
-        #expect(run.status == 1, "\(what): \(run.stderr)")
+        #expect(run.status == status, "\(what): \(run.stderr)")
         #expect(!run.signalled)
         let lines = run.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && run.stderr.contains(file), "\(what): \(run.stderr)")
+        #expect(lines.count == (status == 2 ? 2 : 1) && lines.first?.contains(file) == true, "\(what): \(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out), "\(what): output written")
         let parent = URL(fileURLWithPath: out).deletingLastPathComponent().path
         let left = try FileManager.default.contentsOfDirectory(atPath: parent).filter { $0.contains("steer-tmp") }
@@ -112,7 +113,9 @@ import Testing
         let dir = try Fixtures.temporaryDirectory()
         let bare = dir + "/bare.safetensors"
         try Self.writeDirections(bare, slots: [0, 1], width: 32, metadata: [:])
-        try refuses(["--model", Self.model("llama"), "--directions", bare, "--layer", "1"], out: dir + "/out", naming: bare, "no convention")
+        // A usage error: the file needs --convention (`DirectionSet.recordedConvention`, as `steer export`).
+        try refuses(
+            ["--model", Self.model("llama"), "--directions", bare, "--layer", "1"], out: dir + "/out", naming: bare, "no convention", status: 2)
     }
 
     @Test func refusesSlotsThatMapToNoBlock() throws {

@@ -77,18 +77,18 @@ import Testing
         let dir = try Fixtures.temporaryDirectory()
         let dirsPath = dir + "/dirs.safetensors"
         let ablatedPath = dir + "/ablated.safetensors"
+        let scoresPath = dir + "/scores.safetensors"
         let harmful = try Activations.open(harmfulPath, selection: .init(position: 0))
         let harmless = try Activations.open(harmlessPath, selection: .init(position: 0))
         try MeanDifference.extract(positive: harmful, negative: harmless).directions.write(to: dirsPath)
 
         // --- README editing example begins
         let basis = try DirectionSet.read(dirsPath)  // directions, or a basis from Subspace.extract
+        try ActivationEditor.copy(  // h − QQᵀh in a copy: same format, dtype and names, the edit recorded
+            harmfulPath, applying: .ablate(basis), from: dirsPath, to: ablatedPath, selection: .init(position: 0))
         let rows = try EditTarget.open(harmfulPath, selection: .init(position: 0), directions: basis, file: dirsPath)
-        let edits = try rows[0].slots.indices.map { i in
-            try Ablation(directions: EditTarget.vectors(basis, for: rows[0], layer: i)).edit  // h − QQᵀh
-        }
-        try ActivationEditor.rewrite(rows, edits: edits, to: ablatedPath)  // same format, dtype and names
         let scores = try rows[0].project(on: basis, file: dirsPath)  // h·r̂ and ‖Qᵀh‖²/‖h‖² per row and slot
+        try scores.write(to: scoresPath, rows: rows[0], directions: dirsPath)  // `steer project --out`
         let eraser = try EraserSet.fit(positive: harmful, negative: harmless)  // LEACE, as concept-erasure
 
         let shards = try (0..<4).map { i in  // map: statistics of four shards of the rows
@@ -100,6 +100,7 @@ import Testing
 
         #expect(scores.rows == 260 && scores.k == 1 && eraser.slots == [0, 18, 28, 30])
         let edited = try TensorFile.open(ablatedPath)
-        #expect(merged.rows == 260 && edited.metadata["steer.edit_slots"] == "0,18,28,30")
+        #expect(merged.rows == 260 && edited.metadata["steer.edit_slots"] == "0,18,28,30" && edited.metadata["steer.edit"] == "ablate")
+        #expect(try TensorFile.open(scoresPath).metadata["steer.kind"] == "projections")
     }
 }

@@ -31,6 +31,27 @@ import Testing
         }
     }
 
+    /// Section 8 reuses section 6's decision values instead of fitting and scoring again: the
+    /// same bits as what the report did before, the best slot's probe fitted alone on the
+    /// training rows and the held-out rows scored with it.
+    @Test func calibrationIsTheOneSlotFitBitForBit() throws {
+        let report = try ReportTests.full ?? AnalysisReport.run(ReportTests.request())
+        let calibration = try #require(report.calibration)
+        let slot = calibration.layer
+        let train = ActivationSelection(layers: .slots([slot]), position: 0, rows: 0..<180)
+        let probes = try ProbeSet.train(
+            positive: Activations.open(ReportTests.pos, selection: train), negative: Activations.open(ReportTests.neg, selection: train), c: 1)
+        let held = ActivationSelection(layers: .slots([slot]), position: 0, rows: 180..<260)
+        let p = try probes.decisions(Activations.open(ReportTests.pos, selection: held))[0]
+        let n = try probes.decisions(Activations.open(ReportTests.neg, selection: held))[0]
+        let ranked = try RankedScores(
+            positive: p, negative: n, threshold: 0, probabilities: (p.map(ProbeSet.probability), n.map(ProbeSet.probability)))
+        let settings = try Bootstrap.Settings(resamples: 50, seed: Bootstrap.defaultSeed)
+        let evaluation = try Evaluation.evaluate([ranked], bins: 10, bootstrap: settings, workers: StreamOptions().workers)[0]
+        #expect(calibration.evaluation == evaluation)
+        #expect(calibration.bins == ranked.reliabilityBins(10))
+    }
+
     @Test func calibrationAndSourceSectionsOnTheRealSubset() throws {
         let report = try ReportTests.full ?? AnalysisReport.run(ReportTests.request())
         let calibration = try #require(report.calibration)

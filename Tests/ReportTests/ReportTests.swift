@@ -142,7 +142,7 @@ import Testing
         #expect(report.inputs.allSatisfy { $0.prompts?.hasSuffix(".prompts.json") == true })
         let scatter = try #require(report.scatter)
         #expect(scatter.points.allSatisfy { $0.prompt == "\(Self.hostile) \($0.label) \($0.row)" })
-        try ReportOutput.write(report, html: "\(dir)/report.html", json: "\(dir)/report.json", svgDirectory: "\(dir)/svg")
+        let written = try ReportOutput.write(report, html: "\(dir)/report.html", json: "\(dir)/report.json", svgDirectory: "\(dir)/svg")
         let page = try String(contentsOfFile: "\(dir)/report.html", encoding: .utf8)
         #expect(!page.contains("<script"))
         let document = try Self.parse(page)
@@ -154,7 +154,7 @@ import Testing
                 "harmful row 180 (x \(NumberFormat.fixed(scatter.points[0].x, 2)), y \(NumberFormat.fixed(scatter.points[0].y, 2))): \(Self.hostile) harmful 180"
             ))
         let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/svg").sorted()
-        #expect(files.count == ReportFigures.all(report).count)
+        #expect(files.count == ReportFigures.all(report).count && written.figures == files.count && written.figures > 5)
         for file in files {
             let svg = try String(contentsOfFile: "\(dir)/svg/\(file)", encoding: .utf8)
             #expect(!svg.contains("<script"))

@@ -79,16 +79,28 @@ import Testing
     /// dtype's rounding, everything else exactly (copied byte for byte).
     func check(
         _ name: String, edit: (DirectionSet, Activations, Int) throws -> RowEdit, directions: String, allPositions: Bool, fromSlot: Int? = nil,
-        selection: ActivationSelection = .init()
+        selection: ActivationSelection = .init(), oneCall: ((DirectionSet) -> ActivationEdit)? = nil
     ) throws {
         let r = try Self.reference(name)
         let input = Fixtures.vectors(try Fixtures.require(r["input"], as: String.self, "input"))
         let basis = try DirectionSet.read(directions)
-        let sets = try EditTarget.open(
-            input, selection: selection, directions: basis, file: directions, fromSlot: fromSlot, allPositions: allPositions)
         let output = try Fixtures.temporaryDirectory() + "/out" + (input.hasSuffix(".npy") ? ".npy" : ".safetensors")
-        let edits = try sets[0].slots.indices.map { try edit(basis, sets[0], $0) }
-        let summary = try ActivationEditor.rewrite(sets, edits: edits, to: output, metadata: ["steer.edit": name], blockRows: 5)
+        let summary: ActivationEditor.Summary
+        if let oneCall {
+            // What a library user writes: one call from the files to the edited copy, its provenance included.
+            let copy = try ActivationEditor.copy(
+                input, applying: oneCall(basis), from: directions, to: output, selection: selection, allPositions: allPositions)
+            summary = copy.summary
+            if input.hasSuffix(".safetensors") {
+                let recorded = try TensorFile.open(output).metadata
+                #expect(recorded["steer.edit_source"] == directions && recorded["steer.edit"] == String(name.prefix { $0 != "_" }))
+            }
+        } else {
+            let sets = try EditTarget.open(
+                input, selection: selection, directions: basis, file: directions, fromSlot: fromSlot, allPositions: allPositions)
+            let edits = try sets[0].slots.indices.map { try edit(basis, sets[0], $0) }
+            summary = try ActivationEditor.rewrite(sets, edits: edits, to: output, metadata: ["steer.edit": name], blockRows: 5)
+        }
         #expect(summary.positions == (try Fixtures.numbers(r["positions"], "positions")).map { Int($0) })
         #expect(summary.slots == (try Fixtures.numbers(r["slots"], "slots")).map { Int($0) })
         let source = try TensorFile.open(input)
@@ -96,7 +108,8 @@ import Testing
         #expect(out.format == source.format && out.tensors.map(\.name) == source.tensors.map(\.name))
         #expect(out.tensors.map(\.shape) == source.tensors.map(\.shape) && out.tensors.map(\.dtype) == source.tensors.map(\.dtype))
         if out.format == .safetensors {
-            #expect(out.metadata["steer.edit"] == name && out.metadata["steer.edit_slots"] == summary.slots.map(String.init).joined(separator: ","))
+            #expect(out.metadata["steer.edit"] == (oneCall == nil ? name : String(name.prefix { $0 != "_" })))
+            #expect(out.metadata["steer.edit_slots"] == summary.slots.map(String.init).joined(separator: ","))
             for (key, value) in source.metadata { #expect(out.metadata[key] == value, "metadata \(key) kept") }
         }
         let expected: [Double]
@@ -155,5 +168,19 @@ import Testing
             edit: { basis, rows, i in
                 try Addition.edit(direction: EditTarget.vectors(basis, for: rows, layer: i).first ?? [], coefficient: -1.5)
             }, directions: Self.dirs, allPositions: false, selection: .init(position: 0))
+    }
+
+    /// The same cases through ``ActivationEditor/copy(_:applying:from:to:selection:allPositions:options:)``:
+    /// one library call from the files to the edited copy, against the same numpy values.
+    @Test func oneCallEditsMatchNumpy() throws {
+        try check("ablate_dirs", edit: { _, _, _ in try RowEdit(width: 1) }, directions: Self.dirs, allPositions: false, oneCall: { .ablate($0) })
+        try check(
+            "ablate_basis", edit: { _, _, _ in try RowEdit(width: 1) }, directions: Self.basis, allPositions: true, oneCall: { .ablate($0) })
+        try check(
+            "ablate_from", edit: { _, _, _ in try RowEdit(width: 1) }, directions: Self.dirs, allPositions: true, fromSlot: 1,
+            oneCall: { .ablate($0, fromSlot: 1) })
+        try check(
+            "add_dirs", edit: { _, _, _ in try RowEdit(width: 1) }, directions: Self.dirs, allPositions: false, selection: .init(position: 0),
+            oneCall: { .add($0, coefficient: -1.5) })
     }
 }

@@ -168,6 +168,37 @@ import Testing
         #expect(file.tensors.first { $0.name == "layer.18.left" }?.shape == [1, 576])
     }
 
+    /// `steer erase apply` as one library call: the copy's rows are the eraser's `erase(x)` at
+    /// every slot (to the file's BF16 rounding), the rest byte for byte, and the copy records
+    /// the edit (`steer.edit=erase`, its source and method).
+    @Test func erasedCopyIsOneCall() throws {
+        let c = try Case("real", "leace")
+        let set = try EraserSet.fit(positive: c.positive, negative: c.negative)
+        let dir = try Fixtures.temporaryDirectory()
+        let eraser = dir + "/eraser.safetensors"
+        try set.write(to: eraser)
+        let output = dir + "/erased.safetensors"
+        let copy = try ActivationEditor.copy(c.negative.path, applying: .erase(try EraserSet.read(eraser)), from: eraser, to: output)
+        #expect(copy.summary.slots == [0, 18, 28, 30] && copy.summary.positions == [0] && copy.orthonormalized.isEmpty && copy.note == nil)
+        let written = try TensorFile.open(output)
+        #expect(written.metadata["steer.edit"] == "erase" && written.metadata["steer.edit_source"] == eraser)
+        #expect(written.metadata["steer.edit_method"] == "leace")
+        let erased = try Activations.open(output, selection: .init(position: 0))
+        let u = EditingTests.unitRoundoff(erased.dtype)
+        for slot in [18, 30] {
+            let e = try #require(set.eraser(slot: slot))
+            for index in [0, 7, c.negative.rowCount - 1] {
+                let want = e.erase(try Self.row(c.negative, slot: slot, index))
+                let got = try Self.row(erased, slot: slot, index)
+                for (a, b) in try Fixtures.pairs(got, want) { #expect(abs(a - b) <= u * abs(b) + 1e-30, "slot \(slot) row \(index)") }
+            }
+        }
+        // Position 1 is not edited: copied byte for byte.
+        let other = try Activations.open(output, selection: .init(position: 1))
+        let before = try Activations.open(c.negative.path, selection: .init(position: 1))
+        #expect(try other.matrix(layerIndex: 1) == before.matrix(layerIndex: 1))
+    }
+
     /// The orthogonal method's eraser is one unit vector on both sides.
     @Test func orthIsAnOrthogonalProjection() throws {
         let c = try Case("synthetic", "orth")

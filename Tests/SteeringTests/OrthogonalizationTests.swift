@@ -221,8 +221,42 @@ import Testing
 
     @Test func outputDoesNotDependOnThreads() throws {
         let one = try check("qwen2_tied_sharded", choice: .slot(1), expected: "qwen2_tied_sharded_layer1", tied: true, workers: 1)
-        let four = try check("qwen2_tied_sharded", choice: .slot(1), expected: "qwen2_tied_sharded_layer1", tied: true, workers: 4)
-        #expect(one.shards == four.shards)
+        for workers in [2, 7] {
+            let other = try check("qwen2_tied_sharded", choice: .slot(1), expected: "qwen2_tied_sharded_layer1", tied: true, workers: workers)
+            #expect(one.shards == other.shards, "shards differ with \(workers) workers")
+            #expect(one.tensors == other.tensors, "self-checks differ with \(workers) workers")
+        }
+    }
+
+    /// The self-check's sums are added in row order whatever order the blocks finish in: values
+    /// whose sum depends on the order (1e16 beside 1) give the bits of the in-order sum.
+    @Test(arguments: [1, 2, 7]) func checkTallyAddsBlocksInRowOrder(threads: Int) {
+        let blocks = 40
+        // 1e16 first, then ones: in row order each 1 is lost in the rounding (1e16 + 1 ties to 1e16), from the last block they add up.
+        let values: [Double] = (0..<blocks).map { b in b == 0 ? 1e16 : 1 }
+        let vectors: [[Double]] = (0..<blocks).map { b in (0..<5).map { j in values[(b + j) % blocks] / Double(j + 1) } }
+        var inOrder = 0.0
+        var vectorInOrder = [Double](repeating: 0, count: 5)
+        for b in 0..<blocks {
+            inOrder += values[b]
+            for j in 0..<5 { vectorInOrder[j] += vectors[b][j] }
+        }
+        var reversed = 0.0
+        for b in (0..<blocks).reversed() { reversed += values[b] }
+        #expect(reversed != inOrder, "the values must depend on the order, or the test shows nothing")
+        let tally = CheckTally(width: 5)
+        // Each thread takes every `threads`-th block, from the last: blocks finish out of order.
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            for b in stride(from: blocks - 1 - t, through: 0, by: -threads) {
+                vectors[b].withUnsafeBufferPointer { v in
+                    tally.add(rows: (b * 64)..<(b * 64 + 64), before2: values[b], after2: values[b], along2: values[b], alongAfter: v)
+                }
+            }
+        }
+        let total = tally.total
+        #expect(total.before2.bitPattern == inOrder.bitPattern && total.after2.bitPattern == inOrder.bitPattern)
+        #expect(total.along2.bitPattern == inOrder.bitPattern)
+        #expect(total.alongAfter.map(\.bitPattern) == vectorInOrder.map(\.bitPattern))
     }
 
     @Test func strengthScalesTheRemovedPart() throws {

@@ -4,35 +4,16 @@ import Steering
 
 extension AnalysisReport {
     /// Section 8: the probe's decisions at its best held-out slot (by section 6's AUROC) on the
-    /// held-out rows, their calibration and reliability bins. Also returns the decisions and the
-    /// scored rows for section 9. Nil without held-out rows or a probe.
-    static func calibration(_ request: ReportRequest, files: OpenedFiles, detectors: DetectorSection?, options: StreamOptions) throws
+    /// held-out rows, their calibration and reliability bins: section 6's decision values at that
+    /// slot, not fitted or read again. Also returns the decisions and the scored rows for section
+    /// 9. Nil without held-out rows or a probe.
+    static func calibration(_ request: ReportRequest, detectors: DetectorSection?, probe: HeldOutProbe?, options: StreamOptions) throws
         -> (section: CalibrationSection, decisions: (positive: [Double], negative: [Double]), rows: ClassPair)?
     {
-        guard let detectors, let name = detectors.probe, let heldOut = files.heldOut,
-            let best = detectors.layers.filter({ $0.probeAuroc != nil }).max(by: { ($0.probeAuroc ?? 0) < ($1.probeAuroc ?? 0) })
+        guard let detectors, let probe, let name = detectors.probe,
+            let best = detectors.layers.filter({ $0.probeAuroc != nil }).max(by: { ($0.probeAuroc ?? 0) < ($1.probeAuroc ?? 0) }),
+            let (decisions, rows) = try probe.at(slot: best.layer)
         else { return nil }
-        let slot = best.layer
-        let probes: ProbeSet
-        let rows: ClassPair
-        if let path = request.probePath, let valPos = request.valPos, let valNeg = request.valNeg {
-            probes = try ProbeSet.read(path)
-            var model = probes.inputs(file: path)
-            model.slots = [slot]
-            let selection = ActivationSelection(layout: request.layout, readOptions: request.readOptions, rows: request.valRows)
-            rows = ClassPair(
-                positive: try Activations.open(valPos, selection: selection, for: model),
-                negative: try Activations.open(valNeg, selection: selection, for: model))
-        } else {
-            let train = try files.train.atP.selecting(slots: [slot])
-            probes = try ProbeSet.train(positive: train.positive, negative: train.negative, c: 1, options: options)
-            rows = try heldOut.atP.selecting(slots: [slot])
-        }
-        let one = ProbeSet(
-            probes: probes.probes.filter { $0.slot == slot }, c: probes.c, position: probes.position, width: probes.width, metadata: probes.metadata)
-        let decisions = (
-            positive: try one.decisions(rows.positive, options: options)[0], negative: try one.decisions(rows.negative, options: options)[0]
-        )
         let ranked = try RankedScores(
             positive: decisions.positive, negative: decisions.negative, threshold: 0,
             probabilities: (decisions.positive.map(ProbeSet.probability), decisions.negative.map(ProbeSet.probability)))
@@ -40,7 +21,7 @@ extension AnalysisReport {
         let bins = 10
         let evaluation = try Evaluation.evaluate([ranked], bins: bins, bootstrap: settings, workers: options.workers)[0]
         let section = CalibrationSection(
-            probe: name, layer: slot, position: rows.positive.position, nPos: decisions.positive.count, nNeg: decisions.negative.count,
+            probe: name, layer: best.layer, position: rows.positive.position, nPos: decisions.positive.count, nNeg: decisions.negative.count,
             bins: ranked.reliabilityBins(bins), evaluation: evaluation)
         return (section, decisions, rows)
     }

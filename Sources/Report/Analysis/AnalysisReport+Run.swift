@@ -47,9 +47,10 @@ extension AnalysisReport {
         let comparison = try compare(request, files: files, directions: directions, options: options)
         let subspace = try subspace(files.train.atP, options: options)
         let (guardSection, guardHeldOut, scoredGuard) = try latentGuard(request, files: files, trainMeans: trainMeans.first, options: options)
-        let detectors = try detectors(request, files: files, separation: separation.first, guardHeldOut: guardHeldOut, options: options)
+        let detected = try detectors(request, files: files, separation: separation.first, guardHeldOut: guardHeldOut, options: options)
+        let detectors = detected?.section
         let scatter = try scatter(request, files: files, directions: directions, separation: separation, notes: &notes, options: options)
-        let calibrated = try calibration(request, files: files, detectors: detectors, options: options)
+        let calibrated = try calibration(request, detectors: detectors, probe: detected?.probe, options: options)
         let sources = try sources(scoredGuard, probe: calibrated.map { ($0.decisions, $0.rows) }, notes: &notes, options: options, request: request)
 
         let elapsed = clock.now - start

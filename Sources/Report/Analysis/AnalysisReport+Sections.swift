@@ -48,36 +48,44 @@ extension AnalysisReport {
             layers: layers)
     }
 
-    /// Section 6: probe, projection and guard per slot on the held-out rows (nil without them).
+    /// Section 6: probe, projection and guard per slot on the held-out rows (nil without them),
+    /// and the probes' decision values there, for section 8.
     static func detectors(
         _ request: ReportRequest, files: OpenedFiles, separation: PositionSeparation?, guardHeldOut: Evaluation?, options: StreamOptions
-    ) throws -> DetectorSection? {
+    ) throws -> (section: DetectorSection, probe: HeldOutProbe?)? {
         guard let heldOut = files.heldOut, let separation, let projection = separation.heldOut else { return nil }
-        var probeScores: [ProbeSet.Score] = []
-        var probeName: String?
+        var probe: HeldOutProbe?
         if let path = request.probePath {
             let probes = try ProbeSet.read(path)
             let model = probes.inputs(file: path)
             let selection = ActivationSelection(layout: request.layout, readOptions: request.readOptions, rows: request.valRows)
             guard let valPos = request.valPos, let valNeg = request.valNeg else { return nil }
-            probeScores = try probes.evaluate(
-                positive: Activations.open(valPos, selection: selection, for: model),
-                negative: Activations.open(valNeg, selection: selection, for: model),
-                options: options)
-            probeName = path
+            let rows = ClassPair(
+                positive: try Activations.open(valPos, selection: selection, for: model),
+                negative: try Activations.open(valNeg, selection: selection, for: model))
+            probe = try held(probes, name: path, rows: rows, options: options)
         } else if request.trainProbes {
             let train = files.train.atP
             let probes = try ProbeSet.train(positive: train.positive, negative: train.negative, c: 1, options: options)
-            probeScores = try probes.evaluate(positive: heldOut.atP.positive, negative: heldOut.atP.negative, options: options)
-            probeName = "trained here (C = 1)"
+            probe = try held(probes, name: "trained here (C = 1)", rows: heldOut.atP, options: options)
         }
+        let probeScores = try probe?.scores(workers: options.workers) ?? []
         let rows = projection.map { layer in
             let probe = probeScores.first { $0.layer == layer.layer }
             return DetectorSection.Row(
                 layer: layer.layer, probeAccuracy: probe?.accuracy, probeAuroc: probe?.auroc, projectionAccuracy: layer.accuracy,
                 projectionAuroc: layer.auroc)
         }
-        return DetectorSection(
-            position: separation.position, probe: probeName, layers: rows, guardAccuracy: guardHeldOut?.accuracy, guardAuroc: guardHeldOut?.auroc)
+        let section = DetectorSection(
+            position: separation.position, probe: probe?.name, layers: rows, guardAccuracy: guardHeldOut?.accuracy,
+            guardAuroc: guardHeldOut?.auroc)
+        return (section, probe)
+    }
+
+    /// The decision values of `probes` on `rows`, one pass over each class's file.
+    private static func held(_ probes: ProbeSet, name: String, rows: ClassPair, options: StreamOptions) throws -> HeldOutProbe {
+        HeldOutProbe(
+            name: name, probes: probes,
+            decisions: (try probes.decisions(rows.positive, options: options), try probes.decisions(rows.negative, options: options)), rows: rows)
     }
 }

@@ -4,10 +4,18 @@ import Steering
 
 /// Writes a report's page, JSON and standalone figures, each file atomically.
 public enum ReportOutput {
-    /// Writes the HTML page to `html`, and the JSON and one `.svg` per figure when asked.
-    /// Returns the number of bytes of the page.
+    /// What ``write(_:html:json:svgDirectory:)`` wrote.
+    public struct Written: Sendable, Equatable {
+        /// Bytes of the page.
+        public var bytes: Int
+        /// Figures on the page (and `.svg` files, when asked).
+        public var figures: Int
+    }
+
+    /// Writes the HTML page to `html`, and the JSON and one `.svg` per figure when asked. The
+    /// figures are built once, for the page, the `.svg` files and the count returned.
     @discardableResult
-    public static func write(_ report: AnalysisReport, html: String, json: String? = nil, svgDirectory: String? = nil) throws -> Int {
+    public static func write(_ report: AnalysisReport, html: String, json: String? = nil, svgDirectory: String? = nil) throws -> Written {
         let figures = ReportFigures.all(report)
         let page = Array(ReportPage.render(report, figures: figures).utf8)
         try AtomicFile.write(page, to: html)
@@ -26,6 +34,6 @@ public enum ReportOutput {
                 try AtomicFile.write(Array(svg.utf8), to: svgDirectory + "/" + figure.id + ".svg")
             }
         }
-        return page.count
+        return Written(bytes: page.count, figures: figures.count)
     }
 }

@@ -36,8 +36,4 @@ struct RoundingGrid: Sendable {
         return x >= 0 ? (x - down, x + up) : (x - up, x + down)
     }
 
-    /// ``interval(_:)`` of each of `count` stored values, into `lo` and `hi`.
-    func intervals(_ values: UnsafePointer<Double>, count: Int, lo: UnsafeMutablePointer<Double>, hi: UnsafeMutablePointer<Double>) {
-        for j in 0..<count { (lo[j], hi[j]) = interval(values[j]) }
-    }
 }

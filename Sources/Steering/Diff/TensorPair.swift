@@ -32,38 +32,69 @@ struct TensorPair {
     /// Rows read at a time: about 4 MB of Float64 a side.
     var chunkRows: Int { max(1, (1 << 19) / max(1, width)) }
 
+    /// Rows `firstRow ..< firstRow + rows` of both sides as stored, and a scratch of the size asked.
+    struct RawChunk {
+        let base: UnsafeRawPointer
+        let edited: UnsafeRawPointer
+        let rows: Int
+        let firstRow: Int
+        let scratch: UnsafeMutablePointer<Double>
+        let byteCount: Int
+        /// Whether the two sides' bytes are the same.
+        var identical: Bool { memcmp(base, edited, byteCount) == 0 }
+    }
+
+    /// Doubles of scratch the C kernels of `steer diff` take for one row (`steer_diff_kernels.h`).
+    var kernelScratch: Int { 4 * ((width + 7) / 8 * 8) + 8 }
+
     /// `Σ_chunks body(chunk, partial)` of `size` values, the chunks read in parallel by `workers`
     /// threads and their partial sums (each zeroed before `body`) added in chunk order. `body` may
     /// also write values of its own rows to the caller's buffers (rows of different chunks never meet).
     func pass(size: Int, workers: Int, _ body: (Chunk, UnsafeMutablePointer<Double>) -> Void) throws -> [Double] {
+        let (chunk, width, dtype) = (chunkRows, width, dtype)
+        return try rawPass(size: size, workers: workers, scratch: 2 * chunk * width) { raw, partial in
+            let values = raw.scratch
+            Kernels.convert(raw.base, dtype, raw.rows * width, into: values)
+            Kernels.convert(raw.edited, dtype, raw.rows * width, into: values + chunk * width)
+            body(
+                Chunk(
+                    base: values, edited: values + chunk * width, baseBytes: raw.base, editedBytes: raw.edited, rows: raw.rows,
+                    firstRow: raw.firstRow, width: width, byteWidth: dtype.size),
+                partial)
+        }
+    }
+
+    /// ``pass(size:workers:_:)`` over the rows as stored (not widened), with `scratch` doubles
+    /// for `body`; only every `every`-th chunk when `every > 1` (a sample of the rows, the same
+    /// chunks whatever the thread count).
+    func rawPass(
+        size: Int, workers: Int, scratch: Int, every: Int = 1, _ body: (RawChunk, UnsafeMutablePointer<Double>) -> Void
+    ) throws -> [Double] {
         let chunk = chunkRows
-        let chunks = (rows + chunk - 1) / chunk
+        let selected = Array(Swift.stride(from: 0, to: (rows + chunk - 1) / chunk, by: max(1, every)))
         var total = [Double](repeating: 0, count: size)
-        let wave = max(1, min(64, chunks))
+        let wave = max(1, min(64, selected.count))
         var partials = [Double](repeating: 0, count: wave * max(1, size))
-        let doubles = 2 * chunk * width
         let bytes = chunk * width * dtype.size
         let stride = max(1, size)
-        for start in Swift.stride(from: 0, to: chunks, by: wave) {
-            let count = min(wave, chunks - start)
+        let scratchBytes = (scratch * 8 + 63) / 64 * 64
+        for start in Swift.stride(from: 0, to: selected.count, by: wave) {
+            let count = min(wave, selected.count - start)
             try partials.withUnsafeMutableBufferPointer { partials in
                 guard let base = partials.baseAddress else { return }
-                try forEachShare(items: count, workers: workers, bufferBytes: doubles * 8 + 2 * bytes) { _, item, buffer in
-                    let lower = (start + item) * chunk
+                try forEachShare(items: count, workers: workers, bufferBytes: scratchBytes + 2 * bytes) { _, item, buffer in
+                    let lower = selected[start + item] * chunk
                     let n = min(chunk, rows - lower)
-                    let values = buffer.bindMemory(to: Double.self, capacity: doubles)
-                    let rawBase = buffer + doubles * 8
+                    let rawBase = buffer + scratchBytes
                     let rawEdited = rawBase + bytes
                     try self.base.storage.read(into: rawBase, offset: self.base.rowOffset(lower), count: n * width * dtype.size)
                     try self.edited.storage.read(into: rawEdited, offset: self.edited.rowOffset(lower), count: n * width * dtype.size)
-                    Kernels.convert(rawBase, dtype, n * width, into: values)
-                    Kernels.convert(rawEdited, dtype, n * width, into: values + chunk * width)
                     let partial = base + item * stride
                     partial.initialize(repeating: 0, count: size)
                     body(
-                        Chunk(
-                            base: values, edited: values + chunk * width, baseBytes: UnsafeRawPointer(rawBase),
-                            editedBytes: UnsafeRawPointer(rawEdited), rows: n, firstRow: lower, width: width, byteWidth: dtype.size),
+                        RawChunk(
+                            base: UnsafeRawPointer(rawBase), edited: UnsafeRawPointer(rawEdited), rows: n, firstRow: lower,
+                            scratch: buffer.bindMemory(to: Double.self, capacity: max(1, scratch)), byteCount: n * width * dtype.size),
                         partial)
                 }
             }

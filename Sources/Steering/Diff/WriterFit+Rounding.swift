@@ -1,4 +1,10 @@
+import CKernels
+
 extension WriterFit {
+    /// Every how many chunks of rows the row-stored refinement reads (1: all): ``sampledElements``
+    /// elements at least, so a large tensor's columns are fitted on a sample of its rows.
+    var sample: Int { 1 }
+
     /// The most rounds of the rounding-aware refinement (each: `c = Aᵀu`, then `s = λu` against the
     /// intervals; they stop when the direction moves less than `1 − |cos| ≤ 1e-9`), and the Newton
     /// passes per round of a row-stored writer (its columns are summed over every row): more for a
@@ -43,20 +49,22 @@ extension WriterFit {
         return (.plain, [u], lambda, max(0, sums.delta2 + 2 * lambda * dot + lambda * lambda * cc))
     }
 
-    /// For a `[d, in]` matrix: each stored row `i`'s `s_i` against its intervals, `c` fixed.
+    /// For a `[d, in]` matrix: each stored row `i`'s `s_i = argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])²`
+    /// against its intervals, `c` fixed (`steer_diff_interval_rows`): the middle of the range of `s`
+    /// that puts every value inside its interval when there is one, else damped Newton steps on the
+    /// convex piecewise quadratic from `start` (a step that does not lower it is halved, at most 12
+    /// evaluations).
     func intervalRows(c: [Double], start: [Double]) throws -> [Double] {
         var s = start
-        let (width, grid) = (pair.width, grid)
+        let (width, code, bits, minExponent) = (pair.width, pair.dtype.kernelCode, Int32(grid.mantissaBits), Int32(grid.minExponent))
+        let reciprocal = c.map { $0 != 0 ? 1 / $0 : 0 }
         try s.withUnsafeMutableBufferPointer { s in
-            _ = try pair.pass(size: 0, workers: workers) { chunk, _ in
-                let bounds = UnsafeMutablePointer<Double>.allocate(capacity: 2 * width)
-                defer { bounds.deallocate() }
-                c.withUnsafeBufferPointer { c in
-                    guard let c = c.baseAddress else { return }
-                    for i in 0..<chunk.rows {
-                        let r = chunk.firstRow + i
-                        grid.intervals(chunk.edited + i * width, count: width, lo: bounds, hi: bounds + width)
-                        s[r] = Self.intervalScalar(base: chunk.base + i * width, lo: bounds, hi: bounds + width, c: c, count: width, start: s[r])
+            try c.withUnsafeBufferPointer { c in
+                try reciprocal.withUnsafeBufferPointer { reciprocal in
+                    _ = try pair.rawPass(size: 0, workers: workers, scratch: pair.kernelScratch) { chunk, _ in
+                        steer_diff_interval_rows(
+                            chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, c.baseAddress, reciprocal.baseAddress,
+                            chunk.scratch, s.baseAddress.map { $0 + chunk.firstRow })
                     }
                 }
             }
@@ -64,7 +72,8 @@ extension WriterFit {
         return s
     }
 
-    /// `argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])²`: the middle of the range of `s` that puts every
+    /// `argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])²` of one vector (a bias; the rows of a matrix go
+    /// through `steer_diff_interval_rows`, the same steps): the middle of the range of `s` that puts every
     /// value inside its interval when there is one, else damped Newton steps on the convex piecewise
     /// quadratic from `start` (a step that does not lower it is halved, at most 12 evaluations).
     static func intervalScalar(
@@ -110,7 +119,7 @@ extension WriterFit {
     /// For a row-stored writer: each column `j`'s `s_j` against its intervals over every row, with
     /// `c_r = e_r · u` (`u` fixed), by Newton passes (a step that makes a column worse is halved).
     func intervalColumns(u: [Double], start: [Double]) throws -> [Double] {
-        let (d, width, grid) = (self.d, pair.width, grid)
+        let (d, width, code, bits, minExponent) = (self.d, pair.width, pair.dtype.kernelCode, Int32(grid.mantissaBits), Int32(grid.minExponent))
         var s = start
         var previous = start
         var previousCost = [Double](repeating: .infinity, count: d)
@@ -119,20 +128,10 @@ extension WriterFit {
             let current = s
             let sums = try current.withUnsafeBufferPointer { current in
                 try u.withUnsafeBufferPointer { u in
-                    try pair.pass(size: 3 * d, workers: workers) { chunk, partial in
-                        for i in 0..<chunk.rows {
-                            let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
-                            var c = 0.0
-                            for j in 0..<width { c += w[j] * u[j] }
-                            for j in 0..<width {
-                                let x = w[j] - current[j] * c
-                                let (lo, hi) = grid.interval(e[j])
-                                let r = x < lo ? x - lo : (x > hi ? x - hi : 0)
-                                partial[j] += r * r
-                                partial[d + j] -= c * r
-                                partial[2 * d + j] += r != 0 ? c * c : 0
-                            }
-                        }
+                    try pair.rawPass(size: 3 * d, workers: workers, scratch: pair.kernelScratch, every: sample) { chunk, partial in
+                        steer_diff_interval_columns(
+                            chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, u.baseAddress, current.baseAddress,
+                            chunk.scratch, partial)
                     }
                 }
             }
@@ -187,27 +186,15 @@ extension WriterFit {
     /// For a row-stored writer, `λ` alone against the intervals with `u` fixed (`e'_r = e_r − λ (e_r·u) u`),
     /// by three damped Newton passes: the columns' own fits leave `‖s‖` off by their noise.
     func intervalLambda(u: [Double], start: Double) throws -> Double {
-        let (width, grid) = (pair.width, grid)
+        let (width, code, bits, minExponent) = (pair.width, pair.dtype.kernelCode, Int32(grid.mantissaBits), Int32(grid.minExponent))
         var (lambda, step, best) = (start, 0.0, Double.infinity)
         var bestLambda = start
         for _ in 0..<4 {
             let trial = lambda + step
             let sums = try u.withUnsafeBufferPointer { u in
-                try pair.pass(size: 3, workers: workers) { chunk, partial in
-                    for i in 0..<chunk.rows {
-                        let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
-                        var c = 0.0
-                        for j in 0..<width { c += w[j] * u[j] }
-                        for j in 0..<width {
-                            let product = c * u[j]
-                            let x = w[j] - trial * product
-                            let (lo, hi) = grid.interval(e[j])
-                            let r = x < lo ? x - lo : (x > hi ? x - hi : 0)
-                            partial[0] += r * r
-                            partial[1] -= product * r
-                            partial[2] += r != 0 ? product * product : 0
-                        }
-                    }
+                try pair.rawPass(size: 3, workers: workers, scratch: pair.kernelScratch, every: sample) { chunk, partial in
+                    steer_diff_interval_lambda(
+                        chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, u.baseAddress, trial, chunk.scratch, partial)
                 }
             }
             if sums[0] < best {

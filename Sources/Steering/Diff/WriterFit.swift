@@ -1,3 +1,5 @@
+import CKernels
+
 /// The analysis of one changed residual writer (or one expert's slice): what edit, along which
 /// direction(s), with which strength, explains `ΔA = A' − A` in the writer's residual view `A`
 /// (`[d, m]`: a `[d, in]` matrix as stored, a row-stored `[n, d]` writer transposed).
@@ -71,92 +73,55 @@ struct WriterFit {
     func sums(p: Int) throws -> Sums {
         let (d, m, width, rowCount) = (self.d, self.m, pair.width, pair.rows)
         let outputRows = orientation == .outputRows
-        let omega = outputRows ? Self.omega(rows: m, columns: p) : []
+        // Ωᵀ (`p × width`) for a `[d, in]` matrix: each stored row's sketch is `p` dot products.
+        var omegaT = [Double](repeating: 0, count: outputRows ? p * width : 0)
+        if outputRows { for c in 0..<p { for j in 0..<width { omegaT[c * width + j] = Self.omega(j, c) } } }
         var rowSums = [Double](repeating: 0, count: p > 0 ? 3 * rowCount : 0)
         var sketch = [Double](repeating: 0, count: outputRows ? p * d : 0)
         let sketchSize = outputRows ? 0 : p * d
         let columnSize = p > 0 ? 3 * width : 0
+        // b², e², Δ², floor², elements left as they were, whether a chunk differs.
         let head = 6
-        let grid = self.grid
+        let (code, bits, minExponent) = (pair.dtype.kernelCode, Int32(grid.mantissaBits), Int32(grid.minExponent))
         let total = try rowSums.withUnsafeMutableBufferPointer { rowSums in
             try sketch.withUnsafeMutableBufferPointer { sketchRows in
-                try pair.pass(size: head + sketchSize + columnSize, workers: workers) { chunk, partial in
-                    if !chunk.identical { partial[4] = 1 }
-                    let columns = partial + head + sketchSize
-                    for i in 0..<chunk.rows {
-                        let w = chunk.base + i * width
-                        let e = chunk.edited + i * width
-                        let r = chunk.firstRow + i
-                        var (b2, x, e2, f2, dd, zeros) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-                        for j in 0..<width {
-                            zeros += e[j] == w[j] ? 1 : 0
-                            b2 += w[j] * w[j]
-                            dd += (e[j] - w[j]) * (e[j] - w[j])
-                            x += w[j] * e[j]
-                            e2 += e[j] * e[j]
-                            let s = grid.step(e[j])
-                            f2 += s * s
-                        }
-                        partial[0] += b2
-                        partial[1] += e2
-                        partial[2] += dd
-                        partial[3] += f2 / 12
-                        partial[5] += zeros
-                        guard p > 0 else { continue }
-                        rowSums[r] = b2
-                        rowSums[rowCount + r] = x
-                        rowSums[2 * rowCount + r] = e2
-                        for j in 0..<width {
-                            columns[j] += w[j] * w[j]
-                            columns[width + j] += w[j] * e[j]
-                            columns[2 * width + j] += e[j] * e[j]
-                        }
-                        if outputRows {
-                            // Y[c, r] = Σ_j ΔW_rj Ω_jc
-                            for c in 0..<p {
-                                var sum = 0.0
-                                for j in 0..<width { sum += (e[j] - w[j]) * omega[j * p + c] }
-                                sketchRows[c * d + r] = sum
-                            }
-                        } else {
-                            // Y[c, :] += Ω_rc ΔE_r
-                            for c in 0..<p {
-                                let o = Self.omega(r, c)
-                                let y = partial + head + c * d
-                                for j in 0..<width { y[j] += o * (e[j] - w[j]) }
-                            }
-                        }
+                try omegaT.withUnsafeBufferPointer { omegaT in
+                    try pair.rawPass(size: head + sketchSize + columnSize, workers: workers, scratch: pair.kernelScratch + chunkRowsTimes(p)) {
+                        chunk, partial in
+                        if !chunk.identical { partial[5] = 1 }
+                        // Ω's rows of this chunk, for a row-stored writer: `Y[c, :] += Ω_rc ΔE_r`.
+                        let coef = chunk.scratch + pair.kernelScratch
+                        if !outputRows { for i in 0..<chunk.rows { for c in 0..<p { coef[i * p + c] = Self.omega(chunk.firstRow + i, c) } } }
+                        steer_diff_stats(
+                            chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, chunk.scratch, partial,
+                            p > 0 ? rowSums.baseAddress.map { $0 + chunk.firstRow } : nil, rowCount, p > 0 ? partial + head + sketchSize : nil,
+                            outputRows && p > 0 ? omegaT.baseAddress : nil, Int32(p),
+                            outputRows && p > 0 ? sketchRows.baseAddress.map { $0 + chunk.firstRow } : nil, d,
+                            outputRows ? nil : coef, outputRows || p == 0 ? nil : partial + head)
                     }
                 }
             }
         }
         return Sums(
-            base2: total[0], edited2: total[1], delta2: total[2], floor2: total[3], identical: total[4] == 0,
-            unchangedShare: total[5] / Double(max(1, pair.rows * width)),
+            base2: total[0], edited2: total[1], delta2: total[2], floor2: total[3], identical: total[5] == 0,
+            unchangedShare: total[4] / Double(max(1, pair.rows * width)),
             sketch: outputRows ? sketch : Array(total[head..<(head + sketchSize)]),
             columns: Array(total[(head + sketchSize)...]), rows: rowSums)
     }
 
+    /// Scratch for `p` values of each row of a chunk.
+    func chunkRowsTimes(_ p: Int) -> Int { pair.chunkRows * max(1, p) }
+
     /// `AᵀU` and `A'ᵀU` for `k` rows `U` of `d` (row-major): `k × m` each, row-major.
     func products(_ u: [Double], k: Int) throws -> (base: [Double], edited: [Double]) {
-        let (d, m, width) = (self.d, self.m, pair.width)
+        let (d, m, width, code) = (self.d, self.m, pair.width, pair.dtype.kernelCode)
+        let scratch = pair.kernelScratch
         if orientation == .outputRows {
             // C[c, j] = Σ_i U[c, i] W_ij: summed over the stored rows.
-            let total = try pair.pass(size: 2 * k * m, workers: workers) { chunk, partial in
-                for i in 0..<chunk.rows {
-                    let w = chunk.base + i * width
-                    let e = chunk.edited + i * width
-                    let r = chunk.firstRow + i
-                    for c in 0..<k {
-                        let weight = u[c * d + r]
-                        let cb = partial + c * m
-                        let ce = partial + (k + c) * m
-                        for j in 0..<width {
-                            cb[j] += weight * w[j]
-                            ce[j] += weight * e[j]
-                        }
-                    }
-                }
+            let total = try pair.rawPass(size: 2 * k * m, workers: workers, scratch: scratch + chunkRowsTimes(k)) { chunk, partial in
+                let coef = chunk.scratch + scratch
+                for i in 0..<chunk.rows { for c in 0..<k { coef[i * k + c] = u[c * d + chunk.firstRow + i] } }
+                steer_diff_axpy_rows(chunk.base, chunk.edited, code, chunk.rows, width, coef, Int32(k), chunk.scratch, partial, partial + k * m)
             }
             return (Array(total[0..<(k * m)]), Array(total[(k * m)...]))
         }
@@ -165,32 +130,16 @@ struct WriterFit {
         var edited = [Double](repeating: 0, count: k * m)
         try base.withUnsafeMutableBufferPointer { base in
             try edited.withUnsafeMutableBufferPointer { edited in
-                _ = try pair.pass(size: 0, workers: workers) { chunk, _ in
-                    for i in 0..<chunk.rows {
-                        let w = chunk.base + i * width
-                        let e = chunk.edited + i * width
-                        let r = chunk.firstRow + i
-                        for c in 0..<k {
-                            var (sb, se) = (0.0, 0.0)
-                            for j in 0..<width {
-                                sb += w[j] * u[c * d + j]
-                                se += e[j] * u[c * d + j]
-                            }
-                            base[c * m + r] = sb
-                            edited[c * m + r] = se
-                        }
+                try u.withUnsafeBufferPointer { u in
+                    _ = try pair.rawPass(size: 0, workers: workers, scratch: scratch) { chunk, _ in
+                        steer_diff_dot_rows(
+                            chunk.base, chunk.edited, code, chunk.rows, width, u.baseAddress, Int32(k), chunk.scratch,
+                            base.baseAddress.map { $0 + chunk.firstRow }, edited.baseAddress.map { $0 + chunk.firstRow }, m)
                     }
                 }
             }
         }
         return (base, edited)
-    }
-
-    /// The sketch's fixed pseudo-random matrix `Ω` (`rows × columns`, row-major), entries in `[−1, 1)`.
-    static func omega(rows: Int, columns: Int) -> [Double] {
-        var values = [Double](repeating: 0, count: rows * columns)
-        for r in 0..<rows { for c in 0..<columns { values[r * columns + c] = omega(r, c) } }
-        return values
     }
 
     /// `Ω_rc`: SplitMix64 of the position, mapped to `[−1, 1)`.

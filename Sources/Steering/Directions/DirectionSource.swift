@@ -104,8 +104,17 @@ public struct DirectionSource: Sendable, Equatable {
                     "\(path) names its layers (layer.N tensors); the slot, layout and position of a foreign direction file do not apply to it")
             }
             var set = try DirectionSet.read(path)
-            if let convention, set.metadata[SteerMetadata.Key.layerConvention] == nil {
-                set.metadata[SteerMetadata.Key.layerConvention] = convention.rawValue
+            if let convention {
+                if let recorded = set.metadata[SteerMetadata.Key.layerConvention] {
+                    // Several files share one stated convention (`compare`): it fills in only the ones that record none.
+                    guard shared || recorded == convention.rawValue else {
+                        throw SteerError(
+                            .argument, file: path,
+                            "records layer convention \(recorded), not the \(convention.rawValue) given; leave the convention out")
+                    }
+                } else {
+                    set.metadata[SteerMetadata.Key.layerConvention] = convention.rawValue
+                }
             }
             return Reading(set: set, unplaced: false, foreign: false, used: .init())
         }

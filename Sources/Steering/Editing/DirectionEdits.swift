@@ -1,6 +1,7 @@
-/// The per-slot edits `steer ablate` and `steer add` write into an edited copy, with the
-/// provenance the copy records: one call from a directions file and the rows it edits to what
-/// ``ActivationEditor/rewrite(_:edits:to:metadata:options:)`` takes.
+/// The per-slot edits `steer ablate`, `steer add` and `steer erase apply` write into an edited
+/// copy, with the provenance the copy records: one call from directions (or an eraser) and the
+/// rows they edit to what ``ActivationEditor/rewrite(_:edits:to:metadata:blockRows:options:)``
+/// takes (``ActivationEditor/copy(_:applying:from:to:selection:allPositions:options:)`` does both).
 ///
 /// A slot whose direction is zero (a position where every prompt has the same token, such as
 /// the template token of `t_post` at slot 0) spans nothing: removing it or adding it changes
@@ -65,6 +66,22 @@ public struct DirectionEdits: Sendable, Equatable {
         }
         if !unchanged.isEmpty { metadata[SteerMetadata.Key.editUnchangedSlots] = unchanged.map(String.init).joined(separator: ",") }
         self.metadata = metadata
+    }
+
+    /// The edits of the erasers in `erasers` (read from `file`) for the selected slots of `rows`:
+    /// `x' = x − Lᵀ R (x − μ)` per slot, recorded as `steer.edit=erase` with the eraser's method.
+    /// A selected slot without an eraser is an error naming `file`.
+    public init(erasers: EraserSet, file: String, rows: Activations) throws {
+        edits = try rows.slots.map { slot in
+            guard let e = erasers.eraser(slot: slot) else { throw SteerError(.shape, file: file, "has no eraser for layer slot \(slot)") }
+            return try RowEdit(width: e.width, left: e.left.flatMap { $0 }, right: e.right.flatMap { $0 }, center: e.mean)
+        }
+        orthonormalized = []
+        unchanged = []
+        metadata = [
+            SteerMetadata.Key.edit: "erase", SteerMetadata.Key.editSource: file,
+            SteerMetadata.Key.editMethod: erasers.metadata[SteerMetadata.Key.method] ?? ErasureMethod.leace.rawValue,
+        ]
     }
 
     /// The stderr note for ``unchanged`` slots, or nil when there are none.

@@ -48,19 +48,19 @@ struct BlockEdit {
                 for j in 0..<width { sums[j] += weight * row[j] }
             }
         }
-        tally.add(before2: before2, after2: after2, alongAfter: UnsafeBufferPointer(start: along, count: k * width))
+        tally.add(rows: rows, before2: before2, after2: after2, alongAfter: UnsafeBufferPointer(start: along, count: k * width))
     }
 
-    /// `e' = e − λ Uᵀ (U e)` on each of `count` rows of width `width` (the residual width). Adds the
-    /// norms and `‖U e‖²` before and after to `tally`.
-    func editRows(_ values: UnsafeMutablePointer<Double>, count: Int, width: Int, tally: CheckTally) {
+    /// `e' = e − λ Uᵀ (U e)` on each of the rows `rows` of width `width` (the residual width). Adds
+    /// the norms and `‖U e‖²` before and after to `tally`.
+    func editRows(_ values: UnsafeMutablePointer<Double>, rows: Range<Int>, width: Int, tally: CheckTally) {
         var before2 = 0.0
         var after2 = 0.0
         var along2 = 0.0
         var alongAfter2 = 0.0
         let dots = UnsafeMutablePointer<Double>.allocate(capacity: k)
         defer { dots.deallocate() }
-        for i in 0..<count {
+        for i in 0..<rows.count {
             let row = values + i * width
             // The first direction's dot product also takes the row's squared norm, before and after.
             let old2: Double
@@ -82,7 +82,7 @@ struct BlockEdit {
                 alongAfter2 += dot * dot
             }
         }
-        tally.add(before2: before2, after2: after2, along2: along2, alongAfter2: alongAfter2)
+        tally.add(rows: rows, before2: before2, after2: after2, along2: along2, alongAfter2: alongAfter2)
     }
 
     /// Applies the column factors, or rescales the row to squared norm `old2` (when it is not

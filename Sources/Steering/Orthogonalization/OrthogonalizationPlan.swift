@@ -51,13 +51,7 @@ public struct OrthogonalizationPlan: Sendable {
                 file, "has no class means; extract it with --keep-means to use the \(variant.rawValue) variant (it needs the harmless means)")
         }
         guard strengths.uniform.isFinite else { throw SteerError.argument("the strength must be a finite number") }
-        guard let recorded = directions.metadata[SteerMetadata.Key.layerConvention] else {
-            throw SteerError.format(
-                file, "records no steer.layer_convention; slots cannot be mapped to blocks without it (state it with --convention)")
-        }
-        guard let convention = LayerConvention(rawValue: recorded) else {
-            throw SteerError.format(file, "records steer.layer_convention '\(recorded)', which steer does not know")
-        }
+        let convention = try directions.recordedConvention(file: file)
         let d = model.config.hiddenSize
         guard directions.width == d else {
             throw SteerError.shape(file, "direction width \(directions.width), but \(model.configPath) has d_model \(d)")

@@ -57,7 +57,7 @@ extension WeightOrthogonalizer {
                             guard let v = v.baseAddress else { return false }
                             block.editOutputRows(values, rows: rows, width: width, d: d, v: v, tally: tallies[m])
                         case .rows:
-                            block.editRows(values, count: rows.count, width: width, tally: tallies[m])
+                            block.editRows(values, rows: rows, width: width, tally: tallies[m])
                         }
                         return block.stores
                     }

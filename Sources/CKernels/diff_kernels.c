@@ -1,0 +1,357 @@
+// The inner loops of `steer diff` (see include/steer_diff_kernels.h): one body written on 8-lane
+// vectors (GCC/Clang vector extensions), built for the portable, AVX2 and AVX-512 paths.
+#include "steer_diff_kernels.h"
+#include "steer_kernels.h"
+#include <stdint.h>
+#include <string.h>
+
+// No fused multiply-add on any path (the same bits on every machine).
+#ifdef __clang__
+#pragma clang fp contract(off)
+#else
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+// Every vector helper is inlined into its path's function: no 8-lane value crosses a call.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpsabi"
+#endif
+
+#define DIFF_INLINE static inline __attribute__((always_inline))
+
+typedef double v8d __attribute__((vector_size(64), aligned(8)));
+typedef long long v8l __attribute__((vector_size(64), aligned(8)));
+
+DIFF_INLINE v8d splat(double a) { return (v8d){a, a, a, a, a, a, a, a}; }
+DIFF_INLINE v8l splatl(long long a) { return (v8l){a, a, a, a, a, a, a, a}; }
+DIFF_INLINE v8d sel(v8l mask, v8d a, v8d b) { return (v8d)(((v8l)a & mask) | ((v8l)b & ~mask)); }
+
+/// Up to 8 doubles from p (the rest zero).
+DIFF_INLINE v8d ld(const double *p, size_t count) {
+    v8d v = splat(0);
+    if (count >= 8)
+        memcpy(&v, p, sizeof v);
+    else
+        memcpy(&v, p, count * sizeof(double));
+    return v;
+}
+
+/// The first `count` (at most 8) lanes of v to p.
+DIFF_INLINE void st(double *p, v8d v, size_t count) {
+    if (count >= 8)
+        memcpy(p, &v, sizeof v);
+    else
+        memcpy(p, &v, count * sizeof(double));
+}
+
+/// The canonical fold of 8 lanes: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+DIFF_INLINE double fold(v8d v) {
+    double a = v[0] + v[4], b = v[1] + v[5], c = v[2] + v[6], d = v[3] + v[7];
+    return (a + c) + (b + d);
+}
+
+DIFF_INLINE double fmaxd(double a, double b) { return a > b ? a : b; }
+DIFF_INLINE double fmind(double a, double b) { return a < b ? a : b; }
+
+/// Row `r` of x and y widened into w and e (n8 = n rounded up to 8, the padding zero).
+DIFF_INLINE void widen(const void *x, const void *y, int dt, size_t r, size_t n, size_t n8, double *w, double *e) {
+    size_t size = dt == STEER_F64 ? 8 : (dt == STEER_F32 ? 4 : 2);
+    steer_to_f64((const char *)x + r * n * size, dt, n, w);
+    steer_to_f64((const char *)y + r * n * size, dt, n, e);
+    for (size_t j = n; j < n8; j++) w[j] = e[j] = 0;
+}
+
+/// step(v) of 8 stored values (as Steering's RoundingGrid.step), and whether each is a power of
+/// two above the smallest normal exponent.
+DIFF_INLINE v8d grid_step(v8d v, int mbits, int minexp, v8l *pow2) {
+    v8l bits = (v8l)v;
+    v8l exponent = ((bits >> 52) & splatl(0x7FF)) - splatl(1023);
+    v8l above = exponent > splatl(minexp);
+    v8l clamped = (exponent & above) | (splatl(minexp) & ~above);
+    v8l biased = clamped - splatl(mbits) + splatl(1023);
+    v8l positive = biased > splatl(0);
+    *pow2 = ((bits & splatl(0x000FFFFFFFFFFFFFLL)) == splatl(0)) & above;
+    return (v8d)(((biased << 52) & positive) | (splatl(1) & ~positive));
+}
+
+/// [lo, hi] of 8 stored values.
+DIFF_INLINE void grid_interval(v8d v, int mbits, int minexp, v8d *lo, v8d *hi) {
+    v8l pow2;
+    v8d up = grid_step(v, mbits, minexp, &pow2) * splat(0.5);
+    v8d down = sel(pow2, up * splat(0.5), up);
+    v8l positive = v >= splat(0);
+    *lo = v - sel(positive, down, up);
+    *hi = v + sel(positive, up, down);
+}
+
+/// Signed distance of x from [lo, hi] (0 inside).
+DIFF_INLINE v8d miss(v8d x, v8d lo, v8d hi) {
+    v8d below = sel(x < lo, x - lo, splat(0));
+    return sel(x > hi, x - hi, below);
+}
+
+DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch,
+                            double head[5], double *rowstats, size_t rowstride, double *columns, const double *omega, int p,
+                            double *sketch, size_t sketchstride, const double *coef, double *yacc) {
+    size_t n8 = (n + 7) & ~(size_t)7;
+    double *w = scratch, *e = scratch + n8;
+    const v8l lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    for (size_t r = 0; r < rows; r++) {
+        widen(x, y, dt, r, n, n8, w, e);
+        v8d b2 = splat(0), xy = splat(0), e2 = splat(0), dd = splat(0), f2 = splat(0), same = splat(0);
+        for (size_t j = 0; j < n8; j += 8) {
+            v8d wv = ld(w + j, 8), ev = ld(e + j, 8), dv = ev - wv;
+            v8l valid = (lane + splatl((long long)j)) < splatl((long long)n);
+            v8l pow2;
+            v8d step = grid_step(ev, mbits, minexp, &pow2);
+            b2 += wv * wv;
+            xy += wv * ev;
+            e2 += ev * ev;
+            dd += dv * dv;
+            f2 += sel(valid, step * step, splat(0));
+            same += sel(valid & (ev == wv), splat(1), splat(0));
+            if (columns) {
+                size_t count = n - j;
+                st(columns + j, ld(columns + j, count) + wv * wv, count);
+                st(columns + n + j, ld(columns + n + j, count) + wv * ev, count);
+                st(columns + 2 * n + j, ld(columns + 2 * n + j, count) + ev * ev, count);
+            }
+        }
+        double rb2 = fold(b2), rxy = fold(xy), re2 = fold(e2);
+        head[0] += rb2;
+        head[1] += re2;
+        head[2] += fold(dd);
+        head[3] += fold(f2) / 12;
+        head[4] += fold(same);
+        if (rowstats) {
+            rowstats[r] = rb2;
+            rowstats[rowstride + r] = rxy;
+            rowstats[2 * rowstride + r] = re2;
+        }
+        if (sketch || yacc) {
+            for (size_t j = 0; j < n8; j += 8) st(w + j, ld(e + j, 8) - ld(w + j, 8), 8);  // w := Δ
+        }
+        if (sketch) {
+            for (int c = 0; c < p; c++) {
+                v8d acc = splat(0);
+                for (size_t j = 0; j < n8; j += 8) acc += ld(w + j, 8) * ld(omega + (size_t)c * n + j, n - j);
+                sketch[(size_t)c * sketchstride + r] = fold(acc);
+            }
+        }
+        if (yacc) {
+            for (int c = 0; c < p; c++) {
+                v8d a = splat(coef[r * (size_t)p + c]);
+                double *out = yacc + (size_t)c * n;
+                for (size_t j = 0; j < n8; j += 8) st(out + j, ld(out + j, n - j) + a * ld(w + j, 8), n - j);
+            }
+        }
+    }
+}
+
+DIFF_INLINE void axpy_body(const void *x, const void *y, int dt, size_t rows, size_t n, const double *a, int k, double *scratch,
+                           double *accx, double *accy) {
+    size_t n8 = (n + 7) & ~(size_t)7;
+    double *w = scratch, *e = scratch + n8;
+    for (size_t r = 0; r < rows; r++) {
+        widen(x, y, dt, r, n, n8, w, e);
+        for (int c = 0; c < k; c++) {
+            v8d s = splat(a[r * (size_t)k + c]);
+            double *ox = accx + (size_t)c * n, *oy = accy + (size_t)c * n;
+            for (size_t j = 0; j < n8; j += 8) {
+                size_t count = n - j;
+                st(ox + j, ld(ox + j, count) + s * ld(w + j, 8), count);
+                st(oy + j, ld(oy + j, count) + s * ld(e + j, 8), count);
+            }
+        }
+    }
+}
+
+DIFF_INLINE void dot_body(const void *x, const void *y, int dt, size_t rows, size_t n, const double *u, int k, double *scratch,
+                          double *outx, double *outy, size_t outstride) {
+    size_t n8 = (n + 7) & ~(size_t)7;
+    double *w = scratch, *e = scratch + n8;
+    for (size_t r = 0; r < rows; r++) {
+        widen(x, y, dt, r, n, n8, w, e);
+        for (int c = 0; c < k; c++) {
+            const double *uc = u + (size_t)c * n;
+            v8d sx = splat(0), sy = splat(0);
+            for (size_t j = 0; j < n8; j += 8) {
+                v8d uv = ld(uc + j, n - j);
+                sx += ld(w + j, 8) * uv;
+                sy += ld(e + j, 8) * uv;
+            }
+            outx[(size_t)c * outstride + r] = fold(sx);
+            outy[(size_t)c * outstride + r] = fold(sy);
+        }
+    }
+}
+
+/// Σ dist(w − s c, I)², −Σ c r and Σ_{r ≠ 0} c² of one row (lo, hi precomputed).
+DIFF_INLINE void row_cost(const double *w, const double *lo, const double *hi, const double *c, size_t n, size_t n8, double s,
+                          double out[3]) {
+    v8d f = splat(0), g = splat(0), h = splat(0), sv = splat(s);
+    for (size_t j = 0; j < n8; j += 8) {
+        v8d cv = ld(c + j, n - j);
+        v8d r = miss(ld(w + j, 8) - sv * cv, ld(lo + j, 8), ld(hi + j, 8));
+        f += r * r;
+        g -= cv * r;
+        h += sel(r != splat(0), cv * cv, splat(0));
+    }
+    out[0] = fold(f);
+    out[1] = fold(g);
+    out[2] = fold(h);
+}
+
+DIFF_INLINE void interval_rows_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp,
+                                    const double *c, const double *rc, double *scratch, double *s) {
+    size_t n8 = (n + 7) & ~(size_t)7;
+    double *w = scratch, *e = scratch + n8, *lo = scratch + 2 * n8, *hi = scratch + 3 * n8;
+    const double inf = __builtin_inf();
+    for (size_t r = 0; r < rows; r++) {
+        widen(x, y, dt, r, n, n8, w, e);
+        v8d lower = splat(-inf), upper = splat(inf);
+        for (size_t j = 0; j < n8; j += 8) {
+            v8d l, h;
+            grid_interval(ld(e + j, 8), mbits, minexp, &l, &h);
+            st(lo + j, l, 8);
+            st(hi + j, h, 8);
+            v8d wv = ld(w + j, 8), cv = ld(c + j, n - j), rv = ld(rc + j, n - j);
+            v8d a = (wv - h) * rv, b = (wv - l) * rv;
+            v8l used = cv != splat(0);
+            v8d small = sel(a < b, a, b), large = sel(a < b, b, a);
+            small = sel(used, small, splat(-inf));
+            large = sel(used, large, splat(inf));
+            lower = sel(small > lower, small, lower);
+            upper = sel(large < upper, large, upper);
+        }
+        double low = lower[0], up = upper[0];
+        for (int k = 1; k < 8; k++) {
+            low = fmaxd(low, lower[k]);
+            up = fmind(up, upper[k]);
+        }
+        if (low <= up && low > -inf && up < inf) {
+            s[r] = (low + up) / 2;
+            continue;
+        }
+        double t = s[r], current[3], next[3];
+        row_cost(w, lo, hi, c, n, n8, t, current);
+        double step = current[2] > 0 ? -current[1] / current[2] : 0;
+        for (int i = 0; i < 12 && step != 0 && current[1] != 0; i++) {
+            row_cost(w, lo, hi, c, n, n8, t + step, next);
+            if (next[0] < current[0]) {
+                t += step;
+                memcpy(current, next, sizeof current);
+                if ((step < 0 ? -step : step) <= 1e-10 * (t < 0 ? -t : t)) break;
+                step = current[2] > 0 ? -current[1] / current[2] : 0;
+            } else {
+                step /= 2;
+            }
+        }
+        s[r] = t;
+    }
+}
+
+DIFF_INLINE void interval_columns_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp,
+                                       const double *u, const double *s, double *scratch, double *acc) {
+    size_t n8 = (n + 7) & ~(size_t)7;
+    double *w = scratch, *e = scratch + n8;
+    for (size_t r = 0; r < rows; r++) {
+        widen(x, y, dt, r, n, n8, w, e);
+        v8d acc8 = splat(0);
+        for (size_t j = 0; j < n8; j += 8) acc8 += ld(w + j, 8) * ld(u + j, n - j);
+        double cr = fold(acc8);
+        v8d cv = splat(cr), c2 = splat(cr * cr);
+        for (size_t j = 0; j < n8; j += 8) {
+            size_t count = n - j;
+            v8d lo, hi;
+            grid_interval(ld(e + j, 8), mbits, minexp, &lo, &hi);
+            v8d rv = miss(ld(w + j, 8) - ld(s + j, count) * cv, lo, hi);
+            st(acc + j, ld(acc + j, count) + rv * rv, count);
+            st(acc + n + j, ld(acc + n + j, count) - cv * rv, count);
+            st(acc + 2 * n + j, ld(acc + 2 * n + j, count) + sel(rv != splat(0), c2, splat(0)), count);
+        }
+    }
+}
+
+DIFF_INLINE void interval_lambda_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp,
+                                      const double *u, double lambda, double *scratch, double out[3]) {
+    size_t n8 = (n + 7) & ~(size_t)7;
+    double *w = scratch, *e = scratch + n8;
+    v8d lv = splat(lambda);
+    for (size_t r = 0; r < rows; r++) {
+        widen(x, y, dt, r, n, n8, w, e);
+        v8d acc8 = splat(0);
+        for (size_t j = 0; j < n8; j += 8) acc8 += ld(w + j, 8) * ld(u + j, n - j);
+        v8d cv = splat(fold(acc8));
+        v8d f = splat(0), g = splat(0), h = splat(0);
+        for (size_t j = 0; j < n8; j += 8) {
+            v8d lo, hi;
+            grid_interval(ld(e + j, 8), mbits, minexp, &lo, &hi);
+            v8d q = cv * ld(u + j, n - j);
+            v8d rv = miss(ld(w + j, 8) - lv * q, lo, hi);
+            f += rv * rv;
+            g -= q * rv;
+            h += sel(rv != splat(0), q * q, splat(0));
+        }
+        out[0] += fold(f);
+        out[1] += fold(g);
+        out[2] += fold(h);
+    }
+}
+
+// ---------------------------------------------------------------- paths and entry points
+
+#define DIFF_PATHS(NAME, PARAMS, ARGS)                                                                               \
+    static void p_##NAME PARAMS { NAME##_body ARGS; }                                                                \
+    DIFF_X86(__attribute__((target("avx2"))) static void a2_##NAME PARAMS { NAME##_body ARGS; })                     \
+    DIFF_X86(__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2"))) static void a5_##NAME PARAMS { NAME##_body ARGS; })
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define DIFF_X86(...) __VA_ARGS__
+#define DIFF_DISPATCH(NAME, ARGS)                                     \
+    switch (steer_kernels_resolve(STEER_KERNEL_DEFAULT)) {          \
+    case STEER_KERNEL_AVX512: a5_##NAME ARGS; break;                \
+    case STEER_KERNEL_AVX2: a2_##NAME ARGS; break;                  \
+    default: p_##NAME ARGS; break;                                  \
+    }
+#else
+#define DIFF_X86(...)
+#define DIFF_DISPATCH(NAME, ARGS) p_##NAME ARGS;
+#endif
+
+#define STATS_PARAMS                                                                                                     \
+    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch, double head[5], \
+     double *rowstats, size_t rowstride, double *columns, const double *omega, int p, double *sketch, size_t sketchstride, \
+     const double *coef, double *yacc)
+#define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc)
+DIFF_PATHS(stats, STATS_PARAMS, STATS_ARGS)
+void steer_diff_stats STATS_PARAMS { DIFF_DISPATCH(stats, STATS_ARGS) }
+
+#define AXPY_PARAMS (const void *x, const void *y, int dt, size_t rows, size_t n, const double *a, int k, double *scratch, double *accx, double *accy)
+#define AXPY_ARGS (x, y, dt, rows, n, a, k, scratch, accx, accy)
+DIFF_PATHS(axpy, AXPY_PARAMS, AXPY_ARGS)
+void steer_diff_axpy_rows AXPY_PARAMS { DIFF_DISPATCH(axpy, AXPY_ARGS) }
+
+#define DOT_PARAMS \
+    (const void *x, const void *y, int dt, size_t rows, size_t n, const double *u, int k, double *scratch, double *outx, double *outy, size_t outstride)
+#define DOT_ARGS (x, y, dt, rows, n, u, k, scratch, outx, outy, outstride)
+DIFF_PATHS(dot, DOT_PARAMS, DOT_ARGS)
+void steer_diff_dot_rows DOT_PARAMS { DIFF_DISPATCH(dot, DOT_ARGS) }
+
+#define ROWS_PARAMS \
+    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *c, const double *rc, double *scratch, double *s)
+#define ROWS_ARGS (x, y, dt, rows, n, mbits, minexp, c, rc, scratch, s)
+DIFF_PATHS(interval_rows, ROWS_PARAMS, ROWS_ARGS)
+void steer_diff_interval_rows ROWS_PARAMS { DIFF_DISPATCH(interval_rows, ROWS_ARGS) }
+
+#define COLUMNS_PARAMS \
+    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *u, const double *s, double *scratch, double *acc)
+#define COLUMNS_ARGS (x, y, dt, rows, n, mbits, minexp, u, s, scratch, acc)
+DIFF_PATHS(interval_columns, COLUMNS_PARAMS, COLUMNS_ARGS)
+void steer_diff_interval_columns COLUMNS_PARAMS { DIFF_DISPATCH(interval_columns, COLUMNS_ARGS) }
+
+#define LAMBDA_PARAMS \
+    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *u, double lambda, double *scratch, double out[3])
+#define LAMBDA_ARGS (x, y, dt, rows, n, mbits, minexp, u, lambda, scratch, out)
+DIFF_PATHS(interval_lambda, LAMBDA_PARAMS, LAMBDA_ARGS)
+void steer_diff_interval_lambda LAMBDA_PARAMS { DIFF_DISPATCH(interval_lambda, LAMBDA_ARGS) }
