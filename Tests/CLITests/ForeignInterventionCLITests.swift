@@ -79,7 +79,7 @@ import Testing
             "generate", "--model", EvaluateCLITests.model, "--prompts", EvaluateCLITests.harmless, "--add", paths.single, "--slot", "2", "--out",
             dir + "/c.jsonl",
         ])
-        #expect(noConvention.status == 1 && noConvention.stderr.split(separator: "\n").count == 1, "\(noConvention.stderr)")
+        #expect(noConvention.status == 2 && noConvention.stderr.split(separator: "\n").count == 1, "\(noConvention.stderr)")
         #expect(noConvention.stderr.contains("direction.npy") && noConvention.stderr.contains("convention"), "\(noConvention.stderr)")
         let noSlot = try CLITests.steer([
             "generate", "--model", EvaluateCLITests.model, "--prompts", EvaluateCLITests.harmless, "--add", paths.single, "--convention",

@@ -61,13 +61,12 @@ extension Intervention {
         guard vectors.count == 1 else {
             throw SteerError.shape(file, "holds a basis of \(vectors.count) vectors at layer \(chosen); addition takes one direction")
         }
-        guard let recorded = set.metadata[SteerMetadata.Key.layerConvention], let convention = LayerConvention(rawValue: recorded) else {
-            throw SteerError.format(
-                file, "records no known steer.layer_convention; the slot cannot be mapped to a block's input (state the file's convention)")
-        }
+        let convention = try set.recordedConvention(file: file)
         guard let hf = convention.slot(chosen, in: .hfHiddenStates), hf < model.config.blockCount else {
             throw SteerError.shape(
-                file, "layer \(chosen) (\(recorded)) is no block's input; addition takes hf_hidden_states slots 0 to \(model.config.blockCount - 1)")
+                file,
+                "layer \(chosen) (\(convention.rawValue)) is no block's input; addition takes hf_hidden_states slots 0 to \(model.config.blockCount - 1)"
+            )
         }
         guard coefficient.isFinite else { throw SteerError.argument("the coefficient must be a finite number, not \(coefficient)") }
         return ResidualAddition(slot: hf, direction: vectors[0], coefficient: coefficient, positions: positions, unit: unit)

@@ -59,10 +59,7 @@ public struct SelectionCandidate: Sendable, Equatable {
             guard set.width == model.config.hiddenSize else {
                 throw SteerError.shape(file, "has directions of width \(set.width); the model's d_model is \(model.config.hiddenSize)")
             }
-            let metadata = SteerMetadata(set.metadata)
-            guard let convention = metadata.layerConvention else {
-                throw SteerError.format(file, "records no known steer.layer_convention; its slots cannot be mapped to the model's")
-            }
+            let convention = try set.recordedConvention(file: file)
             let position = try ModelInputs.position(in: set.metadata, file: file) ?? index
             if let other = positions[position] {
                 throw SteerError.argument("\(file) and \(other) are both position \(position): give one directions file per position")
