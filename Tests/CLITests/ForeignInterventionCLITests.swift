@@ -79,8 +79,9 @@ import Testing
             "generate", "--model", EvaluateCLITests.model, "--prompts", EvaluateCLITests.harmless, "--add", paths.single, "--slot", "2", "--out",
             dir + "/c.jsonl",
         ])
-        #expect(noConvention.status == 2 && noConvention.stderr.split(separator: "\n").count == 1, "\(noConvention.stderr)")
-        #expect(noConvention.stderr.contains("direction.npy") && noConvention.stderr.contains("convention"), "\(noConvention.stderr)")
+        // A usage error: one line naming the file and the missing convention (then where the help is).
+        let line = noConvention.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(noConvention.status == 2 && line.contains("direction.npy") && line.contains("--convention"), "\(noConvention.stderr)")
         let noSlot = try CLITests.steer([
             "generate", "--model", EvaluateCLITests.model, "--prompts", EvaluateCLITests.harmless, "--add", paths.single, "--convention",
             "block_input", "--out", dir + "/c.jsonl",
