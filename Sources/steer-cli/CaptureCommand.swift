@@ -25,13 +25,17 @@ struct Capture: ParsableCommand {
             The output holds layer.{slot} tensors [N, P, d] in hf_hidden_states numbering (slot 0 = \
             embedding output, slot i = output of block i, the last slot after the final norm), P the \
             --positions in order, and __metadata__ recording the model, template, positions and \
-            recipe; ACTS.prompts.json beside it holds one record a row (row, instruction, n_tokens, \
+            recipe. --positions all keeps every token: layer.{slot} [N, T, d] with T the longest \
+            prompt's token count, each row's tokens first and zeros after, and a lengths tensor [N] \
+            (each row's token count), the token-axis file probe and guard --aggregate read. \
+            ACTS.prompts.json beside it holds one record a row (row, instruction, n_tokens, \
             n_instruction_tokens, t_inst_token), which steer report shows. Batches are written as they \
             finish: memory is the model plus one batch, whatever the number of prompts. --shard i/n \
             (i from 0) captures the i-th of n batch-aligned shares, for a Slurm array.
 
             Examples:
               steer capture --model smollm2-f32 --prompts harmful_train.json --out harmful.safetensors
+              steer capture --model smollm2-f32 --prompts train.json --positions all --layers 12,18 --dtype bf16 --out tokens.safetensors
               steer capture --model gemma-3-270m --prompts p.txt --template '<start_of_turn>user\\n{instruction}<end_of_turn>\\n<start_of_turn>model\\n' --layers 4-12 --dtype bf16 --out acts.safetensors
             """
     )
@@ -44,7 +48,7 @@ struct Capture: ParsableCommand {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "Positions, in order: inst, post, last, negative indices (-7,-1) or template (every token after the instruction; the same count for every prompt).",
+            "Positions, in order: inst, post, last, negative indices (-7,-1) or template (every token after the instruction; the same count for every prompt); or all (every token, with the lengths).",
             valueName: "list")) var positions = "inst,post"
     @Option(help: ArgumentHelp("Slots to keep: all, 12, 3,5,7 or 10-20.", valueName: "spec")) var layers = "all"
     @Option(help: ArgumentHelp("Stored dtype: f32, bf16 or f16.", valueName: "dtype")) var dtype = "f32"
@@ -71,10 +75,13 @@ struct Capture: ParsableCommand {
         var tokens: Int
         var seconds: Double
         var tokensPerSecond: Double
+        /// T, for a capture of every token.
+        var tokenAxis: Int?
     }
 
     func run() throws {
-        let parsedPositions = try TokenPositions(parsing: positions)
+        let allTokens = positions.trimmingCharacters(in: .whitespaces).lowercased() == "all"
+        let parsedPositions = allTokens ? .instPost : try TokenPositions(parsing: positions)
         guard let storedType = DType(userName: dtype), storedType != .float64 else { throw ValidationError("--dtype is f32, bf16 or f16") }
         let shardSpec = try shard.map(Self.parseShard)
         let decoder = try DecoderModel.load(model)
@@ -101,7 +108,7 @@ struct Capture: ParsableCommand {
             case .slots(let list): list
             }
         let options = CaptureOptions(
-            positions: parsedPositions, slots: slots, dtype: storedType, batchSize: batch, threads: threads, shard: shardSpec)
+            positions: parsedPositions, allTokens: allTokens, slots: slots, dtype: storedType, batchSize: batch, threads: threads, shard: shardSpec)
         let progress = quiet || json ? nil : CaptureProgressLine()
         let summary = try ActivationCapture.run(
             model: decoder, prompts: encoded, firstRow: firstRow, options: options, to: out,
@@ -118,15 +125,22 @@ struct Capture: ParsableCommand {
                 snakeCase: true,
                 Report(
                     out: out, prompts: summary.promptsPath, rows: [summary.rows.lowerBound, summary.rows.upperBound - 1], slots: summary.slots,
-                    positions: summary.positions, tokens: summary.tokens, seconds: summary.seconds, tokensPerSecond: rate))
+                    positions: summary.positions, tokens: summary.tokens, seconds: summary.seconds, tokensPerSecond: rate,
+                    tokenAxis: summary.tokenAxis))
             return
         }
         print(
             "steer capture: \(summary.rows.count) prompts (rows \(summary.rows.lowerBound)-\(summary.rows.upperBound - 1), \(summary.tokens) tokens) in \(fixed(summary.seconds, 1)) s, \(fixed(rate, 0)) tokens/s"
         )
-        print(
-            "  \(out): layer.{\(LayerSelection.describe(summary.slots))} [\(summary.rows.count), \(summary.positions.count), \(decoder.config.hiddenSize)] \(storedType.rawValue) at \(summary.positions.joined(separator: ", "))"
-        )
+        if let t = summary.tokenAxis {
+            print(
+                "  \(out): layer.{\(LayerSelection.describe(summary.slots))} [\(summary.rows.count), \(t), \(decoder.config.hiddenSize)] \(storedType.rawValue), every token (zeros after a row's \(ActivationCapture.lengthsTensor)), \(ActivationCapture.lengthsTensor) [\(summary.rows.count)]"
+            )
+        } else {
+            print(
+                "  \(out): layer.{\(LayerSelection.describe(summary.slots))} [\(summary.rows.count), \(summary.positions.count), \(decoder.config.hiddenSize)] \(storedType.rawValue) at \(summary.positions.joined(separator: ", "))"
+            )
+        }
         print("  \(summary.promptsPath): one record a row")
     }
 

@@ -65,23 +65,48 @@ struct ConfoundOptions: ParsableArguments {
     /// The request, opening the training rows (all rows of each file, at the detector's slots and
     /// position) when anything is asked.
     func request(_ input: InputOptions, model: ModelInputs, metadata: [String: String]) throws -> ConfoundRequest {
+        var all = input
+        all.rows = nil
+        return try request(file: model.file, metadata: metadata) { pos, neg, request in
+            request.training = (try all.open(pos, for: model), try all.open(neg, for: model))
+        }
+    }
+
+    /// The request for a detector over tokens, opening the token-axis training rows (every row, at
+    /// `selection`'s slots, lengths from each file) when anything is asked.
+    func tokenRequest(selection: ActivationSelection, file: String, metadata: [String: String]) throws -> ConfoundRequest {
+        var all = selection
+        all.rows = nil
+        return try request(file: file, metadata: metadata) { pos, neg, request in
+            request.tokenTraining = (try TokenActivations.open(pos, selection: all), try TokenActivations.open(neg, selection: all))
+        }
+    }
+
+    /// The request, `open` giving it the training rows of the files `--train-pos`/`--train-neg` name
+    /// (default: the sources the detector `file` records) when anything is asked.
+    private func request(
+        file: String, metadata: [String: String], open: (String, String, inout ConfoundRequest) throws -> Void
+    ) throws -> ConfoundRequest {
         var request = ConfoundRequest(lengthBaseline: baseline == .length, residualizeLength: residualize == .length, groupBy: groupBy)
         guard request.needsTraining else { return request }
         guard let pos = trainPos ?? metadata[SteerMetadata.Key.sourcePos], let neg = trainNeg ?? metadata[SteerMetadata.Key.sourceNeg] else {
-            throw ValidationError("\(model.file) records no training files: give --train-pos and --train-neg")
+            throw ValidationError("\(file) records no training files: give --train-pos and --train-neg")
         }
-        var all = input
-        all.rows = nil
-        request.training = (try all.open(pos, for: model), try all.open(neg, for: model))
+        try open(pos, neg, &request)
         return request
     }
 }
 
 /// `AUROC with length regressed out: 0.7012 [0.66, 0.74] (own 0.8264; fit on the training rows: score = a + b·n_tokens)`.
 func residualizedLine(_ r: Residualized, own: Double) -> String {
-    let ci = r.aurocCI.map { $0.count == 2 ? " [\(fixed($0[0], 4)), \(fixed($0[1], 4))]" : "" } ?? ""
-    return "AUROC with length regressed out: \(fixed(r.auroc, 4))\(ci) (the detector's own: \(fixed(own, 4)); "
+    "AUROC with length regressed out: \(residualizedFigure(r)) (the detector's own: \(fixed(own, 4)); "
         + "fit on the training rows: score = \(String(format: "%.4g", r.fit.intercept)) \(r.fit.slope < 0 ? "−" : "+") \(String(format: "%.4g", abs(r.fit.slope)))·n_tokens)"
+}
+
+/// `0.7012 [0.6600, 0.7400]`: the residualized AUROC and its interval when drawn.
+func residualizedFigure(_ r: Residualized) -> String {
+    guard let ci = r.aurocCI, ci.count == 2 else { return fixed(r.auroc, 4) }
+    return "\(fixed(r.auroc, 4)) [\(fixed(ci[0], 4)), \(fixed(ci[1], 4))]"
 }
 
 /// Per group: rows, AUROC and accuracy, and the same after a leave-one-group-out refit.

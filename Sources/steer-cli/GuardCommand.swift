@@ -41,6 +41,11 @@ struct GuardTrain: ParsableCommand {
             calibration) and set α where p = ½; the guard then outputs probabilities (guard score --jsonl \
             "probability"; ECE, Brier and log loss in guard eval), a and b recorded in the file
             Hold part of a file out with --val-rows (and train on the rest with --rows).
+
+            --aggregate last|mean|max|ema:α|multimax:w reads token-axis files ([N, T, d] per layer with a \
+            'lengths' tensor, as steer capture --positions all writes them): the centroids are the class \
+            means of each row's last token (last) or mean token (the others), a row's score pools its \
+            per-token scores by the aggregation (validation files too); steer.aggregate records it.
             """
     )
 
@@ -58,10 +63,12 @@ struct GuardTrain: ParsableCommand {
     @Option(help: ArgumentHelp("With --model: harmful held-out prompts for --calibrate.", valueName: "file")) var valHarmful: String?
     @Option(help: ArgumentHelp("With --model: harmless held-out prompts for --calibrate.", valueName: "file")) var valHarmless: String?
     @OptionGroup var input: InputOptions
+    @OptionGroup var tokens: TokenOptions
     @Flag(help: "Print the result as one JSON object.") var json = false
 
     func validate() throws {
         try TextOptions.validateClasses(text: text, files: (pos, neg), prompts: (harmful, harmless), fileNames: "--pos/--neg")
+        try tokens.validateSingle(command: "guard train", text: text.model != nil)
         let (valA, valB, names) =
             text.model == nil ? (valPos, valNeg, "--val-pos and --val-neg") : (valHarmful, valHarmless, "--val-harmful and --val-harmless")
         if calibrate != nil && (valA == nil || valB == nil) {
@@ -78,6 +85,7 @@ struct GuardTrain: ParsableCommand {
 
     func run() throws {
         guard let pos, let neg else { return try runOnText() }
+        if let aggregate = tokens.aggregate { return try runOverTokens(pos, neg, try TokenAggregation(parsing: aggregate)) }
         let selection = try input.selection()
         if try classInputsAreStatistics(pos, neg) { return try runOnStatistics(selection, pos, neg) }
         let positive = try Activations.open(pos, selection: selection)
@@ -88,13 +96,43 @@ struct GuardTrain: ParsableCommand {
         // Training metrics at the final α: the training rows are scored once.
         let train = try model.recordTrainingMetrics(positive: positive, negative: negative, options: options)
         try model.write(to: out)
+        try printTraining(model, train: train, validation: validation, rows: (positive.rowCount, negative.rowCount))
+    }
+
+    /// `--aggregate`: centroids of pooled token-axis rows, every row scored by pooling its tokens.
+    private func runOverTokens(_ pos: String, _ neg: String, _ aggregation: TokenAggregation) throws {
+        let options = input.streamOptions
+        let (positive, negative) = try tokens.open(pos, neg, selection: try input.selection())
+        var model = try LatentGuard.fit(positive: positive, negative: negative, aggregation: aggregation, alpha: alpha, options: options)
+        var validation: Evaluation?
+        if let method = calibrate, let valPos, let valNeg {
+            var held = try input.selection()
+            held.rows = try valRows.map(ActivationSelection.parseRows)
+            held.layers = .slots(model.slots)
+            let (vp, vn) = (try TokenActivations.open(valPos, selection: held), try TokenActivations.open(valNeg, selection: held))
+            validation = try model.calibrate(
+                method, positiveScores: try model.tokenScores(vp, aggregations: [aggregation], options: options)[0],
+                negativeScores: try model.tokenScores(vn, aggregations: [aggregation], options: options)[0], sources: (valPos, valNeg))
+        }
+        let train = try model.recordTrainingMetrics(
+            positiveScores: try model.tokenScores(positive, aggregations: [aggregation], options: options)[0],
+            negativeScores: try model.tokenScores(negative, aggregations: [aggregation], options: options)[0], workers: options.workers)
+        try model.write(to: out)
+        try printTraining(model, train: train, validation: validation, rows: (positive.rowCount, negative.rowCount))
+    }
+
+    /// Prints (or with --json, reports) a guard trained on activation files.
+    private func printTraining(_ model: LatentGuard, train: Evaluation, validation: Evaluation?, rows: (Int, Int)) throws {
         let report = GuardTrainingReport(guard: model, out: out, train: train, validation: validation)
         if json {
             try printJSON(report)
             return
         }
+        let position =
+            model.aggregation.map { "tokens pooled by \($0) (centroids of the \($0.fitsLastToken ? "last" : "mean") token)" }
+            ?? "position \(model.position.map(String.init) ?? "none")"
         print(
-            "steer guard train: \(model.activeSlots.count) of \(model.slots.count) layer slots, width \(model.width), position \(model.position.map(String.init) ?? "none"), \(positive.rowCount) pos × \(negative.rowCount) neg rows"
+            "steer guard train: \(model.activeSlots.count) of \(model.slots.count) layer slots, width \(model.width), \(position), \(rows.0) pos × \(rows.1) neg rows"
         )
         if !model.skippedSlots.isEmpty {
             print("  skipped (identical or zero centroids): slots \(model.skippedSlots.map(String.init).joined(separator: ","))")
@@ -193,7 +231,9 @@ struct GuardScore: ParsableCommand {
         discussion: """
             Prints `row  score  verdict` per row, or with --jsonl one JSON object per line with keys row, \
             score (and probability, for a guard calibrated with platt) and harmful. A summary (rows flagged) goes to stderr. The guard's position is used \
-            unless --position is given; the file must hold the guard's layer slots and width.
+            unless --position is given; the file must hold the guard's layer slots and width. A token-axis \
+            file (--aggregate, or a guard trained with one) scores every token and pools each row's \
+            token scores by the aggregation.
             """
     )
 
@@ -202,15 +242,25 @@ struct GuardScore: ParsableCommand {
     @Option(help: ArgumentHelp("With --model: prompts to score (.txt, .jsonl or .json).", valueName: "file")) var prompts: String?
     @OptionGroup var text: TextOptions
     @OptionGroup var input: InputOptions
+    @OptionGroup var tokens: TokenOptions
     @Flag(help: "One JSON object per row: {\"row\": …, \"score\": …, \"harmful\": …}.") var jsonl = false
 
-    func validate() throws { try text.validateScoring(acts: acts, prompts: prompts) }
+    func validate() throws {
+        try text.validateScoring(acts: acts, prompts: prompts)
+        try tokens.validateSingle(command: "guard score", text: text.model != nil)
+    }
 
     func run() throws {
         let model = try LatentGuard.read(`guard`)
         let scores: [Double]
         var first = 0
-        if let acts {
+        if let acts, let aggregation = try tokens.aggregate.map(TokenAggregation.init(parsing:)) ?? model.aggregation {
+            var selection = try input.selection()
+            if case .all = selection.layers { selection.layers = .slots(model.slots) }
+            let rows = try TokenActivations.open(acts, selection: selection, lengths: tokens.posLengths)
+            scores = try model.tokenScores(rows, aggregations: [aggregation], options: input.streamOptions)[0]
+            first = rows.rowOffset
+        } else if let acts {
             let activations = try input.open(acts, for: model.inputs(file: `guard`))
             scores = try model.score(activations, options: input.streamOptions)
             first = activations.rowOffset
@@ -257,6 +307,12 @@ struct GuardEval: ParsableCommand {
             value of FIELD ("groups"; a group of one class is scored against every row of the other) and \
             after refitting the guard without that group's training rows ("leave_one_group_out"). The \
             training rows are the files the guard records, or --train-pos/--train-neg.
+
+            Token-axis files (--aggregate, or a guard trained with one): each token is scored and the \
+            row's token scores pooled by every aggregation asked for (a list, or all = \
+            last,mean,max,ema:0.5,multimax:8), all in one pass over each file with the same resamples; \
+            the top-level figures are the first's, --json gains "aggregate", "aggregations": \
+            [{"aggregate", <figures>}] and "best_aggregate" (the highest AUROC, then accuracy).
             """
     )
 
@@ -269,10 +325,12 @@ struct GuardEval: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var evaluationOptions: EvaluationOptions
     @OptionGroup var confounds: ConfoundOptions
+    @OptionGroup var tokens: TokenOptions
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
         try TextOptions.validateClasses(text: text, files: (pos, neg), prompts: (harmful, harmless), fileNames: "--pos/--neg")
+        if text.model != nil, tokens.aggregate != nil { throw ValidationError("--aggregate reads token-axis activation files, not --model") }
         if text.model != nil && (confounds.baseline != nil || confounds.residualize != nil || confounds.groupBy != nil) {
             throw ValidationError("--baseline, --residualize and --group-by read .prompts.json beside activation files: capture first")
         }
@@ -283,6 +341,9 @@ struct GuardEval: ParsableCommand {
         let report: GuardEvaluationReport
         let rows: (Int, Int)
         let bootstrap = try evaluationOptions.settings()
+        if let pos, let neg, let aggregations = try tokens.aggregate.map(tokens.aggregations) ?? model.aggregation.map({ [$0] }) {
+            return try runOverTokens(model, pos, neg, aggregations, bootstrap)
+        }
         if let pos, let neg {
             let inputs = model.inputs(file: `guard`)
             let positive = try input.open(pos, for: inputs)
@@ -310,6 +371,48 @@ struct GuardEval: ParsableCommand {
         if let residualized = report.residualized { print("\n" + residualizedLine(residualized, own: report.evaluation.auroc)) }
         if let groups = report.groups { print("\n" + groupTable(groups, leaveOneOut: report.leaveOneGroupOut ?? [], field: confounds.groupBy ?? "")) }
         if let bootstrap { print("\n" + intervalNote(bootstrap)) }
+    }
+
+    /// Token-axis files: every aggregation asked for in one pass over each file, the winner marked.
+    private func runOverTokens(
+        _ model: LatentGuard, _ pos: String, _ neg: String, _ aggregations: [TokenAggregation], _ bootstrap: Bootstrap.Settings?
+    ) throws {
+        var selection = try input.selection()
+        if case .all = selection.layers { selection.layers = .slots(model.slots) }
+        let (positive, negative) = try tokens.open(pos, neg, selection: selection)
+        let report = try GuardEvaluationReport.evaluate(
+            model, tokens: positive, negative: negative, aggregations: aggregations,
+            confounds: confounds.tokenRequest(selection: selection, file: `guard`, metadata: model.metadata), bootstrap: bootstrap,
+            options: input.streamOptions)
+        if json {
+            try printJSON(report)
+            return
+        }
+        print(
+            "steer guard eval: \(`guard`) (α = \(model.alpha), \(model.activeSlots.count) layer slots) on \(positive.rowCount) pos × \(negative.rowCount) neg rows, "
+                + "\(positive.totalTokens + negative.totalTokens) tokens\n")
+        let residualized = report.residualized != nil
+        var table = TextTable(
+            header: ["aggregate", "accuracy", "auroc", "tpr@1%fpr", "fpr@95%tpr"] + (residualized ? ["auroc, length regressed out"] : []) + [""],
+            leftAligned: [0])
+        for entry in report.aggregations ?? [] {
+            table.rows.append(
+                [
+                    entry.aggregation.description, figure(entry.evaluation, .accuracy), figure(entry.evaluation, .auroc),
+                    figure(entry.evaluation, .tprAt1pctFPR), figure(entry.evaluation, .fprAt95TPR),
+                ] + (entry.report.residualized.map { [residualizedFigure($0)] } ?? []) + [entry.aggregation == report.bestAggregate ? "← best" : ""])
+        }
+        print(table.render())
+        if let winner = report.aggregations?.first(where: { $0.aggregation == report.bestAggregate }) {
+            print("\npooled by \(winner.aggregation), every figure:\n")
+            print(evaluationTable([("eval", winner.evaluation)] + (report.baseline?["length"].map { [("length only", $0)] } ?? [])))
+            if let residualized = winner.report.residualized { print("\n" + residualizedLine(residualized, own: winner.evaluation.auroc)) }
+            if let groups = winner.report.groups {
+                print("\n" + groupTable(groups, leaveOneOut: winner.report.leaveOneGroupOut ?? [], field: confounds.groupBy ?? ""))
+            }
+        }
+        print("\nscores pool each token's guard score (mean over slots of cos(h, μ⁺) − cos(h, μ⁻)) over the row's tokens; flagged at ≥ α")
+        if let bootstrap { print(intervalNote(bootstrap)) }
     }
 }
 

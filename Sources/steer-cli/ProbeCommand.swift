@@ -243,9 +243,6 @@ struct ProbeEval: ParsableCommand {
     /// one pass over each file, the winner marked.
     private func runOverTokens(_ probes: ProbeSet, _ aggregations: [TokenAggregation]) throws {
         guard let pos, let neg else { throw SteerError.argument("probes over tokens read token-axis activation files: give --pos and --neg") }
-        if confounds.baseline != nil || confounds.residualize != nil || confounds.groupBy != nil {
-            throw SteerError.argument("--baseline, --residualize and --group-by do not read token-axis files yet")
-        }
         var selection = try input.selection()
         if case .all = selection.layers { selection.layers = .slots(probes.slots) }
         let (positive, negative) = try tokens.open(pos, neg, selection: selection)
@@ -263,7 +260,8 @@ struct ProbeEval: ParsableCommand {
         }
         let bootstrap = try evaluationOptions.settings()
         let report = try ProbeSweepReport.evaluate(
-            probes, tokens: positive, negative: negative, aggregations: aggregations, bins: bins, bootstrap: bootstrap, options: options)
+            probes, tokens: positive, negative: negative, aggregations: aggregations, bins: bins,
+            confounds: confounds.tokenRequest(selection: selection, file: probe, metadata: probes.metadata), bootstrap: bootstrap, options: options)
         if json {
             try printJSON(report)
             return
@@ -271,18 +269,26 @@ struct ProbeEval: ParsableCommand {
         print(
             "steer probe eval: \(probe) (C = \(probes.c)) on \(pos) / \(neg): \(positive.rowCount) × \(negative.rowCount) rows, "
                 + "\(positive.totalTokens + negative.totalTokens) tokens\n")
-        var table = TextTable(header: ["aggregate", "best layer", "accuracy", "auroc", "tpr@1%fpr", ""], leftAligned: [0])
+        let residualized = report.aggregations?.first?.best?.residualized != nil
+        var table = TextTable(
+            header: ["aggregate", "best layer", "accuracy", "auroc", "tpr@1%fpr"] + (residualized ? ["auroc, length regressed out"] : []) + [""],
+            leftAligned: [0])
         for scores in report.aggregations ?? [] {
             guard let best = scores.best else { continue }
-            table.rows.append([
-                scores.aggregation.description, String(best.layer), figure(best.evaluation, .accuracy), figure(best.evaluation, .auroc),
-                figure(best.evaluation, .tprAt1pctFPR), scores.aggregation == report.bestAggregate ? "← best" : "",
-            ])
+            table.rows.append(
+                [
+                    scores.aggregation.description, String(best.layer), figure(best.evaluation, .accuracy), figure(best.evaluation, .auroc),
+                    figure(best.evaluation, .tprAt1pctFPR),
+                ] + (best.residualized.map { [residualizedFigure($0)] } ?? []) + [scores.aggregation == report.bestAggregate ? "← best" : ""])
         }
         print(table.render())
         if let winner = report.aggregations?.first(where: { $0.aggregation == report.bestAggregate }), let best = winner.best {
             print("\nlayer \(best.layer) pooled by \(winner.aggregation), every figure:\n")
-            print(evaluationTable([("eval", best.evaluation)]))
+            print(evaluationTable([("eval", best.evaluation)] + (report.baseline?["length"].map { [("length only", $0)] } ?? [])))
+            if let residualized = best.residualized { print("\n" + residualizedLine(residualized, own: best.auroc)) }
+            if let groups = best.groups {
+                print("\n" + groupTable(groups, leaveOneOut: best.leaveOneGroupOut ?? [], field: confounds.groupBy ?? ""))
+            }
         }
         print("\nscores pool each token's logit w·((h − mean)/scale) + intercept over the row's tokens; a row is flagged at ≥ 0")
         if let bootstrap { print(intervalNote(bootstrap)) }

@@ -7,7 +7,7 @@ import Steering
 struct TokenOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Read the inputs as token-axis files and pool each row's per-token scores: last, mean, max, ema:α, multimax:w (probe eval: a comma-separated list, or all).",
+            "Read the inputs as token-axis files and pool each row's per-token scores: last, mean, max, ema:α, multimax:w (probe eval, guard eval: a comma-separated list, or all).",
             valueName: "how"))
     var aggregate: String?
 
@@ -22,6 +22,15 @@ struct TokenOptions: ParsableArguments {
         if let aggregate { _ = try aggregations(aggregate) }
         if aggregate == nil, posLengths != nil || negLengths != nil {
             throw ValidationError("--pos-lengths and --neg-lengths go with --aggregate (token-axis files)")
+        }
+    }
+
+    /// For commands that fit or score with one aggregation: refuses a list, and `--aggregate` on text.
+    func validateSingle(command: String, text: Bool) throws {
+        guard let aggregate else { return }
+        if text { throw ValidationError("--aggregate reads token-axis activation files, not --model") }
+        if try aggregations(aggregate).count != 1 {
+            throw ValidationError("\(command) takes one aggregation (last, mean, max, ema:α or multimax:w), not '\(aggregate)'")
         }
     }
 

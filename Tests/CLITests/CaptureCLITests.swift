@@ -94,6 +94,57 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: farPath))
     }
 
+    /// `--positions all` writes the token-axis file `probe --aggregate` reads, end to end: a probe
+    /// fitted with `--aggregate last` on it is the probe fitted at t_post of an `inst,post` capture
+    /// of the same prompts (the same features), and scores every row alike; every aggregation
+    /// evaluates in one run.
+    @Test func everyTokenFeedsProbesOverTokens() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let model = Fixtures.vectors("textguard/tiny")
+        func capture(_ prompts: String, _ positions: String, _ name: String) throws -> String {
+            let out = directory + "/" + name + ".safetensors"
+            let run = try CLITests.steer([
+                "capture", "--model", model, "--prompts", Fixtures.vectors("textguard/" + prompts), "--layers", "1,2", "--positions", positions,
+                "--batch", "5", "--threads", "1", "--out", out, "--json",
+            ])
+            #expect(run.status == 0, "\(run.stderr)")
+            return out
+        }
+        let (posTokens, negTokens) = (try capture("harmful.txt", "all", "pos.tokens"), try capture("harmless.txt", "all", "neg.tokens"))
+        let (pos, neg) = (try capture("harmful.txt", "inst,post", "pos"), try capture("harmless.txt", "inst,post", "neg"))
+        let file = try TensorFile.open(posTokens)
+        #expect(file.tensors.map(\.name) == ["layer.1", "layer.2", "lengths"])
+        let lengths = try file.values(file.tensors[2])
+        let records = try Fixtures.records(try Fixtures.json(directory + "/pos.tokens.prompts.json"), "prompts")
+        #expect(lengths == records.map { Double($0["n_tokens"] as? Int ?? -1) })
+        #expect(file.tensors[0].shape == [12, Int(lengths.max()!), 32])
+
+        let (overTokens, atPost) = (directory + "/tokens.probe.safetensors", directory + "/post.probe.safetensors")
+        let trainTokens = try CLITests.steer(["probe", "train", "--pos", posTokens, "--neg", negTokens, "--aggregate", "last", "--out", overTokens])
+        let trainPost = try CLITests.steer(["probe", "train", "--pos", pos, "--neg", neg, "--position", "1", "--out", atPost])
+        #expect(trainTokens.status == 0 && trainPost.status == 0, "\(trainTokens.stderr)\(trainPost.stderr)")
+        func logits(_ run: CLITests.Run) throws -> [Double] {
+            #expect(run.status == 0, "\(run.stderr)")
+            return try run.stdout.split(separator: "\n").map { line in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return try Fixtures.number(object["logit"], "logit")
+            }
+        }
+        let a = try logits(
+            try CLITests.steer(["probe", "eval", "--probe", overTokens, "--pos", posTokens, "--neg", negTokens, "--aggregate", "last", "--jsonl"]))
+        let b = try logits(try CLITests.steer(["probe", "eval", "--probe", atPost, "--pos", pos, "--neg", neg, "--position", "1", "--jsonl"]))
+        #expect(a.count == 2 * 24)
+        #expect(Fixtures.relativeError(a, b) < 1e-9, "\(a.prefix(4)) vs \(b.prefix(4))")
+
+        let all = try CLITests.steer([
+            "probe", "eval", "--probe", overTokens, "--pos", posTokens, "--neg", negTokens, "--aggregate", "all", "--bootstrap", "50", "--json",
+        ])
+        #expect(all.status == 0, "\(all.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])
+        let aggregations = try Fixtures.records(report["aggregations"], "aggregations")
+        #expect(aggregations.map { $0["aggregate"] as? String ?? "" } == ["last", "mean", "max", "ema:0.5", "multimax:8"])
+    }
+
     @Test func refusesBadInput() throws {
         let directory = try Fixtures.temporaryDirectory()
         let prompts = directory + "/p.txt"

@@ -55,6 +55,71 @@ import Testing
         #expect(records[2]["t_inst_token"] as? String == "t2")
     }
 
+    /// `allTokens` (`--positions all`): every token of every prompt against transformers' hidden
+    /// states (vectors/make_runtime_vectors.py: the same prompts, left-padded batches), per row
+    /// `max|a − b| ≤ 1e-4 · max|b|` as ForwardPassTests; zeros after each row's tokens; a `lengths`
+    /// tensor of the token counts that ``TokenActivations`` reads; the same file whatever the batch.
+    @Test func everyTokenMatchesTransformers() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let model = try DecoderModel.load(Self.model)
+        let prompts = try Self.prompts()
+        func capture(batch: Int, _ name: String) throws -> (TensorFile, CaptureSummary) {
+            let path = directory + "/" + name + ".safetensors"
+            let options = CaptureOptions(allTokens: true, slots: [0, 1, 3], dtype: .float32, batchSize: batch, threads: 1)
+            let summary = try ActivationCapture.run(model: model, prompts: prompts, options: options, to: path)
+            return (try TensorFile.open(path), summary)
+        }
+        let (file, summary) = try capture(batch: 4, "b4")
+        let longest = prompts.map(\.ids.count).max()!
+        #expect(prompts.map(\.ids.count).min()! < longest)  // the fixture has padding to check
+        #expect(summary.tokenAxis == longest)
+        #expect(summary.positions == ["all"])
+        #expect(file.tensors.map(\.name) == ["layer.0", "layer.1", "layer.3", "lengths"])
+        #expect(file.tensors[0].shape == [6, longest, 48])
+        #expect(file.metadata[SteerMetadata.Key.positions] == "all")
+        #expect(file.metadata[SteerMetadata.Key.tokenLengths] == "lengths")
+        #expect(try file.values(file.tensors[3]) == prompts.map { Double($0.ids.count) })
+
+        let expected = try TensorFile.open(Self.model + "/expected.safetensors")
+        let reference = Dictionary(uniqueKeysWithValues: expected.tensors.map { ($0.name, $0) })
+        var worst = 0.0
+        var row = 0
+        for (b, batch) in try ForwardPassTests.batches("llama").enumerated() {
+            let padded = batch.map(\.count).max()!
+            for slot in [0, 1, 3] {
+                let info = try #require(file.tensors.first { $0.name == "layer.\(slot)" })
+                let got = try file.values(info)
+                let want = try expected.values(try #require(reference["batch\(b).layer.\(slot)"]))
+                for (p, ids) in batch.enumerated() {
+                    let r = row + p
+                    for t in 0..<longest {
+                        let mine = got[(r * longest + t) * 48..<(r * longest + t + 1) * 48]
+                        guard t < ids.count else {
+                            #expect(mine.allSatisfy { $0 == 0 }, "slot \(slot) row \(r) padding at \(t)")
+                            continue
+                        }
+                        let start = (p * padded + padded - ids.count + t) * 48
+                        let theirs = want[start..<start + 48]
+                        let scale = theirs.map { abs($0) }.max()!
+                        worst = max(worst, Fixtures.zipped(Array(mine), Array(theirs)).map { abs($0 - $1) }.max()! / scale)
+                    }
+                }
+            }
+            row += batch.count
+        }
+        #expect(row == 6)
+        #expect(worst < 1e-4, "worst relative error \(worst)")
+
+        let tokens = try TokenActivations.open(summary.path)
+        #expect(tokens.spans == prompts.map { 0..<$0.ids.count })
+        #expect(tokens.slots == [0, 1, 3])
+        let (one, _) = try capture(batch: 1, "b1")
+        for k in 0..<4 {
+            let (a, b) = (try one.values(one.tensors[k]), try file.values(file.tensors[k]))
+            #expect(Fixtures.zipped(a, b).map { abs($0 - $1) }.max()! <= 1e-6 * b.map { abs($0) }.max()!, "\(file.tensors[k].name)")
+        }
+    }
+
     @Test func shardsSplitAtBatchBoundaries() throws {
         let options = CaptureOptions(batchSize: 2, shard: (1, 2))
         #expect(options.rows(of: 6) == 2..<6)

@@ -63,21 +63,41 @@ public struct GroupEvaluation: Sendable, Equatable, Encodable {
         training: (positive: Activations, negative: Activations), bootstrap: Bootstrap.Settings?, options: StreamOptions = .init()
     ) throws -> (groups: [GroupEvaluation], leaveOneGroupOut: [GroupEvaluation]) {
         let groups = split(positive: try values(field, positive), negative: try values(field, negative))
-        let own = try evaluate(groups, scores: groups.map { _ in scores }, threshold: model.alpha, bootstrap: bootstrap, workers: options.workers)
         let (trainPos, trainNeg) = (try values(field, training.positive), try values(field, training.negative))
         let means = try ClassMeans.compute(
             positive: training.positive, negative: training.negative, positiveMasks: groups.map { g in trainPos.map { $0 != g.group } },
             negativeMasks: groups.map { g in trainNeg.map { $0 != g.group } }, options: options)
-        var left: [GroupEvaluation] = []
+        let (own, left) = try guardGroups(
+            model, groups: groups, training: (trainPos, trainNeg), means: means,
+            provenance: (ClassProvenance(training.positive), ClassProvenance(training.negative)), scores: [scores],
+            rescore: { refit in [(try refit.score(positive, options: options), try refit.score(negative, options: options))] },
+            bootstrap: bootstrap, workers: options.workers)
+        return (own[0], left[0])
+    }
+
+    /// Leave-one-group-out for the guard under several scorings of the same rows (`scores[v]`, e.g.
+    /// one per token aggregation; `rescore` gives a refitted guard's, in the same order): per group,
+    /// the guard of `means[g]` (nil: a class has no training rows left) at α. Returns the per-group
+    /// and leave-one-group-out figures of each scoring.
+    static func guardGroups(
+        _ model: LatentGuard, groups: [(group: String, positive: [Int], negative: [Int])], training: (positive: [String], negative: [String]),
+        means: [ClassMeans?], provenance: (ClassProvenance, ClassProvenance), scores: [(positive: [Double], negative: [Double])],
+        rescore: (LatentGuard) throws -> [(positive: [Double], negative: [Double])], bootstrap: Bootstrap.Settings?, workers: Int
+    ) throws -> (groups: [[GroupEvaluation]], leaveOneGroupOut: [[GroupEvaluation]]) {
+        let own = try scores.map { s in
+            try evaluate(groups, scores: groups.map { _ in s }, threshold: model.alpha, bootstrap: bootstrap, workers: workers)
+        }
+        var left = [[GroupEvaluation]](repeating: [], count: scores.count)
         for (g, mean) in zip(groups, means) {
             guard let mean else {
-                left.append(skipped(g.group, trainPos, trainNeg))
+                for v in left.indices { left[v].append(skipped(g.group, training.positive, training.negative)) }
                 continue
             }
-            let refit = try LatentGuard.fit(
-                means: mean, positive: ClassProvenance(training.positive), negative: ClassProvenance(training.negative), alpha: model.alpha)
-            let rescored = (positive: try refit.score(positive, options: options), negative: try refit.score(negative, options: options))
-            left += try evaluate([g], scores: [rescored], threshold: model.alpha, bootstrap: bootstrap, workers: options.workers)
+            let refit = try LatentGuard.fit(means: mean, positive: provenance.0, negative: provenance.1, alpha: model.alpha)
+            let rescored = try rescore(refit)
+            for v in left.indices {
+                left[v] += try evaluate([g], scores: [rescored[v]], threshold: model.alpha, bootstrap: bootstrap, workers: workers)
+            }
         }
         return (own, left)
     }
@@ -98,42 +118,62 @@ public struct GroupEvaluation: Sendable, Equatable, Encodable {
         training: (positive: Activations, negative: Activations), bootstrap: Bootstrap.Settings?, options: StreamOptions = .init()
     ) throws -> (groups: [[GroupEvaluation]], leaveOneGroupOut: [[GroupEvaluation]]) {
         let groups = split(positive: try values(field, positive), negative: try values(field, negative))
-        let own = try decisions.map { d in
-            try evaluate(groups, scores: groups.map { _ in d }, threshold: 0, bootstrap: bootstrap, workers: options.workers)
+        let (own, left) = try probeGroups(
+            probes, groups: groups, training: (try values(field, training.positive), try values(field, training.negative)),
+            design: { index in try DesignMatrix.stacking([(training.positive, index), (training.negative, index)], options: options) },
+            decisions: [decisions],
+            rescore: { set in
+                let (plus, minus) = (try set.decisions(positive, options: options), try set.decisions(negative, options: options))
+                return [plus.indices.map { (plus[$0], minus[$0]) }]
+            }, bootstrap: bootstrap, workers: options.workers)
+        return (own[0], left[0])
+    }
+
+    /// Leave-one-group-out for probes under several scorings of the same rows (`decisions[v][layer]`,
+    /// e.g. one per token aggregation; `rescore` gives refitted probes' in the same shape): the
+    /// training design of each layer from `design(layerIndex)` (positive rows first), each layer's
+    /// probe refitted at the saved C without the group's training rows. Returns `[v][layer]` lists.
+    static func probeGroups(
+        _ probes: ProbeSet, groups: [(group: String, positive: [Int], negative: [Int])], training: (positive: [String], negative: [String]),
+        design: (Int) throws -> DesignMatrix, decisions: [[(positive: [Double], negative: [Double])]],
+        rescore: (ProbeSet) throws -> [[(positive: [Double], negative: [Double])]], bootstrap: Bootstrap.Settings?, workers: Int
+    ) throws -> (groups: [[[GroupEvaluation]]], leaveOneGroupOut: [[[GroupEvaluation]]]) {
+        let own = try decisions.map { variant in
+            try variant.map { d in try evaluate(groups, scores: groups.map { _ in d }, threshold: 0, bootstrap: bootstrap, workers: workers) }
         }
-        let trainLabels = try values(field, training.positive) + values(field, training.negative)
-        let nPos = training.positive.rowCount
+        let trainLabels = training.positive + training.negative
+        let nPos = training.positive.count
         let labels = (0..<trainLabels.count).map { $0 < nPos }
         // Refits only where leaving the group out changes the training rows.
         let refitted = groups.indices.filter { trainLabels.contains(groups[$0].group) }
         var refits = [[LinearProbe]](repeating: [], count: groups.count)
-        for (index, slot) in probes.slots.enumerated() {
-            let design = try DesignMatrix.stacking([(training.positive, index), (training.negative, index)], options: options)
+        for (index, slot) in probes.slots.enumerated() where !refitted.isEmpty {
+            let design = try design(index)
             for g in refitted {
                 let kept = trainLabels.indices.filter { trainLabels[$0] != groups[g].group }
                 let keptLabels = kept.map { labels[$0] }
                 guard keptLabels.contains(true), keptLabels.contains(false) else { continue }
                 let (probe, _) = try LinearProbe.fit(
-                    slot: slot, design: design.selecting(rows: kept), labels: keptLabels, c: probes.c, workers: options.workers)
+                    slot: slot, design: design.selecting(rows: kept), labels: keptLabels, c: probes.c, workers: workers)
                 refits[g].append(probe)
             }
         }
-        var left = [[GroupEvaluation]](repeating: [], count: probes.probes.count)
+        var left = [[[GroupEvaluation]]](repeating: [[GroupEvaluation]](repeating: [], count: probes.probes.count), count: decisions.count)
         for (g, group) in groups.enumerated() {
-            let scores: [(positive: [Double], negative: [Double])]
+            let scores: [[(positive: [Double], negative: [Double])]]
             if !refitted.contains(g) {
                 scores = decisions
             } else if refits[g].count == probes.probes.count {
-                let set = ProbeSet(probes: refits[g], c: probes.c, position: probes.position, width: probes.width, metadata: [:])
-                let (plus, minus) = (try set.decisions(positive, options: options), try set.decisions(negative, options: options))
-                scores = plus.indices.map { (plus[$0], minus[$0]) }
+                scores = try rescore(ProbeSet(probes: refits[g], c: probes.c, position: probes.position, width: probes.width, metadata: [:]))
             } else {
-                let reason = skipped(group.group, Array(trainLabels[..<nPos]), Array(trainLabels[nPos...]))
-                for i in left.indices { left[i].append(reason) }
+                let reason = skipped(group.group, training.positive, training.negative)
+                for v in left.indices { for i in left[v].indices { left[v][i].append(reason) } }
                 continue
             }
-            for i in left.indices {
-                left[i] += try evaluate([group], scores: [scores[i]], threshold: 0, bootstrap: bootstrap, workers: options.workers)
+            for v in left.indices {
+                for i in left[v].indices {
+                    left[v][i] += try evaluate([group], scores: [scores[v][i]], threshold: 0, bootstrap: bootstrap, workers: workers)
+                }
             }
         }
         return (own, left)

@@ -36,18 +36,26 @@ public struct GuardScore: RowReducer {
                 guard let p = p.baseAddress, let n = n.baseAddress else { return }
                 let (nu, nv) = (positiveNorms[layer], negativeNorms[layer])
                 for r in block.rows {
-                    let (hu, hv, hh) = block.dot2Norm(row: r, p + layer * width, n + layer * width)
-                    guard hh.isFinite else {
+                    let term = Self.term(block.dot2Norm(row: r, p + layer * width, n + layer * width), norms: (nu, nv))
+                    guard term.isFinite else {
                         scores.values[r] = .nan
                         continue
                     }
-                    let norm = hh.squareRoot()
-                    let cu = norm > 0 && nu > 0 ? hu / (norm * nu) : 0
-                    let cv = norm > 0 && nv > 0 ? hv / (norm * nv) : 0
-                    scores.values[r] += cu - cv
+                    scores.values[r] += term
                 }
             }
         }
+    }
+
+    /// One layer's term `cos(h, μ⁺) − cos(h, μ⁻)` from `(h·μ⁺, h·μ⁻, ‖h‖²)` and the centroids' norms:
+    /// 0 for a zero row or centroid, NaN when `‖h‖²` is not finite.
+    static func term(_ dots: (Double, Double, Double), norms: (Double, Double)) -> Double {
+        let (hu, hv, hh) = dots
+        guard hh.isFinite else { return .nan }
+        let norm = hh.squareRoot()
+        let cu = norm > 0 && norms.0 > 0 ? hu / (norm * norms.0) : 0
+        let cv = norm > 0 && norms.1 > 0 ? hv / (norm * norms.1) : 0
+        return cu - cv
     }
 
     public func merge(_ state: inout Void, _ next: Void) {}

@@ -63,21 +63,17 @@ public struct ProbeSweepReport: Sendable, Equatable, Codable {
         var scores = try probes.evaluate(decisions: decisions, bins: bins, bootstrap: bootstrap, workers: options.workers)
         var report = ProbeSweepReport(evaluation: scores, bins: bins, bootstrap: bootstrap.map(BootstrapSummary.init))
         let perLayer = probes.probes.indices.map { (positive: decisions.positive[$0], negative: decisions.negative[$0]) }
-        if confounds.lengthBaseline || confounds.residualizeLength {
-            let tokens = try confounds.tokens(positive: positive, negative: negative)
-            report.baseline = try confounds.lengthBaselines(tokens: tokens, bootstrap: bootstrap, workers: options.workers)
-            if confounds.residualizeLength {
+        let residualized: [Residualized]?
+        (report.baseline, residualized) = try confounds.lengthFigures(
+            counts: { try confounds.tokens(positive: positive, negative: negative) }, scores: perLayer,
+            training: {
                 let training = try confounds.trainingRows()
                 let (plus, minus) = (
                     try probes.decisions(training.positive, options: options), try probes.decisions(training.negative, options: options)
                 )
-                let residualized = try LengthConfound.residualized(
-                    scores: perLayer, tokens: tokens.eval,
-                    training: probes.probes.indices.map { (plus[$0] + minus[$0], tokens.training.positive + tokens.training.negative) },
-                    bootstrap: bootstrap, workers: options.workers)
-                for i in scores.indices { scores[i].residualized = residualized[i] }
-            }
-        }
+                return probes.probes.indices.map { plus[$0] + minus[$0] }
+            }, bootstrap: bootstrap, workers: options.workers)
+        for i in scores.indices { scores[i].residualized = residualized?[i] }
         if let field = confounds.groupBy {
             let (groups, left) = try GroupEvaluation.probeGroups(
                 probes, field: field, decisions: perLayer, positive: positive, negative: negative, training: confounds.trainingRows(),
@@ -90,17 +86,45 @@ public struct ProbeSweepReport: Sendable, Equatable, Codable {
 
     /// `steer probe eval` on token-axis rows: every figure of every layer's probe under each of
     /// `aggregations` (one pass over each file), `layers` and `best_layer` those of the first,
-    /// and the aggregation whose best layer wins.
+    /// and the aggregation whose best layer wins; what `confounds` asks (from its token-axis
+    /// training rows, lengths = each row's token count) in each aggregation's layers.
     public static func evaluate(
         _ probes: ProbeSet, tokens positive: TokenActivations, negative: TokenActivations, aggregations: [TokenAggregation], bins: Int = 15,
-        bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
+        confounds: ConfoundRequest = .init(), bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
     ) throws -> ProbeSweepReport {
-        let scores = try probes.evaluate(
-            tokens: positive, negative: negative, aggregations: aggregations, bins: bins, bootstrap: bootstrap, options: options)
+        let (plus, minus) = (
+            try probes.tokenScores(positive, aggregations: aggregations, options: options),
+            try probes.tokenScores(negative, aggregations: aggregations, options: options)
+        )
+        var scores = try probes.evaluate(
+            aggregations: aggregations, scores: (plus, minus), bins: bins, bootstrap: bootstrap, workers: options.workers)
+        let decisions = aggregations.indices.map { a in probes.probes.indices.map { (positive: plus[a][$0], negative: minus[a][$0]) } }
+        // One detector per aggregation and layer, aggregation-major.
+        let layers = probes.probes.count
+        let (baseline, residualized) = try confounds.lengthFigures(
+            counts: { try confounds.tokens(positive: positive, negative: negative) }, scores: decisions.flatMap { $0 },
+            training: {
+                let training = try confounds.tokenTrainingRows()
+                let (plus, minus) = (
+                    try probes.tokenScores(training.positive, aggregations: aggregations, options: options),
+                    try probes.tokenScores(training.negative, aggregations: aggregations, options: options)
+                )
+                return aggregations.indices.flatMap { a in (0..<layers).map { plus[a][$0] + minus[a][$0] } }
+            }, bootstrap: bootstrap, workers: options.workers)
+        for a in aggregations.indices { for i in 0..<layers { scores[a].layers[i].residualized = residualized?[a * layers + i] } }
+        if let field = confounds.groupBy {
+            let (groups, left) = try GroupEvaluation.probeGroups(
+                probes, field: field, aggregations: aggregations, decisions: decisions, positive: positive, negative: negative,
+                training: confounds.tokenTrainingRows(), bootstrap: bootstrap, options: options)
+            for a in aggregations.indices {
+                for i in probes.probes.indices { (scores[a].layers[i].groups, scores[a].layers[i].leaveOneGroupOut) = (groups[a][i], left[a][i]) }
+            }
+        }
         var report = ProbeSweepReport(evaluation: scores.first?.layers ?? [], bins: bins, bootstrap: bootstrap.map(BootstrapSummary.init))
         report.c = probes.c
         report.aggregate = probes.aggregation
         report.aggregations = scores
+        report.baseline = baseline
         let winner = scores.indices.max { a, b in
             let (x, y) = (scores[a].best, scores[b].best)
             return (x?.auroc ?? -1, x?.accuracy ?? -1) < (y?.auroc ?? -1, y?.accuracy ?? -1)

@@ -1,6 +1,5 @@
 import Foundation
 import Steering
-import Synchronization
 
 extension ProbeSet {
     /// The aggregation a probe trained on token-axis files records (`steer.aggregate`); nil for a
@@ -86,12 +85,23 @@ extension ProbeSet {
         tokens positive: TokenActivations, negative: TokenActivations, aggregations: [TokenAggregation], bins: Int = 15,
         bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
     ) throws -> [AggregatedScores] {
-        let plus = try tokenScores(positive, aggregations: aggregations, options: options)
-        let minus = try tokenScores(negative, aggregations: aggregations, options: options)
-        return try aggregations.indices.map { a in
+        let scores = (
+            positive: try tokenScores(positive, aggregations: aggregations, options: options),
+            negative: try tokenScores(negative, aggregations: aggregations, options: options)
+        )
+        return try evaluate(aggregations: aggregations, scores: scores, bins: bins, bootstrap: bootstrap, workers: options.workers)
+    }
+
+    /// Every figure of every probe under each aggregation of scores already pooled
+    /// (`scores.positive[a][layer]`, as ``tokenScores(_:aggregations:options:)`` gives them).
+    public func evaluate(
+        aggregations: [TokenAggregation], scores: (positive: [[[Double]]], negative: [[[Double]]]), bins: Int = 15,
+        bootstrap: Bootstrap.Settings? = nil, workers: Int = 1
+    ) throws -> [AggregatedScores] {
+        try aggregations.indices.map { a in
             AggregatedScores(
                 aggregation: aggregations[a],
-                layers: try evaluate(decisions: (plus[a], minus[a]), bins: bins, bootstrap: bootstrap, workers: options.workers))
+                layers: try evaluate(decisions: (scores.positive[a], scores.negative[a]), bins: bins, bootstrap: bootstrap, workers: workers))
         }
     }
 
@@ -112,16 +122,5 @@ extension ProbeSet {
             case aggregation = "aggregate"
             case layers
         }
-    }
-}
-
-/// The lowest index any worker recorded (a failure's row and layer), whatever the timing.
-private final class FirstFailure: Sendable {
-    private let lowest = Mutex<Int?>(nil)
-
-    var first: Int? { lowest.withLock { $0 } }
-
-    func record(_ index: Int) {
-        lowest.withLock { $0 = min($0 ?? index, index) }
     }
 }

@@ -5,6 +5,11 @@ import Steering
 /// safetensors file of `layer.{slot}` tensors `[N, P, d]` (`hf_hidden_states` numbering) batch by
 /// batch, and `<stem>.prompts.json` beside it (row, instruction, n_tokens, n_instruction_tokens,
 /// t_inst_token). Memory holds one batch, whatever N.
+///
+/// With ``CaptureOptions/allTokens`` the file is a token-axis file as ``TokenActivations`` reads it:
+/// `layer.{slot}` `[N, T, d]` with `T` the longest prompt's token count (of all `prompts`, so that
+/// shards agree), row `r`'s tokens at `0 ..< n_r` and zeros after, and `lengths` `[N]` (F32, the
+/// whole numbers `n_r`); `steer.token_lengths` names that tensor and `steer.positions` is `all`.
 public enum ActivationCapture {
     /// Captures `prompts` (rows `firstRow ..< firstRow + prompts.count` of the prompt file; the
     /// shard of `options` narrows them further) from `model` to `path`. `metadata` is added to the
@@ -25,14 +30,19 @@ public enum ActivationCapture {
         if let bad = slots.first(where: { !(0..<model.slotCount).contains($0) }) {
             throw SteerError.argument("slot \(bad) does not exist: the model has slots 0-\(model.slotCount - 1)", setting: .layers)
         }
-        let reads = try tokenIndices(prompts, rows: share, firstRow: firstRow, positions: options.positions)
-        let (d, p, n) = (model.config.hiddenSize, reads[0].count, share.count)
-        let specs = slots.map { TensorSpec(name: "layer.\($0)", dtype: options.dtype, shape: [n, p, d]) }
+        // Every token: indices made per prompt as its batch runs (nothing of size N × T is held).
+        let reads = options.allTokens ? nil : try tokenIndices(prompts, rows: share, firstRow: firstRow, positions: options.positions)
+        let (d, n) = (model.config.hiddenSize, share.count)
+        let p = reads?[0].count ?? prompts.reduce(1) { max($0, $1.ids.count) }
+        var specs = slots.map { TensorSpec(name: "layer.\($0)", dtype: options.dtype, shape: [n, p, d]) }
+        if reads == nil { specs.append(TensorSpec(name: lengthsTensor, dtype: .float32, shape: [n])) }
         let slotIndex = Dictionary(uniqueKeysWithValues: slots.enumerated().map { ($1, $0) })
         let start = Date()
         var tokens = 0
         let globalRows = (firstRow + share.lowerBound)..<(firstRow + share.upperBound)
-        let names = options.positions.names(instructionEnd: prompts[share.lowerBound].instructionEnd, count: prompts[share.lowerBound].ids.count)
+        let names =
+            reads == nil
+            ? ["all"] : options.positions.names(instructionEnd: prompts[share.lowerBound].instructionEnd, count: prompts[share.lowerBound].ids.count)
         try TensorWriter.writeBlocks(to: path, tensors: specs, metadata: fileMetadata(model, options, names, slots, globalRows, metadata)) { blocks in
             var buffer = [Float](repeating: 0, count: options.batchSize * p * d)
             for first in stride(from: share.lowerBound, to: share.upperBound, by: options.batchSize) {
@@ -40,16 +50,24 @@ public enum ActivationCapture {
                 try model.forward(batch.map(\.ids), threads: options.threads, through: slots.max()) { slot, states in
                     guard let tensor = slotIndex[slot] else { return }
                     for b in batch.indices {
-                        for (k, token) in reads[first - share.lowerBound + b].enumerated() {
-                            let row = states.row(prompt: b, position: token)
-                            buffer.withUnsafeMutableBufferPointer { out in
-                                _ = UnsafeMutableBufferPointer(rebasing: out[(b * p + k) * d..<(b * p + k + 1) * d]).initialize(from: row)
+                        let indices = reads?[first - share.lowerBound + b] ?? Array(0..<batch[b].ids.count)
+                        buffer.withUnsafeMutableBufferPointer { out in
+                            for (k, token) in indices.enumerated() {
+                                _ = UnsafeMutableBufferPointer(rebasing: out[(b * p + k) * d..<(b * p + k + 1) * d]).initialize(
+                                    from: states.row(prompt: b, position: token))
                             }
+                            // Padding after a shorter prompt's tokens (every token): zeros.
+                            out[((b * p + indices.count) * d)..<((b + 1) * p * d)].update(repeating: 0)
                         }
                     }
                     try buffer.withUnsafeBufferPointer { values in
                         try blocks.write(
                             UnsafeBufferPointer(rebasing: values[0..<batch.count * p * d]), tensor: tensor, at: (first - share.lowerBound) * p * d)
+                    }
+                }
+                if reads == nil {
+                    try batch.map { Float($0.ids.count) }.withUnsafeBufferPointer { lengths in
+                        try blocks.write(lengths, tensor: specs.count - 1, at: first - share.lowerBound)
                     }
                 }
                 tokens += batch.reduce(0) { $0 + $1.ids.count }
@@ -62,8 +80,11 @@ public enum ActivationCapture {
         try writePrompts(prompts, rows: share, firstRow: firstRow, to: promptsPath)
         return CaptureSummary(
             path: path, promptsPath: promptsPath, rows: globalRows, slots: slots,
-            positions: names, tokens: tokens, seconds: Date().timeIntervalSince(start))
+            positions: names, tokenAxis: reads == nil ? p : nil, tokens: tokens, seconds: Date().timeIntervalSince(start))
     }
+
+    /// The name of the per-row token counts in a capture of every token (``TokenSpans/tensorNames``).
+    public static let lengthsTensor = "lengths"
 
     /// The token indices each prompt of `rows` reads: the same number for every prompt (the tensors'
     /// axis 1), and at least one.
@@ -96,6 +117,10 @@ public enum ActivationCapture {
     private static func fileMetadata(
         _ model: DecoderModel, _ options: CaptureOptions, _ names: [String], _ slots: [Int], _ rows: Range<Int>, _ extra: [String: String]
     ) -> [String: String] {
+        let kept =
+            options.allTokens
+            ? "every token (right-padded with zeros to the longest prompt; token counts in '\(lengthsTensor)')"
+            : "positions \(names.joined(separator: ","))"
         var metadata = [
             SteerMetadata.Key.layerConvention: LayerConvention.hfHiddenStates.rawValue,
             SteerMetadata.Key.positions: names.joined(separator: ","),
@@ -104,8 +129,9 @@ public enum ActivationCapture {
             SteerMetadata.Key.model: model.path,
             SteerMetadata.Key.modelType: model.config.modelType,
             SteerMetadata.Key.capture:
-                "steer capture: float32 forward on the CPU (\(model.weightDType.rawValue) weights), batch \(options.batchSize) (prompts packed: the same as left padding with position_ids = cumsum(mask) - 1), stored as \(options.dtype.rawValue)",
+                "steer capture: float32 forward on the CPU (\(model.weightDType.rawValue) weights), batch \(options.batchSize) (prompts packed: the same as left padding with position_ids = cumsum(mask) - 1), \(kept), stored as \(options.dtype.rawValue)",
         ]
+        if options.allTokens { metadata[SteerMetadata.Key.tokenLengths] = lengthsTensor }
         metadata.merge(extra) { _, new in new }
         return metadata
     }

@@ -6,6 +6,10 @@ public struct CaptureOptions: Sendable, Equatable {
     /// Positions kept, in order (axis 1 of every tensor; `template` expanded in place). Every prompt
     /// must read the same number of tokens.
     public var positions: TokenPositions
+    /// Every token of each prompt instead of ``positions`` (`--positions all`): axis 1 is then a
+    /// token axis of `T` = the longest prompt's token count, each row's tokens first and zeros
+    /// after, and the file gains a `lengths` tensor `[N]` (each row's token count).
+    public var allTokens: Bool
     /// Slots kept (`hf_hidden_states` numbering); nil: every slot.
     public var slots: [Int]?
     /// The stored dtype of the output.
@@ -18,10 +22,12 @@ public struct CaptureOptions: Sendable, Equatable {
     public var shard: (index: Int, count: Int)?
 
     public init(
-        positions: TokenPositions = .instPost, slots: [Int]? = nil, dtype: DType = .float32, batchSize: Int = 16, threads: Int = 2,
+        positions: TokenPositions = .instPost, allTokens: Bool = false, slots: [Int]? = nil, dtype: DType = .float32, batchSize: Int = 16,
+        threads: Int = 2,
         shard: (index: Int, count: Int)? = nil
     ) {
         self.positions = positions
+        self.allTokens = allTokens
         self.slots = slots
         self.dtype = dtype
         self.batchSize = batchSize
@@ -30,7 +36,8 @@ public struct CaptureOptions: Sendable, Equatable {
     }
 
     public static func == (a: CaptureOptions, b: CaptureOptions) -> Bool {
-        a.positions == b.positions && a.slots == b.slots && a.dtype == b.dtype && a.batchSize == b.batchSize && a.threads == b.threads
+        a.positions == b.positions && a.allTokens == b.allTokens && a.slots == b.slots && a.dtype == b.dtype && a.batchSize == b.batchSize
+            && a.threads == b.threads
             && a.shard?.index == b.shard?.index && a.shard?.count == b.shard?.count
     }
 

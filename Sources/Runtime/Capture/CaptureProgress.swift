@@ -20,6 +20,8 @@ public struct CaptureSummary: Sendable {
     public let slots: [Int]
     /// The name of each position read (axis 1): `t_inst`, `t_post`, `-k`, `t_inst+j`.
     public let positions: [String]
+    /// `T`, the token axis's length, for a capture of every token (nil for chosen positions).
+    public let tokenAxis: Int?
     public let tokens: Int
     public let seconds: Double
 }

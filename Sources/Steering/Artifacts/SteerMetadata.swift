@@ -123,6 +123,10 @@ public struct SteerMetadata: Sendable, Equatable {
         public static let promptsFile = "steer.prompts_file"
         public static let system = "steer.system"
         public static let capture = "steer.capture"
+        /// A capture of every token (`steer capture --positions all`): the name of the tensor holding
+        /// each row's token count (`lengths`); axis 1 of every layer tensor is then the token axis,
+        /// a row's tokens first and zeros after.
+        public static let tokenLengths = "steer.token_lengths"
         /// What `steer extract` measured on the training rows, per slot (`slot:value,…`): the AUROC of
         /// the projections and Cohen's d.
         public static let auroc = "steer.auroc"
