@@ -76,6 +76,12 @@ let targets: [Target] = [
             exerciseGuardRequest(bytes)
         #endif
     },
+    // The JSON `steer evaluate --out` writes, read as `steer report --evaluation` reads it, then drawn on a page.
+    Target(name: "evaluation") { bytes in
+        #if STEER_HAS_REPORT
+            exerciseEvaluation(bytes)
+        #endif
+    },
     // Option text: lines layers, rows, dim, dtype, threads, position, layout (an empty line: not given).
     Target(name: "flags") { bytes in
         var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

@@ -35,7 +35,10 @@ struct Generate: ParsableCommand {
             --unit adds C · r/‖r‖, --kernel 8-12 adds each listed slot's own direction at that slot. \
             --layers restricts the ablation to the writes of some hidden-state slots (0 the embedding, s \
             the attention and MLP outputs of block s−1, as orthogonalizing only those blocks does) and \
-            --strength α removes α Q Qᵀ x from each write x.
+            --strength α removes α Q Qᵀ x from each write x. D may be a foreign direction file, read as \
+            every command reads one: the refusal-direction study's direction.pt ablates as it is (its \
+            direction_metadata.json or --slot gives the slot --add needs, with --convention block_input), \
+            a [layers, d] array with --directions-layout ld.
 
             Output: one JSON line per prompt, {"completion", "finish_reason" (stop|length), "prompt", \
             "tokens"}, written atomically.

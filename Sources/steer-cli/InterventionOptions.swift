@@ -27,6 +27,11 @@ struct InterventionOptions: ParsableArguments {
     @Flag(help: "With --add: add C · r/‖r‖ (the unit direction) instead of the raw mean difference.") var unit = false
     @Option(help: ArgumentHelp("Positions --add applies at: all, prompt or prefill.", valueName: "all|prompt|prefill")) var at: AdditionPositions =
         .all
+    @Option(
+        help: ArgumentHelp(
+            "Layer convention of an --ablate or --add file that records none (a foreign direction.pt: block_input).", valueName: "convention"))
+    var convention: LayerConvention?
+    @OptionGroup var foreign: DirectionOptions
 
     func validate() throws {
         guard coef.isFinite else { throw ValidationError("--coef must be a finite number") }
@@ -34,6 +39,9 @@ struct InterventionOptions: ParsableArguments {
         if ablate == nil && (layers != nil || strength != 1) { throw ValidationError("--layers and --strength need --ablate") }
         if add == nil && (kernel != nil || reverse || unit) { throw ValidationError("--kernel, --reverse and --unit need --add") }
         if kernel != nil && layer != nil && ablate == nil { throw ValidationError("give --layer or --kernel for --add, not both") }
+        if ablate == nil && add == nil && (convention != nil || !foreign.settings.isEmpty) {
+            throw ValidationError("--convention, --slot, --directions-layout and --directions-position need --ablate or --add")
+        }
     }
 
     /// The intervention on `model` (none without --ablate or --add), with `coefficient` for C and
@@ -46,14 +54,24 @@ struct InterventionOptions: ParsableArguments {
                 guard case .slots(let slots) = try LayerSelection(parsing: kernel) else {
                     throw ValidationError("--kernel lists slots, e.g. 8-12")
                 }
-                additions = try Intervention.kernel(add, slots: slots, coefficient: c, positions: at, unit: unit, model: model)
+                additions = try Intervention.kernel(try source(add), slots: slots, coefficient: c, positions: at, unit: unit, model: model)
             } else {
-                additions = [try Intervention.addition(add, slot: layer, coefficient: c, positions: at, unit: unit, model: model)]
+                additions = [try Intervention.addition(try source(add), slot: layer, coefficient: c, positions: at, unit: unit, model: model)]
             }
         }
         return Intervention(
-            ablation: try ablate.map { try Intervention.ablationBasis($0, slot: layer, model: model) }, additions: additions,
+            ablation: try ablate.map { try Intervention.ablationBasis(try source($0), slot: layer, model: model) }, additions: additions,
             ablationSlots: try ablationSlots(model), ablationStrength: strength ?? self.strength)
+    }
+
+    /// Where the directions of `path` come from, as every command reads them (``DirectionOptions``):
+    /// a foreign file (`direction.pt`, a `[layers, d]` stack) with --slot, --directions-layout,
+    /// --directions-position and --convention. With both --ablate and --add, the foreign settings go
+    /// to the foreign file only (a steer file names its layers).
+    private func source(_ path: String) throws -> DirectionSource {
+        var source = foreign.source(path, convention: convention)
+        if ablate != nil, add != nil, try DirectionSource.foreignTensor(in: try TensorFile.open(path)) == nil { source.foreign = .init() }
+        return source
     }
 
     /// --layers as a set of the model's hidden-state slots (nil: every slot).

@@ -50,6 +50,10 @@ struct Select: ParsableCommand {
         parsing: .upToNextOption,
         help: ArgumentHelp("Directions files, one per token position (`steer extract --position P`).", valueName: "file"))
     var directions: [String]
+    @Option(
+        help: ArgumentHelp("Layer convention of a directions file that records none (a foreign stack: block_input).", valueName: "convention"))
+    var convention: LayerConvention?
+    @OptionGroup var foreign: DirectionOptions
     @Option(help: ArgumentHelp("Harmful instructions (.txt one a line, .jsonl or a JSON list).", valueName: "file")) var harmful: String
     @Option(help: ArgumentHelp("Harmless instructions.", valueName: "file")) var harmless: String
     @Option(help: ArgumentHelp("model (the model's chat template), none, a format with {instruction}, or a Jinja template.", valueName: "template"))
@@ -76,7 +80,7 @@ struct Select: ParsableCommand {
 
     func run() throws {
         let decoder = try DecoderModel.load(model)
-        let candidates = try SelectionCandidate.read(directions, model: decoder)
+        let candidates = try SelectionCandidate.read(directions.map { foreign.source($0, convention: convention) }, model: decoder)
         let tokenizer = try Tokenizer(directory: model)
         let encoder = try PromptEncoder(tokenizer: tokenizer, template: try PromptTemplate(argument: template), system: system)
         let tokens = try parseRefusalTokens(refusalTokens, tokenizer: tokenizer, model: decoder)

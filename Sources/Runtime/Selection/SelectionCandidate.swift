@@ -43,18 +43,23 @@ public struct SelectionCandidate: Sendable, Equatable {
     /// (`hf_hidden_states` 0 … blocks); no two files may share a position. Throws one line naming
     /// the file otherwise.
     public static func read(_ files: [String], model: DecoderModel) throws -> [SelectionCandidate] {
-        guard !files.isEmpty else { throw SteerError.argument("give at least one directions file") }
+        try read(files.map { DirectionSource($0) }, model: model)
+    }
+
+    /// The candidates of directions read as every command reads them (``DirectionSource``): steer
+    /// files, or foreign stacks (a `[layers, d]` array with its layout and layer convention). The
+    /// foreign settings are shared: each file takes those that fit it.
+    public static func read(_ sources: [DirectionSource], model: DecoderModel) throws -> [SelectionCandidate] {
+        guard !sources.isEmpty else { throw SteerError.argument("give at least one directions file") }
         var candidates: [SelectionCandidate] = []
         var positions: [Int: String] = [:]
-        for (index, file) in files.enumerated() {
-            let set = try DirectionSet.read(file).oneVectorPerSlot(file: file)
+        for (index, source) in sources.enumerated() {
+            let file = source.path
+            let set = try source.reading(allowUnplaced: false, shared: sources.count > 1).set.oneVectorPerSlot(file: file)
             guard set.width == model.config.hiddenSize else {
                 throw SteerError.shape(file, "has directions of width \(set.width); the model's d_model is \(model.config.hiddenSize)")
             }
-            let metadata = SteerMetadata(set.metadata)
-            guard let convention = metadata.layerConvention else {
-                throw SteerError.format(file, "records no known steer.layer_convention; its slots cannot be mapped to the model's")
-            }
+            let convention = try set.recordedConvention(file: file)
             let position = try ModelInputs.position(in: set.metadata, file: file) ?? index
             if let other = positions[position] {
                 throw SteerError.argument("\(file) and \(other) are both position \(position): give one directions file per position")
