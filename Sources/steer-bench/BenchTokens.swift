@@ -14,7 +14,8 @@ struct BenchTokens: ParsableCommand {
             and a probe of that width. Then, page cache warm, best of --repeat: reading the whole file \
             (read(2), as `cat`), steer scoring every row under all five aggregations (last, mean, max, \
             ema:0.5, multimax:8) in one pass (`ProbeSet.tokenScores`), and numpy doing the same row by \
-            row (Benchmarks/numpy_tokens.py). Peak memory is the VmHWM of `steer probe eval --aggregate \
+            row (Benchmarks/numpy_tokens.py); and the Latent Guard's per-token score (cosines to two \
+            centroids) under the same five aggregations (`LatentGuard.tokenScores`). Peak memory is the VmHWM of `steer probe eval --aggregate \
             all --json` as a child over all rows and over a quarter of them. The goal: at most 1.5× the \
             time to read the file, memory flat in rows and tokens.
             """
@@ -31,6 +32,7 @@ struct BenchTokens: ParsableCommand {
         var readS: Double, steerS: Double, numpyS: Double?, ratioToRead: Double, speedupVsNumpy: Double?
         var steerAurocMean: Double, numpyAurocMean: Double?
         var peakRssMb: Double, peakRssQuarterRowsMb: Double, numpyPeakRssMb: Double?
+        var guardS: Double, guardRatioToRead: Double, loadAverage: String
     }
 
     func run() throws {
@@ -71,6 +73,13 @@ struct BenchTokens: ParsableCommand {
         let steer = try bestTime(`repeat`) {
             scores = try probes.tokenScores(TokenActivations.open(acts, lengths: lengths), aggregations: TokenAggregation.all)
         }
+        // The guard: centroids ± the probe's weights around a common offset, one slot.
+        let centroids = (weights.map { Float(0.5 + $0) }, weights.map { Float(0.5 - $0) })
+        let guardModel = LatentGuard(
+            slots: [0], positiveCentroids: [centroids.0], negativeCentroids: [centroids.1], alpha: 0, position: nil, width: width, metadata: [:])
+        let guardTime = try bestTime(`repeat`) {
+            _ = try guardModel.tokenScores(TokenActivations.open(acts, lengths: lengths), aggregations: TokenAggregation.all)
+        }
         let half = rows / 2
         let mean = scores[1][0]
         let auroc = try Evaluation(positive: Array(mean[..<half]), negative: Array(mean[half...]), threshold: 0).auroc
@@ -84,7 +93,8 @@ struct BenchTokens: ParsableCommand {
             rows: rows, tokens: tokens, width: width, bytes: bytes, tokenBytes: tokenBytes, readS: read, steerS: steer,
             numpyS: numpy?.first, ratioToRead: steer / read, speedupVsNumpy: numpy?.first.map { $0 / steer }, steerAurocMean: auroc,
             numpyAurocMean: numpy.flatMap { $0.count > 2 ? $0[2] : nil }, peakRssMb: Double(full.peakRSS) / 1e6,
-            peakRssQuarterRowsMb: Double(small.peakRSS) / 1e6, numpyPeakRssMb: numpy.flatMap { $0.count > 1 ? $0[1] / 1e6 : nil })
+            peakRssQuarterRowsMb: Double(small.peakRSS) / 1e6, numpyPeakRssMb: numpy.flatMap { $0.count > 1 ? $0[1] / 1e6 : nil },
+            guardS: guardTime, guardRatioToRead: guardTime / read, loadAverage: BenchCapture.loadAverage())
         if common.json {
             try printJSON(snakeCase: true, report)
             return
@@ -92,9 +102,11 @@ struct BenchTokens: ParsableCommand {
         print(
             "steer-bench tokens: 5 aggregations of a probe over \(rows) rows × \(tokens) tokens × \(width) bf16 (\(humanBytes(bytes)), "
                 + "\(humanBytes(tokenBytes)) of them tokens), \(StreamOptions().workers) cores, page cache warm, best of \(`repeat`)")
-        var table = TextTable(header: ["read file", "steer", "vs read", "numpy", "vs numpy", "peak RSS", "at N/4", "numpy RSS"])
+        var table = TextTable(
+            header: ["read file", "steer", "vs read", "guard", "vs read", "numpy", "vs numpy", "peak RSS", "at N/4", "numpy RSS"])
         table.rows.append([
-            fixed(read, 3) + " s", fixed(steer, 3) + " s", fixed(report.ratioToRead, 2) + "×", report.numpyS.map { fixed($0, 3) + " s" } ?? "n/a",
+            fixed(read, 3) + " s", fixed(steer, 3) + " s", fixed(report.ratioToRead, 2) + "×", fixed(guardTime, 3) + " s",
+            fixed(report.guardRatioToRead, 2) + "×", report.numpyS.map { fixed($0, 3) + " s" } ?? "n/a",
             report.speedupVsNumpy.map { fixed($0, 1) + "× faster" } ?? "n/a", fixed(report.peakRssMb, 0) + " MB",
             fixed(report.peakRssQuarterRowsMb, 0) + " MB", report.numpyPeakRssMb.map { fixed($0, 0) + " MB" } ?? "n/a",
         ])
@@ -102,6 +114,7 @@ struct BenchTokens: ParsableCommand {
         print(
             "mean-aggregation AUROC (rows < N/2 shifted): steer \(fixed(auroc, 6)), numpy \(report.numpyAurocMean.map { fixed($0, 6) } ?? "n/a"); "
                 + "peak RSS: `steer probe eval --aggregate all` as a child (reads the file as --pos and --neg)")
+        print("guard: the Latent Guard's per-token score under the same five aggregations; load average at the end: \(report.loadAverage)")
     }
 
     /// `layer.0` [rows, tokens, width] bf16: uniform values in [−1, 1), plus 0.05 on every seventh column of the first half's rows.
