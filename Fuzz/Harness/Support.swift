@@ -611,15 +611,20 @@ func exerciseEraser(_ path: String) {
         let row = (0..<eraser.width).map { Double($0 % 5) - 2 }
         _ = eraser.erase(row)
     }
+    oracleReadsBack(set, as: "eraser", what: "eraser file \(path)") { $0.erasers == $1.erasers && $0.slots == $1.slots }
+}
+
+/// Oracle: a file `read` accepted, written back (as `NAME-copy.safetensors`) and read again, is
+/// `same` as what was read.
+func oracleReadsBack<Artifact: SteerArtifact>(_ artifact: Artifact, as name: String, what: String, same: (Artifact, Artifact) -> Bool) {
     guard oraclesOn else { return }
-    let copy = Scratch.folder + "/eraser-copy.safetensors"
+    let copy = Scratch.folder + "/\(name)-copy.safetensors"
     Scratch.made.insert(copy)
     do {
-        try set.write(to: copy)
-        let back = try EraserSet.read(copy)
-        oracle(back.erasers == set.erasers && back.slots == set.slots, "eraser file did not read back equal: \(path)")
+        try artifact.write(to: copy)
+        oracle(same(try Artifact.read(copy), artifact), "\(what) did not read back equal")
     } catch {
-        oracle(false, "eraser file accepted by read could not be written and read back: \(error)")
+        oracle(false, "\(what), accepted by read, could not be written and read back: \(error)")
     }
 }
 
@@ -644,13 +649,5 @@ func exerciseStatistics(_ path: String) {
         _ = stats.moments(i)
     }
     _ = try? Statistics.merge([stats, stats], files: ["a", "b"])
-    guard oraclesOn else { return }
-    let copy = Scratch.folder + "/stats-copy.safetensors"
-    Scratch.made.insert(copy)
-    do {
-        try stats.write(to: copy)
-        oracle(try Statistics.read(copy) == stats, "statistics file did not read back equal: \(path)")
-    } catch {
-        oracle(false, "statistics file accepted by read could not be written and read back: \(error)")
-    }
+    oracleReadsBack(stats, as: "stats", what: "statistics file \(path)") { $0 == $1 }
 }

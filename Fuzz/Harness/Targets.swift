@@ -55,8 +55,12 @@ let targets: [Target] = [
     Target(name: "eraser") { bytes in exerciseEraser(Scratch.write("eraser.safetensors", bytes)) },
     Target(name: "stats") { bytes in exerciseStatistics(Scratch.write("stats.safetensors", bytes)) },
     Target(name: "prompts") { bytes in exercisePrompts(Scratch.write("rows.prompts.json", bytes)) },
+    // The `direction_metadata.json` beside a foreign `[d]` direction (DirectionSource), then converted.
+    Target(name: "direction-metadata") { bytes in exerciseDirectionMetadata(bytes) },
     // A model directory's config.json or shard index, or an edited copy's recipe (byte 0 picks), orthogonalized.
     Target(name: "ortho") { bytes in exerciseOrthogonalize(bytes) },
+    // A LoRA adapter's config or weights (byte 0 picks), merged into the ortho model and diffed (`steer diff --lora`).
+    Target(name: "lora") { bytes in exerciseLoraDiff(bytes) },
     // A tokenizer.json, then encodings; a chat template (the Jinja subset), then renderings and prompts.
     Target(name: "tokenizer") { bytes in exerciseTokenizer(bytes) },
     Target(name: "template") { bytes in exerciseChatTemplate(bytes) },

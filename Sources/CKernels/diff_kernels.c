@@ -90,59 +90,91 @@ DIFF_INLINE v8d miss(v8d x, v8d lo, v8d hi) {
     return sel(x > hi, x - hi, below);
 }
 
+/// Rows r0 .. r0 + 3 of x and y widened into w + k * 2 n8 and that + n8 (rows past `rows` zero).
+DIFF_INLINE void widen4(const void *x, const void *y, int dt, size_t r0, size_t rows, size_t n, size_t n8, double *scratch) {
+    for (size_t k = 0; k < 4; k++) {
+        double *w = scratch + 2 * k * n8, *e = w + n8;
+        if (r0 + k < rows) {
+            widen(x, y, dt, r0 + k, n, n8, w, e);
+        } else {
+            for (size_t j = 0; j < n8; j++) w[j] = e[j] = 0;
+        }
+    }
+}
+
+// Element-wise sums over rows go four rows at a time (rows past the end are zero rows):
+// acc[j] += (a0 v0[j] + a1 v1[j]) + (a2 v2[j] + a3 v3[j]).
+DIFF_INLINE v8d sum4(v8d a0, v8d a1, v8d a2, v8d a3) { return (a0 + a1) + (a2 + a3); }
+
 DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch,
                             double head[5], double *rowstats, size_t rowstride, double *columns, const double *omega, int p,
                             double *sketch, size_t sketchstride, const double *coef, double *yacc) {
     size_t n8 = (n + 7) & ~(size_t)7;
-    double *w = scratch, *e = scratch + n8;
     const v8l lane = {0, 1, 2, 3, 4, 5, 6, 7};
-    for (size_t r = 0; r < rows; r++) {
-        widen(x, y, dt, r, n, n8, w, e);
-        v8d b2 = splat(0), xy = splat(0), e2 = splat(0), dd = splat(0), f2 = splat(0), same = splat(0);
-        for (size_t j = 0; j < n8; j += 8) {
-            v8d wv = ld(w + j, 8), ev = ld(e + j, 8), dv = ev - wv;
-            v8l valid = (lane + splatl((long long)j)) < splatl((long long)n);
-            v8l pow2;
-            v8d step = grid_step(ev, mbits, minexp, &pow2);
-            b2 += wv * wv;
-            xy += wv * ev;
-            e2 += ev * ev;
-            dd += dv * dv;
-            f2 += sel(valid, step * step, splat(0));
-            same += sel(valid & (ev == wv), splat(1), splat(0));
-            if (columns) {
-                size_t count = n - j;
-                st(columns + j, ld(columns + j, count) + wv * wv, count);
-                st(columns + n + j, ld(columns + n + j, count) + wv * ev, count);
-                st(columns + 2 * n + j, ld(columns + 2 * n + j, count) + ev * ev, count);
+    for (size_t r0 = 0; r0 < rows; r0 += 4) {
+        widen4(x, y, dt, r0, rows, n, n8, scratch);
+        for (size_t k = 0; k < 4 && r0 + k < rows; k++) {
+            size_t r = r0 + k;
+            const double *w = scratch + 2 * k * n8, *e = w + n8;
+            v8d b2 = splat(0), xy = splat(0), e2 = splat(0), dd = splat(0), f2 = splat(0), same = splat(0);
+            for (size_t j = 0; j < n8; j += 8) {
+                v8d wv = ld(w + j, 8), ev = ld(e + j, 8), dv = ev - wv;
+                v8l valid = (lane + splatl((long long)j)) < splatl((long long)n);
+                v8l pow2;
+                v8d step = grid_step(ev, mbits, minexp, &pow2);
+                b2 += wv * wv;
+                xy += wv * ev;
+                e2 += ev * ev;
+                dd += dv * dv;
+                f2 += sel(valid, step * step, splat(0));
+                same += sel(valid & (ev == wv), splat(1), splat(0));
+            }
+            double rb2 = fold(b2), rxy = fold(xy), re2 = fold(e2);
+            head[0] += rb2;
+            head[1] += re2;
+            head[2] += fold(dd);
+            head[3] += fold(f2) / 12;
+            head[4] += fold(same);
+            if (rowstats) {
+                rowstats[r] = rb2;
+                rowstats[rowstride + r] = rxy;
+                rowstats[2 * rowstride + r] = re2;
+            }
+            if (sketch) {
+                for (int c = 0; c < p; c++) {
+                    v8d acc = splat(0);
+                    for (size_t j = 0; j < n8; j += 8) acc += (ld(e + j, 8) - ld(w + j, 8)) * ld(omega + (size_t)c * n + j, n - j);
+                    sketch[(size_t)c * sketchstride + r] = fold(acc);
+                }
             }
         }
-        double rb2 = fold(b2), rxy = fold(xy), re2 = fold(e2);
-        head[0] += rb2;
-        head[1] += re2;
-        head[2] += fold(dd);
-        head[3] += fold(f2) / 12;
-        head[4] += fold(same);
-        if (rowstats) {
-            rowstats[r] = rb2;
-            rowstats[rowstride + r] = rxy;
-            rowstats[2 * rowstride + r] = re2;
-        }
-        if (sketch || yacc) {
-            for (size_t j = 0; j < n8; j += 8) st(w + j, ld(e + j, 8) - ld(w + j, 8), 8);  // w := Δ
-        }
-        if (sketch) {
-            for (int c = 0; c < p; c++) {
-                v8d acc = splat(0);
-                for (size_t j = 0; j < n8; j += 8) acc += ld(w + j, 8) * ld(omega + (size_t)c * n + j, n - j);
-                sketch[(size_t)c * sketchstride + r] = fold(acc);
+        const double *w0 = scratch, *e0 = w0 + n8, *w1 = e0 + n8, *e1 = w1 + n8, *w2 = e1 + n8, *e2 = w2 + n8, *w3 = e2 + n8,
+                     *e3 = w3 + n8;
+        if (columns) {
+            for (size_t j = 0; j < n8; j += 8) {
+                size_t count = n - j;
+                v8d a0 = ld(w0 + j, 8), a1 = ld(w1 + j, 8), a2 = ld(w2 + j, 8), a3 = ld(w3 + j, 8);
+                v8d b0 = ld(e0 + j, 8), b1 = ld(e1 + j, 8), b2 = ld(e2 + j, 8), b3 = ld(e3 + j, 8);
+                st(columns + j, ld(columns + j, count) + sum4(a0 * a0, a1 * a1, a2 * a2, a3 * a3), count);
+                st(columns + n + j, ld(columns + n + j, count) + sum4(a0 * b0, a1 * b1, a2 * b2, a3 * b3), count);
+                st(columns + 2 * n + j, ld(columns + 2 * n + j, count) + sum4(b0 * b0, b1 * b1, b2 * b2, b3 * b3), count);
             }
         }
         if (yacc) {
-            for (int c = 0; c < p; c++) {
-                v8d a = splat(coef[r * (size_t)p + c]);
-                double *out = yacc + (size_t)c * n;
-                for (size_t j = 0; j < n8; j += 8) st(out + j, ld(out + j, n - j) + a * ld(w + j, 8), n - j);
+            double f[4][64];
+            for (int c = 0; c < p; c += 64) {
+                int block = p - c < 64 ? p - c : 64;
+                for (size_t k = 0; k < 4; k++)
+                    for (int i = 0; i < block; i++) f[k][i] = r0 + k < rows ? coef[(r0 + k) * (size_t)p + c + i] : 0;
+                for (int i = 0; i < block; i++) {
+                    v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
+                    double *out = yacc + (size_t)(c + i) * n;
+                    for (size_t j = 0; j < n8; j += 8) {
+                        v8d d0 = ld(e0 + j, 8) - ld(w0 + j, 8), d1 = ld(e1 + j, 8) - ld(w1 + j, 8);
+                        v8d d2 = ld(e2 + j, 8) - ld(w2 + j, 8), d3 = ld(e3 + j, 8) - ld(w3 + j, 8);
+                        st(out + j, ld(out + j, n - j) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), n - j);
+                    }
+                }
             }
         }
     }
@@ -151,16 +183,21 @@ DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, s
 DIFF_INLINE void axpy_body(const void *x, const void *y, int dt, size_t rows, size_t n, const double *a, int k, double *scratch,
                            double *accx, double *accy) {
     size_t n8 = (n + 7) & ~(size_t)7;
-    double *w = scratch, *e = scratch + n8;
-    for (size_t r = 0; r < rows; r++) {
-        widen(x, y, dt, r, n, n8, w, e);
+    const double *w0 = scratch, *e0 = w0 + n8, *w1 = e0 + n8, *e1 = w1 + n8, *w2 = e1 + n8, *e2 = w2 + n8, *w3 = e2 + n8,
+                 *e3 = w3 + n8;
+    for (size_t r0 = 0; r0 < rows; r0 += 4) {
+        widen4(x, y, dt, r0, rows, n, n8, scratch);
         for (int c = 0; c < k; c++) {
-            v8d s = splat(a[r * (size_t)k + c]);
+            double f[4];
+            for (size_t i = 0; i < 4; i++) f[i] = r0 + i < rows ? a[(r0 + i) * (size_t)k + c] : 0;
+            v8d s0 = splat(f[0]), s1 = splat(f[1]), s2 = splat(f[2]), s3 = splat(f[3]);
             double *ox = accx + (size_t)c * n, *oy = accy + (size_t)c * n;
             for (size_t j = 0; j < n8; j += 8) {
                 size_t count = n - j;
-                st(ox + j, ld(ox + j, count) + s * ld(w + j, 8), count);
-                st(oy + j, ld(oy + j, count) + s * ld(e + j, 8), count);
+                v8d px = sum4(s0 * ld(w0 + j, 8), s1 * ld(w1 + j, 8), s2 * ld(w2 + j, 8), s3 * ld(w3 + j, 8));
+                v8d py = sum4(s0 * ld(e0 + j, 8), s1 * ld(e1 + j, 8), s2 * ld(e2 + j, 8), s3 * ld(e3 + j, 8));
+                st(ox + j, ld(ox + j, count) + px, count);
+                st(oy + j, ld(oy + j, count) + py, count);
             }
         }
     }
@@ -309,7 +346,7 @@ DIFF_INLINE void interval_lambda_body(const void *x, const void *y, int dt, size
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define DIFF_X86(...) __VA_ARGS__
 #define DIFF_DISPATCH(NAME, ARGS)                                     \
-    switch (steer_kernels_resolve(STEER_KERNEL_DEFAULT)) {          \
+    switch (steer_kernels_resolve(path)) {                          \
     case STEER_KERNEL_AVX512: a5_##NAME ARGS; break;                \
     case STEER_KERNEL_AVX2: a2_##NAME ARGS; break;                  \
     default: p_##NAME ARGS; break;                                  \
@@ -319,39 +356,40 @@ DIFF_INLINE void interval_lambda_body(const void *x, const void *y, int dt, size
 #define DIFF_DISPATCH(NAME, ARGS) p_##NAME ARGS;
 #endif
 
-#define STATS_PARAMS                                                                                                     \
-    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch, double head[5], \
+#define STATS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch, double head[5], \
      double *rowstats, size_t rowstride, double *columns, const double *omega, int p, double *sketch, size_t sketchstride, \
-     const double *coef, double *yacc)
+     const double *coef, double *yacc
+#define STATS_PARAMS (STATS_LIST)
 #define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc)
 DIFF_PATHS(stats, STATS_PARAMS, STATS_ARGS)
-void steer_diff_stats STATS_PARAMS { DIFF_DISPATCH(stats, STATS_ARGS) }
+void steer_diff_stats(int path, STATS_LIST) { DIFF_DISPATCH(stats, STATS_ARGS) }
 
-#define AXPY_PARAMS (const void *x, const void *y, int dt, size_t rows, size_t n, const double *a, int k, double *scratch, double *accx, double *accy)
+#define AXPY_LIST const void *x, const void *y, int dt, size_t rows, size_t n, const double *a, int k, double *scratch, double *accx, double *accy
+#define AXPY_PARAMS (AXPY_LIST)
 #define AXPY_ARGS (x, y, dt, rows, n, a, k, scratch, accx, accy)
 DIFF_PATHS(axpy, AXPY_PARAMS, AXPY_ARGS)
-void steer_diff_axpy_rows AXPY_PARAMS { DIFF_DISPATCH(axpy, AXPY_ARGS) }
+void steer_diff_axpy_rows(int path, AXPY_LIST) { DIFF_DISPATCH(axpy, AXPY_ARGS) }
 
-#define DOT_PARAMS \
-    (const void *x, const void *y, int dt, size_t rows, size_t n, const double *u, int k, double *scratch, double *outx, double *outy, size_t outstride)
+#define DOT_LIST const void *x, const void *y, int dt, size_t rows, size_t n, const double *u, int k, double *scratch, double *outx, double *outy, size_t outstride
+#define DOT_PARAMS (DOT_LIST)
 #define DOT_ARGS (x, y, dt, rows, n, u, k, scratch, outx, outy, outstride)
 DIFF_PATHS(dot, DOT_PARAMS, DOT_ARGS)
-void steer_diff_dot_rows DOT_PARAMS { DIFF_DISPATCH(dot, DOT_ARGS) }
+void steer_diff_dot_rows(int path, DOT_LIST) { DIFF_DISPATCH(dot, DOT_ARGS) }
 
-#define ROWS_PARAMS \
-    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *c, const double *rc, double *scratch, double *s)
+#define ROWS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *c, const double *rc, double *scratch, double *s
+#define ROWS_PARAMS (ROWS_LIST)
 #define ROWS_ARGS (x, y, dt, rows, n, mbits, minexp, c, rc, scratch, s)
 DIFF_PATHS(interval_rows, ROWS_PARAMS, ROWS_ARGS)
-void steer_diff_interval_rows ROWS_PARAMS { DIFF_DISPATCH(interval_rows, ROWS_ARGS) }
+void steer_diff_interval_rows(int path, ROWS_LIST) { DIFF_DISPATCH(interval_rows, ROWS_ARGS) }
 
-#define COLUMNS_PARAMS \
-    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *u, const double *s, double *scratch, double *acc)
+#define COLUMNS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *u, const double *s, double *scratch, double *acc
+#define COLUMNS_PARAMS (COLUMNS_LIST)
 #define COLUMNS_ARGS (x, y, dt, rows, n, mbits, minexp, u, s, scratch, acc)
 DIFF_PATHS(interval_columns, COLUMNS_PARAMS, COLUMNS_ARGS)
-void steer_diff_interval_columns COLUMNS_PARAMS { DIFF_DISPATCH(interval_columns, COLUMNS_ARGS) }
+void steer_diff_interval_columns(int path, COLUMNS_LIST) { DIFF_DISPATCH(interval_columns, COLUMNS_ARGS) }
 
-#define LAMBDA_PARAMS \
-    (const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *u, double lambda, double *scratch, double out[3])
+#define LAMBDA_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *u, double lambda, double *scratch, double out[3]
+#define LAMBDA_PARAMS (LAMBDA_LIST)
 #define LAMBDA_ARGS (x, y, dt, rows, n, mbits, minexp, u, lambda, scratch, out)
 DIFF_PATHS(interval_lambda, LAMBDA_PARAMS, LAMBDA_ARGS)
-void steer_diff_interval_lambda LAMBDA_PARAMS { DIFF_DISPATCH(interval_lambda, LAMBDA_ARGS) }
+void steer_diff_interval_lambda(int path, LAMBDA_LIST) { DIFF_DISPATCH(interval_lambda, LAMBDA_ARGS) }

@@ -1,9 +1,10 @@
 // Inner loops of `steer diff` (Sources/Steering/Diff): one call per chunk of rows of a tensor
 // pair (base `x`, edited `y`, both `rows × n` raw little-endian elements of `dtype`), each row
-// widened to double in `scratch` (at least 4 n doubles) and then passed over once.
+// widened to double in `scratch` (at least 8 n + 64 doubles) and then passed over once.
 //
 // Like steer_kernels.h: a portable, an AVX2 and an AVX-512 build of one body (8-lane vectors),
-// picked by steer_kernels_path(); no fused multiply-add; reductions in one canonical order
+// `path` resolved as steer_kernels_resolve does (STEER_KERNEL_DEFAULT: the process default); no
+// fused multiply-add; reductions in one canonical order
 // (lane[i % 8] in order of i, then the halves folded: (l0+l4)+(l2+l6) and (l1+l5)+(l3+l7) added),
 // so every path gives the same bits.
 //
@@ -15,38 +16,41 @@
 #define STEER_DIFF_KERNELS_H
 #include <stddef.h>
 
+/// Element-wise sums over rows (columns, yacc, accx, accy) take four rows at a time:
+/// acc[j] += (t0 + t1) + (t2 + t3), with t_k the term of row r0 + k (zero past the last row).
+///
 /// Per row r: head[0] += ‖w‖², head[1] += ‖w'‖², head[2] += ‖w' − w‖², head[3] += Σ step(w')² / 12,
 /// head[4] += count of w' = w; rowstats (nullable, 3 × rows, stride `rowstride`): [r] = ‖w‖²,
 /// [rowstride + r] = w·w', [2 rowstride + r] = ‖w'‖²; columns (nullable, 3 × n): += w², w w', w'²;
 /// sketch (nullable): sketch[c * sketchstride + r] = (w' − w)·omega[c * n ...] for c < p (omega p × n);
 /// yacc (nullable, p × n): yacc[c * n + j] += coef[r * p + c] (w'_j − w_j).
-void steer_diff_stats(const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
+void steer_diff_stats(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
                       double *scratch, double head[5], double *rowstats, size_t rowstride, double *columns,
                       const double *omega, int p, double *sketch, size_t sketchstride, const double *coef, double *yacc);
 
 /// Per row r: accx[c * n + j] += a[r * k + c] w_j, accy[c * n + j] += a[r * k + c] w'_j (c < k).
-void steer_diff_axpy_rows(const void *x, const void *y, int dtype, size_t rows, size_t n, const double *a, int k,
+void steer_diff_axpy_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, const double *a, int k,
                           double *scratch, double *accx, double *accy);
 
 /// Per row r: outx[c * outstride + r] = w·u_c, outy[c * outstride + r] = w'·u_c (u: k × n).
-void steer_diff_dot_rows(const void *x, const void *y, int dtype, size_t rows, size_t n, const double *u, int k,
+void steer_diff_dot_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, const double *u, int k,
                          double *scratch, double *outx, double *outy, size_t outstride);
 
 /// Per row r: s[r] = argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])² (the grid of w'): the middle of
 /// the range of s that puts every value inside its interval when there is one (rc_j = 1 / c_j,
 /// 0 where c_j = 0), else damped Newton steps from the incoming s[r] (a step that does not lower
 /// the cost is halved; at most 12 evaluations).
-void steer_diff_interval_rows(const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
+void steer_diff_interval_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
                               const double *c, const double *rc, double *scratch, double *s);
 
 /// Per row, with c = w·u: for each j, r_j = dist(w_j − s_j c, [lo_j, hi_j]) signed;
 /// acc[j] += r², acc[n + j] −= c r, acc[2n + j] += (r ≠ 0 ? c² : 0).
-void steer_diff_interval_columns(const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
+void steer_diff_interval_columns(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
                                  const double *u, const double *s, double *scratch, double *acc);
 
 /// Per row, with c = w·u and q_j = c u_j: r_j = dist(w_j − λ q_j, [lo_j, hi_j]) signed;
 /// out[0] += Σ r², out[1] −= Σ q r, out[2] += Σ_{r ≠ 0} q².
-void steer_diff_interval_lambda(const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
+void steer_diff_interval_lambda(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
                                 const double *u, double lambda, double *scratch, double out[3]);
 
 #endif

@@ -119,6 +119,10 @@ public struct DiffReport: Sendable, Encodable {
     public var tensors: [Tensor]
     public var slots: [Slot]
     public var summary: Summary
+    /// The replay check of the recipe `--recipe-out` wrote (nil when none was asked for).
+    public var recipe: RecipeCheck?
+    /// Which direction variant of a directions file each slot's direction is (nil when none was given).
+    public var variants: VariantCheck?
 
     /// The recovered directions as a directions file (`hf_hidden_states`), each slot's strength and form in the metadata.
     public var directions: DirectionSet {

@@ -90,7 +90,7 @@ public enum ModelDiff {
         guard let a = base.locations[name], let b = edited.locations[name] else { return [] }
         let (baseShard, editedShard) = (base.shards[a.shard], edited.shards[b.shard])
         // Unchanged tensors (most of an edited model) cost one comparison of their bytes.
-        if try sameBytes(baseShard.storage, a.info, editedShard.storage, b.info) {
+        if try TensorPair.sameBytes(baseShard.storage, a.info, editedShard.storage, b.info, workers: options.stream.workers) {
             var tensor = DiffReport.Tensor(name: name, status: .unchanged, writer: writers != nil)
             (tensor.role, tensor.block) = (writers?.first?.role, writers?.first?.block)
             return [tensor]
@@ -144,20 +144,4 @@ public enum ModelDiff {
     }
 
     static func relative(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : (a > 0 ? .infinity : 0) }
-
-    /// Whether two tensors' bytes are the same, compared in chunks of 4 MB.
-    static func sameBytes(_ a: ReadOnlyFile, _ x: TensorInfo, _ b: ReadOnlyFile, _ y: TensorInfo) throws -> Bool {
-        let chunk = 1 << 22
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 2 * chunk, alignment: 64)
-        defer { buffer.deallocate() }
-        var offset = 0
-        while offset < x.byteCount {
-            let count = min(chunk, x.byteCount - offset)
-            try a.read(into: buffer, offset: x.offset + offset, count: count)
-            try b.read(into: buffer + chunk, offset: y.offset + offset, count: count)
-            if memcmp(buffer, buffer + chunk, count) != 0 { return false }
-            offset += count
-        }
-        return true
-    }
 }

@@ -45,7 +45,7 @@ struct TensorPair {
     }
 
     /// Doubles of scratch the C kernels of `steer diff` take for one row (`steer_diff_kernels.h`).
-    var kernelScratch: Int { 4 * ((width + 7) / 8 * 8) + 8 }
+    var kernelScratch: Int { 8 * ((width + 7) / 8 * 8) + 64 }
 
     /// `Σ_chunks body(chunk, partial)` of `size` values, the chunks read in parallel by `workers`
     /// threads and their partial sums (each zeroed before `body`) added in chunk order. `body` may
@@ -101,5 +101,29 @@ struct TensorPair {
             for item in 0..<count { for j in 0..<size { total[j] += partials[item * stride + j] } }
         }
         return total
+    }
+
+    /// Whether two stored tensors' bytes are the same: compared in chunks of 4 MB, up to
+    /// `4 × workers` chunks at a time by `workers` threads, stopping after the first such wave
+    /// that differs (an edited tensor costs a wave, an unchanged one a read of both at memory speed).
+    static func sameBytes(_ a: ReadOnlyFile, _ x: TensorInfo, _ b: ReadOnlyFile, _ y: TensorInfo, workers: Int) throws -> Bool {
+        let chunk = 1 << 22
+        let chunks = (x.byteCount + chunk - 1) / chunk
+        let wave = 4 * max(1, workers)
+        for start in Swift.stride(from: 0, to: chunks, by: wave) {
+            let count = min(wave, chunks - start)
+            var differs = [Bool](repeating: false, count: count)
+            try differs.withUnsafeMutableBufferPointer { differs in
+                try forEachShare(items: count, workers: workers, bufferBytes: 2 * chunk) { _, item, buffer in
+                    let offset = (start + item) * chunk
+                    let n = min(chunk, x.byteCount - offset)
+                    try a.read(into: buffer, offset: x.offset + offset, count: n)
+                    try b.read(into: buffer + chunk, offset: y.offset + offset, count: n)
+                    differs[item] = memcmp(buffer, buffer + chunk, n) != 0
+                }
+            }
+            if differs.contains(true) { return false }
+        }
+        return true
     }
 }

@@ -1,9 +1,11 @@
 import CKernels
 
 extension WriterFit {
-    /// Every how many chunks of rows the row-stored refinement reads (1: all): ``sampledElements``
-    /// elements at least, so a large tensor's columns are fitted on a sample of its rows.
-    var sample: Int { 1 }
+    /// Every how many chunks of rows the refinement of a row-stored writer reads: all of a tensor of
+    /// up to 2²³ elements, every `k`-th chunk (about 2²³ elements) of a larger one. A column's `s_j`
+    /// is summed over rows, and 2²³ elements (over 4000 rows of a 2048-wide embedding) pin it as
+    /// well as all of them within the tolerances; what the fit leaves is then measured on every row.
+    var sample: Int { max(1, pair.rows * pair.width >> 23) }
 
     /// The most rounds of the rounding-aware refinement (each: `c = Aᵀu`, then `s = λu` against the
     /// intervals; they stop when the direction moves less than `1 − |cos| ≤ 1e-9`), and the Newton
@@ -21,15 +23,17 @@ extension WriterFit {
     /// squared distance to `w'` itself, which a least-squares fit of `ΔW` takes, biased where most
     /// of the edit rounds away. Alternates: `c = Aᵀu` from `u`, `s` against the intervals, `u = s/‖s‖`.
     /// Returns the plain form with what the fit leaves of `ΔA` (least squares, for the tolerance).
-    func roundingAware(start: [Double], lambda start0: Double, sums: Sums) throws -> (
+    /// `c` is `Aᵀ start` when the caller has it (the spectrum's products), which saves the first pass.
+    func roundingAware(start: [Double], lambda start0: Double, c start1: [Double]?, sums: Sums) throws -> (
         form: EditForm, basis: [[Double]], lambda: Double, residual2: Double
     ) {
         var (u, lambda) = (start, start0)
-        for _ in 0..<refinement.rounds {
+        for round in 0..<refinement.rounds {
             let previous = u
             var s = u.map { lambda * $0 }
             if orientation == .outputRows {
-                s = try intervalRows(c: try products(u, k: 1).base, start: s)
+                let c = try round == 0 ? start1 ?? products(u, k: 1).base : products(u, k: 1).base
+                s = try intervalRows(c: c, start: s)
             } else {
                 s = try intervalColumns(u: u, start: s)
             }
@@ -63,7 +67,8 @@ extension WriterFit {
                 try reciprocal.withUnsafeBufferPointer { reciprocal in
                     _ = try pair.rawPass(size: 0, workers: workers, scratch: pair.kernelScratch) { chunk, _ in
                         steer_diff_interval_rows(
-                            chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, c.baseAddress, reciprocal.baseAddress,
+                            Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, c.baseAddress,
+                            reciprocal.baseAddress,
                             chunk.scratch, s.baseAddress.map { $0 + chunk.firstRow })
                     }
                 }
@@ -130,7 +135,8 @@ extension WriterFit {
                 try u.withUnsafeBufferPointer { u in
                     try pair.rawPass(size: 3 * d, workers: workers, scratch: pair.kernelScratch, every: sample) { chunk, partial in
                         steer_diff_interval_columns(
-                            chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, u.baseAddress, current.baseAddress,
+                            Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, u.baseAddress,
+                            current.baseAddress,
                             chunk.scratch, partial)
                     }
                 }
@@ -194,7 +200,8 @@ extension WriterFit {
             let sums = try u.withUnsafeBufferPointer { u in
                 try pair.rawPass(size: 3, workers: workers, scratch: pair.kernelScratch, every: sample) { chunk, partial in
                     steer_diff_interval_lambda(
-                        chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, u.baseAddress, trial, chunk.scratch, partial)
+                        Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, u.baseAddress, trial,
+                        chunk.scratch, partial)
                 }
             }
             if sums[0] < best {

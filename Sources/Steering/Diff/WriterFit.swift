@@ -93,7 +93,7 @@ struct WriterFit {
                         let coef = chunk.scratch + pair.kernelScratch
                         if !outputRows { for i in 0..<chunk.rows { for c in 0..<p { coef[i * p + c] = Self.omega(chunk.firstRow + i, c) } } }
                         steer_diff_stats(
-                            chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, chunk.scratch, partial,
+                            Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, chunk.scratch, partial,
                             p > 0 ? rowSums.baseAddress.map { $0 + chunk.firstRow } : nil, rowCount, p > 0 ? partial + head + sketchSize : nil,
                             outputRows && p > 0 ? omegaT.baseAddress : nil, Int32(p),
                             outputRows && p > 0 ? sketchRows.baseAddress.map { $0 + chunk.firstRow } : nil, d,
@@ -121,7 +121,9 @@ struct WriterFit {
             let total = try pair.rawPass(size: 2 * k * m, workers: workers, scratch: scratch + chunkRowsTimes(k)) { chunk, partial in
                 let coef = chunk.scratch + scratch
                 for i in 0..<chunk.rows { for c in 0..<k { coef[i * k + c] = u[c * d + chunk.firstRow + i] } }
-                steer_diff_axpy_rows(chunk.base, chunk.edited, code, chunk.rows, width, coef, Int32(k), chunk.scratch, partial, partial + k * m)
+                steer_diff_axpy_rows(
+                    Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, coef, Int32(k), chunk.scratch, partial,
+                    partial + k * m)
             }
             return (Array(total[0..<(k * m)]), Array(total[(k * m)...]))
         }
@@ -133,7 +135,7 @@ struct WriterFit {
                 try u.withUnsafeBufferPointer { u in
                     _ = try pair.rawPass(size: 0, workers: workers, scratch: scratch) { chunk, _ in
                         steer_diff_dot_rows(
-                            chunk.base, chunk.edited, code, chunk.rows, width, u.baseAddress, Int32(k), chunk.scratch,
+                            Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, u.baseAddress, Int32(k), chunk.scratch,
                             base.baseAddress.map { $0 + chunk.firstRow }, edited.baseAddress.map { $0 + chunk.firstRow }, m)
                     }
                 }

@@ -138,23 +138,46 @@ struct TensorSource {
         guard let stored = try file.read(offset: base, count: spanBytes) else {
             throw SteerError.format(path, "tensor '\(source.name)' lies outside the file")
         }
+        // Row by row along the last axis: one copy for a contiguous row, one element repeated by
+        // doubling for a stride-0 row, element copies otherwise.
+        let rank = source.shape.count
+        let inner = rank > 0 ? source.shape[rank - 1] : 1
+        let innerStride = rank > 0 ? strides[rank - 1] : 0
+        let rowBytes = inner * itemSize
         var out = [UInt8](repeating: 0, count: bytes)
-        let count = bytes / itemSize
-        var index = [Int](repeating: 0, count: source.shape.count)
+        var index = [Int](repeating: 0, count: max(rank - 1, 0))
         var at = 0
-        for element in 0..<count {
-            let from = at * itemSize
-            let to = element * itemSize
-            for b in 0..<itemSize { out[to + b] = stored[from + b] }
-            // Advance the multi-index in C order, keeping `at` = Σ index[k] × strides[k].
-            var k = source.shape.count - 1
-            while k >= 0 {
-                index[k] += 1
-                at += strides[k]
-                if index[k] < source.shape[k] { break }
-                at -= index[k] * strides[k]
-                index[k] = 0
-                k -= 1
+        stored.withUnsafeBytes { from in
+            out.withUnsafeMutableBytes { to in
+                guard let src = from.baseAddress, let dst = to.baseAddress else { return }
+                for row in 0..<(bytes / rowBytes) {
+                    let start = dst + row * rowBytes
+                    if innerStride == 1 {
+                        start.copyMemory(from: src + at * itemSize, byteCount: rowBytes)
+                    } else if innerStride == 0 {
+                        start.copyMemory(from: src + at * itemSize, byteCount: itemSize)
+                        var filled = itemSize
+                        while filled < rowBytes {
+                            let n = min(filled, rowBytes - filled)
+                            (start + filled).copyMemory(from: start, byteCount: n)
+                            filled += n
+                        }
+                    } else {
+                        for j in 0..<inner {
+                            (start + j * itemSize).copyMemory(from: src + (at + j * innerStride) * itemSize, byteCount: itemSize)
+                        }
+                    }
+                    // Advance the index of the outer axes in C order, keeping `at` = Σ index[k] × strides[k].
+                    var k = rank - 2
+                    while k >= 0 {
+                        index[k] += 1
+                        at += strides[k]
+                        if index[k] < source.shape[k] { break }
+                        at -= index[k] * strides[k]
+                        index[k] = 0
+                        k -= 1
+                    }
+                }
             }
         }
         return out
