@@ -115,7 +115,7 @@ struct Diff: ParsableCommand {
             )
             let table = TextTable(
                 header: ["tensor", "slot", "rank", "form", "λ", "residual", "‖ΔW‖/‖W‖"],
-                rows: Orthogonalize.grouped(writers, name: \.name).map { name, items in
+                rows: TensorSlice.fusedGroups(writers) { TensorSlice(label: $0.name) }.map { name, items in
                     let worst = items.max { ($0.residual ?? 0) < ($1.residual ?? 0) } ?? items[0]
                     let lambdas = items.compactMap(\.lambda)
                     let lambda =
