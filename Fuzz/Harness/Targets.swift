@@ -54,7 +54,11 @@ let targets: [Target] = [
     Target(name: "directions") { bytes in exerciseDirections(Scratch.write("directions.safetensors", bytes), Flags(), positions: nil) },
     Target(name: "eraser") { bytes in exerciseEraser(Scratch.write("eraser.safetensors", bytes)) },
     Target(name: "stats") { bytes in exerciseStatistics(Scratch.write("stats.safetensors", bytes)) },
-    Target(name: "prompts") { bytes in exercisePrompts(Scratch.write("rows.prompts.json", bytes)) },
+    // A `.prompts.json` beside activations (PromptRecords), and the same bytes as `steer capture`'s prompt file (PromptFile).
+    Target(name: "prompts") { bytes in
+        exercisePrompts(Scratch.write("rows.prompts.json", bytes))
+        exercisePromptFile(Scratch.write("rows.prompts.json", bytes))
+    },
     // The `direction_metadata.json` beside a foreign `[d]` direction (DirectionSource), then converted.
     Target(name: "direction-metadata") { bytes in exerciseDirectionMetadata(bytes) },
     // A model directory's config.json or shard index, or an edited copy's recipe (byte 0 picks), orthogonalized.

@@ -93,3 +93,14 @@ func exerciseChatTemplate(_ bytes: [UInt8]) {
         oracle(prompt.tInst >= 0 && prompt.tInst <= prompt.tPost && prompt.tPost == prompt.ids.count - 1, "t_inst or t_post out of order")
     }
 }
+
+/// A prompt file as `steer capture` reads it: every record's other fields, written back as JSON text
+/// (`steer capture`'s `.prompts.json`), read back to the same values.
+func exercisePromptFile(_ path: String) {
+    guard let records = try? PromptFile.records(path) else { return }
+    for record in records.prefix(64) where record["instruction"] == nil {
+        let object = JSONValue.object([("instruction", .string(record.instruction))] + record.fields)
+        let again = Scratch.write("again.json", Array("[\(object.jsonText)]".utf8))
+        oracle((try? PromptFile.records(again)) == [record], "a record does not read back from its JSON text: \(object.jsonText.prefix(200))")
+    }
+}
