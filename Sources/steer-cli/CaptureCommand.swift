@@ -29,7 +29,9 @@ struct Capture: ParsableCommand {
             prompt's token count, each row's tokens first and zeros after, and a lengths tensor [N] \
             (each row's token count), the token-axis file probe and guard --aggregate read. \
             ACTS.prompts.json beside it holds one record a row (row, instruction, n_tokens, \
-            n_instruction_tokens, t_inst_token), which steer report shows. Batches are written as they \
+            n_instruction_tokens, t_inst_token, every other field of a JSON prompt record as it is, \
+            and source_file, the prompts file's name, unless the record has one), which steer report \
+            shows and --group-by reads. Batches are written as they \
             finish: memory is the model plus one batch, whatever the number of prompts. --shard i/n \
             (i from 0) captures the i-th of n batch-aligned shares, for a Slurm array.
 
@@ -86,20 +88,21 @@ struct Capture: ParsableCommand {
         let shardSpec = try shard.map(Self.parseShard)
         let decoder = try DecoderModel.load(model)
         let encoder = try PromptEncoder(tokenizer: try Tokenizer(directory: model), template: try PromptTemplate(argument: template), system: system)
-        var instructions = try PromptFile.read(prompts)
+        var records = try PromptFile.records(prompts)
         var firstRow = 0
         if let rows {
-            let range = try Self.parseRows(rows, count: instructions.count)
-            instructions = Array(instructions[range])
+            let range = try Self.parseRows(rows, count: records.count)
+            records = Array(records[range])
             firstRow = range.lowerBound
         }
-        let encoded = try instructions.map { instruction in
-            let prompt = try encoder.encode(instruction)
+        let encoded = try records.map { record in
+            let prompt = try encoder.encode(record.instruction)
             let text = Array(prompt.text.utf8)
             let piece = prompt.encoding.offsets[prompt.instructionEnd].map { String(decoding: text[$0], as: UTF8.self) } ?? ""
             return CapturePrompt(
-                instruction: instruction, ids: prompt.ids, instructionEnd: prompt.instructionEnd,
-                instructionTokenCount: prompt.instructionTokenCount, instructionEndToken: piece)
+                instruction: record.instruction, ids: prompt.ids, instructionEnd: prompt.instructionEnd,
+                instructionTokenCount: prompt.instructionTokenCount, instructionEndToken: piece,
+                fields: Dictionary(record.fields.map { ($0.key, $0.value.jsonText) }) { first, _ in first })
         }
         let selection = try LayerSelection(parsing: layers)
         let slots: [Int]? =

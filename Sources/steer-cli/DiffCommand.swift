@@ -115,7 +115,7 @@ struct Diff: ParsableCommand {
             )
             let table = TextTable(
                 header: ["tensor", "slot", "rank", "form", "λ", "residual", "‖ΔW‖/‖W‖"],
-                rows: Orthogonalize.grouped(writers, name: \.name).map { name, items in
+                rows: TensorSlice.fusedGroups(writers) { TensorSlice(label: $0.name) }.map { name, items in
                     let worst = items.max { ($0.residual ?? 0) < ($1.residual ?? 0) } ?? items[0]
                     let lambdas = items.compactMap(\.lambda)
                     let lambda =
@@ -195,7 +195,7 @@ struct Diff: ParsableCommand {
         settings.append(check.variant)
         let replay =
             "replayed on the base: \(check.tensors) tensors compared, \(check.identical) identical, \(check.withinOneStep) within one step of the dtype"
-            + " (at most \(String(format: "%.3g", check.maxSteps)) steps\(check.worst.map { " in \($0)" } ?? ""); "
+            + " (at most \(String(format: "%.3g", check.maxSteps)) step\(check.maxSteps == 1 ? "" : "s")\(check.worst.map { " in \($0)" } ?? ""); "
             + "\(String(format: "%.2g", 100 * check.differingShare)) % of the values of the differing tensors differ)"
             + (check.missing.isEmpty ? "" : "; only one side holds \(check.missing.joined(separator: ", "))")
         return [

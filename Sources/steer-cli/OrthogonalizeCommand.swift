@@ -210,42 +210,15 @@ struct Orthogonalize: ParsableCommand {
         print(summary(recipe))
     }
 
-    /// The human report: what was edited, the per-tensor check and the worst tensor.
-    /// Consecutive items whose names differ only in a trailing `[e]` (the experts of one fused
-    /// tensor), each group named `tensor[0–E−1]` (a lone item keeps its name).
-    static func grouped<T>(_ items: [T], name: (T) -> String) -> [(name: String, items: [T])] {
-        func base(_ label: String) -> Substring? {
-            guard label.hasSuffix("]"), let open = label.lastIndex(of: "["),
-                label[label.index(after: open)..<label.index(before: label.endIndex)].allSatisfy(\.isNumber)
-            else { return nil }
-            return label[..<open]
-        }
-        var groups: [(name: String, items: [T])] = []
-        var current: (base: Substring?, items: [T]) = (nil, [])
-        func flush() {
-            guard let first = current.items.first else { return }
-            let label = current.base.map { "\($0)[0–\(current.items.count - 1)]" } ?? name(first)
-            groups.append((current.items.count > 1 || current.base != nil ? label : name(first), current.items))
-            current = (nil, [])
-        }
-        for item in items {
-            let b = base(name(item))
-            if b == nil || b != current.base { flush() }
-            current.base = b
-            current.items.append(item)
-            if b == nil { flush() }
-        }
-        flush()
-        return groups
-    }
-
+    /// The human report: what was edited, the per-tensor check (a fused tensor's experts on one row) and the worst tensor.
     func summary(_ recipe: OrthogonalizationRecipe) -> String {
         let kernels = [recipe.attentionKernel.map { "attention kernel \($0)" }, recipe.mlpKernel.map { "MLP kernel \($0)" }].compactMap { $0 }
         let direction = recipe.directionVariant ?? .plain
         let what =
             recipe.layer.map { "the \(direction == .plain ? "" : direction.rawValue + " ")direction of slot \($0)" }
             ?? "each block's own \(direction == .plain ? "" : direction.rawValue + " ")direction (slots \(recipe.slots.map(String.init).joined(separator: ", ")))"
-        let fused = Self.grouped(recipe.tensors, name: \.name).count
+        let groups = recipe.fusedGroups
+        let fused = groups.count
         let tensorCount = fused == recipe.tensors.count ? "\(fused) tensors" : "\(fused) tensors (\(recipe.tensors.count) with each expert apart)"
         var lines = [
             "steer orthogonalize: removed \(what) of \(recipe.directionsFile) (\(recipe.layerConvention.rawValue)) from \(tensorCount) of \(recipe.model) (\(recipe.modelType)), strength \(recipe.strength)\(kernels.isEmpty ? "" : " (" + kernels.joined(separator: ", ") + ")"), variant \(recipe.variant), direction variant \(direction.rawValue)"
@@ -258,7 +231,7 @@ struct Orthogonalize: ParsableCommand {
         }
         let table = TextTable(
             header: ["tensor", "block", "slot", "λ", "before", "after", "norm ratio"],
-            rows: Self.grouped(recipe.tensors, name: \.name).map { name, checks in
+            rows: groups.map { name, checks in
                 // A fused tensor's experts share a row: the largest before and after, the norm ratio farthest from 1.
                 let t = checks.max { $0.residual < $1.residual } ?? checks[0]
                 let ratio = checks.max { abs($0.normRatio - 1) < abs($1.normRatio - 1) }?.normRatio ?? t.normRatio
@@ -282,7 +255,7 @@ struct Orthogonalize: ParsableCommand {
         }
         if !recipe.unedited.isEmpty {
             lines.append(
-                "note: \(recipe.unedited.count) writers left as they were (no direction for their slot, or strength 0): \(Self.grouped(recipe.unedited, name: \.self).map(\.name).joined(separator: ", "))"
+                "note: \(recipe.unedited.count) writers left as they were (no direction for their slot, or strength 0): \(recipe.uneditedGroups.joined(separator: ", "))"
             )
         }
         if let path = self.recipe {

@@ -13,7 +13,8 @@ struct TokenOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Lengths ([N]) or padding mask ([N, T]) of --pos when it holds no 'lengths' or 'attention_mask' tensor.", valueName: "file"))
+            "Lengths ([N]) or padding mask ([N, T]) of --pos (guard score: of --acts) when it holds no 'lengths' or 'attention_mask' tensor.",
+            valueName: "file"))
     var posLengths: String?
 
     @Option(help: ArgumentHelp("The same for --neg.", valueName: "file")) var negLengths: String?

@@ -145,6 +145,65 @@ import Testing
         #expect(aggregations.map { $0["aggregate"] as? String ?? "" } == ["last", "mean", "max", "ema:0.5", "multimax:8"])
     }
 
+    /// A JSON prompts file's other fields (`category` here, a nested value, null) come through to
+    /// the capture's `.prompts.json` unchanged, with `source_file`; `probe eval --group-by category`
+    /// and `guard eval --group-by category` then run on steer's own captures.
+    @Test func promptFieldsCarryThroughToGroupBy() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let model = Fixtures.vectors("textguard/tiny")
+        func capture(_ name: String, _ categories: [String]) throws -> String {
+            let lines = try String(contentsOfFile: Fixtures.vectors("textguard/\(name).txt"), encoding: .utf8).split(separator: "\n")
+            let items: [[String: Any]] = lines.enumerated().map { i, line in
+                [
+                    "instruction": String(line), "category": categories[i % categories.count], "meta": ["i": i, "tags": ["a", NSNull()]],
+                    "note": NSNull(),
+                ]
+            }
+            let prompts = directory + "/" + name + ".json"
+            try JSONSerialization.data(withJSONObject: items).write(to: URL(fileURLWithPath: prompts))
+            let out = directory + "/" + name + ".safetensors"
+            let run = try CLITests.steer([
+                "capture", "--model", model, "--prompts", prompts, "--layers", "1,2", "--batch", "6", "--threads", "1", "--out", out, "--quiet",
+            ])
+            #expect(run.status == 0, "\(run.stderr)")
+            let records = try Fixtures.records(try Fixtures.json(directory + "/" + name + ".prompts.json"), "prompts")
+            #expect(records.count == lines.count)
+            for (i, record) in records.enumerated() {
+                #expect(record["row"] as? Int == i && record["instruction"] as? String == String(lines[i]))
+                #expect(record["category"] as? String == categories[i % categories.count] && record["source_file"] as? String == name + ".json")
+                #expect(record["note"] is NSNull && record["n_tokens"] is Int && record["t_inst_token"] is String)
+                let meta = record["meta"] as? [String: Any]
+                #expect(meta?["i"] as? Int == i && (meta?["tags"] as? [Any])?.count == 2, "\(record)")
+            }
+            return out
+        }
+        let (pos, neg) = (try capture("harmful", ["weapons", "cyber"]), try capture("harmless", ["cooking", "travel"]))
+        let (probe, guardFile) = (directory + "/probe.safetensors", directory + "/guard.safetensors")
+        let trained = [
+            try CLITests.steer(["probe", "train", "--pos", pos, "--neg", neg, "--position", "1", "--out", probe]),
+            try CLITests.steer(["guard", "train", "--pos", pos, "--neg", neg, "--position", "1", "--out", guardFile]),
+        ]
+        for run in trained { #expect(run.status == 0, "\(run.stderr)") }
+        let grouped = ["--pos", pos, "--neg", neg, "--position", "1", "--group-by", "category", "--bootstrap", "20", "--json"]
+        let probeRun = try CLITests.steer(["probe", "eval", "--probe", probe] + grouped)
+        #expect(probeRun.status == 0, "\(probeRun.stderr)")
+        let probeReport = try #require(try JSONSerialization.jsonObject(with: Data(probeRun.stdout.utf8)) as? [String: Any])
+        for layer in try Fixtures.records(probeReport["layers"], "layers") {
+            let groups = try Fixtures.records(layer["groups"], "groups")
+            #expect(Set(groups.compactMap { $0["group"] as? String }) == ["weapons", "cyber", "cooking", "travel"])
+            // Harmful groups split the 12 harmful rows; a harmless group is scored against all of them.
+            let harmful = groups.filter { ["weapons", "cyber"].contains($0["group"] as? String ?? "") }
+            #expect(harmful.map { $0["n_pos"] as? Int ?? 0 } == [6, 6] && harmful.allSatisfy { $0["n_neg"] as? Int == 12 }, "\(groups)")
+            let left = try Fixtures.records(layer["leave_one_group_out"], "leave_one_group_out")
+            #expect(left.count == 4 && left.allSatisfy { $0["auroc"] is NSNumber }, "\(left)")
+        }
+        let guardRun = try CLITests.steer(["guard", "eval", "--guard", guardFile] + grouped)
+        #expect(guardRun.status == 0, "\(guardRun.stderr)")
+        let guardReport = try #require(try JSONSerialization.jsonObject(with: Data(guardRun.stdout.utf8)) as? [String: Any])
+        let left = try Fixtures.records(guardReport["leave_one_group_out"], "leave_one_group_out")
+        #expect(left.count == 4 && left.allSatisfy { $0["auroc"] is NSNumber }, "\(left)")
+    }
+
     @Test func refusesBadInput() throws {
         let directory = try Fixtures.temporaryDirectory()
         let prompts = directory + "/p.txt"

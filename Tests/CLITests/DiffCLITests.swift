@@ -162,3 +162,31 @@ extension DiffCLITests {
         #expect(text.stdout.contains("variant: \(variant)"), "\(text.stdout)")
     }
 }
+
+extension DiffCLITests {
+    /// Edits made as other tools make them (vectors/diff, torch's float32 arithmetic): the plain
+    /// projection is reproduced within a step once λ is kept as fitted (the second setting tried);
+    /// the norm-preserving ones, whose float32 normalizations steer does not repeat, miss by up to
+    /// 3 steps: the command says so, exits 1 and leaves nothing behind.
+    @Test(arguments: [("llama_plain", true), ("llama_np_columns", false), ("llama_np_rows", false)])
+    func recipeOfAnotherToolsEdit(variant: String, reproduced: Bool) throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let run = try CLITests.steer([
+            "diff", "--base", OrthogonalizeCLITests.model("llama"), "--edited", Fixtures.vectors("diff/models/" + variant), "--recipe-out",
+            folder + "/r.json", "--json",
+        ])
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let check = try #require(root["recipe"] as? [String: Any])
+        #expect(check["reproduced"] as? Bool == reproduced, "\(check)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        if reproduced {
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(left == ["r.json", "steer-recipe-directions.safetensors"], "\(left)")
+            let recipe = try #require(try Fixtures.json(folder + "/r.json") as? [String: Any])
+            #expect(recipe["directions_file"] as? String == folder + "/steer-recipe-directions.safetensors")
+        } else {
+            #expect(run.status == 1 && run.stderr.contains("not written"), "\(run.stderr)")
+            #expect(left.isEmpty, "\(left)")
+        }
+    }
+}

@@ -31,6 +31,7 @@ import Testing
             model: "qwen2_tied_sharded", choice: .slot(2), strength: 1, kernel: try? StrengthKernel(max: 1, peak: 0, min: 0.5, width: 1),
             preservation: .none),
         Case(model: "gemma3_bf16", choice: .slot(1), strength: 1, kernel: nil, preservation: .none),
+        Case(model: "gemma3_bf16", choice: .perLayer, strength: 0.8, kernel: nil, preservation: .none),
         Case(
             model: "gemma3_bf16", choice: .slot(1), strength: 0.6, kernel: try? StrengthKernel(max: 1, peak: 0, min: 0.2, width: 1),
             preservation: .none),
@@ -47,7 +48,11 @@ import Testing
         var options = WeightOrthogonalizer.Options(
             strength: c.strength, attentionKernel: c.kernel, mlpKernel: c.kernel, normPreservation: c.preservation)
         options.digests = false
-        _ = try WeightOrthogonalizer.run(model: base, directions: OrthogonalizationTests.directions, choice: c.choice, out: edited, options: options)
+        // Per layer, the slots the model has blocks for (the file has one more than the 2-block models).
+        let blocks = try ModelDirectory.open(base).config.blockCount
+        let directions = folder + "/directions.safetensors"
+        try DirectionSet.read(OrthogonalizationTests.directions).keeping(slots: Array(0...blocks)).write(to: directions)
+        _ = try WeightOrthogonalizer.run(model: base, directions: directions, choice: c.choice, out: edited, options: options)
         let report = try ModelDiff.run(base: base, edited: edited)
         let path = folder + "/recipe.json"
         let check = try ModelDiff.writeRecipe(report, base: base, edited: edited, to: path)
@@ -64,7 +69,7 @@ import Testing
         } else {
             for (role, kernel) in [(ResidualWriter.Role.attention, recipe.attentionKernel), (.mlp, recipe.mlpKernel)] {
                 let got = try #require(kernel, "no \(role) kernel")
-                for block in 0..<(try ModelDirectory.open(base)).config.blockCount {
+                for block in 0..<blocks {
                     let want = c.kernel?.strength(block: block) ?? 0
                     #expect(abs(got.strength(block: block) - want) <= 1e-3 * max(want, 0.1), "\(role) block \(block): \(got) vs \(c.kernel!)")
                 }

@@ -32,6 +32,56 @@ import Testing
         #expect(try #require(recipe.worst).residual < 2e-3)  // bf16 rounding; measured 6.3e-4
     }
 
+    /// The recipe records each check's tensor and expert as data (`"tensor"`, `"expert"`) and the
+    /// unedited writers likewise (`"unedited_tensors"`), and groups a fused tensor's experts by them;
+    /// a recipe written before these keys (built here by removing them) groups the same by the names.
+    @Test func recipeRecordsExpertsAndOldRecipesGroupTheSame() throws {
+        let out = try Fixtures.temporaryDirectory() + "/ortho"
+        // The MLP of block 1 only: block 0's experts are left as they were.
+        let recipe = try WeightOrthogonalizer.run(
+            model: OrthogonalizationTests.model("gpt_oss_bf16"), directions: OrthogonalizationTests.directions, choice: .slot(1), out: out,
+            options: .init(strength: 1, mlpKernel: try StrengthKernel(max: 1, peak: 1, min: 0, width: 0)))
+        let down = "model.layers.1.mlp.experts.down_proj"
+        #expect(Self.experts(recipe, down).map(\.slice) == (0..<4).map { TensorSlice(tensor: down, expert: $0) })
+        #expect(recipe.tensors.allSatisfy { $0.tensor != nil && $0.slice.label == $0.name }, "\(recipe.tensors.map(\.name))")
+        #expect(recipe.tensors.contains { $0.expert == nil && $0.tensor == "model.layers.1.self_attn.o_proj.weight" })
+        let groups = recipe.fusedGroups
+        #expect(groups.map(\.name).contains(down + "[0–3]") && groups.map(\.name).contains(down + "_bias[0–3]"), "\(groups.map(\.name))")
+        #expect(groups.count == recipe.tensors.count - 2 * 3 && groups.map(\.items.count).reduce(0, +) == recipe.tensors.count)
+        let unedited = "model.layers.0.mlp.experts.down_proj"
+        #expect(
+            recipe.uneditedTensors == (0..<4).map { TensorSlice(tensor: unedited, expert: $0) }
+                + (0..<4).map { TensorSlice(tensor: unedited + "_bias", expert: $0) })
+        #expect(recipe.uneditedGroups == [unedited + "[0–3]", unedited + "_bias[0–3]"])
+        #expect(try WeightOrthogonalizer.readRecipe(out + "/" + OrthogonalizationRecipe.fileName) == recipe)
+
+        // The same recipe as an older steer wrote it: no "tensor", "expert" or "unedited_tensors".
+        let saved = try Fixtures.read(out + "/" + OrthogonalizationRecipe.fileName)
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(saved)) as? [String: Any])
+        #expect(json["unedited_tensors"] != nil)
+        json["unedited_tensors"] = nil
+        let checks = try #require(json["tensors"] as? [[String: Any]])
+        #expect(checks.contains { $0["expert"] as? Int == 3 } && checks.allSatisfy { $0["tensor"] is String })
+        json["tensors"] = checks.map { $0.filter { $0.key != "tensor" && $0.key != "expert" } }
+        let oldPath = try Fixtures.temporaryDirectory() + "/steer-recipe.json"
+        try Fixtures.write(Array(try JSONSerialization.data(withJSONObject: json)), to: oldPath)
+        let old = try WeightOrthogonalizer.readRecipe(oldPath)
+        #expect(old.uneditedTensors == nil && old.tensors.allSatisfy { $0.tensor == nil && $0.expert == nil })
+        #expect(old.tensors.map(\.slice) == recipe.tensors.map(\.slice))
+        #expect(old.fusedGroups.map(\.name) == groups.map(\.name) && old.fusedGroups.map(\.items.count) == groups.map(\.items.count))
+        #expect(old.uneditedSlices == recipe.uneditedSlices && old.uneditedGroups == recipe.uneditedGroups)
+    }
+
+    /// An old recipe's names: a trailing bracketed decimal is an expert, anything else a whole tensor.
+    @Test func labelsWithoutTheKeysParse() {
+        #expect(TensorSlice(label: "a.down_proj[12]") == TensorSlice(tensor: "a.down_proj", expert: 12))
+        for label in ["a.weight", "a[]", "a[x]", "a[+1]", "a[-1]", "a[1]b", "[", "]"] {
+            #expect(TensorSlice(label: label) == TensorSlice(tensor: label), "\(label)")
+        }
+        let names = ["e", "x[0]", "x[1]", "y[0]", "z", "x[2]"]
+        #expect(TensorSlice.fusedGroups(names, slice: TensorSlice.init(label:)).map(\.name) == ["e", "x[0–1]", "y[0–0]", "z", "x[2–2]"])
+    }
+
     /// Row-wise norm preservation rescales each expert's output units (the columns of its `[in, d]`
     /// slice), not the columns of the whole `[E·in, d]` tensor.
     @Test func gptOssNormPreservationIsPerExpert() throws {

@@ -35,6 +35,36 @@ import Testing
         }
     }
 
+    /// `PromptFile.records`: each record's other members in the file's order, as the file gives them
+    /// (read back by Foundation's parser to the same values), then `source_file` unless present.
+    @Test func promptRecordsKeepTheirOtherFields() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let items = #"""
+            [{"category": "cyber", "instruction": "a", "n": 3, "x": 0.1, "big": -1.5e-7, "none": null, "ok": true,
+              "nested": {"k": [1, "t\"\n\u0001é", {}]}},
+             {"prompt": "b", "source_file": "elsewhere.json"},
+             "c"]
+            """#
+        try Fixtures.write(Array(items.utf8), to: dir + "/p.json")
+        let records = try PromptFile.records(dir + "/p.json")
+        #expect(records.map(\.instruction) == ["a", "b", "c"])
+        #expect(records[0].fields.map(\.key) == ["category", "n", "x", "big", "none", "ok", "nested", "source_file"])
+        #expect(records[0]["source_file"] == .string("p.json") && records[0]["category"] == .string("cyber"))
+        #expect(records[0]["n"]?.jsonText == "3" && records[0]["none"]?.jsonText == "null")
+        let original = try #require((try JSONSerialization.jsonObject(with: Data(items.utf8)) as? [Any])?.first as? [String: Any])
+        for field in records[0].fields where field.key != "source_file" {
+            let back = try JSONSerialization.jsonObject(with: Data(field.value.jsonText.utf8), options: .fragmentsAllowed)
+            #expect(String(describing: back) == String(describing: original[field.key] ?? "absent"), "\(field.key): \(field.value.jsonText)")
+        }
+        #expect(records[1] == PromptRecord(instruction: "b", fields: [("source_file", .string("elsewhere.json"))]))
+        #expect(records[2] == PromptRecord(instruction: "c", fields: [("source_file", .string("p.json"))]))
+        try Fixtures.write(Array("{\"instruction\": \"y\", \"category\": null}\n".utf8), to: dir + "/q.jsonl")
+        let line = PromptRecord(instruction: "y", fields: [("category", .null), ("source_file", .string("q.jsonl"))])
+        #expect(try PromptFile.records(dir + "/q.jsonl") == [line])
+        try Fixtures.write(Array("z\n".utf8), to: dir + "/r.txt")
+        #expect(try PromptFile.records(dir + "/r.txt") == [PromptRecord(instruction: "z", fields: [("source_file", .string("r.txt"))])])
+    }
+
     /// Constructs outside the subset, runaway loops and recursion: errors that name them.
     @Test func templateErrorsNameTheConstruct() throws {
         #expect(throws: TemplateError("'{% include %}' is not supported by steer's template subset", line: 2)) {

@@ -4,7 +4,7 @@ import Steering
 /// `steer capture`: hidden states of chosen slots at chosen positions of every prompt, written to a
 /// safetensors file of `layer.{slot}` tensors `[N, P, d]` (`hf_hidden_states` numbering) batch by
 /// batch, and `<stem>.prompts.json` beside it (row, instruction, n_tokens, n_instruction_tokens,
-/// t_inst_token). Memory holds one batch, whatever N.
+/// t_inst_token, and the other fields of each prompt's record, ``CapturePrompt/fields``). Memory holds one batch, whatever N.
 ///
 /// With ``CaptureOptions/allTokens`` the file is a token-axis file as ``TokenActivations`` reads it:
 /// `layer.{slot}` `[N, T, d]` with `T` the longest prompt's token count (of all `prompts`, so that
@@ -136,14 +136,22 @@ public enum ActivationCapture {
         return metadata
     }
 
-    /// One record a row, in the schema of the shared data's `*.prompts.json`.
+    /// One record a row, in the schema of the shared data's `*.prompts.json`: the prompt's own
+    /// ``CapturePrompt/fields`` with the capture's keys over them.
     private static func writePrompts(_ prompts: [CapturePrompt], rows: Range<Int>, firstRow: Int, to path: String) throws {
-        let records: [[String: Any]] = rows.map { r in
+        let records: [[String: Any]] = try rows.map { r in
             let prompt = prompts[r]
-            return [
+            var record: [String: Any] = [:]
+            for (key, text) in prompt.fields {
+                do { record[key] = try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) } catch {
+                    throw SteerError.value(nil, "prompt \(firstRow + r): the value of its field \(key) is not JSON: \(text.prefix(40))")
+                }
+            }
+            let own: [String: Any] = [
                 "row": firstRow + r, "instruction": prompt.instruction, "n_tokens": prompt.ids.count,
                 "n_instruction_tokens": prompt.instructionTokenCount, "t_inst_token": prompt.instructionEndToken,
             ]
+            return record.merging(own) { _, mine in mine }
         }
         let data = try JSONSerialization.data(withJSONObject: records, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write([UInt8](data) + [10], to: path)

@@ -14,13 +14,22 @@ public struct CapturePrompt: Sendable, Equatable {
     public let instructionTokenCount: Int
     /// The text of the token at `t_inst` (`t_inst_token`).
     public let instructionEndToken: String
+    /// The other members of the prompt's record in its prompt file (`category`, `source_file`, ...),
+    /// each as the JSON text of its value: written unchanged into its `*.prompts.json` record, except
+    /// those named like the keys the capture writes itself (`row`, `instruction`, `n_tokens`,
+    /// `n_instruction_tokens`, `t_inst_token`), which the capture's own values replace.
+    public let fields: [String: String]
 
-    public init(instruction: String, ids: [Int32], instructionEnd: Int, instructionTokenCount: Int, instructionEndToken: String) {
+    public init(
+        instruction: String, ids: [Int32], instructionEnd: Int, instructionTokenCount: Int, instructionEndToken: String,
+        fields: [String: String] = [:]
+    ) {
         self.instruction = instruction
         self.ids = ids
         self.instructionEnd = instructionEnd
         self.instructionTokenCount = instructionTokenCount
         self.instructionEndToken = instructionEndToken
+        self.fields = fields
     }
 
     /// `t_post`: the last token of the prompt.

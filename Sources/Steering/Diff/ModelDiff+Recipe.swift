@@ -27,32 +27,48 @@ extension ModelDiff {
         let directions = (path.lastIndex(of: "/").map { String(path[...$0]) } ?? "") + OrthogonalizationRecipe.directionsName
         guard FileManager.default.fileExists(atPath: folder) else { throw SteerError.io(path, "cannot be written: '\(folder)' does not exist") }
         var check = RecipeCheck(first)
-        var written: OrthogonalizationRecipe?
+        var tried: [String] = []
+        var written: (recipe: OrthogonalizationRecipe, directions: String)?
         for recipe in candidates {
-            let replay = folder + "/." + URL(fileURLWithPath: path).lastPathComponent + ".steer-replay-" + UUID().uuidString.prefix(8)
+            // The same settings once (rounding often changes nothing).
+            let key = "\(recipe.choice) \(recipe.strengths)"
+            guard !tried.contains(key) else { continue }
+            tried.append(key)
+            // Each candidate's directions under a name of its own: a file steer has read is never written again.
+            let hidden = folder + "/." + URL(fileURLWithPath: path).lastPathComponent + ".steer-" + UUID().uuidString.prefix(8)
+            let (replay, candidate) = (hidden + "-replay", hidden + "-" + OrthogonalizationRecipe.directionsName)
             check = RecipeCheck(recipe)
+            defer { try? FileManager.default.removeItem(atPath: replay) }
             do {
-                try recipe.directions.write(to: directions)
+                try recipe.directions.write(to: candidate)
                 var settings = WeightOrthogonalizer.Options(
                     strength: recipe.strengths.uniform, attentionKernel: recipe.strengths.attention, mlpKernel: recipe.strengths.mlp,
                     normPreservation: recipe.normPreservation, stream: options.stream)
                 settings.digests = true
-                written = try WeightOrthogonalizer.run(model: base, directions: directions, choice: recipe.choice, out: replay, options: settings)
+                let made = try WeightOrthogonalizer.run(model: base, directions: candidate, choice: recipe.choice, out: replay, options: settings)
                 try check.compare(
                     replay: ModelDirectory.open(replay), edited: ModelDirectory.open(edited), base: model, workers: options.stream.workers)
+                written = (made, candidate)
             } catch {
-                try? FileManager.default.removeItem(atPath: replay)
-                try? FileManager.default.removeItem(atPath: directions)
+                try? FileManager.default.removeItem(atPath: candidate)
                 throw error
             }
-            try? FileManager.default.removeItem(atPath: replay)
             if check.reproduced { break }
+            try? FileManager.default.removeItem(atPath: candidate)
         }
-        guard check.reproduced, let written else {
-            try? FileManager.default.removeItem(atPath: directions)
-            return check
+        guard check.reproduced, let written else { return check }
+        // The recipe names its directions where they now are, beside it.
+        let encoder = JSONCoding.encoder()
+        let (from, to) = (Array(try encoder.encode(written.directions)), Array(try encoder.encode(directions)))
+        let text = try written.recipe.json()
+        guard let at = text.indices.first(where: { text[$0...].starts(with: from) }) else {
+            throw SteerError.format(path, "the replay's recipe does not name its directions file")
         }
-        try AtomicFile.write(try written.json(), to: path)
+        guard rename(written.directions, directions) == 0 else {
+            try? FileManager.default.removeItem(atPath: written.directions)
+            throw SteerError.io(directions, "cannot be written: \(String(cString: strerror(errno)))")
+        }
+        try AtomicFile.write(Array(text[..<at]) + to + Array(text[(at + from.count)...]), to: path)
         check.recipe = path
         check.directions = directions
         return check

@@ -90,7 +90,7 @@ public enum ModelDiff {
         guard let a = base.locations[name], let b = edited.locations[name] else { return [] }
         let (baseShard, editedShard) = (base.shards[a.shard], edited.shards[b.shard])
         // Unchanged tensors (most of an edited model) cost one comparison of their bytes.
-        if try TensorPair.sameBytes(baseShard.storage, a.info, editedShard.storage, b.info, workers: options.stream.workers) {
+        if try sameBytes(baseShard.storage, a.info, editedShard.storage, b.info) {
             var tensor = DiffReport.Tensor(name: name, status: .unchanged, writer: writers != nil)
             (tensor.role, tensor.block) = (writers?.first?.role, writers?.first?.block)
             return [tensor]
@@ -144,4 +144,9 @@ public enum ModelDiff {
     }
 
     static func relative(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : (a > 0 ? .infinity : 0) }
+
+    /// Whether two tensors' bytes are the same (``TensorPair/sameBytes(_:_:_:_:workers:)`` on every core).
+    static func sameBytes(_ a: ReadOnlyFile, _ x: TensorInfo, _ b: ReadOnlyFile, _ y: TensorInfo) throws -> Bool {
+        try TensorPair.sameBytes(a, x, b, y, workers: StreamOptions().workers)
+    }
 }

@@ -69,7 +69,7 @@ public struct RecipeCheck: Sendable, Encodable {
             tensors += 1
             let (replayShard, editedShard) = (replay.shards[a.shard], edited.shards[b.shard])
             if a.info.storedType == b.info.storedType, a.info.shape == b.info.shape,
-                try ModelDiff.sameBytes(replayShard.storage, a.info, editedShard.storage, b.info)
+                try TensorPair.sameBytes(replayShard.storage, a.info, editedShard.storage, b.info, workers: workers)
             {
                 identical += 1
                 withinOneStep += 1

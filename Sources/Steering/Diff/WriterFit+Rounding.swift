@@ -5,7 +5,7 @@ extension WriterFit {
     /// up to 2²³ elements, every `k`-th chunk (about 2²³ elements) of a larger one. A column's `s_j`
     /// is summed over rows, and 2²³ elements (over 4000 rows of a 2048-wide embedding) pin it as
     /// well as all of them within the tolerances; what the fit leaves is then measured on every row.
-    var sample: Int { max(1, pair.rows * pair.width >> 23) }
+    var sample: Int { max(1, (pair.rows * pair.width) >> 23) }
 
     /// The most rounds of the rounding-aware refinement (each: `c = Aᵀu`, then `s = λu` against the
     /// intervals; they stop when the direction moves less than `1 − |cos| ≤ 1e-9`), and the Newton

@@ -212,8 +212,8 @@ public enum Safetensors {
         return out + bytes
     }
 
-    /// `text` as a JSON string literal.
-    static func jsonString(_ text: String) -> String {
+    /// `text` as a JSON string literal (`"` and `\` escaped, control characters as `\n`, `\u0001`, ...).
+    package static func jsonString(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

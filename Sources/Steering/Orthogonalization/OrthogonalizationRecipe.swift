@@ -52,6 +52,8 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
     public let tensors: [TensorCheck]
     /// Residual writers left as they were (per-layer, no direction for their slot).
     public let unedited: [String]
+    /// ``unedited`` as tensors and expert slices (`unedited_tensors`; nil in a recipe written before it existed).
+    public var uneditedTensors: [TensorSlice]? = nil
     public let shards: [Shard]
     /// Per-layer slots whose direction is zero, whose writers were left as they were (nil: none, or
     /// a recipe written before it existed).
@@ -59,6 +61,16 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
 
     /// The tensor whose residual is largest.
     public var worst: TensorCheck? { tensors.max { $0.residual < $1.residual } }
+
+    /// ``unedited`` as recorded, or as the names say in a recipe written before ``uneditedTensors``.
+    public var uneditedSlices: [TensorSlice] { uneditedTensors ?? unedited.map(TensorSlice.init(label:)) }
+
+    /// ``tensors`` with the experts of one fused tensor together, named `tensor[first–last]`
+    /// (``TensorSlice/fusedGroups(_:slice:)``): one row per stored tensor.
+    public var fusedGroups: [(name: String, items: [TensorCheck])] { TensorSlice.fusedGroups(tensors, slice: \.slice) }
+
+    /// The names of ``unedited``, the experts of one fused tensor as one `tensor[first–last]`.
+    public var uneditedGroups: [String] { TensorSlice.fusedGroups(uneditedSlices) { $0 }.map(\.name) }
 
     enum CodingKeys: String, CodingKey {
         case variant, model, architecture, layer, strength, slots, tensors, unedited, shards, k
@@ -73,6 +85,7 @@ public struct OrthogonalizationRecipe: Sendable, Codable, Equatable {
         case attentionKernel = "attention_kernel"
         case mlpKernel = "mlp_kernel"
         case zeroSlots = "zero_slots"
+        case uneditedTensors = "unedited_tensors"
     }
 
     /// The recipe as pretty, key-sorted JSON.

@@ -36,5 +36,8 @@ public struct ResidualWriter: Sendable, Equatable {
     public var bias = false
 
     /// The tensor's name, with `[e]` appended for one expert's slice of a fused tensor.
-    public var label: String { expert.map { "\(name)[\($0)]" } ?? name }
+    public var label: String { slice.label }
+
+    /// The tensor, or the expert's slice of it, as a recipe records it.
+    public var slice: TensorSlice { TensorSlice(tensor: name, expert: expert) }
 }

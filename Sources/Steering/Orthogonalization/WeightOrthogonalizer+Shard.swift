@@ -72,7 +72,8 @@ extension WeightOrthogonalizer {
             let before = edit.writer.orientation == .outputRows ? LinearAlgebra.norm(v) : tally.along2.squareRoot()
             let after = edit.writer.orientation == .outputRows ? LinearAlgebra.norm(tally.alongAfter) : tally.alongAfter2.squareRoot()
             return TensorCheck(
-                name: edit.writer.label, shard: shardName, role: edit.writer.role, block: edit.writer.block, orientation: edit.writer.orientation,
+                name: edit.writer.label, tensor: edit.writer.name, expert: edit.writer.expert, shard: shardName, role: edit.writer.role,
+                block: edit.writer.block, orientation: edit.writer.orientation,
                 slot: edit.slot, strength: edit.strength, normCorrected: edit.writer.outputNorm != nil, before: before * scale,
                 residual: after * scale,
                 normRatio: tally.after2.squareRoot() * scale

@@ -146,6 +146,7 @@ public enum WeightOrthogonalizer {
             k: plan.k,
             slots: used, untiedOutputHead: untie, tensors: checks, unedited: plan.unedited.map(\.label), shards: shards)
         if !plan.zeroSlots.isEmpty { recipe.zeroSlots = plan.zeroSlots }
+        recipe.uneditedTensors = plan.unedited.map(\.slice)
         try AtomicFile.write(try recipe.json(), to: output.file(OrthogonalizationRecipe.fileName))
         return recipe
     }

@@ -9,26 +9,46 @@ import Steering
 /// - `.json` (and anything else): one JSON array.
 /// A JSON prompt is a string, or an object with an `instruction` or `prompt` string (the
 /// `*.prompts.json` files of `../shared/data` and the refusal-direction splits are such lists).
+/// ``records(_:)`` keeps the rest of each record too (see ``PromptRecord``).
 /// A problem is one ``SteerError`` naming the file and the line or item.
 public enum PromptFile {
     /// The prompts of the file at `path`, in order.
     public static func read(_ path: String) throws -> [String] {
+        try records(path).map(\.instruction)
+    }
+
+    /// The prompts of the file at `path` with the other members of their records and `source_file`
+    /// (see ``PromptRecord``), in order: what `steer capture` carries into its `*.prompts.json`.
+    public static func records(_ path: String) throws -> [PromptRecord] {
         let bytes = try TokenizerFiles.read(path)
-        if path.hasSuffix(".txt") { return try lines(bytes, path) }
-        if path.hasSuffix(".jsonl") { return try jsonLines(bytes, path) }
+        let name = String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
+        if path.hasSuffix(".txt") {
+            return try lines(bytes, path).map { PromptRecord(instruction: $0, fields: [(sourceKey, .string(name))]) }
+        }
+        if path.hasSuffix(".jsonl") { return try jsonLines(bytes, path, name) }
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch { throw SteerError(.format, file: path, "not valid JSON: \(error)") }
         guard case .array(let items) = value else {
             throw SteerError(.format, file: path, "expected a JSON array of prompts (strings or objects with \"instruction\" or \"prompt\")")
         }
-        return try items.enumerated().map { try prompt($0.element, path, "item \($0.offset)") }
+        return try items.enumerated().map { try record($0.element, path, name, "item \($0.offset)") }
     }
 
-    /// The prompt a JSON value stands for.
-    static func prompt(_ value: JSONValue, _ path: String, _ place: String) throws -> String {
-        if let text = value.string { return text }
-        if let text = value["instruction"]?.string ?? value["prompt"]?.string { return text }
-        throw SteerError(.format, file: path, "\(place) is neither a string nor an object with an \"instruction\" or \"prompt\" string")
+    /// The key naming the prompt file a record came from.
+    public static let sourceKey = "source_file"
+
+    /// The record a JSON value stands for: its prompt, and its other members then `source_file`.
+    static func record(_ value: JSONValue, _ path: String, _ name: String, _ place: String) throws -> PromptRecord {
+        let source = (key: sourceKey, value: JSONValue.string(name))
+        if let text = value.string { return PromptRecord(instruction: text, fields: [source]) }
+        guard case .object(let members) = value, let key = ["instruction", "prompt"].first(where: { value[$0]?.string != nil }),
+            let text = value[key]?.string
+        else {
+            throw SteerError(.format, file: path, "\(place) is neither a string nor an object with an \"instruction\" or \"prompt\" string")
+        }
+        var fields = members.filter { $0.key != key }
+        if value[sourceKey] == nil { fields.append(source) }
+        return PromptRecord(instruction: text, fields: fields)
     }
 
     private static func lines(_ bytes: [UInt8], _ path: String) throws -> [String] {
@@ -41,8 +61,8 @@ public enum PromptFile {
         return lines
     }
 
-    private static func jsonLines(_ bytes: [UInt8], _ path: String) throws -> [String] {
-        var prompts: [String] = []
+    private static func jsonLines(_ bytes: [UInt8], _ path: String, _ name: String) throws -> [PromptRecord] {
+        var prompts: [PromptRecord] = []
         var number = 0
         for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
             number += 1
@@ -51,7 +71,7 @@ public enum PromptFile {
             do { value = try JSONValue.parse(Array(line)) } catch {
                 throw SteerError(.format, file: path, "line \(number): not valid JSON: \(error)")
             }
-            prompts.append(try prompt(value, path, "line \(number)"))
+            prompts.append(try record(value, path, name, "line \(number)"))
         }
         return prompts
     }
