@@ -2,6 +2,7 @@
 #include "steer_kernels.h"
 #include "steer_runtime.h"
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 #define STEER_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -49,6 +50,14 @@ static void p_attend_row(const float *q, const float *k, const float *v, size_t 
     for (size_t i = 0; i < dim; i++) out[i] = 0;
     for (size_t j = first; j <= last; j++)
         for (size_t i = 0; i < dim; i++) out[i] += scores[j] * v[j * ld + i];
+}
+
+static void p_silu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out, size_t out_stride) {
+    for (size_t r = 0; r < rows; r++)
+        for (size_t i = 0; i < n; i++) {
+            float v = g[r * stride + i];
+            out[r * out_stride + i] = (v / (1.0f + expf(-v))) * u[r * stride + i];
+        }
 }
 
 // ---------------------------------------------------------------- x86 vector versions
@@ -158,11 +167,42 @@ STEER_DECODE_AVX512 static STEER_ALWAYS_INLINE float a5_dot(const float *a, cons
     return sum;
 }
 
+/// q·k of four keys at once: [q·k0, q·k1, q·k2, q·k3], `dim` a multiple of 16.
+STEER_DECODE_AVX512 static STEER_ALWAYS_INLINE __m128 a5_dot4(const float *q, const float *k, size_t ld, size_t dim) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i = 0; i < dim; i += 16) {
+        __m512 qv = _mm512_loadu_ps(q + i);
+        a0 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(k + i), a0);
+        a1 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(k + ld + i), a1);
+        a2 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(k + 2 * ld + i), a2);
+        a3 = _mm512_fmadd_ps(qv, _mm512_loadu_ps(k + 3 * ld + i), a3);
+    }
+    return a5_reduce4(a0, a1, a2, a3);
+}
+
 STEER_DECODE_AVX512 static void a5_attend_row(const float *q, const float *k, const float *v, size_t ld, size_t first, size_t last,
                                               size_t dim, float scale, float cap, float *scores, float *out) {
-    for (size_t j = first; j <= last; j++) scores[j] = scale * a5_dot(q, k + j * ld, dim);
+    size_t j = first;
+    if (dim % 16 == 0)
+        for (; j + 4 <= last + 1; j += 4) _mm_storeu_ps(scores + j, _mm_mul_ps(_mm_set1_ps(scale), a5_dot4(q, k + j * ld, ld, dim)));
+    for (; j <= last; j++) scores[j] = scale * a5_dot(q, k + j * ld, dim);
     steer_softmax(scores + first, last - first + 1, cap);
     size_t i = 0;
+    for (; i + 64 <= dim; i += 64) {  // four vectors of the output a pass over the values
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t j = first; j <= last; j++) {
+            __m512 p = _mm512_set1_ps(scores[j]);
+            const float *row = v + j * ld + i;
+            a0 = _mm512_fmadd_ps(p, _mm512_loadu_ps(row), a0);
+            a1 = _mm512_fmadd_ps(p, _mm512_loadu_ps(row + 16), a1);
+            a2 = _mm512_fmadd_ps(p, _mm512_loadu_ps(row + 32), a2);
+            a3 = _mm512_fmadd_ps(p, _mm512_loadu_ps(row + 48), a3);
+        }
+        _mm512_storeu_ps(out + i, a0);
+        _mm512_storeu_ps(out + i + 16, a1);
+        _mm512_storeu_ps(out + i + 32, a2);
+        _mm512_storeu_ps(out + i + 48, a3);
+    }
     for (; i + 16 <= dim; i += 16) {
         __m512 acc = _mm512_setzero_ps();
         for (size_t j = first; j <= last; j++) acc = _mm512_fmadd_ps(_mm512_set1_ps(scores[j]), _mm512_loadu_ps(v + j * ld + i), acc);
@@ -172,6 +212,41 @@ STEER_DECODE_AVX512 static void a5_attend_row(const float *q, const float *k, co
         float sum = 0;
         for (size_t j = first; j <= last; j++) sum += scores[j] * v[j * ld + i];
         out[i] = sum;
+    }
+}
+
+
+/// e^x in 16 lanes: Cephes' expf (x = n·ln 2 + r, |r| ≤ ln 2 / 2, a degree-6 polynomial for e^r,
+/// then scaled by 2ⁿ), within 2 ulp of the exact value; x clamped to [−87.3, 88.3] (so silu of a
+/// gate below −88 is within 1e-35 of its exact value, about 0).
+STEER_DECODE_AVX512 static STEER_ALWAYS_INLINE __m512 a5_exp(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+    y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(y, n);
+}
+
+STEER_DECODE_AVX512 static void a5_silu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out,
+                                            size_t out_stride) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (size_t r = 0; r < rows; r++) {
+        const float *gr = g + r * stride, *ur = u + r * stride;
+        float *o = out + r * out_stride;
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            __m512 v = _mm512_loadu_ps(gr + i);
+            __m512 s = _mm512_div_ps(v, _mm512_add_ps(one, a5_exp(_mm512_sub_ps(_mm512_setzero_ps(), v))));
+            _mm512_storeu_ps(o + i, _mm512_mul_ps(s, _mm512_loadu_ps(ur + i)));
+        }
+        if (i < n) p_silu_mul(gr + i, ur + i, 1, n - i, stride, o + i, out_stride);
     }
 }
 
@@ -249,6 +324,39 @@ STEER_DECODE_AVX2 static void a2_attend_row(const float *q, const float *k, cons
         out[i] = sum;
     }
 }
+
+/// e^x in 8 lanes, as a5_exp (2ⁿ built in the exponent field: n ∈ [−126, 127] after the clamp).
+STEER_DECODE_AVX2 static STEER_ALWAYS_INLINE __m256 a2_exp(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(scale));
+}
+
+STEER_DECODE_AVX2 static void a2_silu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out,
+                                          size_t out_stride) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (size_t r = 0; r < rows; r++) {
+        const float *gr = g + r * stride, *ur = u + r * stride;
+        float *o = out + r * out_stride;
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            __m256 v = _mm256_loadu_ps(gr + i);
+            __m256 s = _mm256_div_ps(v, _mm256_add_ps(one, a2_exp(_mm256_sub_ps(_mm256_setzero_ps(), v))));
+            _mm256_storeu_ps(o + i, _mm256_mul_ps(s, _mm256_loadu_ps(ur + i)));
+        }
+        if (i < n) p_silu_mul(gr + i, ur + i, 1, n - i, stride, o + i, out_stride);
+    }
+}
 #endif  // x86-64
 
 // ---------------------------------------------------------------- entry points
@@ -300,4 +408,22 @@ void steer_attend_row_path(int path, const float *q, const float *k, const float
 void steer_attend_row(const float *q, const float *k, const float *v, size_t ld, size_t first, size_t last, size_t dim, float scale,
                       float cap, float *scores, float *out) {
     steer_attend_row_path(STEER_KERNEL_DEFAULT, q, k, v, ld, first, last, dim, scale, cap, scores, out);
+}
+
+void steer_silu_mul_path(int path, const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out, size_t out_stride) {
+#ifdef STEER_DECODE_X86
+    switch (steer_kernels_resolve(path)) {
+    case STEER_KERNEL_AVX512: a5_silu_mul(g, u, rows, n, stride, out, out_stride); return;
+    case STEER_KERNEL_AVX2:
+        if (!has_fma()) break;
+        a2_silu_mul(g, u, rows, n, stride, out, out_stride);
+        return;
+    default: break;
+    }
+#endif
+    p_silu_mul(g, u, rows, n, stride, out, out_stride);
+}
+
+void steer_silu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out, size_t out_stride) {
+    steer_silu_mul_path(STEER_KERNEL_DEFAULT, g, u, rows, n, stride, out, out_stride);
 }

@@ -61,14 +61,6 @@ void steer_softmax(float *x, size_t n, float cap) {
     for (size_t i = 0; i < n; i++) x[i] = x[i] / sum;
 }
 
-void steer_silu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out, size_t out_stride) {
-    for (size_t r = 0; r < rows; r++)
-        for (size_t i = 0; i < n; i++) {
-            float v = g[r * stride + i];
-            out[r * out_stride + i] = (v / (1.0f + expf(-v))) * u[r * stride + i];
-        }
-}
-
 void steer_gelu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out, size_t out_stride) {
     const float k = 0.7978845608028654f;  // √(2/π)
     for (size_t r = 0; r < rows; r++)

@@ -15,7 +15,8 @@ struct BenchGenerate: ParsableCommand {
             `generate` in float32 on the same batches and threads (Benchmarks/torch_generate.py), and \
             counts the prompts whose tokens are identical. Beside them, llama.cpp's own generation speed \
             on the same model as an F32 GGUF (--gguf; `llama-bench -p 0 -n NEW` for one sequence and \
-            `llama-batched-bench` with --count parallel sequences) when --llama-bin holds them. The load \
+            `llama-batched-bench` with --count parallel sequences) when --llama-bin holds them; for the \
+            latter, steer's decode steps alone too (the whole run less a run of the prompts' pass). The load \
             average is printed: the figures depend on what else the machine runs.
             """
     )
@@ -33,7 +34,7 @@ struct BenchGenerate: ParsableCommand {
 
     struct Report: Encodable {
         var prompts: Int, newTokens: Int, batch: Int, threads: Int, generatedTokens: Int
-        var steerS: Double, steerTokensPerS: Double
+        var steerS: Double, steerTokensPerS: Double, steerPrefillS: Double, steerDecodeTokensPerS: Double?
         var torchS: Double?, torchTokensPerS: Double?, ratioToTorch: Double?, identicalPrompts: Int?
         var llamaCppTokensPerS: Double?, llamaCppBatchedTokensPerS: Double?
         var loadAverage: [Double]
@@ -49,6 +50,12 @@ struct BenchGenerate: ParsableCommand {
         let completions = try loaded.generate(prompts, options: options)
         let seconds = Date().timeIntervalSince(start)
         let generated = completions.reduce(0) { $0 + $1.tokens.count }
+        // The prompts' pass alone (one new token each), to state the decode steps' own rate as
+        // llama-batched-bench does (its S_TG leaves the prompts out).
+        let prefillStart = Date()
+        _ = try loaded.generate(prompts, options: GenerationOptions(maxNewTokens: 1, stopTokens: [-1], batchSize: batch, threads: threads))
+        let prefillS = Date().timeIntervalSince(prefillStart)
+        let decodeTokensPerS = new > 1 && seconds > prefillS ? Double(generated - prompts.count) / (seconds - prefillS) : nil
         try FileManager.default.createDirectory(atPath: common.dir, withIntermediateDirectories: true)
         let tokensOut = common.dir + "/torch_generate_tokens.json"
         let torch =
@@ -68,7 +75,7 @@ struct BenchGenerate: ParsableCommand {
         let batched = llamaBatchedBench(prompts: prompts)
         let report = Report(
             prompts: prompts.count, newTokens: new, batch: batch, threads: threads, generatedTokens: generated, steerS: seconds,
-            steerTokensPerS: Double(generated) / seconds, torchS: torchS, torchTokensPerS: torchS.map { Double(generated) / $0 },
+            steerTokensPerS: Double(generated) / seconds, steerPrefillS: prefillS, steerDecodeTokensPerS: decodeTokensPerS, torchS: torchS, torchTokensPerS: torchS.map { Double(generated) / $0 },
             ratioToTorch: torchS.map { $0 / seconds }, identicalPrompts: identical, llamaCppTokensPerS: single, llamaCppBatchedTokensPerS: batched,
             loadAverage: loadAverage())
         if common.json {
@@ -86,8 +93,14 @@ struct BenchGenerate: ParsableCommand {
                 "steer at \(fixed(torchS / seconds, 2))× its speed; \(identical ?? 0)/\(prompts.count) prompts token-identical",
             ])
         }
+        table.rows.append([
+            "steer decode steps alone (prompts' pass \(fixed(prefillS, 2)) s)", "", decodeTokensPerS.map { fixed($0, 1) } ?? "n/a",
+            "as llama-batched-bench's S_TG below",
+        ])
         table.rows.append(["llama.cpp F32 GGUF, one sequence (llama-bench tg\(new))", "", single.map { fixed($0, 1) } ?? "n/a", ""])
-        table.rows.append(["llama.cpp F32 GGUF, \(prompts.count) sequences (llama-batched-bench)", "", batched.map { fixed($0, 1) } ?? "n/a", ""])
+        table.rows.append([
+            "llama.cpp F32 GGUF, \(prompts.count) sequences (llama-batched-bench S_TG)", "", batched.map { fixed($0, 1) } ?? "n/a", "decode steps alone",
+        ])
         print(table.render())
     }
 

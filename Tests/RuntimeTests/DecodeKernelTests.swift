@@ -57,7 +57,7 @@ import Testing
 
     @Test(arguments: paths)
     func attentionRowMatchesFloat64(path: KernelPath) {
-        for (dim, keys, first, cap) in [(1, 1, 0, Float(0)), (7, 5, 2, 0), (16, 33, 0, 0), (64, 40, 9, 0), (70, 12, 3, 30)] {
+        for (dim, keys, first, cap) in [(1, 1, 0, Float(0)), (7, 5, 2, 0), (16, 33, 0, 0), (64, 40, 9, 0), (70, 12, 3, 30), (128, 9, 0, 0)] {
             let ld = dim + 5
             let q = Self.values(dim, seed: UInt64(dim))
             let k = Self.values(keys * ld, seed: UInt64(keys + 11))
@@ -75,6 +75,20 @@ import Testing
                 let exact = weights.indices.map { weights[$0] / total * Double(v[(first + $0) * ld + i]) }.reduce(0, +)
                 #expect(abs(Double(out[i]) - exact) <= 1e-5, "\(path) dim \(dim) keys \(keys) [\(i)]: \(out[i]) against \(exact)")
             }
+        }
+    }
+
+    @Test(arguments: paths)
+    func siluMatchesFloat64(path: KernelPath) {
+        let count = 16 * 40 + 7
+        let gates = Self.values(count, seed: 5).enumerated().map { i, v in i < 40 ? v * 120 : v * 12 }
+        let ups = Self.values(count, seed: 6)
+        var out = [Float](repeating: .nan, count: count)
+        steer_silu_mul_path(path.rawValue, gates, ups, 1, count, count, &out, count)
+        for i in 0..<count {
+            let g = Double(gates[i])
+            let exact = g / (1 + exp(-g)) * Double(ups[i])
+            #expect(abs(Double(out[i]) - exact) <= 1e-6 * abs(exact) + 1e-35, "\(path) silu(\(gates[i])) · \(ups[i]): \(out[i]) against \(exact)")
         }
     }
 }

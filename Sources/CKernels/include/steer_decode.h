@@ -1,5 +1,6 @@
 // Kernels of the decode step (Sources/Runtime): a few rows against every weight, where a packed
-// `sgemm` spends more time copying the weights into its panels than multiplying them.
+// `sgemm` spends more time copying the weights into its panels than multiplying them; and the
+// gated MLP's activation in vector lanes (defined here, declared in steer_runtime.h).
 //
 // Each streams the weights once per call, straight from their stored dtype, and keeps the rows in
 // cache. Sums are over 16 lanes (AVX-512), 8 (AVX2) or one (portable) in fused multiply-adds,
@@ -24,5 +25,9 @@ void steer_attend_row(const float *q, const float *k, const float *v, size_t ld,
                       float cap, float *scores, float *out);
 void steer_attend_row_path(int path, const float *q, const float *k, const float *v, size_t ld, size_t first, size_t last, size_t dim,
                            float scale, float cap, float *scores, float *out);
+
+/// The path variant of steer_silu_mul (steer_runtime.h): out = g / (1 + e^(−g)) · u with e^x
+/// in vector lanes (Cephes' polynomial, within 2 ulp) on the AVX paths, libm's expf on the portable one.
+void steer_silu_mul_path(int path, const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out, size_t out_stride);
 
 #endif

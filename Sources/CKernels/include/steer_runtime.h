@@ -22,7 +22,8 @@ void steer_rope(float *x, size_t rows, size_t stride, size_t heads, size_t dim, 
 /// Softmax in place of `x[0..<n]` (the allowed keys); `cap` > 0 first soft-caps: x = cap·tanh(x/cap).
 void steer_softmax(float *x, size_t n, float cap);
 
-/// out[i] = silu(g[i]) · u[i] = g / (1 + exp(−g)) · u, over `rows` rows of `n` (strides given).
+/// out[i] = silu(g[i]) · u[i] = g / (1 + exp(−g)) · u, over `rows` rows of `n` (strides given);
+/// defined in decode.c, with e^x in vector lanes on the AVX paths (steer_silu_mul_path, steer_decode.h).
 void steer_silu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out, size_t out_stride);
 
 /// out[i] = gelu_tanh(g[i]) · u[i] (Gemma), or gelu_tanh(g[i]) when u is NULL (GPT-2's gelu_new):

@@ -64,8 +64,10 @@ extension DecoderModel {
 
     /// The first index of the largest value (NaN never wins).
     static func argmax(_ values: [Float]) -> Int32 {
-        var best = 0
-        for i in values.indices where values[i] > values[best] || values[best].isNaN { best = i }
-        return Int32(best)
+        values.withUnsafeBufferPointer { v in
+            var best = 0
+            for i in v.indices where v[i] > v[best] || v[best].isNaN { best = i }
+            return Int32(best)
+        }
     }
 }

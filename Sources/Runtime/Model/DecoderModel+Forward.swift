@@ -155,7 +155,7 @@ extension DecoderModel {
         let ld = block.gateUp.outputs
         let shared = UncheckedPointer(gu)
         let (gpt2, activation) = (c.family == .gpt2, c.activation)
-        Self.forRowChunks(n, threads: workspace.threads) { rows in
+        Self.forRowChunks(n, width: inner, threads: workspace.threads) { rows in
             let g = shared.pointer + rows.lowerBound * ld
             switch (activation, gpt2) {
             case (_, true): steer_gelu_mul(g, nil, rows.count, inner, ld, g, ld)
@@ -220,10 +220,11 @@ extension DecoderModel {
 }
 
 extension DecoderModel {
-    /// Runs `body` on `threads` contiguous shares of `rows` rows, in parallel (one share when the
-    /// batch is small): for the element-wise kernels, whose rows are independent.
-    static func forRowChunks(_ rows: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
-        let shares = rows >= 64 ? max(1, threads) : 1
+    /// Runs `body` on `threads` contiguous shares of `rows` rows of `width` values, in parallel
+    /// (one share when the batch has fewer than 16 Ki values or one row): for the element-wise
+    /// kernels, whose rows are independent.
+    static func forRowChunks(_ rows: Int, width: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        let shares = rows > 1 && rows * width >= 1 << 14 ? min(rows, max(1, threads)) : 1
         guard shares > 1 else { return body(0..<rows) }
         parallelFor(shares) { s in body((rows * s / shares)..<(rows * (s + 1) / shares)) }
     }
