@@ -75,7 +75,8 @@ struct BenchGenerate: ParsableCommand {
         let batched = llamaBatchedBench(prompts: prompts)
         let report = Report(
             prompts: prompts.count, newTokens: new, batch: batch, threads: threads, generatedTokens: generated, steerS: seconds,
-            steerTokensPerS: Double(generated) / seconds, steerPrefillS: prefillS, steerDecodeTokensPerS: decodeTokensPerS, torchS: torchS, torchTokensPerS: torchS.map { Double(generated) / $0 },
+            steerTokensPerS: Double(generated) / seconds, steerPrefillS: prefillS, steerDecodeTokensPerS: decodeTokensPerS, torchS: torchS,
+            torchTokensPerS: torchS.map { Double(generated) / $0 },
             ratioToTorch: torchS.map { $0 / seconds }, identicalPrompts: identical, llamaCppTokensPerS: single, llamaCppBatchedTokensPerS: batched,
             loadAverage: loadAverage())
         if common.json {
@@ -99,7 +100,8 @@ struct BenchGenerate: ParsableCommand {
         ])
         table.rows.append(["llama.cpp F32 GGUF, one sequence (llama-bench tg\(new))", "", single.map { fixed($0, 1) } ?? "n/a", ""])
         table.rows.append([
-            "llama.cpp F32 GGUF, \(prompts.count) sequences (llama-batched-bench S_TG)", "", batched.map { fixed($0, 1) } ?? "n/a", "decode steps alone",
+            "llama.cpp F32 GGUF, \(prompts.count) sequences (llama-batched-bench S_TG)", "", batched.map { fixed($0, 1) } ?? "n/a",
+            "decode steps alone",
         ])
         print(table.render())
     }
