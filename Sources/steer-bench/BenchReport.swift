@@ -22,7 +22,7 @@ struct BenchReport: ParsableCommand {
     @OptionGroup var common: Common
 
     struct Row: Encodable {
-        var binary: String, probes: Bool, seconds: Double, bytesRead: Int, passes: Double, peakRssMb: Double
+        var binary: String, probes: Bool, seconds: Double, bytesRead: Int, passes: Double, peakRssMb: Double, loadAverage: String
     }
 
     func run() throws {
@@ -45,7 +45,8 @@ struct BenchReport: ParsableCommand {
                 rows.append(
                     Row(
                         binary: name, probes: probes, seconds: best.seconds, bytesRead: best.bytesRead,
-                        passes: Double(best.bytesRead) / Double(input), peakRssMb: Double(best.peakRSS) / 1e6))
+                        passes: Double(best.bytesRead) / Double(input), peakRssMb: Double(best.peakRSS) / 1e6,
+                        loadAverage: BenchCapture.loadAverage()))
             }
         }
         if common.json {
@@ -63,5 +64,6 @@ struct BenchReport: ParsableCommand {
             ])
         }
         print(table.render())
+        print("load average at the end: \(BenchCapture.loadAverage()) (the machine may be shared: only the bytes read are exact)")
     }
 }

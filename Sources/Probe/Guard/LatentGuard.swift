@@ -199,18 +199,30 @@ public struct LatentGuard: SteerArtifact, Equatable {
 
     /// The guard score of every row of `activations` (which must hold the guard's slots and width).
     public func score(_ activations: Activations, options: StreamOptions = .init()) throws -> [Double] {
+        let (rows, reducer) = try scoring(activations)
+        return try checked(try rows.reduce(reducer, options), rows: rows, of: activations)
+    }
+
+    /// What ``score(_:options:)`` reduces: the guard's active slots of `activations` and the
+    /// reduction over them, for a pass shared with other reductions; ``checked(_:rows:of:)`` after.
+    public func scoring(_ activations: Activations) throws -> (rows: Activations, reducer: GuardScore) {
         guard activations.width == width else {
             throw SteerError(.shape, file: activations.path, "width \(activations.width), but the guard was trained on width \(width)")
         }
         let active = activeSlots
         let rows = try activations.selecting(slots: active)
         let indices = active.map { slot in slots.firstIndex(of: slot) ?? 0 }
-        let scores = try rows.reduce(
-            GuardScore(
-                positive: indices.map { positiveCentroids[$0].map(Double.init) },
-                negative: indices.map { negativeCentroids[$0].map(Double.init) },
-                width: width, rows: rows.rowCount), options)
-        if scores.contains(where: { !$0.isFinite }) {  // a NaN or infinity in a row: named, never read as 0
+        let reducer = GuardScore(
+            positive: indices.map { positiveCentroids[$0].map(Double.init) },
+            negative: indices.map { negativeCentroids[$0].map(Double.init) },
+            width: width, rows: rows.rowCount)
+        return (rows, reducer)
+    }
+
+    /// `scores` of `rows` (from ``scoring(_:)``), once checked: a NaN or infinity in a row is named,
+    /// never read as 0.
+    public func checked(_ scores: [Double], rows: Activations, of activations: Activations) throws -> [Double] {
+        if scores.contains(where: { !$0.isFinite }) {
             for index in rows.layers.indices where try rows.firstNonFinite(layerIndex: index) != nil {
                 try rows.throwNonFinite(layerIndex: index)
             }

@@ -134,7 +134,13 @@ public struct ProbeSet: SteerArtifact, Equatable {
             throw SteerError(.shape, file: activations.path, "width \(activations.width), but the probes were trained on width \(width)")
         }
         let rows = try activations.selecting(slots: slots)
-        let projections = try rows.project(onto: probes.map(\.rawWeights), options)
+        return try decisions(projections: try rows.project(onto: probes.map(\.rawWeights), options), of: activations)
+    }
+
+    /// The decision values from the rows' projections onto every probe's raw weights (`[probe][row]`,
+    /// the probes' slots of `activations` projected onto ``LinearProbe/rawWeights``), computed in a
+    /// pass shared with other reductions: what ``decisions(_:options:)`` returns.
+    public func decisions(projections: [[Double]], of activations: Activations) throws -> [[Double]] {
         let decisions = zip(projections, probes).map { values, probe in values.map { $0 + probe.rawBias } }
         for (values, probe) in zip(decisions, probes) {
             if let row = values.firstIndex(where: { !$0.isFinite }) {

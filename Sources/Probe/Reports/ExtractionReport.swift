@@ -24,20 +24,39 @@ public struct ExtractionReport: Sendable, Equatable, Codable {
     }
 
     /// Extracts mean-difference directions from `positive` and `negative` and, when `measure`,
-    /// scores them on the same rows (a second pass) and records each slot's AUROC and Cohen's d in
-    /// the directions' metadata (``SteerMetadata/Key/auroc``, ``SteerMetadata/Key/cohenD``, for
-    /// `steer select`'s table). `out` is recorded, not written. Also returns the class means the
-    /// directions were taken from.
+    /// scores them on the same rows (a second pass: the projections need the means) and records
+    /// each slot's AUROC and Cohen's d in the directions' metadata (``SteerMetadata/Key/auroc``,
+    /// ``SteerMetadata/Key/cohenD``, for `steer select`'s table). `out` is recorded, not written.
+    /// Also returns the class means the directions were taken from.
     public static func extract(
         positive: Activations, negative: Activations, measure: Bool, out: String? = nil,
         options: StreamOptions = .init()
     ) throws -> (report: ExtractionReport, directions: DirectionSet, means: ClassMeans) {
-        let (means, extracted) = try MeanDifference.extract(positive: positive, negative: negative, options: options)
-        var directions = extracted
+        let means = try ClassMeans.compute(positive: positive, negative: negative, options: options)
+        var projections: (positive: [[Double]], negative: [[Double]])?
+        if measure {
+            let units = directions(means, positive: positive, negative: negative).unitVectors
+            projections = (try positive.project(onto: units, options), try negative.project(onto: units, options))
+        }
+        let (report, directions) = extract(means: means, positive: positive, negative: negative, projections: projections, out: out)
+        return (report, directions, means)
+    }
+
+    /// The same report from class means already computed and, when measured, the rows'
+    /// projections `h · r̂` onto the directions' unit vectors (`[layer][row]`, each class): what a
+    /// pass shared with other reductions gives (`steer report`).
+    public static func extract(
+        means: ClassMeans, positive: Activations, negative: Activations, projections: (positive: [[Double]], negative: [[Double]])?,
+        out: String? = nil
+    ) -> (report: ExtractionReport, directions: DirectionSet) {
+        var directions = directions(means, positive: positive, negative: negative)
         var layers: [LayerSeparation]
         var best: Int?
-        if measure {
-            let separations = try Separation.measure(directions, positive: positive, negative: negative, options: options)
+        if let projections {
+            let norms = directions.norms
+            let separations = directions.slots.indices.map { i in
+                Separation(slot: directions.slots[i], norm: norms[i], positive: projections.positive[i], negative: projections.negative[i])
+            }
             best = Separation.best(separations).map { separations[$0].slot }
             layers = separations.map(LayerSeparation.init)
             let measured = separations.filter { !$0.degenerate }
@@ -53,7 +72,12 @@ public struct ExtractionReport: Sendable, Equatable, Codable {
             width: positive.width, position: positive.position,
             layerConvention: positive.layerConvention ?? negative.layerConvention,
             bestLayer: best, out: out, layers: layers)
-        return (report, directions, means)
+        return (report, directions)
+    }
+
+    /// The directions of `means` with the provenance of the rows they came from.
+    public static func directions(_ means: ClassMeans, positive: Activations, negative: Activations) -> DirectionSet {
+        MeanDifference.directions(from: means, positive: ClassProvenance(positive), negative: ClassProvenance(negative))
     }
 }
 
@@ -85,25 +109,29 @@ public struct MeasurementReport: Sendable, Equatable, Codable {
         _ basis: DirectionSet, file: String, positive: Activations, negative: Activations, bootstrap: Bootstrap.Settings? = nil,
         options: StreamOptions = .init()
     ) throws -> MeasurementReport {
-        var slots: [Int] = []
-        var vectors: [[Double]] = []
-        var index: [Int] = []
-        for slot in positive.slots {
-            guard let i = basis.slots.firstIndex(of: slot) else { throw SteerError(.shape, file: file, "has no direction for layer slot \(slot)") }
-            for (j, vector) in basis.bases[i].enumerated() {
-                guard vector.count == positive.width else {
-                    throw SteerError(.shape, file: file, "direction width \(vector.count), but the activations have width \(positive.width)")
-                }
-                slots.append(slot)
-                vectors.append(vector)
-                index.append(j)
-            }
+        let (slots, vectors, _) = try measured(basis, file: file, positive: positive, negative: negative)
+        let units = DirectionSet(slots: slots, vectors: vectors).unitVectors
+        let projections = (
+            positive: try positive.selecting(slots: slots).project(onto: units, options),
+            negative: try negative.selecting(slots: slots).project(onto: units, options)
+        )
+        return try measure(
+            basis, file: file, positive: positive, negative: negative, projections: projections, bootstrap: bootstrap, options: options)
+    }
+
+    /// The same report from the rows' projections `h · v̂` onto the unit vectors of `basis` at the
+    /// slots `positive` selects, in slot order then vector order (`[vector][row]`, each class): what
+    /// a pass shared with other reductions gives (`steer report`).
+    public static func measure(
+        _ basis: DirectionSet, file: String, positive: Activations, negative: Activations,
+        projections: (positive: [[Double]], negative: [[Double]]), bootstrap: Bootstrap.Settings? = nil, options: StreamOptions = .init()
+    ) throws -> MeasurementReport {
+        let (slots, vectors, index) = try measured(basis, file: file, positive: positive, negative: negative)
+        let (plus, minus) = projections
+        guard plus.count == slots.count, minus.count == slots.count else {
+            throw SteerError(.shape, file: file, "\(plus.count) projections for \(slots.count) vectors")
         }
-        try ClassMeans.checkCompatible(positive, negative)
-        let directions = DirectionSet(slots: slots, vectors: vectors)
-        let plus = try positive.selecting(slots: slots).project(onto: directions.unitVectors, options)
-        let minus = try negative.selecting(slots: slots).project(onto: directions.unitVectors, options)
-        let norms = directions.norms
+        let norms = DirectionSet(slots: slots, vectors: vectors).norms
         let results = slots.indices.map { Separation(slot: slots[$0], norm: norms[$0], positive: plus[$0], negative: minus[$0]) }
         let recorded = basis.k == 1 ? MeanDifference.midpoints(in: basis.metadata) : [:]
         let rankings = try slots.indices.map { i in
@@ -124,6 +152,28 @@ public struct MeasurementReport: Sendable, Equatable, Codable {
         return MeasurementReport(
             layers: layers, bestLayer: best.map { results[$0].slot }, bestVector: basis.k > 1 ? best.map { index[$0] } : nil,
             bootstrap: bootstrap.map { BootstrapSummary($0) })
+    }
+
+    /// Every vector `measure` scores: its slot, its values and its index in the slot's basis.
+    static func measured(_ basis: DirectionSet, file: String, positive: Activations, negative: Activations) throws -> (
+        slots: [Int], vectors: [[Double]], index: [Int]
+    ) {
+        var slots: [Int] = []
+        var vectors: [[Double]] = []
+        var index: [Int] = []
+        for slot in positive.slots {
+            guard let i = basis.slots.firstIndex(of: slot) else { throw SteerError(.shape, file: file, "has no direction for layer slot \(slot)") }
+            for (j, vector) in basis.bases[i].enumerated() {
+                guard vector.count == positive.width else {
+                    throw SteerError(.shape, file: file, "direction width \(vector.count), but the activations have width \(positive.width)")
+                }
+                slots.append(slot)
+                vectors.append(vector)
+                index.append(j)
+            }
+        }
+        try ClassMeans.checkCompatible(positive, negative)
+        return (slots, vectors, index)
     }
 }
 

@@ -13,13 +13,15 @@ struct ScoredGuard {
 extension AnalysisReport {
     /// Section 5: the guard (loaded, or fitted on the training rows at the harmfulness position)
     /// scored on the held-out rows; also returns its held-out metrics at α = 0 for section 6. A fitted
-    /// guard reuses `trainMeans`, the class means section 2 computed from the same rows (no pass of its own).
+    /// guard and its scores come from the shared passes (no pass of its own).
     /// The guard and its scores are returned too, for the per-source table (section 10) to reuse.
     static func latentGuard(
-        _ request: ReportRequest, files: OpenedFiles, trainMeans: ClassMeans?, options: StreamOptions
+        _ request: ReportRequest, files: OpenedFiles, passes: SharedPasses, options: StreamOptions
     ) throws -> (GuardSection?, Evaluation?, ScoredGuard?) {
         let model: LatentGuard
         let scored: ClassPair
+        let plus: [Double]
+        let minus: [Double]
         if let path = request.guardPath {
             model = try LatentGuard.read(path)
             let inputs = model.inputs(file: path)
@@ -29,16 +31,16 @@ extension AnalysisReport {
             scored = ClassPair(
                 positive: try Activations.open(pos, selection: selection, for: inputs),
                 negative: try Activations.open(neg, selection: selection, for: inputs))
+            plus = try model.score(scored.positive, options: options)
+            minus = try model.score(scored.negative, options: options)
         } else {
-            let train = files.train.atP
-            model =
-                try trainMeans.map {
-                    try LatentGuard.fit(means: $0, positive: ClassProvenance(train.positive), negative: ClassProvenance(train.negative))
-                } ?? LatentGuard.fit(positive: train.positive, negative: train.negative, options: options)
-            scored = files.heldOut?.atP ?? train
+            guard let fitted = passes.fittedGuard, let scores = passes.guardHeldOutScores ?? passes.guardTrainScores else {
+                return (nil, nil, nil)
+            }
+            model = fitted
+            scored = files.heldOut?.atP ?? files.train.atP
+            (plus, minus) = scores
         }
-        let plus = try model.score(scored.positive, options: options)
-        let minus = try model.score(scored.negative, options: options)
         guard !plus.isEmpty, !minus.isEmpty else { return (nil, nil, nil) }
         var thresholds: [(String, String, Double)] = [("alpha_0", "α = 0", 0)]
         if request.guardPath != nil, model.alpha != 0 { thresholds.append(("saved", "saved α", model.alpha)) }
@@ -57,8 +59,8 @@ extension AnalysisReport {
             points[0].metrics = try Evaluation.evaluate(
                 [RankedScores(positive: plus, negative: minus, threshold: points[0].threshold)], bootstrap: settings, workers: options.workers)[0]
         }
-        let train = request.guardPath == nil ? files.train.atP : nil
-        let length = try lengthConfound(model, scored: scored, plus: plus, minus: minus, training: train, bootstrap: settings, options: options)
+        let train = request.guardPath == nil ? passes.guardTrainScores.map { (files.train.atP, $0) } : nil
+        let length = try lengthConfound(scored: scored, plus: plus, minus: minus, training: train, bootstrap: settings, options: options)
         let all = plus + minus
         let (low, high) = (all.min() ?? 0, all.max() ?? 1)
         let bins = 40
@@ -76,12 +78,13 @@ extension AnalysisReport {
     }
 
     /// The length baseline and the residualized AUROC of the guard's scores, when the `.prompts.json`
-    /// beside the scored and training files record `n_tokens` (nil otherwise, or without training rows).
+    /// beside the scored and training files record `n_tokens` (nil otherwise, or without training
+    /// rows). `training` holds the training rows and the guard's scores of them (pass 2's).
     static func lengthConfound(
-        _ model: LatentGuard, scored: ClassPair, plus: [Double], minus: [Double], training: ClassPair?, bootstrap: Bootstrap.Settings?,
-        options: StreamOptions
+        scored: ClassPair, plus: [Double], minus: [Double], training rows: (ClassPair, (positive: [Double], negative: [Double]))?,
+        bootstrap: Bootstrap.Settings?, options: StreamOptions
     ) throws -> (baseline: Evaluation, residualized: Residualized)? {
-        guard let training,
+        guard let (training, trainingScores) = rows,
             let tokens = try? (
                 positive: PromptRecords.tokenCounts(scored.positive), negative: PromptRecords.tokenCounts(scored.negative),
                 trainPositive: PromptRecords.tokenCounts(training.positive), trainNegative: PromptRecords.tokenCounts(training.negative)
@@ -90,7 +93,7 @@ extension AnalysisReport {
         let baseline = try LengthConfound.baseline(
             positive: tokens.positive, negative: tokens.negative, training: (tokens.trainPositive, tokens.trainNegative), bootstrap: bootstrap,
             workers: options.workers)
-        let trainScores = try model.score(training.positive, options: options) + model.score(training.negative, options: options)
+        let trainScores = trainingScores.positive + trainingScores.negative
         let residualized = try LengthConfound.residualized(
             scores: [(plus, minus)], tokens: (tokens.positive, tokens.negative),
             training: [(trainScores, tokens.trainPositive + tokens.trainNegative)], bootstrap: bootstrap, workers: options.workers)[0]

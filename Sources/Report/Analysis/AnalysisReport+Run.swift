@@ -3,9 +3,11 @@ import Probe
 import Steering
 
 extension AnalysisReport {
-    /// Runs every section whose inputs `request` gives: opens the files once per position,
-    /// extracts and measures both directions, compares them (with the bootstrap), and scores
-    /// the guard, the probes and the scatter on the held-out rows (the training rows without them).
+    /// Runs every section whose inputs `request` gives: opens the files once per position, reads
+    /// each file in the passes ``SharedPasses`` lists (both positions and every reduction that can
+    /// share a read in one), extracts and measures both directions, compares them (with the
+    /// bootstrap), and scores the guard, the probes and the scatter on the held-out rows (the
+    /// training rows without them).
     public static func run(_ request: ReportRequest, options: StreamOptions = .init()) throws -> AnalysisReport {
         let clock = ContinuousClock()
         let start = clock.now
@@ -25,31 +27,24 @@ extension AnalysisReport {
             inputs.append(try InputFile(role: role, activations: sets, prompts: try PromptTexts.load(for: path)?.file))
         }
 
-        // 2. Separation per position.
+        // 2. Separation per position, from the shared passes over the files.
+        let passes = try SharedPasses(request, files: files, options: options)
         var separation: [PositionSeparation] = []
-        var directions: [DirectionSet] = []
-        var trainMeans: [ClassMeans] = []
-        for (position, train, heldOut) in [(p, files.train.atP, files.heldOut?.atP), (q, files.train.atQ, files.heldOut?.atQ)] {
-            guard let train else { continue }
-            let (report, set, means) = try ExtractionReport.extract(
-                positive: train.positive, negative: train.negative, measure: true, options: options)
-            let measured = try heldOut.map {
-                try MeasurementReport.measure(set, file: "the training directions", positive: $0.positive, negative: $0.negative, options: options)
-            }
+        for (position, pass) in zip([p, q], passes.positions) {
             separation.append(
                 PositionSeparation(
-                    position: position, name: positionName(position, count: count), train: report.layers, heldOut: measured?.layers,
-                    bestTrainLayer: report.bestLayer, bestHeldOutLayer: measured?.bestLayer))
-            directions.append(set)
-            trainMeans.append(means)
+                    position: position, name: positionName(position, count: count), train: pass.extraction.layers, heldOut: pass.heldOut?.layers,
+                    bestTrainLayer: pass.extraction.bestLayer, bestHeldOutLayer: pass.heldOut?.bestLayer))
         }
+        let directions = passes.positions.map(\.directions)
 
-        let comparison = try compare(request, files: files, directions: directions, options: options)
-        let subspace = try subspace(files.train.atP, options: options)
-        let (guardSection, guardHeldOut, scoredGuard) = try latentGuard(request, files: files, trainMeans: trainMeans.first, options: options)
-        let detected = try detectors(request, files: files, separation: separation.first, guardHeldOut: guardHeldOut, options: options)
+        let comparison = try compare(request, files: files, directions: directions, bootstrap: passes.bootstrap, options: options)
+        let subspace = try subspace(files.train.atP, negativeMeans: passes.positions.first?.means.negative, options: options)
+        let (guardSection, guardHeldOut, scoredGuard) = try latentGuard(request, files: files, passes: passes, options: options)
+        let detected = try detectors(
+            request, files: files, separation: separation.first, guardHeldOut: guardHeldOut, trained: passes.probe, options: options)
         let detectors = detected?.section
-        let scatter = try scatter(request, files: files, directions: directions, separation: separation, notes: &notes, options: options)
+        let scatter = try scatter(request, files: files, passes: passes, separation: separation, notes: &notes)
         let calibrated = try calibration(request, detectors: detectors, probe: detected?.probe, options: options)
         let sources = try sources(scoredGuard, probe: calibrated.map { ($0.decisions, $0.rows) }, notes: &notes, options: options, request: request)
 

@@ -5,12 +5,12 @@ import Steering
 extension AnalysisReport {
     /// Section 7: every held-out (else training) prompt at one slot, x = `h_P · r̂_P`,
     /// y = `h_Q · r̂_Q`, with its prompt text when a prompts file sits beside its activation file.
+    /// The coordinates are the projections section 2 computed in the shared passes (no pass of its own).
     static func scatter(
-        _ request: ReportRequest, files: OpenedFiles, directions: [DirectionSet], separation: [PositionSeparation], notes: inout [String],
-        options: StreamOptions
+        _ request: ReportRequest, files: OpenedFiles, passes: SharedPasses, separation: [PositionSeparation], notes: inout [String]
     ) throws -> ScatterSection? {
-        guard directions.count == 2, let split = files.heldOut ?? Optional(files.train), let atQ = split.atQ else { return nil }
-        let (dp, dq) = (directions[0], directions[1])
+        guard passes.positions.count == 2, let split = files.heldOut ?? Optional(files.train), split.atQ != nil else { return nil }
+        let (dp, dq) = (passes.positions[0].directions, passes.positions[1].directions)
         let live = dp.slots.filter { slot in
             [dp, dq].allSatisfy { set in (set.vector(slot: slot).map(LinearAlgebra.norm) ?? 0) > 0 }
         }
@@ -29,16 +29,14 @@ extension AnalysisReport {
             }
             slot = best
         }
-        guard let rp = dp.vector(slot: slot), let rq = dq.vector(slot: slot) else { return nil }
-        let (up, uq) = (unit(rp), unit(rq))
+        guard let index = dp.slots.firstIndex(of: slot), dq.slots.firstIndex(of: slot) == index else { return nil }
+        let (xAll, yAll) = (passes.positions[0].projections, passes.positions[1].projections)
         var points: [ScatterSection.Point] = []
         let heldOut = files.heldOut != nil
-        for (label, xSide, ySide, path) in [
-            ("harmful", split.atP.positive, atQ.positive, heldOut ? request.valPos : request.pos),
-            ("harmless", split.atP.negative, atQ.negative, heldOut ? request.valNeg : request.neg),
+        for (label, xSide, xs, ys, path) in [
+            ("harmful", split.atP.positive, xAll.positive[index], yAll.positive[index], heldOut ? request.valPos : request.pos),
+            ("harmless", split.atP.negative, xAll.negative[index], yAll.negative[index], heldOut ? request.valNeg : request.neg),
         ] {
-            let xs = try xSide.selecting(slots: [slot]).project(onto: [up], options).first ?? []
-            let ys = try ySide.selecting(slots: [slot]).project(onto: [uq], options).first ?? []
             let texts = try path.flatMap { try PromptTexts.load(for: $0) }?.texts
             if texts == nil, let path { notes.append("no prompts file beside \(path): the scatter shows row numbers only") }
             for (i, (x, y)) in zip(xs, ys).enumerated() {
@@ -49,11 +47,5 @@ extension AnalysisReport {
         }
         return ScatterSection(
             layer: slot, xPosition: files.position, yPosition: files.vsPosition, rows: heldOut ? "held-out" : "train", points: points)
-    }
-
-    /// `v / ‖v‖` (zero stays zero).
-    static func unit(_ v: [Double]) -> [Double] {
-        let norm = LinearAlgebra.norm(v)
-        return norm > 0 ? v.map { $0 / norm } : v
     }
 }

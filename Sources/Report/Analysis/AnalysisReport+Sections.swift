@@ -5,17 +5,20 @@ import Steering
 extension AnalysisReport {
     /// Section 3: cosines of the two positions' directions, with the bootstrap band, and each
     /// direction's cross-layer matrix. Nil without a second position.
-    static func compare(_ request: ReportRequest, files: OpenedFiles, directions: [DirectionSet], options: StreamOptions) throws
-        -> ComparisonSection?
-    {
+    /// `bootstrap` is the band when pass 1 drew it (else it is drawn here, in passes of its own).
+    static func compare(
+        _ request: ReportRequest, files: OpenedFiles, directions: [DirectionSet], bootstrap drawn: [Bootstrap.Interval?]?, options: StreamOptions
+    ) throws -> ComparisonSection? {
         guard directions.count == 2, let trainQ = files.train.atQ else { return nil }
         let names = [files.position, files.vsPosition].map { positionName($0, count: files.positionCount) }
         var report = try ComparisonReport.compare(directions[0], file: names[0], with: directions[1], file: names[1])
         if let resamples = request.bootstrap {
             let settings = try Bootstrap.Settings(resamples: resamples, seed: request.seed)
             let train = files.train.atP
-            let intervals = try Bootstrap.cosineIntervals(
-                a: (train.positive, train.negative), b: (trainQ.positive, trainQ.negative), settings: settings, options: options)
+            let intervals =
+                try drawn
+                ?? Bootstrap.cosineIntervals(
+                    a: (train.positive, train.negative), b: (trainQ.positive, trainQ.negative), settings: settings, options: options)
             for (index, interval) in intervals.enumerated() where index < report.layers.count && !report.layers[index].degenerate {
                 report.layers[index].ciLow = interval?.low
                 report.layers[index].ciHigh = interval?.high
@@ -29,11 +32,13 @@ extension AnalysisReport {
     }
 
     /// Section 4: the spectrum of the training difference rows at the harmfulness position.
-    static func subspace(_ train: ClassPair, options: StreamOptions) throws -> SubspaceSection? {
+    /// `negativeMeans` are the negative class means of these rows (pass 1's), so the subspace reads the positive rows only.
+    static func subspace(_ train: ClassPair, negativeMeans: [[Double]]?, options: StreamOptions) throws -> SubspaceSection? {
         let rows = min(train.positive.rowCount, train.negative.rowCount)
         guard rows >= 2 else { return nil }
         let k = min(8, rows, train.positive.width)
-        let (_, layers) = try Subspace.extract(positive: train.positive, negative: train.negative, k: k, options: options)
+        let (_, layers) = try Subspace.extract(
+            positive: train.positive, negative: train.negative, k: k, negativeMeans: negativeMeans, options: options)
         let mode = train.positive.rowCount == train.negative.rowCount ? DifferenceMode.paired : .toMean
         let live = layers.filter { !$0.degenerate }.map(\.layer)
         var picks: [Int] = []
@@ -49,11 +54,13 @@ extension AnalysisReport {
     }
 
     /// Section 6: probe, projection and guard per slot on the held-out rows (nil without them),
-    /// and the probes' decision values there, for section 8.
+    /// and the probes' decision values there, for section 8. `trained` are the probes trained here
+    /// with their decisions from pass 3; probes read from `--probe` are scored here.
     static func detectors(
-        _ request: ReportRequest, files: OpenedFiles, separation: PositionSeparation?, guardHeldOut: Evaluation?, options: StreamOptions
+        _ request: ReportRequest, files: OpenedFiles, separation: PositionSeparation?, guardHeldOut: Evaluation?, trained: HeldOutProbe?,
+        options: StreamOptions
     ) throws -> (section: DetectorSection, probe: HeldOutProbe?)? {
-        guard let heldOut = files.heldOut, let separation, let projection = separation.heldOut else { return nil }
+        guard files.heldOut != nil, let separation, let projection = separation.heldOut else { return nil }
         var probe: HeldOutProbe?
         if let path = request.probePath {
             let probes = try ProbeSet.read(path)
@@ -65,9 +72,7 @@ extension AnalysisReport {
                 negative: try Activations.open(valNeg, selection: selection, for: model))
             probe = try held(probes, name: path, rows: rows, options: options)
         } else if request.trainProbes {
-            let train = files.train.atP
-            let probes = try ProbeSet.train(positive: train.positive, negative: train.negative, c: 1, options: options)
-            probe = try held(probes, name: "trained here (C = 1)", rows: heldOut.atP, options: options)
+            probe = trained
         }
         let probeScores = try probe?.scores(workers: options.workers) ?? []
         let rows = projection.map { layer in

@@ -128,7 +128,7 @@ public struct Activations: Sendable {
         }
     }
 
-    private init(copying other: Activations, layers: [LayerRows]) {
+    init(copying other: Activations, layers: [LayerRows]) {
         file = other.file
         self.layers = layers
         rowCount = other.rowCount

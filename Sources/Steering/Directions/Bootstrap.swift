@@ -128,8 +128,20 @@ public enum Bootstrap {
             let minusReducer = WeightedColumnSums(
                 layers: layers, width: d, weights: negativeCounts, count: resamples, rows: negative.rowCount)
         else { throw SteerError.argument("bootstrap: the row counts do not match \(resamples) resamples of the files' rows") }
-        var plus = try positive.reduce(plusReducer, options)
-        let minus = try negative.reduce(minusReducer, options)
+        return try meanDifferences(
+            plusSums: try positive.reduce(plusReducer, options), minusSums: try negative.reduce(minusReducer, options), positive: positive,
+            negative: negative, resamples: resamples)
+    }
+
+    /// The mean-difference directions of every resample from the ``WeightedColumnSums`` of each
+    /// class (weighted by ``counts(positiveRows:negativeRows:resamples:seed:)``), computed in a pass
+    /// shared with other reductions: what ``meanDifferences(positive:negative:positiveCounts:negativeCounts:resamples:options:)``
+    /// returns. Throws naming the first non-finite row of a file whose sums are not finite.
+    public static func meanDifferences(
+        plusSums: [[Double]], minusSums minus: [[Double]], positive: Activations, negative: Activations, resamples: Int
+    ) throws -> [[Double]] {
+        var plus = plusSums
+        let (layers, d) = (positive.layers.count, positive.width)
         let (scalePlus, scaleMinus) = (1 / Double(positive.rowCount), 1 / Double(negative.rowCount))
         for l in 0..<layers {
             if plus[l].contains(where: { !$0.isFinite }) { try positive.throwNonFinite(layerIndex: l, computing: "a bootstrap mean") }
@@ -189,13 +201,26 @@ public enum Bootstrap {
                     positive: side.positive.selecting(slots: chunk), negative: side.negative.selecting(slots: chunk),
                     positiveCounts: counts.positive, negativeCounts: counts.negative, resamples: n, options: options)
             }
-            let (x, y) = (try directions(a), try directions(b))
-            for l in chunk.indices {
-                let cosines = (0..<n).compactMap { b in Comparison.cosine(x[l][(b * d)..<((b + 1) * d)], y[l][(b * d)..<((b + 1) * d)]) }
-                intervals.append(interval(cosines, confidence: settings.confidence))
-            }
+            intervals += cosineIntervals(try directions(a), try directions(b), settings: settings, width: d)
         }
         return intervals
+    }
+
+    /// Whether the resampled sums of `slots` layers of width `width` fit one pass's state (else
+    /// ``cosineIntervals(a:b:settings:options:)`` reads the files in chunks of layers).
+    package static func fitsOnePass(resamples: Int, rows: Int, width: Int, slots: Int) -> Bool {
+        resamples * max(rows, width) <= memoryLimit && max(1, stateBudget / (resamples * width)) >= slots
+    }
+
+    /// The interval of `cos(r_A, r_B)` per layer from the resampled directions of both sets
+    /// (``meanDifferences(plusSums:minusSums:positive:negative:resamples:)``, per layer
+    /// `resamples × width`). Nil for a layer whose every resample is degenerate.
+    public static func cosineIntervals(_ x: [[Double]], _ y: [[Double]], settings: Settings, width d: Int) -> [Interval?] {
+        let n = settings.resamples
+        return zip(x, y).map { x, y in
+            let cosines = (0..<n).compactMap { b in Comparison.cosine(x[(b * d)..<((b + 1) * d)], y[(b * d)..<((b + 1) * d)]) }
+            return interval(cosines, confidence: settings.confidence)
+        }
     }
 
     /// Opens the activations a direction file was extracted from, at the position its

@@ -22,22 +22,24 @@ extension Activations {
     /// Bytes of one row of one layer.
     private var fragment: Int { width * dtype.size }
 
-    /// Groups of layers read together. Selected layers that sit in the same row records
-    /// (`[N, L, d]`, `[N, L, P, d]`) and lie within 4 KB of each other are read as one span;
-    /// a larger gap starts a new group, so `--layers 0,30` of a stacked file reads those two
-    /// layers' bytes and not the 29 between them. Layers in separate tensors (or layers-first
-    /// files) are read one at a time.
+    /// Groups of layers read together. Consecutive selected layers that sit in the same row
+    /// records (`[N, L, d]`, `[N, L, P, d]`, the positions of one `[N, P, d]` tensor in a
+    /// ``union(_:)``) and lie within 4 KB of each other are read as one span; a larger gap starts a
+    /// new group, so `--layers 0,30` of a stacked file reads those two layers' bytes and not the 29
+    /// between them. Layers in separate tensors (or layers-first files) are read one at a time.
     func layerGroups() -> [Range<Int>] {
-        guard let first = layers.first?.rows else { return [] }
-        let interleaved =
-            layers.allSatisfy { $0.rows.rowStride == first.rowStride && abs($0.rows.offset - first.offset) < first.rowStride }
-            && zip(layers, layers.dropFirst()).allSatisfy { $0.rows.offset < $1.rows.offset }
-        guard interleaved else { return layers.indices.map { $0..<($0 + 1) } }
+        guard !layers.isEmpty else { return [] }
         var groups: [Range<Int>] = []
         var start = 0
-        for i in 1..<max(1, layers.count) where layers[i].rows.offset - (layers[i - 1].rows.offset + fragment) > 4096 {
-            groups.append(start..<i)
-            start = i
+        for i in 1..<max(1, layers.count) {
+            let (first, previous, next) = (layers[start].rows, layers[i - 1].rows, layers[i].rows)
+            let together =
+                next.rowStride == first.rowStride && next.offset > previous.offset && next.offset - first.offset < first.rowStride
+                && next.offset - (previous.offset + fragment) <= 4096
+            if !together {
+                groups.append(start..<i)
+                start = i
+            }
         }
         groups.append(start..<layers.count)
         return groups

@@ -115,10 +115,12 @@ public enum Subspace {
 
     /// Bases of `k` vectors per selected layer from two activation sets: by default each positive
     /// row minus the negative mean; `.paired` only when row i of both files belong together, which
-    /// only the caller knows (equal row counts say nothing about it).
+    /// only the caller knows (equal row counts say nothing about it). `negativeMeans`, when the
+    /// caller already holds the negative class means of these rows, saves the pass that computes them.
     public static func extract(
         positive: Activations, negative: Activations, mode: DifferenceMode = .toMean, centered: Bool = false, k: Int,
-        solver: SubspaceSolver = .automatic, rangeFinder: RangeFinder = .init(), options: StreamOptions = .init()
+        solver: SubspaceSolver = .automatic, rangeFinder: RangeFinder = .init(), negativeMeans known: [[Double]]? = nil,
+        options: StreamOptions = .init()
     ) throws -> (basis: DirectionSet, layers: [SubspaceLayer]) {
         try ClassMeans.checkCompatible(positive, negative)
         for set in [positive, negative] where set.rowCount < 2 {
@@ -138,7 +140,7 @@ public enum Subspace {
                     positive: positive, negative: negative, mode: mode, centered: centered, k: k, finder: rangeFinder, options: options)
             }
         } else if byRows, mode != .stack {
-            let negativeMeans = mode == .toMean ? try negative.means(options) : []
+            let negativeMeans = mode == .toMean ? try known ?? negative.means(options) : []
             layers = try positive.slots.indices.map { l in
                 var d = try positive.matrix(layerIndex: l, options: options)
                 if mode == .paired {
@@ -150,7 +152,8 @@ public enum Subspace {
                 return try layer(slot: positive.slots[l], rows: d, count: positive.rowCount, width: width, centered: centered, k: k)
             }
         } else {
-            layers = try gramLayers(positive: positive, negative: negative, mode: mode, centered: centered, k: k, options: options)
+            layers = try gramLayers(
+                positive: positive, negative: negative, mode: mode, centered: centered, k: k, negativeMeans: known, options: options)
         }
         var metadata = provenance(mode: mode, centered: centered, k: k, layers: layers, rows: positive.rowCount, width: width)
         if solver == .randomized {
@@ -169,9 +172,10 @@ public enum Subspace {
     }
 
     /// Every layer from the streamed moments of its difference rows.
-    static func gramLayers(positive: Activations, negative: Activations, mode: DifferenceMode, centered: Bool, k: Int, options: StreamOptions)
-        throws -> [(vectors: [[Double]], report: SubspaceLayer)]
-    {
+    static func gramLayers(
+        positive: Activations, negative: Activations, mode: DifferenceMode, centered: Bool, k: Int, negativeMeans known: [[Double]]? = nil,
+        options: StreamOptions
+    ) throws -> [(vectors: [[Double]], report: SubspaceLayer)] {
         guard mode != .stack else { throw SteerError(.argument, "stacked direction files go through Subspace.stack") }
         let d = positive.width
         let (perLayer, overflow) = d.multipliedReportingOverflow(by: d * 8)
@@ -183,7 +187,7 @@ public enum Subspace {
         }
         // Layers in chunks, so that one reduction's state stays within the bound.
         let chunk = max(1, maxGramBytes / perLayer)
-        let negativeMeans = mode == .toMean ? try negative.means(options) : []
+        let negativeMeans = mode == .toMean ? try known ?? negative.means(options) : []
         var layers: [(vectors: [[Double]], report: SubspaceLayer)] = []
         for start in stride(from: 0, to: positive.slots.count, by: chunk) {
             let slots = Array(positive.slots[start..<min(positive.slots.count, start + chunk)])

@@ -46,7 +46,12 @@ extension Activations {
     /// Bit-identical for any number of workers. Throws ``SteerError`` (kind `.value`) naming the
     /// first row and slot that holds a NaN or infinity.
     public func means(_ options: StreamOptions = .init()) throws -> [[Double]] {
-        let sums = try reduce(ColumnSums(layers: layers.count, width: width), options)
+        try means(fromSums: try reduce(ColumnSums(layers: layers.count, width: width), options))
+    }
+
+    /// The means of every selected layer from its ``ColumnSums`` (computed in a pass shared with
+    /// other reductions); throws naming the first non-finite row of a layer whose sum is not finite.
+    public func means(fromSums sums: [[Double]]) throws -> [[Double]] {
         let scale = 1 / Double(rowCount)
         return try sums.enumerated().map { index, sum in
             if sum.contains(where: { !$0.isFinite }) { try throwNonFinite(layerIndex: index, computing: "the mean") }
