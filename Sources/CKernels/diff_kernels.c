@@ -108,7 +108,8 @@ DIFF_INLINE v8d sum4(v8d a0, v8d a1, v8d a2, v8d a3) { return (a0 + a1) + (a2 + 
 
 DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch,
                             double head[5], double *rowstats, size_t rowstride, double *columns, const double *omega, int p,
-                            double *sketch, size_t sketchstride, const double *coef, double *yacc) {
+                            double *sketch, size_t sketchstride, const double *coef, double *yacc, double *sketchx,
+                            double *sketchd) {
     size_t n8 = (n + 7) & ~(size_t)7;
     const v8l lane = {0, 1, 2, 3, 4, 5, 6, 7};
     for (size_t r0 = 0; r0 < rows; r0 += 4) {
@@ -141,7 +142,25 @@ DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, s
                 rowstats[2 * rowstride + r] = re2;
             }
             if (sketch) {
-                for (int c = 0; c < p; c++) {
+                // Four columns of the sketch at a time (independent sums, each in the canonical order).
+                int c = 0;
+                for (; c + 4 <= p; c += 4) {
+                    const double *o0 = omega + (size_t)c * n, *o1 = o0 + n, *o2 = o1 + n, *o3 = o2 + n;
+                    v8d a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
+                    for (size_t j = 0; j < n8; j += 8) {
+                        v8d dv = ld(e + j, 8) - ld(w + j, 8);
+                        size_t count = n - j;
+                        a0 += dv * ld(o0 + j, count);
+                        a1 += dv * ld(o1 + j, count);
+                        a2 += dv * ld(o2 + j, count);
+                        a3 += dv * ld(o3 + j, count);
+                    }
+                    sketch[(size_t)c * sketchstride + r] = fold(a0);
+                    sketch[(size_t)(c + 1) * sketchstride + r] = fold(a1);
+                    sketch[(size_t)(c + 2) * sketchstride + r] = fold(a2);
+                    sketch[(size_t)(c + 3) * sketchstride + r] = fold(a3);
+                }
+                for (; c < p; c++) {
                     v8d acc = splat(0);
                     for (size_t j = 0; j < n8; j += 8) acc += (ld(e + j, 8) - ld(w + j, 8)) * ld(omega + (size_t)c * n + j, n - j);
                     sketch[(size_t)c * sketchstride + r] = fold(acc);
@@ -158,6 +177,21 @@ DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, s
                 st(columns + j, ld(columns + j, count) + sum4(a0 * a0, a1 * a1, a2 * a2, a3 * a3), count);
                 st(columns + n + j, ld(columns + n + j, count) + sum4(a0 * b0, a1 * b1, a2 * b2, a3 * b3), count);
                 st(columns + 2 * n + j, ld(columns + 2 * n + j, count) + sum4(b0 * b0, b1 * b1, b2 * b2, b3 * b3), count);
+            }
+        }
+        if (sketch && sketchx && sketchd) {
+            for (int c = 0; c < p; c++) {
+                double f[4];
+                for (size_t k = 0; k < 4; k++) f[k] = r0 + k < rows ? sketch[(size_t)c * sketchstride + r0 + k] : 0;
+                v8d s0 = splat(f[0]), s1 = splat(f[1]), s2 = splat(f[2]), s3 = splat(f[3]);
+                double *ox = sketchx + (size_t)c * n, *od = sketchd + (size_t)c * n;
+                for (size_t j = 0; j < n8; j += 8) {
+                    size_t count = n - j;
+                    v8d a0 = ld(w0 + j, 8), a1 = ld(w1 + j, 8), a2 = ld(w2 + j, 8), a3 = ld(w3 + j, 8);
+                    v8d d0 = ld(e0 + j, 8) - a0, d1 = ld(e1 + j, 8) - a1, d2 = ld(e2 + j, 8) - a2, d3 = ld(e3 + j, 8) - a3;
+                    st(ox + j, ld(ox + j, count) + sum4(s0 * a0, s1 * a1, s2 * a2, s3 * a3), count);
+                    st(od + j, ld(od + j, count) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), count);
+                }
             }
         }
         if (yacc) {
@@ -239,52 +273,65 @@ DIFF_INLINE void row_cost(const double *w, const double *lo, const double *hi, c
     out[2] = fold(h);
 }
 
+/// One row's s (see steer_diff_interval_rows); lo and hi are filled from e.
+DIFF_INLINE double interval_row(const double *w, const double *e, double *lo, double *hi, const double *c, const double *rc, size_t n,
+                                size_t n8, int mbits, int minexp, double start) {
+    const double inf = __builtin_inf();
+    v8d lower = splat(-inf), upper = splat(inf);
+    for (size_t j = 0; j < n8; j += 8) {
+        v8d l, h;
+        grid_interval(ld(e + j, 8), mbits, minexp, &l, &h);
+        st(lo + j, l, 8);
+        st(hi + j, h, 8);
+        v8d wv = ld(w + j, 8), cv = ld(c + j, n - j), rv = ld(rc + j, n - j);
+        v8d a = (wv - h) * rv, b = (wv - l) * rv;
+        v8l used = cv != splat(0);
+        v8d small = sel(a < b, a, b), large = sel(a < b, b, a);
+        small = sel(used, small, splat(-inf));
+        large = sel(used, large, splat(inf));
+        lower = sel(small > lower, small, lower);
+        upper = sel(large < upper, large, upper);
+    }
+    double low = lower[0], up = upper[0];
+    for (int k = 1; k < 8; k++) {
+        low = fmaxd(low, lower[k]);
+        up = fmind(up, upper[k]);
+    }
+    if (low <= up && low > -inf && up < inf) return (low + up) / 2;
+    double t = start, current[3], next[3];
+    row_cost(w, lo, hi, c, n, n8, t, current);
+    double step = current[2] > 0 ? -current[1] / current[2] : 0;
+    for (int i = 0; i < 12 && step != 0 && current[1] != 0; i++) {
+        // A step this small moves nothing the fit needs (and at the minimum it would only be halved).
+        if ((step < 0 ? -step : step) <= 1e-10 * (t < 0 ? -t : t)) break;
+        row_cost(w, lo, hi, c, n, n8, t + step, next);
+        if (next[0] < current[0]) {
+            t += step;
+            memcpy(current, next, sizeof current);
+            step = current[2] > 0 ? -current[1] / current[2] : 0;
+        } else {
+            step /= 2;
+        }
+    }
+    return t;
+}
+
 DIFF_INLINE void interval_rows_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp,
-                                    const double *c, const double *rc, double *scratch, double *s) {
+                                    const double *c, const double *rc, double *scratch, double *s, double *foldx, double *foldd) {
     size_t n8 = (n + 7) & ~(size_t)7;
     double *w = scratch, *e = scratch + n8, *lo = scratch + 2 * n8, *hi = scratch + 3 * n8;
-    const double inf = __builtin_inf();
     for (size_t r = 0; r < rows; r++) {
         widen(x, y, dt, r, n, n8, w, e);
-        v8d lower = splat(-inf), upper = splat(inf);
-        for (size_t j = 0; j < n8; j += 8) {
-            v8d l, h;
-            grid_interval(ld(e + j, 8), mbits, minexp, &l, &h);
-            st(lo + j, l, 8);
-            st(hi + j, h, 8);
-            v8d wv = ld(w + j, 8), cv = ld(c + j, n - j), rv = ld(rc + j, n - j);
-            v8d a = (wv - h) * rv, b = (wv - l) * rv;
-            v8l used = cv != splat(0);
-            v8d small = sel(a < b, a, b), large = sel(a < b, b, a);
-            small = sel(used, small, splat(-inf));
-            large = sel(used, large, splat(inf));
-            lower = sel(small > lower, small, lower);
-            upper = sel(large < upper, large, upper);
-        }
-        double low = lower[0], up = upper[0];
-        for (int k = 1; k < 8; k++) {
-            low = fmaxd(low, lower[k]);
-            up = fmind(up, upper[k]);
-        }
-        if (low <= up && low > -inf && up < inf) {
-            s[r] = (low + up) / 2;
-            continue;
-        }
-        double t = s[r], current[3], next[3];
-        row_cost(w, lo, hi, c, n, n8, t, current);
-        double step = current[2] > 0 ? -current[1] / current[2] : 0;
-        for (int i = 0; i < 12 && step != 0 && current[1] != 0; i++) {
-            row_cost(w, lo, hi, c, n, n8, t + step, next);
-            if (next[0] < current[0]) {
-                t += step;
-                memcpy(current, next, sizeof current);
-                if ((step < 0 ? -step : step) <= 1e-10 * (t < 0 ? -t : t)) break;
-                step = current[2] > 0 ? -current[1] / current[2] : 0;
-            } else {
-                step /= 2;
+        s[r] = interval_row(w, e, lo, hi, c, rc, n, n8, mbits, minexp, s[r]);
+        if (foldx && foldd) {
+            v8d sv = splat(s[r]);
+            for (size_t j = 0; j < n8; j += 8) {
+                size_t count = n - j;
+                v8d wv = ld(w + j, 8);
+                st(foldx + j, ld(foldx + j, count) + sv * wv, count);
+                st(foldd + j, ld(foldd + j, count) + sv * (ld(e + j, 8) - wv), count);
             }
         }
-        s[r] = t;
     }
 }
 
@@ -358,9 +405,9 @@ DIFF_INLINE void interval_lambda_body(const void *x, const void *y, int dt, size
 
 #define STATS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch, double head[5], \
      double *rowstats, size_t rowstride, double *columns, const double *omega, int p, double *sketch, size_t sketchstride, \
-     const double *coef, double *yacc
+     const double *coef, double *yacc, double *sketchx, double *sketchd
 #define STATS_PARAMS (STATS_LIST)
-#define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc)
+#define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc, sketchx, sketchd)
 DIFF_PATHS(stats, STATS_PARAMS, STATS_ARGS)
 void steer_diff_stats(int path, STATS_LIST) { DIFF_DISPATCH(stats, STATS_ARGS) }
 
@@ -376,9 +423,9 @@ void steer_diff_axpy_rows(int path, AXPY_LIST) { DIFF_DISPATCH(axpy, AXPY_ARGS) 
 DIFF_PATHS(dot, DOT_PARAMS, DOT_ARGS)
 void steer_diff_dot_rows(int path, DOT_LIST) { DIFF_DISPATCH(dot, DOT_ARGS) }
 
-#define ROWS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *c, const double *rc, double *scratch, double *s
+#define ROWS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *c, const double *rc, double *scratch, double *s, double *foldx, double *foldd
 #define ROWS_PARAMS (ROWS_LIST)
-#define ROWS_ARGS (x, y, dt, rows, n, mbits, minexp, c, rc, scratch, s)
+#define ROWS_ARGS (x, y, dt, rows, n, mbits, minexp, c, rc, scratch, s, foldx, foldd)
 DIFF_PATHS(interval_rows, ROWS_PARAMS, ROWS_ARGS)
 void steer_diff_interval_rows(int path, ROWS_LIST) { DIFF_DISPATCH(interval_rows, ROWS_ARGS) }
 

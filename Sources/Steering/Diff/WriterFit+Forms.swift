@@ -61,7 +61,8 @@ extension WriterFit {
         if let chosen = best, chosen.residual2.squareRoot() <= tolerance {
             var chosen = chosen
             if chosen.form == .plain, chosen.basis.count == 1, grid.mantissaBits < 23, sums.unchangedShare > Self.roundedAwayShare {
-                chosen = try roundingAware(start: chosen.basis[0], lambda: chosen.lambda, c: Array(top.base[0..<m]), sums: sums)
+                chosen = try roundingAware(
+                    start: chosen.basis[0], lambda: chosen.lambda, c: Array(top.base[0..<m]), cEdited: Array(top.edited[0..<m]), sums: sums)
             }
             result.form = chosen.form
             result.basis = chosen.basis.map(Self.signFixed)
@@ -86,14 +87,24 @@ extension WriterFit {
     func spectrum(_ sums: Sums, p: Int) throws -> (sigma: [Double], left: [Double], base: [Double], edited: [Double]) {
         let (d, m) = (self.d, self.m)
         let q = try LinearAlgebra.orthonormalize(sums.sketch, count: p, width: d).q
-        let (cb, ce) = try products(q, k: p)
+        let cb: [Double]
+        let cd: [Double]
+        if let fused = Self.fromSketch(q, sums: sums, p: p, d: d, m: m) {
+            (cb, cd) = fused
+        } else {
+            let (base, edited) = try products(q, k: p)
+            (cb, cd) = (base, (0..<(p * m)).map { edited[$0] - base[$0] })
+        }
+        let ce = (0..<(p * m)).map { cb[$0] + cd[$0] }
         // (QᵀΔA)(QᵀΔA)ᵀ, with QᵀΔA = (C' − C)ᵀ.
         var gram = [Double](repeating: 0, count: p * p)
-        for a in 0..<p {
-            for b in a..<p {
-                var sum = 0.0
-                for j in 0..<m { sum += (ce[a * m + j] - cb[a * m + j]) * (ce[b * m + j] - cb[b * m + j]) }
-                gram[a * p + b] = sum
+        cd.withUnsafeBufferPointer { cd in
+            for a in 0..<p {
+                for b in a..<p {
+                    var sum = 0.0
+                    for j in 0..<m { sum += cd[a * m + j] * cd[b * m + j] }
+                    gram[a * p + b] = sum
+                }
             }
         }
         let (values, vectors) = try SymmetricEigen.largest(p, of: gram, n: p)
@@ -105,6 +116,48 @@ extension WriterFit {
             return out
         }
         return (values.map { max(0, $0).squareRoot() }, rotate(q, width: d), rotate(cb, width: m), rotate(ce, width: m))
+    }
+
+    /// The largest ratio of `R`'s diagonal entries (`Y = QR`) at which `AᵀQ = AᵀY R⁻¹` is taken from
+    /// the sketch pass: the error of the sums grows with it (squared, for the small singular values
+    /// of `ΔA`), and an F32 edit's sketch, whose rounding noise is about 1e-7 of the edit, takes
+    /// the second pass instead.
+    static let sketchConditionLimit = 1e6
+
+    /// `AᵀQ` and `ΔAᵀQ` (`p × m` each) from the sketch pass's `AᵀY` and `ΔAᵀY`: `Y = QR` with
+    /// `R = QᵀY` upper triangular, so row `b` of `AᵀQ` is `(Aᵀy_b − Σ_{a<b} R_ab Aᵀq_a) / R_bb`.
+    /// Nil when the pass did not sum them (a row-stored writer) or `R` is ill-conditioned.
+    static func fromSketch(_ q: [Double], sums: Sums, p: Int, d: Int, m: Int) -> (base: [Double], delta: [Double])? {
+        guard sums.sketchBase.count == p * m, sums.sketchDelta.count == p * m, sums.sketch.count == p * d else { return nil }
+        var r = [Double](repeating: 0, count: p * p)
+        for a in 0..<p {
+            for b in a..<p {
+                var sum = 0.0
+                for i in 0..<d { sum += q[a * d + i] * sums.sketch[b * d + i] }
+                r[a * p + b] = sum
+            }
+        }
+        let diagonal = (0..<p).map { abs(r[$0 * p + $0]) }
+        guard let smallest = diagonal.min(), let largest = diagonal.max(), smallest > 0, largest <= sketchConditionLimit * smallest else {
+            return nil
+        }
+        var base = sums.sketchBase
+        var delta = sums.sketchDelta
+        for b in 0..<p {
+            for a in 0..<b where r[a * p + b] != 0 {
+                let f = r[a * p + b]
+                for j in 0..<m {
+                    base[b * m + j] -= f * base[a * m + j]
+                    delta[b * m + j] -= f * delta[a * m + j]
+                }
+            }
+            let scale = 1 / r[b * p + b]
+            for j in 0..<m {
+                base[b * m + j] *= scale
+                delta[b * m + j] *= scale
+            }
+        }
+        return (base, delta)
     }
 
     /// `A x` and `A' y` (`d` each) for `x`, `y` of `m`.
