@@ -26,22 +26,30 @@ DIFF_INLINE v8d splat(double a) { return (v8d){a, a, a, a, a, a, a, a}; }
 DIFF_INLINE v8l splatl(long long a) { return (v8l){a, a, a, a, a, a, a, a}; }
 DIFF_INLINE v8d sel(v8l mask, v8d a, v8d b) { return (v8d)(((v8l)a & mask) | ((v8l)b & ~mask)); }
 
-/// Up to 8 doubles from p (the rest zero).
+/// Up to 8 doubles from p (the rest zero). The partial case goes through a separate array, so
+/// the full one stays a plain vector load (a variable-size copy into the returned vector itself
+/// made the compiler keep every such vector on the stack).
 DIFF_INLINE v8d ld(const double *p, size_t count) {
-    v8d v = splat(0);
-    if (count >= 8)
+    v8d v;
+    if (count >= 8) {
         memcpy(&v, p, sizeof v);
-    else
-        memcpy(&v, p, count * sizeof(double));
+        return v;
+    }
+    double t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(t, p, count * sizeof(double));
+    memcpy(&v, t, sizeof v);
     return v;
 }
 
 /// The first `count` (at most 8) lanes of v to p.
 DIFF_INLINE void st(double *p, v8d v, size_t count) {
-    if (count >= 8)
+    if (count >= 8) {
         memcpy(p, &v, sizeof v);
-    else
-        memcpy(p, &v, count * sizeof(double));
+        return;
+    }
+    double t[8];
+    memcpy(t, &v, sizeof t);
+    memcpy(p, t, count * sizeof(double));
 }
 
 /// The canonical fold of 8 lanes: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
@@ -179,18 +187,25 @@ DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, s
                 st(columns + 2 * n + j, ld(columns + 2 * n + j, count) + sum4(b0 * b0, b1 * b1, b2 * b2, b3 * b3), count);
             }
         }
+        // The sums over these four rows below go column block by column block (8 values of j),
+        // each block's rows loaded once for every coefficient; each output element still gets
+        // sum4 of its four terms, once per four rows.
         if (sketch && sketchx && sketchd) {
-            for (int c = 0; c < p; c++) {
-                double f[4];
-                for (size_t k = 0; k < 4; k++) f[k] = r0 + k < rows ? sketch[(size_t)c * sketchstride + r0 + k] : 0;
-                v8d s0 = splat(f[0]), s1 = splat(f[1]), s2 = splat(f[2]), s3 = splat(f[3]);
-                double *ox = sketchx + (size_t)c * n, *od = sketchd + (size_t)c * n;
+            double f[4][64];
+            for (int c = 0; c < p; c += 64) {
+                int block = p - c < 64 ? p - c : 64;
+                for (size_t k = 0; k < 4; k++)
+                    for (int i = 0; i < block; i++) f[k][i] = r0 + k < rows ? sketch[(size_t)(c + i) * sketchstride + r0 + k] : 0;
                 for (size_t j = 0; j < n8; j += 8) {
                     size_t count = n - j;
                     v8d a0 = ld(w0 + j, 8), a1 = ld(w1 + j, 8), a2 = ld(w2 + j, 8), a3 = ld(w3 + j, 8);
                     v8d d0 = ld(e0 + j, 8) - a0, d1 = ld(e1 + j, 8) - a1, d2 = ld(e2 + j, 8) - a2, d3 = ld(e3 + j, 8) - a3;
-                    st(ox + j, ld(ox + j, count) + sum4(s0 * a0, s1 * a1, s2 * a2, s3 * a3), count);
-                    st(od + j, ld(od + j, count) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), count);
+                    for (int i = 0; i < block; i++) {
+                        v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
+                        double *ox = sketchx + (size_t)(c + i) * n + j, *od = sketchd + (size_t)(c + i) * n + j;
+                        st(ox, ld(ox, count) + sum4(s0 * a0, s1 * a1, s2 * a2, s3 * a3), count);
+                        st(od, ld(od, count) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), count);
+                    }
                 }
             }
         }
@@ -200,13 +215,14 @@ DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, s
                 int block = p - c < 64 ? p - c : 64;
                 for (size_t k = 0; k < 4; k++)
                     for (int i = 0; i < block; i++) f[k][i] = r0 + k < rows ? coef[(r0 + k) * (size_t)p + c + i] : 0;
-                for (int i = 0; i < block; i++) {
-                    v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
-                    double *out = yacc + (size_t)(c + i) * n;
-                    for (size_t j = 0; j < n8; j += 8) {
-                        v8d d0 = ld(e0 + j, 8) - ld(w0 + j, 8), d1 = ld(e1 + j, 8) - ld(w1 + j, 8);
-                        v8d d2 = ld(e2 + j, 8) - ld(w2 + j, 8), d3 = ld(e3 + j, 8) - ld(w3 + j, 8);
-                        st(out + j, ld(out + j, n - j) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), n - j);
+                for (size_t j = 0; j < n8; j += 8) {
+                    size_t count = n - j;
+                    v8d d0 = ld(e0 + j, 8) - ld(w0 + j, 8), d1 = ld(e1 + j, 8) - ld(w1 + j, 8);
+                    v8d d2 = ld(e2 + j, 8) - ld(w2 + j, 8), d3 = ld(e3 + j, 8) - ld(w3 + j, 8);
+                    for (int i = 0; i < block; i++) {
+                        v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
+                        double *out = yacc + (size_t)(c + i) * n + j;
+                        st(out, ld(out, count) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), count);
                     }
                 }
             }
@@ -243,7 +259,34 @@ DIFF_INLINE void dot_body(const void *x, const void *y, int dt, size_t rows, siz
     double *w = scratch, *e = scratch + n8;
     for (size_t r = 0; r < rows; r++) {
         widen(x, y, dt, r, n, n8, w, e);
-        for (int c = 0; c < k; c++) {
+        int c = 0;
+        // Four directions at a time (eight independent sums, each in the canonical order).
+        for (; c + 4 <= k; c += 4) {
+            const double *u0 = u + (size_t)c * n, *u1 = u0 + n, *u2 = u1 + n, *u3 = u2 + n;
+            v8d x0 = splat(0), x1 = splat(0), x2 = splat(0), x3 = splat(0), y0 = splat(0), y1 = splat(0), y2 = splat(0), y3 = splat(0);
+            for (size_t j = 0; j < n8; j += 8) {
+                size_t count = n - j;
+                v8d wv = ld(w + j, 8), ev = ld(e + j, 8);
+                v8d v0 = ld(u0 + j, count), v1 = ld(u1 + j, count), v2 = ld(u2 + j, count), v3 = ld(u3 + j, count);
+                x0 += wv * v0;
+                y0 += ev * v0;
+                x1 += wv * v1;
+                y1 += ev * v1;
+                x2 += wv * v2;
+                y2 += ev * v2;
+                x3 += wv * v3;
+                y3 += ev * v3;
+            }
+            outx[(size_t)c * outstride + r] = fold(x0);
+            outy[(size_t)c * outstride + r] = fold(y0);
+            outx[(size_t)(c + 1) * outstride + r] = fold(x1);
+            outy[(size_t)(c + 1) * outstride + r] = fold(y1);
+            outx[(size_t)(c + 2) * outstride + r] = fold(x2);
+            outy[(size_t)(c + 2) * outstride + r] = fold(y2);
+            outx[(size_t)(c + 3) * outstride + r] = fold(x3);
+            outy[(size_t)(c + 3) * outstride + r] = fold(y3);
+        }
+        for (; c < k; c++) {
             const double *uc = u + (size_t)c * n;
             v8d sx = splat(0), sy = splat(0);
             for (size_t j = 0; j < n8; j += 8) {
@@ -277,7 +320,9 @@ DIFF_INLINE void row_cost(const double *w, const double *lo, const double *hi, c
 DIFF_INLINE double interval_row(const double *w, const double *e, double *lo, double *hi, const double *c, const double *rc, size_t n,
                                 size_t n8, int mbits, int minexp, double start) {
     const double inf = __builtin_inf();
+    // The feasible range of s and, in the same sweep, the cost at `start` (row_cost's sums).
     v8d lower = splat(-inf), upper = splat(inf);
+    v8d f = splat(0), g = splat(0), hh = splat(0), sv = splat(start);
     for (size_t j = 0; j < n8; j += 8) {
         v8d l, h;
         grid_interval(ld(e + j, 8), mbits, minexp, &l, &h);
@@ -291,6 +336,10 @@ DIFF_INLINE double interval_row(const double *w, const double *e, double *lo, do
         large = sel(used, large, splat(inf));
         lower = sel(small > lower, small, lower);
         upper = sel(large < upper, large, upper);
+        v8d r = miss(wv - sv * cv, l, h);
+        f += r * r;
+        g -= cv * r;
+        hh += sel(r != splat(0), cv * cv, splat(0));
     }
     double low = lower[0], up = upper[0];
     for (int k = 1; k < 8; k++) {
@@ -298,8 +347,7 @@ DIFF_INLINE double interval_row(const double *w, const double *e, double *lo, do
         up = fmind(up, upper[k]);
     }
     if (low <= up && low > -inf && up < inf) return (low + up) / 2;
-    double t = start, current[3], next[3];
-    row_cost(w, lo, hi, c, n, n8, t, current);
+    double t = start, current[3] = {fold(f), fold(g), fold(hh)}, next[3];
     double step = current[2] > 0 ? -current[1] / current[2] : 0;
     for (int i = 0; i < 12 && step != 0 && current[1] != 0; i++) {
         // A step this small moves nothing the fit needs (and at the minimum it would only be halved).

@@ -9,7 +9,7 @@ import Testing
 /// ``RoundingGrid`` and ``WriterFit/intervalScalar(base:lo:hi:c:count:start:)``, on every kernel
 /// path, and every path bit for bit against the portable one.
 @Suite struct DiffKernelTests {
-    static let (rows, n, p) = (6, 37, 3)
+    static let (rows, n, p) = (6, 37, 5)
 
     /// A `rows × n` pair of `dtype` as stored: base values of every kind (zeros, a subnormal, powers of
     /// two, ordinary values), the edited side `w − s_r c_j` rounded to the dtype (some left as they
