@@ -114,17 +114,20 @@ DIFF_INLINE void widen4(const void *x, const void *y, int dt, size_t r0, size_t 
 // acc[j] += (a0 v0[j] + a1 v1[j]) + (a2 v2[j] + a3 v3[j]).
 DIFF_INLINE v8d sum4(v8d a0, v8d a1, v8d a2, v8d a3) { return (a0 + a1) + (a2 + a3); }
 
+/// Columns per block of the element-wise sums of steer_diff_stats.
+#define STATS_BLOCK 128
+
 DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch,
                             double head[5], double *rowstats, size_t rowstride, double *columns, const double *omega, int p,
                             double *sketch, size_t sketchstride, const double *coef, double *yacc, double *sketchx,
-                            double *sketchd) {
+                            double *sketchd, size_t accstride) {
     size_t n8 = (n + 7) & ~(size_t)7;
     const v8l lane = {0, 1, 2, 3, 4, 5, 6, 7};
-    for (size_t r0 = 0; r0 < rows; r0 += 4) {
-        widen4(x, y, dt, r0, rows, n, n8, scratch);
-        for (size_t k = 0; k < 4 && r0 + k < rows; k++) {
-            size_t r = r0 + k;
-            const double *w = scratch + 2 * k * n8, *e = w + n8;
+    // Per row: the norms, floor, row sums and sketch values.
+    {
+        double *w = scratch, *e = scratch + n8;
+        for (size_t r = 0; r < rows; r++) {
+            widen(x, y, dt, r, n, n8, w, e);
             v8d b2 = splat(0), xy = splat(0), e2 = splat(0), dd = splat(0), f2 = splat(0), same = splat(0);
             for (size_t j = 0; j < n8; j += 8) {
                 v8d wv = ld(w + j, 8), ev = ld(e + j, 8), dv = ev - wv;
@@ -175,54 +178,74 @@ DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, s
                 }
             }
         }
-        const double *w0 = scratch, *e0 = w0 + n8, *w1 = e0 + n8, *e1 = w1 + n8, *w2 = e1 + n8, *e2 = w2 + n8, *w3 = e2 + n8,
-                     *e3 = w3 + n8;
-        if (columns) {
-            for (size_t j = 0; j < n8; j += 8) {
-                size_t count = n - j;
-                v8d a0 = ld(w0 + j, 8), a1 = ld(w1 + j, 8), a2 = ld(w2 + j, 8), a3 = ld(w3 + j, 8);
-                v8d b0 = ld(e0 + j, 8), b1 = ld(e1 + j, 8), b2 = ld(e2 + j, 8), b3 = ld(e3 + j, 8);
-                st(columns + j, ld(columns + j, count) + sum4(a0 * a0, a1 * a1, a2 * a2, a3 * a3), count);
-                st(columns + n + j, ld(columns + n + j, count) + sum4(a0 * b0, a1 * b1, a2 * b2, a3 * b3), count);
-                st(columns + 2 * n + j, ld(columns + 2 * n + j, count) + sum4(b0 * b0, b1 * b1, b2 * b2, b3 * b3), count);
+    }
+    // Element-wise sums over rows (columns, sketchx/sketchd, yacc): by blocks of STATS_BLOCK
+    // columns, four rows at a time within each block, so a block's accumulators stay in the
+    // first-level cache while the rows pass (each element still gets sum4 of each four rows, in
+    // row order). The rows are widened again, a block at a time, from the chunk as stored.
+    if (!columns && !yacc && !(sketch && sketchx && sketchd)) return;
+    size_t size = dt == STEER_F64 ? 8 : (dt == STEER_F32 ? 4 : 2);
+    double block[8][STATS_BLOCK];
+    const double *w0 = block[0], *e0 = block[1], *w1 = block[2], *e1 = block[3], *w2 = block[4], *e2 = block[5], *w3 = block[6],
+                 *e3 = block[7];
+    for (size_t j0 = 0; j0 < n; j0 += STATS_BLOCK) {
+        size_t nb = n - j0 < STATS_BLOCK ? n - j0 : STATS_BLOCK, nb8 = (nb + 7) & ~(size_t)7;
+        for (size_t r0 = 0; r0 < rows; r0 += 4) {
+            for (size_t k = 0; k < 4; k++) {
+                double *w = block[2 * k], *e = block[2 * k + 1];
+                size_t filled = 0;
+                if (r0 + k < rows) {
+                    steer_to_f64((const char *)x + ((r0 + k) * n + j0) * size, dt, nb, w);
+                    steer_to_f64((const char *)y + ((r0 + k) * n + j0) * size, dt, nb, e);
+                    filled = nb;
+                }
+                for (size_t j = filled; j < nb8; j++) w[j] = e[j] = 0;
             }
-        }
-        // The sums over these four rows below go column block by column block (8 values of j),
-        // each block's rows loaded once for every coefficient; each output element still gets
-        // sum4 of its four terms, once per four rows.
-        if (sketch && sketchx && sketchd) {
-            double f[4][64];
-            for (int c = 0; c < p; c += 64) {
-                int block = p - c < 64 ? p - c : 64;
-                for (size_t k = 0; k < 4; k++)
-                    for (int i = 0; i < block; i++) f[k][i] = r0 + k < rows ? sketch[(size_t)(c + i) * sketchstride + r0 + k] : 0;
-                for (size_t j = 0; j < n8; j += 8) {
-                    size_t count = n - j;
+            if (columns) {
+                double *c0 = columns + j0, *c1 = columns + n + j0, *c2 = columns + 2 * n + j0;
+                for (size_t j = 0; j < nb8; j += 8) {
+                    size_t count = nb - j;
                     v8d a0 = ld(w0 + j, 8), a1 = ld(w1 + j, 8), a2 = ld(w2 + j, 8), a3 = ld(w3 + j, 8);
-                    v8d d0 = ld(e0 + j, 8) - a0, d1 = ld(e1 + j, 8) - a1, d2 = ld(e2 + j, 8) - a2, d3 = ld(e3 + j, 8) - a3;
-                    for (int i = 0; i < block; i++) {
-                        v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
-                        double *ox = sketchx + (size_t)(c + i) * n + j, *od = sketchd + (size_t)(c + i) * n + j;
-                        st(ox, ld(ox, count) + sum4(s0 * a0, s1 * a1, s2 * a2, s3 * a3), count);
-                        st(od, ld(od, count) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), count);
+                    v8d b0 = ld(e0 + j, 8), b1 = ld(e1 + j, 8), b2 = ld(e2 + j, 8), b3 = ld(e3 + j, 8);
+                    st(c0 + j, ld(c0 + j, count) + sum4(a0 * a0, a1 * a1, a2 * a2, a3 * a3), count);
+                    st(c1 + j, ld(c1 + j, count) + sum4(a0 * b0, a1 * b1, a2 * b2, a3 * b3), count);
+                    st(c2 + j, ld(c2 + j, count) + sum4(b0 * b0, b1 * b1, b2 * b2, b3 * b3), count);
+                }
+            }
+            if (sketch && sketchx && sketchd) {
+                double f[4][64];
+                for (int c = 0; c < p; c += 64) {
+                    int width = p - c < 64 ? p - c : 64;
+                    for (size_t k = 0; k < 4; k++)
+                        for (int i = 0; i < width; i++) f[k][i] = r0 + k < rows ? sketch[(size_t)(c + i) * sketchstride + r0 + k] : 0;
+                    for (size_t j = 0; j < nb8; j += 8) {
+                        size_t count = nb - j;
+                        v8d a0 = ld(w0 + j, 8), a1 = ld(w1 + j, 8), a2 = ld(w2 + j, 8), a3 = ld(w3 + j, 8);
+                        v8d d0 = ld(e0 + j, 8) - a0, d1 = ld(e1 + j, 8) - a1, d2 = ld(e2 + j, 8) - a2, d3 = ld(e3 + j, 8) - a3;
+                        for (int i = 0; i < width; i++) {
+                            v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
+                            double *ox = sketchx + (size_t)(c + i) * accstride + j0 + j, *od = sketchd + (size_t)(c + i) * accstride + j0 + j;
+                            st(ox, ld(ox, count) + sum4(s0 * a0, s1 * a1, s2 * a2, s3 * a3), count);
+                            st(od, ld(od, count) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), count);
+                        }
                     }
                 }
             }
-        }
-        if (yacc) {
-            double f[4][64];
-            for (int c = 0; c < p; c += 64) {
-                int block = p - c < 64 ? p - c : 64;
-                for (size_t k = 0; k < 4; k++)
-                    for (int i = 0; i < block; i++) f[k][i] = r0 + k < rows ? coef[(r0 + k) * (size_t)p + c + i] : 0;
-                for (size_t j = 0; j < n8; j += 8) {
-                    size_t count = n - j;
-                    v8d d0 = ld(e0 + j, 8) - ld(w0 + j, 8), d1 = ld(e1 + j, 8) - ld(w1 + j, 8);
-                    v8d d2 = ld(e2 + j, 8) - ld(w2 + j, 8), d3 = ld(e3 + j, 8) - ld(w3 + j, 8);
-                    for (int i = 0; i < block; i++) {
-                        v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
-                        double *out = yacc + (size_t)(c + i) * n + j;
-                        st(out, ld(out, count) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), count);
+            if (yacc) {
+                double f[4][64];
+                for (int c = 0; c < p; c += 64) {
+                    int width = p - c < 64 ? p - c : 64;
+                    for (size_t k = 0; k < 4; k++)
+                        for (int i = 0; i < width; i++) f[k][i] = r0 + k < rows ? coef[(r0 + k) * (size_t)p + c + i] : 0;
+                    for (size_t j = 0; j < nb8; j += 8) {
+                        size_t count = nb - j;
+                        v8d d0 = ld(e0 + j, 8) - ld(w0 + j, 8), d1 = ld(e1 + j, 8) - ld(w1 + j, 8);
+                        v8d d2 = ld(e2 + j, 8) - ld(w2 + j, 8), d3 = ld(e3 + j, 8) - ld(w3 + j, 8);
+                        for (int i = 0; i < width; i++) {
+                            v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
+                            double *out = yacc + (size_t)(c + i) * accstride + j0 + j;
+                            st(out, ld(out, count) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), count);
+                        }
                     }
                 }
             }
@@ -367,7 +390,8 @@ DIFF_INLINE double interval_row(const double *w, const double *e, double *lo, do
 DIFF_INLINE void interval_rows_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp,
                                     const double *c, const double *rc, double *scratch, double *s, double *foldx, double *foldd) {
     size_t n8 = (n + 7) & ~(size_t)7;
-    double *w = scratch, *e = scratch + n8, *lo = scratch + 2 * n8, *hi = scratch + 3 * n8;
+    // A line apart beyond n8 each (at n8 a multiple of 4 KB, such as 5632 doubles, all four would share cache sets).
+    double *w = scratch, *e = scratch + n8 + 8, *lo = scratch + 2 * (n8 + 8), *hi = scratch + 3 * (n8 + 8);
     for (size_t r = 0; r < rows; r++) {
         widen(x, y, dt, r, n, n8, w, e);
         s[r] = interval_row(w, e, lo, hi, c, rc, n, n8, mbits, minexp, s[r]);
@@ -453,9 +477,9 @@ DIFF_INLINE void interval_lambda_body(const void *x, const void *y, int dt, size
 
 #define STATS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch, double head[5], \
      double *rowstats, size_t rowstride, double *columns, const double *omega, int p, double *sketch, size_t sketchstride, \
-     const double *coef, double *yacc, double *sketchx, double *sketchd
+     const double *coef, double *yacc, double *sketchx, double *sketchd, size_t accstride
 #define STATS_PARAMS (STATS_LIST)
-#define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc, sketchx, sketchd)
+#define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc, sketchx, sketchd, accstride)
 DIFF_PATHS(stats, STATS_PARAMS, STATS_ARGS)
 void steer_diff_stats(int path, STATS_LIST) { DIFF_DISPATCH(stats, STATS_ARGS) }
 

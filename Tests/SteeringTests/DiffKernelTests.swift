@@ -69,10 +69,10 @@ import Testing
                 let (x, y, path) = (x.baseAddress, y.baseAddress, path.rawValue)
                 steer_diff_stats(
                     path, x, y, code, rows, n, bits, minExponent, &scratch, &head, &rowStats, rows, &columns, omega, Int32(p), &sketch, rows,
-                    nil, nil, &sketchx, &sketchd)
+                    nil, nil, &sketchx, &sketchd, n)
                 var ignored = [Double](repeating: 0, count: 5)
                 steer_diff_stats(
-                    path, x, y, code, rows, n, bits, minExponent, &scratch, &ignored, nil, 0, nil, nil, Int32(p), nil, 0, coef, &y2, nil, nil)
+                    path, x, y, code, rows, n, bits, minExponent, &scratch, &ignored, nil, 0, nil, nil, Int32(p), nil, 0, coef, &y2, nil, nil, n)
                 steer_diff_axpy_rows(path, x, y, code, rows, n, coef, Int32(p), &scratch, &accx, &accy)
                 steer_diff_dot_rows(path, x, y, code, rows, n, omega, Int32(p), &scratch, &outx, &outy, rows)
                 steer_diff_interval_rows(path, x, y, code, rows, n, bits, minExponent, c, reciprocal, &scratch, &fitted, nil, nil)

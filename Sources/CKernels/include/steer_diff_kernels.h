@@ -23,14 +23,16 @@
 /// head[4] += count of w' = w; rowstats (nullable, 3 × rows, stride `rowstride`): [r] = ‖w‖²,
 /// [rowstride + r] = w·w', [2 rowstride + r] = ‖w'‖²; columns (nullable, 3 × n): += w², w w', w'²;
 /// sketch (nullable): sketch[c * sketchstride + r] = (w' − w)·omega[c * n ...] for c < p (omega p × n);
-/// yacc (nullable, p × n): yacc[c * n + j] += coef[r * p + c] (w'_j − w_j);
-/// sketchx, sketchd (nullable, p × n, with sketch): with y_c the row's sketch value
-/// sketch[c * sketchstride + r], sketchx[c * n + j] += y_c w_j and sketchd[c * n + j] += y_c (w'_j − w_j)
-/// (`AᵀY` and `ΔAᵀY` of the sketch in the same pass).
+/// yacc (nullable, p rows of n, stride accstride): yacc[c * accstride + j] += coef[r * p + c] (w'_j − w_j);
+/// sketchx, sketchd (nullable, p rows of n, stride accstride, with sketch): with y_c the row's sketch
+/// value sketch[c * sketchstride + r], sketchx[c * accstride + j] += y_c w_j and
+/// sketchd[c * accstride + j] += y_c (w'_j − w_j) (`AᵀY` and `ΔAᵀY` of the sketch in the same pass).
+/// These element-wise sums go by blocks of 128 columns; a stride of an odd number of 64-byte lines
+/// keeps a block's p rows of accumulators in distinct cache sets (a power-of-two multiple does not).
 void steer_diff_stats(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
                       double *scratch, double head[5], double *rowstats, size_t rowstride, double *columns,
                       const double *omega, int p, double *sketch, size_t sketchstride, const double *coef, double *yacc,
-                      double *sketchx, double *sketchd);
+                      double *sketchx, double *sketchd, size_t accstride);
 
 /// Per row r: accx[c * n + j] += a[r * k + c] w_j, accy[c * n + j] += a[r * k + c] w'_j (c < k).
 void steer_diff_axpy_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, const double *a, int k,

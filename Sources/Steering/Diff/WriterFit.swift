@@ -84,10 +84,12 @@ struct WriterFit {
         if outputRows { for c in 0..<p { for j in 0..<width { omegaT[c * width + j] = Self.omega(j, c) } } }
         var rowSums = [Double](repeating: 0, count: p > 0 ? 3 * rowCount : 0)
         var sketch = [Double](repeating: 0, count: outputRows ? p * d : 0)
-        let sketchSize = outputRows ? 0 : p * d
+        // Rows of `width` sums (the sketch of a row-stored writer; AᵀY and ΔAᵀY of a `[d, in]`
+        // matrix's, after the columns) `stride` apart in the partial sums.
+        let stride = Self.accumulatorStride(width)
+        let sketchSize = outputRows ? 0 : p * stride
         let columnSize = p > 0 ? 3 * width : 0
-        // AᵀY and ΔAᵀY of a `[d, in]` matrix's sketch, after the columns.
-        let productSize = outputRows ? 2 * p * width : 0
+        let productSize = outputRows ? 2 * p * stride : 0
         // b², e², Δ², floor², elements left as they were, whether a chunk differs.
         let head = 6
         let (code, bits, minExponent) = (pair.dtype.kernelCode, Int32(grid.mantissaBits), Int32(grid.minExponent))
@@ -108,18 +110,29 @@ struct WriterFit {
                             outputRows && p > 0 ? omegaT.baseAddress : nil, Int32(p),
                             outputRows && p > 0 ? sketchRows.baseAddress.map { $0 + chunk.firstRow } : nil, d,
                             outputRows ? nil : coef, outputRows || p == 0 ? nil : partial + head,
-                            productSize > 0 ? partial + head + columnSize : nil, productSize > 0 ? partial + head + columnSize + p * width : nil)
+                            productSize > 0 ? partial + head + columnSize : nil, productSize > 0 ? partial + head + columnSize + p * stride : nil,
+                            stride)
                     }
                 }
             }
         }
+        /// `p` rows of `width` from `total` at `offset`, `stride` apart, packed.
+        func packed(_ offset: Int) -> [Double] { (0..<p).flatMap { c in total[(offset + c * stride)..<(offset + c * stride + width)] } }
         return Sums(
             base2: total[0], edited2: total[1], delta2: total[2], floor2: total[3], identical: total[5] == 0,
             unchangedShare: total[4] / Double(max(1, pair.rows * width)),
-            sketch: outputRows ? sketch : Array(total[head..<(head + sketchSize)]),
+            sketch: outputRows ? sketch : packed(head),
             columns: Array(total[(head + sketchSize)..<(head + sketchSize + columnSize)]), rows: rowSums,
-            sketchBase: Array(total[(head + columnSize)..<(head + columnSize + productSize / 2)]),
-            sketchDelta: Array(total[(head + columnSize + productSize / 2)..<(head + columnSize + productSize)]))
+            sketchBase: outputRows ? packed(head + columnSize) : [],
+            sketchDelta: outputRows ? packed(head + columnSize + p * stride) : [])
+    }
+
+    /// The distance between rows of sums over a `width`-wide tensor's rows: `width` rounded up to an
+    /// odd number of 64-byte lines, so the rows of a column block fall in distinct cache sets (at a
+    /// power-of-two multiple of 4 KB, such as 2048 or 5632 doubles, they would all share one).
+    static func accumulatorStride(_ width: Int) -> Int {
+        let lines = (width + 7) / 8
+        return (lines % 2 == 0 ? lines + 1 : lines) * 8
     }
 
     /// Scratch for `p` values of each row of a chunk.
