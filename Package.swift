@@ -85,7 +85,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SteeringTests", dependencies: ["Steering", "TestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Steering", "Tokenization", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Steering", "CKernels", "Tokenization", "TestSupport"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Steering", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["steer-cli", "TestSupport", "Runtime", "Tokenization"]),
         .testTarget(name: "TextGuardTests", dependencies: ["TextGuard", "Probe", "Runtime", "Steering", "TestSupport"]),

@@ -43,7 +43,7 @@ extension DecoderModel {
                 next, cache: cache, sequences: running, threads: options.threads, intervention: options.intervention,
                 steered: steered.map { list in running.map { list[$0] } }
             ) { slot, states in
-                if slot == blocks.count { logits = self.logits(of: states, everyPosition: false) }
+                if slot == blocks.count { logits = self.logits(of: states, everyPosition: false, threads: options.threads) }
             }
             var still: [Int] = []
             for (row, s) in running.enumerated() {

@@ -14,6 +14,9 @@ struct Linear: Sendable {
     /// `W` stored `[in, out]`.
     let transposed: Bool
 
+    /// Up to this many rows, a product streams the weight (``apply(_:rows:ldx:into:ldy:scratch:streaming:)``).
+    static let streamingRows = 64
+
     var inputs: Int { transposed ? weight.rows : weight.columns }
     var outputs: Int { transposed ? weight.columns : weight.rows }
 
@@ -26,11 +29,20 @@ struct Linear: Sendable {
     private var panelRows: Int { max(16, (64 << 10) / max(1, weight.columns)) }
 
     /// `y[r, 0..<outputs] = x[r] W(ᵀ) + b` for `rows` rows of `x` (stride `ldx`, default `inputs`), `y` of stride `ldy`.
+    ///
+    /// With `streaming` (a worker count), an `nn.Linear` streams its weight once from its stored
+    /// dtype (`steer_gemm_rows`, output columns shared over the workers) instead of `sgemm`: for a
+    /// decode step's few rows, where `sgemm` spends most of its time packing the weight.
     func apply(
         _ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, into y: UnsafeMutablePointer<Float>, ldy: Int,
-        scratch: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, streaming workers: Int? = nil
     ) {
         guard rows > 0 else { return }
+        if let workers, !transposed, weight.dtype != .float64 {
+            stream(x, rows: rows, ldx: ldx ?? inputs, into: y, ldy: ldy, workers: workers)
+            if let bias { steer_add_bias(y, rows, outputs, ldy, bias) }
+            return
+        }
         let (m, k, lx) = (Int32(rows), Int32(inputs), Int32(ldx ?? inputs))
         if transposed {
             let w = weight.float32Rows(0..<weight.rows, scratch: scratch)
@@ -49,4 +61,22 @@ struct Linear: Sendable {
         }
         if let bias { steer_add_bias(y, rows, outputs, ldy, bias) }
     }
+
+    /// `y = x Wᵀ` by `steer_gemm_rows`, the output columns in about four shares per worker.
+    private func stream(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int, workers: Int) {
+        let (weight, k, n) = (self.weight, inputs, outputs)
+        let shares = workers > 1 ? min(4 * workers, max(1, n / 64)) : 1
+        let (input, output) = (UncheckedConstPointer(x), UncheckedPointer(y))
+        func cut(_ s: Int) -> Int { s == shares ? n : (n * s / shares) & ~3 }
+        func share(_ s: Int) {
+            steer_gemm_rows(input.pointer, rows, ldx, weight.bytes, weight.dtype.kernelCode, k, cut(s), cut(s + 1), output.pointer, ldy)
+        }
+        if shares == 1 { share(0) } else { parallelFor(shares) { share($0) } }
+    }
+}
+
+/// A read-only pointer handed to parallel workers.
+struct UncheckedConstPointer: @unchecked Sendable {
+    let pointer: UnsafePointer<Float>
+    init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
 }

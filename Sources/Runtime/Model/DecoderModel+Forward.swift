@@ -129,7 +129,7 @@ extension DecoderModel {
         let qWidth = c.headCount * c.headDimension
         let ldq = block.queryKeyValue.outputs
         block.inputNorm.apply(h, rows: n, stride: d, into: x)
-        block.queryKeyValue.apply(x, rows: n, into: workspace.queryKeyValue, ldy: ldq, scratch: workspace.scratch)
+        block.queryKeyValue.apply(x, rows: n, into: workspace.queryKeyValue, ldy: ldq, scratch: workspace.scratch, streaming: workspace.streaming)
         let qkv = workspace.queryKeyValue
         if let queryNorm = block.queryNorm, let keyNorm = block.keyNorm {
             for r in 0..<n {
@@ -144,14 +144,14 @@ extension DecoderModel {
         }
         context.store(qkv, ldq: ldq, keysAt: qWidth, block: index)
         attend(block.attention, index: index, context: context, workspace: workspace)
-        block.output.apply(workspace.attention, rows: n, into: x, ldy: d, scratch: workspace.scratch)
+        block.output.apply(workspace.attention, rows: n, into: x, ldy: d, scratch: workspace.scratch, streaming: workspace.streaming)
         if let norm = block.postAttentionNorm { norm.apply(x, rows: n, stride: d, into: x) }
         context.intervention.ablate(x, rows: n, width: d, slot: index + 1)
         steer_add_rows(h, d, x, d, n, d)
         block.mlpNorm.apply(h, rows: n, stride: d, into: x)
         let inner = c.intermediateSize
         let gu = workspace.gateUp
-        block.gateUp.apply(x, rows: n, into: gu, ldy: block.gateUp.outputs, scratch: workspace.scratch)
+        block.gateUp.apply(x, rows: n, into: gu, ldy: block.gateUp.outputs, scratch: workspace.scratch, streaming: workspace.streaming)
         let ld = block.gateUp.outputs
         let shared = UncheckedPointer(gu)
         let (gpt2, activation) = (c.family == .gpt2, c.activation)
@@ -163,7 +163,8 @@ extension DecoderModel {
             case (.geluTanh, false): steer_gelu_mul(g, g + inner, rows.count, inner, ld, g, ld)
             }
         }
-        block.down.apply(gu, rows: n, ldx: block.gateUp.outputs, into: x, ldy: d, scratch: workspace.scratch)
+        block.down.apply(
+            gu, rows: n, ldx: block.gateUp.outputs, into: x, ldy: d, scratch: workspace.scratch, streaming: workspace.streaming)
         if let norm = block.postMLPNorm { norm.apply(x, rows: n, stride: d, into: x) }
         context.intervention.ablate(x, rows: n, width: d, slot: index + 1)
         steer_add_rows(h, d, x, d, n, d)
@@ -196,6 +197,11 @@ extension DecoderModel {
             let (k, v) = (base + g * hd, base + kvWidth + g * hd)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: length * keys) { buffer in
                 let scores = buffer.baseAddress!
+                if length == 1 {
+                    let first = window.map { max(0, before - $0 + 1) } ?? 0
+                    steer_attend_row(q, k, v, ldk, first, before, hd, scale, cap, scores, out.pointer + s * qWidth + head * hd)
+                    return
+                }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l, lk, Int32(hd), scale, q, ldq, k, Int32(ldk), 0, scores, lk)
                 for i in 0..<length {
                     let row = scores + i * keys

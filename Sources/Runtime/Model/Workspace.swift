@@ -3,6 +3,8 @@ struct Workspace {
     let tokens: Int
     /// Threads for the matrix products and the element-wise kernels.
     let threads: Int
+    /// Workers for ``Linear``'s streamed products (a decode step's few rows), or nil for `sgemm`.
+    let streaming: Int?
     let queryKeyValueWidth: Int
     /// The residual stream `[N, d]`.
     let hidden: UnsafeMutablePointer<Float>
@@ -21,6 +23,7 @@ struct Workspace {
         let block = model.blocks[0]
         self.tokens = tokens
         self.threads = threads
+        streaming = tokens <= Linear.streamingRows ? max(1, threads) : nil
         queryKeyValueWidth = block.queryKeyValue.outputs
         let d = max(c.hiddenSize, c.headCount * c.headDimension)
         hidden = .allocate(capacity: tokens * c.hiddenSize)

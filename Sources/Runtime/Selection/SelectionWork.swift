@@ -52,7 +52,7 @@ struct SelectionWork {
         let d = model.config.hiddenSize
         try model.pass(batch, threads: threads, intervention: .none) { slot, states in
             guard first < batch.count else {
-                if slot == blocks { baseline.logits = model.logits(of: states, everyPosition: false) }
+                if slot == blocks { baseline.logits = model.logits(of: states, everyPosition: false, threads: threads) }
                 return
             }
             let start = states.starts[first]
@@ -60,7 +60,7 @@ struct SelectionWork {
                 let rows = states.starts.last! + states.lengths.last! - start
                 baseline.states[slot] = Array(UnsafeBufferPointer(start: states.base + start * d, count: rows * d))
             } else if slot == blocks {
-                baseline.logits = model.logits(of: states, everyPosition: false)
+                baseline.logits = model.logits(of: states, everyPosition: false, threads: threads)
                 if slots.contains(blocks) {
                     baseline.finalStates = (first..<batch.count).flatMap { Array(states.row(prompt: $0, position: states.lengths[$0] - 1)) }
                 }
@@ -81,14 +81,14 @@ struct SelectionWork {
             return rows.withUnsafeBufferPointer { buffer in
                 let stream = ResidualStream(
                     base: buffer.baseAddress!, width: d, starts: Array(harmless.indices), lengths: Array(repeating: 1, count: harmless.count))
-                return model.logits(of: stream, everyPosition: false)
+                return model.logits(of: stream, everyPosition: false, threads: threads)
             }
         }
         var out: [[Float]] = []
         try baseline.states[candidate.hfSlot]!.withUnsafeBufferPointer { saved in
             let resume = ResumePoint(slot: candidate.hfSlot, states: saved.baseAddress!)
             try model.pass(harmless, threads: threads, intervention: Intervention(addition: addition), resume: resume) { slot, states in
-                if slot == model.config.blockCount { out = model.logits(of: states, everyPosition: false) }
+                if slot == model.config.blockCount { out = model.logits(of: states, everyPosition: false, threads: threads) }
             }
         }
         return out

@@ -110,7 +110,7 @@ public enum Kernels {
 
 extension DType {
     /// The element-type code of the C kernels.
-    var kernelCode: Int32 {
+    package var kernelCode: Int32 {
         switch self {
         case .float32: Int32(STEER_F32)
         case .float64: Int32(STEER_F64)
