@@ -1,3 +1,5 @@
+import CKernels
+
 extension WriterFit {
     /// Fits every form to the pair and keeps the one that explains the change (see ``EditForm``):
     /// a projection form explains it when it leaves at most `max(10 × floor, 1 % of ‖ΔA‖)`; of
@@ -160,40 +162,39 @@ extension WriterFit {
         return (base, delta)
     }
 
-    /// `A x` and `A' y` (`d` each) for `x`, `y` of `m`.
+    /// `A x` and `A' y` (`d` each) for `x`, `y` of `m`, by the C kernels with the two vectors as
+    /// two directions (`steer_diff_dot_rows` for a `[d, in]` matrix: each stored row's dots;
+    /// `steer_diff_axpy_rows` for a row-stored writer: the rows weighted and summed), of which the
+    /// base's product with `x` and the edit's with `y` are kept.
     func apply(_ x: [Double], _ y: [Double]) throws -> (base: [Double], edited: [Double]) {
-        let (d, width) = (self.d, pair.width)
+        let (d, width, code, scratch) = (self.d, pair.width, pair.dtype.kernelCode, pair.kernelScratch)
         if orientation == .outputRows {
-            var base = [Double](repeating: 0, count: d)
-            var edited = [Double](repeating: 0, count: d)
+            let both = x + y
+            var base = [Double](repeating: 0, count: 2 * d)
+            var edited = [Double](repeating: 0, count: 2 * d)
             try base.withUnsafeMutableBufferPointer { base in
                 try edited.withUnsafeMutableBufferPointer { edited in
-                    _ = try pair.pass(size: 0, workers: workers) { chunk, _ in
-                        for i in 0..<chunk.rows {
-                            let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
-                            var (sb, se) = (0.0, 0.0)
-                            for j in 0..<width {
-                                sb += w[j] * x[j]
-                                se += e[j] * y[j]
-                            }
-                            base[chunk.firstRow + i] = sb
-                            edited[chunk.firstRow + i] = se
+                    try both.withUnsafeBufferPointer { both in
+                        _ = try pair.rawPass(size: 0, workers: workers, scratch: scratch) { chunk, _ in
+                            steer_diff_dot_rows(
+                                Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, both.baseAddress, 2, chunk.scratch,
+                                base.baseAddress.map { $0 + chunk.firstRow }, edited.baseAddress.map { $0 + chunk.firstRow }, d)
                         }
                     }
                 }
             }
-            return (base, edited)
+            return (Array(base[0..<d]), Array(edited[d...]))
         }
-        let total = try pair.pass(size: 2 * d, workers: workers) { chunk, partial in
+        let total = try pair.rawPass(size: 4 * width, workers: workers, scratch: scratch + chunkRowsTimes(2)) { chunk, partial in
+            let coef = chunk.scratch + scratch
             for i in 0..<chunk.rows {
-                let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
-                let (a, b) = (x[chunk.firstRow + i], y[chunk.firstRow + i])
-                for j in 0..<width {
-                    partial[j] += a * w[j]
-                    partial[d + j] += b * e[j]
-                }
+                coef[2 * i] = x[chunk.firstRow + i]
+                coef[2 * i + 1] = y[chunk.firstRow + i]
             }
+            steer_diff_axpy_rows(
+                Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, coef, 2, chunk.scratch, partial,
+                partial + 2 * width)
         }
-        return (Array(total[0..<d]), Array(total[d...]))
+        return (Array(total[0..<width]), Array(total[(3 * width)...]))
     }
 }
