@@ -26,22 +26,30 @@ DIFF_INLINE v8d splat(double a) { return (v8d){a, a, a, a, a, a, a, a}; }
 DIFF_INLINE v8l splatl(long long a) { return (v8l){a, a, a, a, a, a, a, a}; }
 DIFF_INLINE v8d sel(v8l mask, v8d a, v8d b) { return (v8d)(((v8l)a & mask) | ((v8l)b & ~mask)); }
 
-/// Up to 8 doubles from p (the rest zero).
+/// Up to 8 doubles from p (the rest zero). The partial case goes through a separate array, so
+/// the full one stays a plain vector load (a variable-size copy into the returned vector itself
+/// made the compiler keep every such vector on the stack).
 DIFF_INLINE v8d ld(const double *p, size_t count) {
-    v8d v = splat(0);
-    if (count >= 8)
+    v8d v;
+    if (count >= 8) {
         memcpy(&v, p, sizeof v);
-    else
-        memcpy(&v, p, count * sizeof(double));
+        return v;
+    }
+    double t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(t, p, count * sizeof(double));
+    memcpy(&v, t, sizeof v);
     return v;
 }
 
 /// The first `count` (at most 8) lanes of v to p.
 DIFF_INLINE void st(double *p, v8d v, size_t count) {
-    if (count >= 8)
+    if (count >= 8) {
         memcpy(p, &v, sizeof v);
-    else
-        memcpy(p, &v, count * sizeof(double));
+        return;
+    }
+    double t[8];
+    memcpy(t, &v, sizeof t);
+    memcpy(p, t, count * sizeof(double));
 }
 
 /// The canonical fold of 8 lanes: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
@@ -106,16 +114,20 @@ DIFF_INLINE void widen4(const void *x, const void *y, int dt, size_t r0, size_t 
 // acc[j] += (a0 v0[j] + a1 v1[j]) + (a2 v2[j] + a3 v3[j]).
 DIFF_INLINE v8d sum4(v8d a0, v8d a1, v8d a2, v8d a3) { return (a0 + a1) + (a2 + a3); }
 
+/// Columns per block of the element-wise sums of steer_diff_stats.
+#define STATS_BLOCK 128
+
 DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch,
                             double head[5], double *rowstats, size_t rowstride, double *columns, const double *omega, int p,
-                            double *sketch, size_t sketchstride, const double *coef, double *yacc) {
+                            double *sketch, size_t sketchstride, const double *coef, double *yacc, double *sketchx,
+                            double *sketchd, size_t accstride) {
     size_t n8 = (n + 7) & ~(size_t)7;
     const v8l lane = {0, 1, 2, 3, 4, 5, 6, 7};
-    for (size_t r0 = 0; r0 < rows; r0 += 4) {
-        widen4(x, y, dt, r0, rows, n, n8, scratch);
-        for (size_t k = 0; k < 4 && r0 + k < rows; k++) {
-            size_t r = r0 + k;
-            const double *w = scratch + 2 * k * n8, *e = w + n8;
+    // Per row: the norms, floor, row sums and sketch values.
+    {
+        double *w = scratch, *e = scratch + n8;
+        for (size_t r = 0; r < rows; r++) {
+            widen(x, y, dt, r, n, n8, w, e);
             v8d b2 = splat(0), xy = splat(0), e2 = splat(0), dd = splat(0), f2 = splat(0), same = splat(0);
             for (size_t j = 0; j < n8; j += 8) {
                 v8d wv = ld(w + j, 8), ev = ld(e + j, 8), dv = ev - wv;
@@ -141,38 +153,99 @@ DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, s
                 rowstats[2 * rowstride + r] = re2;
             }
             if (sketch) {
-                for (int c = 0; c < p; c++) {
+                // Four columns of the sketch at a time (independent sums, each in the canonical order).
+                int c = 0;
+                for (; c + 4 <= p; c += 4) {
+                    const double *o0 = omega + (size_t)c * n, *o1 = o0 + n, *o2 = o1 + n, *o3 = o2 + n;
+                    v8d a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
+                    for (size_t j = 0; j < n8; j += 8) {
+                        v8d dv = ld(e + j, 8) - ld(w + j, 8);
+                        size_t count = n - j;
+                        a0 += dv * ld(o0 + j, count);
+                        a1 += dv * ld(o1 + j, count);
+                        a2 += dv * ld(o2 + j, count);
+                        a3 += dv * ld(o3 + j, count);
+                    }
+                    sketch[(size_t)c * sketchstride + r] = fold(a0);
+                    sketch[(size_t)(c + 1) * sketchstride + r] = fold(a1);
+                    sketch[(size_t)(c + 2) * sketchstride + r] = fold(a2);
+                    sketch[(size_t)(c + 3) * sketchstride + r] = fold(a3);
+                }
+                for (; c < p; c++) {
                     v8d acc = splat(0);
                     for (size_t j = 0; j < n8; j += 8) acc += (ld(e + j, 8) - ld(w + j, 8)) * ld(omega + (size_t)c * n + j, n - j);
                     sketch[(size_t)c * sketchstride + r] = fold(acc);
                 }
             }
         }
-        const double *w0 = scratch, *e0 = w0 + n8, *w1 = e0 + n8, *e1 = w1 + n8, *w2 = e1 + n8, *e2 = w2 + n8, *w3 = e2 + n8,
-                     *e3 = w3 + n8;
-        if (columns) {
-            for (size_t j = 0; j < n8; j += 8) {
-                size_t count = n - j;
-                v8d a0 = ld(w0 + j, 8), a1 = ld(w1 + j, 8), a2 = ld(w2 + j, 8), a3 = ld(w3 + j, 8);
-                v8d b0 = ld(e0 + j, 8), b1 = ld(e1 + j, 8), b2 = ld(e2 + j, 8), b3 = ld(e3 + j, 8);
-                st(columns + j, ld(columns + j, count) + sum4(a0 * a0, a1 * a1, a2 * a2, a3 * a3), count);
-                st(columns + n + j, ld(columns + n + j, count) + sum4(a0 * b0, a1 * b1, a2 * b2, a3 * b3), count);
-                st(columns + 2 * n + j, ld(columns + 2 * n + j, count) + sum4(b0 * b0, b1 * b1, b2 * b2, b3 * b3), count);
+    }
+    // Element-wise sums over rows (columns, sketchx/sketchd, yacc): by blocks of STATS_BLOCK
+    // columns, four rows at a time within each block, so a block's accumulators stay in the
+    // first-level cache while the rows pass (each element still gets sum4 of each four rows, in
+    // row order). The rows are widened again, a block at a time, from the chunk as stored.
+    if (!columns && !yacc && !(sketch && sketchx && sketchd)) return;
+    size_t size = dt == STEER_F64 ? 8 : (dt == STEER_F32 ? 4 : 2);
+    double block[8][STATS_BLOCK];
+    const double *w0 = block[0], *e0 = block[1], *w1 = block[2], *e1 = block[3], *w2 = block[4], *e2 = block[5], *w3 = block[6],
+                 *e3 = block[7];
+    for (size_t j0 = 0; j0 < n; j0 += STATS_BLOCK) {
+        size_t nb = n - j0 < STATS_BLOCK ? n - j0 : STATS_BLOCK, nb8 = (nb + 7) & ~(size_t)7;
+        for (size_t r0 = 0; r0 < rows; r0 += 4) {
+            for (size_t k = 0; k < 4; k++) {
+                double *w = block[2 * k], *e = block[2 * k + 1];
+                size_t filled = 0;
+                if (r0 + k < rows) {
+                    steer_to_f64((const char *)x + ((r0 + k) * n + j0) * size, dt, nb, w);
+                    steer_to_f64((const char *)y + ((r0 + k) * n + j0) * size, dt, nb, e);
+                    filled = nb;
+                }
+                for (size_t j = filled; j < nb8; j++) w[j] = e[j] = 0;
             }
-        }
-        if (yacc) {
-            double f[4][64];
-            for (int c = 0; c < p; c += 64) {
-                int block = p - c < 64 ? p - c : 64;
-                for (size_t k = 0; k < 4; k++)
-                    for (int i = 0; i < block; i++) f[k][i] = r0 + k < rows ? coef[(r0 + k) * (size_t)p + c + i] : 0;
-                for (int i = 0; i < block; i++) {
-                    v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
-                    double *out = yacc + (size_t)(c + i) * n;
-                    for (size_t j = 0; j < n8; j += 8) {
+            if (columns) {
+                double *c0 = columns + j0, *c1 = columns + n + j0, *c2 = columns + 2 * n + j0;
+                for (size_t j = 0; j < nb8; j += 8) {
+                    size_t count = nb - j;
+                    v8d a0 = ld(w0 + j, 8), a1 = ld(w1 + j, 8), a2 = ld(w2 + j, 8), a3 = ld(w3 + j, 8);
+                    v8d b0 = ld(e0 + j, 8), b1 = ld(e1 + j, 8), b2 = ld(e2 + j, 8), b3 = ld(e3 + j, 8);
+                    st(c0 + j, ld(c0 + j, count) + sum4(a0 * a0, a1 * a1, a2 * a2, a3 * a3), count);
+                    st(c1 + j, ld(c1 + j, count) + sum4(a0 * b0, a1 * b1, a2 * b2, a3 * b3), count);
+                    st(c2 + j, ld(c2 + j, count) + sum4(b0 * b0, b1 * b1, b2 * b2, b3 * b3), count);
+                }
+            }
+            if (sketch && sketchx && sketchd) {
+                double f[4][64];
+                for (int c = 0; c < p; c += 64) {
+                    int width = p - c < 64 ? p - c : 64;
+                    for (size_t k = 0; k < 4; k++)
+                        for (int i = 0; i < width; i++) f[k][i] = r0 + k < rows ? sketch[(size_t)(c + i) * sketchstride + r0 + k] : 0;
+                    for (size_t j = 0; j < nb8; j += 8) {
+                        size_t count = nb - j;
+                        v8d a0 = ld(w0 + j, 8), a1 = ld(w1 + j, 8), a2 = ld(w2 + j, 8), a3 = ld(w3 + j, 8);
+                        v8d d0 = ld(e0 + j, 8) - a0, d1 = ld(e1 + j, 8) - a1, d2 = ld(e2 + j, 8) - a2, d3 = ld(e3 + j, 8) - a3;
+                        for (int i = 0; i < width; i++) {
+                            v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
+                            double *ox = sketchx + (size_t)(c + i) * accstride + j0 + j, *od = sketchd + (size_t)(c + i) * accstride + j0 + j;
+                            st(ox, ld(ox, count) + sum4(s0 * a0, s1 * a1, s2 * a2, s3 * a3), count);
+                            st(od, ld(od, count) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), count);
+                        }
+                    }
+                }
+            }
+            if (yacc) {
+                double f[4][64];
+                for (int c = 0; c < p; c += 64) {
+                    int width = p - c < 64 ? p - c : 64;
+                    for (size_t k = 0; k < 4; k++)
+                        for (int i = 0; i < width; i++) f[k][i] = r0 + k < rows ? coef[(r0 + k) * (size_t)p + c + i] : 0;
+                    for (size_t j = 0; j < nb8; j += 8) {
+                        size_t count = nb - j;
                         v8d d0 = ld(e0 + j, 8) - ld(w0 + j, 8), d1 = ld(e1 + j, 8) - ld(w1 + j, 8);
                         v8d d2 = ld(e2 + j, 8) - ld(w2 + j, 8), d3 = ld(e3 + j, 8) - ld(w3 + j, 8);
-                        st(out + j, ld(out + j, n - j) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), n - j);
+                        for (int i = 0; i < width; i++) {
+                            v8d s0 = splat(f[0][i]), s1 = splat(f[1][i]), s2 = splat(f[2][i]), s3 = splat(f[3][i]);
+                            double *out = yacc + (size_t)(c + i) * accstride + j0 + j;
+                            st(out, ld(out, count) + sum4(s0 * d0, s1 * d1, s2 * d2, s3 * d3), count);
+                        }
                     }
                 }
             }
@@ -209,7 +282,34 @@ DIFF_INLINE void dot_body(const void *x, const void *y, int dt, size_t rows, siz
     double *w = scratch, *e = scratch + n8;
     for (size_t r = 0; r < rows; r++) {
         widen(x, y, dt, r, n, n8, w, e);
-        for (int c = 0; c < k; c++) {
+        int c = 0;
+        // Four directions at a time (eight independent sums, each in the canonical order).
+        for (; c + 4 <= k; c += 4) {
+            const double *u0 = u + (size_t)c * n, *u1 = u0 + n, *u2 = u1 + n, *u3 = u2 + n;
+            v8d x0 = splat(0), x1 = splat(0), x2 = splat(0), x3 = splat(0), y0 = splat(0), y1 = splat(0), y2 = splat(0), y3 = splat(0);
+            for (size_t j = 0; j < n8; j += 8) {
+                size_t count = n - j;
+                v8d wv = ld(w + j, 8), ev = ld(e + j, 8);
+                v8d v0 = ld(u0 + j, count), v1 = ld(u1 + j, count), v2 = ld(u2 + j, count), v3 = ld(u3 + j, count);
+                x0 += wv * v0;
+                y0 += ev * v0;
+                x1 += wv * v1;
+                y1 += ev * v1;
+                x2 += wv * v2;
+                y2 += ev * v2;
+                x3 += wv * v3;
+                y3 += ev * v3;
+            }
+            outx[(size_t)c * outstride + r] = fold(x0);
+            outy[(size_t)c * outstride + r] = fold(y0);
+            outx[(size_t)(c + 1) * outstride + r] = fold(x1);
+            outy[(size_t)(c + 1) * outstride + r] = fold(y1);
+            outx[(size_t)(c + 2) * outstride + r] = fold(x2);
+            outy[(size_t)(c + 2) * outstride + r] = fold(y2);
+            outx[(size_t)(c + 3) * outstride + r] = fold(x3);
+            outy[(size_t)(c + 3) * outstride + r] = fold(y3);
+        }
+        for (; c < k; c++) {
             const double *uc = u + (size_t)c * n;
             v8d sx = splat(0), sy = splat(0);
             for (size_t j = 0; j < n8; j += 8) {
@@ -239,52 +339,71 @@ DIFF_INLINE void row_cost(const double *w, const double *lo, const double *hi, c
     out[2] = fold(h);
 }
 
-DIFF_INLINE void interval_rows_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp,
-                                    const double *c, const double *rc, double *scratch, double *s) {
-    size_t n8 = (n + 7) & ~(size_t)7;
-    double *w = scratch, *e = scratch + n8, *lo = scratch + 2 * n8, *hi = scratch + 3 * n8;
+/// One row's s (see steer_diff_interval_rows); lo and hi are filled from e.
+DIFF_INLINE double interval_row(const double *w, const double *e, double *lo, double *hi, const double *c, const double *rc, size_t n,
+                                size_t n8, int mbits, int minexp, double start) {
     const double inf = __builtin_inf();
+    // The feasible range of s and, in the same sweep, the cost at `start` (row_cost's sums).
+    v8d lower = splat(-inf), upper = splat(inf);
+    v8d f = splat(0), g = splat(0), hh = splat(0), sv = splat(start);
+    for (size_t j = 0; j < n8; j += 8) {
+        v8d l, h;
+        grid_interval(ld(e + j, 8), mbits, minexp, &l, &h);
+        st(lo + j, l, 8);
+        st(hi + j, h, 8);
+        v8d wv = ld(w + j, 8), cv = ld(c + j, n - j), rv = ld(rc + j, n - j);
+        v8d a = (wv - h) * rv, b = (wv - l) * rv;
+        v8l used = cv != splat(0);
+        v8d small = sel(a < b, a, b), large = sel(a < b, b, a);
+        small = sel(used, small, splat(-inf));
+        large = sel(used, large, splat(inf));
+        lower = sel(small > lower, small, lower);
+        upper = sel(large < upper, large, upper);
+        v8d r = miss(wv - sv * cv, l, h);
+        f += r * r;
+        g -= cv * r;
+        hh += sel(r != splat(0), cv * cv, splat(0));
+    }
+    double low = lower[0], up = upper[0];
+    for (int k = 1; k < 8; k++) {
+        low = fmaxd(low, lower[k]);
+        up = fmind(up, upper[k]);
+    }
+    if (low <= up && low > -inf && up < inf) return (low + up) / 2;
+    double t = start, current[3] = {fold(f), fold(g), fold(hh)}, next[3];
+    double step = current[2] > 0 ? -current[1] / current[2] : 0;
+    for (int i = 0; i < 12 && step != 0 && current[1] != 0; i++) {
+        // A step this small moves nothing the fit needs (and at the minimum it would only be halved).
+        if ((step < 0 ? -step : step) <= 1e-10 * (t < 0 ? -t : t)) break;
+        row_cost(w, lo, hi, c, n, n8, t + step, next);
+        if (next[0] < current[0]) {
+            t += step;
+            memcpy(current, next, sizeof current);
+            step = current[2] > 0 ? -current[1] / current[2] : 0;
+        } else {
+            step /= 2;
+        }
+    }
+    return t;
+}
+
+DIFF_INLINE void interval_rows_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp,
+                                    const double *c, const double *rc, double *scratch, double *s, double *foldx, double *foldd) {
+    size_t n8 = (n + 7) & ~(size_t)7;
+    // A line apart beyond n8 each (at n8 a multiple of 4 KB, such as 5632 doubles, all four would share cache sets).
+    double *w = scratch, *e = scratch + n8 + 8, *lo = scratch + 2 * (n8 + 8), *hi = scratch + 3 * (n8 + 8);
     for (size_t r = 0; r < rows; r++) {
         widen(x, y, dt, r, n, n8, w, e);
-        v8d lower = splat(-inf), upper = splat(inf);
-        for (size_t j = 0; j < n8; j += 8) {
-            v8d l, h;
-            grid_interval(ld(e + j, 8), mbits, minexp, &l, &h);
-            st(lo + j, l, 8);
-            st(hi + j, h, 8);
-            v8d wv = ld(w + j, 8), cv = ld(c + j, n - j), rv = ld(rc + j, n - j);
-            v8d a = (wv - h) * rv, b = (wv - l) * rv;
-            v8l used = cv != splat(0);
-            v8d small = sel(a < b, a, b), large = sel(a < b, b, a);
-            small = sel(used, small, splat(-inf));
-            large = sel(used, large, splat(inf));
-            lower = sel(small > lower, small, lower);
-            upper = sel(large < upper, large, upper);
-        }
-        double low = lower[0], up = upper[0];
-        for (int k = 1; k < 8; k++) {
-            low = fmaxd(low, lower[k]);
-            up = fmind(up, upper[k]);
-        }
-        if (low <= up && low > -inf && up < inf) {
-            s[r] = (low + up) / 2;
-            continue;
-        }
-        double t = s[r], current[3], next[3];
-        row_cost(w, lo, hi, c, n, n8, t, current);
-        double step = current[2] > 0 ? -current[1] / current[2] : 0;
-        for (int i = 0; i < 12 && step != 0 && current[1] != 0; i++) {
-            row_cost(w, lo, hi, c, n, n8, t + step, next);
-            if (next[0] < current[0]) {
-                t += step;
-                memcpy(current, next, sizeof current);
-                if ((step < 0 ? -step : step) <= 1e-10 * (t < 0 ? -t : t)) break;
-                step = current[2] > 0 ? -current[1] / current[2] : 0;
-            } else {
-                step /= 2;
+        s[r] = interval_row(w, e, lo, hi, c, rc, n, n8, mbits, minexp, s[r]);
+        if (foldx && foldd) {
+            v8d sv = splat(s[r]);
+            for (size_t j = 0; j < n8; j += 8) {
+                size_t count = n - j;
+                v8d wv = ld(w + j, 8);
+                st(foldx + j, ld(foldx + j, count) + sv * wv, count);
+                st(foldd + j, ld(foldd + j, count) + sv * (ld(e + j, 8) - wv), count);
             }
         }
-        s[r] = t;
     }
 }
 
@@ -358,9 +477,9 @@ DIFF_INLINE void interval_lambda_body(const void *x, const void *y, int dt, size
 
 #define STATS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch, double head[5], \
      double *rowstats, size_t rowstride, double *columns, const double *omega, int p, double *sketch, size_t sketchstride, \
-     const double *coef, double *yacc
+     const double *coef, double *yacc, double *sketchx, double *sketchd, size_t accstride
 #define STATS_PARAMS (STATS_LIST)
-#define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc)
+#define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc, sketchx, sketchd, accstride)
 DIFF_PATHS(stats, STATS_PARAMS, STATS_ARGS)
 void steer_diff_stats(int path, STATS_LIST) { DIFF_DISPATCH(stats, STATS_ARGS) }
 
@@ -376,9 +495,9 @@ void steer_diff_axpy_rows(int path, AXPY_LIST) { DIFF_DISPATCH(axpy, AXPY_ARGS) 
 DIFF_PATHS(dot, DOT_PARAMS, DOT_ARGS)
 void steer_diff_dot_rows(int path, DOT_LIST) { DIFF_DISPATCH(dot, DOT_ARGS) }
 
-#define ROWS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *c, const double *rc, double *scratch, double *s
+#define ROWS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *c, const double *rc, double *scratch, double *s, double *foldx, double *foldd
 #define ROWS_PARAMS (ROWS_LIST)
-#define ROWS_ARGS (x, y, dt, rows, n, mbits, minexp, c, rc, scratch, s)
+#define ROWS_ARGS (x, y, dt, rows, n, mbits, minexp, c, rc, scratch, s, foldx, foldd)
 DIFF_PATHS(interval_rows, ROWS_PARAMS, ROWS_ARGS)
 void steer_diff_interval_rows(int path, ROWS_LIST) { DIFF_DISPATCH(interval_rows, ROWS_ARGS) }
 

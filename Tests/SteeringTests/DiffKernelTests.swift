@@ -9,7 +9,7 @@ import Testing
 /// ``RoundingGrid`` and ``WriterFit/intervalScalar(base:lo:hi:c:count:start:)``, on every kernel
 /// path, and every path bit for bit against the portable one.
 @Suite struct DiffKernelTests {
-    static let (rows, n, p) = (6, 37, 3)
+    static let (rows, n, p) = (6, 37, 5)
 
     /// A `rows × n` pair of `dtype` as stored: base values of every kind (zeros, a subnormal, powers of
     /// two, ordinary values), the edited side `w − s_r c_j` rounded to the dtype (some left as they
@@ -56,6 +56,8 @@ import Testing
         var y2 = [Double](repeating: 0, count: p * n)
         var (accx, accy) = ([Double](repeating: 0, count: p * n), [Double](repeating: 0, count: p * n))
         var (outx, outy) = ([Double](repeating: 0, count: p * rows), [Double](repeating: 0, count: p * rows))
+        var (sketchx, sketchd) = ([Double](repeating: 0, count: p * n), [Double](repeating: 0, count: p * n))
+        var (foldx, foldd) = ([Double](repeating: 0, count: n), [Double](repeating: 0, count: n))
         // Feasible rows (c as edited) and rows that need Newton steps (c 1 % off).
         var (fitted, newton) = (s.map { $0 * 0.9 }, s.map { $0 * 0.9 })
         let (cOff, reciprocal) = (c.map { $0 * 1.01 }, c.map { 1 / $0 })
@@ -67,20 +69,21 @@ import Testing
                 let (x, y, path) = (x.baseAddress, y.baseAddress, path.rawValue)
                 steer_diff_stats(
                     path, x, y, code, rows, n, bits, minExponent, &scratch, &head, &rowStats, rows, &columns, omega, Int32(p), &sketch, rows,
-                    nil, nil)
+                    nil, nil, &sketchx, &sketchd, n)
                 var ignored = [Double](repeating: 0, count: 5)
                 steer_diff_stats(
-                    path, x, y, code, rows, n, bits, minExponent, &scratch, &ignored, nil, 0, nil, nil, Int32(p), nil, 0, coef, &y2)
+                    path, x, y, code, rows, n, bits, minExponent, &scratch, &ignored, nil, 0, nil, nil, Int32(p), nil, 0, coef, &y2, nil, nil, n)
                 steer_diff_axpy_rows(path, x, y, code, rows, n, coef, Int32(p), &scratch, &accx, &accy)
                 steer_diff_dot_rows(path, x, y, code, rows, n, omega, Int32(p), &scratch, &outx, &outy, rows)
-                steer_diff_interval_rows(path, x, y, code, rows, n, bits, minExponent, c, reciprocal, &scratch, &fitted)
+                steer_diff_interval_rows(path, x, y, code, rows, n, bits, minExponent, c, reciprocal, &scratch, &fitted, nil, nil)
                 let reciprocalOff = cOff.map { 1 / $0 }
-                steer_diff_interval_rows(path, x, y, code, rows, n, bits, minExponent, cOff, reciprocalOff, &scratch, &newton)
+                steer_diff_interval_rows(path, x, y, code, rows, n, bits, minExponent, cOff, reciprocalOff, &scratch, &newton, &foldx, &foldd)
                 steer_diff_interval_columns(path, x, y, code, rows, n, bits, minExponent, u, sColumns, &scratch, &columnSums)
                 steer_diff_interval_lambda(path, x, y, code, rows, n, bits, minExponent, u, 0.02, &scratch, &lambdaSums)
             }
         }
-        return head + rowStats + columns + sketch + y2 + accx + accy + outx + outy + fitted + newton + columnSums + lambdaSums
+        return head + rowStats + columns + sketch + y2 + accx + accy + outx + outy + fitted + newton + columnSums + lambdaSums + sketchx
+            + sketchd + foldx + foldd
     }
 
     /// The same outputs from plain Swift loops.
@@ -103,6 +106,8 @@ import Testing
         var lambdaSums = [Double](repeating: 0, count: 3)
         let sColumns = (0..<n).map { 0.02 * u[$0] }
         let cOff = c.map { $0 * 1.01 }
+        var (sketchx, sketchd) = ([Double](repeating: 0, count: p * n), [Double](repeating: 0, count: p * n))
+        var (foldx, foldd) = ([Double](repeating: 0, count: n), [Double](repeating: 0, count: n))
         for r in 0..<rows {
             let (wr, er) = (Array(w[(r * n)..<((r + 1) * n)]), Array(e[(r * n)..<((r + 1) * n)]))
             let bounds = er.map(grid.interval)
@@ -142,8 +147,18 @@ import Testing
             }
             fitted[r] = WriterFit.intervalScalar(base: wr, lo: lo, hi: hi, c: c, count: n, start: fitted[r])
             newton[r] = WriterFit.intervalScalar(base: wr, lo: lo, hi: hi, c: cOff, count: n, start: newton[r])
+            // AᵀY and ΔAᵀY of the sketch; Aᵀs and ΔAᵀs of the Newton fits.
+            for j in 0..<n {
+                for k in 0..<p {
+                    sketchx[k * n + j] += sketch[k * rows + r] * wr[j]
+                    sketchd[k * n + j] += sketch[k * rows + r] * (er[j] - wr[j])
+                }
+                foldx[j] += newton[r] * wr[j]
+                foldd[j] += newton[r] * (er[j] - wr[j])
+            }
         }
-        return head + rowStats + columns + sketch + y2 + accx + accy + outx + outy + fitted + newton + columnSums + lambdaSums
+        return head + rowStats + columns + sketch + y2 + accx + accy + outx + outy + fitted + newton + columnSums + lambdaSums + sketchx
+            + sketchd + foldx + foldd
     }
 
     @Test(arguments: [DType.bfloat16, .float16, .float32])
@@ -155,7 +170,7 @@ import Testing
         for (got, expected) in Fixtures.zipped(portable, want) { worst = max(worst, abs(got - expected) / (abs(expected) + 1e-3)) }
         #expect(worst <= 1e-9, "\(dtype): worst relative difference \(worst)")
         // The rows fits are the midpoint of a feasible range, or Newton steps from 0.9 s.
-        let fitted = portable[(portable.count - 3 * Self.n - 3 - 2 * Self.rows)...].prefix(Self.rows)
+        let fitted = portable[(portable.count - 2 * Self.p * Self.n - 2 * Self.n - 3 * Self.n - 3 - 2 * Self.rows)...].prefix(Self.rows)
         #expect(fitted.allSatisfy { $0 != 0 }, "\(dtype)")
         for path in KernelPath.supported where path != .portable {
             let other = Self.kernels(dtype, path: path)

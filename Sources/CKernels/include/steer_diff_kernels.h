@@ -23,10 +23,16 @@
 /// head[4] += count of w' = w; rowstats (nullable, 3 × rows, stride `rowstride`): [r] = ‖w‖²,
 /// [rowstride + r] = w·w', [2 rowstride + r] = ‖w'‖²; columns (nullable, 3 × n): += w², w w', w'²;
 /// sketch (nullable): sketch[c * sketchstride + r] = (w' − w)·omega[c * n ...] for c < p (omega p × n);
-/// yacc (nullable, p × n): yacc[c * n + j] += coef[r * p + c] (w'_j − w_j).
+/// yacc (nullable, p rows of n, stride accstride): yacc[c * accstride + j] += coef[r * p + c] (w'_j − w_j);
+/// sketchx, sketchd (nullable, p rows of n, stride accstride, with sketch): with y_c the row's sketch
+/// value sketch[c * sketchstride + r], sketchx[c * accstride + j] += y_c w_j and
+/// sketchd[c * accstride + j] += y_c (w'_j − w_j) (`AᵀY` and `ΔAᵀY` of the sketch in the same pass).
+/// These element-wise sums go by blocks of 128 columns; a stride of an odd number of 64-byte lines
+/// keeps a block's p rows of accumulators in distinct cache sets (a power-of-two multiple does not).
 void steer_diff_stats(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
                       double *scratch, double head[5], double *rowstats, size_t rowstride, double *columns,
-                      const double *omega, int p, double *sketch, size_t sketchstride, const double *coef, double *yacc);
+                      const double *omega, int p, double *sketch, size_t sketchstride, const double *coef, double *yacc,
+                      double *sketchx, double *sketchd, size_t accstride);
 
 /// Per row r: accx[c * n + j] += a[r * k + c] w_j, accy[c * n + j] += a[r * k + c] w'_j (c < k).
 void steer_diff_axpy_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, const double *a, int k,
@@ -39,9 +45,11 @@ void steer_diff_dot_rows(int path, const void *x, const void *y, int dtype, size
 /// Per row r: s[r] = argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])² (the grid of w'): the middle of
 /// the range of s that puts every value inside its interval when there is one (rc_j = 1 / c_j,
 /// 0 where c_j = 0), else damped Newton steps from the incoming s[r] (a step that does not lower
-/// the cost is halved; at most 12 evaluations).
+/// the cost is halved; at most 12 evaluations; none once the step is at most 1e-10 |s|).
+/// foldx, foldd (nullable, n each): then, row by row in order, foldx[j] += s[r] w_j and
+/// foldd[j] += s[r] (w'_j − w_j) (`Aᵀs` and `ΔAᵀs` of the new s in the same pass).
 void steer_diff_interval_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
-                              const double *c, const double *rc, double *scratch, double *s);
+                              const double *c, const double *rc, double *scratch, double *s, double *foldx, double *foldd);
 
 /// Per row, with c = w·u: for each j, r_j = dist(w_j − s_j c, [lo_j, hi_j]) signed;
 /// acc[j] += r², acc[n + j] −= c r, acc[2n + j] += (r ≠ 0 ? c² : 0).

@@ -1,3 +1,5 @@
+import CKernels
+
 extension WriterFit {
     /// Fits every form to the pair and keeps the one that explains the change (see ``EditForm``):
     /// a projection form explains it when it leaves at most `max(10 × floor, 1 % of ‖ΔA‖)`; of
@@ -61,7 +63,8 @@ extension WriterFit {
         if let chosen = best, chosen.residual2.squareRoot() <= tolerance {
             var chosen = chosen
             if chosen.form == .plain, chosen.basis.count == 1, grid.mantissaBits < 23, sums.unchangedShare > Self.roundedAwayShare {
-                chosen = try roundingAware(start: chosen.basis[0], lambda: chosen.lambda, c: Array(top.base[0..<m]), sums: sums)
+                chosen = try roundingAware(
+                    start: chosen.basis[0], lambda: chosen.lambda, c: Array(top.base[0..<m]), cEdited: Array(top.edited[0..<m]), sums: sums)
             }
             result.form = chosen.form
             result.basis = chosen.basis.map(Self.signFixed)
@@ -86,14 +89,24 @@ extension WriterFit {
     func spectrum(_ sums: Sums, p: Int) throws -> (sigma: [Double], left: [Double], base: [Double], edited: [Double]) {
         let (d, m) = (self.d, self.m)
         let q = try LinearAlgebra.orthonormalize(sums.sketch, count: p, width: d).q
-        let (cb, ce) = try products(q, k: p)
+        let cb: [Double]
+        let cd: [Double]
+        if let fused = Self.fromSketch(q, sums: sums, p: p, d: d, m: m) {
+            (cb, cd) = fused
+        } else {
+            let (base, edited) = try products(q, k: p)
+            (cb, cd) = (base, (0..<(p * m)).map { edited[$0] - base[$0] })
+        }
+        let ce = (0..<(p * m)).map { cb[$0] + cd[$0] }
         // (QᵀΔA)(QᵀΔA)ᵀ, with QᵀΔA = (C' − C)ᵀ.
         var gram = [Double](repeating: 0, count: p * p)
-        for a in 0..<p {
-            for b in a..<p {
-                var sum = 0.0
-                for j in 0..<m { sum += (ce[a * m + j] - cb[a * m + j]) * (ce[b * m + j] - cb[b * m + j]) }
-                gram[a * p + b] = sum
+        cd.withUnsafeBufferPointer { cd in
+            for a in 0..<p {
+                for b in a..<p {
+                    var sum = 0.0
+                    for j in 0..<m { sum += cd[a * m + j] * cd[b * m + j] }
+                    gram[a * p + b] = sum
+                }
             }
         }
         let (values, vectors) = try SymmetricEigen.largest(p, of: gram, n: p)
@@ -107,40 +120,81 @@ extension WriterFit {
         return (values.map { max(0, $0).squareRoot() }, rotate(q, width: d), rotate(cb, width: m), rotate(ce, width: m))
     }
 
-    /// `A x` and `A' y` (`d` each) for `x`, `y` of `m`.
+    /// The largest ratio of `R`'s diagonal entries (`Y = QR`) at which `AᵀQ = AᵀY R⁻¹` is taken from
+    /// the sketch pass: the error of the sums grows with it (squared, for the small singular values
+    /// of `ΔA`), and an F32 edit's sketch, whose rounding noise is about 1e-7 of the edit, takes
+    /// the second pass instead.
+    static let sketchConditionLimit = 1e6
+
+    /// `AᵀQ` and `ΔAᵀQ` (`p × m` each) from the sketch pass's `AᵀY` and `ΔAᵀY`: `Y = QR` with
+    /// `R = QᵀY` upper triangular, so row `b` of `AᵀQ` is `(Aᵀy_b − Σ_{a<b} R_ab Aᵀq_a) / R_bb`.
+    /// Nil when the pass did not sum them (a row-stored writer) or `R` is ill-conditioned.
+    static func fromSketch(_ q: [Double], sums: Sums, p: Int, d: Int, m: Int) -> (base: [Double], delta: [Double])? {
+        guard sums.sketchBase.count == p * m, sums.sketchDelta.count == p * m, sums.sketch.count == p * d else { return nil }
+        var r = [Double](repeating: 0, count: p * p)
+        for a in 0..<p {
+            for b in a..<p {
+                var sum = 0.0
+                for i in 0..<d { sum += q[a * d + i] * sums.sketch[b * d + i] }
+                r[a * p + b] = sum
+            }
+        }
+        let diagonal = (0..<p).map { abs(r[$0 * p + $0]) }
+        guard let smallest = diagonal.min(), let largest = diagonal.max(), smallest > 0, largest <= sketchConditionLimit * smallest else {
+            return nil
+        }
+        var base = sums.sketchBase
+        var delta = sums.sketchDelta
+        for b in 0..<p {
+            for a in 0..<b where r[a * p + b] != 0 {
+                let f = r[a * p + b]
+                for j in 0..<m {
+                    base[b * m + j] -= f * base[a * m + j]
+                    delta[b * m + j] -= f * delta[a * m + j]
+                }
+            }
+            let scale = 1 / r[b * p + b]
+            for j in 0..<m {
+                base[b * m + j] *= scale
+                delta[b * m + j] *= scale
+            }
+        }
+        return (base, delta)
+    }
+
+    /// `A x` and `A' y` (`d` each) for `x`, `y` of `m`, by the C kernels with the two vectors as
+    /// two directions (`steer_diff_dot_rows` for a `[d, in]` matrix: each stored row's dots;
+    /// `steer_diff_axpy_rows` for a row-stored writer: the rows weighted and summed), of which the
+    /// base's product with `x` and the edit's with `y` are kept.
     func apply(_ x: [Double], _ y: [Double]) throws -> (base: [Double], edited: [Double]) {
-        let (d, width) = (self.d, pair.width)
+        let (d, width, code, scratch) = (self.d, pair.width, pair.dtype.kernelCode, pair.kernelScratch)
         if orientation == .outputRows {
-            var base = [Double](repeating: 0, count: d)
-            var edited = [Double](repeating: 0, count: d)
+            let both = x + y
+            var base = [Double](repeating: 0, count: 2 * d)
+            var edited = [Double](repeating: 0, count: 2 * d)
             try base.withUnsafeMutableBufferPointer { base in
                 try edited.withUnsafeMutableBufferPointer { edited in
-                    _ = try pair.pass(size: 0, workers: workers) { chunk, _ in
-                        for i in 0..<chunk.rows {
-                            let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
-                            var (sb, se) = (0.0, 0.0)
-                            for j in 0..<width {
-                                sb += w[j] * x[j]
-                                se += e[j] * y[j]
-                            }
-                            base[chunk.firstRow + i] = sb
-                            edited[chunk.firstRow + i] = se
+                    try both.withUnsafeBufferPointer { both in
+                        _ = try pair.rawPass(size: 0, workers: workers, scratch: scratch) { chunk, _ in
+                            steer_diff_dot_rows(
+                                Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, both.baseAddress, 2, chunk.scratch,
+                                base.baseAddress.map { $0 + chunk.firstRow }, edited.baseAddress.map { $0 + chunk.firstRow }, d)
                         }
                     }
                 }
             }
-            return (base, edited)
+            return (Array(base[0..<d]), Array(edited[d...]))
         }
-        let total = try pair.pass(size: 2 * d, workers: workers) { chunk, partial in
+        let total = try pair.rawPass(size: 4 * width, workers: workers, scratch: scratch + chunkRowsTimes(2)) { chunk, partial in
+            let coef = chunk.scratch + scratch
             for i in 0..<chunk.rows {
-                let (w, e) = (chunk.base + i * width, chunk.edited + i * width)
-                let (a, b) = (x[chunk.firstRow + i], y[chunk.firstRow + i])
-                for j in 0..<width {
-                    partial[j] += a * w[j]
-                    partial[d + j] += b * e[j]
-                }
+                coef[2 * i] = x[chunk.firstRow + i]
+                coef[2 * i + 1] = y[chunk.firstRow + i]
             }
+            steer_diff_axpy_rows(
+                Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, coef, 2, chunk.scratch, partial,
+                partial + 2 * width)
         }
-        return (Array(total[0..<d]), Array(total[d...]))
+        return (Array(total[0..<width]), Array(total[(3 * width)...]))
     }
 }

@@ -23,28 +23,43 @@ extension WriterFit {
     /// squared distance to `w'` itself, which a least-squares fit of `ΔW` takes, biased where most
     /// of the edit rounds away. Alternates: `c = Aᵀu` from `u`, `s` against the intervals, `u = s/‖s‖`.
     /// Returns the plain form with what the fit leaves of `ΔA` (least squares, for the tolerance).
-    /// `c` is `Aᵀ start` when the caller has it (the spectrum's products), which saves the first pass.
-    func roundingAware(start: [Double], lambda start0: Double, c start1: [Double]?, sums: Sums) throws -> (
+    /// `c`, `cEdited` are `Aᵀ start`, `A'ᵀ start` when the caller has them (the spectrum's products);
+    /// for a `[d, in]` matrix each round's pass also sums `Aᵀs` and `ΔAᵀs` (``intervalRows(c:start:)``),
+    /// the next round's `c` and the final fit's, so no pass is spent on products.
+    func roundingAware(start: [Double], lambda start0: Double, c start1: [Double]?, cEdited start2: [Double]?, sums: Sums) throws -> (
         form: EditForm, basis: [[Double]], lambda: Double, residual2: Double
     ) {
         var (u, lambda) = (start, start0)
-        for round in 0..<refinement.rounds {
+        // `Aᵀu` and `A'ᵀu` of the current `u`, when known.
+        var (known, knownEdited) = (start1, start2)
+        for _ in 0..<refinement.rounds {
             let previous = u
             var s = u.map { lambda * $0 }
+            var folded: (base: [Double], delta: [Double])?
             if orientation == .outputRows {
-                let c = try round == 0 ? start1 ?? products(u, k: 1).base : products(u, k: 1).base
-                s = try intervalRows(c: c, start: s)
+                let c = try known ?? products(u, k: 1).base
+                let fitted = try intervalRows(c: c, start: s)
+                (s, folded) = (fitted.s, fitted.folded)
             } else {
                 s = try intervalColumns(u: u, start: s)
             }
             let along = LinearAlgebra.dot(s, u)
             guard along != 0, along.isFinite else { break }
+            let norm = LinearAlgebra.norm(s)
             u = Self.unit(s).map { along < 0 ? -$0 : $0 }
-            lambda = LinearAlgebra.norm(s) * (along < 0 ? -1 : 1)
+            lambda = norm * (along < 0 ? -1 : 1)
+            if let folded, norm > 0 {
+                let scale = (along < 0 ? -1 : 1) / norm
+                known = folded.base.map { $0 * scale }
+                knownEdited = (0..<folded.base.count).map { (folded.base[$0] + folded.delta[$0]) * scale }
+            } else {
+                (known, knownEdited) = (nil, nil)
+            }
             if 1 - abs(LinearAlgebra.dot(previous, u)) <= 1e-9 { break }
         }
         if orientation == .rows { lambda = try intervalLambda(u: u, start: lambda) }
-        let (c, ce) = try products(u, k: 1)
+        var (c, ce) = (known ?? [], knownEdited ?? [])
+        if known == nil || knownEdited == nil { (c, ce) = try products(u, k: 1) }
         var (dot, cc) = (0.0, 0.0)
         for j in c.indices {
             dot += (ce[j] - c[j]) * c[j]
@@ -58,23 +73,23 @@ extension WriterFit {
     /// that puts every value inside its interval when there is one, else damped Newton steps on the
     /// convex piecewise quadratic from `start` (a step that does not lower it is halved, at most 12
     /// evaluations).
-    func intervalRows(c: [Double], start: [Double]) throws -> [Double] {
+    /// In the same pass, `Aᵀs` and `ΔAᵀs` of the new `s` (`m` each).
+    func intervalRows(c: [Double], start: [Double]) throws -> (s: [Double], folded: (base: [Double], delta: [Double])) {
         var s = start
         let (width, code, bits, minExponent) = (pair.width, pair.dtype.kernelCode, Int32(grid.mantissaBits), Int32(grid.minExponent))
         let reciprocal = c.map { $0 != 0 ? 1 / $0 : 0 }
-        try s.withUnsafeMutableBufferPointer { s in
+        let total = try s.withUnsafeMutableBufferPointer { s in
             try c.withUnsafeBufferPointer { c in
                 try reciprocal.withUnsafeBufferPointer { reciprocal in
-                    _ = try pair.rawPass(size: 0, workers: workers, scratch: pair.kernelScratch) { chunk, _ in
+                    try pair.rawPass(size: 2 * width, workers: workers, scratch: pair.kernelScratch) { chunk, partial in
                         steer_diff_interval_rows(
                             Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, c.baseAddress,
-                            reciprocal.baseAddress,
-                            chunk.scratch, s.baseAddress.map { $0 + chunk.firstRow })
+                            reciprocal.baseAddress, chunk.scratch, s.baseAddress.map { $0 + chunk.firstRow }, partial, partial + width)
                     }
                 }
             }
         }
-        return s
+        return (s, (Array(total[0..<width]), Array(total[width...])))
     }
 
     /// `argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])²` of one vector (a bias; the rows of a matrix go
@@ -108,11 +123,12 @@ extension WriterFit {
         var current = cost(s)
         var step = current.h > 0 ? -current.g / current.h : 0
         for _ in 0..<12 where step != 0 && current.g != 0 {
+            // A step this small moves nothing the fit needs (and at the minimum it would only be halved).
+            if abs(step) <= 1e-10 * abs(s) { break }
             let next = cost(s + step)
             if next.f < current.f {
                 s += step
                 current = next
-                if abs(step) <= 1e-10 * abs(s) { break }
                 step = current.h > 0 ? -current.g / current.h : 0
             } else {
                 step /= 2

@@ -6,8 +6,11 @@ import CKernels
 ///
 /// Every step is a streamed pass over the pair (``TensorPair``), never the dense `ΔA`:
 /// 1. norms, the rounding floor, per-row and per-column sums, and a sketch `Y = ΔA Ω` (`Ω` a fixed
-///    pseudo-random `m × p`, `p` = rank limit + 4): the randomized range finder;
-/// 2. `C = AᵀQ`, `C' = A'ᵀQ` for `Q` an orthonormal basis of `Y`: `QᵀΔA = (C' − C)ᵀ` gives the
+///    pseudo-random `m × p`, `p` = rank limit + 4): the randomized range finder; for a `[d, in]`
+///    matrix also `AᵀY` and `ΔAᵀY` in the same pass (each stored row's sketch values are known
+///    once the row is read);
+/// 2. `C = AᵀQ`, `C' = A'ᵀQ` for `Q` an orthonormal basis of `Y`: from step 1 as `AᵀY R⁻¹`
+///    (`Y = QR`) when `R` is well conditioned, else by a second pass; `QᵀΔA = (C' − C)ᵀ` gives the
 ///    singular values and left vectors of `ΔA` within the sketch (the rank above the floor), and the
 ///    plain fit `λ = −⟨QᵀΔA, QᵀA⟩ / ‖QᵀA‖²` on the top `k`, in closed form;
 /// 3. when the plain edit does not explain the change at the rounding floor, the norm-preserving
@@ -64,6 +67,9 @@ struct WriterFit {
         var columns: [Double] = []
         /// Per stored row: `‖w‖²`, `w · w'`, `‖w'‖²` (`3 × rows`).
         var rows: [Double] = []
+        /// For a `[d, in]` matrix, `AᵀY` and `ΔAᵀY` (`p × m` each, row `c` is `Aᵀ Y[c, :]`); empty otherwise.
+        var sketchBase: [Double] = []
+        var sketchDelta: [Double] = []
     }
 
     /// Sketch width for a rank limit.
@@ -71,22 +77,28 @@ struct WriterFit {
 
     /// ``Sums`` in one pass; `p` sketch columns (0: only the norms and the floor).
     func sums(p: Int) throws -> Sums {
-        let (d, m, width, rowCount) = (self.d, self.m, pair.width, pair.rows)
+        let (d, width, rowCount) = (self.d, pair.width, pair.rows)
         let outputRows = orientation == .outputRows
         // Ωᵀ (`p × width`) for a `[d, in]` matrix: each stored row's sketch is `p` dot products.
         var omegaT = [Double](repeating: 0, count: outputRows ? p * width : 0)
         if outputRows { for c in 0..<p { for j in 0..<width { omegaT[c * width + j] = Self.omega(j, c) } } }
         var rowSums = [Double](repeating: 0, count: p > 0 ? 3 * rowCount : 0)
         var sketch = [Double](repeating: 0, count: outputRows ? p * d : 0)
-        let sketchSize = outputRows ? 0 : p * d
+        // Rows of `width` sums (the sketch of a row-stored writer; AᵀY and ΔAᵀY of a `[d, in]`
+        // matrix's, after the columns) `stride` apart in the partial sums.
+        let stride = Self.accumulatorStride(width)
+        let sketchSize = outputRows ? 0 : p * stride
         let columnSize = p > 0 ? 3 * width : 0
+        let productSize = outputRows ? 2 * p * stride : 0
         // b², e², Δ², floor², elements left as they were, whether a chunk differs.
         let head = 6
         let (code, bits, minExponent) = (pair.dtype.kernelCode, Int32(grid.mantissaBits), Int32(grid.minExponent))
         let total = try rowSums.withUnsafeMutableBufferPointer { rowSums in
             try sketch.withUnsafeMutableBufferPointer { sketchRows in
                 try omegaT.withUnsafeBufferPointer { omegaT in
-                    try pair.rawPass(size: head + sketchSize + columnSize, workers: workers, scratch: pair.kernelScratch + chunkRowsTimes(p)) {
+                    try pair.rawPass(
+                        size: head + sketchSize + columnSize + productSize, workers: workers, scratch: pair.kernelScratch + chunkRowsTimes(p)
+                    ) {
                         chunk, partial in
                         if !chunk.identical { partial[5] = 1 }
                         // Ω's rows of this chunk, for a row-stored writer: `Y[c, :] += Ω_rc ΔE_r`.
@@ -97,16 +109,30 @@ struct WriterFit {
                             p > 0 ? rowSums.baseAddress.map { $0 + chunk.firstRow } : nil, rowCount, p > 0 ? partial + head + sketchSize : nil,
                             outputRows && p > 0 ? omegaT.baseAddress : nil, Int32(p),
                             outputRows && p > 0 ? sketchRows.baseAddress.map { $0 + chunk.firstRow } : nil, d,
-                            outputRows ? nil : coef, outputRows || p == 0 ? nil : partial + head)
+                            outputRows ? nil : coef, outputRows || p == 0 ? nil : partial + head,
+                            productSize > 0 ? partial + head + columnSize : nil, productSize > 0 ? partial + head + columnSize + p * stride : nil,
+                            stride)
                     }
                 }
             }
         }
+        /// `p` rows of `width` from `total` at `offset`, `stride` apart, packed.
+        func packed(_ offset: Int) -> [Double] { (0..<p).flatMap { c in total[(offset + c * stride)..<(offset + c * stride + width)] } }
         return Sums(
             base2: total[0], edited2: total[1], delta2: total[2], floor2: total[3], identical: total[5] == 0,
             unchangedShare: total[4] / Double(max(1, pair.rows * width)),
-            sketch: outputRows ? sketch : Array(total[head..<(head + sketchSize)]),
-            columns: Array(total[(head + sketchSize)...]), rows: rowSums)
+            sketch: outputRows ? sketch : packed(head),
+            columns: Array(total[(head + sketchSize)..<(head + sketchSize + columnSize)]), rows: rowSums,
+            sketchBase: outputRows ? packed(head + columnSize) : [],
+            sketchDelta: outputRows ? packed(head + columnSize + p * stride) : [])
+    }
+
+    /// The distance between rows of sums over a `width`-wide tensor's rows: `width` rounded up to an
+    /// odd number of 64-byte lines, so the rows of a column block fall in distinct cache sets (at a
+    /// power-of-two multiple of 4 KB, such as 2048 or 5632 doubles, they would all share one).
+    static func accumulatorStride(_ width: Int) -> Int {
+        let lines = (width + 7) / 8
+        return (lines % 2 == 0 ? lines + 1 : lines) * 8
     }
 
     /// Scratch for `p` values of each row of a chunk.
