@@ -12,7 +12,7 @@ struct BenchOrthogonalize: ParsableCommand {
             weights (embed_tokens, and per block q/k/v/o_proj, gate/up/down_proj and two norms), saved in two \
             shards with an index, and a directions file; then times `steer orthogonalize --layer 1` as a child \
             (best of --repeat, peak RSS; also at a quarter of the blocks, for the flat-memory check), the same \
-            with --no-digests (no SHA-256 of the shards for the recipe), and `cp -r` of the directory (also \
+            with --no-digests (no SHA-256 of the shards for the recipe), --baseline another binary's two runs, and `cp -r` of the directory (also \
             followed by `sync` of the copy: steer's files are flushed to disk when it ends, cp's are not). Each \
             output directory is removed before its run, outside the timing. Defaults: d = 2048, 8 blocks, MLP 5632, vocab 32000 (about 1 GB).
             """
@@ -23,6 +23,8 @@ struct BenchOrthogonalize: ParsableCommand {
     @Option(help: "MLP width.") var intermediate = 5632
     @Option(help: "Vocabulary.") var vocab = 32000
     @Option(help: "Runs of each measurement; the best is reported.") var `repeat` = 3
+    @Option(help: ArgumentHelp("Another steer binary whose default and --no-digests runs are measured too (before/after).", valueName: "path"))
+    var baseline: String?
     @OptionGroup var common: Common
 
     struct Report: Encodable {
@@ -50,10 +52,11 @@ struct BenchOrthogonalize: ParsableCommand {
             metadata: [SteerMetadata.Key.kind: SteerMetadata.Kind.directions.rawValue, SteerMetadata.Key.layerConvention: "hf_hidden_states"]
         ).write(to: directions)
         let out = "\(dir)/ortho_out"
-        func steer(_ model: String, digests: Bool = true) throws -> Child {
+        func steer(_ model: String, digests: Bool = true, executable: String? = nil) throws -> Child {
             try? FileManager.default.removeItem(atPath: out)
             return try Child.run(
-                ["orthogonalize", "--model", model, "--directions", directions, "--layer", "1", "--out", out] + (digests ? [] : ["--no-digests"]))
+                ["orthogonalize", "--model", model, "--directions", directions, "--layer", "1", "--out", out] + (digests ? [] : ["--no-digests"]),
+                executable: executable)
         }
         func best(_ body: () throws -> Child) rethrows -> Child? { try bestChild(`repeat`, body) }
         let copyTarget = "\(dir)/ortho_copy"
@@ -71,6 +74,9 @@ struct BenchOrthogonalize: ParsableCommand {
             })
         else { return }
         try? FileManager.default.removeItem(atPath: copyTarget)
+        let before = try baseline.map { path in
+            (try best({ try steer(full, executable: path) }), try best({ try steer(full, digests: false, executable: path) }))
+        }
         let small = try steer(quarter)
         let size = try directoryBytes(full)
         let report = Report(
@@ -93,9 +99,18 @@ struct BenchOrthogonalize: ParsableCommand {
             "  --no-digests (no SHA-256 in the recipe)", fixed(fast.seconds, 2) + " s", "\(Int(Double(fast.peakRSS) / 1e6)) MB",
             "steer at \(fixed(report.ratioNoDigestsToCp, 2))× of cp",
         ])
+        if let (digested, plain) = before, let digested, let plain {
+            for (name, run, this) in [("baseline, default", digested, timed), ("baseline, --no-digests", plain, fast)] {
+                table.rows.append([
+                    name, fixed(run.seconds, 2) + " s", "\(Int(Double(run.peakRSS) / 1e6)) MB",
+                    "read \(humanBytes(run.bytesRead)) (this build: \(humanBytes(this.bytesRead)))",
+                ])
+            }
+        }
         table.rows.append(["cp -r of the same directory", fixed(copy.seconds, 2) + " s", "", ""])
         table.rows.append(["cp -r, then sync of the copy", fixed(synced.seconds, 2) + " s", "", "(steer's files are on disk when it ends)"])
         print(table.render())
+        print("load average at the end: \(BenchCapture.loadAverage()) (the machine may be shared)")
     }
 
     /// A Llama-style model directory: config.json, two bf16 shards (embedding and the first half of

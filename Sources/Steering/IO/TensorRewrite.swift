@@ -26,7 +26,8 @@ extension TensorWriter {
         editing edits: [RowMatrix], blockRows: Int = 64, options: StreamOptions = .init(),
         _ edit: (_ matrix: Int, _ rows: Range<Int>, _ values: UnsafeMutablePointer<Double>) throws -> Void
     ) throws {
-        try rewrite(source, to: path, addedMetadata: addedMetadata, appending: appending, editing: edits, blockRows: blockRows, options: options) {
+        _ = try rewrite(source, to: path, addedMetadata: addedMetadata, appending: appending, editing: edits, blockRows: blockRows, options: options)
+        {
             m, rows, values, _ in
             try edit(m, rows, values)
             return false
@@ -38,13 +39,20 @@ extension TensorWriter {
     /// store the rows itself: given `stored` (room for the block's `rows.count × width` values in
     /// the file's dtype), it returns true when it has written the edited values there, rounded as
     /// ``Kernels/narrow(_:count:to:into:path:)`` rounds (then they are not narrowed again).
+    ///
+    /// With `digests`, also returns the SHA-256 of `source` and of the file written, computed on the
+    /// bytes as they pass (``rewriteDigesting(_:to:header:shift:appending:editing:blockRows:options:preparing:storing:)``):
+    /// each file is read once, by the threads that copy and edit it, and never read back. Nil
+    /// without `digests`, or when an edited matrix's rows are not back to back (then the caller
+    /// hashes the files).
+    @discardableResult
     package static func rewrite(
         _ source: TensorFile, to path: String, addedMetadata: [String: String] = [:],
         appending: [(name: String, tensor: TensorInfo)] = [],
-        editing edits: [RowMatrix], blockRows: Int = 64, options: StreamOptions = .init(),
+        editing edits: [RowMatrix], blockRows: Int = 64, options: StreamOptions = .init(), digests: Bool = false,
         preparing prepare: (() throws -> Void)? = nil,
         storing edit: (_ matrix: Int, _ rows: Range<Int>, _ values: UnsafeMutablePointer<Double>, _ stored: UnsafeMutableRawPointer) throws -> Bool
-    ) throws {
+    ) throws -> (input: String, output: String)? {
         guard edits.allSatisfy({ $0.storage === source.storage }) else {
             throw SteerError(.argument, "\(path): rows to edit must come from the file being rewritten (\(source.path))")
         }
@@ -75,6 +83,11 @@ extension TensorWriter {
         let blockRows = max(1, blockRows)
         // Edited rows that lie back to back are not copied first: they are written once, edited.
         let skipped = edits.filter { $0.rowStride == $0.width * $0.dtype.size }.map { $0.offset..<($0.offset + $0.rowCount * $0.rowStride) }
+        if digests, edits.allSatisfy({ $0.rowStride == $0.width * $0.dtype.size }), !overlapping(skipped) {
+            return try rewriteDigesting(
+                source, to: path, header: header, shift: shift, appending: appending, editing: edits, blockRows: blockRows, options: options,
+                preparing: prepare, storing: edit)
+        }
         let blocks = edits.indices.flatMap { m in stride(from: 0, to: edits[m].rowCount, by: blockRows).map { (m, $0) } }
         let widest = edits.map(\.width).max() ?? 0
         let valueBytes = blockRows * widest * 8
@@ -115,6 +128,7 @@ extension TensorWriter {
                 progress?.advance(rows.count * matrix.width * matrix.dtype.size)
             }
         }
+        return nil
     }
 
     /// Reads, edits and writes back one block of rows of one matrix.
@@ -130,15 +144,7 @@ extension TensorWriter {
         } else {
             for (k, r) in rows.enumerated() { try matrix.storage.read(into: bytes + k * fragment, offset: matrix.rowOffset(r), count: fragment) }
         }
-        Kernels.convert(bytes, matrix.dtype, rows.count * matrix.width, into: values)
-        if try !edit(index, rows, values, bytes) { Kernels.narrow(values, count: rows.count * matrix.width, to: matrix.dtype, into: bytes) }
-        // An edit that overflows the file's type (or a NaN in the rows) must not be written as if it were data.
-        if Kernels.nonFiniteCount(bytes, matrix.dtype, rows.count * matrix.width) > 0 {
-            throw SteerError.value(
-                matrix.storage.path,
-                "edited rows \(rows.lowerBound)-\(rows.upperBound - 1) come out NaN or infinite in \(matrix.dtype.rawValue) (the edit is too large for the file's type, or the rows hold NaN); nothing was written"
-            )
-        }
+        try editBlock(matrix, index: index, rows: rows, values: values, bytes: bytes, edit)
         var output = sink
         try lock.withLock { _ in
             if contiguous {
@@ -149,6 +155,29 @@ extension TensorWriter {
                 }
             }
         }
+    }
+
+    /// Edits one block of rows held in `bytes` (as stored), in place: widened into `values`,
+    /// edited, narrowed back (unless `edit` stored them), and checked finite.
+    static func editBlock(
+        _ matrix: RowMatrix, index: Int, rows: Range<Int>, values: UnsafeMutablePointer<Double>, bytes: UnsafeMutableRawPointer,
+        _ edit: (Int, Range<Int>, UnsafeMutablePointer<Double>, UnsafeMutableRawPointer) throws -> Bool
+    ) throws {
+        Kernels.convert(bytes, matrix.dtype, rows.count * matrix.width, into: values)
+        if try !edit(index, rows, values, bytes) { Kernels.narrow(values, count: rows.count * matrix.width, to: matrix.dtype, into: bytes) }
+        // An edit that overflows the file's type (or a NaN in the rows) must not be written as if it were data.
+        if Kernels.nonFiniteCount(bytes, matrix.dtype, rows.count * matrix.width) > 0 {
+            throw SteerError.value(
+                matrix.storage.path,
+                "edited rows \(rows.lowerBound)-\(rows.upperBound - 1) come out NaN or infinite in \(matrix.dtype.rawValue) (the edit is too large for the file's type, or the rows hold NaN); nothing was written"
+            )
+        }
+    }
+
+    /// Whether two of `ranges` share a byte.
+    static func overlapping(_ ranges: [Range<Int>]) -> Bool {
+        let sorted = ranges.sorted { $0.lowerBound < $1.lowerBound }
+        return zip(sorted, sorted.dropFirst()).contains { $0.upperBound > $1.lowerBound }
     }
 
     /// The parts of `whole` outside every range of `skipped`, in order.

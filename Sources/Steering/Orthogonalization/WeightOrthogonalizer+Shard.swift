@@ -6,11 +6,13 @@ extension WeightOrthogonalizer {
     /// (about 4 MB of Float64), so the summation order is the same for every thread count.
     static func chunkRows(width: Int) -> Int { max(1, (1 << 19) / max(1, width)) }
 
-    /// Writes `shard` edited by `edits` (plus `appending`) to `path`, returning each edit's self-check.
+    /// Writes `shard` edited by `edits` (plus `appending`) to `path`, returning each edit's
+    /// self-check and, with ``Options/digests``, the SHA-256 of the shard and of the file written,
+    /// hashed as the bytes pass (nil when the caller must hash the files).
     static func edit(
         _ shard: TensorFile, shardName: String, edits: [OrthogonalizationPlan.Edit], appending: [(name: String, tensor: TensorInfo)],
         to path: String, options: Options
-    ) throws -> [TensorCheck] {
+    ) throws -> (checks: [TensorCheck], digests: (input: String, output: String)?) {
         var matrices: [RowMatrix] = []
         var tallies: [CheckTally] = []
         let bases = edits.map { $0.basis.flatMap { $0 } }  // U, k × d row-major
@@ -20,8 +22,12 @@ extension WeightOrthogonalizer {
             tallies.append(CheckTally(width: edit.basis.count * matrix.width))
         }
         if edits.isEmpty && appending.isEmpty {
+            if options.digests {
+                let digest = try TensorWriter.copyDigesting(shard.storage, to: path)
+                return ([], (digest, digest))
+            }
             try AtomicFile.write(to: path) { sink in try sink.copy(from: shard.storage, offset: 0, count: shard.storage.size, at: 0) }
-            return []
+            return ([], nil)
         }
         // `U W` of each `[d, in]` matrix and the column factors: computed while the unedited bytes are copied.
         var products = [[Double]](repeating: [], count: edits.count)
@@ -38,7 +44,9 @@ extension WeightOrthogonalizer {
                     preservation: options.normPreservation, workers: options.stream.workers)
             }
         }
-        try TensorWriter.rewrite(shard, to: path, appending: appending, editing: matrices, options: options.stream, preparing: prepare) {
+        let digests = try TensorWriter.rewrite(
+            shard, to: path, appending: appending, editing: matrices, options: options.stream, digests: options.digests, preparing: prepare
+        ) {
             m, rows, values, stored in
             let edit = edits[m]
             let width = matrices[m].width
@@ -64,7 +72,7 @@ extension WeightOrthogonalizer {
                 }
             }
         }
-        return zip(edits, zip(matrices, zip(products, tallies))).map { edit, rest in
+        let checks = zip(edits, zip(matrices, zip(products, tallies))).map { edit, rest in
             let (_, (v, counted)) = rest
             let tally = counted.total
             let norm = tally.before2.squareRoot()
@@ -80,6 +88,7 @@ extension WeightOrthogonalizer {
             )
             .withMeanSlot(edit.meanSlot)
         }
+        return (checks, digests)
     }
 
     /// The entry of `name` in `shard`.

@@ -108,8 +108,8 @@ public enum WeightOrthogonalizer {
         let headSource = untie && model.locations[head] == nil ? embedding.flatMap { model.locations[$0] } : nil
         // Shards are written side by side (each file's writes serialize in the kernel, so two files
         // keep two cores writing), each with every worker (the system shares the cores, and gives a
-        // shard's cores to the others when it ends); each is hashed, in and out, as soon as it is
-        // written, while its pages are still in memory.
+        // shard's cores to the others when it ends); each is hashed, in and out, as its bytes pass
+        // through the copy (read once, never read back).
         let count = model.shardNames.count
         let concurrent = max(1, min(options.stream.workers, count))
         var results = [(checks: [TensorCheck], input: String?, output: String?)](repeating: ([], nil, nil), count: count)
@@ -120,9 +120,10 @@ public enum WeightOrthogonalizer {
                 let edits = plan.edits.filter { model.locations[$0.writer.name]?.shard == s }
                 let appending = headSource.flatMap { $0.shard == s ? [(name: head, tensor: $0.info)] : nil } ?? []
                 options.progress?("shard \(s + 1) of \(count): \(name), \(edits.count) tensors to edit")
-                let checks = try edit(model.shards[s], shardName: name, edits: edits, appending: appending, to: output.file(name), options: options)
-                var digests: [String?] = [nil, nil]
-                if options.digests {
+                let (checks, hashed) = try edit(
+                    model.shards[s], shardName: name, edits: edits, appending: appending, to: output.file(name), options: options)
+                var digests: [String?] = [hashed?.input, hashed?.output]
+                if options.digests, hashed == nil {
                     options.progress?("shard \(s + 1) of \(count): SHA-256 of \(name) in and out, for the recipe")
                     digests = try self.digests(of: [model.shards[s].path, output.file(name)], workers: options.stream.workers)
                 }
