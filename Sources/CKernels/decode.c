@@ -216,40 +216,6 @@ STEER_DECODE_AVX512 static void a5_attend_row(const float *q, const float *k, co
 }
 
 
-/// e^x in 16 lanes: Cephes' expf (x = n·ln 2 + r, |r| ≤ ln 2 / 2, a degree-6 polynomial for e^r,
-/// then scaled by 2ⁿ), within 2 ulp of the exact value; x clamped to [−87.3, 88.3] (so silu of a
-/// gate below −88 is within 1e-35 of its exact value, about 0).
-STEER_DECODE_AVX512 static STEER_ALWAYS_INLINE __m512 a5_exp(__m512 x) {
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
-    y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(y, n);
-}
-
-STEER_DECODE_AVX512 static void a5_silu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out,
-                                            size_t out_stride) {
-    const __m512 one = _mm512_set1_ps(1.0f);
-    for (size_t r = 0; r < rows; r++) {
-        const float *gr = g + r * stride, *ur = u + r * stride;
-        float *o = out + r * out_stride;
-        size_t i = 0;
-        for (; i + 16 <= n; i += 16) {
-            __m512 v = _mm512_loadu_ps(gr + i);
-            __m512 s = _mm512_div_ps(v, _mm512_add_ps(one, a5_exp(_mm512_sub_ps(_mm512_setzero_ps(), v))));
-            _mm512_storeu_ps(o + i, _mm512_mul_ps(s, _mm512_loadu_ps(ur + i)));
-        }
-        if (i < n) p_silu_mul(gr + i, ur + i, 1, n - i, stride, o + i, out_stride);
-    }
-}
-
 // ------------------------------------------------ AVX2 (8 lanes; tiles up to 3 × 3 in 16 registers)
 #define STEER_DECODE_AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -325,38 +291,52 @@ STEER_DECODE_AVX2 static void a2_attend_row(const float *q, const float *k, cons
     }
 }
 
-/// e^x in 8 lanes, as a5_exp (2ⁿ built in the exponent field: n ∈ [−126, 127] after the clamp).
-STEER_DECODE_AVX2 static STEER_ALWAYS_INLINE __m256 a2_exp(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(scale));
-}
+// ------------------------------------------------ the gated MLP's SiLU, one body for every vector width
 
-STEER_DECODE_AVX2 static void a2_silu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out,
-                                          size_t out_stride) {
-    const __m256 one = _mm256_set1_ps(1.0f);
-    for (size_t r = 0; r < rows; r++) {
-        const float *gr = g + r * stride, *ur = u + r * stride;
-        float *o = out + r * out_stride;
-        size_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            __m256 v = _mm256_loadu_ps(gr + i);
-            __m256 s = _mm256_div_ps(v, _mm256_add_ps(one, a2_exp(_mm256_sub_ps(_mm256_setzero_ps(), v))));
-            _mm256_storeu_ps(o + i, _mm256_mul_ps(s, _mm256_loadu_ps(ur + i)));
-        }
-        if (i < n) p_silu_mul(gr + i, ur + i, 1, n - i, stride, o + i, out_stride);
+/// e^x lane-wise (Cephes' expf: x = n·ln 2 + r, |r| ≤ ln 2 / 2, a degree-6 polynomial for e^r, then
+/// 2ⁿ built in the exponent field), within 2 ulp of the exact value; x clamped to [−87.3, 88.3] so
+/// n ∈ [−126, 127] (silu of a gate below −88 is then within 1e-35 of its exact value, about 0);
+/// then out = g / (1 + e^(−g)) · u, `LANES` at a time, the row's tail by the portable loop.
+#define STEER_DEFINE_SILU(PREFIX, ATTR, LANES)                                                                                       \
+    typedef float PREFIX##_vf __attribute__((vector_size(4 * LANES)));                                                            \
+    typedef int32_t PREFIX##_vi __attribute__((vector_size(4 * LANES)));                                                          \
+    ATTR static STEER_ALWAYS_INLINE PREFIX##_vf PREFIX##_exp(PREFIX##_vf x) {                                                       \
+        const PREFIX##_vf zero = {0};                                                                                               \
+        x = __builtin_elementwise_min(__builtin_elementwise_max(x, zero - 87.3f), zero + 88.3f);                                   \
+        PREFIX##_vf n = __builtin_elementwise_roundeven(x * 1.44269504088896341f);                                                 \
+        PREFIX##_vf r = __builtin_elementwise_fma(-n, zero + 0.693359375f, x);                                                      \
+        r = __builtin_elementwise_fma(-n, zero - 2.12194440e-4f, r);                                                                \
+        PREFIX##_vf y = zero + 1.9875691500e-4f;                                                                                    \
+        y = __builtin_elementwise_fma(y, r, zero + 1.3981999507e-3f);                                                               \
+        y = __builtin_elementwise_fma(y, r, zero + 8.3334519073e-3f);                                                               \
+        y = __builtin_elementwise_fma(y, r, zero + 4.1665795894e-2f);                                                               \
+        y = __builtin_elementwise_fma(y, r, zero + 1.6666665459e-1f);                                                               \
+        y = __builtin_elementwise_fma(y, r, zero + 5.0000001201e-1f);                                                               \
+        y = __builtin_elementwise_fma(y, r * r, r + 1.0f);                                                                          \
+        PREFIX##_vi bits = (__builtin_convertvector(n, PREFIX##_vi) + 127) << 23;                                                   \
+        PREFIX##_vf scale;                                                                                                          \
+        memcpy(&scale, &bits, sizeof scale);                                                                                        \
+        return y * scale;                                                                                                           \
+    }                                                                                                                               \
+    ATTR static void PREFIX##_silu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out,            \
+                                       size_t out_stride) {                                                                         \
+        for (size_t r = 0; r < rows; r++) {                                                                                         \
+            const float *gr = g + r * stride, *ur = u + r * stride;                                                                 \
+            float *o = out + r * out_stride;                                                                                        \
+            size_t i = 0;                                                                                                           \
+            for (; i + LANES <= n; i += LANES) {                                                                                    \
+                PREFIX##_vf v, w;                                                                                                   \
+                memcpy(&v, gr + i, sizeof v);                                                                                       \
+                memcpy(&w, ur + i, sizeof w);                                                                                       \
+                PREFIX##_vf y = v / (1.0f + PREFIX##_exp(-v)) * w;                                                                  \
+                memcpy(o + i, &y, sizeof y);                                                                                        \
+            }                                                                                                                       \
+            if (i < n) p_silu_mul(gr + i, ur + i, 1, n - i, stride, o + i, out_stride);                                             \
+        }                                                                                                                           \
     }
-}
+
+STEER_DEFINE_SILU(a5, STEER_DECODE_AVX512, 16)
+STEER_DEFINE_SILU(a2, STEER_DECODE_AVX2, 8)
 #endif  // x86-64
 
 // ---------------------------------------------------------------- entry points

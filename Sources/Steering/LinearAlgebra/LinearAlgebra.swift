@@ -6,10 +6,14 @@ public enum LinearAlgebra {
     /// `transposed`, `C = A Aᵀ` for the row-major `columns × rows` matrix `A` (BLAS dsyrk).
     public static func gramUpper(_ a: [Double], rows: Int, columns: Int, transposed: Bool = false) -> [Double] {
         var c = [Double](repeating: 0, count: columns * columns)
-        if transposed {
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(columns), Int32(rows), 1, a, Int32(rows), 0, &c, Int32(columns))
-        } else {
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(columns), Int32(rows), 1, a, Int32(columns), 0, &c, Int32(columns))
+        // Exclusive: OpenBLAS's thread count decides its blocking, so another thread's
+        // single-threaded section must not change it mid-call (the same bits whatever runs beside).
+        BLASThreads.exclusive {
+            if transposed {
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(columns), Int32(rows), 1, a, Int32(rows), 0, &c, Int32(columns))
+            } else {
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(columns), Int32(rows), 1, a, Int32(columns), 0, &c, Int32(columns))
+            }
         }
         return c
     }
