@@ -43,13 +43,20 @@ static float p_dot(const float *a, const float *b, size_t n) {
     return sum;
 }
 
+/// out[i] = Σⱼ scores[j] · v[j·ld + i] over j = first…last, for columns from ≤ i < dim: the
+/// portable path's whole output and the vector paths' last columns.
+static void p_weighted_values(const float *scores, const float *v, size_t ld, size_t first, size_t last, size_t from, size_t dim,
+                              float *out) {
+    for (size_t i = from; i < dim; i++) out[i] = 0;
+    for (size_t j = first; j <= last; j++)
+        for (size_t i = from; i < dim; i++) out[i] += scores[j] * v[j * ld + i];
+}
+
 static void p_attend_row(const float *q, const float *k, const float *v, size_t ld, size_t first, size_t last, size_t dim, float scale,
                          float cap, float *scores, float *out) {
     for (size_t j = first; j <= last; j++) scores[j] = scale * p_dot(q, k + j * ld, dim);
     steer_softmax(scores + first, last - first + 1, cap);
-    for (size_t i = 0; i < dim; i++) out[i] = 0;
-    for (size_t j = first; j <= last; j++)
-        for (size_t i = 0; i < dim; i++) out[i] += scores[j] * v[j * ld + i];
+    p_weighted_values(scores, v, ld, first, last, 0, dim, out);
 }
 
 static void p_silu_mul(const float *g, const float *u, size_t rows, size_t n, size_t stride, float *out, size_t out_stride) {
@@ -208,11 +215,7 @@ STEER_DECODE_AVX512 static void a5_attend_row(const float *q, const float *k, co
         for (size_t j = first; j <= last; j++) acc = _mm512_fmadd_ps(_mm512_set1_ps(scores[j]), _mm512_loadu_ps(v + j * ld + i), acc);
         _mm512_storeu_ps(out + i, acc);
     }
-    for (; i < dim; i++) {
-        float sum = 0;
-        for (size_t j = first; j <= last; j++) sum += scores[j] * v[j * ld + i];
-        out[i] = sum;
-    }
+    p_weighted_values(scores, v, ld, first, last, i, dim, out);
 }
 
 
@@ -284,11 +287,7 @@ STEER_DECODE_AVX2 static void a2_attend_row(const float *q, const float *k, cons
         for (size_t j = first; j <= last; j++) acc = _mm256_fmadd_ps(_mm256_set1_ps(scores[j]), _mm256_loadu_ps(v + j * ld + i), acc);
         _mm256_storeu_ps(out + i, acc);
     }
-    for (; i < dim; i++) {
-        float sum = 0;
-        for (size_t j = first; j <= last; j++) sum += scores[j] * v[j * ld + i];
-        out[i] = sum;
-    }
+    p_weighted_values(scores, v, ld, first, last, i, dim, out);
 }
 
 // ------------------------------------------------ the gated MLP's SiLU, one body for every vector width

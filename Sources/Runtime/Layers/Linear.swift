@@ -17,6 +17,10 @@ struct Linear: Sendable {
     /// Up to this many rows, a product streams the weight (``apply(_:rows:ldx:into:ldy:scratch:streaming:)``).
     static let streamingRows = 64
 
+    /// The `streaming` argument for a product of `rows` rows on `threads` threads: the worker
+    /// count up to ``streamingRows`` rows, nil (`sgemm`) above.
+    static func streamingWorkers(rows: Int, threads: Int) -> Int? { rows <= streamingRows ? max(1, threads) : nil }
+
     var inputs: Int { transposed ? weight.rows : weight.columns }
     var outputs: Int { transposed ? weight.columns : weight.rows }
 
@@ -66,17 +70,10 @@ struct Linear: Sendable {
     private func stream(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int, workers: Int) {
         let (weight, k, n) = (self.weight, inputs, outputs)
         let shares = workers > 1 ? min(4 * workers, max(1, n / 64)) : 1
-        let (input, output) = (UncheckedConstPointer(x), UncheckedPointer(y))
         func cut(_ s: Int) -> Int { s == shares ? n : (n * s / shares) & ~3 }
         func share(_ s: Int) {
-            steer_gemm_rows(input.pointer, rows, ldx, weight.bytes, weight.dtype.kernelCode, k, cut(s), cut(s + 1), output.pointer, ldy)
+            steer_gemm_rows(x, rows, ldx, weight.bytes, weight.dtype.kernelCode, k, cut(s), cut(s + 1), y, ldy)
         }
         if shares == 1 { share(0) } else { parallelFor(shares) { share($0) } }
     }
-}
-
-/// A read-only pointer handed to parallel workers.
-struct UncheckedConstPointer: @unchecked Sendable {
-    let pointer: UnsafePointer<Float>
-    init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
 }

@@ -35,7 +35,7 @@ extension DecoderModel {
             scratch.deallocate()
             all.deallocate()
         }
-        let streaming = total <= Linear.streamingRows ? max(1, threads) : nil
+        let streaming = Linear.streamingWorkers(rows: total, threads: threads)
         if everyPosition {
             outputHead.apply(states.base + states.starts[0] * d, rows: total, into: all, ldy: v, scratch: scratch, streaming: streaming)
         } else {

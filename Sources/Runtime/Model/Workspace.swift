@@ -23,7 +23,7 @@ struct Workspace {
         let block = model.blocks[0]
         self.tokens = tokens
         self.threads = threads
-        streaming = tokens <= Linear.streamingRows ? max(1, threads) : nil
+        streaming = Linear.streamingWorkers(rows: tokens, threads: threads)
         queryKeyValueWidth = block.queryKeyValue.outputs
         let d = max(c.hiddenSize, c.headCount * c.headDimension)
         hidden = .allocate(capacity: tokens * c.hiddenSize)
