@@ -323,59 +323,68 @@ DIFF_INLINE void dot_body(const void *x, const void *y, int dt, size_t rows, siz
     }
 }
 
-/// Σ dist(w − s c, I)², −Σ c r and Σ_{r ≠ 0} c² of one row (lo, hi precomputed).
-DIFF_INLINE void row_cost(const double *w, const double *lo, const double *hi, const double *c, size_t n, size_t n8, double s,
-                          double out[3]) {
+/// d = s − clamp(s, L, U) of 8 elements, and the sums of the cost: f += q d², g += q d,
+/// h += (d ≠ 0 ? q : 0).
+DIFF_INLINE void bracket_terms(v8d sv, v8d l, v8d u, v8d qv, v8d *f, v8d *g, v8d *h) {
+    v8d clamped = sel(sv < l, l, sel(sv > u, u, sv));
+    v8d d = sv - clamped, qd = qv * d;
+    *f += qd * d;
+    *g += qd;
+    *h += sel(d != splat(0), qv, splat(0));
+}
+
+/// The cost of s over one row's n8 elements in s-space: Σ q d², Σ q d and Σ_{d ≠ 0} q with
+/// d = s − clamp(s, L, U) ([L, U]: the s that put w − s c inside [lo, hi]; q = c²), which is
+/// Σ dist(w − s c, [lo, hi])², half its derivative and the curvature of the piece.
+DIFF_INLINE void bracket_cost(const double *lower, const double *upper, const double *q, size_t n8, double s, double out[3]) {
     v8d f = splat(0), g = splat(0), h = splat(0), sv = splat(s);
-    for (size_t j = 0; j < n8; j += 8) {
-        v8d cv = ld(c + j, n - j);
-        v8d r = miss(ld(w + j, 8) - sv * cv, ld(lo + j, 8), ld(hi + j, 8));
-        f += r * r;
-        g -= cv * r;
-        h += sel(r != splat(0), cv * cv, splat(0));
-    }
+    for (size_t j = 0; j < n8; j += 8) bracket_terms(sv, ld(lower + j, 8), ld(upper + j, 8), ld(q + j, 8), &f, &g, &h);
     out[0] = fold(f);
     out[1] = fold(g);
     out[2] = fold(h);
 }
 
-/// One row's s (see steer_diff_interval_rows); lo and hi are filled from e.
-DIFF_INLINE double interval_row(const double *w, const double *e, double *lo, double *hi, const double *c, const double *rc, size_t n,
-                                size_t n8, int mbits, int minexp, double start) {
+/// One row's s (see steer_diff_interval_rows). Each element puts w − s c inside its interval for
+/// s in [L_j, U_j] (any s when c_j = 0; kept in lower, upper, with q = c² in q); with low = max L
+/// and up = min U, the middle of [low, up] when it is not empty. Else the cost falls up to `up` and
+/// rises from `low`: damped Newton steps from `start` moved into [up, low], the cost at `start`
+/// summed in the first sweep.
+DIFF_INLINE double interval_row(const double *w, const double *e, double *lower, double *upper, double *q, const double *c,
+                                const double *rc, size_t n, size_t n8, int mbits, int minexp, double start) {
     const double inf = __builtin_inf();
-    // The feasible range of s and, in the same sweep, the cost at `start` (row_cost's sums).
-    v8d lower = splat(-inf), upper = splat(inf);
+    v8d lowest = splat(-inf), highest = splat(inf);
     v8d f = splat(0), g = splat(0), hh = splat(0), sv = splat(start);
     for (size_t j = 0; j < n8; j += 8) {
         v8d l, h;
         grid_interval(ld(e + j, 8), mbits, minexp, &l, &h);
-        st(lo + j, l, 8);
-        st(hi + j, h, 8);
         v8d wv = ld(w + j, 8), cv = ld(c + j, n - j), rv = ld(rc + j, n - j);
-        v8d a = (wv - h) * rv, b = (wv - l) * rv;
+        v8d a = (wv - h) * rv, b = (wv - l) * rv, qv = cv * cv;
         v8l used = cv != splat(0);
-        v8d small = sel(a < b, a, b), large = sel(a < b, b, a);
-        small = sel(used, small, splat(-inf));
-        large = sel(used, large, splat(inf));
-        lower = sel(small > lower, small, lower);
-        upper = sel(large < upper, large, upper);
-        v8d r = miss(wv - sv * cv, l, h);
-        f += r * r;
-        g -= cv * r;
-        hh += sel(r != splat(0), cv * cv, splat(0));
+        v8d small = sel(used, sel(a < b, a, b), splat(-inf)), large = sel(used, sel(a < b, b, a), splat(inf));
+        st(lower + j, small, 8);
+        st(upper + j, large, 8);
+        st(q + j, qv, 8);
+        lowest = sel(small > lowest, small, lowest);
+        highest = sel(large < highest, large, highest);
+        bracket_terms(sv, small, large, qv, &f, &g, &hh);
     }
-    double low = lower[0], up = upper[0];
+    double low = lowest[0], up = highest[0];
     for (int k = 1; k < 8; k++) {
-        low = fmaxd(low, lower[k]);
-        up = fmind(up, upper[k]);
+        low = fmaxd(low, lowest[k]);
+        up = fmind(up, highest[k]);
     }
-    if (low <= up && low > -inf && up < inf) return (low + up) / 2;
+    if (low == -inf || up == inf) return start;  // no element depends on s
+    if (low <= up) return (low + up) / 2;
     double t = start, current[3] = {fold(f), fold(g), fold(hh)}, next[3];
+    if (t < up || t > low) {
+        t = t < up ? up : low;
+        bracket_cost(lower, upper, q, n8, t, current);
+    }
     double step = current[2] > 0 ? -current[1] / current[2] : 0;
     for (int i = 0; i < 12 && step != 0 && current[1] != 0; i++) {
         // A step this small moves nothing the fit needs (and at the minimum it would only be halved).
         if ((step < 0 ? -step : step) <= 1e-10 * (t < 0 ? -t : t)) break;
-        row_cost(w, lo, hi, c, n, n8, t + step, next);
+        bracket_cost(lower, upper, q, n8, t + step, next);
         if (next[0] < current[0]) {
             t += step;
             memcpy(current, next, sizeof current);
@@ -391,10 +400,11 @@ DIFF_INLINE void interval_rows_body(const void *x, const void *y, int dt, size_t
                                     const double *c, const double *rc, double *scratch, double *s, double *foldx, double *foldd) {
     size_t n8 = (n + 7) & ~(size_t)7;
     // A line apart beyond n8 each (at n8 a multiple of 4 KB, such as 5632 doubles, all four would share cache sets).
-    double *w = scratch, *e = scratch + n8 + 8, *lo = scratch + 2 * (n8 + 8), *hi = scratch + 3 * (n8 + 8);
+    double *w = scratch, *e = scratch + n8 + 8, *lower = scratch + 2 * (n8 + 8), *upper = scratch + 3 * (n8 + 8);
+    double *q = scratch + 4 * (n8 + 8);
     for (size_t r = 0; r < rows; r++) {
         widen(x, y, dt, r, n, n8, w, e);
-        s[r] = interval_row(w, e, lo, hi, c, rc, n, n8, mbits, minexp, s[r]);
+        s[r] = interval_row(w, e, lower, upper, q, c, rc, n, n8, mbits, minexp, s[r]);
         if (foldx && foldd) {
             v8d sv = splat(s[r]);
             for (size_t j = 0; j < n8; j += 8) {

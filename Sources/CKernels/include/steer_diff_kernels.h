@@ -44,8 +44,10 @@ void steer_diff_dot_rows(int path, const void *x, const void *y, int dtype, size
 
 /// Per row r: s[r] = argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])² (the grid of w'): the middle of
 /// the range of s that puts every value inside its interval when there is one (rc_j = 1 / c_j,
-/// 0 where c_j = 0), else damped Newton steps from the incoming s[r] (a step that does not lower
-/// the cost is halved; at most 12 evaluations; none once the step is at most 1e-10 |s|).
+/// 0 where c_j = 0), else damped Newton steps from the incoming s[r] moved into the bracket
+/// [min_j U_j, max_j L_j] that holds the minimum ([L_j, U_j]: the s that put value j inside its
+/// interval; the cost is Σ c_j² dist(s, [L_j, U_j])²); a step that does not lower the cost is
+/// halved; at most 12 evaluations; none once the step is at most 1e-10 |s|.
 /// foldx, foldd (nullable, n each): then, row by row in order, foldx[j] += s[r] w_j and
 /// foldd[j] += s[r] (w'_j − w_j) (`Aᵀs` and `ΔAᵀs` of the new s in the same pass).
 void steer_diff_interval_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,

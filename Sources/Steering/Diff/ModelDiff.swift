@@ -51,7 +51,10 @@ public enum ModelDiff {
         var tensors: [DiffReport.Tensor] = []
         for name in shared {
             options.progress?(name)
-            tensors += try compare(name, base: base, edited: edited, writers: writers[name], options: options)
+            // OpenBLAS on one thread: the fit's LAPACK calls are small (a QR of `d × p`, an eigen-
+            // decomposition of `p × p`), and a threaded one wakes OpenBLAS's server threads, which
+            // then spin on a core (sched_yield) through the passes that follow (a sixth of the CPU).
+            tensors += try BLASThreads.single { try compare(name, base: base, edited: edited, writers: writers[name], options: options) }
         }
         tensors += base.locations.keys.filter { edited.locations[$0] == nil }.sorted().map { .init(name: $0, status: .removed) }
         tensors += edited.locations.keys.filter { base.locations[$0] == nil }.sorted().map { .init(name: $0, status: .added) }

@@ -93,33 +93,37 @@ extension WriterFit {
     }
 
     /// `argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])²` of one vector (a bias; the rows of a matrix go
-    /// through `steer_diff_interval_rows`, the same steps): the middle of the range of `s` that puts every
-    /// value inside its interval when there is one, else damped Newton steps on the convex piecewise
-    /// quadratic from `start` (a step that does not lower it is halved, at most 12 evaluations).
+    /// through `steer_diff_interval_rows`, the same steps). Each value is inside its interval for `s`
+    /// in `[L_j, U_j]` (any `s` when `c_j = 0`), and the cost is `Σ c_j² dist(s, [L_j, U_j])²`. With
+    /// `low = max L`, `up = min U`: the middle of `[low, up]` when it is not empty; else the minimum
+    /// lies in `[up, low]` (the cost falls up to `up` and rises from `low`): damped Newton steps from
+    /// `start` moved into `[up, low]` (a step that does not lower the cost is halved, at most 12
+    /// evaluations).
     static func intervalScalar(
         base w: UnsafePointer<Double>, lo: UnsafePointer<Double>, hi: UnsafePointer<Double>, c: UnsafePointer<Double>, count: Int, start: Double
     ) -> Double {
+        var bounds: [(lower: Double, upper: Double, weight: Double)] = []
+        var (low, up) = (-Double.infinity, Double.infinity)
+        for j in 0..<count where c[j] != 0 {
+            let (a, b) = ((w[j] - hi[j]) / c[j], (w[j] - lo[j]) / c[j])
+            bounds.append((min(a, b), max(a, b), c[j] * c[j]))
+            low = max(low, min(a, b))
+            up = min(up, max(a, b))
+        }
+        guard low > -.infinity, up < .infinity else { return start }
+        if low <= up { return (low + up) / 2 }
         /// The cost, half its derivative, and the curvature of the piece.
         func cost(_ s: Double) -> (f: Double, g: Double, h: Double) {
             var (f, g, h) = (0.0, 0.0, 0.0)
-            for j in 0..<count {
-                let x = w[j] - s * c[j]
-                let r = x < lo[j] ? x - lo[j] : (x > hi[j] ? x - hi[j] : 0)
-                f += r * r
-                g -= c[j] * r
-                h += r != 0 ? c[j] * c[j] : 0
+            for bound in bounds {
+                let d = s - (s < bound.lower ? bound.lower : (s > bound.upper ? bound.upper : s))
+                f += bound.weight * d * d
+                g += bound.weight * d
+                h += d != 0 ? bound.weight : 0
             }
             return (f, g, h)
         }
-        // Every value inside its interval for s in [lower, upper]: the middle of that range.
-        var (lower, upper) = (-Double.infinity, Double.infinity)
-        for j in 0..<count where c[j] != 0 {
-            let (a, b) = ((w[j] - hi[j]) / c[j], (w[j] - lo[j]) / c[j])
-            lower = max(lower, min(a, b))
-            upper = min(upper, max(a, b))
-        }
-        if lower <= upper, lower.isFinite, upper.isFinite { return (lower + upper) / 2 }
-        var s = start
+        var s = min(max(start, up), low)
         var current = cost(s)
         var step = current.h > 0 ? -current.g / current.h : 0
         for _ in 0..<12 where step != 0 && current.g != 0 {
