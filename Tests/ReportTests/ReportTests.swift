@@ -75,6 +75,7 @@ import Testing
         #expect(cosines.dropFirst().allSatisfy { ($0.ciLow ?? 2) <= ($0.cosine ?? -2) && ($0.cosine ?? 2) <= ($0.ciHigh ?? -2) })
         #expect(try #require(report.comparison).crossLayer.count == 2)
         #expect(try #require(report.subspace).layers.count == 4)
+        #expect(report.inputs[0].rows == report.inputs[1].rows && report.subspace?.mode == "to_mean")  // equal counts do not make pairs
         let guardSection = try #require(report.latentGuard)
         #expect(guardSection.nPos == 80 && guardSection.nNeg == 80 && guardSection.scoredRows == "held-out")
         #expect(guardSection.operatingPoints.map(\.name) == ["alpha_0", "max_f1", "youden", "fpr_1pct"])

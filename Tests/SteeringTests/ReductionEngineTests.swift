@@ -75,6 +75,41 @@ import Testing
         #expect(acts.file.storage.bytesRead - before - onePass == onePass)  // means alone reads as much as the pair did
     }
 
+    /// A per-layer file's blocks are packed (one kernel call each), a stacked file's are strided (one
+    /// call per row): both count the NaN and infinities of the selected layers alone.
+    @Test func nonFiniteValuesAreCountedInPackedAndStridedBlocks() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let (rows, layers, width) = (301, 3, 5)
+        func value(_ i: Int) -> Double {
+            if i % 11 == 3 { return .nan }
+            if i % 17 == 5 { return i % 2 == 0 ? .infinity : -.infinity }
+            return Double(i % 13)
+        }
+        let values = (0..<(rows * layers * width)).map(value)
+        func layerOf(_ i: Int) -> Int { (i / width) % layers }
+        let stacked = dir + "/stacked.npy"
+        try TensorWriter.write(to: stacked, format: .npy, tensors: [TensorSpec(name: "a", dtype: .float32, shape: [rows, layers, width])]) {
+            try $0.append(values)
+        }
+        let perLayer = dir + "/layers.safetensors"
+        let specs = (0..<layers).map { TensorSpec(name: "layer.\($0)", dtype: .bfloat16, shape: [rows, width]) }
+        try TensorWriter.write(to: perLayer, format: .safetensors, tensors: specs) { writer in
+            for l in 0..<layers { try writer.append(values.indices.filter { layerOf($0) == l }.map { values[$0] }) }
+        }
+        for slots in [[0, 1, 2], [1], [0, 2]] {
+            let expected = values.indices.filter { slots.contains(layerOf($0)) && !values[$0].isFinite }.count
+            for path in [stacked, perLayer] {
+                let acts = try Activations.open(path, selection: .init(layers: .slots(slots)))
+                let packed = try acts.reduce(PackedBlocks(), StreamOptions(workers: 1, tileBytes: 256))
+                #expect(packed == (path == perLayer ? .all : .none), "\(path): blocks packed: \(packed)")
+                for workers in [1, 2] {
+                    let count = try acts.nonFiniteCount(StreamOptions(workers: workers, tileBytes: 256))
+                    #expect(count == expected, "\(path) layers \(slots), \(workers) workers: \(count) against \(expected)")
+                }
+            }
+        }
+    }
+
     /// `--layers 0,30` of a stacked `[N, 31, d]` file reads those layers' bytes, not the whole rows.
     @Test func selectedLayersOfAStackedFileAreReadAlone() throws {
         let dir = try Fixtures.temporaryDirectory()
@@ -93,5 +128,20 @@ import Testing
             let full = try Activations.open(path).means()
             #expect(means == slots.map { full[$0] })
         }
+    }
+}
+
+/// Whether the blocks a pass hands its reducers are packed (``RowBlock/packed``): all, none or some.
+private struct PackedBlocks: RowReducer {
+    enum Share: Equatable { case all, none, some }
+    func makeState() -> (packed: Int, strided: Int) { (0, 0) }
+    func consume(_ state: inout (packed: Int, strided: Int), layer: Int, block: RowBlock) {
+        if block.packed != nil { state.packed += 1 } else { state.strided += 1 }
+    }
+    func merge(_ state: inout (packed: Int, strided: Int), _ next: (packed: Int, strided: Int)) {
+        state = (state.packed + next.packed, state.strided + next.strided)
+    }
+    func finish(_ state: (packed: Int, strided: Int)) -> Share {
+        state.strided == 0 ? .all : state.packed == 0 ? .none : .some
     }
 }

@@ -37,9 +37,11 @@ extension AnalysisReport {
         let rows = min(train.positive.rowCount, train.negative.rowCount)
         guard rows >= 2 else { return nil }
         let k = min(8, rows, train.positive.width)
+        // Each positive row minus the negative mean: a report cannot know whether row i of both files
+        // belong together (equal row counts say nothing about it).
+        let mode = DifferenceMode.toMean
         let (_, layers) = try Subspace.extract(
-            positive: train.positive, negative: train.negative, k: k, negativeMeans: negativeMeans, options: options)
-        let mode = train.positive.rowCount == train.negative.rowCount ? DifferenceMode.paired : .toMean
+            positive: train.positive, negative: train.negative, mode: mode, k: k, negativeMeans: negativeMeans, options: options)
         let live = layers.filter { !$0.degenerate }.map(\.layer)
         var picks: [Int] = []
         if let first = live.first { picks.append(first) }

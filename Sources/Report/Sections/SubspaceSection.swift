@@ -4,7 +4,8 @@ import Steering
 /// components) and the effective rank (components reaching 90 % of the energy).
 public struct SubspaceSection: Sendable, Equatable, Codable {
     public var position: Int?
-    /// `paired` (row i of each class) or `to_mean` (each positive row minus the negative mean).
+    /// `to_mean`: each positive row minus the negative mean (a report cannot know whether row i
+    /// of both files belong together, so it never pairs them).
     public var mode: String
     public var components: Int
     public var threshold: Double

@@ -12,4 +12,9 @@ public struct RowBlock {
 
     /// The first element of row `r` (`rows.contains(r)`).
     @inline(__always) public func row(_ r: Int) -> UnsafeRawPointer { base + (r - rows.lowerBound) * stride }
+
+    /// The block's `rows.count × width` values as one run when its rows lie back to back (the file
+    /// holds one layer per row), else nil: element-wise reducers then make one kernel call, not one
+    /// per row.
+    public var packed: UnsafeRawPointer? { stride == width * dtype.size ? base : nil }
 }

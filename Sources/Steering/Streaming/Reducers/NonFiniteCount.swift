@@ -5,7 +5,11 @@ public struct NonFiniteCount: RowReducer {
     public func makeState() -> Int { 0 }
 
     public func consume(_ state: inout Int, layer: Int, block: RowBlock) {
-        for r in block.rows { state += Kernels.nonFiniteCount(block.row(r), block.dtype, block.width) }
+        if let values = block.packed {
+            state += Kernels.nonFiniteCount(values, block.dtype, block.rows.count * block.width)
+        } else {
+            for r in block.rows { state += Kernels.nonFiniteCount(block.row(r), block.dtype, block.width) }
+        }
     }
 
     public func merge(_ state: inout Int, _ next: Int) { state += next }
