@@ -35,8 +35,11 @@ DIFF_INLINE v8d ld(const double *p, size_t count) {
         memcpy(&v, p, sizeof v);
         return v;
     }
+    // Element by element, a fixed 8 times: no call to memcpy, which would make every vector the
+    // caller keeps in registers go to the stack around it (the call clobbers them).
     double t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    memcpy(t, p, count * sizeof(double));
+    for (size_t k = 0; k < 8; k++)
+        if (k < count) t[k] = p[k];
     memcpy(&v, t, sizeof v);
     return v;
 }
@@ -49,7 +52,8 @@ DIFF_INLINE void st(double *p, v8d v, size_t count) {
     }
     double t[8];
     memcpy(t, &v, sizeof t);
-    memcpy(p, t, count * sizeof(double));
+    for (size_t k = 0; k < 8; k++)
+        if (k < count) p[k] = t[k];
 }
 
 /// The canonical fold of 8 lanes: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
