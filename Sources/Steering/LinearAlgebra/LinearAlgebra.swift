@@ -25,14 +25,20 @@ public enum LinearAlgebra {
         guard a.count == n * n else { return nil }
         var matrix = a
         var x = b
-        let info = LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), 1, &matrix, Int32(n), &x, 1)
+        // Exclusive: OpenBLAS's Cholesky blocks by its thread count (its bits with 2 threads are not its
+        // bits with 1), so no other thread's single-threaded section may change it mid-call.
+        let info = BLASThreads.exclusive {
+            LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), 1, &matrix, Int32(n), &x, 1)
+        }
         return info == 0 ? x : nil
     }
 
     /// Dot product of two Float64 vectors.
     public static func dot(_ x: [Double], _ y: [Double]) -> Double {
         precondition(x.count == y.count, "dot: lengths differ")
-        return cblas_ddot(Int32(x.count), x, 1, y, 1)
+        // OpenBLAS splits a dot product of more than 10 000 values over its threads: held like the
+        // LAPACK calls, so the partial sums' order does not depend on what runs beside.
+        return BLASThreads.exclusive { cblas_ddot(Int32(x.count), x, 1, y, 1) }
     }
 
     /// `y += alpha · x` (BLAS daxpy).
