@@ -12,7 +12,10 @@ struct BenchDiff: ParsableCommand {
             sizes and path) and its `steer orthogonalize --layer 1 --no-digests` copy; then times `steer diff \
             --base MODEL --edited COPY` as a child (best of --repeat, peak RSS; also at a quarter of the blocks, \
             for the flat-memory check) and `cat` of every file of both directories to /dev/null (what reading \
-            them costs). The recovered slots are checked against the direction removed (|cos|).
+            them costs). Both twice: with the files in the page cache (a model read a moment ago), and from \
+            the disk (both directories dropped from the page cache before each run with \
+            posix_fadvise(DONTNEED), as after a download). The recovered slots are checked against the \
+            direction removed (|cos|).
             """
     )
 
@@ -27,6 +30,8 @@ struct BenchDiff: ParsableCommand {
         var width: Int, blocks: Int, modelMb: Double
         var steerS: Double, peakRssMb: Double, peakRssQuarterBlocksMb: Double
         var catS: Double, ratioToCat: Double
+        /// The same two runs with both directories dropped from the page cache before each: read from the disk.
+        var steerColdS: Double, catColdS: Double, ratioToCatCold: Double
         var slots: Int, worstCosine: Double
         /// In process, by tensor: seconds on the unchanged tensors (their bytes compared) and on each changed one.
         var unchangedS: Double, changedS: [String: Double]
@@ -96,6 +101,15 @@ struct BenchDiff: ParsableCommand {
         guard let timed = try bestChild(`repeat`, { try steer(pairs[0]) }),
             let cat = try bestChild(`repeat`, { try Child.run(["-c", "cat \"$@\" > /dev/null", "cat"] + files, executable: "/bin/sh") })
         else { return }
+        // From the disk: the files dropped from the page cache before each run.
+        guard let coldSteer = try bestChild(`repeat`, { dropFromPageCache(files); return try steer(pairs[0]) }),
+            let coldCat = try bestChild(
+                `repeat`,
+                {
+                    dropFromPageCache(files)
+                    return try Child.run(["-c", "cat \"$@\" > /dev/null", "cat"] + files, executable: "/bin/sh")
+                })
+        else { return }
         let found = try DirectionSet.read(recovered)
         let stored = removed.map { Double(Float($0)) }
         let unit = stored.map { $0 / LinearAlgebra.norm(stored) }
@@ -106,6 +120,7 @@ struct BenchDiff: ParsableCommand {
         let report = Report(
             width: width, blocks: blocks, modelMb: Double(size) / 1e6, steerS: timed.seconds, peakRssMb: Double(timed.peakRSS) / 1e6,
             peakRssQuarterBlocksMb: Double(small.peakRSS) / 1e6, catS: cat.seconds, ratioToCat: timed.seconds / cat.seconds,
+            steerColdS: coldSteer.seconds, catColdS: coldCat.seconds, ratioToCatCold: coldSteer.seconds / coldCat.seconds,
             slots: found.slots.count, worstCosine: worst, unchangedS: parts.unchanged, changedS: parts.changed,
             loadAverage: BenchCapture.loadAverage())
         if common.json {
@@ -121,6 +136,11 @@ struct BenchDiff: ParsableCommand {
             "at \(blocks / 4) blocks: \(Int(report.peakRssQuarterBlocksMb)) MB; steer at \(fixed(report.ratioToCat, 2))× of cat",
         ])
         table.rows.append(["cat of both directories > /dev/null", fixed(cat.seconds, 2) + " s", "", ""])
+        table.rows.append([
+            "steer diff, from the disk", fixed(coldSteer.seconds, 2) + " s", "\(Int(Double(coldSteer.peakRSS) / 1e6)) MB",
+            "steer at \(fixed(report.ratioToCatCold, 2))× of cat, both directories dropped from the page cache before each run",
+        ])
+        table.rows.append(["cat of both directories, from the disk", fixed(coldCat.seconds, 2) + " s", "", ""])
         print(table.render())
         print("recovered \(report.slots) slots; the worst |cos| with the direction removed is \(fixed(worst, 7))")
         // Where the time goes, in process: the byte comparison of the unchanged tensors, and the fits.
