@@ -102,13 +102,14 @@ struct BenchDiff: ParsableCommand {
             let cat = try bestChild(`repeat`, { try Child.run(["-c", "cat \"$@\" > /dev/null", "cat"] + files, executable: "/bin/sh") })
         else { return }
         // From the disk: the files dropped from the page cache before each run.
-        guard let coldSteer = try bestChild(`repeat`, { dropFromPageCache(files); return try steer(pairs[0]) }),
-            let coldCat = try bestChild(
-                `repeat`,
-                {
-                    dropFromPageCache(files)
-                    return try Child.run(["-c", "cat \"$@\" > /dev/null", "cat"] + files, executable: "/bin/sh")
-                })
+        func cold(_ run: () throws -> Child) throws -> Child? {
+            try bestChild(`repeat`) {
+                dropFromPageCache(files)
+                return try run()
+            }
+        }
+        guard let coldSteer = try cold({ try steer(pairs[0]) }),
+            let coldCat = try cold({ try Child.run(["-c", "cat \"$@\" > /dev/null", "cat"] + files, executable: "/bin/sh") })
         else { return }
         let found = try DirectionSet.read(recovered)
         let stored = removed.map { Double(Float($0)) }

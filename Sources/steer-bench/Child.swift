@@ -158,4 +158,3 @@ func dropFromPageCache(_ files: [String]) -> Bool {
     }
     return all
 }
-
