@@ -65,29 +65,32 @@ extension DecoderModel {
         intervention.add(h, width: d, slot: first, decoding: decoding, rows: context)
         try observe(first, stream(h))
         guard lastSlot > first else { return }
-        openblas_set_num_threads(Int32(max(1, threads)))
-        var tables: [(RotaryEmbedding, cos: [Float], sin: [Float])] = []
-        for (i, block) in blocks.prefix(lastSlot).enumerated() where i >= first {
-            var rope: (cos: [Float], sin: [Float])?
-            if let rotary = block.attention.rotary {
-                if let cached = tables.first(where: { $0.0 == rotary }) {
-                    rope = (cached.cos, cached.sin)
-                } else {
-                    let made = rotary.tables(positions)
-                    tables.append((rotary, made.cos, made.sin))
-                    rope = made
+        // OpenBLAS's thread count is the process's: set under steer's lock and restored, so no other
+        // thread's BLAS changes its blocking (and its last bits) in the middle of this pass.
+        try BLASThreads.using(threads: threads) { () throws -> Void in
+            var tables: [(RotaryEmbedding, cos: [Float], sin: [Float])] = []
+            for (i, block) in blocks.prefix(lastSlot).enumerated() where i >= first {
+                var rope: (cos: [Float], sin: [Float])?
+                if let rotary = block.attention.rotary {
+                    if let cached = tables.first(where: { $0.0 == rotary }) {
+                        rope = (cached.cos, cached.sin)
+                    } else {
+                        let made = rotary.tables(positions)
+                        tables.append((rotary, made.cos, made.sin))
+                        rope = made
+                    }
+                }
+                run(block, index: i, rope: rope, context: context, workspace: workspace)
+                if i < blocks.count - 1 {
+                    intervention.add(h, width: d, slot: i + 1, decoding: decoding, rows: context)
+                    try observe(i + 1, stream(h))
                 }
             }
-            run(block, index: i, rope: rope, context: context, workspace: workspace)
-            if i < blocks.count - 1 {
-                intervention.add(h, width: d, slot: i + 1, decoding: decoding, rows: context)
-                try observe(i + 1, stream(h))
-            }
+            guard lastSlot == blocks.count else { return }
+            if let cache { for (p, s) in ids.enumerated() { cache.lengths[s] += lengths[p] } }
+            finalNorm.apply(h, rows: n, stride: d, into: x)
+            try observe(blocks.count, stream(x))
         }
-        guard lastSlot == blocks.count else { return }
-        if let cache { for (p, s) in ids.enumerated() { cache.lengths[s] += lengths[p] } }
-        finalNorm.apply(h, rows: n, stride: d, into: x)
-        try observe(blocks.count, stream(x))
     }
 
     /// Throws for an empty batch, an empty or too long prompt, or a token id outside the vocabulary.

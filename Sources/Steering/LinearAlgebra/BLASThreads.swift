@@ -17,10 +17,19 @@ package enum BLASThreads {
 
     /// Runs `body` with OpenBLAS on one thread, restoring its count afterwards.
     package static func single<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        try exclusive { () throws(E) -> T in
-            let threads = openblas_get_num_threads()
-            if threads > 1 { openblas_set_num_threads(1) }
-            defer { if threads > 1 { openblas_set_num_threads(threads) } }
+        try using(threads: 1, body)
+    }
+
+    /// Runs `body` with OpenBLAS on `threads` threads, restoring its count afterwards, under the lock:
+    /// for BLAS work sized to a caller's own thread budget (the runtime's forward pass). Also inside
+    /// another section on this thread (``exclusive(_:)`` holds the lock, so the count may change);
+    /// on a streaming worker the count stays the enclosing section's one.
+    package static func using<T, E: Error>(threads: Int, _ body: () throws(E) -> T) throws(E) -> T {
+        if steer_on_worker() != 0 { return try body() }
+        return try exclusive { () throws(E) -> T in
+            let (was, wanted) = (openblas_get_num_threads(), Int32(max(1, threads)))
+            if was != wanted { openblas_set_num_threads(wanted) }
+            defer { if was != wanted { openblas_set_num_threads(was) } }
             return try body()
         }
     }
