@@ -98,9 +98,8 @@ struct BenchDiff: ParsableCommand {
         let files = [pairs[0].base, pairs[0].edited].flatMap { folder in
             ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { folder + "/" + $0 }
         }
-        guard let timed = try bestChild(`repeat`, { try steer(pairs[0]) }),
-            let cat = try bestChild(`repeat`, { try Child.run(["-c", "cat \"$@\" > /dev/null", "cat"] + files, executable: "/bin/sh") })
-        else { return }
+        func readBoth() throws -> Child { try Child.run(["-c", "cat \"$@\" > /dev/null", "cat"] + files, executable: "/bin/sh") }
+        guard let timed = try bestChild(`repeat`, { try steer(pairs[0]) }), let cat = try bestChild(`repeat`, readBoth) else { return }
         // From the disk: the files dropped from the page cache before each run.
         func cold(_ run: () throws -> Child) throws -> Child? {
             try bestChild(`repeat`) {
@@ -109,7 +108,7 @@ struct BenchDiff: ParsableCommand {
             }
         }
         guard let coldSteer = try cold({ try steer(pairs[0]) }),
-            let coldCat = try cold({ try Child.run(["-c", "cat \"$@\" > /dev/null", "cat"] + files, executable: "/bin/sh") })
+            let coldCat = try cold(readBoth)
         else { return }
         let found = try DirectionSet.read(recovered)
         let stored = removed.map { Double(Float($0)) }

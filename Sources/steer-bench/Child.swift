@@ -142,19 +142,12 @@ func bestChild(_ repeats: Int, _ body: () throws -> Child) rethrows -> Child? {
 
 /// Asks the kernel to drop `files`' pages from the page cache (`posix_fadvise(POSIX_FADV_DONTNEED)`,
 /// no privileges needed), so the next read of them comes from the disk: what reading a model costs
-/// the first time after a download. Returns whether every file could be opened.
-@discardableResult
-func dropFromPageCache(_ files: [String]) -> Bool {
-    var all = true
+/// the first time after a download. A file that cannot be opened is left as it is.
+func dropFromPageCache(_ files: [String]) {
     for file in files {
         let fd = open(file, O_RDONLY)
-        guard fd >= 0 else {
-            all = false
-            continue
-        }
-        _ = fdatasync(fd)
+        guard fd >= 0 else { continue }
         _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
         close(fd)
     }
-    return all
 }
