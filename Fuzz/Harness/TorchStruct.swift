@@ -142,6 +142,7 @@ extension Choices {
         var memo = 0
         var shared: [Int] = []
         var names = 0
+        var manyTensors = false
         func name() -> [UInt8] {
             names += 1
             return Pickle.string("layer.\(names - 1)")
@@ -179,8 +180,10 @@ extension Choices {
                 var inner = leaf
                 for _ in 0..<depth { inner = [0x7D, 0x28] + Pickle.get(keyMemo) + inner + [0x75] }
                 plan.items += Pickle.string(key) + Pickle.put(keyMemo) + inner
-            case 6:  // thousands of tensors, each with its own storage record
-                let n = 1000 * (1 + count(31))
+            case 6:  // thousands of tensors, each with its own storage record (once: more only repeats the parse under ASan)
+                guard !manyTensors else { continue }
+                manyTensors = true
+                let n = 1000 * (1 + count(7))
                 let base = plan.storages.count
                 for k in 0..<n {
                     plan.storages.append(.init(key: String(base + k), type: "FloatStorage", itemSize: 4, count: 1, bytes: [0, 0, 128, 63]))
@@ -239,15 +242,15 @@ extension Choices {
 /// Opens a structured torch or npz file; oracles: what steer copies is bounded by the file's size, and
 /// a convert to F16 never writes ±∞ for a finite value.
 func exerciseStructuredArchive(_ path: String) {
-    guard let size = fileSize(path) else { return }
-    if let file = try? TensorFile.open(path) {
-        let copied = file.storage === file.storage && file.storage.size != file.fileSize ? file.storage.size : 0
-        if path.hasSuffix(".pt") {
-            oracle(copied <= 4 &* size &+ (64 << 20), "a \(size)-byte .pt made steer copy \(copied) bytes")
-        }
-        let logical = file.tensors.reduce(0) { $0 &+ $1.byteCount }
-        guard logical <= 32 << 20, file.tensors.count <= 4096 else { return }
+    // A file that does not open is done: every step below opens it again and stops at the same
+    // error, and a multi-megabyte pickle parsed six times under ASan outlasts the 10 s timeout.
+    guard let size = fileSize(path), let file = try? TensorFile.open(path) else { return }
+    let copied = file.storage.size != file.fileSize ? file.storage.size : 0
+    if path.hasSuffix(".pt") {
+        oracle(copied <= 4 &* size &+ (64 << 20), "a \(size)-byte .pt made steer copy \(copied) bytes")
     }
+    let logical = file.tensors.reduce(0) { $0 &+ $1.byteCount }
+    guard logical <= 32 << 20, file.tensors.count <= 4096 else { return }
     exerciseActivations(path, plainFlags)
     let out = Scratch.folder + "/converted.safetensors"
     Scratch.made.insert(out)
