@@ -13,7 +13,7 @@ import Testing
     /// A Gram matrix and a Cholesky solve on one OpenBLAS thread (how a probe's Newton step runs
     /// them) while passes with 1 and 2 threads run on another thread.
     @Test func forwardPassesBesideLeaveASolvesBitsAlone() throws {
-        nonisolated(unsafe) let model = try DecoderModel.load(ForwardPassTests.directory("llama"))
+        let model = try DecoderModel.load(ForwardPassTests.directory("llama"))
         let batch = try ForwardPassTests.batches("llama")[0]
         let n = 500
         let x = (0..<(3 * n * n)).map { Double(($0 * 7919) % 1009) / 1009 - 0.5 }
