@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Synchronization
 import Testing
@@ -61,5 +62,19 @@ import Testing
         #expect(count == 4)
         usleep(50_000)
         #expect(log.count == count)
+    }
+
+    /// `steer_read_ahead` skips a range whose first and last bytes are cached (a file just read)
+    /// and asks for one that is not (past the end of the file nothing is cached).
+    @Test func skipsWhatIsCachedAndAsksForTheRest() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("readahead-\(UUID().uuidString)").path
+        try Data(repeating: 7, count: 1 << 20).write(to: URL(fileURLWithPath: path))
+        defer { unlink(path) }
+        let file = try ReadOnlyFile(path: path)
+        _ = try file.read(offset: 0, count: 1 << 20)
+        #expect(steer_read_ahead(file.descriptor, 0, 1 << 20) == 0)
+        #expect(steer_read_ahead(file.descriptor, 4096, 0) == 0)
+        #expect(steer_read_ahead(file.descriptor, 1 << 19, 1 << 20) == 1)
+        #expect(steer_read_ahead(file.descriptor, 2 << 20, 4096) == 1)
     }
 }

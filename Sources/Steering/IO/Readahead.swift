@@ -1,9 +1,6 @@
+import CKernels
 import Dispatch
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Reads ahead of a walk over a list of items, each some byte ranges of open files: a background
 /// thread asks the kernel to read the ranges of the items the walk reaches next
@@ -11,9 +8,10 @@ import Synchronization
 /// so the disk reads while the CPU works on the item before.
 ///
 /// One call with a large range only reads the device's preferred I/O size (8 MB here, then it
-/// stops), so the ranges are advised ``step`` bytes at a time. Nothing is copied and nothing is
-/// mapped: the pages go to the page cache, where the walk's `pread`s find them; on a file already
-/// cached each call costs microseconds. Advice only: a call that fails changes nothing.
+/// stops), so the ranges are advised ``step`` bytes at a time, each skipped when its first and
+/// last bytes are cached (a file read before costs two system calls per piece, not a walk over
+/// its pages: 2 % of `steer diff`'s CPU time). Nothing is copied and nothing is mapped: the pages
+/// go to the page cache, where the walk's `pread`s find them. Advice only: a failed call changes nothing.
 final class Readahead: Sendable {
     struct Range: Sendable {
         let file: ReadOnlyFile
@@ -85,8 +83,9 @@ final class Readahead: Sendable {
         }
     }
 
-    /// `posix_fadvise(POSIX_FADV_WILLNEED)`: the kernel starts reading the bytes into the page cache and returns.
+    /// `posix_fadvise(POSIX_FADV_WILLNEED)` unless the bytes' first and last pages are cached
+    /// (`steer_read_ahead`): the kernel starts reading them into the page cache and returns.
     @Sendable static func willNeed(_ file: ReadOnlyFile, _ offset: Int, _ count: Int) {
-        _ = posix_fadvise(file.descriptor, off_t(offset), off_t(count), Int32(POSIX_FADV_WILLNEED))
+        _ = steer_read_ahead(file.descriptor, offset, count)
     }
 }
