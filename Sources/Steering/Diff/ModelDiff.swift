@@ -49,7 +49,8 @@ public enum ModelDiff {
         }
         let writers = Dictionary(grouping: try base.residualWriters(), by: \.name)
         var tensors: [DiffReport.Tensor] = []
-        // From the disk, the next tensors are read while this one is compared (cold: 1.65 s → X s).
+        // From the disk, the next tensors are read while this one is compared (`steer-bench diff`
+        // from the disk: 1.65 s → 1.44 s; no change from the page cache).
         let readahead = Readahead(
             shared.map { name in
                 [(base, base.locations[name]), (edited, edited.locations[name])].compactMap { model, location in
