@@ -1,6 +1,7 @@
 import CKernels
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Steering
@@ -42,7 +43,7 @@ import Testing
         let first = log.settle(at: 6)
         #expect(first.count == 6)
         let one: [(String, Int, Int)] = [(a.path, 100, step), (a.path, 100 + step, (12 << 20) - step), (b.path, 0, step)]
-        for (got, want) in zip(first, one + one) { #expect(got == want) }
+        for (got, want) in Fixtures.zipped(first, one + one) { #expect(got == want) }
         // The walk jumps to item 3: items 2 is passed and never asked for; 3 is.
         readahead.reached(3)
         let all = log.settle(at: 7)
