@@ -49,17 +49,7 @@ public enum ModelDiff {
         }
         let writers = Dictionary(grouping: try base.residualWriters(), by: \.name)
         var tensors: [DiffReport.Tensor] = []
-        // From the disk, the next tensors are read while this one is compared (`steer-bench diff`
-        // from the disk: 1.65 s → 1.44 s; no change from the page cache).
-        let readahead = Readahead(
-            shared.map { name in
-                [(base, base.locations[name]), (edited, edited.locations[name])].compactMap { model, location in
-                    location.map { Readahead.Range(file: model.shards[$0.shard].storage, offset: $0.info.offset, count: $0.info.byteCount) }
-                }
-            })
-        defer { readahead.finish() }
-        for (index, name) in shared.enumerated() {
-            readahead.reached(index)
+        for name in shared {
             options.progress?(name)
             // OpenBLAS on one thread: the fit's LAPACK calls are small (a QR of `d × p`, an eigen-
             // decomposition of `p × p`), and a threaded one wakes OpenBLAS's server threads, which
