@@ -110,6 +110,34 @@ import Testing
         }
     }
 
+    /// `matrix(layerIndex:)` copies a per-layer file's packed blocks in one call each and a stacked
+    /// file's strided blocks row by row: the same rows, in place, either way.
+    @Test func rowsAreCopiedInPlaceFromPackedAndStridedBlocks() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let (rows, layers, width) = (301, 3, 5)
+        let values = (0..<(rows * layers * width)).map { Double(($0 * 7) % 61) - 30 }
+        func layerOf(_ i: Int) -> Int { (i / width) % layers }
+        let stacked = dir + "/stacked.npy"
+        try TensorWriter.write(to: stacked, format: .npy, tensors: [TensorSpec(name: "a", dtype: .float32, shape: [rows, layers, width])]) {
+            try $0.append(values)
+        }
+        let perLayer = dir + "/layers.safetensors"
+        let specs = (0..<layers).map { TensorSpec(name: "layer.\($0)", dtype: .float32, shape: [rows, width]) }
+        try TensorWriter.write(to: perLayer, format: .safetensors, tensors: specs) { writer in
+            for l in 0..<layers { try writer.append(values.indices.filter { layerOf($0) == l }.map { values[$0] }) }
+        }
+        for path in [stacked, perLayer] {
+            let acts = try Activations.open(path)
+            for l in 0..<layers {
+                let expected = values.indices.filter { layerOf($0) == l }.map { values[$0] }
+                for workers in [1, 2] {
+                    let copied = try acts.matrix(layerIndex: l, options: StreamOptions(workers: workers, tileBytes: 256))
+                    #expect(copied == expected, "\(path) layer \(l), \(workers) workers")
+                }
+            }
+        }
+    }
+
     /// `--layers 0,30` of a stacked `[N, 31, d]` file reads those layers' bytes, not the whole rows.
     @Test func selectedLayersOfAStackedFileAreReadAlone() throws {
         let dir = try Fixtures.temporaryDirectory()

@@ -12,7 +12,11 @@ public struct RowCopy<Element>: RowReducer {
 
     public func consume(_ state: inout Void, layer: Int, block: RowBlock) {
         guard layer == self.layer else { return }
-        for r in block.rows { convert(block.row(r), block.dtype, width, destination + r * width) }
+        if let values = block.packed, block.width == width {
+            convert(values, block.dtype, block.rows.count * width, destination + block.rows.lowerBound * width)
+        } else {
+            for r in block.rows { convert(block.row(r), block.dtype, width, destination + r * width) }
+        }
     }
 
     public func merge(_ state: inout Void, _ next: Void) {}
