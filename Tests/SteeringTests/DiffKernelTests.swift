@@ -14,11 +14,12 @@ import Testing
     /// A `rows × n` pair of `dtype` as stored: base values of every kind (zeros, a subnormal, powers of
     /// two, ordinary values), the edited side `w − s_r c_j` rounded to the dtype (some left as they
     /// were); with the `s` and `c` used.
-    static func pair(_ dtype: DType) -> (base: [UInt8], edited: [UInt8], s: [Double], c: [Double]) {
+    static func pair(_ dtype: DType, large: Bool = false) -> (base: [UInt8], edited: [UInt8], s: [Double], c: [Double]) {
         var generator = SplitMix64(seed: 23)
         func uniform() -> Double { Double(generator.next() >> 11) * 0x1p-53 - 0.5 }
         var base = (0..<(rows * n)).map { _ in uniform() * 0.1 }
         for (index, special) in [0.0, -0.0, 0.25, -0.125, 1e-40, 0.0625].enumerated() { base[index * 7] = special }
+        if large { base[n + 3] = 0x1p50 }
         let s = (0..<rows).map { Double($0 + 1) * 0.01 }
         let c = (0..<n).map { _ in uniform() }
         var edited = [Double](repeating: 0, count: rows * n)
@@ -41,8 +42,8 @@ import Testing
     }
 
     /// Every kernel's outputs on `path`, one after the other.
-    static func kernels(_ dtype: DType, path: KernelPath) -> [Double] {
-        let (x, y, s, c) = pair(dtype)
+    static func kernels(_ dtype: DType, path: KernelPath, large: Bool = false) -> [Double] {
+        let (x, y, s, c) = pair(dtype, large: large)
         let grid = RoundingGrid(dtype)
         let (bits, minExponent, code) = (Int32(grid.mantissaBits), Int32(grid.minExponent), dtype.kernelCode)
         var scratch = [Double](repeating: 0, count: 8 * ((n + 7) / 8 * 8) + 64)
@@ -87,8 +88,8 @@ import Testing
     }
 
     /// The same outputs from plain Swift loops.
-    static func reference(_ dtype: DType) -> [Double] {
-        let (x, y, s, c) = pair(dtype)
+    static func reference(_ dtype: DType, large: Bool = false) -> [Double] {
+        let (x, y, s, c) = pair(dtype, large: large)
         let (w, e) = (widened(x, dtype), widened(y, dtype))
         let grid = RoundingGrid(dtype)
         let omega = (0..<(p * n)).map { WriterFit.omega($0 % n, $0 / n) }
@@ -161,20 +162,82 @@ import Testing
             + sketchd + foldx + foldd
     }
 
+    /// Where the outputs a 16-bit pair's kernels compute in Float32 sit: the first pass's
+    /// (`head` to `y2`, `sketchx`, `sketchd`) and the dot products' (`outx`, `outy`); the row fits'
+    /// (`fitted`, `newton`, `foldx`, `foldd`).
+    static var float32Outputs: (stats: [Range<Int>], fits: [Range<Int>]) {
+        let dots = 5 + 3 * rows + 3 * n + p * rows + 3 * p * n
+        let fitted = dots + 2 * p * rows
+        let sketchx = fitted + 2 * rows + 3 * n + 3
+        let folds = sketchx + 2 * p * n
+        return (
+            [0..<(5 + 3 * rows + 3 * n + p * rows + p * n), dots..<fitted, sketchx..<folds],
+            [fitted..<(fitted + 2 * rows), folds..<(folds + 2 * n)]
+        )
+    }
+
+    /// The Float32 intervals of the 16-bit row fit against ``RoundingGrid`` on every finite BF16 and
+    /// F16 pattern (zeros, subnormals, powers of two, the largest), exactly, on every kernel path.
+    @Test(arguments: [DType.bfloat16, .float16])
+    func float32IntervalsAreTheGrids(dtype: DType) {
+        let grid = RoundingGrid(dtype)
+        let values: [Float] = (0...UInt16.max).map { bits in
+            dtype == .bfloat16 ? Float(bitPattern: UInt32(bits) << 16) : Float(Float16(bitPattern: bits))
+        }.filter(\.isFinite)
+        for path in KernelPath.supported {
+            var (lo, hi) = ([Float](repeating: 0, count: values.count), [Float](repeating: 0, count: values.count))
+            steer_diff_grid_f32(path.rawValue, values, values.count, Int32(grid.mantissaBits), Int32(grid.minExponent), &lo, &hi)
+            var wrong = 0
+            for (index, value) in values.enumerated() {
+                let want = grid.interval(Double(value))
+                if Double(lo[index]) != want.lo || Double(hi[index]) != want.hi { wrong += 1 }
+            }
+            #expect(wrong == 0, "\(dtype) on \(path): \(wrong) of \(values.count) intervals differ")
+        }
+    }
+
     @Test(arguments: [DType.bfloat16, .float16, .float32])
     func kernelsMatchPlainLoopsOnEveryPath(dtype: DType) {
         let want = Self.reference(dtype)
         let portable = Self.kernels(dtype, path: .portable)
         #expect(portable.count == want.count)
-        var worst = 0.0
-        for (got, expected) in Fixtures.zipped(portable, want) { worst = max(worst, abs(got - expected) / (abs(expected) + 1e-3)) }
+        // A 16-bit pair's first pass and dot products sum in Float32 (a relative 1e-6 of the terms), and its row fits
+        // (and their folds) work in Float32 and stop at 1e-6 |s|; the rest is Float64.
+        let (stats, fits) = Self.float32Outputs
+        let sixteen = dtype.size == 2
+        var (worst, worstStats, worstFit) = (0.0, 0.0, 0.0)
+        for (index, (got, expected)) in Fixtures.zipped(portable, want).enumerated() {
+            let difference = abs(got - expected) / (abs(expected) + 1e-3)
+            if sixteen, stats.contains(where: { $0.contains(index) }) {
+                worstStats = max(worstStats, difference)
+            } else if sixteen, fits.contains(where: { $0.contains(index) }) {
+                worstFit = max(worstFit, difference)
+            } else {
+                worst = max(worst, difference)
+            }
+        }
         #expect(worst <= 1e-9, "\(dtype): worst relative difference \(worst)")
+        #expect(worstStats <= 2e-5, "\(dtype): worst relative difference of the first pass \(worstStats)")
+        #expect(worstFit <= 2e-6, "\(dtype): worst relative difference of the row fits \(worstFit)")
         // The rows fits are the midpoint of a feasible range, or Newton steps from 0.9 s.
         let fitted = portable[(portable.count - 2 * Self.p * Self.n - 2 * Self.n - 3 * Self.n - 3 - 2 * Self.rows)...].prefix(Self.rows)
         #expect(fitted.allSatisfy { $0 != 0 }, "\(dtype)")
         for path in KernelPath.supported where path != .portable {
             let other = Self.kernels(dtype, path: path)
             #expect(other.map(\.bitPattern) == portable.map(\.bitPattern), "\(dtype) on \(path)")
+        }
+    }
+
+    /// A BF16 pair with a value of 2^50 (past the Float32 bodies' 2^40) takes the Float64 bodies:
+    /// every output as the plain loops' within 1e-9, on every path.
+    @Test func largeValuesTakeTheFloat64Path() {
+        let want = Self.reference(.bfloat16, large: true)
+        for path in KernelPath.supported {
+            var worst = 0.0
+            for (got, expected) in Fixtures.zipped(Self.kernels(.bfloat16, path: path, large: true), want) {
+                worst = max(worst, abs(got - expected) / (abs(expected) + 1e-3))
+            }
+            #expect(worst <= 1e-9, "on \(path): worst relative difference \(worst)")
         }
     }
 }

@@ -7,8 +7,11 @@ import Testing
 /// The one-pass spectrum of a `[d, in]` writer (`AᵀQ = AᵀY R⁻¹` from the sketch pass) against the
 /// two-pass one (`AᵀQ` by a pass of products), on a BF16 fixture orthogonalized by the library.
 @Suite struct WriterFitSketchTests {
-    /// Each changed `[d, in]` writer of gemma3_bf16 (edited at slot 1): the same singular values
-    /// within 1e-9 relative, the same left vectors and products within 1e-9 of their norms.
+    /// Each changed `[d, in]` writer of gemma3_bf16 (edited at slot 1): the same singular values,
+    /// left vectors and products within 1e-5 of the norms of the singular values, the vector and `Aᵀu`
+    /// (the first pass of a 16-bit pair sums in Float32, a relative 1e-7 of each product, which
+    /// `R⁻¹` amplifies by the sketch's condition; `A'ᵀu` nearly cancels at λ = 1, so it is measured
+    /// on the scale of `Aᵀu`). Far below what the fit needs (its λ to 1e-3, its direction to 1e-4).
     @Test func sketchProductsMatchASecondPass() throws {
         let base = OrthogonalizationTests.model("gemma3_bf16")
         let out = try Fixtures.temporaryDirectory() + "/edited"
@@ -31,9 +34,9 @@ import Testing
             let fused = try fit.spectrum(sums, p: p)
             sums.sketchBase = []
             let twoPass = try fit.spectrum(sums, p: p)
-            func close(_ u: [Double], _ v: [Double]) -> Bool {
-                let scale = max(LinearAlgebra.norm(v), 1e-300)
-                return u.count == v.count && Fixtures.zipped(u, v).allSatisfy { abs($0 - $1) <= 1e-9 * scale }
+            func close(_ u: [Double], _ v: [Double], scale: Double? = nil) -> Bool {
+                let scale = max(scale ?? LinearAlgebra.norm(v), 1e-300)
+                return u.count == v.count && Fixtures.zipped(u, v).allSatisfy { abs($0 - $1) <= 1e-5 * scale }
             }
             #expect(close(fused.sigma, twoPass.sigma), "\(writer.name): σ \(fused.sigma) vs \(twoPass.sigma)")
             // The top singular pair (the rest is rounding noise, whose vectors are not unique), up to sign.
@@ -42,7 +45,8 @@ import Testing
             func top(_ values: [Double], _ count: Int) -> [Double] { values[0..<count].map { $0 * sign } }
             #expect(close(top(fused.left, d), Array(twoPass.left[0..<d])), "\(writer.name): left vector")
             #expect(close(top(fused.base, m), Array(twoPass.base[0..<m])), "\(writer.name): Aᵀu")
-            #expect(close(top(fused.edited, m), Array(twoPass.edited[0..<m])), "\(writer.name): A'ᵀu")
+            let baseScale = LinearAlgebra.norm(Array(twoPass.base[0..<m]))
+            #expect(close(top(fused.edited, m), Array(twoPass.edited[0..<m]), scale: baseScale), "\(writer.name): A'ᵀu")
             checked += 1
         }
         #expect(checked >= 2)

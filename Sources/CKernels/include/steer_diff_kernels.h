@@ -29,6 +29,11 @@
 /// sketchd[c * accstride + j] += y_c (w'_j − w_j) (`AᵀY` and `ΔAᵀY` of the sketch in the same pass).
 /// These element-wise sums go by blocks of 128 columns; a stride of an odd number of 64-byte lines
 /// keeps a block's p rows of accumulators in distinct cache sets (a power-of-two multiple does not).
+/// A BF16 or F16 pair whose values are all below 2^40 in magnitude is summed in Float32 (rows
+/// widened to Float32; a row's norms over 256 values at a time, step² and every total in Float64;
+/// the sketch's dot products in Float32; the element-wise sums 16 rows at a time in Float32, the
+/// row's sketch value or coefficient rounded to Float32): scratch (2 + p)(n16 + 16) floats with
+/// omega (n16 = n rounded up to 16), else 2 (n16 + 16); a relative 1e-6 of each sum at most.
 void steer_diff_stats(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
                       double *scratch, double head[5], double *rowstats, size_t rowstride, double *columns,
                       const double *omega, int p, double *sketch, size_t sketchstride, const double *coef, double *yacc,
@@ -38,18 +43,28 @@ void steer_diff_stats(int path, const void *x, const void *y, int dtype, size_t 
 void steer_diff_axpy_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, const double *a, int k,
                           double *scratch, double *accx, double *accy);
 
-/// Per row r: outx[c * outstride + r] = w·u_c, outy[c * outstride + r] = w'·u_c (u: k × n).
+/// Per row r: outx[c * outstride + r] = w·u_c, outy[c * outstride + r] = w'·u_c (u: k × n). For a
+/// BF16 or F16 pair (values below 2^40) whose rows and k directions fit the scratch in Float32:
+/// w·u_c and (w' − w)·u_c in Float32 (u rounded to Float32), outy their sum in Float64.
 void steer_diff_dot_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, const double *u, int k,
                          double *scratch, double *outx, double *outy, size_t outstride);
+
+/// [lo[j], hi[j]]: the values that round to v[j], a BF16 (mbits 7, minexp −126) or F16 (10, −14)
+/// value widened to Float32, computed as the row fit of a 16-bit tensor computes it (exact in
+/// Float32; the tests compare it with RoundingGrid on every 16-bit pattern).
+void steer_diff_grid_f32(int path, const float *v, size_t n, int mbits, int minexp, float *lo, float *hi);
 
 /// Per row r: s[r] = argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])² (the grid of w'): the middle of
 /// the range of s that puts every value inside its interval when there is one (rc_j = 1 / c_j,
 /// 0 where c_j = 0), else damped Newton steps from the incoming s[r] moved into the bracket
 /// [min_j U_j, max_j L_j] that holds the minimum ([L_j, U_j]: the s that put value j inside its
 /// interval; the cost is Σ c_j² dist(s, [L_j, U_j])²); a step that does not lower the cost is
-/// halved; at most 12 evaluations; none once the step is at most 1e-10 |s|.
-/// foldx, foldd (nullable, n each): then, row by row in order, foldx[j] += s[r] w_j and
-/// foldd[j] += s[r] (w'_j − w_j) (`Aᵀs` and `ΔAᵀs` of the new s in the same pass).
+/// halved; at most 12 evaluations; none once the step is at most 1e-10 |s|. For BF16 and F16 the
+/// fit works in Float32 (every stored value and interval end is exact there; c and rc rounded to
+/// Float32, the cost summed in Float32 within a row) and stops at 1e-6 |s|.
+/// foldx, foldd (nullable, n each): then foldx[j] += Σ_r s[r] w_j and foldd[j] += Σ_r s[r] (w'_j − w_j)
+/// (`Aᵀs` and `ΔAᵀs` of the new s in the same pass): row by row in Float64, or for BF16 and F16
+/// 16 rows at a time in Float32 (s rounded to Float32), added to the Float64 sums.
 void steer_diff_interval_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
                               const double *c, const double *rc, double *scratch, double *s, double *foldx, double *foldd);
 

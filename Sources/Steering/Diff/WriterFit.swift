@@ -16,6 +16,12 @@ import CKernels
 /// 3. when the plain edit does not explain the change at the rounding floor, the norm-preserving
 ///    forms by alternating least squares from the top direction (``WriterFit+NormPreserving``);
 /// 4. for a plain edit of a 16-bit tensor, the rounding-aware refinement (``WriterFit+Rounding``).
+///
+/// The kernels (`steer_diff_kernels.h`) take a BF16 or F16 pair whose values are below 2^40 in
+/// Float32, where every stored value and every end of its rounding interval is exact: the first
+/// pass, the dot products and the row refinement sum in Float32 within a row (or 16 rows) and in
+/// Float64 beyond, a relative 1e-6 at most, far inside what the fit is asked (λ to 1e-3, the
+/// direction to 1e-4). Any other pair goes through Float64.
 struct WriterFit {
     let pair: TensorPair
     let orientation: ResidualWriter.Orientation
@@ -97,7 +103,8 @@ struct WriterFit {
             try sketch.withUnsafeMutableBufferPointer { sketchRows in
                 try omegaT.withUnsafeBufferPointer { omegaT in
                     try pair.rawPass(
-                        size: head + sketchSize + columnSize + productSize, workers: workers, scratch: pair.kernelScratch + chunkRowsTimes(p)
+                        size: head + sketchSize + columnSize + productSize, workers: workers,
+                        scratch: pair.kernelScratch + chunkRowsTimes(p) + (outputRows ? Self.omegaScratch(p: p, width: width) : 0)
                     ) {
                         chunk, partial in
                         if !chunk.identical { partial[5] = 1 }
@@ -134,6 +141,10 @@ struct WriterFit {
         let lines = (width + 7) / 8
         return (lines % 2 == 0 ? lines + 1 : lines) * 8
     }
+
+    /// Doubles of scratch for the Float32 copy of `Ωᵀ` the first pass of a 16-bit `[d, in]` matrix
+    /// makes (`steer_diff_stats`: `(2 + p)(n16 + 16)` floats in all, rounded up generously).
+    static func omegaScratch(p: Int, width: Int) -> Int { (p + 2) * (width + 32) / 2 + 16 }
 
     /// Scratch for `p` values of each row of a chunk.
     func chunkRowsTimes(_ p: Int) -> Int { pair.chunkRows * max(1, p) }
