@@ -427,12 +427,13 @@ DIFF_INLINE double interval_row(const double *w, const double *e, double *lower,
 // ---------------------------------------------------------------- the row fit of a 16-bit tensor, in Float32
 //
 // Every BF16 and F16 value, and each end of its rounding interval (the value ± a quarter or half
-// of its step: at most 9 or 12 significant bits), is exact in Float32; so are the differences the
-// fit takes of them. The row fit of such a tensor works on 16 lanes of Float32: c and 1 / c are
-// rounded to Float32 (a relative 6e-8, far below the 4e-3 width of an interval in s-space), the
-// cost's sums are Float32 within a row (a relative 1e-5 at most over 5632 values), and the Newton
-// steps stop at 1e-6 |s| (what Float32 can still tell apart). Twice the lanes of Float64 and half
-// the bytes a sweep reads.
+// of its step: at most 9 or 12 significant bits), is exact in Float32; the differences the fit
+// takes of them are rounded once at most. The kernels take such a pair (values finite and below
+// F32_LIMIT) on 16 lanes of Float32. In the row fit, c and 1 / c are rounded to Float32 (a relative
+// 6e-8, far below the 4e-3 width of an interval in s-space), each cost is summed in Float32 over
+// the row (a relative 1e-5 of Σ|terms| at most over 5632 values), and the Newton steps stop at
+// 1e-6 |s| (what Float32 can still tell apart). Twice the lanes of Float64 and half the bytes a
+// sweep reads.
 
 typedef float v16f __attribute__((vector_size(64), aligned(4)));
 typedef int v16i __attribute__((vector_size(64), aligned(4)));
@@ -460,12 +461,12 @@ typedef short v32s __attribute__((vector_size(64), aligned(2)));
 /// Rows of a 16-bit block summed 16 at a time in Float32 (then added to the Float64 sums).
 #define F32_ROWS 16
 
-/// Whether every one of `count` stored 16-bit values (BF16 or F16) is below F32_LIMIT in
-/// magnitude (F16's largest is 65504; a BF16 value's exponent bits say it; NaN and infinity fail).
+/// Whether every one of `count` stored 16-bit values (BF16 or F16) is finite and below F32_LIMIT in
+/// magnitude, from the exponent bits (F16's largest finite value is 65504: only its infinities and
+/// NaNs fail; a BF16 value fails from 2^40 up, NaN and infinity included).
 DIFF_INLINE int small16(const void *v, int dt, size_t count) {
-    if (dt == STEER_F16) return 1;
     const unsigned short *u = (const unsigned short *)v;
-    const unsigned short limit = (unsigned short)((127 + 40) << 7);
+    const unsigned short limit = dt == STEER_F16 ? (unsigned short)0x7C00 : (unsigned short)((127 + 40) << 7);
     v32s large = {0};
     size_t j = 0;
     for (; j + 32 <= count; j += 32) {
@@ -479,10 +480,14 @@ DIFF_INLINE int small16(const void *v, int dt, size_t count) {
     return !any;
 }
 
-/// Whether every |c_j| (n values) is below F32_LIMIT (NaN fails).
+/// Whether every c_j (n values) is 0 or of magnitude in [2^-60, F32_LIMIT) (NaN fails): then c_j²,
+/// 1 / c_j and each [L_j, U_j] of the row fit are finite in Float32, and the values it leaves out
+/// are those the Float64 body leaves out (c_j = 0).
 DIFF_INLINE int small64(const double *c, size_t n) {
-    for (size_t j = 0; j < n; j++)
-        if (!(c[j] < F32_LIMIT && c[j] > -F32_LIMIT)) return 0;
+    for (size_t j = 0; j < n; j++) {
+        double a = c[j] < 0 ? -c[j] : c[j];
+        if (!(a == 0 || (a >= 0x1p-60 && a < F32_LIMIT))) return 0;
+    }
     return 1;
 }
 
@@ -540,7 +545,7 @@ DIFF_INLINE v16f grid_step_f(v16f v, int mbits, int minexp, v16i *pow2) {
     v16i shift = biased + splati(22);
     shift = shift & (shift > splati(0));
     *pow2 = ((bits & splati(0x007FFFFF)) == splati(0)) & above;
-    return (v16f)(((biased << 23) & normal) | ((splati(1) << shift) & ~normal));
+    return (v16f)(((biased & normal) << 23) | ((splati(1) << shift) & ~normal));
 }
 
 DIFF_INLINE void grid_interval_f(v16f v, int mbits, int minexp, v16f *lo, v16f *hi) {
@@ -1024,3 +1029,5 @@ void steer_diff_interval_lambda(int path, LAMBDA_LIST) { DIFF_DISPATCH(interval_
 #define GRID_ARGS (v, n, mbits, minexp, lo, hi)
 DIFF_PATHS(grid_f32, GRID_PARAMS, GRID_ARGS)
 void steer_diff_grid_f32(int path, GRID_LIST) { DIFF_DISPATCH(grid_f32, GRID_ARGS) }
+
+int steer_diff_float32_range(const void *v, int dtype, size_t count) { return small16(v, dtype, count); }

@@ -9,12 +9,21 @@ import Testing
 /// ``RoundingGrid`` and ``WriterFit/intervalScalar(base:lo:hi:c:count:start:)``, on every kernel
 /// path, and every path bit for bit against the portable one.
 @Suite struct DiffKernelTests {
-    static let (rows, n, p) = (6, 37, 5)
+    /// A pair's rows and width, and the sketch width.
+    struct Shape: Sendable, CustomStringConvertible {
+        let rows: Int, n: Int, p: Int
+        /// Partial blocks everywhere.
+        static let small = Shape(rows: 6, n: 37, p: 5)
+        /// Several 256-value, 128-column and 16-row blocks of the Float32 bodies, each partial at the end.
+        static let blocks = Shape(rows: 40, n: 300, p: 5)
+        var description: String { "\(rows) × \(n)" }
+    }
 
     /// A `rows × n` pair of `dtype` as stored: base values of every kind (zeros, a subnormal, powers of
     /// two, ordinary values), the edited side `w − s_r c_j` rounded to the dtype (some left as they
     /// were); with the `s` and `c` used.
-    static func pair(_ dtype: DType, large: Bool = false) -> (base: [UInt8], edited: [UInt8], s: [Double], c: [Double]) {
+    static func pair(_ dtype: DType, _ shape: Shape = .small, large: Bool = false) -> (base: [UInt8], edited: [UInt8], s: [Double], c: [Double]) {
+        let (rows, n) = (shape.rows, shape.n)
         var generator = SplitMix64(seed: 23)
         func uniform() -> Double { Double(generator.next() >> 11) * 0x1p-53 - 0.5 }
         var base = (0..<(rows * n)).map { _ in uniform() * 0.1 }
@@ -35,15 +44,17 @@ import Testing
     }
 
     /// The pair widened back to Float64 (base, edited).
-    static func widened(_ bytes: [UInt8], _ dtype: DType) -> [Double] {
+    static func widened(_ bytes: [UInt8], _ dtype: DType, _ shape: Shape = .small) -> [Double] {
+        let (rows, n) = (shape.rows, shape.n)
         var out = [Double](repeating: 0, count: rows * n)
         bytes.withUnsafeBytes { Kernels.convert($0.baseAddress!, dtype, rows * n, into: &out) }
         return out
     }
 
     /// Every kernel's outputs on `path`, one after the other.
-    static func kernels(_ dtype: DType, path: KernelPath, large: Bool = false) -> [Double] {
-        let (x, y, s, c) = pair(dtype, large: large)
+    static func kernels(_ dtype: DType, path: KernelPath, _ shape: Shape = .small, large: Bool = false) -> [Double] {
+        let (rows, n, p) = (shape.rows, shape.n, shape.p)
+        let (x, y, s, c) = pair(dtype, shape, large: large)
         let grid = RoundingGrid(dtype)
         let (bits, minExponent, code) = (Int32(grid.mantissaBits), Int32(grid.minExponent), dtype.kernelCode)
         var scratch = [Double](repeating: 0, count: 8 * ((n + 7) / 8 * 8) + 64)
@@ -88,9 +99,10 @@ import Testing
     }
 
     /// The same outputs from plain Swift loops.
-    static func reference(_ dtype: DType, large: Bool = false) -> [Double] {
-        let (x, y, s, c) = pair(dtype, large: large)
-        let (w, e) = (widened(x, dtype), widened(y, dtype))
+    static func reference(_ dtype: DType, _ shape: Shape = .small, large: Bool = false) -> [Double] {
+        let (rows, n, p) = (shape.rows, shape.n, shape.p)
+        let (x, y, s, c) = pair(dtype, shape, large: large)
+        let (w, e) = (widened(x, dtype, shape), widened(y, dtype, shape))
         let grid = RoundingGrid(dtype)
         let omega = (0..<(p * n)).map { WriterFit.omega($0 % n, $0 / n) }
         let coef = (0..<(rows * p)).map { WriterFit.omega($0 / p, $0 % p) }
@@ -162,17 +174,19 @@ import Testing
             + sketchd + foldx + foldd
     }
 
-    /// Where the outputs a 16-bit pair's kernels compute in Float32 sit: the first pass's
-    /// (`head` to `y2`, `sketchx`, `sketchd`) and the dot products' (`outx`, `outy`); the row fits'
-    /// (`fitted`, `newton`, `foldx`, `foldd`).
-    static var float32Outputs: (stats: [Range<Int>], fits: [Range<Int>]) {
+    /// Where the outputs a 16-bit pair's kernels compute in Float32 sit: the sums (the first
+    /// pass's norms of `head`, `rowStats` to `y2`, `sketchx`, `sketchd`, the dot products `outx`,
+    /// `outy`, and the row fits' folds `foldx`, `foldd`; the floor and the count of `head` are
+    /// Float64 sums of exact terms) and the row fits (`fitted`, `newton`).
+    static func float32Outputs(_ shape: Shape) -> (stats: [Range<Int>], fits: [Range<Int>]) {
+        let (rows, n, p) = (shape.rows, shape.n, shape.p)
         let dots = 5 + 3 * rows + 3 * n + p * rows + 3 * p * n
         let fitted = dots + 2 * p * rows
         let sketchx = fitted + 2 * rows + 3 * n + 3
         let folds = sketchx + 2 * p * n
         return (
-            [0..<(5 + 3 * rows + 3 * n + p * rows + p * n), dots..<fitted, sketchx..<folds],
-            [fitted..<(fitted + 2 * rows), folds..<(folds + 2 * n)]
+            [0..<3, 5..<(5 + 3 * rows + 3 * n + p * rows + p * n), dots..<fitted, sketchx..<folds, folds..<(folds + 2 * n)],
+            [fitted..<(fitted + 2 * rows)]
         )
     }
 
@@ -197,13 +211,21 @@ import Testing
     }
 
     @Test(arguments: [DType.bfloat16, .float16, .float32])
-    func kernelsMatchPlainLoopsOnEveryPath(dtype: DType) {
-        let want = Self.reference(dtype)
-        let portable = Self.kernels(dtype, path: .portable)
+    func kernelsMatchPlainLoopsOnEveryPath(dtype: DType) { Self.expectKernelsMatch(dtype, .small) }
+
+    /// The same at a size where the Float32 bodies take several blocks of every kind.
+    @Test(arguments: [DType.bfloat16, .float16])
+    func kernelsMatchPlainLoopsAcrossBlocks(dtype: DType) { Self.expectKernelsMatch(dtype, .blocks) }
+
+    /// Every output within its tolerance of the plain loops', and every path bit for bit the portable one's.
+    static func expectKernelsMatch(_ dtype: DType, _ shape: Shape) {
+        let want = reference(dtype, shape)
+        let portable = kernels(dtype, path: .portable, shape)
         #expect(portable.count == want.count)
-        // A 16-bit pair's first pass and dot products sum in Float32 (a relative 1e-6 of the terms), and its row fits
-        // (and their folds) work in Float32 and stop at 1e-6 |s|; the rest is Float64.
-        let (stats, fits) = Self.float32Outputs
+        // A 16-bit pair's first pass, dot products and folds sum in Float32 (within 1e-5 of the
+        // terms' magnitudes, more of a sum that cancels), and its row fits work in Float32 and stop
+        // at 1e-6 |s|; the rest is Float64.
+        let (stats, fits) = float32Outputs(shape)
         let sixteen = dtype.size == 2
         var (worst, worstStats, worstFit) = (0.0, 0.0, 0.0)
         for (index, (got, expected)) in Fixtures.zipped(portable, want).enumerated() {
@@ -216,15 +238,18 @@ import Testing
                 worst = max(worst, difference)
             }
         }
-        #expect(worst <= 1e-9, "\(dtype): worst relative difference \(worst)")
-        #expect(worstStats <= 2e-5, "\(dtype): worst relative difference of the first pass \(worstStats)")
-        #expect(worstFit <= 2e-6, "\(dtype): worst relative difference of the row fits \(worstFit)")
+        #expect(worst <= 1e-9, "\(dtype), \(shape): worst relative difference \(worst)")
+        #expect(worstStats <= 5e-5, "\(dtype), \(shape): worst relative difference of the Float32 sums \(worstStats)")
+        #expect(worstFit <= 2e-6, "\(dtype), \(shape): worst relative difference of the row fits \(worstFit)")
+        // The Float32 bodies ran: the Float64 ones agree with the plain loops to about 1e-15.
+        if sixteen { #expect(worstStats > 1e-12 && worstFit > 1e-12, "\(dtype), \(shape): the Float32 bodies did not run") }
         // The rows fits are the midpoint of a feasible range, or Newton steps from 0.9 s.
-        let fitted = portable[(portable.count - 2 * Self.p * Self.n - 2 * Self.n - 3 * Self.n - 3 - 2 * Self.rows)...].prefix(Self.rows)
-        #expect(fitted.allSatisfy { $0 != 0 }, "\(dtype)")
+        let (rows, n, p) = (shape.rows, shape.n, shape.p)
+        let fitted = portable[(portable.count - 2 * p * n - 2 * n - 3 * n - 3 - 2 * rows)...].prefix(rows)
+        #expect(fitted.allSatisfy { $0 != 0 }, "\(dtype), \(shape)")
         for path in KernelPath.supported where path != .portable {
-            let other = Self.kernels(dtype, path: path)
-            #expect(other.map(\.bitPattern) == portable.map(\.bitPattern), "\(dtype) on \(path)")
+            let other = kernels(dtype, path: path, shape)
+            #expect(other.map(\.bitPattern) == portable.map(\.bitPattern), "\(dtype), \(shape) on \(path)")
         }
     }
 
@@ -237,6 +262,54 @@ import Testing
             for (got, expected) in Fixtures.zipped(Self.kernels(.bfloat16, path: path, large: true), want) {
                 worst = max(worst, abs(got - expected) / (abs(expected) + 1e-3))
             }
+            #expect(worst <= 1e-9, "on \(path): worst relative difference \(worst)")
+        }
+    }
+
+    /// The range the Float32 bodies take, on every BF16 and F16 pattern alone and in a run of
+    /// ordinary values (in the 32-value steps and in the tail): finite and below 2^40 in magnitude.
+    @Test(arguments: [DType.bfloat16, .float16])
+    func float32RangeIsFiniteAndBelow2To40(dtype: DType) {
+        let code = dtype.kernelCode
+        var wrong = 0
+        for bits in 0...UInt16.max {
+            let value = dtype == .bfloat16 ? Double(Float(bitPattern: UInt32(bits) << 16)) : Double(Float(Float16(bitPattern: bits)))
+            let want: Int32 = value.isFinite && abs(value) < 0x1p40 ? 1 : 0
+            for position in [0, 40, 70] {
+                var run = [UInt16](repeating: dtype == .bfloat16 ? 0x3F80 : 0x3C00, count: 71)  // 1.0
+                run[position] = bits
+                if steer_diff_float32_range(run, code, run.count) != want { wrong += 1 }
+            }
+        }
+        #expect(wrong == 0, "\(dtype): \(wrong) runs misjudged")
+    }
+
+    /// A row fit whose c holds a value below 2^-60 takes the Float64 body (in Float32 its 1 / c would
+    /// not be finite): each s as the plain loop's within 1e-9, on every path.
+    @Test func tinyCoefficientsTakeTheFloat64RowFit() {
+        let shape = Shape.small
+        let (x, y, s, c0) = Self.pair(.bfloat16, shape)
+        var c = c0
+        c[3] = 1e-30
+        let grid = RoundingGrid(.bfloat16)
+        let (w, e) = (Self.widened(x, .bfloat16, shape), Self.widened(y, .bfloat16, shape))
+        var want = s.map { $0 * 0.9 }
+        for r in 0..<shape.rows {
+            let (wr, er) = (Array(w[(r * shape.n)..<((r + 1) * shape.n)]), Array(e[(r * shape.n)..<((r + 1) * shape.n)]))
+            let bounds = er.map(grid.interval)
+            want[r] = WriterFit.intervalScalar(base: wr, lo: bounds.map(\.lo), hi: bounds.map(\.hi), c: c, count: shape.n, start: want[r])
+        }
+        for path in KernelPath.supported {
+            var got = s.map { $0 * 0.9 }
+            var scratch = [Double](repeating: 0, count: 8 * ((shape.n + 7) / 8 * 8) + 64)
+            x.withUnsafeBytes { x in
+                y.withUnsafeBytes { y in
+                    steer_diff_interval_rows(
+                        path.rawValue, x.baseAddress, y.baseAddress, DType.bfloat16.kernelCode, shape.rows, shape.n, Int32(grid.mantissaBits),
+                        Int32(grid.minExponent), c, c.map { 1 / $0 }, &scratch, &got, nil, nil)
+                }
+            }
+            let worst = Fixtures.zipped(got, want).map { abs($0 - $1) / (abs($1) + 1e-3) }.max() ?? 0
             #expect(worst <= 1e-9, "on \(path): worst relative difference \(worst)")
         }
     }

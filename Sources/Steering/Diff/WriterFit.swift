@@ -17,11 +17,12 @@ import CKernels
 ///    forms by alternating least squares from the top direction (``WriterFit+NormPreserving``);
 /// 4. for a plain edit of a 16-bit tensor, the rounding-aware refinement (``WriterFit+Rounding``).
 ///
-/// The kernels (`steer_diff_kernels.h`) take a BF16 or F16 pair whose values are below 2^40 in
-/// Float32, where every stored value and every end of its rounding interval is exact: the first
-/// pass, the dot products and the row refinement sum in Float32 within a row (or 16 rows) and in
-/// Float64 beyond, a relative 1e-6 at most, far inside what the fit is asked (λ to 1e-3, the
-/// direction to 1e-4). Any other pair goes through Float64.
+/// The kernels (`steer_diff_kernels.h`) take a BF16 or F16 pair whose values are finite and below
+/// 2^40 in Float32, where every stored value and every end of its rounding interval is exact: the
+/// first pass, the dot products and the row refinement sum in Float32 over a row (a row's norms
+/// over 256 values, the sums over rows 16 rows at a time) and in Float64 beyond, within 1e-5 of
+/// the terms' magnitudes at worst, far inside what the fit is asked (λ to 1e-3, the direction to
+/// 1e-4). Any other pair goes through Float64.
 struct WriterFit {
     let pair: TensorPair
     let orientation: ResidualWriter.Orientation
