@@ -491,14 +491,29 @@ DIFF_INLINE int small64(const double *c, size_t n) {
     return 1;
 }
 
+/// Lanes 0–7 and 8–15 of 16 Float32 lanes, each widened to Float64.
+DIFF_INLINE void halves(v16f v, v8d *lo, v8d *hi) {
+    v8f l, h;
+    memcpy(&l, &v, sizeof l);
+    memcpy(&h, (const char *)&v + sizeof l, sizeof h);
+    *lo = __builtin_convertvector(l, v8d);
+    *hi = __builtin_convertvector(h, v8d);
+}
+
+/// The two halves of 16 Float32 lanes in Float64, added: lanes k and k + 8 together.
+DIFF_INLINE v8d pairs(v16f v) {
+    v8d lo, hi;
+    halves(v, &lo, &hi);
+    return lo + hi;
+}
+
 /// 16 Float32 lanes added to `count` (at most 16) Float64 values at p.
 DIFF_INLINE void add16(double *p, v16f v, size_t count) {
-    v8f lo, hi;
-    memcpy(&lo, &v, sizeof lo);
-    memcpy(&hi, (const char *)&v + sizeof lo, sizeof hi);
+    v8d lo, hi;
+    halves(v, &lo, &hi);
     size_t first = count < 8 ? count : 8;
-    st(p, ld(p, first) + __builtin_convertvector(lo, v8d), first);
-    if (count > 8) st(p + 8, ld(p + 8, count - 8) + __builtin_convertvector(hi, v8d), count - 8);
+    st(p, ld(p, first) + lo, first);
+    if (count > 8) st(p + 8, ld(p + 8, count - 8) + hi, count - 8);
 }
 
 typedef unsigned short v16hu __attribute__((vector_size(32), aligned(2)));
@@ -525,12 +540,30 @@ DIFF_INLINE void widen_f(const void *v, int dt, size_t count, float *out) {
     }
 }
 
-/// The canonical fold of 16 Float32 lanes, in Float64: lane k + 8 added to lane k, then `fold`.
-DIFF_INLINE double foldf(v16f v) {
-    v8d wide;
-    for (int k = 0; k < 8; k++) wide[k] = (double)v[k] + (double)v[k + 8];
-    return fold(wide);
+/// Row r of x and y (rows of n 16-bit values) widened into w and e, zero from n to n16: the twin of `widen`.
+DIFF_INLINE void widen_row_f(const void *x, const void *y, int dt, size_t r, size_t n, size_t n16, float *w, float *e) {
+    widen_f((const char *)x + r * n * 2, dt, n, w);
+    widen_f((const char *)y + r * n * 2, dt, n, e);
+    for (size_t j = n; j < n16; j++) w[j] = e[j] = 0;
 }
+
+/// Columns j0 ..< j0 + nb of rows r0 ..< r0 + group of x and y widened into bw[k], be[k], zero from nb
+/// to nb16, and the rows from group to F32_ROWS zero: a block of the Float32 sums over rows.
+DIFF_INLINE void widen_block_f(const void *x, const void *y, int dt, size_t n, size_t r0, size_t group, size_t j0, size_t nb, size_t nb16,
+                               float bw[F32_ROWS][STATS_BLOCK], float be[F32_ROWS][STATS_BLOCK]) {
+    for (size_t k = 0; k < F32_ROWS; k++) {
+        size_t filled = 0;
+        if (k < group) {
+            widen_f((const char *)x + ((r0 + k) * n + j0) * 2, dt, nb, bw[k]);
+            widen_f((const char *)y + ((r0 + k) * n + j0) * 2, dt, nb, be[k]);
+            filled = nb;
+        }
+        for (size_t j = filled; j < nb16; j++) bw[k][j] = be[k][j] = 0;
+    }
+}
+
+/// The canonical fold of 16 Float32 lanes, in Float64: lane k + 8 added to lane k, then `fold`.
+DIFF_INLINE double foldf(v16f v) { return fold(pairs(v)); }
 
 /// [lo, hi] of 16 stored values widened to Float32 (as `grid_interval`): the step
 /// 2^(max(e, minexp) − mbits) built from the bits (a Float32 subnormal below 2^-126, as BF16's
@@ -627,7 +660,7 @@ DIFF_INLINE double interval_row_f(const float *w, const float *e, float *lower, 
 }
 
 /// interval_rows_body for BF16 and F16: rows widened to Float32, c and 1 / c rounded to Float32
-/// once per call; the folds in Float64 as the Float64 body's.
+/// once per call; the folds 16 rows at a time in Float32, added to the Float64 sums.
 DIFF_INLINE void interval_rows_f32(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, const double *c,
                                    const double *rc, double *scratch, double *s, double *foldx, double *foldd) {
     size_t n16 = (n + 15) & ~(size_t)15, span = n16 + 16;
@@ -640,11 +673,8 @@ DIFF_INLINE void interval_rows_f32(const void *x, const void *y, int dt, size_t 
         rcf[j] = used ? rj : __builtin_nanf("");
         q[j] = used ? cj * cj : 0;
     }
-    size_t size = dt == STEER_F16 || dt == STEER_BF16 ? 2 : 4;
     for (size_t r = 0; r < rows; r++) {
-        widen_f((const char *)x + r * n * size, dt, n, w);
-        widen_f((const char *)y + r * n * size, dt, n, e);
-        for (size_t j = n; j < n16; j++) w[j] = e[j] = 0;
+        widen_row_f(x, y, dt, r, n, n16, w, e);
         s[r] = interval_row_f(w, e, lower, upper, q, rcf, n16, mbits, minexp, s[r]);
     }
     if (!foldx || !foldd) return;
@@ -656,12 +686,8 @@ DIFF_INLINE void interval_rows_f32(const void *x, const void *y, int dt, size_t 
         for (size_t r0 = 0; r0 < rows; r0 += F32_ROWS) {
             size_t group = rows - r0 < F32_ROWS ? rows - r0 : F32_ROWS;
             float f[F32_ROWS];
-            for (size_t k = 0; k < group; k++) {
-                f[k] = (float)s[r0 + k];
-                widen_f((const char *)x + ((r0 + k) * n + j0) * size, dt, nb, bw[k]);
-                widen_f((const char *)y + ((r0 + k) * n + j0) * size, dt, nb, be[k]);
-                for (size_t j = nb; j < nb16; j++) bw[k][j] = be[k][j] = 0;
-            }
+            for (size_t k = 0; k < group; k++) f[k] = (float)s[r0 + k];
+            widen_block_f(x, y, dt, n, r0, group, j0, nb, nb16, bw, be);
             for (size_t j = 0; j < nb16; j += 16) {
                 size_t count = nb - j < 16 ? nb - j : 16;
                 v16f sx = splatf(0), sd = splatf(0);
@@ -675,14 +701,6 @@ DIFF_INLINE void interval_rows_f32(const void *x, const void *y, int dt, size_t 
             }
         }
     }
-}
-
-/// The two halves of 16 Float32 lanes in Float64, added: lanes k and k + 8 together.
-DIFF_INLINE v8d pairs(v16f v) {
-    v8f lo, hi;
-    memcpy(&lo, &v, sizeof lo);
-    memcpy(&hi, (const char *)&v + sizeof lo, sizeof hi);
-    return __builtin_convertvector(lo, v8d) + __builtin_convertvector(hi, v8d);
 }
 
 /// stats_body for BF16 and F16 (every value below F32_LIMIT): rows widened to Float32. A row's
@@ -702,9 +720,7 @@ DIFF_INLINE void stats_f32(const void *x, const void *y, int dt, size_t rows, si
         for (int c = 0; c < p; c++)
             for (size_t j = 0; j < n16; j++) om[(size_t)c * span + j] = j < n ? (float)omega[(size_t)c * n + j] : 0;
     for (size_t r = 0; r < rows; r++) {
-        widen_f((const char *)x + r * n * 2, dt, n, w);
-        widen_f((const char *)y + r * n * 2, dt, n, e);
-        for (size_t j = n; j < n16; j++) w[j] = e[j] = 0;
+        widen_row_f(x, y, dt, r, n, n16, w, e);
         v8d b2 = splat(0), xy = splat(0), e2 = splat(0), dd = splat(0), f2 = splat(0), same = splat(0);
         for (size_t j0 = 0; j0 < n16; j0 += 256) {
             size_t end = j0 + 256 < n16 ? j0 + 256 : n16;
@@ -714,10 +730,8 @@ DIFF_INLINE void stats_f32(const void *x, const void *y, int dt, size_t rows, si
                 v16i valid = (lane + splati((int)j)) < splati((int)n);
                 v16i pow2;
                 v16f step = self(valid, grid_step_f(ev, mbits, minexp, &pow2), splatf(0));
-                v8f lo, hi;
-                memcpy(&lo, &step, sizeof lo);
-                memcpy(&hi, (const char *)&step + sizeof lo, sizeof hi);
-                v8d l8 = __builtin_convertvector(lo, v8d), h8 = __builtin_convertvector(hi, v8d);
+                v8d l8, h8;
+                halves(step, &l8, &h8);
                 f2 += l8 * l8 + h8 * h8;
                 sb += wv * wv;
                 sx += wv * ev;
@@ -763,16 +777,9 @@ DIFF_INLINE void stats_f32(const void *x, const void *y, int dt, size_t rows, si
         size_t nb = n - j0 < STATS_BLOCK ? n - j0 : STATS_BLOCK, nb16 = (nb + 15) & ~(size_t)15;
         for (size_t r0 = 0; r0 < rows; r0 += F32_ROWS) {
             size_t group = rows - r0 < F32_ROWS ? rows - r0 : F32_ROWS;
-            for (size_t k = 0; k < F32_ROWS; k++) {
-                size_t filled = 0;
-                if (k < group) {
-                    widen_f((const char *)x + ((r0 + k) * n + j0) * 2, dt, nb, bw[k]);
-                    widen_f((const char *)y + ((r0 + k) * n + j0) * 2, dt, nb, be[k]);
-                    filled = nb;
-                }
-                for (size_t j = filled; j < nb16; j++) bw[k][j] = be[k][j] = 0;
+            widen_block_f(x, y, dt, n, r0, group, j0, nb, nb16, bw, be);
+            for (size_t k = 0; k < F32_ROWS; k++)
                 for (size_t j = 0; j < nb16; j += 16) stf(bd[k] + j, ldf(be[k] + j) - ldf(bw[k] + j));
-            }
             if (columns) {
                 for (size_t j = 0; j < nb16; j += 16) {
                     size_t count = nb - j < 16 ? nb - j : 16;
@@ -835,9 +842,7 @@ DIFF_INLINE int dot_f32(const void *x, const void *y, int dt, size_t rows, size_
     for (int c = 0; c < k; c++)
         for (size_t j = 0; j < n16; j++) uf[(size_t)c * span + j] = j < n ? (float)u[(size_t)c * n + j] : 0;
     for (size_t r = 0; r < rows; r++) {
-        widen_f((const char *)x + r * n * 2, dt, n, w);
-        widen_f((const char *)y + r * n * 2, dt, n, e);
-        for (size_t j = n; j < n16; j++) w[j] = e[j] = 0;
+        widen_row_f(x, y, dt, r, n, n16, w, e);
         int c = 0;
         for (; c + 4 <= k; c += 4) {
             const float *u0 = uf + (size_t)c * span, *u1 = u0 + span, *u2 = u1 + span, *u3 = u2 + span;

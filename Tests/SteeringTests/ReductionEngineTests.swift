@@ -75,6 +75,23 @@ import Testing
         #expect(acts.file.storage.bytesRead - before - onePass == onePass)  // means alone reads as much as the pair did
     }
 
+    /// `values` (`rows × layers × width`, row-major) written twice in `dir`: as one stacked F32
+    /// `.npy` (strided blocks) and as a per-layer safetensors file of `perLayerDType` (packed blocks).
+    static func writeBothLayouts(
+        _ values: [Double], rows: Int, layers: Int, width: Int, perLayerDType: DType, in dir: String
+    ) throws -> (stacked: String, perLayer: String) {
+        let stacked = dir + "/stacked.npy"
+        try TensorWriter.write(to: stacked, format: .npy, tensors: [TensorSpec(name: "a", dtype: .float32, shape: [rows, layers, width])]) {
+            try $0.append(values)
+        }
+        let perLayer = dir + "/layers.safetensors"
+        let specs = (0..<layers).map { TensorSpec(name: "layer.\($0)", dtype: perLayerDType, shape: [rows, width]) }
+        try TensorWriter.write(to: perLayer, format: .safetensors, tensors: specs) { writer in
+            for l in 0..<layers { try writer.append(values.indices.filter { ($0 / width) % layers == l }.map { values[$0] }) }
+        }
+        return (stacked, perLayer)
+    }
+
     /// A per-layer file's blocks are packed (one kernel call each), a stacked file's are strided (one
     /// call per row): both count the NaN and infinities of the selected layers alone.
     @Test func nonFiniteValuesAreCountedInPackedAndStridedBlocks() throws {
@@ -87,15 +104,7 @@ import Testing
         }
         let values = (0..<(rows * layers * width)).map(value)
         func layerOf(_ i: Int) -> Int { (i / width) % layers }
-        let stacked = dir + "/stacked.npy"
-        try TensorWriter.write(to: stacked, format: .npy, tensors: [TensorSpec(name: "a", dtype: .float32, shape: [rows, layers, width])]) {
-            try $0.append(values)
-        }
-        let perLayer = dir + "/layers.safetensors"
-        let specs = (0..<layers).map { TensorSpec(name: "layer.\($0)", dtype: .bfloat16, shape: [rows, width]) }
-        try TensorWriter.write(to: perLayer, format: .safetensors, tensors: specs) { writer in
-            for l in 0..<layers { try writer.append(values.indices.filter { layerOf($0) == l }.map { values[$0] }) }
-        }
+        let (stacked, perLayer) = try Self.writeBothLayouts(values, rows: rows, layers: layers, width: width, perLayerDType: .bfloat16, in: dir)
         for slots in [[0, 1, 2], [1], [0, 2]] {
             let expected = values.indices.filter { slots.contains(layerOf($0)) && !values[$0].isFinite }.count
             for path in [stacked, perLayer] {
@@ -117,15 +126,7 @@ import Testing
         let (rows, layers, width) = (301, 3, 5)
         let values = (0..<(rows * layers * width)).map { Double(($0 * 7) % 61) - 30 }
         func layerOf(_ i: Int) -> Int { (i / width) % layers }
-        let stacked = dir + "/stacked.npy"
-        try TensorWriter.write(to: stacked, format: .npy, tensors: [TensorSpec(name: "a", dtype: .float32, shape: [rows, layers, width])]) {
-            try $0.append(values)
-        }
-        let perLayer = dir + "/layers.safetensors"
-        let specs = (0..<layers).map { TensorSpec(name: "layer.\($0)", dtype: .float32, shape: [rows, width]) }
-        try TensorWriter.write(to: perLayer, format: .safetensors, tensors: specs) { writer in
-            for l in 0..<layers { try writer.append(values.indices.filter { layerOf($0) == l }.map { values[$0] }) }
-        }
+        let (stacked, perLayer) = try Self.writeBothLayouts(values, rows: rows, layers: layers, width: width, perLayerDType: .float32, in: dir)
         for path in [stacked, perLayer] {
             let acts = try Activations.open(path)
             for l in 0..<layers {
