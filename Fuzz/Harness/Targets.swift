@@ -65,6 +65,8 @@ let targets: [Target] = [
     Target(name: "ortho") { bytes in exerciseOrthogonalize(bytes) },
     // A LoRA adapter's config or weights (byte 0 picks), merged into the ortho model and diffed (`steer diff --lora`).
     Target(name: "lora") { bytes in exerciseLoraDiff(bytes) },
+    // A 16-bit edited model's stored values (byte 0 picks the type and the writer), diffed against its base (`steer diff`).
+    Target(name: "diff-values") { bytes in exerciseDiffValues(bytes) },
     // A tokenizer.json, then encodings; a chat template (the Jinja subset), then renderings and prompts.
     Target(name: "tokenizer") { bytes in exerciseTokenizer(bytes) },
     Target(name: "template") { bytes in exerciseChatTemplate(bytes) },

@@ -14,7 +14,9 @@ struct BenchDiff: ParsableCommand {
             for the flat-memory check) and `cat` of every file of both directories to /dev/null (what reading \
             them costs). Both twice: with the files in the page cache (a model read a moment ago), and from \
             the disk (both directories dropped from the page cache before each run with \
-            posix_fadvise(DONTNEED), as after a download). The recovered slots are checked against the \
+            posix_fadvise(DONTNEED), as after a download; steer and cat in turn, since a shared disk's speed \
+            changes from minute to minute: the best of each, and the median of each run's ratio to the cat \
+            run after it). The recovered slots are checked against the \
             direction removed (|cos|).
             """
     )
@@ -32,6 +34,8 @@ struct BenchDiff: ParsableCommand {
         var catS: Double, ratioToCat: Double
         /// The same two runs with both directories dropped from the page cache before each: read from the disk.
         var steerColdS: Double, catColdS: Double, ratioToCatCold: Double
+        /// The median over the runs of steer's time over the time of the `cat` run right after it.
+        var ratioToCatColdPairs: Double
         var slots: Int, worstCosine: Double
         /// In process, by tensor: seconds on the unchanged tensors (their bytes compared) and on each changed one.
         var unchangedS: Double, changedS: [String: Double]
@@ -100,16 +104,20 @@ struct BenchDiff: ParsableCommand {
         }
         func readBoth() throws -> Child { try Child.run(["-c", "cat \"$@\" > /dev/null", "cat"] + files, executable: "/bin/sh") }
         guard let timed = try bestChild(`repeat`, { try steer(pairs[0]) }), let cat = try bestChild(`repeat`, readBoth) else { return }
-        // From the disk: the files dropped from the page cache before each run.
-        func cold(_ run: () throws -> Child) throws -> Child? {
-            try bestChild(`repeat`) {
-                dropFromPageCache(files)
-                return try run()
-            }
+        // From the disk: the files dropped from the page cache before each run, steer and cat in
+        // turn. This machine's disk changes speed from minute to minute (cat of both directories
+        // took 0.66 to 3.3 s within one hour), so each pair of runs also gives a ratio of its own.
+        var coldRuns: [(steer: Child, cat: Child)] = []
+        for _ in 0..<max(1, `repeat`) {
+            dropFromPageCache(files)
+            let run = try steer(pairs[0])
+            dropFromPageCache(files)
+            coldRuns.append((run, try readBoth()))
         }
-        guard let coldSteer = try cold({ try steer(pairs[0]) }),
-            let coldCat = try cold(readBoth)
+        guard let coldSteer = coldRuns.map(\.steer).min(by: { $0.seconds < $1.seconds }),
+            let coldCat = coldRuns.map(\.cat).min(by: { $0.seconds < $1.seconds })
         else { return }
+        let pairRatios = coldRuns.map { $0.steer.seconds / $0.cat.seconds }.sorted()
         let found = try DirectionSet.read(recovered)
         let stored = removed.map { Double(Float($0)) }
         let unit = stored.map { $0 / LinearAlgebra.norm(stored) }
@@ -121,6 +129,7 @@ struct BenchDiff: ParsableCommand {
             width: width, blocks: blocks, modelMb: Double(size) / 1e6, steerS: timed.seconds, peakRssMb: Double(timed.peakRSS) / 1e6,
             peakRssQuarterBlocksMb: Double(small.peakRSS) / 1e6, catS: cat.seconds, ratioToCat: timed.seconds / cat.seconds,
             steerColdS: coldSteer.seconds, catColdS: coldCat.seconds, ratioToCatCold: coldSteer.seconds / coldCat.seconds,
+            ratioToCatColdPairs: pairRatios[pairRatios.count / 2],
             slots: found.slots.count, worstCosine: worst, unchangedS: parts.unchanged, changedS: parts.changed,
             loadAverage: BenchCapture.loadAverage())
         if common.json {
@@ -138,7 +147,7 @@ struct BenchDiff: ParsableCommand {
         table.rows.append(["cat of both directories > /dev/null", fixed(cat.seconds, 2) + " s", "", ""])
         table.rows.append([
             "steer diff, from the disk", fixed(coldSteer.seconds, 2) + " s", "\(Int(Double(coldSteer.peakRSS) / 1e6)) MB",
-            "steer at \(fixed(report.ratioToCatCold, 2))× of cat, both directories dropped from the page cache before each run",
+            "steer at \(fixed(report.ratioToCatCold, 2))× of cat (best of each; run by run, median \(fixed(report.ratioToCatColdPairs, 2))×), both directories dropped from the page cache before each run",
         ])
         table.rows.append(["cat of both directories, from the disk", fixed(coldCat.seconds, 2) + " s", "", ""])
         print(table.render())

@@ -169,3 +169,118 @@ extension ModelDiffTests {
         for slot in report.slots { #expect(abs(LinearAlgebra.dot(slot.direction, direction)) >= cosine, "slot \(slot.slot)") }
     }
 }
+
+extension ModelDiffTests {
+    /// A copy of the model directory `from` at `to` whose safetensors files hold their tensors in
+    /// reverse name order (the bytes of each tensor unchanged; every other file copied).
+    static func reversedCopy(_ from: String, to: String) throws {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: to, withIntermediateDirectories: true)
+        for name in try manager.contentsOfDirectory(atPath: from) {
+            guard name.hasSuffix(".safetensors") else {
+                try manager.copyItem(atPath: from + "/" + name, toPath: to + "/" + name)
+                continue
+            }
+            let file = try ReadOnlyFile(path: from + "/" + name)
+            let parsed = try Safetensors.parse(file)
+            var entries: [(name: String, dtype: String, shape: [Int], begin: Int, end: Int)] = []
+            var data: [UInt8] = []
+            for info in parsed.tensors.sorted(by: { $0.name > $1.name }) {
+                entries.append((info.name, info.storedType, info.shape, data.count, data.count + info.byteCount))
+                data += try file.read(offset: info.offset, count: info.byteCount) ?? []
+            }
+            let bytes = Safetensors.header(entries, metadata: parsed.metadata) + data
+            try Data(bytes).write(to: URL(fileURLWithPath: to + "/" + name))
+        }
+    }
+
+    /// `steer diff` walks the tensors in the order the files store them (each file read front to
+    /// back), and reports them in name order: two models stored in reverse name order give the
+    /// report of the same models stored in name order, bit for bit.
+    @Test(arguments: ["gemma3_bf16", "qwen2_tied_sharded"])
+    func reportDoesNotDependOnStorageOrder(model: String) throws {
+        let base = OrthogonalizationTests.model(model)
+        let folder = try Fixtures.temporaryDirectory()
+        var options = WeightOrthogonalizer.Options()
+        options.digests = false
+        _ = try WeightOrthogonalizer.run(
+            model: base, directions: OrthogonalizationTests.directions, choice: .slot(1), out: folder + "/edited", options: options)
+        try Self.reversedCopy(base, to: folder + "/base-reversed")
+        try Self.reversedCopy(folder + "/edited", to: folder + "/edited-reversed")
+        // The reversed copy's walk is not name order (else this test could not tell the two apart).
+        let reversed = try ModelDirectory.open(folder + "/base-reversed")
+        let names = reversed.locations.keys.sorted()
+        #expect(names.sorted { ModelDiff.storagePosition($0, in: reversed) < ModelDiff.storagePosition($1, in: reversed) } != names)
+        let want = try ModelDiff.run(base: base, edited: folder + "/edited")
+        let got = try ModelDiff.run(base: folder + "/base-reversed", edited: folder + "/edited-reversed")
+        #expect(got.tensors.map(\.name) == want.tensors.map(\.name))
+        #expect(got.tensors.filter { $0.status == .changed }.count > 0)
+        for (a, b) in Fixtures.zipped(got.tensors, want.tensors) {
+            #expect(a.status == b.status && a.variant == b.variant && a.rank == b.rank, "\(a.name)")
+            #expect(a.lambda == b.lambda && a.direction == b.direction && a.residual == b.residual, "\(a.name)")
+        }
+        #expect(got.slots.map(\.slot) == want.slots.map(\.slot))
+    }
+}
+
+extension ModelDiffTests {
+    /// Copies of the model directory `model` (a fixture) as `base` and its plain edit as `edited`
+    /// in a new temporary folder; returns the two paths.
+    static func editedPair(_ model: String) throws -> (base: String, edited: String) {
+        let folder = try Fixtures.temporaryDirectory()
+        let base = folder + "/base"
+        try FileManager.default.copyItem(atPath: OrthogonalizationTests.model(model), toPath: base)
+        var options = WeightOrthogonalizer.Options()
+        options.digests = false
+        _ = try WeightOrthogonalizer.run(
+            model: base, directions: OrthogonalizationTests.directions, choice: .slot(1), out: folder + "/edited", options: options)
+        return (base, folder + "/edited")
+    }
+
+    /// Writes `bytes` over the start of tensor `name`'s data in the model directory `model`;
+    /// returns the shard's path.
+    @discardableResult
+    static func overwrite(_ name: String, in model: String, with bytes: [UInt8]) throws -> String {
+        let directory = try ModelDirectory.open(model)
+        let location = try #require(directory.locations[name])
+        let path = directory.shards[location.shard].path
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(location.info.offset))
+        try handle.write(contentsOf: Data(bytes))
+        return path
+    }
+
+    /// A NaN or an infinity in either model stops `steer diff` in one line naming the file and the
+    /// tensor (a fit of such a tensor means nothing, and its report would not encode as JSON).
+    @Test func notFiniteValuesAreRefusedNamingTheFileAndTheTensor() throws {
+        let writer = "model.layers.0.mlp.down_proj.weight"
+        // BF16 NaN in the edited copy, then BF16 −infinity in the base (an unchanged copy elsewhere).
+        for (side, bytes) in [("edited", [0xC0, 0x7F] as [UInt8]), ("base", [0x80, 0xFF])] {
+            let pair = try Self.editedPair("gemma3_bf16")
+            let path = try Self.overwrite(writer, in: side == "edited" ? pair.edited : pair.base, with: bytes)
+            do {
+                _ = try ModelDiff.run(base: pair.base, edited: pair.edited)
+                Issue.record("a \(side) model holding a value that is not finite was diffed")
+            } catch let error as SteerError {
+                #expect(error.description.hasPrefix(path) && error.description.contains("'\(writer)'"), "\(error)")
+                #expect(error.description.contains("NaN or infinite"), "\(error)")
+            }
+        }
+    }
+
+    /// A tensor that is all zeros in the base and not in the edit has no relative change (null in
+    /// the JSON, which has no infinity), and the report encodes.
+    @Test func aChangeFromAllZerosHasNoRelativeSize() throws {
+        let pair = try Self.editedPair("llama")
+        let norm = "model.layers.0.input_layernorm.weight"
+        let count = try #require(try ModelDirectory.open(pair.base).locations[norm]).info.byteCount
+        try Self.overwrite(norm, in: pair.base, with: [UInt8](repeating: 0, count: count))
+        let report = try ModelDiff.run(base: pair.base, edited: pair.edited)
+        let tensor = try #require(report.tensors.first { $0.name == norm })
+        #expect(tensor.status == .changed && tensor.relativeChange == nil)
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]
+        let entry = (json?["tensors"] as? [[String: Any]])?.first { $0["name"] as? String == norm }
+        #expect(entry?["relative_change"] is NSNull)
+    }
+}

@@ -105,6 +105,11 @@ void steer_set_on_worker(int value);
 int steer_holds_blas(void);
 void steer_set_holds_blas(int value);
 
+/// Asks the kernel to read `count` bytes of `fd` at `offset` into the page cache
+/// (posix_fadvise WILLNEED) unless the range's first and last bytes are cached already;
+/// returns whether it asked.
+int steer_read_ahead(int fd, long offset, long count);
+
 /// A thread that starts the writeback of `fd`'s dirty pages every 50 ms (sync_file_range,
 /// without waiting) until stopped; NULL when no thread could be made (then there is none to stop).
 struct steer_writeback;

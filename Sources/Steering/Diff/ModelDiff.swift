@@ -48,14 +48,26 @@ public enum ModelDiff {
             }
         }
         let writers = Dictionary(grouping: try base.residualWriters(), by: \.name)
-        var tensors: [DiffReport.Tensor] = []
-        for name in shared {
+        // The walk follows the base's storage (shard, then offset): each file is read front to back,
+        // and the next tensors are read into the page cache while this one is compared.
+        let walk = shared.sorted { x, y in storagePosition(x, in: base) < storagePosition(y, in: base) }
+        let readahead = Readahead(
+            walk.map { name in
+                [(base, base.locations[name]), (edited, edited.locations[name])].compactMap { model, location in
+                    location.map { Readahead.Range(file: model.shards[$0.shard].storage, offset: $0.info.offset, count: $0.info.byteCount) }
+                }
+            })
+        defer { readahead.finish() }
+        var compared: [String: [DiffReport.Tensor]] = [:]
+        for (index, name) in walk.enumerated() {
+            readahead.reached(index)
             options.progress?(name)
             // OpenBLAS on one thread: the fit's LAPACK calls are small (a QR of `d × p`, an eigen-
             // decomposition of `p × p`), and a threaded one wakes OpenBLAS's server threads, which
             // then spin on a core (sched_yield) through the passes that follow (a sixth of the CPU).
-            tensors += try BLASThreads.single { try compare(name, base: base, edited: edited, writers: writers[name], options: options) }
+            compared[name] = try BLASThreads.single { try compare(name, base: base, edited: edited, writers: writers[name], options: options) }
         }
+        var tensors = shared.flatMap { compared[$0] ?? [] }
         tensors += base.locations.keys.filter { edited.locations[$0] == nil }.sorted().map { .init(name: $0, status: .removed) }
         tensors += edited.locations.keys.filter { base.locations[$0] == nil }.sorted().map { .init(name: $0, status: .added) }
         try correctNorms(&tensors, base: base, writers: writers)
@@ -86,6 +98,12 @@ public enum ModelDiff {
         return DiffReport(tensors: tensors, slots: slots, summary: summary)
     }
 
+    /// Where a tensor lies in `model`'s files: (shard, offset, name), the name breaking ties.
+    static func storagePosition(_ name: String, in model: ModelDirectory) -> (Int, Int, String) {
+        let location = model.locations[name]
+        return (location?.shard ?? .max, location?.info.offset ?? .max, name)
+    }
+
     /// The comparison of one tensor both models hold: one entry, or one per expert of a fused writer.
     static func compare(
         _ name: String, base: ModelDirectory, edited: ModelDirectory, writers: [ResidualWriter]?, options: Options
@@ -99,8 +117,23 @@ public enum ModelDiff {
             return [tensor]
         }
         guard a.info.dtype != nil, a.info.shape.count <= 3, !a.info.shape.contains(0) else { return [.init(name: name, status: .changed)] }
+        do {
+            return try fit(name, a.info, in: baseShard, b.info, in: editedShard, writers: writers, options: options)
+        } catch let error as WriterFit.NotFinite {
+            throw SteerError.value(
+                error.edited ? editedShard.path : baseShard.path,
+                "tensor '\(name)' holds a value that is NaN or infinite (or too large to square); steer diff compares finite weights")
+        }
+    }
+
+    /// The fits of a changed tensor of a computable type: one entry, or one per expert of a fused
+    /// writer; a tensor that is no residual writer gets its relative change.
+    static func fit(
+        _ name: String, _ a: TensorInfo, in baseShard: TensorFile, _ b: TensorInfo, in editedShard: TensorFile,
+        writers: [ResidualWriter]?, options: Options
+    ) throws -> [DiffReport.Tensor] {
         let whole = TensorPair(
-            base: try WeightOrthogonalizer.rowMatrix(a.info, in: baseShard), edited: try WeightOrthogonalizer.rowMatrix(b.info, in: editedShard))
+            base: try WeightOrthogonalizer.rowMatrix(a, in: baseShard), edited: try WeightOrthogonalizer.rowMatrix(b, in: editedShard))
         guard let writers, !writers.isEmpty else {
             let sums = try WriterFit(pair: whole, orientation: .rows, workers: options.stream.workers).sums(p: 0)
             var tensor = DiffReport.Tensor(name: name, status: sums.identical ? .unchanged : .changed)
@@ -146,7 +179,9 @@ public enum ModelDiff {
         return tensor
     }
 
-    static func relative(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : (a > 0 ? .infinity : 0) }
+    /// `a / b`; 0 when both are 0, nil when only `b` is (a change of an all-zero tensor has no
+    /// relative size, and JSON has no infinity).
+    static func relative(_ a: Double, _ b: Double) -> Double? { b > 0 ? a / b : (a > 0 ? nil : 0) }
 
     /// Whether two tensors' bytes are the same (``TensorPair/sameBytes(_:_:_:_:workers:)`` on every core).
     static func sameBytes(_ a: ReadOnlyFile, _ x: TensorInfo, _ b: ReadOnlyFile, _ y: TensorInfo) throws -> Bool {

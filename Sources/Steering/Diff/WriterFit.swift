@@ -79,6 +79,13 @@ struct WriterFit {
         var sketchDelta: [Double] = []
     }
 
+    /// A tensor of the pair holds a value that is NaN or infinite (or, in Float64, too large to
+    /// square): thrown by the first pass, named by ``ModelDiff``.
+    struct NotFinite: Error {
+        /// Whether it is the edited side's (else the base's).
+        let edited: Bool
+    }
+
     /// Sketch width for a rank limit.
     func sketchWidth(rankMax: Int) -> Int { min(d, m, rankMax + 4) }
 
@@ -124,6 +131,10 @@ struct WriterFit {
                 }
             }
         }
+        // Σw² and Σw'² are finite for every finite 16- or 32-bit value: anything else is a NaN or an
+        // infinity (or a Float64 value too large to square), and no fit means anything then.
+        guard total[0].isFinite else { throw NotFinite(edited: false) }
+        guard total[1].isFinite else { throw NotFinite(edited: true) }
         /// `p` rows of `width` from `total` at `offset`, `stride` apart, packed.
         func packed(_ offset: Int) -> [Double] { (0..<p).flatMap { c in total[(offset + c * stride)..<(offset + c * stride + width)] } }
         return Sums(
