@@ -129,7 +129,7 @@ struct BenchDiff: ParsableCommand {
             width: width, blocks: blocks, modelMb: Double(size) / 1e6, steerS: timed.seconds, peakRssMb: Double(timed.peakRSS) / 1e6,
             peakRssQuarterBlocksMb: Double(small.peakRSS) / 1e6, catS: cat.seconds, ratioToCat: timed.seconds / cat.seconds,
             steerColdS: coldSteer.seconds, catColdS: coldCat.seconds, ratioToCatCold: coldSteer.seconds / coldCat.seconds,
-            ratioToCatColdPairs: pairRatios[pairRatios.count / 2],
+            ratioToCatColdPairs: (pairRatios[(pairRatios.count - 1) / 2] + pairRatios[pairRatios.count / 2]) / 2,
             slots: found.slots.count, worstCosine: worst, unchangedS: parts.unchanged, changedS: parts.changed,
             loadAverage: BenchCapture.loadAverage())
         if common.json {

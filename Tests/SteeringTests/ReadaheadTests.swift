@@ -59,6 +59,7 @@ import Testing
             (0..<100).map { [.init(file: a, offset: $0 << 20, count: 1 << 20)] }, window: 4 << 20, advise: log.add)
         _ = log.settle(at: 4)
         readahead.finish()
+        readahead.finish()  // a second call returns at once
         let count = log.count
         #expect(count == 4)
         usleep(50_000)
@@ -73,7 +74,12 @@ import Testing
         defer { unlink(path) }
         let file = try ReadOnlyFile(path: path)
         _ = try file.read(offset: 0, count: 1 << 20)
-        #expect(steer_read_ahead(file.descriptor, 0, 1 << 20) == 0)
+        // Where `preadv2(RWF_NOWAIT)` cannot tell what is cached (some file systems), every range is asked for.
+        if steer_read_ahead_probes(file.descriptor, 0) == 1 {
+            #expect(steer_read_ahead(file.descriptor, 0, 1 << 20) == 0)
+        } else {
+            #expect(steer_read_ahead(file.descriptor, 0, 1 << 20) == 1)
+        }
         #expect(steer_read_ahead(file.descriptor, 4096, 0) == 0)
         #expect(steer_read_ahead(file.descriptor, 1 << 19, 1 << 20) == 1)
         #expect(steer_read_ahead(file.descriptor, 2 << 20, 4096) == 1)

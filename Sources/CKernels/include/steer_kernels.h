@@ -110,6 +110,10 @@ void steer_set_holds_blas(int value);
 /// returns whether it asked.
 int steer_read_ahead(int fd, long offset, long count);
 
+/// Whether the byte of `fd` at `offset` is in the page cache, as `steer_read_ahead` tells
+/// (`preadv2` with `RWF_NOWAIT`); 0 also where the system or the file system cannot say.
+int steer_read_ahead_probes(int fd, long offset);
+
 /// A thread that starts the writeback of `fd`'s dirty pages every 50 ms (sync_file_range,
 /// without waiting) until stopped; NULL when no thread could be made (then there is none to stop).
 struct steer_writeback;

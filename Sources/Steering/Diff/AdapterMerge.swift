@@ -63,7 +63,14 @@ public enum AdapterMerge {
         let config = try ReadOnlyFile.contents(of: model.configPath, limit: ModelConfig.maxBytes, what: "a model config")
         try AtomicFile.write(config, to: folder + "/" + ModelDirectory.configName)
         if let index = model.index { try AtomicFile.write(Array(index), to: folder + "/" + ModelDirectory.indexName) }
-        return try body(folder)
+        do {
+            return try body(folder)
+        } catch let error as SteerError where error.file?.hasPrefix(folder + "/") == true {
+            // The merged copy is gone when the error is read: name the adapter's weights instead.
+            throw SteerError(
+                error.kind, file: adapter + "/" + LoraAdapter.weightsName,
+                "merged into \(base), " + error.message.replacingOccurrences(of: folder + "/", with: ""), setting: error.setting)
+        }
     }
 
     /// The adapter's modules, checked against `model`.

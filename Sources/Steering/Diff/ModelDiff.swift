@@ -120,10 +120,15 @@ public enum ModelDiff {
         do {
             return try fit(name, a.info, in: baseShard, b.info, in: editedShard, writers: writers, options: options)
         } catch let error as WriterFit.NotFinite {
-            throw SteerError.value(
-                error.edited ? editedShard.path : baseShard.path,
-                "tensor '\(name)' holds a value that is NaN or infinite (or too large to square); steer diff compares finite weights")
+            throw notFinite(name, in: error.edited ? editedShard.path : baseShard.path, dtype: a.info.dtype)
         }
+    }
+
+    /// The error for tensor `name` of the file at `path` holding a value that is NaN or infinite
+    /// (or, in F64, one whose square or change is): no fit of it means anything.
+    static func notFinite(_ name: String, in path: String, dtype: DType?) -> SteerError {
+        let what = dtype == .float64 ? "NaN, infinite or too large to square" : "NaN or infinite"
+        return SteerError.value(path, "tensor '\(name)' holds a value that is \(what); steer diff compares finite weights")
     }
 
     /// The fits of a changed tensor of a computable type: one entry, or one per expert of a fused

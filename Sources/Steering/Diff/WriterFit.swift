@@ -131,10 +131,11 @@ struct WriterFit {
                 }
             }
         }
-        // Σw² and Σw'² are finite for every finite 16- or 32-bit value: anything else is a NaN or an
-        // infinity (or a Float64 value too large to square), and no fit means anything then.
+        // Σw², Σw'² and Σ(w' − w)² are finite for every finite 16- or 32-bit value: anything else is
+        // a NaN or an infinity (or a Float64 value too large to square, or two whose difference is),
+        // and no fit means anything then.
         guard total[0].isFinite else { throw NotFinite(edited: false) }
-        guard total[1].isFinite else { throw NotFinite(edited: true) }
+        guard total[1].isFinite, total[2].isFinite else { throw NotFinite(edited: true) }
         /// `p` rows of `width` from `total` at `offset`, `stride` apart, packed.
         func packed(_ offset: Int) -> [Double] { (0..<p).flatMap { c in total[(offset + c * stride)..<(offset + c * stride + width)] } }
         return Sums(

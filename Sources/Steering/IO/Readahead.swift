@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import Foundation
 import Synchronization
 
 /// Reads ahead of a walk over a list of items, each some byte ranges of open files: a background
@@ -13,6 +14,7 @@ import Synchronization
 /// its pages: 2 % of `steer diff`'s CPU time). Nothing is copied and nothing is mapped: the pages
 /// go to the page cache, where the walk's `pread`s find them. Advice only: a failed call changes nothing.
 final class Readahead: Sendable {
+    /// `count` bytes of `file` from `offset` (a tensor's data).
     struct Range: Sendable {
         let file: ReadOnlyFile
         let offset: Int
@@ -34,6 +36,8 @@ final class Readahead: Sendable {
     private let position = Atomic<Int>(0)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
+    /// Whether ``finish()`` was called.
+    private let ended = Atomic<Bool>(false)
     /// Asks for the bytes `offset ..< offset + count` of a file (at most ``step``).
     private let advise: @Sendable (ReadOnlyFile, Int, Int) -> Void
 
@@ -46,10 +50,14 @@ final class Readahead: Sendable {
         var starts = [0]
         for item in items { starts.append(starts[starts.count - 1] + item.reduce(0) { $0 + max(0, $1.count) }) }
         self.starts = starts
-        DispatchQueue.global(qos: .utility).async { [self] in
+        // A thread of its own, not one of GCD's workers: it waits most of the time, and the walk's
+        // passes use every core through `parallelFor`.
+        let thread = Thread { [self] in
             run()
             finished.signal()
         }
+        thread.name = "steer-readahead"
+        thread.start()
     }
 
     /// Tells the thread that the walk is at item `index` (it reads on up to ``window`` bytes past its start).
@@ -58,8 +66,10 @@ final class Readahead: Sendable {
         wake.signal()
     }
 
-    /// Stops reading ahead and waits for the thread to end.
+    /// Stops reading ahead and waits for the thread to end; must be called once the walk ends
+    /// (a second call does nothing).
     func finish() {
+        guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
         position.store(Int.max, ordering: .releasing)
         wake.signal()
         finished.wait()

@@ -7,7 +7,8 @@ import Synchronization
 /// Runs `body(i)` for every `i < iterations` on the available cores and waits.
 ///
 /// Where steer's work crosses threads (with ``forEachItemOnThreads(items:workers:_:)``; the only
-/// other thread is `AtomicFile`'s writeback pacer, which touches no Swift memory): callers give each iteration disjoint
+/// other threads are `AtomicFile`'s writeback pacer, which touches no Swift memory, and `steer
+/// diff`'s ``Readahead``, which only reads its own atomics and asks the kernel for pages): callers give each iteration disjoint
 /// memory to write (per-worker accumulators, disjoint output ranges), which is
 /// what makes the unchecked hand-over below sound.
 ///
