@@ -96,3 +96,22 @@ import Testing
         #expect(try render("{%- for m in messages -%}\n  [{{ m.role }}]\n{%- endfor %}") == "[user]")
     }
 }
+
+/// A namespace that holds itself (`set ns.me = ns`, a cycle of references) renders, and is freed
+/// with its rendering: the renderer drops every namespace's members when it ends (the `template`
+/// fuzz target found the leak; `Fuzz/regressions/template/namespace-holds-itself`).
+@Test func aNamespaceHoldingItselfIsFreedAfterRendering() throws {
+    let template = try ChatTemplate(jinja: "{% set ns = namespace(a=1) %}{% set ns.me = ns %}{{ ns.me.me.a }}")
+    guard case .jinja(let nodes) = template.kind else {
+        Issue.record("not a Jinja template")
+        return
+    }
+    weak var made: TemplateValue.Namespace?
+    do {
+        let renderer = TemplateRenderer(globals: ["namespace": .function("namespace", receiver: nil)])
+        #expect(try renderer.render(nodes) == "1")
+        made = renderer.namespaces.first
+        #expect(made != nil && made?.members.isEmpty == true)
+    }
+    #expect(made == nil, "the namespace outlived its rendering")
+}

@@ -404,7 +404,9 @@ enum TemplateBuiltins {
                     members.append((key, value))
                 }
             }
-            return .namespace(.init(members))
+            let made = TemplateValue.Namespace(members)
+            r.namespaces.append(made)
+            return .namespace(made)
         case "dict":
             var members: [(key: String, value: TemplateValue)] = []
             for (key, value) in named { members.append((key, value)) }

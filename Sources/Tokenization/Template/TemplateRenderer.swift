@@ -17,6 +17,9 @@ final class TemplateRenderer {
     private var running: [String] = []
     private var calls = 0
     private(set) var line = 0
+    /// The namespaces `namespace(…)` made: a namespace can hold itself (`set ns.x = ns`), a cycle of
+    /// references that would outlive the rendering, so their members are dropped when it ends.
+    var namespaces: [TemplateValue.Namespace] = []
 
     enum Flow {
         case normal, breakLoop, continueLoop
@@ -27,6 +30,7 @@ final class TemplateRenderer {
     }
 
     func render(_ nodes: [TemplateNode]) throws -> String {
+        defer { for namespace in namespaces { namespace.members = [] } }
         _ = try run(nodes)
         return output
     }
