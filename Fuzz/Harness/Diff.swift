@@ -78,13 +78,7 @@ enum DiffValuesFixture {
                     TensorSpec(name: writers[2], dtype: dtype, shape: [24, 300]),
                 ]
                 try FileManager.default.createDirectory(atPath: base(dtype), withIntermediateDirectories: true)
-                try TensorWriter.write(to: base(dtype) + "/model.safetensors", format: .safetensors, tensors: specs, metadata: ["format": "pt"]) {
-                    writer in
-                    for spec in specs {
-                        let count = spec.shape.reduce(1, *)
-                        try writer.append((0..<count).map { Float(($0 * 37 + spec.name.count) % 101) / 400 - 0.125 })
-                    }
-                }
+                try OrthoFixture.write(specs, to: base(dtype) + "/model.safetensors")
                 try AtomicFile.write(Array(config.utf8), to: base(dtype) + "/config.json")
                 _ = try WeightOrthogonalizer.run(
                     model: base(dtype), directions: directions, choice: .slot(1), out: edited(dtype),
