@@ -140,17 +140,17 @@ DIFF_INLINE v8d sum4(v8d a0, v8d a1, v8d a2, v8d a3) { return (a0 + a1) + (a2 + 
 
 DIFF_INLINE void stats_f32(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch,
                            double head[5], double *rowstats, size_t rowstride, double *columns, const double *omega, int p,
-                           double *sketch, size_t sketchstride, const double *coef, double *yacc, double *sketchx, double *sketchd,
-                           size_t accstride);
+                           int known, double *sketch, size_t sketchstride, const double *coef, double *yacc, double *sketchx,
+                           double *sketchd, size_t accstride);
 DIFF_INLINE int small16(const void *v, int dt, size_t count);
 
 DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch,
                             double head[5], double *rowstats, size_t rowstride, double *columns, const double *omega, int p,
-                            double *sketch, size_t sketchstride, const double *coef, double *yacc, double *sketchx,
+                            int known, double *sketch, size_t sketchstride, const double *coef, double *yacc, double *sketchx,
                             double *sketchd, size_t accstride) {
     if ((dt == STEER_F16 || dt == STEER_BF16) && small16(x, dt, rows * n) && small16(y, dt, rows * n)) {
-        stats_f32(x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc,
-                  sketchx, sketchd, accstride);
+        stats_f32(x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, known, sketch, sketchstride, coef,
+                  yacc, sketchx, sketchd, accstride);
         return;
     }
     size_t n8 = (n + 7) & ~(size_t)7;
@@ -236,8 +236,8 @@ DIFF_INLINE void stats_body(const void *x, const void *y, int dt, size_t rows, s
             }
             if (sketch && sketchx && sketchd) {
                 double f[4][64];
-                for (int c = 0; c < p; c += 64) {
-                    int width = p - c < 64 ? p - c : 64;
+                for (int c = 0; c < p + known; c += 64) {
+                    int width = p + known - c < 64 ? p + known - c : 64;
                     for (size_t k = 0; k < 4; k++)
                         for (int i = 0; i < width; i++) f[k][i] = r0 + k < rows ? sketch[(size_t)(c + i) * sketchstride + r0 + k] : 0;
                     for (size_t j = 0; j < nb8; j += 8) {
@@ -711,8 +711,8 @@ DIFF_INLINE void interval_rows_f32(const void *x, const void *y, int dt, size_t 
 /// Float64 sums. Scratch: (2 + p) (n16 + 16) floats with omega, else 2 (n16 + 16).
 DIFF_INLINE void stats_f32(const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch,
                            double head[5], double *rowstats, size_t rowstride, double *columns, const double *omega, int p,
-                           double *sketch, size_t sketchstride, const double *coef, double *yacc, double *sketchx, double *sketchd,
-                           size_t accstride) {
+                           int known, double *sketch, size_t sketchstride, const double *coef, double *yacc, double *sketchx,
+                           double *sketchd, size_t accstride) {
     size_t n16 = (n + 15) & ~(size_t)15, span = n16 + 16;
     float *w = (float *)scratch, *e = w + span, *om = e + span;
     const v16i lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -796,7 +796,7 @@ DIFF_INLINE void stats_f32(const void *x, const void *y, int dt, size_t rows, si
                 }
             }
             if (sketch && sketchx && sketchd) {
-                for (int c = 0; c < p; c++) {
+                for (int c = 0; c < p + known; c++) {
                     float f[F32_ROWS];
                     for (size_t k = 0; k < F32_ROWS; k++) f[k] = k < group ? (float)sketch[(size_t)c * sketchstride + r0 + k] : 0;
                     double *ox = sketchx + (size_t)c * accstride + j0, *od = sketchd + (size_t)c * accstride + j0;
@@ -992,10 +992,10 @@ DIFF_INLINE void interval_lambda_body(const void *x, const void *y, int dt, size
 #endif
 
 #define STATS_LIST const void *x, const void *y, int dt, size_t rows, size_t n, int mbits, int minexp, double *scratch, double head[5], \
-     double *rowstats, size_t rowstride, double *columns, const double *omega, int p, double *sketch, size_t sketchstride, \
+     double *rowstats, size_t rowstride, double *columns, const double *omega, int p, int known, double *sketch, size_t sketchstride, \
      const double *coef, double *yacc, double *sketchx, double *sketchd, size_t accstride
 #define STATS_PARAMS (STATS_LIST)
-#define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, sketch, sketchstride, coef, yacc, sketchx, sketchd, accstride)
+#define STATS_ARGS (x, y, dt, rows, n, mbits, minexp, scratch, head, rowstats, rowstride, columns, omega, p, known, sketch, sketchstride, coef, yacc, sketchx, sketchd, accstride)
 DIFF_PATHS(stats, STATS_PARAMS, STATS_ARGS)
 void steer_diff_stats(int path, STATS_LIST) { DIFF_DISPATCH(stats, STATS_ARGS) }
 

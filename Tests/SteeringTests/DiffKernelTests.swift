@@ -64,11 +64,12 @@ import Testing
         var head = [Double](repeating: 0, count: 5)
         var rowStats = [Double](repeating: 0, count: 3 * rows)
         var columns = [Double](repeating: 0, count: 3 * n)
-        var sketch = [Double](repeating: 0, count: p * rows)
+        // The sketch's p rows, then a row of known coefficients (a hint's: `Aᵀh`, `ΔAᵀh` summed beside `AᵀY`).
+        var sketch = [Double](repeating: 0, count: p * rows) + s
         var y2 = [Double](repeating: 0, count: p * n)
         var (accx, accy) = ([Double](repeating: 0, count: p * n), [Double](repeating: 0, count: p * n))
         var (outx, outy) = ([Double](repeating: 0, count: p * rows), [Double](repeating: 0, count: p * rows))
-        var (sketchx, sketchd) = ([Double](repeating: 0, count: p * n), [Double](repeating: 0, count: p * n))
+        var (sketchx, sketchd) = ([Double](repeating: 0, count: (p + 1) * n), [Double](repeating: 0, count: (p + 1) * n))
         var (foldx, foldd) = ([Double](repeating: 0, count: n), [Double](repeating: 0, count: n))
         // Feasible rows (c as edited) and rows that need Newton steps (c 1 % off).
         var (fitted, newton) = (s.map { $0 * 0.9 }, s.map { $0 * 0.9 })
@@ -80,11 +81,12 @@ import Testing
             y.withUnsafeBytes { y in
                 let (x, y, path) = (x.baseAddress, y.baseAddress, path.rawValue)
                 steer_diff_stats(
-                    path, x, y, code, rows, n, bits, minExponent, &scratch, &head, &rowStats, rows, &columns, omega, Int32(p), &sketch, rows,
-                    nil, nil, &sketchx, &sketchd, n)
+                    path, x, y, code, rows, n, bits, minExponent, &scratch, &head, &rowStats, rows, &columns, omega, Int32(p), 1, &sketch,
+                    rows, nil, nil, &sketchx, &sketchd, n)
                 var ignored = [Double](repeating: 0, count: 5)
                 steer_diff_stats(
-                    path, x, y, code, rows, n, bits, minExponent, &scratch, &ignored, nil, 0, nil, nil, Int32(p), nil, 0, coef, &y2, nil, nil, n)
+                    path, x, y, code, rows, n, bits, minExponent, &scratch, &ignored, nil, 0, nil, nil, Int32(p), 0, nil, 0, coef, &y2, nil, nil,
+                    n)
                 steer_diff_axpy_rows(path, x, y, code, rows, n, coef, Int32(p), &scratch, &accx, &accy)
                 steer_diff_dot_rows(path, x, y, code, rows, n, omega, Int32(p), &scratch, &outx, &outy, rows)
                 steer_diff_interval_rows(path, x, y, code, rows, n, bits, minExponent, c, reciprocal, &scratch, &fitted, nil, nil)
@@ -94,8 +96,11 @@ import Testing
                 steer_diff_interval_lambda(path, x, y, code, rows, n, bits, minExponent, u, 0.02, &scratch, &lambdaSums)
             }
         }
-        return head + rowStats + columns + sketch + y2 + accx + accy + outx + outy + fitted + newton + columnSums + lambdaSums + sketchx
-            + sketchd + foldx + foldd
+        let (hint, sketchRows) = ((p * n)..<((p + 1) * n), 0..<(p * n))
+        let first: [Double] = head + rowStats + columns + Array(sketch[0..<(p * rows)]) + y2 + accx + accy
+        let then: [Double] = outx + outy + fitted + newton + columnSums + lambdaSums
+        let last: [Double] = Array(sketchx[sketchRows]) + Array(sketchd[sketchRows]) + foldx + foldd + Array(sketchx[hint]) + Array(sketchd[hint])
+        return first + then + last
     }
 
     /// The same outputs from plain Swift loops.
@@ -121,6 +126,8 @@ import Testing
         let cOff = c.map { $0 * 1.01 }
         var (sketchx, sketchd) = ([Double](repeating: 0, count: p * n), [Double](repeating: 0, count: p * n))
         var (foldx, foldd) = ([Double](repeating: 0, count: n), [Double](repeating: 0, count: n))
+        // `Aᵀh` and `ΔAᵀh` of the known row h = s.
+        var (hintx, hintd) = ([Double](repeating: 0, count: n), [Double](repeating: 0, count: n))
         for r in 0..<rows {
             let (wr, er) = (Array(w[(r * n)..<((r + 1) * n)]), Array(e[(r * n)..<((r + 1) * n)]))
             let bounds = er.map(grid.interval)
@@ -168,15 +175,17 @@ import Testing
                 }
                 foldx[j] += newton[r] * wr[j]
                 foldd[j] += newton[r] * (er[j] - wr[j])
+                hintx[j] += s[r] * wr[j]
+                hintd[j] += s[r] * (er[j] - wr[j])
             }
         }
         return head + rowStats + columns + sketch + y2 + accx + accy + outx + outy + fitted + newton + columnSums + lambdaSums + sketchx
-            + sketchd + foldx + foldd
+            + sketchd + foldx + foldd + hintx + hintd
     }
 
     /// Where the outputs a 16-bit pair's kernels compute in Float32 sit: the sums (the first
     /// pass's norms of `head`, `rowStats` to `y2`, `sketchx`, `sketchd`, the dot products `outx`,
-    /// `outy`, and the row fits' folds `foldx`, `foldd`; the floor and the count of `head` are
+    /// `outy`, the row fits' folds `foldx`, `foldd`, and a known row's `Aᵀh`, `ΔAᵀh`; the floor and the count of `head` are
     /// Float64 sums of exact terms) and the row fits (`fitted`, `newton`).
     static func float32Outputs(_ shape: Shape) -> (stats: [Range<Int>], fits: [Range<Int>]) {
         let (rows, n, p) = (shape.rows, shape.n, shape.p)
@@ -185,7 +194,7 @@ import Testing
         let sketchx = fitted + 2 * rows + 3 * n + 3
         let folds = sketchx + 2 * p * n
         return (
-            [0..<3, 5..<(5 + 3 * rows + 3 * n + p * rows + p * n), dots..<fitted, sketchx..<folds, folds..<(folds + 2 * n)],
+            [0..<3, 5..<(5 + 3 * rows + 3 * n + p * rows + p * n), dots..<fitted, sketchx..<folds, folds..<(folds + 4 * n)],
             [fitted..<(fitted + 2 * rows)]
         )
     }

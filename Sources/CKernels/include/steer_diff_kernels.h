@@ -28,7 +28,9 @@
 /// yacc (nullable, p rows of n, stride accstride): yacc[c * accstride + j] += coef[r * p + c] (w'_j − w_j);
 /// sketchx, sketchd (nullable, p rows of n, stride accstride, with sketch): with y_c the row's sketch
 /// value sketch[c * sketchstride + r], sketchx[c * accstride + j] += y_c w_j and
-/// sketchd[c * accstride + j] += y_c (w'_j − w_j) (`AᵀY` and `ΔAᵀY` of the sketch in the same pass).
+/// sketchd[c * accstride + j] += y_c (w'_j − w_j) (`AᵀY` and `ΔAᵀY` of the sketch in the same pass);
+/// for c in p ..< p + known the same sums with y_c the caller's own coefficient, already in
+/// sketch[c * sketchstride + r] (`Aᵀh` and `ΔAᵀh` of a vector h known before the pass).
 /// These element-wise sums go by blocks of 128 columns; a stride of an odd number of 64-byte lines
 /// keeps a block's p rows of accumulators in distinct cache sets (a power-of-two multiple does not).
 /// A BF16 or F16 pair whose values are all finite and below 2^40 in magnitude is summed in
@@ -41,8 +43,8 @@
 /// (n16 = n rounded up to 16), else 2 (n16 + 16).
 void steer_diff_stats(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, int mbits, int minexp,
                       double *scratch, double head[5], double *rowstats, size_t rowstride, double *columns,
-                      const double *omega, int p, double *sketch, size_t sketchstride, const double *coef, double *yacc,
-                      double *sketchx, double *sketchd, size_t accstride);
+                      const double *omega, int p, int known, double *sketch, size_t sketchstride, const double *coef,
+                      double *yacc, double *sketchx, double *sketchd, size_t accstride);
 
 /// Per row r: accx[c * n + j] += a[r * k + c] w_j, accy[c * n + j] += a[r * k + c] w'_j (c < k).
 void steer_diff_axpy_rows(int path, const void *x, const void *y, int dtype, size_t rows, size_t n, const double *a, int k,

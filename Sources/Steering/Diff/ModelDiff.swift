@@ -59,13 +59,17 @@ public enum ModelDiff {
             })
         defer { readahead.finish() }
         var compared: [String: [DiffReport.Tensor]] = [:]
+        // The last plain edit's direction, which the next writer's fit tries first (``WriterFit/hint``).
+        var hint: [Double]?
         for (index, name) in walk.enumerated() {
             readahead.reached(index)
             options.progress?(name)
             // OpenBLAS on one thread: the fit's LAPACK calls are small (a QR of `d × p`, an eigen-
             // decomposition of `p × p`), and a threaded one wakes OpenBLAS's server threads, which
             // then spin on a core (sched_yield) through the passes that follow (a sixth of the CPU).
-            compared[name] = try BLASThreads.single { try compare(name, base: base, edited: edited, writers: writers[name], options: options) }
+            compared[name] = try BLASThreads.single {
+                try compare(name, base: base, edited: edited, writers: writers[name], options: options, hint: &hint)
+            }
         }
         var tensors = shared.flatMap { compared[$0] ?? [] }
         tensors += base.locations.keys.filter { edited.locations[$0] == nil }.sorted().map { .init(name: $0, status: .removed) }
@@ -106,7 +110,7 @@ public enum ModelDiff {
 
     /// The comparison of one tensor both models hold: one entry, or one per expert of a fused writer.
     static func compare(
-        _ name: String, base: ModelDirectory, edited: ModelDirectory, writers: [ResidualWriter]?, options: Options
+        _ name: String, base: ModelDirectory, edited: ModelDirectory, writers: [ResidualWriter]?, options: Options, hint: inout [Double]?
     ) throws -> [DiffReport.Tensor] {
         guard let a = base.locations[name], let b = edited.locations[name] else { return [] }
         let (baseShard, editedShard) = (base.shards[a.shard], edited.shards[b.shard])
@@ -118,7 +122,7 @@ public enum ModelDiff {
         }
         guard a.info.dtype != nil, a.info.shape.count <= 3, !a.info.shape.contains(0) else { return [.init(name: name, status: .changed)] }
         do {
-            return try fit(name, a.info, in: baseShard, b.info, in: editedShard, writers: writers, options: options)
+            return try fit(name, a.info, in: baseShard, b.info, in: editedShard, writers: writers, options: options, hint: &hint)
         } catch let error as WriterFit.NotFinite {
             throw notFinite(name, in: error.edited ? editedShard.path : baseShard.path, dtype: a.info.dtype)
         }
@@ -132,10 +136,11 @@ public enum ModelDiff {
     }
 
     /// The fits of a changed tensor of a computable type: one entry, or one per expert of a fused
-    /// writer; a tensor that is no residual writer gets its relative change.
+    /// writer; a tensor that is no residual writer gets its relative change. Each writer's fit
+    /// first tries `hint`, the last plain edit's direction, which a plain rank-1 fit replaces.
     static func fit(
         _ name: String, _ a: TensorInfo, in baseShard: TensorFile, _ b: TensorInfo, in editedShard: TensorFile,
-        writers: [ResidualWriter]?, options: Options
+        writers: [ResidualWriter]?, options: Options, hint: inout [Double]?
     ) throws -> [DiffReport.Tensor] {
         let whole = TensorPair(
             base: try WeightOrthogonalizer.rowMatrix(a, in: baseShard), edited: try WeightOrthogonalizer.rowMatrix(b, in: editedShard))
@@ -154,7 +159,9 @@ public enum ModelDiff {
                         base: whole.base.subrange((e * perExpert)..<((e + 1) * perExpert)),
                         edited: whole.edited.subrange((e * perExpert)..<((e + 1) * perExpert)))
                 } ?? whole
-            let fit = try WriterFit(pair: pair, orientation: writer.orientation, workers: options.stream.workers).fit(rankMax: options.rankMax)
+            let fit = try WriterFit(pair: pair, orientation: writer.orientation, workers: options.stream.workers, hint: hint).fit(
+                rankMax: options.rankMax)
+            if fit.form == .plain, fit.basis.count == 1 { hint = fit.basis[0] }
             results.append(entry(writer, fit))
         }
         return results

@@ -63,8 +63,13 @@ extension WriterFit {
         if let chosen = best, chosen.residual2.squareRoot() <= tolerance {
             var chosen = chosen
             if chosen.form == .plain, chosen.basis.count == 1, grid.mantissaBits < 23, sums.unchangedShare > Self.roundedAwayShare {
-                chosen = try roundingAware(
-                    start: chosen.basis[0], lambda: chosen.lambda, c: Array(top.base[0..<m]), cEdited: Array(top.edited[0..<m]), sums: sums)
+                if let refined = try hinted(sums, start: chosen.basis[0]) {
+                    chosen = refined
+                    result.hinted = true
+                } else {
+                    chosen = try roundingAware(
+                        start: chosen.basis[0], lambda: chosen.lambda, c: Array(top.base[0..<m]), cEdited: Array(top.edited[0..<m]), sums: sums)
+                }
             }
             result.form = chosen.form
             result.basis = chosen.basis.map(Self.signFixed)

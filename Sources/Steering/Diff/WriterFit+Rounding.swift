@@ -60,12 +60,57 @@ extension WriterFit {
         if orientation == .rows { lambda = try intervalLambda(u: u, start: lambda) }
         var (c, ce) = (known ?? [], knownEdited ?? [])
         if known == nil || knownEdited == nil { (c, ce) = try products(u, k: 1) }
+        return (.plain, [u], lambda, Self.plainResidual2(lambda: lambda, c: c, cEdited: ce, sums: sums))
+    }
+
+    /// What the plain edit `A' = A − λ u cᵀ` leaves of `ΔA`, squared, from `c = Aᵀu` and `c' = A'ᵀu`:
+    /// `‖ΔA‖² + 2λ⟨c' − c, c⟩ + λ²‖c‖²`.
+    static func plainResidual2(lambda: Double, c: [Double], cEdited ce: [Double], sums: Sums) -> Double {
         var (dot, cc) = (0.0, 0.0)
         for j in c.indices {
             dot += (ce[j] - c[j]) * c[j]
             cc += c[j] * c[j]
         }
-        return (.plain, [u], lambda, max(0, sums.delta2 + 2 * lambda * dot + lambda * lambda * cc))
+        return max(0, sums.delta2 + 2 * lambda * dot + lambda * lambda * cc)
+    }
+
+    /// How far (`1 − |cos|`) one round from ``hint`` may move the direction for the round's result
+    /// to stand: far below the rounding noise of a direction (1e-8 to 1e-7 on the benchmark's BF16
+    /// writers, against 1e-4 asked), far above what one round moves a direction that is the edit's.
+    static let hintTolerance = 1e-6
+
+    /// The plain edit of a `[d, in]` matrix refined in one round from ``hint``, when the edit is
+    /// along it: `c = Aᵀh` is summed by the first pass, so the round's row fit
+    /// (``intervalRows(c:start:)``) takes the edit's own `c` at once, where a start from the sketch's
+    /// least-squares `u₀` (off by the rounding's bias) takes two rounds. Tried when
+    /// `|cos(h, u₀)| ≥ 0.99`; the round stands when it moves the direction by at most
+    /// ``hintTolerance``, else nil (and the caller refines from `u₀`, as without a hint). `λ` gets
+    /// the first-order correction for what `c` still misses: the rows fit `s ≈ λ u ⟨c₁, c⟩ / ‖c‖²`
+    /// with `c₁ = Aᵀu₁` of the new direction (summed in the same pass), so `λ = ‖s‖ ‖c‖² / ⟨c₁, c⟩`.
+    func hinted(_ sums: Sums, start u0: [Double]) throws -> (form: EditForm, basis: [[Double]], lambda: Double, residual2: Double)? {
+        guard orientation == .outputRows, let hint, hint.count == d, sums.hintBase.count == m, sums.hintDelta.count == m else { return nil }
+        let cosine = LinearAlgebra.dot(hint, u0)
+        guard abs(cosine) >= 0.99 else { return nil }
+        let sign: Double = cosine < 0 ? -1 : 1
+        let u = hint.map { $0 * sign }
+        let c = sums.hintBase.map { $0 * sign }
+        let delta = sums.hintDelta.map { $0 * sign }
+        let cc = LinearAlgebra.dot(c, c)
+        guard cc > 0 else { return nil }
+        let start = -LinearAlgebra.dot(delta, c) / cc
+        let fitted = try intervalRows(c: c, start: u.map { start * $0 })
+        let along = LinearAlgebra.dot(fitted.s, u)
+        let norm = LinearAlgebra.norm(fitted.s)
+        guard along != 0, along.isFinite, norm > 0 else { return nil }
+        let next = Self.unit(fitted.s).map { along < 0 ? -$0 : $0 }
+        guard 1 - abs(LinearAlgebra.dot(next, u)) <= Self.hintTolerance else { return nil }
+        let scale = (along < 0 ? -1 : 1) / norm
+        let c1 = fitted.folded.base.map { $0 * scale }
+        let ce1 = (0..<m).map { (fitted.folded.base[$0] + fitted.folded.delta[$0]) * scale }
+        let overlap = LinearAlgebra.dot(c1, c)
+        guard overlap > 0 else { return nil }
+        let lambda = norm * (along < 0 ? -1 : 1) * cc / overlap
+        return (.plain, [next], lambda, Self.plainResidual2(lambda: lambda, c: c1, cEdited: ce1, sums: sums))
     }
 
     /// For a `[d, in]` matrix: each stored row `i`'s `s_i = argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])²`

@@ -28,16 +28,21 @@ struct WriterFit {
     let orientation: ResidualWriter.Orientation
     let workers: Int
     let grid: RoundingGrid
+    /// A unit direction of `d` that an earlier writer's edit took (``ModelDiff`` passes the last
+    /// plain fit's): for a `[d, in]` matrix the first pass also sums `Aᵀh` and `ΔAᵀh`, and a plain
+    /// edit along it is refined in one round instead of two (``hinted(_:start:)``).
+    let hint: [Double]?
 
     /// The residual width `d` and the other dimension `m` of the view `A`.
     var d: Int { orientation == .outputRows ? pair.rows : pair.width }
     var m: Int { orientation == .outputRows ? pair.width : pair.rows }
 
-    init(pair: TensorPair, orientation: ResidualWriter.Orientation, workers: Int) {
+    init(pair: TensorPair, orientation: ResidualWriter.Orientation, workers: Int, hint: [Double]? = nil) {
         self.pair = pair
         self.orientation = orientation
         self.workers = workers
         grid = RoundingGrid(pair.dtype)
+        self.hint = hint
     }
 
     /// What one fit found.
@@ -56,6 +61,8 @@ struct WriterFit {
         var floor: Double
         /// Whether base and edit are byte-identical.
         var identical: Bool
+        /// Whether the plain edit was refined from ``WriterFit/hint`` in one round.
+        var hinted = false
     }
 
     /// The first pass: norms, the floor and (for a writer) the sums and the sketch.
@@ -77,6 +84,9 @@ struct WriterFit {
         /// For a `[d, in]` matrix, `AᵀY` and `ΔAᵀY` (`p × m` each, row `c` is `Aᵀ Y[c, :]`); empty otherwise.
         var sketchBase: [Double] = []
         var sketchDelta: [Double] = []
+        /// `Aᵀh` and `ΔAᵀh` (`m` each) of the ``WriterFit/hint`` `h`, when the pass summed them.
+        var hintBase: [Double] = []
+        var hintDelta: [Double] = []
     }
 
     /// A tensor of the pair holds a value that is NaN or infinite (or, in Float64, too large to
@@ -93,17 +103,20 @@ struct WriterFit {
     func sums(p: Int) throws -> Sums {
         let (d, width, rowCount) = (self.d, pair.width, pair.rows)
         let outputRows = orientation == .outputRows
+        // The hint's row of coefficients after the sketch's `p` (a `[d, in]` matrix with a sketch only).
+        let known = outputRows && p > 0 && hint?.count == d ? 1 : 0
         // Ωᵀ (`p × width`) for a `[d, in]` matrix: each stored row's sketch is `p` dot products.
         var omegaT = [Double](repeating: 0, count: outputRows ? p * width : 0)
         if outputRows { for c in 0..<p { for j in 0..<width { omegaT[c * width + j] = Self.omega(j, c) } } }
         var rowSums = [Double](repeating: 0, count: p > 0 ? 3 * rowCount : 0)
-        var sketch = [Double](repeating: 0, count: outputRows ? p * d : 0)
+        var sketch = [Double](repeating: 0, count: outputRows ? (p + known) * d : 0)
+        if known == 1, let hint { for i in 0..<d { sketch[p * d + i] = hint[i] } }
         // Rows of `width` sums (the sketch of a row-stored writer; AᵀY and ΔAᵀY of a `[d, in]`
         // matrix's, after the columns) `stride` apart in the partial sums.
         let stride = Self.accumulatorStride(width)
         let sketchSize = outputRows ? 0 : p * stride
         let columnSize = p > 0 ? 3 * width : 0
-        let productSize = outputRows ? 2 * p * stride : 0
+        let productSize = outputRows ? 2 * (p + known) * stride : 0
         // b², e², Δ², floor², elements left as they were, whether a chunk differs.
         let head = 6
         let (code, bits, minExponent) = (pair.dtype.kernelCode, Int32(grid.mantissaBits), Int32(grid.minExponent))
@@ -122,10 +135,11 @@ struct WriterFit {
                         steer_diff_stats(
                             Int32(STEER_KERNEL_DEFAULT), chunk.base, chunk.edited, code, chunk.rows, width, bits, minExponent, chunk.scratch, partial,
                             p > 0 ? rowSums.baseAddress.map { $0 + chunk.firstRow } : nil, rowCount, p > 0 ? partial + head + sketchSize : nil,
-                            outputRows && p > 0 ? omegaT.baseAddress : nil, Int32(p),
+                            outputRows && p > 0 ? omegaT.baseAddress : nil, Int32(p), Int32(known),
                             outputRows && p > 0 ? sketchRows.baseAddress.map { $0 + chunk.firstRow } : nil, d,
                             outputRows ? nil : coef, outputRows || p == 0 ? nil : partial + head,
-                            productSize > 0 ? partial + head + columnSize : nil, productSize > 0 ? partial + head + columnSize + p * stride : nil,
+                            productSize > 0 ? partial + head + columnSize : nil,
+                            productSize > 0 ? partial + head + columnSize + (p + known) * stride : nil,
                             stride)
                     }
                 }
@@ -136,15 +150,20 @@ struct WriterFit {
         // and no fit means anything then.
         guard total[0].isFinite else { throw NotFinite(edited: false) }
         guard total[1].isFinite, total[2].isFinite else { throw NotFinite(edited: true) }
-        /// `p` rows of `width` from `total` at `offset`, `stride` apart, packed.
-        func packed(_ offset: Int) -> [Double] { (0..<p).flatMap { c in total[(offset + c * stride)..<(offset + c * stride + width)] } }
+        /// Rows `rows` of `width` from `total` at `offset`, `stride` apart, packed.
+        func packed(_ offset: Int, _ rows: Range<Int> = 0..<p) -> [Double] {
+            rows.flatMap { c in total[(offset + c * stride)..<(offset + c * stride + width)] }
+        }
+        let products = head + columnSize
         return Sums(
             base2: total[0], edited2: total[1], delta2: total[2], floor2: total[3], identical: total[5] == 0,
             unchangedShare: total[4] / Double(max(1, pair.rows * width)),
-            sketch: outputRows ? sketch : packed(head),
+            sketch: outputRows ? Array(sketch[0..<(p * d)]) : packed(head),
             columns: Array(total[(head + sketchSize)..<(head + sketchSize + columnSize)]), rows: rowSums,
-            sketchBase: outputRows ? packed(head + columnSize) : [],
-            sketchDelta: outputRows ? packed(head + columnSize + p * stride) : [])
+            sketchBase: outputRows ? packed(products) : [],
+            sketchDelta: outputRows ? packed(products + (p + known) * stride) : [],
+            hintBase: known == 1 ? packed(products, p..<(p + 1)) : [],
+            hintDelta: known == 1 ? packed(products + (p + known) * stride, p..<(p + 1)) : [])
     }
 
     /// The distance between rows of sums over a `width`-wide tensor's rows: `width` rounded up to an
