@@ -253,8 +253,7 @@ import Testing
         // The Float32 bodies ran: the Float64 ones agree with the plain loops to about 1e-15.
         if sixteen { #expect(worstStats > 1e-12 && worstFit > 1e-12, "\(dtype), \(shape): the Float32 bodies did not run") }
         // The rows fits are the midpoint of a feasible range, or Newton steps from 0.9 s.
-        let (rows, n, p) = (shape.rows, shape.n, shape.p)
-        let fitted = portable[(portable.count - 2 * p * n - 2 * n - 3 * n - 3 - 2 * rows)...].prefix(rows)
+        let fitted = portable[float32Outputs(shape).fits[0]].prefix(shape.rows)
         #expect(fitted.allSatisfy { $0 != 0 }, "\(dtype), \(shape)")
         for path in KernelPath.supported where path != .portable {
             let other = kernels(dtype, path: path, shape)

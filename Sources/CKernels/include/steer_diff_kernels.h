@@ -26,13 +26,13 @@
 /// [rowstride + r] = w·w', [2 rowstride + r] = ‖w'‖²; columns (nullable, 3 × n): += w², w w', w'²;
 /// sketch (nullable): sketch[c * sketchstride + r] = (w' − w)·omega[c * n ...] for c < p (omega p × n);
 /// yacc (nullable, p rows of n, stride accstride): yacc[c * accstride + j] += coef[r * p + c] (w'_j − w_j);
-/// sketchx, sketchd (nullable, p rows of n, stride accstride, with sketch): with y_c the row's sketch
+/// sketchx, sketchd (nullable, p + known rows of n, stride accstride, with sketch): with y_c the row's sketch
 /// value sketch[c * sketchstride + r], sketchx[c * accstride + j] += y_c w_j and
 /// sketchd[c * accstride + j] += y_c (w'_j − w_j) (`AᵀY` and `ΔAᵀY` of the sketch in the same pass);
 /// for c in p ..< p + known the same sums with y_c the caller's own coefficient, already in
 /// sketch[c * sketchstride + r] (`Aᵀh` and `ΔAᵀh` of a vector h known before the pass).
 /// These element-wise sums go by blocks of 128 columns; a stride of an odd number of 64-byte lines
-/// keeps a block's p rows of accumulators in distinct cache sets (a power-of-two multiple does not).
+/// keeps a block's rows of accumulators in distinct cache sets (a power-of-two multiple does not).
 /// A BF16 or F16 pair whose values are all finite and below 2^40 in magnitude is summed in
 /// Float32: a row's norms in Float32 over 256 values at a time, then in Float64; step², the count
 /// and every total across rows in Float64; the sketch's dot products in Float32 over the whole row

@@ -161,7 +161,8 @@ public enum ModelDiff {
                 } ?? whole
             let fit = try WriterFit(pair: pair, orientation: writer.orientation, workers: options.stream.workers, hint: hint).fit(
                 rankMax: options.rankMax)
-            if fit.form == .plain, fit.basis.count == 1 { hint = fit.basis[0] }
+            // A bias's direction is its change's, rounding noise and all: no hint for a weight.
+            if fit.form == .plain, fit.basis.count == 1, !writer.bias { hint = fit.basis[0] }
             results.append(entry(writer, fit))
         }
         return results

@@ -29,8 +29,8 @@ struct WriterFit {
     let workers: Int
     let grid: RoundingGrid
     /// A unit direction of `d` that an earlier writer's edit took (``ModelDiff`` passes the last
-    /// plain fit's): for a `[d, in]` matrix the first pass also sums `Aᵀh` and `ΔAᵀh`, and a plain
-    /// edit along it is refined in one round instead of two (``hinted(_:start:)``).
+    /// plain fit's): for a 16-bit `[d, in]` matrix the first pass also sums `Aᵀh` and `ΔAᵀh`, and a
+    /// plain edit along it is refined in one round (``hinted(_:start:)``), where a large one took two.
     let hint: [Double]?
 
     /// The residual width `d` and the other dimension `m` of the view `A`.
@@ -103,8 +103,9 @@ struct WriterFit {
     func sums(p: Int) throws -> Sums {
         let (d, width, rowCount) = (self.d, pair.width, pair.rows)
         let outputRows = orientation == .outputRows
-        // The hint's row of coefficients after the sketch's `p` (a `[d, in]` matrix with a sketch only).
-        let known = outputRows && p > 0 && hint?.count == d ? 1 : 0
+        // The hint's row of coefficients after the sketch's `p` (a 16-bit `[d, in]` matrix with a
+        // sketch only: the rounding-aware fit is the one that uses it).
+        let known = outputRows && p > 0 && grid.mantissaBits < 23 && hint?.count == d ? 1 : 0
         // Ωᵀ (`p × width`) for a `[d, in]` matrix: each stored row's sketch is `p` dot products.
         var omegaT = [Double](repeating: 0, count: outputRows ? p * width : 0)
         if outputRows { for c in 0..<p { for j in 0..<width { omegaT[c * width + j] = Self.omega(j, c) } } }
