@@ -43,24 +43,32 @@ extension WriterFit {
             } else {
                 s = try intervalColumns(u: u, start: s)
             }
-            let along = LinearAlgebra.dot(s, u)
-            guard along != 0, along.isFinite else { break }
-            let norm = LinearAlgebra.norm(s)
-            u = Self.unit(s).map { along < 0 ? -$0 : $0 }
-            lambda = norm * (along < 0 ? -1 : 1)
-            if let folded, norm > 0 {
-                let scale = (along < 0 ? -1 : 1) / norm
-                known = folded.base.map { $0 * scale }
-                knownEdited = (0..<folded.base.count).map { (folded.base[$0] + folded.delta[$0]) * scale }
-            } else {
-                (known, knownEdited) = (nil, nil)
-            }
+            guard let next = Self.fromRound(s, along: u, folded: folded) else { break }
+            (u, lambda, known, knownEdited) = (next.u, next.lambda, next.c, next.cEdited)
             if 1 - abs(LinearAlgebra.dot(previous, u)) <= 1e-9 { break }
         }
         if orientation == .rows { lambda = try intervalLambda(u: u, start: lambda) }
         var (c, ce) = (known ?? [], knownEdited ?? [])
         if known == nil || knownEdited == nil { (c, ce) = try products(u, k: 1) }
         return (.plain, [u], lambda, Self.plainResidual2(lambda: lambda, c: c, cEdited: ce, sums: sums))
+    }
+
+    /// What a round's `s = λu` gives: the unit `u` signed to agree with the round's start `previous`,
+    /// `λ = ±‖s‖`, and from the round's folds `Aᵀs`, `ΔAᵀs` (when its pass summed them) `c = Aᵀu` and
+    /// `c' = A'ᵀu`. Nil when `s` is orthogonal to `previous` or not finite.
+    static func fromRound(_ s: [Double], along previous: [Double], folded: (base: [Double], delta: [Double])?) -> (
+        u: [Double], lambda: Double, c: [Double]?, cEdited: [Double]?
+    )? {
+        let along = LinearAlgebra.dot(s, previous)
+        guard along != 0, along.isFinite else { return nil }
+        let sign: Double = along < 0 ? -1 : 1
+        let norm = LinearAlgebra.norm(s)
+        guard let folded else { return (unit(s).map { sign * $0 }, sign * norm, nil, nil) }
+        let scale = sign / norm
+        return (
+            unit(s).map { sign * $0 }, sign * norm, folded.base.map { $0 * scale },
+            (0..<folded.base.count).map { (folded.base[$0] + folded.delta[$0]) * scale }
+        )
     }
 
     /// What the plain edit `A' = A − λ u cᵀ` leaves of `ΔA`, squared, from `c = Aᵀu` and `c' = A'ᵀu`:
@@ -88,7 +96,8 @@ extension WriterFit {
     /// the first-order correction for what `c` still misses: the rows fit `s ≈ λ u ⟨c₁, c⟩ / ‖c‖²`
     /// with `c₁ = Aᵀu₁` of the new direction (summed in the same pass), so `λ = ‖s‖ ‖c‖² / ⟨c₁, c⟩`.
     func hinted(_ sums: Sums, start u0: [Double]) throws -> (form: EditForm, basis: [[Double]], lambda: Double, residual2: Double)? {
-        guard orientation == .outputRows, let hint, hint.count == d, sums.hintBase.count == m, sums.hintDelta.count == m else { return nil }
+        // The first pass summed `Aᵀh` and `ΔAᵀh` only for a `[d, in]` matrix and a hint of `d`.
+        guard let hint, sums.hintBase.count == m, sums.hintDelta.count == m else { return nil }
         let cosine = LinearAlgebra.dot(hint, u0)
         guard abs(cosine) >= 0.99 else { return nil }
         let sign: Double = cosine < 0 ? -1 : 1
@@ -99,18 +108,13 @@ extension WriterFit {
         guard cc > 0 else { return nil }
         let start = -LinearAlgebra.dot(delta, c) / cc
         let fitted = try intervalRows(c: c, start: u.map { start * $0 })
-        let along = LinearAlgebra.dot(fitted.s, u)
-        let norm = LinearAlgebra.norm(fitted.s)
-        guard along != 0, along.isFinite, norm > 0 else { return nil }
-        let next = Self.unit(fitted.s).map { along < 0 ? -$0 : $0 }
-        guard 1 - abs(LinearAlgebra.dot(next, u)) <= Self.hintTolerance else { return nil }
-        let scale = (along < 0 ? -1 : 1) / norm
-        let c1 = fitted.folded.base.map { $0 * scale }
-        let ce1 = (0..<m).map { (fitted.folded.base[$0] + fitted.folded.delta[$0]) * scale }
+        guard let next = Self.fromRound(fitted.s, along: u, folded: fitted.folded), let c1 = next.c, let ce1 = next.cEdited,
+            1 - abs(LinearAlgebra.dot(next.u, u)) <= Self.hintTolerance
+        else { return nil }
         let overlap = LinearAlgebra.dot(c1, c)
         guard overlap > 0 else { return nil }
-        let lambda = norm * (along < 0 ? -1 : 1) * cc / overlap
-        return (.plain, [next], lambda, Self.plainResidual2(lambda: lambda, c: c1, cEdited: ce1, sums: sums))
+        let lambda = next.lambda * cc / overlap
+        return (.plain, [next.u], lambda, Self.plainResidual2(lambda: lambda, c: c1, cEdited: ce1, sums: sums))
     }
 
     /// For a `[d, in]` matrix: each stored row `i`'s `s_i = argmin_s Σ_j dist(w_j − s c_j, [lo_j, hi_j])²`
